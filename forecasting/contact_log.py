@@ -1,0 +1,131 @@
+"""Generic per-contact logs (calls, tickets, chats), with a YAML mapping for other exports.
+
+A file whose columns already carry the canonical names needs no mapping. Otherwise a mapping
+file names the source column of each canonical field and the time format, e.g.::
+
+    columns: {contact_id: TicketID, arrival_time: Created, answer_time: FirstReply,
+              end_time: Solved, queue: Group, csat: Satisfaction}
+    time_format: "%d/%m/%Y %H:%M"
+    sep: ";"
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from forecasting.contacts import CONTACT_FIELDS, REQUIRED_FIELDS, Contacts, finish_contacts
+from forecasting.errors import InputError
+from forecasting.ledger import RowLedger
+from forecasting.parsing import blank, parse_flags, parse_numbers, parse_times, reject_outside
+from forecasting.tables import RawTable
+
+Field = Literal[CONTACT_FIELDS + ("channel",)]  # type: ignore[valid-type]
+TIME_FIELDS = ("arrival_time", "answer_time", "end_time")
+SURVEY_RANGES = {"csat": (1, 5, "1–5"), "nps": (0, 10, "0–10"), "ces": (1, 7, "1–7")}
+
+
+class LogMapping(BaseModel):
+    """How an export's columns map onto the canonical contact fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    columns: dict[Field, str] = {}
+    time_format: str | None = None
+    sep: str | None = None
+
+    def source(self, name: str) -> str:
+        return self.columns.get(name, name)
+
+
+def load_mapping(path: str | Path | None) -> LogMapping:
+    if path is None:
+        return LogMapping()
+    path = Path(path)
+    if not path.exists():
+        raise InputError("mapping file not found", path=path, expected="a YAML mapping file")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+        return LogMapping.model_validate(data)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError("invalid YAML", path=path, row=mark.line + 1 if mark else None, expected="valid YAML") from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        allowed = ", ".join(CONTACT_FIELDS + ("channel",))
+        expected = f"one of: {allowed}" if err["type"] == "literal_error" else ("no such key" if err["type"] == "extra_forbidden" else err["msg"])
+        raise InputError("bad mapping key", path=path, column=key, expected=expected, found=err.get("input")) from None
+
+
+def normalize_contact_log(raw: RawTable, ledger: RowLedger, mapping: LogMapping) -> Contacts:
+    """Validate and normalize a generic log; defects are rejected by row or, if fatal, raised."""
+    f = raw.frame
+    present = {name for name in CONTACT_FIELDS + ("channel",) if mapping.source(name) in f.columns}
+    raw.require([mapping.source(n) for n in REQUIRED_FIELDS], what="required column")
+    for name, source in mapping.columns.items():
+        if source not in f.columns:
+            raw.require([source], what=f"column mapped to {name}")
+    col = {name: f[mapping.source(name)] for name in present}
+    ledger.ignore(f.eq("").all(axis=1).to_numpy(), "blank line")
+
+    contact_id = col["contact_id"].astype(str).str.strip()
+    ledger.reject(blank(col["contact_id"]), mapping.source("contact_id"), "missing contact id")
+    first_row = pd.Series(raw.line.to_numpy(), index=f.index).where(ledger.active)
+    first_seen = first_row.groupby(contact_id.where(ledger.active)).transform("min")
+    dup = ledger.active & contact_id.duplicated(keep="first").to_numpy()
+    if dup.any():
+        where = contact_id + " (first at row " + first_seen.astype("Int64").astype(str) + ")"
+        ledger.reject(dup, mapping.source("contact_id"), "duplicate contact id", where)
+
+    ledger.reject(blank(col["arrival_time"]), mapping.source("arrival_time"), "missing arrival time")
+    out = pd.DataFrame(index=f.index)
+    out["contact_id"] = contact_id
+    for name in TIME_FIELDS:
+        if name in present:
+            out[name] = parse_times(col[name], mapping.source(name), ledger, mapping.time_format)
+    _check_order(out, ledger, mapping)
+    for name in ("wait_seconds", "handle_seconds"):
+        if name in present:
+            out[name] = parse_numbers(col[name], mapping.source(name), ledger, "a number of seconds")
+            ledger.reject((out[name] < 0).to_numpy(), mapping.source(name), "negative duration", col[name])
+    for name, (low, high, label) in SURVEY_RANGES.items():
+        if name in present:
+            out[name] = parse_numbers(col[name], mapping.source(name), ledger, f"a score {label}")
+            reject_outside(out[name], mapping.source(name), ledger, low, high, f"the {name.upper()} scale {label}")
+    for name in ("abandoned", "fcr"):
+        if name in present:
+            out[name] = parse_flags(col[name], mapping.source(name), ledger)
+    if "abandoned" in present and "answer_time" in present:
+        ledger.reject(
+            (out["abandoned"] & out["answer_time"].notna()).to_numpy(),
+            mapping.source("abandoned"), "abandoned but has an answer time", col["abandoned"],
+        )  # fmt: skip
+    for name in ("customer_id", "agent_id", "queue", "channel"):
+        if name in present:
+            out[name] = col[name].astype(str).str.strip().replace("", np.nan)
+    if "queue" not in present and "channel" in present:
+        out["queue"] = out.pop("channel")
+        present.add("queue")
+    present.discard("channel")
+    out = out.drop(columns=[c for c in ("channel",) if c in out])[ledger.active]
+    return finish_contacts(out, present)
+
+
+def _check_order(out: pd.DataFrame, ledger: RowLedger, mapping: LogMapping) -> None:
+    """Answer and end cannot precede arrival, nor end precede answer: the file is wrong if so."""
+    pairs = [("answer_time", "arrival_time", "answer before arrival"),
+             ("end_time", "arrival_time", "end before start"),
+             ("end_time", "answer_time", "end before answer")]  # fmt: skip
+    for later, earlier, reason in pairs:
+        if later in out and earlier in out:
+            bad = (out[later] < out[earlier]).to_numpy()
+            ledger.fail_or_reject(
+                bad, mapping.source(later), reason,
+                f"a time at or after {mapping.source(earlier)}", out[later].astype(str),
+            )  # fmt: skip

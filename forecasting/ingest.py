@@ -1,0 +1,166 @@
+"""Ingest a history file: read, validate, normalize, aggregate to intervals, infer the calendar.
+
+This is the one entry point the CLI, the KPI report and (later) forecasting and the app use, so
+every front end sees the same rows accepted and rejected for the same reasons.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from forecasting.anonymous_bank import normalize_anonymous_bank
+from forecasting.calendar import OperatingCalendar, infer_calendar
+from forecasting.contact_log import load_mapping, normalize_contact_log
+from forecasting.contacts import DEFAULT_QUEUE, Contacts
+from forecasting.errors import InputError
+from forecasting.interval_series import normalize_interval_series, resample_intervals
+from forecasting.intervals import contacts_to_intervals, interval_label, parse_interval
+from forecasting.ledger import RowLedger
+from forecasting.tables import read_table
+
+log = logging.getLogger(__name__)
+Format = Literal["log", "anonymous-bank", "intervals"]
+FORMATS: tuple[str, ...] = ("log", "anonymous-bank", "intervals")
+DEFAULT_LOG_INTERVAL = "30min"
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """What the user told us about the file; see ``capplan ingest --help``."""
+
+    format: Format | None = None  # None: intervals if time_col is given, else log
+    time_col: str | None = None
+    value_cols: tuple[str, ...] = ()
+    queue_col: str | None = None
+    mapping: str | Path | None = None
+    interval: str | None = None  # None: the data's own (interval series) or 30min (logs)
+    target_seconds: float = 20.0
+    sep: str | None = None
+    strict: bool = True
+    combine_queues: bool = False
+
+    @property
+    def resolved_format(self) -> Format:
+        if self.format:
+            return self.format
+        return "intervals" if self.time_col or self.value_cols else "log"
+
+
+@dataclass
+class IngestResult:
+    source: Path
+    options: IngestOptions
+    intervals: pd.DataFrame
+    interval: pd.Timedelta
+    calendar: OperatingCalendar
+    ledger: RowLedger
+    contacts: Contacts | None = None
+    gaps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["interval_start", "queue"]))
+    seconds: float = 0.0
+
+    def summary(self) -> dict:
+        """The accounting and what was inferred, as written to ``summary.json``."""
+        t = self.intervals
+        totals = {c: int(t[c].sum()) for c in ("arrivals", "handled", "abandoned") if c in t and t[c].notna().any()}
+        return {
+            "input": str(self.source),
+            "format": self.options.resolved_format,
+            **self.ledger.counts(),
+            "rejected_by_reason": self.ledger.reasons(1),
+            "ignored_by_reason": self.ledger.reasons(2),
+            "warnings": self.ledger.warnings,
+            "interval": interval_label(self.interval),
+            "target_seconds": self.options.target_seconds,
+            "queues": sorted(map(str, t["queue"].unique())),
+            "first_interval": str(t["interval_start"].min()),
+            "last_interval": str(t["interval_start"].max()),
+            "intervals": int(len(t)),
+            "totals": totals,
+            "calendar": self.calendar.to_dict(),
+            "gaps": int(len(self.gaps)),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> IngestResult:
+    """Read and validate one file into the tidy interval table; raises ``InputError`` on bad input."""
+    started = time.perf_counter()
+    path = Path(path)
+    fmt = options.resolved_format
+    if fmt not in FORMATS:
+        raise InputError("unknown format", column="--format", expected=" or ".join(FORMATS), found=fmt)
+    mapping = load_mapping(options.mapping) if fmt == "log" else None
+    sep = options.sep or (mapping.sep if mapping else None)
+    raw = read_table(path, sep="\t" if fmt == "anonymous-bank" and not sep else sep)
+    log.info("read %s rows from %s in %.1f s", f"{len(raw.frame):,}", path, time.perf_counter() - started)
+    ledger = RowLedger(raw, strict=options.strict)
+
+    contacts = None
+    gaps = None
+    if fmt == "intervals":
+        if not options.time_col:
+            raise InputError("missing option", column="--time-col", expected="the name of the timestamp column")
+        table, native = normalize_interval_series(raw, ledger, options.time_col, list(options.value_cols), options.queue_col)
+        if not ledger.active.any():
+            raise InputError("no usable rows", path=path, expected="at least one valid row (see rejected.csv)")
+        calendar = infer_calendar(table, native)
+        gaps = find_gaps(table, calendar)
+        length = parse_interval(options.interval) if options.interval else native
+        table = resample_intervals(table, native, length)
+        if options.combine_queues:
+            table = resample_intervals(table.assign(queue=DEFAULT_QUEUE), length, length) if table["queue"].nunique() > 1 else table
+    else:
+        length = parse_interval(options.interval or DEFAULT_LOG_INTERVAL)
+        if fmt == "anonymous-bank":
+            contacts = normalize_anonymous_bank(raw, ledger)
+        else:
+            contacts = normalize_contact_log(raw, ledger, mapping)
+        if contacts.frame.empty:
+            raise InputError("no usable rows", path=path, expected="at least one valid contact (see rejected.csv)")
+        if options.combine_queues:
+            contacts = Contacts(contacts.frame.assign(queue=DEFAULT_QUEUE), contacts.available)
+        log.info("validated %s contacts; aggregating to %s intervals", f"{len(contacts.frame):,}", interval_label(length))
+        table = contacts_to_intervals(contacts, length, options.target_seconds)
+        calendar = infer_calendar(table, length)
+    result = IngestResult(path, options, table, length, calendar, ledger, contacts, seconds=0.0)
+    if gaps is not None:
+        result.gaps = gaps
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def find_gaps(table: pd.DataFrame, calendar: OperatingCalendar) -> pd.DataFrame:
+    """Open slots missing from an interval report, on days that do have data."""
+    parts = []
+    for queue, rows in table.groupby("queue"):
+        days = rows["interval_start"].dt.normalize().unique()
+        grid = pd.DatetimeIndex(np.concatenate([pd.date_range(d, periods=int(pd.Timedelta(days=1) / calendar.interval), freq=calendar.interval) for d in days]))
+        expected = grid[calendar.is_open(grid)]
+        missing = expected.difference(pd.DatetimeIndex(rows["interval_start"]))
+        parts.append(pd.DataFrame({"interval_start": missing, "queue": queue}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["interval_start", "queue"])
+
+
+def write_outputs(result: IngestResult, out: str | Path) -> dict[str, Path]:
+    """Write intervals.csv, summary.json, rejected.csv (always, even if empty) and gaps.csv."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "intervals": out / "intervals.csv",
+        "summary": out / "summary.json",
+        "rejected": out / "rejected.csv",
+        "gaps": out / "gaps.csv",
+    }
+    result.intervals.to_csv(paths["intervals"], index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g")
+    result.ledger.rejected_rows().to_csv(paths["rejected"], index=False)
+    result.gaps.to_csv(paths["gaps"], index=False, date_format="%Y-%m-%d %H:%M:%S")
+    paths["summary"].write_text(json.dumps(result.summary(), indent=2, default=str) + "\n")
+    return paths

@@ -1,0 +1,134 @@
+"""Interval reports: a timestamp column and one or more value columns.
+
+``--value-col Calls`` holds arrivals; ``--value-col Calls=arrivals --value-col AHT=aht`` maps
+columns onto interval fields; several plain columns are read as one queue each (wide format);
+``--queue-col`` reads a long format with one row per queue and interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecasting.errors import InputError
+from forecasting.intervals import interval_label, order_columns
+from forecasting.ledger import RowLedger
+from forecasting.parsing import blank, parse_numbers, parse_times
+from forecasting.summarize import rollup_intervals
+from forecasting.tables import RawTable
+
+COUNT_FIELDS = ("arrivals", "handled", "abandoned", "answered_in_target")
+VALUE_FIELDS = COUNT_FIELDS + ("aht", "asa", "service_level")
+_DAY = pd.Timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ValueColumn:
+    column: str
+    field: str
+    queue: str | None  # None: from --queue-col, or the single default queue
+
+
+def parse_value_columns(specs: list[str], has_queue_col: bool) -> list[ValueColumn]:
+    if not specs:
+        raise InputError("no value column", column="--value-col", expected="at least one --value-col COLUMN[=FIELD]")
+    parsed = []
+    for spec in specs:
+        column, _, field = spec.partition("=")
+        field = field.strip() or "arrivals"
+        if field not in VALUE_FIELDS:
+            raise InputError("unknown field", column="--value-col", expected=f"COLUMN=FIELD with FIELD one of {', '.join(VALUE_FIELDS)}", found=spec)
+        parsed.append(ValueColumn(column.strip(), field, None))
+    plain = [s for s in specs if "=" not in s]
+    if len(plain) > 1 and len(plain) == len(specs) and not has_queue_col:
+        return [ValueColumn(v.column, "arrivals", v.column) for v in parsed]  # wide: one queue per column
+    fields = [v.field for v in parsed]
+    if len(set(fields)) != len(fields):
+        raise InputError("field given twice", column="--value-col", expected="each field at most once (or plain columns only, for one queue per column)", found=" ".join(specs))
+    return parsed
+
+
+def normalize_interval_series(
+    raw: RawTable,
+    ledger: RowLedger,
+    time_col: str,
+    value_cols: list[str],
+    queue_col: str | None = None,
+    time_format: str | None = None,
+    default_queue: str = "all",
+) -> tuple[pd.DataFrame, pd.Timedelta]:
+    """Validate rows, infer the interval length, and return the tidy table at that length."""
+    specs = parse_value_columns(value_cols, queue_col is not None)
+    raw.require([time_col] + [v.column for v in specs] + ([queue_col] if queue_col else []))
+    f = raw.frame
+    ledger.ignore(f.eq("").all(axis=1).to_numpy() if f.dtypes.eq(object).all() else np.zeros(len(f), bool), "blank line")
+    ledger.reject(blank(f[time_col]), time_col, "missing timestamp")
+    stamps = parse_times(f[time_col], time_col, ledger, time_format)
+
+    values = {}
+    for v in specs:
+        kind = "a count" if v.field in COUNT_FIELDS else "a number"
+        values[v] = parse_numbers(f[v.column], v.column, ledger, kind)
+        ledger.reject((values[v] < 0).to_numpy(), v.column, f"negative {v.field}", f[v.column])
+        if v.field in COUNT_FIELDS:
+            frac = (values[v] % 1 != 0) & values[v].notna()
+            ledger.reject(frac.to_numpy(), v.column, f"{v.field} is not a whole number", f[v.column])
+        if v.field == "service_level":
+            ledger.reject((values[v] > 1).to_numpy(), v.column, "service level above 1 (give it as a fraction 0–1)", f[v.column])
+
+    queues = f[queue_col].astype(str).str.strip() if queue_col else pd.Series(default_queue, index=f.index)
+    if queue_col:
+        ledger.reject(blank(f[queue_col]), queue_col, "missing queue")
+    # Only rows still active take part, so a rejected row never shadows a good one.
+    key = pd.DataFrame({"t": stamps, "q": queues})[ledger.active]
+    dup = np.zeros(len(f), bool)
+    dup[np.flatnonzero(ledger.active)[key.duplicated(keep="first").to_numpy()]] = True
+    ledger.reject(dup, time_col, "duplicate timestamp", stamps.astype(str))
+
+    length = infer_interval(stamps[ledger.active], queues[ledger.active], raw, time_col)
+    off_grid = ((stamps - stamps.dt.floor("D")) % length != pd.Timedelta(0)).to_numpy()
+    ledger.reject(off_grid, time_col, f"not on the {interval_label(length)} grid", stamps.astype(str))
+
+    keep = ledger.active
+    long_parts = []
+    for v in specs:
+        q = queues if v.queue is None else pd.Series(v.queue, index=f.index)
+        long_parts.append(pd.DataFrame({"interval_start": stamps, "queue": q, "field": v.field, "value": values[v]})[keep])
+    long = pd.concat(long_parts, ignore_index=True)
+    table = long.pivot_table(index=["interval_start", "queue"], columns="field", values="value", aggfunc="first", dropna=False)
+    table = table.reset_index()
+    table.columns.name = None
+    for c in COUNT_FIELDS:
+        if c in table:
+            table[c] = table[c].astype("Int64")
+    if {"arrivals", "abandoned"} <= set(table.columns):
+        table["abandon_rate"] = table["abandoned"] / table["arrivals"].replace(0, np.nan)
+    return order_columns(table.sort_values(["queue", "interval_start"], kind="stable").reset_index(drop=True)), length
+
+
+def infer_interval(stamps: pd.Series, queues: pd.Series, raw: RawTable, time_col: str) -> pd.Timedelta:
+    """The most common step between consecutive timestamps of a queue; must divide a day."""
+    frame = pd.DataFrame({"t": stamps, "q": queues}).sort_values(["q", "t"])
+    steps = frame.groupby("q")["t"].diff().dropna()
+    steps = steps[steps > pd.Timedelta(0)]
+    if steps.empty:
+        raise InputError("cannot infer the interval length", path=raw.path, column=time_col, expected="at least two distinct timestamps per queue")
+    length = steps.mode().iloc[0]
+    if _DAY % length != pd.Timedelta(0) and length != _DAY:
+        raise InputError("cannot infer the interval length", path=raw.path, column=time_col, expected="a regular step that divides 24 hours", found=str(length))
+    return length
+
+
+def resample_intervals(table: pd.DataFrame, native: pd.Timedelta, wanted: pd.Timedelta) -> pd.DataFrame:
+    """Aggregate to a coarser interval; finer than the data is impossible and says so."""
+    if wanted == native:
+        return table
+    if wanted < native or wanted % native != pd.Timedelta(0):
+        raise InputError(
+            "interval not available", column="--interval",
+            expected=f"a multiple of the data's own {interval_label(native)} interval", found=interval_label(wanted),
+        )  # fmt: skip
+    start = table["interval_start"].dt.floor(wanted).rename("interval_start")
+    return order_columns(rollup_intervals(table, [start, table["queue"]]))

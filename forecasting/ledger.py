@@ -1,0 +1,106 @@
+"""Row accounting for an ingest: every row read is used, rejected (with a reason) or ignored.
+
+The invariant ``rows_read == rows_used + rows_rejected + rows_ignored`` is what lets an analyst
+trust that nothing was lost; the rejected rows keep their original cells so they can be fixed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecasting.errors import InputError
+from forecasting.tables import RawTable
+
+USED, REJECTED, IGNORED = 0, 1, 2
+
+
+class RowLedger:
+    """Tracks the fate of each raw row; the first reason given for a row is the one kept."""
+
+    def __init__(self, raw: RawTable, strict: bool = True) -> None:
+        self.raw = raw
+        self.strict = strict
+        n = len(raw.frame)
+        self._status = np.full(n, USED, dtype=np.int8)
+        self._reason = np.full(n, None, dtype=object)
+        self._column = np.full(n, None, dtype=object)
+        self._value = np.full(n, None, dtype=object)
+        self.warnings: list[str] = []
+
+    @property
+    def active(self) -> np.ndarray:
+        """Rows still in play (neither rejected nor ignored)."""
+        return self._status == USED
+
+    def reject(self, mask: np.ndarray | pd.Series, column: str | None, reason: str, values=None) -> int:
+        """Reject rows that are still active; return how many were newly rejected."""
+        hit = np.asarray(mask, dtype=bool) & self.active
+        if hit.any():
+            self._status[hit] = REJECTED
+            self._reason[hit] = reason
+            self._column[hit] = column
+            if values is not None:
+                self._value[hit] = np.asarray(values, dtype=object)[hit]
+        return int(hit.sum())
+
+    def ignore(self, mask: np.ndarray | pd.Series, reason: str) -> int:
+        hit = np.asarray(mask, dtype=bool) & self.active
+        self._status[hit] = IGNORED
+        self._reason[hit] = reason
+        return int(hit.sum())
+
+    def fail_or_reject(
+        self, mask: np.ndarray | pd.Series, column: str, reason: str, expected: str, values=None
+    ) -> int:
+        """A defect that makes the file malformed: fatal in strict mode, a rejection otherwise."""
+        hit = np.asarray(mask, dtype=bool) & self.active
+        if not hit.any():
+            return 0
+        if self.strict:
+            first = int(np.flatnonzero(hit)[0])
+            found = None if values is None else np.asarray(values, dtype=object)[first]
+            extra = int(hit.sum()) - 1
+            more = f" ({extra} more rows like it; --reject-bad-rows rejects them instead)" if extra else " (--reject-bad-rows rejects such rows instead)"
+            raise InputError(
+                reason + more,
+                path=self.raw.path,
+                row=first + self.raw.first_row,
+                column=column,
+                expected=expected,
+                found=found,
+            )
+        return self.reject(hit, column, reason, values)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    # --- reporting -------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows_read": int(self._status.size),
+            "rows_used": int((self._status == USED).sum()),
+            "rows_rejected": int((self._status == REJECTED).sum()),
+            "rows_ignored": int((self._status == IGNORED).sum()),
+        }
+
+    def reasons(self, status: int) -> dict[str, int]:
+        picked = pd.Series(self._reason[self._status == status], dtype=object)
+        return {str(k): int(v) for k, v in picked.value_counts().items()}
+
+    def rejected_rows(self) -> pd.DataFrame:
+        """Rejected rows with their line number, column, reason and the original cells."""
+        hit = self._status == REJECTED
+        original = self.raw.frame.loc[hit]
+        head = pd.DataFrame(
+            {
+                "row": self.raw.line[hit].to_numpy(),
+                "column": self._column[hit],
+                "reason": self._reason[hit],
+                "value": self._value[hit],
+            },
+            index=original.index,
+        )
+        clash = [c for c in original.columns if c in head.columns]
+        original = original.rename(columns={c: f"input_{c}" for c in clash})
+        return pd.concat([head, original], axis=1).reset_index(drop=True)

@@ -1,0 +1,116 @@
+"""Service metrics of groups of contacts or intervals: the one place they are defined.
+
+Interval tables and the KPI report both call these, so an interval's service level and a
+month's service level can never disagree on the definition (denominator: all arrivals).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecasting.contacts import Contacts
+
+COUNT_COLUMNS = ("arrivals", "handled", "abandoned", "answered_in_target")
+
+
+def summarize_contacts(contacts: Contacts, keys: list[pd.Series], target_seconds: float) -> pd.DataFrame:
+    """Per-group metrics for the fields the data has; ``keys`` are aligned Series to group by."""
+    f = contacts.frame
+    handled = f["handled"].to_numpy(bool)
+    cols: dict[str, pd.Series] = {
+        "arrivals": pd.Series(1, index=f.index),
+        "handled": f["handled"].astype(int),
+        "abandoned": f["abandoned"].astype(int),
+    }
+    means: dict[str, pd.Series] = {}
+    p90: dict[str, pd.Series] = {}
+    if contacts.has("wait_seconds"):
+        wait = f["wait_seconds"].astype(float)
+        cols["answered_in_target"] = (handled & (wait.to_numpy() <= target_seconds)).astype(int)
+        means["asa"] = wait.where(handled)
+    if contacts.has("handle_seconds"):
+        means["aht"] = f["handle_seconds"].astype(float).where(handled)
+    for name in ("first_response_seconds", "resolution_seconds"):
+        if contacts.has(name):
+            short = name.replace("_seconds", "")
+            means[f"{short}_mean_s"] = f[name].astype(float)
+            p90[f"{short}_p90_s"] = f[name].astype(float)
+    if contacts.has("csat"):
+        csat = f["csat"].astype(float)
+        means["csat_mean"] = csat
+        means["csat"] = (csat >= 4).astype(float).where(csat.notna())
+    if contacts.has("nps"):
+        nps = f["nps"].astype(float)
+        means["nps"] = ((nps >= 9).astype(float) - (nps <= 6).astype(float)).where(nps.notna()) * 100
+    if contacts.has("ces"):
+        ces = f["ces"].astype(float)
+        means["ces"] = (ces >= 5).astype(float).where(ces.notna())
+    if contacts.has("fcr"):
+        means["fcr"] = f["fcr"].astype(float).where(handled)
+    elif contacts.has("repeat"):
+        first_contact = f["repeat"].eq(False) & handled  # NaN (unknown customer) is not False
+        followed = f["followed_up"].astype("boolean")
+        means["fcr"] = (~followed).astype("Float64").astype(float).where(first_contact)
+    if contacts.has("repeat"):
+        cols["known_customer_contacts"] = f["repeat"].notna().astype(int)
+        cols["repeat_contacts"] = f["repeat"].eq(True).astype(int)
+
+    data = pd.DataFrame({**cols, **{f"_mean_{k}": v for k, v in means.items()}, **{f"_p90_{k}": v for k, v in p90.items()}})
+    grouped = data.groupby([k.rename(k.name) for k in keys], sort=True, observed=True)
+    out = grouped[list(cols)].sum()
+    if means:
+        out = out.join(grouped[[f"_mean_{k}" for k in means]].mean().rename(columns=lambda c: c[len("_mean_"):]))
+    if p90:
+        out = out.join(grouped[[f"_p90_{k}" for k in p90]].quantile(0.9).rename(columns=lambda c: c[len("_p90_"):]))
+    if contacts.has("agent_id"):
+        agents = f["agent_id"].where(handled)
+        out["agents_seen"] = agents.groupby([k for k in keys], sort=True, observed=True).nunique()
+    return add_rates(out.reset_index())
+
+
+def add_rates(table: pd.DataFrame) -> pd.DataFrame:
+    """Rates that follow from counts; empty groups get NaN, not a fake 0 % or 100 %."""
+    arrivals = table["arrivals"].astype(float).replace(0, np.nan)
+    if "answered_in_target" in table:
+        table["service_level"] = table["answered_in_target"] / arrivals
+    table["abandon_rate"] = table["abandoned"] / arrivals
+    if "repeat_contacts" in table:
+        known = table["known_customer_contacts"].astype(float)
+        episodes = (known - table["repeat_contacts"]).replace(0, np.nan)
+        table["repeat_rate"] = table["repeat_contacts"] / known.replace(0, np.nan)
+        table["contacts_per_issue"] = known / episodes
+    if "agents_seen" in table:
+        table["contacts_per_agent"] = table["handled"] / table["agents_seen"].replace(0, np.nan)
+    return table
+
+
+def rollup_intervals(intervals: pd.DataFrame, keys: list[pd.Series]) -> pd.DataFrame:
+    """Aggregate an interval table (e.g. from interval reports) to coarser groups.
+
+    Counts add up; AHT and ASA are weighted by handled contacts and service level by arrivals,
+    which is how a center's own report would combine them.
+    """
+    t = intervals
+    data = pd.DataFrame(index=t.index)
+    counts = [c for c in COUNT_COLUMNS if c in t and t[c].notna().any()]
+    for c in counts:
+        data[c] = t[c]
+    weight = t["handled"] if "handled" in counts else t.get("arrivals")
+    weighted = {}
+    for c in ("aht", "asa"):
+        if c in t and t[c].notna().any() and weight is not None:
+            data[f"_w_{c}"] = t[c] * weight
+            data[f"_n_{c}"] = weight.where(t[c].notna())
+            weighted[c] = True
+    if "service_level" in t and t["service_level"].notna().any() and "answered_in_target" not in counts:
+        data["answered_in_target"] = t["service_level"] * t["arrivals"]
+        counts.append("answered_in_target")
+    grouped = data.groupby(keys, sort=True, observed=True)
+    out = grouped.sum(min_count=1)
+    for c in weighted:
+        out[c] = out.pop(f"_w_{c}") / out.pop(f"_n_{c}").replace(0, np.nan)
+    out = out.reset_index()
+    if "abandoned" not in out:
+        out["abandoned"] = np.nan
+    return add_rates(out)
