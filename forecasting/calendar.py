@@ -31,7 +31,7 @@ class OperatingCalendar:
         """Whether each interval starting at these times lies within opening hours."""
         ts = pd.DatetimeIndex(timestamps)
         offset = ts - ts.normalize()
-        weekday = ts.weekday.to_numpy()
+        weekday = ts.day_of_week.to_numpy()
         out = np.zeros(len(ts), dtype=bool)
         for day, ranges in self.hours.items():
             on_day = weekday == day
@@ -92,10 +92,10 @@ def infer_calendar(intervals: pd.DataFrame, length: pd.Timedelta) -> OperatingCa
     busy_days = pd.DatetimeIndex(busy.index.normalize().unique())
     has_data = days.isin(busy_days)
     open_weekdays = [
-        d for d in range(7) if (days.weekday == d).any() and has_data[days.weekday == d].mean() >= PRESENCE_SHARE
+        d for d in range(7) if (days.day_of_week == d).any() and has_data[days.day_of_week == d].mean() >= PRESENCE_SHARE
     ]
     slot = pd.Series(((busy.index - busy.index.normalize()) // length).astype(int), index=busy.index)
-    frame = pd.DataFrame({"day": busy.index.normalize(), "weekday": busy.index.weekday, "slot": slot.to_numpy()})
+    frame = pd.DataFrame({"day": busy.index.normalize(), "weekday": busy.index.day_of_week, "slot": slot.to_numpy()})
     days_per_weekday = frame.drop_duplicates("day").groupby("weekday").size()
     counts = frame.groupby(["weekday", "slot"]).size()
     share = counts / days_per_weekday.reindex(counts.index.get_level_values("weekday")).to_numpy()

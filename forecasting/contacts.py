@@ -50,7 +50,7 @@ def finish_contacts(frame: pd.DataFrame, available: set[str]) -> Contacts:
             out[name] = np.nan
     out["queue"] = out["queue"].where(out["queue"].notna() & (out["queue"].astype(str) != ""), DEFAULT_QUEUE)
     out["queue"] = out["queue"].astype(str)
-    abandoned = out["abandoned"].fillna(False).astype(bool)
+    abandoned = out["abandoned"].astype("boolean").fillna(False).astype(bool)
     answered = out["answer_time"].notna() | out["handle_seconds"].notna()
     out["abandoned"] = abandoned
     out["handled"] = ~abandoned & answered
@@ -83,8 +83,8 @@ def _mark_repeats(frame: pd.DataFrame) -> pd.DataFrame:
     until_next = by_customer.shift(-1) - order["arrival_time"]
     frame["repeat"] = pd.Series(since_previous.le(REPEAT_WINDOW), index=order.index).reindex(frame.index)
     followed = until_next.le(REPEAT_WINDOW).astype("boolean")
-    # Near the end of the data a follow-up may simply not be recorded yet: unknown, not "resolved".
+    # Near the end of the data a follow-up may not be recorded yet: unknown, whichever way it went.
     censored = order["arrival_time"] > frame["arrival_time"].max() - REPEAT_WINDOW
-    followed[censored & ~followed.fillna(False)] = pd.NA
+    followed[censored] = pd.NA
     frame["followed_up"] = followed.reindex(frame.index)
     return frame

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,7 +111,10 @@ def _read_parquet(path: Path) -> RawTable:
 
 def _read_delimited(path: Path, delimiter: str) -> pd.DataFrame:
     try:
-        frame = pd.read_csv(
+        with warnings.catch_warnings():
+            # pandas only warns (and drops cells) when the first data row is longer than the header
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
             path,
             sep=delimiter,
             dtype=str,
@@ -119,15 +123,31 @@ def _read_delimited(path: Path, delimiter: str) -> pd.DataFrame:
             encoding="utf-8-sig",
             quoting=csv.QUOTE_MINIMAL,
             engine="c",
+            index_col=False,
         )
     except pd.errors.EmptyDataError:
         raise InputError("empty file", path=path, expected="a header row and at least one data row") from None
     except pd.errors.ParserError as exc:
         raise _ragged_row_error(path, delimiter, exc) from None
+    except pd.errors.ParserWarning:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            header, first = (next(csv.reader(handle, delimiter=delimiter)) for _ in range(2))
+        raise _ragged_row_error(path, delimiter, f"Expected {len(header)} fields in line 2, saw {len(first)}") from None
     except UnicodeDecodeError as exc:
         raise InputError("not a text file", path=path, expected="UTF-8 text", found=exc.reason) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     blank = frame.eq("").all(axis=1) | frame.isna().all(axis=1)
+    short = (frame.isna().any(axis=1) & ~blank).to_numpy()
+    if short.any():
+        first = int(short.nonzero()[0][0])
+        fields = int(frame.iloc[first].notna().sum())
+        raise InputError(
+            "wrong number of fields",
+            path=path,
+            row=first + FIRST_DATA_LINE,
+            expected=f"{frame.shape[1]} fields separated by {_name(delimiter)} (as in the header)",
+            found=f"{fields} fields",
+        )
     # A trailing blank line is formatting, not data; blank lines inside are kept so line numbers hold.
     last = len(frame)
     while last > 0 and blank.iloc[last - 1]:

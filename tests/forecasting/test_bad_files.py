@@ -1,0 +1,110 @@
+"""Every kind of malformed file: one line naming file, row and column; non-zero exit; no traceback."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+LOG_HEADER = "contact_id,queue,arrival_time,answer_time,end_time,handle_seconds,abandoned"
+LOG_ROWS = [
+    "c1,sales,2024-01-08 09:00:00,2024-01-08 09:00:30,2024-01-08 09:05:00,270,0",
+    "c2,sales,2024-01-08 09:01:00,2024-01-08 09:01:10,2024-01-08 09:04:00,170,0",
+    "c3,support,2024-01-08 09:02:00,,2024-01-08 09:03:00,,1",
+]
+
+
+def log_file(tmp_path: Path, lines: list[str], name: str = "log.csv") -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+CASES = {
+    # kind: (file lines, extra args, expected fragments of the one-line error)
+    "wrong delimiter": (
+        [LOG_HEADER.replace(",", ";"), *(r.replace(",", ";") for r in LOG_ROWS)], [],
+        ["row 1", "wrong delimiter", "comma", "semicolon"],
+    ),
+    "missing column": (
+        [LOG_HEADER.replace("arrival_time", "created"), *LOG_ROWS], [],
+        ["row 1", "column 'arrival_time'", "missing required column"],
+    ),
+    "unparsable time": (
+        [LOG_HEADER, LOG_ROWS[0], LOG_ROWS[1].replace("2024-01-08 09:01:00", "yesterday"), LOG_ROWS[2]], [],
+        ["row 3", "column 'arrival_time'", "unparsable time", "'yesterday'"],
+    ),
+    "end before start": (
+        [LOG_HEADER, LOG_ROWS[0], LOG_ROWS[1], LOG_ROWS[2].replace("09:03:00", "08:03:00")], [],
+        ["row 4", "column 'end_time'", "end before start"],
+    ),
+    "mixed time zones": (
+        [LOG_HEADER, LOG_ROWS[0].replace("09:00:00,", "09:00:00+01:00,", 1), LOG_ROWS[1].replace("09:01:00,", "09:01:00+02:00,", 1)], [],
+        ["row 3", "column 'arrival_time'", "mixed time zones", "+01:00"],
+    ),
+    "naive and zoned times mixed": (
+        [LOG_HEADER, LOG_ROWS[0].replace("09:00:00,", "09:00:00Z,", 1), LOG_ROWS[1]], [],
+        ["row 3", "mixed time zones"],
+    ),
+    "empty file": ([], [], ["empty file"]),
+    "header only": ([LOG_HEADER], [], ["empty file", "row 2"]),
+    "ragged row": ([LOG_HEADER, LOG_ROWS[0] + ",extra,fields", LOG_ROWS[1]], [], ["row 2", "wrong number of fields"]),
+    "answer before arrival": (
+        [LOG_HEADER, LOG_ROWS[0].replace("2024-01-08 09:00:30", "2024-01-08 08:00:30")], [],
+        ["row 2", "column 'answer_time'", "answer before arrival"],
+    ),
+    "interval report with unparsable time": (
+        ["time,calls", "2024-01-08 09:00,3", "2024-01-08 9h15,4"], ["--time-col", "time", "--value-col", "calls"],
+        ["row 3", "column 'time'", "unparsable time"],
+    ),
+    "interval report missing value column": (
+        ["time,calls", "2024-01-08 09:00,3"], ["--time-col", "time", "--value-col", "volume"],
+        ["row 1", "column 'volume'"],
+    ),
+    "anonymous bank read as comma-separated": (
+        Path(__file__).resolve().parents[2].joinpath("data/anonymous_bank_1999-02-01_14.tsv").read_text().replace("\t", ",").splitlines()[:50],
+        ["--format", "anonymous-bank", "--sep", ";"],
+        ["row 1", "wrong delimiter"],
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", CASES)
+def test_bad_file_gives_one_line_error(kind, tmp_path, run_cli):
+    lines, extra, fragments = CASES[kind]
+    path = tmp_path / "input.csv"
+    path.write_text("\n".join(lines) + ("\n" if lines else ""))
+    code, out, err = run_cli("ingest", path, *extra, "--out", tmp_path / "out")
+    assert code != 0
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"capplan: error: {path}")
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+    assert not (tmp_path / "out" / "intervals.csv").exists()
+
+
+def test_lenient_mode_rejects_bad_rows_instead(tmp_path, run_cli):
+    lines, _, _ = CASES["unparsable time"]
+    path = log_file(tmp_path, lines)
+    code, out, err = run_cli("ingest", path, "--reject-bad-rows", "--out", tmp_path / "out")
+    assert code == 0, err
+    rejected = (tmp_path / "out" / "rejected.csv").read_text().splitlines()
+    assert len(rejected) == 2 and rejected[1].startswith("3,arrival_time,unparsable time,yesterday")
+
+
+def test_input_is_never_modified(tmp_path, run_cli):
+    path = log_file(tmp_path, [LOG_HEADER, *LOG_ROWS])
+    before = path.read_bytes()
+    assert run_cli("ingest", path, "--out", tmp_path / "out")[0] == 0
+    assert path.read_bytes() == before
+
+
+def test_console_script_prints_no_traceback(tmp_path):
+    path = log_file(tmp_path, [LOG_HEADER.replace(",", ";")])
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "capplan"), "ingest", str(path), "--out", str(tmp_path / "o")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1
