@@ -125,6 +125,8 @@ def _check_order(out: pd.DataFrame, ledger: RowLedger, mapping: LogMapping) -> N
     for later, earlier, reason in pairs:
         if later in out and earlier in out:
             bad = (out[later] < out[earlier]).to_numpy()
+            if not bad.any():
+                continue
             ledger.fail_or_reject(
                 bad, mapping.source(later), reason,
                 f"a time at or after {mapping.source(earlier)}", out[later].astype(str),

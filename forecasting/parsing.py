@@ -13,6 +13,7 @@ from forecasting.errors import InputError
 from forecasting.ledger import RowLedger
 
 _OFFSET = r"(Z|[+-]\d{2}:?\d{2})$"
+_HAS_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
 TRUE_WORDS = {"1", "true", "t", "yes", "y"}
 FALSE_WORDS = {"0", "false", "f", "no", "n", ""}
 
@@ -53,9 +54,11 @@ def parse_times(
 
 
 def _strip_single_offset(text: pd.Series, empty: np.ndarray, column: str, ledger: RowLedger) -> pd.Series:
-    offset = text.str.extract(_OFFSET, expand=False)
-    if offset.isna().all():
+    # contains/replace run in Arrow's C++ regex engine; extract would loop in Python
+    has = text.str.contains(_HAS_OFFSET, regex=True).to_numpy(dtype=bool)
+    if not has.any():
         return text
+    offset = text.str.replace(r"^.*?" + _OFFSET, r"\1", regex=True).where(has)
     kind = (
         offset.str.replace("Z", "+00:00", regex=False)
         .str.replace(r"^([+-]\d{2})(\d{2})$", r"\1:\2", regex=True)
