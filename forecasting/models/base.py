@@ -1,0 +1,121 @@
+"""The forecaster contract and the prediction intervals every model shares.
+
+Intervals come from the model's own out-of-sample errors: ``fit`` first refits the model on
+the history without its last days, forecasts those days, and estimates how far actuals
+scatter around its forecasts (negative-binomial dispersion for counts, relative spread for
+handle times). A model that forecasts badly therefore gets wide intervals, as it should.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.base import BaseEstimator, clone
+
+from forecasting.calendar import OperatingCalendar
+from forecasting.errors import InputError
+from forecasting.slots import as_history, calendar_of
+
+LEVELS = (80, 95)
+CALIBRATION_ORIGINS = 3  # inner holdouts used to measure the model's own error
+CALIBRATION_DAYS = 5  # open days per inner holdout
+
+
+class Forecaster(BaseEstimator):
+    """Base class: subclasses implement ``_fit`` and ``_predict_mean`` on open slots only."""
+
+    min_history_days: int = 7  # open days of history the model needs
+    distribution: str = "negbin"  # "negbin" for counts, "normal" for handle times
+
+    # --- public contract ------------------------------------------------------------------
+    def fit(self, history: pd.Series, calendar: OperatingCalendar | None = None) -> "Forecaster":
+        history = as_history(history)
+        self.calendar_ = calendar or calendar_of(history)
+        days = history.index.normalize().unique()
+        if len(days) < self.min_history_days:
+            raise InputError(
+                "too little history", column=str(history.name),
+                expected=f"at least {self.min_history_days} days with data for {type(self).__name__}",
+                found=f"{len(days)} days",
+            )  # fmt: skip
+        self.spread_, self.calibration_points_ = self._calibrate(history, days)
+        self._fit(history)
+        self.history_end_ = history.index.max()
+        return self
+
+    def predict(self, timestamps, levels: tuple[int, ...] = LEVELS) -> pd.DataFrame:
+        """Forecast and interval bounds per timestamp; closed slots are 0."""
+        ts = pd.DatetimeIndex(timestamps)
+        is_open = self.calendar_.is_open(ts)
+        mean = np.zeros(len(ts))
+        if is_open.any():
+            mean[is_open] = np.clip(np.asarray(self._predict_mean(ts[is_open]), dtype=float), 0.0, None)
+        out = pd.DataFrame({"forecast": mean}, index=ts)
+        out.index.name = "timestamp"
+        for level in levels:
+            lo, hi = self.interval_bounds(mean, level)
+            out[f"lo{level}"], out[f"hi{level}"] = np.where(is_open, lo, 0.0), np.where(is_open, hi, 0.0)
+        return out
+
+    def interval_bounds(self, mean: np.ndarray, level: int) -> tuple[np.ndarray, np.ndarray]:
+        return interval_bounds(mean, level, self.distribution, self.spread_)
+
+    # --- for subclasses -------------------------------------------------------------------
+    def _fit(self, history: pd.Series) -> None:
+        raise NotImplementedError
+
+    def _predict_mean(self, timestamps: pd.DatetimeIndex) -> np.ndarray:
+        raise NotImplementedError
+
+    # --- calibration ----------------------------------------------------------------------
+    def _point_model(self, history: pd.Series) -> "Forecaster":
+        """A clone fitted for point forecasts only (no nested calibration)."""
+        model = clone(self)
+        model.calendar_ = self.calendar_
+        model._fit(history)
+        return model
+
+    def _calibrate(self, history: pd.Series, days: pd.DatetimeIndex) -> tuple[float, int]:
+        actual, forecast = [], []
+        for k in range(1, CALIBRATION_ORIGINS + 1):
+            start = len(days) - k * CALIBRATION_DAYS
+            if start < self.min_history_days:
+                break
+            cut, stop = days[start], days[min(start + CALIBRATION_DAYS, len(days) - 1)]
+            train = history[history.index < cut]
+            test = history[(history.index >= cut) & ((history.index < stop) if k > 1 else True)]
+            model = self._point_model(train)
+            actual.append(test.to_numpy())
+            forecast.append(np.clip(model._predict_mean(test.index), 0.0, None))
+        if not actual:
+            return (0.0 if self.distribution == "negbin" else 0.25), 0
+        return estimate_spread(np.concatenate(actual), np.concatenate(forecast), self.distribution), int(
+            sum(map(len, actual))
+        )
+
+
+def estimate_spread(actual: np.ndarray, forecast: np.ndarray, distribution: str) -> float:
+    """Negative-binomial dispersion φ (Var = μ + φμ²), or the relative error spread for 'normal'."""
+    ok = np.isfinite(actual) & np.isfinite(forecast) & (forecast > 0)
+    y, mu = actual[ok], forecast[ok]
+    if y.size == 0:
+        return 0.0
+    if distribution == "negbin":
+        return float(max(0.0, np.sum((y - mu) ** 2 - mu) / np.sum(mu**2)))
+    return float(np.sqrt(np.mean(((y - mu) / mu) ** 2)))
+
+
+def interval_bounds(mean: np.ndarray, level: int, distribution: str, spread: float) -> tuple[np.ndarray, np.ndarray]:
+    """Central interval at ``level`` % around the point forecasts."""
+    tail = (1 - level / 100) / 2
+    mean = np.asarray(mean, dtype=float)
+    if distribution == "negbin":
+        if spread <= 1e-9:
+            dist = stats.poisson(np.maximum(mean, 1e-12))
+        else:
+            n = 1.0 / spread
+            dist = stats.nbinom(n, n / (n + np.maximum(mean, 1e-12)))
+        return dist.ppf(tail), dist.ppf(1 - tail)
+    z = stats.norm.ppf(1 - tail)
+    return np.clip(mean * (1 - z * spread), 0, None), mean * (1 + z * spread)
