@@ -9,12 +9,15 @@ import argparse
 import json
 from pathlib import Path
 
+from forecasting.errors import InputError
+from forecasting.catalog import MODELS
 from forecasting.ingest import FORMATS, IngestOptions, IngestResult, ingest, write_outputs
 
 
 def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
     """Options shared by every command that reads a history file."""
-    p.add_argument("input", type=Path, help="CSV, TSV or Parquet file: a contact log or an interval report")
+    p.add_argument("input", type=Path, nargs="?", help="CSV, TSV or Parquet file: a contact log or an interval report")
+    p.add_argument("--input", dest="input_option", type=Path, metavar="FILE", help="the same, as an option")
     p.add_argument("--format", choices=FORMATS, help="log (default), anonymous-bank, or intervals (implied by --time-col)")
     p.add_argument("--time-col", help="interval reports: the timestamp column")
     p.add_argument(
@@ -30,6 +33,13 @@ def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sep", help="field delimiter (default: tab for .tsv, comma otherwise)")
     p.add_argument("--reject-bad-rows", action="store_true", help="reject rows with unparsable or out-of-order times instead of stopping")
     p.add_argument("--combine-queues", action="store_true", help="one table for all queues together")
+
+
+def input_path(args: argparse.Namespace) -> Path:
+    path = args.input_option or args.input
+    if path is None:
+        raise InputError("no input file", column="--input", expected="a CSV, TSV or Parquet file (positional or --input)")
+    return path
 
 
 def ingest_options(args: argparse.Namespace) -> IngestOptions:
@@ -60,9 +70,93 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     k.add_argument("--out", type=Path, required=True, help="output folder for kpis.csv")
     k.set_defaults(handler=run_kpis)
 
+    b = subparsers.add_parser("backtest", help="rolling-origin backtest of forecasting models; prints the leaderboard")
+    add_ingest_arguments(b)
+    add_series_arguments(b)
+    b.add_argument("--models", help="comma-separated model names (default: all): " + ", ".join(MODELS))
+    b.add_argument("--origins", type=int, default=10, help="number of forecast origins (default 10)")
+    b.add_argument("--step-days", type=int, default=1, help="days between origins (default 1)")
+    b.add_argument("--out", type=Path, help="folder for leaderboard.csv, by_horizon.csv, backtest_forecasts.csv")
+    b.set_defaults(handler=run_backtest_command)
+
+    f = subparsers.add_parser("forecast", help="forecast volume or AHT with prediction intervals")
+    add_ingest_arguments(f)
+    add_series_arguments(f)
+    f.add_argument("--at", type=Path, help="CSV whose first column lists the timestamps to forecast")
+    f.add_argument("--model", default="auto", help="auto (default: best by backtest) or a model name, or a+b for a combination")
+    f.add_argument("--select-origins", type=int, default=5, help="backtest origins auto chooses by (default 5)")
+    f.add_argument("--out", type=Path, required=True, help="output CSV: timestamp,forecast,lo80,hi80,lo95,hi95")
+    f.set_defaults(handler=run_forecast_command)
+
+
+def add_series_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--field", choices=("arrivals", "aht"), default="arrivals", help="what to forecast (default arrivals)")
+    p.add_argument("--queue", help="one queue (default: all queues together)")
+    p.add_argument("--horizon-days", type=int, default=5, help="open days ahead (default 5)")
+
+
+def load_series(args: argparse.Namespace):
+    from forecasting.forecast_job import require_clean
+    from forecasting.series import forecast_series
+
+    result = ingest(input_path(args), ingest_options(args))
+    require_clean(result)
+    return result, forecast_series(result, args.field, args.queue)
+
+
+def run_backtest_command(args: argparse.Namespace) -> int:
+    from forecasting.catalog import candidates
+    from forecasting.forecast_job import backtest_series, candidate_names
+
+    _, history = load_series(args)
+    names = candidate_names(args.field, args.models)
+    backtest = backtest_series(history, names, args.horizon_days, args.origins, args.step_days, progress=not args.quiet)
+    board = candidates(backtest)
+    print(f"backtest of {history.name}: {backtest.forecasts['origin'].nunique()} origins, horizon {args.horizon_days} open days")
+    print(format_board(board))
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        board.to_csv(args.out / "leaderboard.csv", index=False, float_format="%.6g")
+        backtest.by_horizon().to_csv(args.out / "by_horizon.csv", index=False, float_format="%.6g")
+        backtest.forecasts.to_csv(args.out / "backtest_forecasts.csv", index=False, float_format="%.6g")
+        print(f"wrote {args.out / 'leaderboard.csv'}")
+    return 0
+
+
+def format_board(board) -> str:
+    cols = ["rank", "model", "mase", "wape", "mae", "rmse", "bias", "coverage80", "coverage95", "seconds"]
+    return board[[c for c in cols if c in board]].to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="")
+
+
+def run_forecast_command(args: argparse.Namespace) -> int:
+    import logging
+
+    from forecasting.forecast_job import candidate_names, closed_warning, forecast_table, horizon_timestamps, read_timestamps, select_and_fit
+
+    result, history = load_series(args)
+    stamps = read_timestamps(args.at) if args.at else None
+    selection = select_and_fit(
+        history, result.calendar, args.model, candidate_names(args.field, None) if args.model == "auto" else None,
+        args.horizon_days, args.select_origins, progress=not args.quiet,
+    )  # fmt: skip
+    if stamps is None:
+        stamps = horizon_timestamps(result.calendar, history.index.max(), args.horizon_days)
+    else:
+        warning = closed_warning(result.calendar, stamps)
+        if warning:
+            logging.getLogger("capplan").warning("warning: %s", warning)
+    table = forecast_table(selection.model, stamps)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.out, index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.4f")
+    if selection.leaderboard is not None:
+        print(format_board(selection.leaderboard.head(5)))
+    print(f"model {selection.name}: {len(table):,} intervals from {table['timestamp'].min()} to {table['timestamp'].max()}; "
+          f"total forecast {table['forecast'].sum():,.0f}; wrote {args.out}")  # fmt: skip
+    return 0
+
 
 def run_ingest(args: argparse.Namespace) -> int:
-    result = ingest(args.input, ingest_options(args))
+    result = ingest(input_path(args), ingest_options(args))
     paths = write_outputs(result, args.out)
     print_ingest_summary(result)
     print(f"wrote {paths['intervals']}, {paths['summary']}, {paths['rejected']}")
@@ -95,7 +189,7 @@ def run_kpis(args: argparse.Namespace) -> int:
     from forecasting.kpis import kpi_report, print_kpi_report
     from forecasting.targets import load_targets
 
-    result = ingest(args.input, ingest_options(args))
+    result = ingest(input_path(args), ingest_options(args))
     targets = load_targets(args.targets)
     periods = ("day", "week", "month", "quarter") if args.period == "all" else (args.period,)
     report = kpi_report(result, targets, periods)

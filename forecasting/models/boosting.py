@@ -23,7 +23,7 @@ _WEEK = pd.Timedelta(weeks=1)
 class GradientBoosting(Forecaster):
     min_history_days = 20
 
-    def __init__(self, lags: int = 4, min_lag_weeks: int = 1, max_iter: int = 300, learning_rate: float = 0.05, random_state: int = 0):
+    def __init__(self, lags: int = 4, min_lag_weeks: int = 1, max_iter: int = 150, learning_rate: float = 0.1, random_state: int = 0):
         self.lags = lags
         self.min_lag_weeks = min_lag_weeks
         self.max_iter = max_iter

@@ -1,0 +1,121 @@
+"""Rolling-origin backtests: refit at each origin on the past only, forecast the next open days.
+
+Origins are the starts of days with data; each model is refitted (by ``clone``) on everything
+before the origin, with a calendar inferred from that past alone, so nothing from the test
+window leaks into the fit. Forecasts of all models are kept, which lets ``auto`` choose, and
+combinations be scored, without refitting.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from tqdm.auto import tqdm
+
+from forecasting.errors import InputError
+from forecasting.metrics import accuracy, weekly_naive_scale
+from forecasting.models.base import Forecaster
+from forecasting.slots import as_history, calendar_of
+
+log = logging.getLogger(__name__)
+LEVELS = (80, 95)
+
+
+@dataclass
+class Backtest:
+    """All backtest forecasts (one row per model, origin and slot) and fit times."""
+
+    forecasts: pd.DataFrame
+    seconds: dict[str, float] = field(default_factory=dict)
+    horizon_days: int = 5
+
+    def leaderboard(self, since: pd.Timestamp | None = None) -> pd.DataFrame:
+        f = self.forecasts if since is None else self.forecasts[self.forecasts["origin"] >= since]
+        rows = []
+        for model, part in f.groupby("model", sort=False):
+            rows.append({"model": model, **accuracy(part, LEVELS), "origins": part["origin"].nunique(),
+                         "seconds": self.seconds.get(model, np.nan)})  # fmt: skip
+        board = pd.DataFrame(rows).sort_values(["mase", "model"]).reset_index(drop=True)
+        board.insert(0, "rank", np.arange(1, len(board) + 1))
+        return board
+
+    def by_horizon(self) -> pd.DataFrame:
+        """Accuracy per model and horizon day (1 = the first day after the origin)."""
+        rows = [
+            {"model": m, "horizon_day": h, **accuracy(part, LEVELS)}
+            for (m, h), part in self.forecasts.groupby(["model", "horizon_day"], sort=False)
+        ]
+        return pd.DataFrame(rows)
+
+
+def origins_for(history: pd.Series, horizon_days: int, n_origins: int, step_days: int = 1) -> list[pd.Timestamp]:
+    """The last ``n_origins`` day starts (every ``step_days`` days with data) that leave a full horizon."""
+    days = history.index.normalize().unique()
+    usable = days[: len(days) - horizon_days + 1]
+    picked = usable[::-1][::step_days][:n_origins][::-1]
+    if len(picked) == 0:
+        raise InputError(
+            "too little history for the horizon", column=str(history.name),
+            expected=f"more than {horizon_days} days with data", found=f"{len(days)} days",
+        )  # fmt: skip
+    return list(picked)
+
+
+def run_backtest(
+    models: dict[str, Forecaster],
+    history: pd.Series,
+    horizon_days: int = 5,
+    n_origins: int = 10,
+    step_days: int = 1,
+    origins: list[pd.Timestamp] | None = None,
+    progress: bool = True,
+) -> Backtest:
+    """Refit every model at every origin and collect its forecasts of the next ``horizon_days``."""
+    history = as_history(history)
+    days = history.index.normalize().unique()
+    origins = origins or origins_for(history, horizon_days, n_origins, step_days)
+    shortest = min(m.min_history_days for m in models.values())
+    first_allowed = days[min(shortest, len(days) - 1)]
+    if origins[0] < first_allowed:
+        raise InputError(
+            "too little history for the backtest", column=str(history.name),
+            expected=f"at least {shortest} days before the first origin and {horizon_days} after the last",
+            found=f"{len(days)} days in all",
+        )  # fmt: skip
+    parts, seconds = [], {name: 0.0 for name in models}
+    bar = tqdm(
+        total=len(origins) * len(models), desc="backtest", unit="fit", disable=not progress, leave=False,
+        mininterval=0.5 if sys.stderr.isatty() else 10.0,
+    )  # fmt: skip
+    for origin in origins:
+        train = history[history.index < origin]
+        test_days = days[days >= origin][:horizon_days]
+        test = history[history.index.normalize().isin(test_days)]
+        calendar = calendar_of(train, _interval(history))
+        scale = weekly_naive_scale(train)
+        horizon_day = pd.Series(np.arange(1, len(test_days) + 1), index=test_days).reindex(test.index.normalize()).to_numpy()
+        for name, model in models.items():
+            bar.set_postfix_str(f"{origin:%Y-%m-%d} {name}")
+            if len(train.index.normalize().unique()) < model.min_history_days:
+                bar.update()
+                continue
+            started = time.perf_counter()
+            fitted = clone(model).fit(train, calendar)
+            pred = fitted.predict(test.index, LEVELS)
+            seconds[name] += time.perf_counter() - started
+            parts.append(pred.assign(model=name, origin=origin, actual=test.to_numpy(), scale=scale, horizon_day=horizon_day))
+            bar.update()
+    bar.close()
+    forecasts = pd.concat(parts).reset_index()
+    n = forecasts.groupby("model")["origin"].nunique()
+    return Backtest(forecasts, {k: v / max(int(n.get(k, 1)), 1) for k, v in seconds.items()}, horizon_days)
+
+
+def _interval(history: pd.Series) -> pd.Timedelta:
+    return pd.Series(history.index).diff().dropna().mode().iloc[0]

@@ -1,0 +1,100 @@
+"""Model names users can ask for, and ``auto``: pick the best by backtest (or a combination).
+
+Names are what appears in leaderboards, MLflow and ``--models``; each maps to a fresh,
+unfitted forecaster so backtests and final fits never share state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from forecasting.backtest import Backtest
+from forecasting.errors import InputError
+from forecasting.metrics import accuracy
+from forecasting.models.aht import AhtProfile
+from forecasting.models.base import Forecaster
+from forecasting.models.baselines import SameWeekdayMean, SeasonalNaive
+from forecasting.models.boosting import GradientBoosting
+from forecasting.models.ensemble import Combination
+from forecasting.models.harmonic import HarmonicRegression
+from forecasting.models.topdown import TopDown
+
+MODELS: dict[str, Callable[[], Forecaster]] = {
+    "seasonal_naive_day": lambda: SeasonalNaive("day"),
+    "seasonal_naive_week": lambda: SeasonalNaive("week"),
+    "weekday_mean": lambda: SameWeekdayMean("auto"),
+    "ets_topdown": lambda: TopDown("ets"),
+    "prophet_topdown": lambda: TopDown("prophet"),
+    "harmonic": lambda: HarmonicRegression(),
+    "gbm": lambda: GradientBoosting(),
+}
+AHT_MODELS: dict[str, Callable[[], Forecaster]] = {"aht_profile": lambda: AhtProfile()}
+BASELINES = ("seasonal_naive_day", "seasonal_naive_week", "weekday_mean")
+COMBINE_SEP = "+"
+
+
+def make_model(name: str) -> Forecaster:
+    """A fresh forecaster by name; 'a+b' is the equal-weight combination of a and b."""
+    if COMBINE_SEP in name:
+        return Combination(tuple((part, make_model(part)) for part in name.split(COMBINE_SEP)))
+    factory = MODELS.get(name) or AHT_MODELS.get(name)
+    if factory is None:
+        raise InputError("unknown model", column="--model", expected="auto or one of " + ", ".join([*MODELS, *AHT_MODELS]), found=name)
+    return factory()
+
+
+def parse_models(text: str | None) -> list[str]:
+    names = list(MODELS) if not text or text == "all" else [n.strip() for n in text.split(",") if n.strip()]
+    for n in names:
+        make_model(n)
+    return names
+
+
+def combination_forecasts(forecasts: pd.DataFrame, members: list[str]) -> pd.DataFrame:
+    """Backtest rows of an equal-weight combination, from the members' stored forecasts."""
+    keys = ["origin", "timestamp"]
+    part = forecasts[forecasts["model"].isin(members)]
+    numeric = [c for c in part.columns if c not in keys + ["model"]]
+    combined = part.groupby(keys, sort=False)[numeric].mean().reset_index()
+    return combined.assign(model=COMBINE_SEP.join(members))
+
+
+def candidates(backtest: Backtest, max_members: int = 3) -> pd.DataFrame:
+    """Leaderboard of single models plus combinations of the best 2..max_members."""
+    singles = backtest.leaderboard()
+    ranked = singles["model"].tolist()
+    rows = [singles.drop(columns=["rank"])]
+    for k in range(2, min(max_members, len(ranked)) + 1):
+        combo = combination_forecasts(backtest.forecasts, ranked[:k])
+        rows.append(pd.DataFrame([{"model": combo["model"].iloc[0], **accuracy(combo), "origins": combo["origin"].nunique()}]))
+    board = pd.concat(rows, ignore_index=True).sort_values(["mase", "model"]).reset_index(drop=True)
+    board.insert(0, "rank", np.arange(1, len(board) + 1))
+    return board
+
+
+def choose(backtest: Backtest, max_members: int = 3) -> str:
+    """The name of the best single model or combination by MASE in this backtest."""
+    return str(candidates(backtest, max_members)["model"].iloc[0])
+
+
+def rolling_auto(backtest: Backtest, start: pd.Timestamp, lookback: int = 10, max_members: int = 3) -> pd.DataFrame:
+    """Backtest rows of ``auto``: at each origin from ``start``, the choice made from the
+    backtests whose whole test window had ended by then (no look-ahead), over the last
+    ``lookback`` such origins."""
+    f = backtest.forecasts
+    rows = []
+    for origin in sorted(f.loc[f["origin"] >= start, "origin"].unique()):
+        done = f.groupby("origin")["timestamp"].max()
+        completed = done[done < origin].index[-lookback:]
+        if len(completed) == 0:
+            continue
+        past = Backtest(f[f["origin"].isin(completed)], backtest.seconds, backtest.horizon_days)
+        name = choose(past, max_members)
+        members = name.split(COMBINE_SEP)
+        now = f[f["origin"] == origin]
+        chosen = combination_forecasts(now, members) if len(members) > 1 else now[now["model"] == name]
+        rows.append(chosen.assign(model="auto", chosen=name))
+    return pd.concat(rows, ignore_index=True)

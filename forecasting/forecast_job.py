@@ -1,0 +1,123 @@
+"""Backtest, select and forecast for one series: what ``capplan backtest`` / ``forecast`` run."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecasting.backtest import Backtest, run_backtest
+from forecasting.calendar import OperatingCalendar
+from forecasting.catalog import AHT_MODELS, candidates, make_model, parse_models
+from forecasting.errors import InputError
+from forecasting.ingest import IngestResult
+from forecasting.models.base import Forecaster
+from forecasting.parsing import parse_times
+from forecasting.ledger import RowLedger
+from forecasting.series import forecast_series
+from forecasting.slots import next_open_days, open_slots
+from forecasting.tables import read_table
+
+log = logging.getLogger(__name__)
+OUTPUT_COLUMNS = ["timestamp", "forecast", "lo80", "hi80", "lo95", "hi95"]
+
+
+@dataclass
+class Selection:
+    name: str
+    model: Forecaster
+    backtest: Backtest | None
+    leaderboard: pd.DataFrame | None
+
+
+def require_clean(result: IngestResult) -> None:
+    """Forecasts need every row: a rejected row is an error here, not a gap to fill."""
+    rejected = result.ledger.rejected_rows()
+    if len(rejected):
+        first = rejected.iloc[0]
+        raise InputError(
+            f"{first['reason']} ({len(rejected)} bad rows in all; `capplan ingest` lists them)",
+            path=result.source, row=int(first["row"]), column=first["column"],
+            expected="a valid value in every row", found=first["value"],
+        )  # fmt: skip
+
+
+def candidate_names(field: str, models: str | None) -> list[str]:
+    if field == "aht":
+        return list(AHT_MODELS)
+    return parse_models(models)
+
+
+def backtest_series(
+    history: pd.Series, names: list[str], horizon_days: int, n_origins: int, step_days: int = 1, progress: bool = True
+) -> Backtest:
+    days = history.index.normalize().unique()
+    if len(days) < horizon_days + 10:
+        raise InputError(
+            "too little history for the horizon", column=str(history.name),
+            expected=f"at least {horizon_days + 10} days with data for a {horizon_days}-day horizon",
+            found=f"{len(days)} days",
+        )  # fmt: skip
+    models = {n: make_model(n) for n in names}
+    return run_backtest(models, history, horizon_days, n_origins, step_days, progress=progress)
+
+
+def select_and_fit(
+    history: pd.Series, calendar: OperatingCalendar, model: str = "auto", names: list[str] | None = None,
+    horizon_days: int = 5, select_origins: int = 5, progress: bool = True,
+) -> Selection:  # fmt: skip
+    """Fit the named model, or for ``auto`` backtest the candidates and fit the winner."""
+    if model != "auto":
+        _check_history(history, horizon_days)
+        return Selection(model, make_model(model).fit(history, calendar), None, None)
+    names = names or parse_models(None)
+    backtest = backtest_series(history, names, horizon_days, select_origins, progress=progress)
+    board = candidates(backtest)
+    name = str(board["model"].iloc[0])
+    log.info("auto chose %s (backtest MASE %.3f over %d origins)", name, board["mase"].iloc[0], select_origins)
+    return Selection(name, make_model(name).fit(history, calendar), backtest, board)
+
+
+def _check_history(history: pd.Series, horizon_days: int) -> None:
+    days = history.index.normalize().nunique()
+    if days < max(horizon_days, 7):
+        raise InputError(
+            "too little history for the horizon", column=str(history.name),
+            expected=f"at least {max(horizon_days, 7)} days with data", found=f"{days} days",
+        )  # fmt: skip
+
+
+def horizon_timestamps(calendar: OperatingCalendar, end: pd.Timestamp, horizon_days: int) -> pd.DatetimeIndex:
+    """Open slots of the next ``horizon_days`` open days after the history."""
+    return open_slots(calendar, next_open_days(calendar, end, horizon_days))
+
+
+def read_timestamps(path: str | Path, time_format: str | None = None) -> pd.DatetimeIndex:
+    """The first column of a CSV as timestamps (same formats as the input), strictly parsed."""
+    raw = read_table(path)
+    first = raw.frame.columns[0]
+    ledger = RowLedger(raw, strict=True)
+    stamps = parse_times(raw.frame[first], first, ledger, time_format)
+    if stamps.isna().any():
+        row = int(np.flatnonzero(stamps.isna().to_numpy())[0]) + raw.first_row
+        raise InputError("missing timestamp", path=raw.path, row=row, column=first, expected="a timestamp in every row")
+    return pd.DatetimeIndex(stamps)
+
+
+def closed_warning(calendar: OperatingCalendar, stamps: pd.DatetimeIndex, limit: int = 5) -> str | None:
+    closed = stamps[~calendar.is_open(stamps)]
+    if len(closed) == 0:
+        return None
+    shown = ", ".join(t.strftime("%Y-%m-%d %H:%M") for t in closed[:limit])
+    more = f" and {len(closed) - limit} more" if len(closed) > limit else ""
+    return f"{len(closed)} requested timestamps are outside opening hours and are forecast as closed (0): {shown}{more}"
+
+
+def forecast_table(model: Forecaster, stamps: pd.DatetimeIndex) -> pd.DataFrame:
+    out = model.predict(stamps).reset_index()
+    return out[OUTPUT_COLUMNS]
+
+
