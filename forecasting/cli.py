@@ -83,10 +83,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_ingest_arguments(f)
     add_series_arguments(f)
     f.add_argument("--at", type=Path, help="CSV whose first column lists the timestamps to forecast")
-    f.add_argument("--model", default="auto", help="auto (default: best by backtest) or a model name, or a+b for a combination")
+    f.add_argument("--model", default="auto", help="auto (default: best by backtest), champion (the registered model), a model name, or a+b")
+    f.add_argument("--registered-model", help="with --model champion: MLflow registered model name (default: capplan-<input>-<field>)")
     f.add_argument("--select-origins", type=int, default=5, help="backtest origins auto chooses by (default 5)")
     f.add_argument("--out", type=Path, required=True, help="output CSV: timestamp,forecast,lo80,hi80,lo95,hi95")
     f.set_defaults(handler=run_forecast_command)
+
+    for name, helptext in (("train", "backtest, choose, fit and register the champion model in MLflow"),
+                           ("retrain", "train a challenger on new data; promote it only if it beats the champion")):  # fmt: skip
+        t = subparsers.add_parser(name, help=helptext)
+        add_ingest_arguments(t)
+        add_series_arguments(t)
+        t.add_argument("--models", help="comma-separated candidate models (default: all)")
+        t.add_argument("--origins", type=int, default=10, help="backtest origins for choosing the model (default 10)")
+        t.add_argument("--registered-model", help="MLflow registered model name (default: capplan-<input>-<field>[-<queue>])")
+        if name == "retrain":
+            t.add_argument("--eval-origins", type=int, default=5, help="recent origins champion and challenger are compared on")
+        t.set_defaults(handler=run_training_command, retrain=name == "retrain")
 
 
 def add_series_arguments(p: argparse.ArgumentParser) -> None:
@@ -135,10 +148,21 @@ def run_forecast_command(args: argparse.Namespace) -> int:
 
     result, history = load_series(args)
     stamps = read_timestamps(args.at) if args.at else None
-    selection = select_and_fit(
-        history, result.calendar, args.model, candidate_names(args.field, None) if args.model == "auto" else None,
-        args.horizon_days, args.select_origins, progress=not args.quiet,
-    )  # fmt: skip
+    if args.model == "champion":
+        from forecasting.registry import load_forecaster
+        from forecasting.forecast_job import Selection
+        from forecasting.tracking import use_store
+        from forecasting.training import registered_name_for
+
+        use_store()
+        name = args.registered_model or registered_name_for(input_path(args), args.field, args.queue)
+        forecaster, model_name, version = load_forecaster(name)
+        selection = Selection(f"{model_name} ({name} version {version})", forecaster, None, None)
+    else:
+        selection = select_and_fit(
+            history, result.calendar, args.model, candidate_names(args.field, None) if args.model == "auto" else None,
+            args.horizon_days, args.select_origins, progress=not args.quiet,
+        )  # fmt: skip
     if stamps is None:
         stamps = horizon_timestamps(result.calendar, history.index.max(), args.horizon_days)
     else:
@@ -199,4 +223,24 @@ def run_kpis(args: argparse.Namespace) -> int:
     print_kpi_report(report)
     (args.out / "summary.json").write_text(json.dumps(result.summary(), indent=2, default=str) + "\n")
     print(f"wrote {path}")
+    return 0
+
+
+def run_training_command(args: argparse.Namespace) -> int:
+    from forecasting.forecast_job import candidate_names
+    from forecasting.tracking import tracking_uri
+    from forecasting.training import registered_name_for, retrain, train
+
+    result, history = load_series(args)
+    path = input_path(args)
+    name = args.registered_model or registered_name_for(path, args.field, args.queue)
+    names = candidate_names(args.field, args.models)
+    common = dict(horizon_days=args.horizon_days, n_origins=args.origins, progress=not args.quiet)
+    if args.retrain:
+        outcome = retrain(history, result.calendar, str(path), name, names, eval_origins=args.eval_origins, **common)
+    else:
+        outcome = train(history, result.calendar, str(path), name, names, **common)
+    print(format_board(outcome.leaderboard.head(8)))
+    print(outcome.decision)
+    print(f"MLflow run {outcome.run_id} in {tracking_uri()}; model {name} version {outcome.version}")
     return 0

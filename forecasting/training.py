@@ -1,0 +1,177 @@
+"""``capplan train`` and ``retrain``: backtest, choose, fit, log to MLflow, register, promote.
+
+Every training is an MLflow run (experiment ``forecasting``) with its parameters, the data set
+(``mlflow.log_input``), metrics per model and horizon, the leaderboard, a forecast-vs-actual
+plot and the fitted model. Retraining only moves the ``champion`` alias when the challenger
+beats the champion on the same recent window the champion has never seen.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from forecasting.backtest import Backtest, origins_for, run_backtest
+from forecasting.catalog import candidates, make_model
+from forecasting.errors import InputError
+from forecasting.forecast_job import horizon_timestamps
+from forecasting.metrics import accuracy, weekly_naive_scale
+from forecasting.plots import forecast_plot
+from forecasting.registry import CHALLENGER, CHAMPION, alias_version, load_forecaster, log_forecaster, set_alias
+from forecasting.slots import calendar_of
+from forecasting.tracking import experiment, metric_key
+
+log = logging.getLogger(__name__)
+EXPERIMENT = "forecasting"
+
+
+@dataclass
+class TrainingOutcome:
+    run_id: str
+    registered_name: str
+    version: int
+    model: str
+    leaderboard: pd.DataFrame
+    promoted: bool
+    decision: str
+
+
+def registered_name_for(path: str | Path, field: str, queue: str | None) -> str:
+    return "-".join(["capplan", Path(path).stem, field] + ([queue] if queue and queue != "all" else []))
+
+
+def _log_backtest(board: pd.DataFrame, backtest: Backtest) -> None:
+    import mlflow
+
+    for row in board.itertuples():
+        for metric in ("mase", "wape", "mae", "rmse", "bias", "coverage80", "coverage95"):
+            value = getattr(row, metric, np.nan)
+            if pd.notna(value):
+                mlflow.log_metric(metric_key(f"{row.model}.{metric}"), float(value))
+    for row in backtest.by_horizon().itertuples():
+        mlflow.log_metric(metric_key(f"{row.model}.mase_by_horizon"), float(row.mase), step=int(row.horizon_day))
+    mlflow.log_table(board, "leaderboard.json")
+    mlflow.log_text(board.to_csv(index=False), "leaderboard.csv")
+
+
+def _log_dataset(history: pd.Series, source: str, context: str) -> None:
+    import mlflow
+
+    frame = history.rename_axis("timestamp").reset_index()
+    dataset = mlflow.data.from_pandas(frame, source=source, name=f"{Path(source).stem}:{history.name}", targets=str(history.name))
+    mlflow.log_input(dataset, context=context)
+
+
+def _plot(history: pd.Series, backtest: Backtest, model: str, fitted, horizon_days: int) -> None:
+    import mlflow
+
+    f = backtest.forecasts
+    last = f["origin"].max()
+    if "+" in model:
+        from forecasting.catalog import combination_forecasts
+
+        shown = combination_forecasts(f[f["origin"] == last], model.split("+"))
+    else:
+        shown = f[(f["origin"] == last) & (f["model"] == model)]
+    future = fitted.predict(horizon_timestamps(fitted.calendar_, history.index.max(), horizon_days)).reset_index()
+    recent = history[history.index >= last - pd.Timedelta(days=7)]
+    both = pd.concat([shown[future.columns], future], ignore_index=True)
+    fig = forecast_plot(recent, both, f"{history.name}: backtest from {last:%Y-%m-%d} and forecast ({model})")
+    mlflow.log_figure(fig, "forecast_vs_actual.png")
+
+
+def train(
+    history: pd.Series, calendar, source: str, registered_name: str, names: list[str],
+    horizon_days: int = 5, n_origins: int = 10, promote: bool = True, progress: bool = True,
+) -> TrainingOutcome:  # fmt: skip
+    """Backtest the candidates, fit the winner on all history, register it (and make it champion)."""
+    import mlflow
+
+    with mlflow.start_run(experiment_id=experiment(EXPERIMENT), run_name=f"train {registered_name}") as run:
+        mlflow.log_params({"source": source, "series": history.name, "horizon_days": horizon_days, "origins": n_origins,
+                           "candidates": ",".join(names), "first_timestamp": str(history.index.min()),
+                           "last_timestamp": str(history.index.max()), "kind": "train"})  # fmt: skip
+        _log_dataset(history, source, "training")
+        backtest = run_backtest({n: make_model(n) for n in names}, history, horizon_days, n_origins, progress=progress)
+        board = candidates(backtest)
+        _log_backtest(board, backtest)
+        chosen = str(board["model"].iloc[0])
+        fitted = make_model(chosen).fit(history, calendar)
+        _plot(history, backtest, chosen, fitted, horizon_days)
+        mlflow.log_param("chosen_model", chosen)
+        mlflow.log_metrics({"mase": float(board["mase"].iloc[0]), "wape": float(board["wape"].iloc[0]),
+                            "coverage80": float(board["coverage80"].iloc[0]), "coverage95": float(board["coverage95"].iloc[0])})  # fmt: skip
+        version = log_forecaster(fitted, chosen, registered_name, history.index)
+        decision = f"version {version} ({chosen}) is the first champion" if promote else "registered without promotion"
+        if promote:
+            set_alias(registered_name, CHAMPION, version)
+        mlflow.set_tag("decision", decision)
+        return TrainingOutcome(run.info.run_id, registered_name, version, chosen, board, promote, decision)
+
+
+def retrain(
+    history: pd.Series, calendar, source: str, registered_name: str, names: list[str],
+    horizon_days: int = 5, n_origins: int = 10, eval_origins: int = 5, progress: bool = True,
+) -> TrainingOutcome:  # fmt: skip
+    """Train a challenger on the new data and promote it only if it beats the champion on the
+    most recent window (origins after the champion's training data ended)."""
+    import mlflow
+
+    champion, champion_name, champion_version = load_forecaster(registered_name, CHAMPION)
+    window = [o for o in origins_for(history, horizon_days, eval_origins) if o > champion.history_end_]
+    if not window:
+        raise InputError(
+            "no new data since the champion was trained", column=str(history.name),
+            expected=f"at least {horizon_days} days with data after {champion.history_end_:%Y-%m-%d}",
+        )  # fmt: skip
+    before = history[history.index < window[0]]
+    with mlflow.start_run(experiment_id=experiment(EXPERIMENT), run_name=f"retrain {registered_name}") as run:
+        mlflow.log_params({"source": source, "series": history.name, "horizon_days": horizon_days, "kind": "retrain",
+                           "champion_version": champion_version, "champion_model": champion_name,
+                           "window_start": str(window[0]), "window_origins": len(window),
+                           "last_timestamp": str(history.index.max())})  # fmt: skip
+        _log_dataset(history, source, "retraining")
+        # choose the challenger on data before the window, so the window judges it fairly
+        selection = run_backtest({n: make_model(n) for n in names}, before, horizon_days, n_origins, progress=progress)
+        board = candidates(selection)
+        _log_backtest(board, selection)
+        challenger_name = str(board["model"].iloc[0])
+        scores = compare_on_window(history, window, horizon_days, champion, make_model(challenger_name))
+        mlflow.log_metrics({f"window.{k}.{m}": v for k, s in scores.items() for m, v in s.items()})
+        better = scores["challenger"]["mase"] < scores["champion"]["mase"]
+        fitted = make_model(challenger_name).fit(history, calendar)
+        version = log_forecaster(fitted, challenger_name, registered_name, history.index)
+        set_alias(registered_name, CHALLENGER, version)
+        verdict = "promoted to champion" if better else f"not promoted; champion stays version {champion_version}"
+        decision = (f"challenger version {version} ({challenger_name}) MASE {scores['challenger']['mase']:.3f} vs champion "
+                    f"version {champion_version} ({champion_name}) MASE {scores['champion']['mase']:.3f} on "
+                    f"{len(window)} origins from {window[0]:%Y-%m-%d}: {verdict}")  # fmt: skip
+        if better:
+            set_alias(registered_name, CHAMPION, version)
+        mlflow.set_tag("decision", decision)
+        mlflow.log_param("challenger_model", challenger_name)
+        mlflow.log_metric("promoted", float(better))
+        return TrainingOutcome(run.info.run_id, registered_name, version, challenger_name, board, better, decision)
+
+
+def compare_on_window(history: pd.Series, window: list[pd.Timestamp], horizon_days: int, champion, challenger) -> dict:
+    """MASE, WAPE and coverage on the window: the champion as it is (trained on the old data),
+    the challenger refitted at each origin on the data before it."""
+    days = history.index.normalize().unique()
+    rows = {"champion": [], "challenger": []}
+    for origin in window:
+        train = history[history.index < origin]
+        test = history[history.index.normalize().isin(days[days >= origin][:horizon_days])]
+        scale = weekly_naive_scale(train)
+        fitted = clone(challenger).fit(train, calendar_of(train))
+        for name, model in (("champion", champion), ("challenger", fitted)):
+            rows[name].append(model.predict(test.index).assign(actual=test.to_numpy(), scale=scale))
+    return {name: accuracy(pd.concat(parts)) for name, parts in rows.items()}
+
+
+__all__ = ["alias_version", "registered_name_for", "retrain", "train"]
