@@ -1,0 +1,24 @@
+import pandas as pd
+import pytest
+
+from forecasting.ingest import IngestOptions, ingest
+from forecasting.series import forecast_series
+from tests.conftest import BANK_CALLS
+
+
+@pytest.fixture(scope="session")
+def bank_result():
+    return ingest(BANK_CALLS, IngestOptions(time_col="DateTime", value_cols=("Calls",)))
+
+
+@pytest.fixture(scope="session")
+def bank_history(bank_result) -> pd.Series:
+    return forecast_series(bank_result)
+
+
+@pytest.fixture
+def tracking_store(tmp_path, monkeypatch):
+    """A fresh SQLite MLflow store for one test (the real store type users get by default)."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    return uri

@@ -1,0 +1,68 @@
+"""Backtests never look ahead, and their metrics agree with a direct computation."""
+
+import numpy as np
+import pandas as pd
+
+from forecasting.backtest import origins_for, run_backtest
+from forecasting.catalog import candidates, combination_forecasts, rolling_auto
+from forecasting.models.base import Forecaster
+from forecasting.models.baselines import SeasonalNaive
+
+
+class Spy(Forecaster):
+    """Records what it was trained on; forecasts the training mean."""
+
+    seen: list = []
+
+    def __init__(self, tag: str = "spy"):
+        self.tag = tag
+
+    def _fit(self, history):
+        self.mean_ = history.mean()
+        Spy.seen.append(history.index.max())
+
+    def _predict_mean(self, timestamps):
+        return np.full(len(timestamps), self.mean_)
+
+
+def test_no_look_ahead(bank_history):
+    Spy.seen = []
+    origins = origins_for(bank_history, 5, 6)
+    bt = run_backtest({"spy": Spy()}, bank_history, 5, origins=origins, progress=False)
+    f = bt.forecasts
+    for origin, part in f.groupby("origin"):
+        assert part["timestamp"].min() >= origin
+        assert part["timestamp"].dt.normalize().nunique() == 5
+    # every fit (including the calibration refits inside fit) ended before its origin
+    assert max(Spy.seen) < max(origins)
+    assert all(t < o for t, o in zip(Spy.seen[3::4], origins))
+
+
+def test_metrics_match_direct_computation(bank_history):
+    origins = origins_for(bank_history, 5, 3, step_days=2)
+    bt = run_backtest({"naive": SeasonalNaive("week")}, bank_history, 5, origins=origins, progress=False)
+    board = bt.leaderboard().set_index("model")
+    f = bt.forecasts
+    maes = []
+    for origin, part in f.groupby("origin"):
+        train = bank_history[bank_history.index < origin]
+        week_ago = train.reindex(train.index - pd.Timedelta(days=7))
+        scale = np.nanmean(np.abs(train.to_numpy() - week_ago.to_numpy()))
+        maes.append(np.abs(part["forecast"] - part["actual"]).to_numpy() / scale)
+    np.testing.assert_allclose(board.loc["naive", "mase"], np.concatenate(maes).mean())
+    np.testing.assert_allclose(board.loc["naive", "wape"], np.abs(f["forecast"] - f["actual"]).sum() / f["actual"].sum())
+    inside = (f["actual"] >= f["lo80"]) & (f["actual"] <= f["hi80"])
+    np.testing.assert_allclose(board.loc["naive", "coverage80"], inside.mean())
+
+
+def test_combinations_and_rolling_auto(bank_history):
+    origins = origins_for(bank_history, 5, 6)
+    models = {"naive": SeasonalNaive("week"), "day": SeasonalNaive("day")}
+    bt = run_backtest(models, bank_history, 5, origins=origins, progress=False)
+    combo = combination_forecasts(bt.forecasts, ["naive", "day"])
+    one = bt.forecasts.set_index(["origin", "timestamp", "model"])["forecast"].unstack("model")
+    np.testing.assert_allclose(combo.set_index(["origin", "timestamp"])["forecast"], one.mean(axis=1).loc[combo.set_index(["origin", "timestamp"]).index])
+    assert "naive+day" in set(candidates(bt)["model"])
+    auto = rolling_auto(bt, origins[-1], lookback=3)
+    assert auto["origin"].unique().tolist() == [origins[-1]]
+    assert auto["chosen"].iloc[0] in set(candidates(bt)["model"])

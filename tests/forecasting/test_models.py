@@ -1,0 +1,94 @@
+"""Every forecaster honours the same contract; intervals are calibrated on known data."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from forecasting.catalog import AHT_MODELS, MODELS, make_model
+from forecasting.models.base import interval_bounds
+from forecasting.models.baselines import SameWeekdayMean, SeasonalNaive
+from forecasting.slots import next_open_days, open_slots
+
+FAST = [n for n in MODELS if n != "prophet_topdown"]
+
+
+@pytest.fixture(scope="module")
+def split(bank_history):
+    cut = pd.Timestamp("2003-05-19")
+    return bank_history[bank_history.index < cut], bank_history[bank_history.index >= cut]
+
+
+@pytest.mark.parametrize("name", FAST + [pytest.param("prophet_topdown", marks=pytest.mark.slow)])
+def test_contract(name, split, bank_result):
+    train, test = split
+    model = make_model(name)
+    params = model.get_params()
+    assert model.fit(train, bank_result.calendar) is model
+    assert model.get_params() == params == clone(model).get_params()  # fit never changes parameters
+    night = pd.DatetimeIndex(["2003-05-19 03:00", "2003-05-24 12:00"])  # closed: night and Saturday
+    stamps = test.index.append(night)
+    first = model.predict(stamps)
+    assert list(first.columns) == ["forecast", "lo80", "hi80", "lo95", "hi95"]
+    assert (first.loc[night].to_numpy() == 0).all()
+    f = first.loc[test.index]
+    assert (f["lo95"] <= f["lo80"] + 1e-9).all() and (f["lo80"] <= f["forecast"] + 1).all()
+    assert (f["forecast"] <= f["hi80"] + 1).all() and (f["hi80"] <= f["hi95"] + 1e-9).all()
+    pd.testing.assert_frame_equal(model.predict(stamps), first)  # predict never refits
+    wape = np.abs(f["forecast"] - test).sum() / test.sum()
+    assert wape < 0.2, wape
+
+
+def test_seasonal_naive_repeats_last_week(split, bank_result):
+    train, _ = split
+    model = SeasonalNaive("week").fit(train, bank_result.calendar)
+    friday = pd.date_range("2003-05-23 07:00", "2003-05-23 21:00", freq="5min")
+    expected = train.loc["2003-05-16"].to_numpy()
+    np.testing.assert_array_equal(model.predict(friday)["forecast"].to_numpy(), expected)
+
+
+def test_same_weekday_mean_is_the_mean_of_the_last_k(split, bank_result):
+    train, _ = split
+    model = SameWeekdayMean(weeks=3).fit(train, bank_result.calendar)
+    mondays = [d for d in ("2003-05-12", "2003-05-05", "2003-04-28")]
+    expected = np.mean([train.loc[d].to_numpy() for d in mondays], axis=0)
+    monday = pd.date_range("2003-05-19 07:00", "2003-05-19 21:00", freq="5min")
+    np.testing.assert_allclose(model.predict(monday)["forecast"].to_numpy(), expected)
+
+
+def test_weeks_auto_picks_a_listed_k(split, bank_result):
+    model = SameWeekdayMean("auto").fit(split[0], bank_result.calendar)
+    assert model.weeks_ in (2, 3, 4, 5, 6, 8)
+
+
+def test_negative_binomial_intervals_cover_simulated_counts():
+    rng = np.random.default_rng(3)
+    mu = rng.uniform(20, 300, 200_000)
+    phi = 0.01
+    y = rng.negative_binomial(1 / phi, 1 / (1 + phi * mu))
+    for level in (80, 95):
+        lo, hi = interval_bounds(mu, level, "negbin", phi)
+        coverage = np.mean((y >= lo) & (y <= hi))
+        assert level / 100 <= coverage <= level / 100 + 0.03, (level, coverage)
+
+
+def test_forecast_follows_the_calendar(bank_result, bank_history):
+    days = next_open_days(bank_result.calendar, bank_history.index.max(), 5)
+    assert [d.strftime("%a") for d in days] == ["Thu", "Fri", "Mon", "Tue", "Wed"]
+    stamps = open_slots(bank_result.calendar, days)
+    assert len(stamps) == 5 * 169
+
+
+def test_aht_profile_on_the_call_log():
+    from forecasting.ingest import IngestOptions, ingest
+    from forecasting.series import forecast_series
+    from tests.conftest import BANK_LOG
+
+    result = ingest(BANK_LOG, IngestOptions(format="anonymous-bank", interval="60min"))
+    aht = forecast_series(result, "aht")
+    model = make_model("aht_profile").fit(aht[aht.index < "1999-02-11"], result.calendar)
+    test = aht[aht.index >= "1999-02-11"]
+    f = model.predict(test.index)
+    assert 100 < f["forecast"].mean() < 300  # seconds, like the history's 169 s
+    assert np.abs(f["forecast"] - test).mean() < 0.35 * test.mean()
+    assert set(AHT_MODELS) == {"aht_profile"}

@@ -1,0 +1,50 @@
+"""Training and retraining against a real (SQLite) MLflow store."""
+
+import mlflow
+import pandas as pd
+from mlflow import MlflowClient
+
+from forecasting.registry import load_forecaster
+from forecasting.training import retrain, train
+
+MODELS = ["weekday_mean", "ets_topdown"]
+
+
+def test_train_registers_champion_and_retrain_decides(tracking_store, bank_history, bank_result):
+    old = bank_history[bank_history.index < "2003-05-01"]
+    first = train(old, bank_result.calendar, "bank_calls.csv", "bank", MODELS, n_origins=3, progress=False)
+    assert first.promoted and first.version == 1
+    client = MlflowClient(tracking_store)
+    assert str(client.get_model_version_by_alias("bank", "champion").version) == "1"
+    run = client.get_run(first.run_id)
+    assert run.data.params["chosen_model"] == first.model
+    assert {"mase", "wape", "coverage80", "weekday_mean.mase", "ets_topdown.mase"} <= set(run.data.metrics)
+    history = client.get_metric_history(first.run_id, "weekday_mean.mase_by_horizon")
+    assert sorted(m.step for m in history) == [1, 2, 3, 4, 5]
+    artifacts = {a.path for a in client.list_artifacts(first.run_id)}
+    assert {"leaderboard.csv", "forecast_vs_actual.png"} <= artifacts
+    assert run.inputs.dataset_inputs and run.inputs.dataset_inputs[0].dataset.name.endswith(":arrivals")
+
+    forecaster, name, version = load_forecaster("bank")  # through the pyfunc, as other tools would
+    assert name == first.model and version == 1
+    pyfunc = mlflow.pyfunc.load_model("models:/bank@champion")
+    stamps = pd.DataFrame({"timestamp": pd.date_range("2003-05-01 07:00", periods=3, freq="5min")})
+    out = pyfunc.predict(stamps)
+    assert list(out.columns) == ["timestamp", "forecast", "lo80", "hi80", "lo95", "hi95"]
+
+    second = retrain(bank_history, bank_result.calendar, "bank_calls.csv", "bank", MODELS, n_origins=3, eval_origins=3, progress=False)
+    run = client.get_run(second.run_id)
+    assert run.data.tags["decision"] == second.decision
+    champion = str(client.get_model_version_by_alias("bank", "champion").version)
+    assert str(client.get_model_version_by_alias("bank", "challenger").version) == "2"
+    champion_mase = run.data.metrics["window.champion.mase"]
+    challenger_mase = run.data.metrics["window.challenger.mase"]
+    assert second.promoted == (challenger_mase < champion_mase)
+    assert champion == ("2" if second.promoted else "1")
+
+
+def test_retrain_without_champion_says_so(tracking_store, bank_history, bank_result, run_cli):
+    code, out, err = run_cli("retrain", "--input", "data/bank_calls_2003-03-03_2003-05-28.csv", "--time-col", "DateTime",
+                             "--value-col", "Calls", "--registered-model", "nothing-here")  # fmt: skip
+    assert code == 2
+    assert "no champion model registered under 'nothing-here'" in err
