@@ -5,7 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    := out
 
-.PHONY: setup run test test-fast bench clean
+CALLS  := data/bank_calls_2003-03-03_2003-05-28.csv
+LOG    := data/anonymous_bank_1999-02-01_14.tsv
+
+.PHONY: setup run test test-fast bench ui clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "capplan needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -17,9 +20,12 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: setup
-	$(BIN)/capplan ingest data/anonymous_bank_1999-02-01_14.tsv --format anonymous-bank --interval 60min --out $(OUT)/anonymous_bank
-	$(BIN)/capplan ingest data/bank_calls_2003-03-03_2003-05-28.csv --time-col DateTime --value-col Calls --out $(OUT)/bank_calls
-	$(BIN)/capplan kpis data/anonymous_bank_1999-02-01_14.tsv --format anonymous-bank --period week --out $(OUT)/anonymous_bank_kpis
+	$(BIN)/capplan ingest $(LOG) --format anonymous-bank --interval 60min --out $(OUT)/anonymous_bank
+	$(BIN)/capplan ingest $(CALLS) --time-col DateTime --value-col Calls --out $(OUT)/bank_calls
+	$(BIN)/capplan kpis $(LOG) --format anonymous-bank --period week --out $(OUT)/anonymous_bank_kpis
+	$(BIN)/capplan train --input $(CALLS) --time-col DateTime --value-col Calls --origins 5
+	$(BIN)/capplan forecast --input $(CALLS) --time-col DateTime --value-col Calls --model champion --out $(OUT)/forecast.csv
+	@echo "Runs and the champion model: make ui  (MLflow UI on http://127.0.0.1:5000)"
 
 test: setup
 	$(BIN)/python -m pytest
@@ -29,6 +35,10 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python benchmarks/ingest_speed.py
+	$(BIN)/python benchmarks/forecast_accuracy.py
+
+ui: setup
+	$(BIN)/mlflow ui --backend-store-uri $${MLFLOW_TRACKING_URI:-sqlite:///data/mlflow.db} --host 127.0.0.1 --port 5000
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache
+	rm -rf $(VENV) $(OUT) .pytest_cache  # the MLflow store data/mlflow.db and data/mlartifacts/ are kept

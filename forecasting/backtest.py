@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.base import clone
 from tqdm.auto import tqdm
 
@@ -75,8 +76,12 @@ def run_backtest(
     step_days: int = 1,
     origins: list[pd.Timestamp] | None = None,
     progress: bool = True,
+    n_jobs: int = 1,
 ) -> Backtest:
-    """Refit every model at every origin and collect its forecasts of the next ``horizon_days``."""
+    """Refit every model at every origin and collect its forecasts of the next ``horizon_days``.
+
+    ``n_jobs`` > 1 (or -1 for every core) fits origins and models in parallel processes.
+    """
     history = as_history(history)
     days = history.index.normalize().unique()
     origins = origins or origins_for(history, horizon_days, n_origins, step_days)
@@ -88,11 +93,7 @@ def run_backtest(
             expected=f"at least {shortest} days before the first origin and {horizon_days} after the last",
             found=f"{len(days)} days in all",
         )  # fmt: skip
-    parts, seconds = [], {name: 0.0 for name in models}
-    bar = tqdm(
-        total=len(origins) * len(models), desc="backtest", unit="fit", disable=not progress, leave=False,
-        mininterval=0.5 if sys.stderr.isatty() else 10.0,
-    )  # fmt: skip
+    tasks = []
     for origin in origins:
         train = history[history.index < origin]
         test_days = days[days >= origin][:horizon_days]
@@ -100,21 +101,36 @@ def run_backtest(
         calendar = calendar_of(train, _interval(history))
         scale = weekly_naive_scale(train)
         horizon_day = pd.Series(np.arange(1, len(test_days) + 1), index=test_days).reindex(test.index.normalize()).to_numpy()
+        trained_days = train.index.normalize().nunique()
         for name, model in models.items():
-            bar.set_postfix_str(f"{origin:%Y-%m-%d} {name}")
-            if len(train.index.normalize().unique()) < model.min_history_days:
-                bar.update()
-                continue
-            started = time.perf_counter()
-            fitted = clone(model).fit(train, calendar)
-            pred = fitted.predict(test.index, LEVELS)
-            seconds[name] += time.perf_counter() - started
-            parts.append(pred.assign(model=name, origin=origin, actual=test.to_numpy(), scale=scale, horizon_day=horizon_day))
-            bar.update()
+            if trained_days >= model.min_history_days:
+                tasks.append((name, model, origin, train, test, calendar, scale, horizon_day))
+    bar = tqdm(
+        total=len(tasks), desc="backtest", unit="fit", disable=not progress, leave=False,
+        mininterval=0.5 if sys.stderr.isatty() else 10.0,
+    )  # fmt: skip
+    parts, seconds = [], {name: 0.0 for name in models}
+    run = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(delayed(_fit_predict)(*task) for task in tasks)
+    for name, elapsed, frame in run:
+        parts.append(frame)
+        seconds[name] += elapsed
+        bar.set_postfix_str(name)
+        bar.update()
     bar.close()
+    order = {name: i for i, name in enumerate(models)}
     forecasts = pd.concat(parts).reset_index()
+    forecasts = forecasts.sort_values(["origin", "model", "timestamp"], key=lambda c: c.map(order) if c.name == "model" else c, kind="stable")
+    forecasts = forecasts.reset_index(drop=True)
     n = forecasts.groupby("model")["origin"].nunique()
     return Backtest(forecasts, {k: v / max(int(n.get(k, 1)), 1) for k, v in seconds.items()}, horizon_days)
+
+
+def _fit_predict(name, model, origin, train, test, calendar, scale, horizon_day) -> tuple[str, float, pd.DataFrame]:
+    """One backtest cell: refit a fresh clone on the past and forecast the test days."""
+    started = time.perf_counter()
+    pred = clone(model).fit(train, calendar).predict(test.index, LEVELS)
+    elapsed = time.perf_counter() - started
+    return name, elapsed, pred.assign(model=name, origin=origin, actual=test.to_numpy(), scale=scale, horizon_day=horizon_day)
 
 
 def _interval(history: pd.Series) -> pd.Timedelta:

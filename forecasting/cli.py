@@ -106,6 +106,7 @@ def add_series_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--field", choices=("arrivals", "aht"), default="arrivals", help="what to forecast (default arrivals)")
     p.add_argument("--queue", help="one queue (default: all queues together)")
     p.add_argument("--horizon-days", type=int, default=5, help="open days ahead (default 5)")
+    p.add_argument("--jobs", type=int, default=-1, help="parallel processes for backtests (default -1: every core)")
 
 
 def load_series(args: argparse.Namespace):
@@ -123,7 +124,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
 
     _, history = load_series(args)
     names = candidate_names(args.field, args.models)
-    backtest = backtest_series(history, names, args.horizon_days, args.origins, args.step_days, progress=not args.quiet)
+    backtest = backtest_series(history, names, args.horizon_days, args.origins, args.step_days, not args.quiet, args.jobs)
     board = candidates(backtest)
     print(f"backtest of {history.name}: {backtest.forecasts['origin'].nunique()} origins, horizon {args.horizon_days} open days")
     print(format_board(board))
@@ -161,7 +162,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     else:
         selection = select_and_fit(
             history, result.calendar, args.model, candidate_names(args.field, None) if args.model == "auto" else None,
-            args.horizon_days, args.select_origins, progress=not args.quiet,
+            args.horizon_days, args.select_origins, progress=not args.quiet, n_jobs=args.jobs,
         )  # fmt: skip
     if stamps is None:
         stamps = horizon_timestamps(result.calendar, history.index.max(), args.horizon_days)
@@ -235,7 +236,7 @@ def run_training_command(args: argparse.Namespace) -> int:
     path = input_path(args)
     name = args.registered_model or registered_name_for(path, args.field, args.queue)
     names = candidate_names(args.field, args.models)
-    common = dict(horizon_days=args.horizon_days, n_origins=args.origins, progress=not args.quiet)
+    common = dict(horizon_days=args.horizon_days, n_origins=args.origins, progress=not args.quiet, n_jobs=args.jobs)
     if args.retrain:
         outcome = retrain(history, result.calendar, str(path), name, names, eval_origins=args.eval_origins, **common)
     else:

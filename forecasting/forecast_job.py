@@ -52,8 +52,9 @@ def candidate_names(field: str, models: str | None) -> list[str]:
 
 
 def backtest_series(
-    history: pd.Series, names: list[str], horizon_days: int, n_origins: int, step_days: int = 1, progress: bool = True
-) -> Backtest:
+    history: pd.Series, names: list[str], horizon_days: int, n_origins: int, step_days: int = 1,
+    progress: bool = True, n_jobs: int = 1,
+) -> Backtest:  # fmt: skip
     days = history.index.normalize().unique()
     if len(days) < horizon_days + 10:
         raise InputError(
@@ -62,19 +63,19 @@ def backtest_series(
             found=f"{len(days)} days",
         )  # fmt: skip
     models = {n: make_model(n) for n in names}
-    return run_backtest(models, history, horizon_days, n_origins, step_days, progress=progress)
+    return run_backtest(models, history, horizon_days, n_origins, step_days, progress=progress, n_jobs=n_jobs)
 
 
 def select_and_fit(
     history: pd.Series, calendar: OperatingCalendar, model: str = "auto", names: list[str] | None = None,
-    horizon_days: int = 5, select_origins: int = 5, progress: bool = True,
+    horizon_days: int = 5, select_origins: int = 5, progress: bool = True, n_jobs: int = 1,
 ) -> Selection:  # fmt: skip
     """Fit the named model, or for ``auto`` backtest the candidates and fit the winner."""
     if model != "auto":
         _check_history(history, horizon_days)
         return Selection(model, make_model(model).fit(history, calendar), None, None)
     names = names or parse_models(None)
-    backtest = backtest_series(history, names, horizon_days, select_origins, progress=progress)
+    backtest = backtest_series(history, names, horizon_days, select_origins, progress=progress, n_jobs=n_jobs)
     board = candidates(backtest)
     name = str(board["model"].iloc[0])
     log.info("auto chose %s (backtest MASE %.3f over %d origins)", name, board["mase"].iloc[0], select_origins)

@@ -87,7 +87,7 @@ def _plot(history: pd.Series, backtest: Backtest, model: str, fitted, horizon_da
 
 def train(
     history: pd.Series, calendar, source: str, registered_name: str, names: list[str],
-    horizon_days: int = 5, n_origins: int = 10, promote: bool = True, progress: bool = True,
+    horizon_days: int = 5, n_origins: int = 10, promote: bool = True, progress: bool = True, n_jobs: int = 1,
 ) -> TrainingOutcome:  # fmt: skip
     """Backtest the candidates, fit the winner on all history, register it (and make it champion)."""
     import mlflow
@@ -97,7 +97,7 @@ def train(
                            "candidates": ",".join(names), "first_timestamp": str(history.index.min()),
                            "last_timestamp": str(history.index.max()), "kind": "train"})  # fmt: skip
         _log_dataset(history, source, "training")
-        backtest = run_backtest({n: make_model(n) for n in names}, history, horizon_days, n_origins, progress=progress)
+        backtest = run_backtest({n: make_model(n) for n in names}, history, horizon_days, n_origins, progress=progress, n_jobs=n_jobs)
         board = candidates(backtest)
         _log_backtest(board, backtest)
         chosen = str(board["model"].iloc[0])
@@ -116,7 +116,7 @@ def train(
 
 def retrain(
     history: pd.Series, calendar, source: str, registered_name: str, names: list[str],
-    horizon_days: int = 5, n_origins: int = 10, eval_origins: int = 5, progress: bool = True,
+    horizon_days: int = 5, n_origins: int = 10, eval_origins: int = 5, progress: bool = True, n_jobs: int = 1,
 ) -> TrainingOutcome:  # fmt: skip
     """Train a challenger on the new data and promote it only if it beats the champion on the
     most recent window (origins after the champion's training data ended)."""
@@ -137,7 +137,7 @@ def retrain(
                            "last_timestamp": str(history.index.max())})  # fmt: skip
         _log_dataset(history, source, "retraining")
         # choose the challenger on data before the window, so the window judges it fairly
-        selection = run_backtest({n: make_model(n) for n in names}, before, horizon_days, n_origins, progress=progress)
+        selection = run_backtest({n: make_model(n) for n in names}, before, horizon_days, n_origins, progress=progress, n_jobs=n_jobs)
         board = candidates(selection)
         _log_backtest(board, selection)
         challenger_name = str(board["model"].iloc[0])

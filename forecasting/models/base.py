@@ -20,6 +20,7 @@ from forecasting.slots import as_history, calendar_of
 LEVELS = (80, 95)
 CALIBRATION_ORIGINS = 3  # inner holdouts used to measure the model's own error
 CALIBRATION_DAYS = 5  # open days per inner holdout
+IN_SAMPLE_WIDENING = 2.0  # applied to in-sample spread when the history is too short for holdouts
 
 
 class Forecaster(BaseEstimator):
@@ -41,6 +42,10 @@ class Forecaster(BaseEstimator):
             )  # fmt: skip
         self.spread_, self.calibration_points_ = self._calibrate(history, days)
         self._fit(history)
+        if self.calibration_points_ == 0:
+            # Too short to hold days out: in-sample errors, widened because they flatter the model.
+            fitted = np.clip(self._predict_mean(history.index), 0.0, None)
+            self.spread_ = IN_SAMPLE_WIDENING * estimate_spread(history.to_numpy(), fitted, self.distribution)
         self.history_end_ = history.index.max()
         return self
 
@@ -89,7 +94,7 @@ class Forecaster(BaseEstimator):
             actual.append(test.to_numpy())
             forecast.append(np.clip(model._predict_mean(test.index), 0.0, None))
         if not actual:
-            return (0.0 if self.distribution == "negbin" else 0.25), 0
+            return 0.0, 0
         return estimate_spread(np.concatenate(actual), np.concatenate(forecast), self.distribution), int(
             sum(map(len, actual))
         )

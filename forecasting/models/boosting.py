@@ -55,6 +55,9 @@ class GradientBoosting(Forecaster):
         self.history_ = history
         X = self._features(history.index, history, history.index.max())
         usable = X["lag_mean"].notna().to_numpy()
+        # lags longer than the history are all NaN: leave them out rather than feed empty columns
+        self.columns_ = [c for c in X.columns if X.loc[usable, c].notna().any()]
+        X = X[self.columns_]
         self.model_ = HistGradientBoostingRegressor(
             loss="poisson", max_iter=self.max_iter, learning_rate=self.learning_rate,
             categorical_features=["weekday"], random_state=self.random_state,
@@ -62,4 +65,4 @@ class GradientBoosting(Forecaster):
 
     def _predict_mean(self, timestamps: pd.DatetimeIndex) -> np.ndarray:
         X = self._features(timestamps, self.history_, self.history_.index.max())
-        return self.model_.predict(X)
+        return self.model_.predict(X[self.columns_])

@@ -141,10 +141,10 @@ class DailyProphet:
     """Prophet on daily totals with weekly seasonality; missing open days are holidays."""
 
     def fit(self, totals: pd.Series, open_weekdays: list[int], missing_days=()) -> "DailyProphet":
-        for name in ("cmdstanpy", "prophet", "prophet.plot"):
-            logging.getLogger(name).setLevel(logging.ERROR)
         from prophet import Prophet
 
+        for name in ("cmdstanpy", "prophet", "prophet.plot"):  # after import: cmdstanpy sets its own level
+            logging.getLogger(name).setLevel(logging.ERROR)
         holidays = None
         if missing_days:
             holidays = pd.DataFrame({"holiday": "closed", "ds": pd.to_datetime(list(missing_days))})
