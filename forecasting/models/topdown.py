@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from forecasting.errors import InputError
 from forecasting.models.base import Forecaster
 from forecasting.slots import daily_totals, slot_table
 
@@ -55,18 +56,26 @@ class TopDown(Forecaster):
 
     min_history_days = 10
 
-    def __init__(self, daily: str = "ets", profile_weeks: int = 8, profile_blend: float = 0.5, profile_smoothing: int = 3):
+    def __init__(
+        self, daily: str = "ets", profile_weeks: int = 8, profile_blend: float = 0.5, profile_smoothing: int = 3,
+        country_holidays: str | None = None, regressors: pd.DataFrame | None = None,
+    ):  # fmt: skip
         self.daily = daily
         self.profile_weeks = profile_weeks
         self.profile_blend = profile_blend
         self.profile_smoothing = profile_smoothing
+        self.country_holidays = country_holidays  # Prophet only, e.g. "US"
+        self.regressors = regressors  # Prophet only: daily values indexed by date, past and future
 
     def _fit(self, history: pd.Series) -> None:
         interval = self.calendar_.interval
         self.profile_ = IntradayProfile(self.profile_weeks, self.profile_blend, self.profile_smoothing).fit(history, interval)
         totals = daily_totals(history)
-        model = {"ets": DailyETS, "prophet": DailyProphet, "weekday_mean": DailyWeekdayMean}[self.daily]
-        self.daily_model_ = model().fit(totals, sorted(self.calendar_.hours), self.calendar_.missing_days)
+        if self.daily == "prophet":
+            model = DailyProphet(self.country_holidays, self.regressors)
+        else:
+            model = {"ets": DailyETS, "weekday_mean": DailyWeekdayMean}[self.daily]()
+        self.daily_model_ = model.fit(totals, sorted(self.calendar_.hours), self.calendar_.missing_days)
 
     def _predict_mean(self, timestamps: pd.DatetimeIndex) -> np.ndarray:
         days = timestamps.normalize()
@@ -138,13 +147,18 @@ def _open_days_ahead(last_day: pd.Timestamp, days: pd.DatetimeIndex, open_weekda
 
 
 class DailyProphet:
-    """Prophet on daily totals with weekly seasonality; missing open days are holidays."""
+    """Prophet on daily totals with weekly seasonality; missing open days are holidays, plus
+    optional country holidays and daily regressors (known in advance, e.g. campaigns)."""
+
+    def __init__(self, country_holidays: str | None = None, regressors: pd.DataFrame | None = None):
+        self.country_holidays = country_holidays
+        self.regressors = regressors
 
     def fit(self, totals: pd.Series, open_weekdays: list[int], missing_days=()) -> "DailyProphet":
+        for name in ("cmdstanpy", "prophet.plot"):  # Stan's chatter and the optional-plotly notice
+            logging.getLogger(name).disabled = True
         from prophet import Prophet
 
-        for name in ("cmdstanpy", "prophet", "prophet.plot"):  # after import: cmdstanpy sets its own level
-            logging.getLogger(name).setLevel(logging.ERROR)
         holidays = None
         if missing_days:
             holidays = pd.DataFrame({"holiday": "closed", "ds": pd.to_datetime(list(missing_days))})
@@ -152,9 +166,29 @@ class DailyProphet:
             weekly_seasonality=True, daily_seasonality=False, yearly_seasonality=False,
             holidays=holidays, interval_width=0.8, uncertainty_samples=0,
         )  # fmt: skip
-        self.model_.fit(pd.DataFrame({"ds": totals.index, "y": totals.to_numpy(float)}))
+        if self.country_holidays:
+            self.model_.add_country_holidays(country_name=self.country_holidays)
+        frame = pd.DataFrame({"ds": totals.index, "y": totals.to_numpy(float)})
+        if self.regressors is not None:
+            for column in self.regressors.columns:
+                self.model_.add_regressor(str(column))
+            frame = frame.join(self._regressor_values(totals.index).reset_index(drop=True))
+        self.model_.fit(frame)
         return self
 
+    def _regressor_values(self, days: pd.DatetimeIndex) -> pd.DataFrame:
+        values = self.regressors.copy()
+        values.index = pd.DatetimeIndex(values.index).normalize()
+        values = values.reindex(days)
+        if values.isna().any().any():
+            missing = values.index[values.isna().any(axis=1)][0]
+            raise InputError("regressor value missing", column=str(values.columns[values.isna().any()][0]),
+                             expected=f"a value for every day to fit and forecast, including {missing:%Y-%m-%d}")  # fmt: skip
+        return values
+
     def predict(self, days: pd.DatetimeIndex) -> np.ndarray:
-        out = self.model_.predict(pd.DataFrame({"ds": days}))
+        frame = pd.DataFrame({"ds": days})
+        if self.regressors is not None:
+            frame = frame.join(self._regressor_values(days).reset_index(drop=True))
+        out = self.model_.predict(frame)
         return np.clip(out["yhat"].to_numpy(), 0, None)
