@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.contacts import Contacts, finish_contacts
+from forecasting.intervals import DAY
 from forecasting.ledger import RowLedger
 from forecasting.parsing import blank, parse_numbers
 from forecasting.tables import RawTable
@@ -21,15 +22,14 @@ COLUMNS = [
 ]  # fmt: skip
 OUTCOMES = {"AGENT", "HANG", "PHANTOM"}
 NO_SERVER = "NO_SERVER"
-_CLOCK = r"^\d{1,2}:\d{2}:\d{2}$"
+_CLOCK = r"^([01]?\d|2[0-3]):[0-5]\d:[0-5]\d$"
 _HALF_DAY = pd.Timedelta(hours=12)
-_DAY = pd.Timedelta(days=1)
 
 
 def normalize_anonymous_bank(raw: RawTable, ledger: RowLedger) -> Contacts:
     raw.require(COLUMNS)
     f = raw.frame
-    ledger.ignore(f[COLUMNS].eq("").all(axis=1), "blank line")
+    ledger.ignore(raw.blank_rows, "blank line")
     outcome = f["outcome"].str.strip().str.upper()
     ledger.ignore(outcome.eq("PHANTOM"), "PHANTOM (virtual call, ignored by definition)")
     ledger.reject(~outcome.isin(OUTCOMES), "outcome", "unknown outcome (expected AGENT, HANG or PHANTOM)", f["outcome"])
@@ -42,6 +42,8 @@ def normalize_anonymous_bank(raw: RawTable, ledger: RowLedger) -> Contacts:
         ledger.reject((seconds[c] < 0).to_numpy(), c, "negative duration", f[c])
 
     server = f["server"].str.strip()
+    ledger.reject(clock["vru_exit"].isna().to_numpy(), "vru_exit", "missing arrival time (vru_exit)", f["vru_exit"])
+    ledger.reject((outcome.eq("AGENT") & server.eq("")).to_numpy(), "server", "missing server (expected an agent name or NO_SERVER)")
     served = outcome.eq("AGENT") & server.ne(NO_SERVER)
     abandoned = outcome.eq("HANG") & (seconds["q_time"] > 0)
     ledger.ignore(outcome.eq("AGENT") & server.eq(NO_SERVER), "AGENT with NO_SERVER (served without an agent)")
@@ -54,7 +56,7 @@ def normalize_anonymous_bank(raw: RawTable, ledger: RowLedger) -> Contacts:
 
     # Clock times carry no date: a time far earlier than the one it follows is past midnight.
     arrival = date + clock["vru_exit"]
-    arrival = arrival + _DAY * (clock["vru_exit"] < clock["vru_entry"] - _HALF_DAY).astype(int)
+    arrival = arrival + DAY * (clock["vru_exit"] < clock["vru_entry"] - _HALF_DAY).astype(int)
     answer = _after(date + clock["ser_start"], arrival)
     end = _after(date + clock["ser_exit"], answer)
     frame = pd.DataFrame(
@@ -82,11 +84,11 @@ def normalize_anonymous_bank(raw: RawTable, ledger: RowLedger) -> Contacts:
 def _parse_clock(values: pd.Series, column: str, ledger: RowLedger) -> pd.Series:
     text = values.str.strip()
     bad = ~text.str.match(_CLOCK) & ~pd.Series(blank(values), index=values.index)
-    ledger.fail_or_reject(bad.to_numpy(), column, "unparsable time", "a clock time H:MM:SS such as 7:02:47", text)
+    ledger.fail_or_reject(bad.to_numpy(), column, "unparsable time", "a clock time H:MM:SS (0:00:00 to 23:59:59) such as 7:02:47", text)
     parsed = pd.to_timedelta(text.where(~bad), errors="coerce")
     return parsed.where(parsed != pd.Timedelta(0))  # 0:00:00 means "none" in this format
 
 
 def _after(moment: pd.Series, reference: pd.Series) -> pd.Series:
     """Move a same-date clock time to the next day when it would otherwise be hours before."""
-    return moment + _DAY * (moment < reference - _HALF_DAY).astype(int)
+    return moment + DAY * (moment < reference - _HALF_DAY).astype(int)

@@ -30,16 +30,30 @@ def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mapping", type=Path, help="contact logs: YAML mapping of columns and time format")
     p.add_argument("--interval", help="5min, 15min, 30min, 60min or day (default: the data's own, or 30min for logs)")
     p.add_argument("--target-seconds", type=float, default=20.0, help="service level threshold T in seconds (default 20)")
-    p.add_argument("--sep", help="field delimiter (default: tab for .tsv, comma otherwise)")
+    p.add_argument("--sep", help="field delimiter: a character, or tab / comma / semicolon / pipe (default: tab for .tsv, comma otherwise)")
+    p.add_argument("--encoding", help="text encoding (default: UTF-8, or UTF-16 when the file starts with its mark), e.g. latin-1, cp1252")
     p.add_argument("--reject-bad-rows", action="store_true", help="reject rows with unparsable or out-of-order times instead of stopping")
     p.add_argument("--combine-queues", action="store_true", help="one table for all queues together")
 
 
 def input_path(args: argparse.Namespace) -> Path:
+    if args.input_option and args.input:
+        raise InputError("two input files", column="--input", expected="the file either as an argument or with --input, not both")
     path = args.input_option or args.input
     if path is None:
-        raise InputError("no input file", column="--input", expected="a CSV, TSV or Parquet file (positional or --input)")
+        raise InputError("no input file", column="--input", expected="a CSV, TSV or Parquet file (as an argument or with --input)")
     return path
+
+
+def ingest_for(args: argparse.Namespace, out: Path | None) -> IngestResult:
+    """Ingest; if it fails after rows were rejected, still write rejected.csv so they can be fixed."""
+    try:
+        return ingest(input_path(args), ingest_options(args))
+    except InputError as exc:
+        if exc.rejected is not None and out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            exc.rejected.rejected_rows().to_csv(out / "rejected.csv", index=False)
+        raise
 
 
 def ingest_options(args: argparse.Namespace) -> IngestOptions:
@@ -52,6 +66,7 @@ def ingest_options(args: argparse.Namespace) -> IngestOptions:
         interval=args.interval,
         target_seconds=args.target_seconds,
         sep=args.sep,
+        encoding=args.encoding,
         strict=not args.reject_bad_rows,
         combine_queues=args.combine_queues,
     )
@@ -113,7 +128,7 @@ def load_series(args: argparse.Namespace):
     from forecasting.forecast_job import require_clean
     from forecasting.series import forecast_series
 
-    result = ingest(input_path(args), ingest_options(args))
+    result = ingest_for(args, None)
     require_clean(result)
     return result, forecast_series(result, args.field, args.queue)
 
@@ -181,7 +196,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
-    result = ingest(input_path(args), ingest_options(args))
+    result = ingest_for(args, args.out)
     paths = write_outputs(result, args.out)
     print_ingest_summary(result)
     print(f"wrote {paths['intervals']}, {paths['summary']}, {paths['rejected']}")
@@ -214,7 +229,7 @@ def run_kpis(args: argparse.Namespace) -> int:
     from forecasting.kpis import kpi_report, print_kpi_report
     from forecasting.targets import load_targets
 
-    result = ingest(input_path(args), ingest_options(args))
+    result = ingest_for(args, args.out)
     targets = load_targets(args.targets)
     periods = ("day", "week", "month", "quarter") if args.period == "all" else (args.period,)
     report = kpi_report(result, targets, periods)

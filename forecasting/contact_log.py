@@ -16,11 +16,10 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
+from forecasting.config import load_yaml
 from forecasting.contacts import CONTACT_FIELDS, REQUIRED_FIELDS, Contacts, finish_contacts
-from forecasting.errors import InputError
 from forecasting.ledger import RowLedger
 from forecasting.parsing import blank, parse_flags, parse_numbers, parse_times, reject_outside
 from forecasting.tables import RawTable
@@ -46,21 +45,8 @@ class LogMapping(BaseModel):
 def load_mapping(path: str | Path | None) -> LogMapping:
     if path is None:
         return LogMapping()
-    path = Path(path)
-    if not path.exists():
-        raise InputError("mapping file not found", path=path, expected="a YAML mapping file")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-        return LogMapping.model_validate(data)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError("invalid YAML", path=path, row=mark.line + 1 if mark else None, expected="valid YAML") from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
-        allowed = ", ".join(CONTACT_FIELDS + ("channel",))
-        expected = f"one of: {allowed}" if err["type"] == "literal_error" else ("no such key" if err["type"] == "extra_forbidden" else err["msg"])
-        raise InputError("bad mapping key", path=path, column=key, expected=expected, found=err.get("input")) from None
+    allowed = "a canonical field: " + ", ".join(CONTACT_FIELDS + ("channel",))
+    return load_yaml(path, LogMapping, "mapping file", allowed)
 
 
 def normalize_contact_log(raw: RawTable, ledger: RowLedger, mapping: LogMapping) -> Contacts:
@@ -72,7 +58,7 @@ def normalize_contact_log(raw: RawTable, ledger: RowLedger, mapping: LogMapping)
         if source not in f.columns:
             raw.require([source], what=f"column mapped to {name}")
     col = {name: f[mapping.source(name)] for name in present}
-    ledger.ignore(f.eq("").all(axis=1).to_numpy(), "blank line")
+    ledger.ignore(raw.blank_rows, "blank line")
 
     contact_id = col["contact_id"].astype(str).str.strip()
     ledger.reject(blank(col["contact_id"]), mapping.source("contact_id"), "missing contact id")
@@ -98,12 +84,13 @@ def normalize_contact_log(raw: RawTable, ledger: RowLedger, mapping: LogMapping)
         if name in present:
             out[name] = parse_numbers(col[name], mapping.source(name), ledger, f"a score {label}")
             reject_outside(out[name], mapping.source(name), ledger, low, high, f"the {name.upper()} scale {label}")
-    for name in ("abandoned", "fcr"):
-        if name in present:
-            out[name] = parse_flags(col[name], mapping.source(name), ledger)
+    if "abandoned" in present:
+        out["abandoned"] = parse_flags(col["abandoned"], mapping.source("abandoned"), ledger, blank_means=False)
+    if "fcr" in present:  # a survey answer: blank means not asked, not "unresolved"
+        out["fcr"] = parse_flags(col["fcr"], mapping.source("fcr"), ledger, blank_means=None)
     if "abandoned" in present and "answer_time" in present:
         ledger.reject(
-            (out["abandoned"] & out["answer_time"].notna()).to_numpy(),
+            (out["abandoned"] & out["answer_time"].notna()).to_numpy(dtype=bool),
             mapping.source("abandoned"), "abandoned but has an answer time", col["abandoned"],
         )  # fmt: skip
     for name in ("customer_id", "agent_id", "queue", "channel"):

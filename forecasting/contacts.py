@@ -27,7 +27,8 @@ OPTIONAL_FIELDS = (
     "fcr",
 )
 CONTACT_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
-DEFAULT_QUEUE = "all"
+DEFAULT_QUEUE = "all"  # the queue of a log without a queue column
+BLANK_QUEUE = "unassigned"  # contacts whose queue cell is empty in a log that has queues
 REPEAT_WINDOW = pd.Timedelta(days=7)
 
 
@@ -48,10 +49,11 @@ def finish_contacts(frame: pd.DataFrame, available: set[str]) -> Contacts:
     for name in CONTACT_FIELDS:
         if name not in out:
             out[name] = np.nan
-    out["queue"] = out["queue"].where(out["queue"].notna() & (out["queue"].astype(str) != ""), DEFAULT_QUEUE)
-    out["queue"] = out["queue"].astype(str)
+    named = out["queue"].notna() & (out["queue"].astype(str).str.strip() != "")
+    out["queue"] = out["queue"].where(named, BLANK_QUEUE if "queue" in available else DEFAULT_QUEUE).astype(str)
     abandoned = out["abandoned"].astype("boolean").fillna(False).astype(bool)
-    answered = out["answer_time"].notna() | out["handle_seconds"].notna()
+    # answered: an answer time, a handle time or a recorded wait, unless marked abandoned
+    answered = out["answer_time"].notna() | out["handle_seconds"].notna() | out["wait_seconds"].notna()
     out["abandoned"] = abandoned
     out["handled"] = ~abandoned & answered
     if "wait_seconds" not in available and "answer_time" in available:

@@ -19,15 +19,19 @@ class InputError(Exception):
         path: str | Path | None = None,
         row: int | None = None,
         column: str | None = None,
+        key: str | None = None,
         expected: str | None = None,
         found: object = None,
+        rejected: object = None,
     ) -> None:
         self.path = str(path) if path is not None else None
         self.row = row
         self.column = column
+        self.key = key  # a key in a YAML file, where a table would have a column
         self.expected = expected
         self.found = found
         self.detail = message
+        self.rejected = rejected  # the RowLedger, when rows were rejected before the failure
         super().__init__(self._format())
 
     def _format(self) -> str:
@@ -38,6 +42,8 @@ class InputError(Exception):
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column '{self.column}'")
+        if self.key is not None:
+            where.append(f"key '{self.key}'")
         text = self.detail
         if self.expected is not None:
             text += f": expected {self.expected}"

@@ -103,7 +103,7 @@ def read_timestamps(path: str | Path, time_format: str | None = None) -> pd.Date
     ledger = RowLedger(raw, strict=True)
     stamps = parse_times(raw.frame[first], first, ledger, time_format)
     if stamps.isna().any():
-        row = int(np.flatnonzero(stamps.isna().to_numpy())[0]) + raw.first_row
+        row = raw.row_number(int(np.flatnonzero(stamps.isna().to_numpy())[0]))
         raise InputError("missing timestamp", path=raw.path, row=row, column=first, expected="a timestamp in every row")
     return pd.DatetimeIndex(stamps)
 

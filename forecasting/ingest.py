@@ -21,7 +21,7 @@ from forecasting.calendar import OperatingCalendar, infer_calendar
 from forecasting.contact_log import load_mapping, normalize_contact_log
 from forecasting.contacts import DEFAULT_QUEUE, Contacts
 from forecasting.errors import InputError
-from forecasting.interval_series import normalize_interval_series, resample_intervals
+from forecasting.interval_series import combine_queues, normalize_interval_series, resample_intervals
 from forecasting.intervals import contacts_to_intervals, interval_label, parse_interval
 from forecasting.ledger import RowLedger
 from forecasting.tables import read_table
@@ -44,6 +44,7 @@ class IngestOptions:
     interval: str | None = None  # None: the data's own (interval series) or 30min (logs)
     target_seconds: float = 20.0
     sep: str | None = None
+    encoding: str | None = None
     strict: bool = True
     combine_queues: bool = False
 
@@ -95,11 +96,13 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
     started = time.perf_counter()
     path = Path(path)
     fmt = options.resolved_format
-    if fmt not in FORMATS:
-        raise InputError("unknown format", column="--format", expected=" or ".join(FORMATS), found=fmt)
+    if options.mapping and fmt != "log":
+        raise InputError("--mapping is for contact logs", column="--mapping", expected=f"no mapping with --format {fmt}")
+    if fmt != "intervals" and (options.time_col or options.value_cols or options.queue_col):
+        raise InputError("--time-col / --value-col / --queue-col are for interval reports", column="--format", expected="--format intervals (or leave --format out)", found=fmt)
     mapping = load_mapping(options.mapping) if fmt == "log" else None
     sep = options.sep or (mapping.sep if mapping else None)
-    raw = read_table(path, sep="\t" if fmt == "anonymous-bank" and not sep else sep)
+    raw = read_table(path, sep="\t" if fmt == "anonymous-bank" and not sep else sep, encoding=options.encoding)
     log.info("read %s rows from %s in %.1f s", f"{len(raw.frame):,}", path, time.perf_counter() - started)
     ledger = RowLedger(raw, strict=options.strict)
 
@@ -109,14 +112,12 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
         if not options.time_col:
             raise InputError("missing option", column="--time-col", expected="the name of the timestamp column")
         table, native = normalize_interval_series(raw, ledger, options.time_col, list(options.value_cols), options.queue_col)
-        if not ledger.active.any():
-            raise InputError("no usable rows", path=path, expected="at least one valid row (see rejected.csv)")
         calendar = infer_calendar(table, native)
         gaps = find_gaps(table, calendar)
         length = parse_interval(options.interval) if options.interval else native
         table = resample_intervals(table, native, length)
         if options.combine_queues:
-            table = resample_intervals(table.assign(queue=DEFAULT_QUEUE), length, length) if table["queue"].nunique() > 1 else table
+            table = combine_queues(table, DEFAULT_QUEUE)
     else:
         length = parse_interval(options.interval or DEFAULT_LOG_INTERVAL)
         if fmt == "anonymous-bank":
@@ -124,13 +125,13 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
         else:
             contacts = normalize_contact_log(raw, ledger, mapping)
         if contacts.frame.empty:
-            raise InputError("no usable rows", path=path, expected="at least one valid contact (see rejected.csv)")
+            raise InputError("no usable rows", path=path, expected="at least one valid contact (see rejected.csv)", rejected=ledger)
         if options.combine_queues:
             contacts = Contacts(contacts.frame.assign(queue=DEFAULT_QUEUE), contacts.available)
         log.info("validated %s contacts; aggregating to %s intervals", f"{len(contacts.frame):,}", interval_label(length))
         table = contacts_to_intervals(contacts, length, options.target_seconds)
         calendar = infer_calendar(table, length)
-    result = IngestResult(path, options, table, length, calendar, ledger, contacts, seconds=0.0)
+    result = IngestResult(path, options, table, length, calendar, ledger, contacts)
     if gaps is not None:
         result.gaps = gaps
     result.seconds = time.perf_counter() - started

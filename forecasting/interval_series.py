@@ -13,15 +13,13 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError
-from forecasting.intervals import interval_label, order_columns
+from forecasting.intervals import DAY, interval_label, order_columns
 from forecasting.ledger import RowLedger
 from forecasting.parsing import blank, parse_numbers, parse_times
-from forecasting.summarize import rollup_intervals
+from forecasting.summarize import COUNT_COLUMNS, rollup_intervals
 from forecasting.tables import RawTable
 
-COUNT_FIELDS = ("arrivals", "handled", "abandoned", "answered_in_target")
-VALUE_FIELDS = COUNT_FIELDS + ("aht", "asa", "service_level")
-_DAY = pd.Timedelta(days=1)
+VALUE_FIELDS = COUNT_COLUMNS + ("aht", "asa", "service_level")
 
 
 @dataclass(frozen=True)
@@ -63,20 +61,23 @@ def normalize_interval_series(
     specs = parse_value_columns(value_cols, queue_col is not None)
     raw.require([time_col] + [v.column for v in specs] + ([queue_col] if queue_col else []))
     f = raw.frame
-    ledger.ignore(f.eq("").all(axis=1).to_numpy() if f.dtypes.eq(object).all() else np.zeros(len(f), bool), "blank line")
+    ledger.ignore(raw.blank_rows, "blank line")
     ledger.reject(blank(f[time_col]), time_col, "missing timestamp")
     stamps = parse_times(f[time_col], time_col, ledger, time_format)
 
     values = {}
     for v in specs:
-        kind = "a count" if v.field in COUNT_FIELDS else "a number"
+        kind = "a count" if v.field in COUNT_COLUMNS else "a number"
         values[v] = parse_numbers(f[v.column], v.column, ledger, kind)
         ledger.reject((values[v] < 0).to_numpy(), v.column, f"negative {v.field}", f[v.column])
-        if v.field in COUNT_FIELDS:
+        if v.field in COUNT_COLUMNS:
             frac = (values[v] % 1 != 0) & values[v].notna()
             ledger.reject(frac.to_numpy(), v.column, f"{v.field} is not a whole number", f[v.column])
         if v.field == "service_level":
             ledger.reject((values[v] > 1).to_numpy(), v.column, "service level above 1 (give it as a fraction 0–1)", f[v.column])
+
+    no_value = np.logical_and.reduce([values[v].isna().to_numpy() for v in specs])
+    ledger.reject(no_value, specs[0].column, "no value in any value column")
 
     queues = f[queue_col].astype(str).str.strip() if queue_col else pd.Series(default_queue, index=f.index)
     if queue_col:
@@ -87,6 +88,8 @@ def normalize_interval_series(
     dup[np.flatnonzero(ledger.active)[key.duplicated(keep="first").to_numpy()]] = True
     ledger.reject(dup, time_col, "duplicate timestamp", stamps.astype(str))
 
+    if not ledger.active.any():
+        raise InputError("no usable rows", path=raw.path, expected="at least one valid row (see rejected.csv)", rejected=ledger)
     length = infer_interval(stamps[ledger.active], queues[ledger.active], raw, time_col)
     off_grid = ((stamps - stamps.dt.floor("D")) % length != pd.Timedelta(0)).to_numpy()
     ledger.reject(off_grid, time_col, f"not on the {interval_label(length)} grid", stamps.astype(str))
@@ -100,7 +103,7 @@ def normalize_interval_series(
     table = long.pivot_table(index=["interval_start", "queue"], columns="field", values="value", aggfunc="first", dropna=False)
     table = table.reset_index()
     table.columns.name = None
-    for c in COUNT_FIELDS:
+    for c in COUNT_COLUMNS:
         if c in table:
             table[c] = table[c].astype("Int64")
     if {"arrivals", "abandoned"} <= set(table.columns):
@@ -116,9 +119,14 @@ def infer_interval(stamps: pd.Series, queues: pd.Series, raw: RawTable, time_col
     if steps.empty:
         raise InputError("cannot infer the interval length", path=raw.path, column=time_col, expected="at least two distinct timestamps per queue")
     length = steps.mode().iloc[0]
-    if _DAY % length != pd.Timedelta(0) and length != _DAY:
+    if DAY % length != pd.Timedelta(0) and length != DAY:
         raise InputError("cannot infer the interval length", path=raw.path, column=time_col, expected="a regular step that divides 24 hours", found=str(length))
     return length
+
+
+def combine_queues(table: pd.DataFrame, label: str) -> pd.DataFrame:
+    """One row per interval for all queues together (counts summed, AHT/ASA/SL weighted)."""
+    return order_columns(rollup_intervals(table, [table["interval_start"], pd.Series(label, index=table.index, name="queue")]))
 
 
 def resample_intervals(table: pd.DataFrame, native: pd.Timedelta, wanted: pd.Timedelta) -> pd.DataFrame:

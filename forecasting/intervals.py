@@ -9,7 +9,7 @@ import pandas as pd
 
 from forecasting.contacts import Contacts
 from forecasting.errors import InputError
-from forecasting.summarize import summarize_contacts
+from forecasting.summarize import COUNT_COLUMNS, summarize_contacts
 
 INTERVAL_COLUMNS = [
     "interval_start",
@@ -29,19 +29,19 @@ OPTIONAL_INTERVAL_COLUMNS = [
     "resolution_mean_s",
     "resolution_p90_s",
 ]
-_DAY = pd.Timedelta(days=1)
+DAY = pd.Timedelta(days=1)
 
 
 def parse_interval(text: str) -> pd.Timedelta:
     """'5min', '15min', '30min', '60min', '1h' or 'day' -> a length that divides a day."""
     t = text.strip().lower()
     if t in {"day", "1d", "d", "daily", "24h", "1440min"}:
-        return _DAY
+        return DAY
     match = re.fullmatch(r"(\d+)\s*(min|m|h)", t)
     if match:
         n, unit = int(match.group(1)), match.group(2)
         length = pd.Timedelta(hours=n) if unit == "h" else pd.Timedelta(minutes=n)
-        if length > pd.Timedelta(0) and _DAY % length == pd.Timedelta(0):
+        if length > pd.Timedelta(0) and DAY % length == pd.Timedelta(0):
             return length
     raise InputError(
         "bad --interval", column="--interval", expected="5min, 15min, 30min, 60min or day (a length dividing 24 h)", found=text
@@ -49,7 +49,7 @@ def parse_interval(text: str) -> pd.Timedelta:
 
 
 def interval_label(length: pd.Timedelta) -> str:
-    return "day" if length == _DAY else f"{int(length.total_seconds() // 60)}min"
+    return "day" if length == DAY else f"{int(length.total_seconds() // 60)}min"
 
 
 def contacts_to_intervals(contacts: Contacts, length: pd.Timedelta, target_seconds: float) -> pd.DataFrame:
@@ -63,12 +63,12 @@ def contacts_to_intervals(contacts: Contacts, length: pd.Timedelta, target_secon
 def complete_grid(table: pd.DataFrame, length: pd.Timedelta) -> pd.DataFrame:
     """Every interval of every day in the range for every queue; counts 0, metrics NaN."""
     first = table["interval_start"].min().floor("D")
-    last = table["interval_start"].max().floor("D") + _DAY
+    last = table["interval_start"].max().floor("D") + DAY
     grid = pd.date_range(first, last, freq=length, inclusive="left")
     queues = sorted(table["queue"].unique())
     index = pd.MultiIndex.from_product([grid, queues], names=["interval_start", "queue"])
     full = table.set_index(["interval_start", "queue"]).reindex(index)
-    counts = [c for c in full.columns if c in {"arrivals", "handled", "abandoned", "answered_in_target"} or c.endswith("_contacts")]
+    counts = [c for c in full.columns if c in COUNT_COLUMNS or c.endswith("_contacts")]
     full[counts] = full[counts].fillna(0).astype(np.int64)
     return order_columns(full.reset_index())
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from forecasting.errors import InputError
 from forecasting.ingest import IngestResult
 from forecasting.summarize import rollup_intervals, summarize_contacts
 from forecasting.targets import KPI_NAMES, Targets
 
 PERIODS = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q"}  # weeks run Monday to Sunday
-ALL_QUEUES = "all"
+ALL_QUEUES = "all queues"  # the total row; a space keeps it apart from real queue names
 REPORT_COLUMNS = ["period", "period_start", "period_end", "partial", "queue", "kpi", "value", "target", "status"]
 
 
@@ -59,17 +60,16 @@ def kpi_report(result: IngestResult, targets: Targets, periods=("day", "week", "
     report = pd.concat(frames, ignore_index=True)
     target_text = np.full(len(report), "", dtype=object)
     status = np.full(len(report), "", dtype=object)
+    unknown = sorted(set(targets.queues) - set(map(str, report["queue"].unique())))
+    if unknown:
+        raise InputError("the targets file names a queue that is not in the data", key=f"queues.{unknown[0]}",
+                         expected="one of " + ", ".join(sorted(map(str, report["queue"].unique()))))  # fmt: skip
     for queue in report["queue"].unique():
         for kpi, target in targets.for_queue(str(queue)).items():
             rows = (report["queue"] == queue).to_numpy() & (report["kpi"] == kpi).to_numpy()
             values = report.loc[rows, "value"].to_numpy(dtype=float)
             target_text[rows] = target.text()
-            ok = np.ones(values.size, bool)
-            if target.min is not None:
-                ok &= values >= target.min
-            if target.max is not None:
-                ok &= values <= target.max
-            status[rows] = np.where(np.isnan(values), "no data", np.where(ok, "met", "missed"))
+            status[rows] = np.where(np.isnan(values), "no data", np.where(target.met(values), "met", "missed"))
     report["target"] = target_text
     report["status"] = status
     return report[REPORT_COLUMNS]
@@ -78,6 +78,9 @@ def kpi_report(result: IngestResult, targets: Targets, periods=("day", "week", "
 def print_kpi_report(report: pd.DataFrame, max_periods: int = 8) -> None:
     """One block per period type: KPIs down, latest periods across, met ✓ / missed ✗."""
     queues = report["queue"].unique()
+    if len(queues) == 0:
+        print("No KPI can be computed from this data (it has no counts, times or survey answers).")
+        return
     queue = ALL_QUEUES if ALL_QUEUES in queues else queues[0]
     for period, rows in report[report["queue"] == queue].groupby("period", sort=False):
         starts = sorted(rows["period_start"].unique())[-max_periods:]

@@ -65,7 +65,7 @@ class RowLedger:
             raise InputError(
                 reason + more,
                 path=self.raw.path,
-                row=first + self.raw.first_row,
+                row=self.raw.row_number(first),
                 column=column,
                 expected=expected,
                 found=found,

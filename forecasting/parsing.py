@@ -13,9 +13,8 @@ from forecasting.errors import InputError
 from forecasting.ledger import RowLedger
 
 _OFFSET = r"(Z|[+-]\d{2}:?\d{2})$"
-_HAS_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
 TRUE_WORDS = {"1", "true", "t", "yes", "y"}
-FALSE_WORDS = {"0", "false", "f", "no", "n", ""}
+FALSE_WORDS = {"0", "false", "f", "no", "n"}
 
 
 def blank(values: pd.Series) -> np.ndarray:
@@ -44,7 +43,15 @@ def parse_times(
     empty = blank(values)
     if time_format is None:
         text = _strip_single_offset(text, empty, column, ledger)
-    parsed = pd.to_datetime(text.where(~empty), format=time_format or "ISO8601", errors="coerce")
+    try:
+        parsed = pd.to_datetime(text.where(~empty), format=time_format or "ISO8601", errors="coerce")
+    except ValueError as exc:  # a bad directive, or %z offsets that differ
+        mixed = "zone" in str(exc).lower()
+        raise InputError(
+            "mixed time zones" if mixed else "bad time_format", path=ledger.raw.path, column=column,
+            expected="one UTC offset in every row" if mixed else "strftime codes such as %d/%m/%Y %H:%M",
+            found=None if mixed else time_format,
+        ) from None  # fmt: skip
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
     bad = parsed.isna().to_numpy() & ~empty
@@ -54,8 +61,10 @@ def parse_times(
 
 
 def _strip_single_offset(text: pd.Series, empty: np.ndarray, column: str, ledger: RowLedger) -> pd.Series:
+    """Drop UTC offsets, keeping local clock time, when they tell one consistent story: every
+    row marked, with one offset or a daylight-saving change (±1 h a few times a year)."""
     # contains/replace run in Arrow's C++ regex engine; extract would loop in Python
-    has = text.str.contains(_HAS_OFFSET, regex=True).to_numpy(dtype=bool)
+    has = text.str.contains(_OFFSET.replace("(", "(?:", 1), regex=True).to_numpy(dtype=bool)
     if not has.any():
         return text
     offset = text.str.replace(r"^.*?" + _OFFSET, r"\1", regex=True).where(has)
@@ -67,17 +76,32 @@ def _strip_single_offset(text: pd.Series, empty: np.ndarray, column: str, ledger
     present = np.flatnonzero(~empty)
     reference = kind.iloc[present[0]]
     differs = (kind != reference).to_numpy() & ~empty
-    if differs.any():
+    stripped = text.str.replace(_OFFSET, "", regex=True)
+    if differs.any() and not _daylight_saving(kind, stripped, ~empty):
         row = int(np.flatnonzero(differs)[0])
         raise InputError(
             "mixed time zones",
             path=ledger.raw.path,
-            row=row + ledger.raw.first_row,
+            row=ledger.raw.row_number(row),
             column=column,
-            expected=f"the same UTC offset as the first row ({reference})",
+            expected=f"the same UTC offset as the first row ({reference}), or one zone's daylight-saving changes",
             found=text.iloc[row],
         )
-    return text.str.replace(_OFFSET, "", regex=True)
+    return stripped
+
+
+def _daylight_saving(kind: pd.Series, local: pd.Series, present: np.ndarray) -> bool:
+    """True if every row has an offset and offsets step by one hour only, a few times a year,
+    in time order: one zone's daylight-saving changes rather than a mix of zones."""
+    if (present & (kind == "no offset").to_numpy()).any():
+        return False
+    k = kind[present]
+    sign = np.where(k.str.slice(0, 1) == "-", -1, 1)
+    minutes = sign * (k.str.slice(1, 3).astype(int).to_numpy() * 60 + k.str.slice(4, 6).astype(int).to_numpy())
+    when = pd.to_datetime(local[present], format="ISO8601", errors="coerce")
+    changes = np.diff(minutes[np.argsort(when.to_numpy(), kind="stable")])
+    changes = changes[changes != 0]
+    return bool(len(changes) <= 2 * when.dt.year.nunique() + 1 and np.all(np.abs(changes) == 60))
 
 
 def parse_numbers(values: pd.Series, column: str, ledger: RowLedger, what: str = "a number") -> pd.Series:
@@ -91,15 +115,19 @@ def parse_numbers(values: pd.Series, column: str, ledger: RowLedger, what: str =
     return parsed
 
 
-def parse_flags(values: pd.Series, column: str, ledger: RowLedger) -> pd.Series:
-    """Parse yes/no style flags; blanks count as no, anything unrecognised is rejected."""
-    if pd.api.types.is_bool_dtype(values):
-        return values.astype(bool)
-    text = values.astype(str).str.strip().str.lower()
-    truthy = text.isin(TRUE_WORDS).to_numpy()
-    falsy = text.isin(FALSE_WORDS).to_numpy() | blank(values)
-    ledger.reject(~truthy & ~falsy, column, "not a yes/no flag (1/0, true/false, yes/no)", values=values.astype(str))
-    return pd.Series(truthy, index=values.index)
+def parse_flags(values: pd.Series, column: str, ledger: RowLedger, blank_means: bool | None = False) -> pd.Series:
+    """Parse yes/no flags into a nullable boolean; blanks become ``blank_means`` (None: unknown),
+    anything unrecognised is rejected."""
+    if pd.api.types.is_bool_dtype(values) or str(values.dtype) == "boolean":
+        flags = values.astype("boolean")
+    else:
+        text = values.astype(str).str.strip().str.lower()
+        empty = blank(values)
+        truthy = text.isin(TRUE_WORDS).to_numpy()
+        falsy = text.isin(FALSE_WORDS).to_numpy() & ~empty
+        ledger.reject(~truthy & ~falsy & ~empty, column, "not a yes/no flag (1/0, true/false, yes/no)", values=values.astype(str))
+        flags = pd.Series(pd.array(np.where(truthy, True, np.where(falsy, False, None)), dtype="boolean"), index=values.index)
+    return flags.fillna(blank_means) if blank_means is not None else flags
 
 
 def reject_outside(

@@ -57,7 +57,7 @@ def summarize_contacts(contacts: Contacts, keys: list[pd.Series], target_seconds
         cols["repeat_contacts"] = f["repeat"].eq(True).astype(int)
 
     data = pd.DataFrame({**cols, **{f"_mean_{k}": v for k, v in means.items()}, **{f"_p90_{k}": v for k, v in p90.items()}})
-    grouped = data.groupby([k.rename(k.name) for k in keys], sort=True, observed=True)
+    grouped = data.groupby(keys, sort=True, observed=True)
     out = grouped[list(cols)].sum()
     if means:
         out = out.join(grouped[[f"_mean_{k}" for k in means]].mean().rename(columns=lambda c: c[len("_mean_"):]))
@@ -65,12 +65,14 @@ def summarize_contacts(contacts: Contacts, keys: list[pd.Series], target_seconds
         out = out.join(grouped[[f"_p90_{k}" for k in p90]].quantile(0.9).rename(columns=lambda c: c[len("_p90_"):]))
     if contacts.has("agent_id"):
         agents = f["agent_id"].where(handled)
-        out["agents_seen"] = agents.groupby([k for k in keys], sort=True, observed=True).nunique()
+        out["agents_seen"] = agents.groupby(keys, sort=True, observed=True).nunique()
     return add_rates(out.reset_index())
 
 
 def add_rates(table: pd.DataFrame) -> pd.DataFrame:
     """Rates that follow from counts; empty groups get NaN, not a fake 0 % or 100 %."""
+    if "arrivals" not in table:  # e.g. an interval report of AHT only
+        return table
     arrivals = table["arrivals"].astype(float).replace(0, np.nan)
     if "answered_in_target" in table:
         table["service_level"] = table["answered_in_target"] / arrivals
@@ -96,7 +98,8 @@ def rollup_intervals(intervals: pd.DataFrame, keys: list[pd.Series]) -> pd.DataF
     counts = [c for c in COUNT_COLUMNS if c in t and t[c].notna().any()]
     for c in counts:
         data[c] = t[c]
-    weight = t["handled"] if "handled" in counts else t.get("arrivals")
+    # weights: handled contacts, else arrivals, else plain means of the intervals
+    weight = t["handled"] if "handled" in counts else (t["arrivals"] if "arrivals" in counts else pd.Series(1.0, index=t.index))
     weighted = {}
     for c in ("aht", "asa"):
         if c in t and t[c].notna().any() and weight is not None:
@@ -111,6 +114,7 @@ def rollup_intervals(intervals: pd.DataFrame, keys: list[pd.Series]) -> pd.DataF
     for c in weighted:
         out[c] = out.pop(f"_w_{c}") / out.pop(f"_n_{c}").replace(0, np.nan)
     out = out.reset_index()
-    if "abandoned" not in out:
-        out["abandoned"] = np.nan
+    for c in ("arrivals", "abandoned"):
+        if c not in out:
+            out[c] = np.nan
     return add_rates(out)

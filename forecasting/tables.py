@@ -7,17 +7,18 @@ normalizers, which know what each column should hold.
 
 from __future__ import annotations
 
+import codecs
 import csv
-import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError
 
 DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
+DELIMITER_ALIASES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 FIRST_DATA_LINE = 2  # the header is line 1, as in a spreadsheet
 
 
@@ -25,18 +26,29 @@ FIRST_DATA_LINE = 2  # the header is line 1, as in a spreadsheet
 class RawTable:
     """A file's rows as read, before any interpretation.
 
-    ``frame`` has the file's own columns; ``line`` gives each row's line number in the file so
-    that rejections and errors point where the planner will look.
+    ``frame`` has the file's own columns; ``line`` gives each row's line number in the file
+    (quoted line breaks included) so rejections and errors point where the planner will look.
     """
 
     path: Path
     frame: pd.DataFrame
     delimiter: str | None  # None for Parquet
+    lines: np.ndarray | None = None  # physical line of each row; None: row position + first_row
     first_row: int = FIRST_DATA_LINE  # number shown for the first data row (1 for Parquet)
 
     @property
     def line(self) -> pd.Series:
-        return pd.Series(self.frame.index.to_numpy() + self.first_row, index=self.frame.index)
+        numbers = self.lines if self.lines is not None else np.arange(len(self.frame)) + self.first_row
+        return pd.Series(numbers, index=self.frame.index)
+
+    def row_number(self, position: int) -> int:
+        return int(self.line.iloc[position])
+
+    @property
+    def blank_rows(self) -> np.ndarray:
+        """Rows with no content in any column (blank lines in a text file)."""
+        text = self.frame.astype(str)
+        return (self.frame.isna() | text.apply(lambda c: c.str.strip()).eq("")).all(axis=1).to_numpy()
 
     def require(self, columns: list[str], what: str = "column") -> None:
         """Fail on the first missing column, hinting at a wrong delimiter when that is the cause."""
@@ -46,34 +58,24 @@ class RawTable:
         hint = self._delimiter_hint(missing)
         if hint:
             raise InputError(
-                "wrong delimiter",
-                path=self.path,
-                row=1,
-                expected=f"columns separated by {_name(self.delimiter)}",
-                found=f"a header separated by {_name(hint)}; pass --sep {hint!r} if that is intended",
-            )
+                f"wrong delimiter: the header looks {_name(hint)}-separated (pass --sep {hint!r} if that is intended)",
+                path=self.path, row=1, expected=f"columns separated by {_name(self.delimiter)}",
+            )  # fmt: skip
         raise InputError(
-            f"missing {what}",
-            path=self.path,
-            row=1,
-            column=missing[0],
-            expected="a column with that name in the header",
-            found=", ".join(map(str, self.frame.columns)),
-        )
+            f"missing {what}", path=self.path, row=1, column=missing[0],
+            expected="a column with that name in the header", found=", ".join(map(str, self.frame.columns)),
+        )  # fmt: skip
 
     def _delimiter_hint(self, missing: list[str]) -> str | None:
         if self.delimiter is None:
             return None
         header = self.delimiter.join(map(str, self.frame.columns))
         for candidate in DELIMITER_NAMES:
-            if candidate != self.delimiter and candidate in header:
-                fields = [f.strip() for f in header.split(candidate)]
-                if len(fields) > len(self.frame.columns) and all(m in fields for m in missing):
-                    return candidate
-        if len(self.frame.columns) == 1:
-            for candidate in DELIMITER_NAMES:
-                if candidate != self.delimiter and candidate in header:
-                    return candidate
+            if candidate == self.delimiter or candidate not in header:
+                continue
+            fields = [f.strip() for f in header.split(candidate)]
+            if len(self.frame.columns) == 1 or all(m in fields for m in missing):
+                return candidate
         return None
 
 
@@ -81,7 +83,17 @@ def default_delimiter(path: Path) -> str:
     return "\t" if path.suffix.lower() in {".tsv", ".tab"} else ","
 
 
-def read_table(path: str | Path, sep: str | None = None) -> RawTable:
+def normalize_delimiter(sep: str | None) -> str | None:
+    """Accept 'tab', '\\t' and friends; refuse multi-character separators clearly."""
+    if sep is None:
+        return None
+    sep = DELIMITER_ALIASES.get(sep.lower(), sep)
+    if len(sep) != 1:
+        raise InputError("bad delimiter", column="--sep", expected="one character, or tab / comma / semicolon / pipe", found=sep)
+    return sep
+
+
+def read_table(path: str | Path, sep: str | None = None, encoding: str | None = None) -> RawTable:
     """Read a CSV/TSV (as text) or Parquet file, or raise ``InputError`` saying what is wrong."""
     path = Path(path)
     if not path.exists():
@@ -92,11 +104,21 @@ def read_table(path: str | Path, sep: str | None = None) -> RawTable:
         raise InputError("empty file", path=path, expected="a header row and at least one data row")
     if path.suffix.lower() in {".parquet", ".pq"}:
         return _read_parquet(path)
-    delimiter = sep or default_delimiter(path)
-    frame = _read_delimited(path, delimiter)
+    delimiter = normalize_delimiter(sep) or default_delimiter(path)
+    encoding = encoding or _sniff_encoding(path)
+    lines = _scan(path, delimiter, encoding)
+    frame = _read_delimited(path, delimiter, encoding)
     if frame.empty:
         raise InputError("empty file", path=path, row=2, expected="at least one data row after the header")
-    return RawTable(path=path, frame=frame, delimiter=delimiter)
+    return RawTable(path=path, frame=frame, delimiter=delimiter, lines=lines[: len(frame)] if len(lines) >= len(frame) else None)
+
+
+def _sniff_encoding(path: Path) -> str:
+    with path.open("rb") as handle:
+        start = handle.read(4)
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # Excel's "Unicode text" export
+    return "utf-8-sig"
 
 
 def _read_parquet(path: Path) -> RawTable:
@@ -109,64 +131,62 @@ def _read_parquet(path: Path) -> RawTable:
     return RawTable(path=path, frame=frame.reset_index(drop=True), delimiter=None, first_row=1)
 
 
-def _read_delimited(path: Path, delimiter: str) -> pd.DataFrame:
+def _decode_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> InputError:
+    return InputError(
+        f"not {encoding.replace('-sig', '').upper()} text (byte {exc.object[exc.start]:#x} at offset {exc.start})",
+        path=path, expected="a UTF-8 file; save it as 'CSV UTF-8' or pass --encoding latin-1 (or cp1252)",
+    )  # fmt: skip
+
+
+def _scan(path: Path, delimiter: str, encoding: str) -> np.ndarray:
+    """Check the header and every row's field count (blank lines aside) with the csv module;
+    return each data row's physical line number, which differs from its position after quoted
+    line breaks."""
+    lengths, ends = [], []
     try:
-        with warnings.catch_warnings():
-            # pandas only warns (and drops cells) when the first data row is longer than the header
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(
-            path,
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            encoding="utf-8-sig",
-            quoting=csv.QUOTE_MINIMAL,
-            engine="c",
-            index_col=False,
-        )
+        with path.open(newline="", encoding=encoding) as handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            header = [c.strip() for c in next(reader, [])]
+            for row in reader:
+                lengths.append(len(row))
+                ends.append(reader.line_num)
+    except UnicodeDecodeError as exc:
+        raise _decode_error(path, encoding, exc) from None
+    except csv.Error as exc:
+        raise InputError("malformed file", path=path, expected=f"{_name(delimiter)}-separated text", found=exc) from None
+    dup = next((c for i, c in enumerate(header) if c in header[:i]), None)
+    if dup is not None:
+        raise InputError("duplicate column name", path=path, row=1, column=dup, expected="each column name once")
+    counts, ends_arr = np.asarray(lengths, dtype=int), np.asarray(ends, dtype=int)
+    starts = np.r_[2, ends_arr[:-1] + 1] if len(ends_arr) else np.asarray([], dtype=int)
+    bad = np.flatnonzero((counts != len(header)) & (counts != 0))
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(
+            "wrong number of fields", path=path, row=int(starts[i]),
+            expected=f"{len(header)} fields separated by {_name(delimiter)} (as in the header)", found=f"{counts[i]} fields",
+        )  # fmt: skip
+    return starts
+
+
+def _read_delimited(path: Path, delimiter: str, encoding: str) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(
+            path, sep=delimiter, dtype=str, keep_default_na=False, skip_blank_lines=False,
+            encoding=encoding, engine="c", index_col=False,
+        )  # fmt: skip
     except pd.errors.EmptyDataError:
         raise InputError("empty file", path=path, expected="a header row and at least one data row") from None
-    except pd.errors.ParserError as exc:
-        raise _ragged_row_error(path, delimiter, exc) from None
-    except pd.errors.ParserWarning:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            header, first = (next(csv.reader(handle, delimiter=delimiter)) for _ in range(2))
-        raise _ragged_row_error(path, delimiter, f"Expected {len(header)} fields in line 2, saw {len(first)}") from None
+    except pd.errors.ParserError as exc:  # _scan passed, so this is something subtler (quoting)
+        raise InputError("malformed file", path=path, expected=f"{_name(delimiter)}-separated text", found=exc) from None
     except UnicodeDecodeError as exc:
-        raise InputError("not a text file", path=path, expected="UTF-8 text", found=exc.reason) from None
+        raise _decode_error(path, encoding, exc) from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    blank = frame.eq("").all(axis=1) | frame.isna().all(axis=1)
-    short = (frame.isna().any(axis=1) & ~blank).to_numpy()
-    if short.any():
-        first = int(short.nonzero()[0][0])
-        fields = int(frame.iloc[first].notna().sum())
-        raise InputError(
-            "wrong number of fields",
-            path=path,
-            row=first + FIRST_DATA_LINE,
-            expected=f"{frame.shape[1]} fields separated by {_name(delimiter)} (as in the header)",
-            found=f"{fields} fields",
-        )
-    # A trailing blank line is formatting, not data; blank lines inside are kept so line numbers hold.
-    last = len(frame)
+    blank = frame.eq("").all(axis=1)
+    last = len(frame)  # a trailing blank line is formatting, not data
     while last > 0 and blank.iloc[last - 1]:
         last -= 1
-    return frame.iloc[:last].fillna("")
-
-
-def _ragged_row_error(path: Path, delimiter: str, exc: Exception) -> InputError:
-    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-    if match:
-        expected, line, saw = (int(g) for g in match.groups())
-        return InputError(
-            "wrong number of fields",
-            path=path,
-            row=line,
-            expected=f"{expected} fields separated by {_name(delimiter)} (as in the header)",
-            found=f"{saw} fields",
-        )
-    return InputError("malformed file", path=path, expected=f"{_name(delimiter)}-separated text", found=exc)
+    return frame.iloc[:last]
 
 
 def _name(delimiter: str | None) -> str:

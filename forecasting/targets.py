@@ -6,10 +6,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from forecasting.errors import InputError
+from forecasting.config import load_yaml
 
 KPI_NAMES = (
     "arrivals", "handled", "abandoned", "aht", "asa", "service_level", "abandon_rate",
@@ -32,8 +33,14 @@ class Target(BaseModel):
             raise ValueError("give min or max")
         return self
 
-    def met(self, value: float) -> bool:
-        return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+    def met(self, values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values, dtype=float)
+        ok = np.ones(values.shape, dtype=bool)
+        if self.min is not None:
+            ok &= values >= self.min
+        if self.max is not None:
+            ok &= values <= self.max
+        return ok
 
     def text(self) -> str:
         parts = ([f">= {self.min:g}"] if self.min is not None else []) + ([f"<= {self.max:g}"] if self.max is not None else [])
@@ -45,6 +52,11 @@ class Targets(BaseModel):
     targets: dict[KpiName, Target] = {}
     queues: dict[str, dict[KpiName, Target]] = {}
 
+    @field_validator("queues", mode="before")
+    @classmethod
+    def _queue_names_are_text(cls, value):  # YAML reads a queue called 1 as a number
+        return {str(k): v for k, v in value.items()} if isinstance(value, dict) else value
+
     def for_queue(self, queue: str) -> dict[str, Target]:
         return {**self.targets, **self.queues.get(queue, {})}
 
@@ -54,20 +66,4 @@ def load_targets(path: str | Path | None = None) -> Targets:
     if path is None:
         text = resources.files("forecasting").joinpath("default_targets.yaml").read_text()
         return Targets.model_validate(yaml.safe_load(text))
-    path = Path(path)
-    if not path.exists():
-        raise InputError("targets file not found", path=path, expected="a YAML targets file")
-    try:
-        return Targets.model_validate(yaml.safe_load(path.read_text()) or {})
-    except yaml.YAMLError:
-        raise InputError("invalid YAML", path=path, expected="a valid YAML targets file") from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
-        if err["type"] == "literal_error":
-            expected = "a KPI name: " + ", ".join(KPI_NAMES)
-        elif err["type"] == "extra_forbidden":
-            expected = "only the keys targets, queues, and min/max inside a target"
-        else:
-            expected = err["msg"]
-        raise InputError("bad target", path=path, column=key, expected=expected, found=err.get("input")) from None
+    return load_yaml(path, Targets, "targets file", "a KPI name: " + ", ".join(KPI_NAMES))

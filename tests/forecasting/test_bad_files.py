@@ -39,7 +39,7 @@ CASES = {
         ["row 4", "column 'end_time'", "end before start"],
     ),
     "mixed time zones": (
-        [LOG_HEADER, LOG_ROWS[0].replace("09:00:00,", "09:00:00+01:00,", 1), LOG_ROWS[1].replace("09:01:00,", "09:01:00+02:00,", 1)], [],
+        [LOG_HEADER, LOG_ROWS[0].replace("09:00:00,", "09:00:00+01:00,", 1), LOG_ROWS[1].replace("09:01:00,", "09:01:00+05:30,", 1)], [],
         ["row 3", "column 'arrival_time'", "mixed time zones", "+01:00"],
     ),
     "naive and zoned times mixed": (
@@ -108,3 +108,33 @@ def test_console_script_prints_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.count("\n") == 1
+
+
+def test_daylight_saving_offsets_are_one_zone(tmp_path, run_cli):
+    lines = ["time,calls", "2024-03-29T08:00:00+01:00,3", "2024-03-29T08:30:00+01:00,4",
+             "2024-04-01T08:00:00+02:00,5", "2024-04-01T08:30:00+02:00,6"]  # fmt: skip
+    path = log_file(tmp_path, lines)
+    code, out, err = run_cli("ingest", path, "--time-col", "time", "--value-col", "calls", "--out", tmp_path / "o")
+    assert code == 0, err
+    table = (tmp_path / "o" / "intervals.csv").read_text()
+    assert "2024-04-01 08:00:00" in table  # local clock time kept
+
+
+def test_quoted_line_breaks_keep_physical_row_numbers(tmp_path, run_cli):
+    lines = [LOG_HEADER, LOG_ROWS[0].replace("c1,sales", 'c1,"sales\nteam"'), LOG_ROWS[1].replace("09:01:00,", "later,", 1)]
+    path = log_file(tmp_path, lines)
+    code, out, err = run_cli("ingest", path, "--out", tmp_path / "o")
+    assert code == 2 and "row 4" in err, err
+
+
+def test_short_row_is_an_error(tmp_path, run_cli):
+    path = log_file(tmp_path, [LOG_HEADER, LOG_ROWS[0], "c9,sales,2024-01-08 09:09:00", LOG_ROWS[1]])
+    code, out, err = run_cli("ingest", path, "--out", tmp_path / "o")
+    assert code == 2 and "row 3" in err and "wrong number of fields" in err and "3 fields" in err, err
+
+
+def test_all_rows_rejected_still_writes_rejected_csv(tmp_path, run_cli):
+    path = log_file(tmp_path, [LOG_HEADER, ",sales,2024-01-08 09:00:00,,,,0"])
+    code, out, err = run_cli("ingest", path, "--out", tmp_path / "o")
+    assert code == 2 and "no usable rows" in err
+    assert "missing contact id" in (tmp_path / "o" / "rejected.csv").read_text()
