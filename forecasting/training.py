@@ -9,6 +9,7 @@ beats the champion on the same recent window the champion has never seen.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,7 +64,9 @@ def _log_dataset(history: pd.Series, source: str, context: str) -> None:
     import mlflow
 
     frame = history.rename_axis("timestamp").reset_index()
-    dataset = mlflow.data.from_pandas(frame, source=source, name=f"{Path(source).stem}:{history.name}", targets=str(history.name))
+    with warnings.catch_warnings():  # MLflow cannot tell which kind of local path a source is; either is fine
+        warnings.simplefilter("ignore", UserWarning)
+        dataset = mlflow.data.from_pandas(frame, source=source, name=f"{Path(source).stem}:{history.name}", targets=str(history.name))
     mlflow.log_input(dataset, context=context)
 
 
