@@ -8,6 +8,7 @@ import sys
 
 from forecasting import cli as forecasting_cli
 from forecasting.errors import InputError
+from scenarios import staff_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     forecasting_cli.register(sub)
+    staff_command.register(sub)
     return parser
 
 

@@ -1,0 +1,136 @@
+"""``capplan staff``: required agents and the service they give, for one case or a CSV of intervals."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecasting.errors import InputError
+from forecasting.intervals import parse_interval
+from forecasting.tables import read_table
+from scenarios.staffing.requirements import MODELS, Targets, fte, required_agents, scheduled_agents, service_metrics
+
+OUTPUT_METRICS = ("service_level", "asa_seconds", "p_wait", "occupancy", "abandon_rate")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("staff", help="required agents (Erlang C / A) for a case or a CSV of intervals")
+    p.add_argument("--calls", type=float, help="contacts offered in the interval")
+    p.add_argument("--aht", type=float, help="average handle time, seconds")
+    p.add_argument("--interval", default="30min", help="interval length: 15min, 30min, 60min … (default 30min)")
+    p.add_argument("--target-sl", type=float, help="service level target as a share, e.g. 0.8")
+    p.add_argument("--target-seconds", type=float, default=20.0, help="service level threshold T, seconds (default 20)")
+    p.add_argument("--target-asa", type=float, help="maximum ASA, seconds")
+    p.add_argument("--target-abandon", type=float, help="maximum abandonment rate (Erlang A), e.g. 0.05")
+    p.add_argument("--max-occupancy", type=float, help="occupancy cap, e.g. 0.85")
+    p.add_argument("--patience", type=float, help="mean patience, seconds (implies Erlang A)")
+    p.add_argument("--model", choices=MODELS, help="erlang-c (default without --patience) or erlang-a")
+    p.add_argument("--shrinkage", type=float, default=0.0, help="share of paid time not available, e.g. 0.3")
+    p.add_argument("--agents", type=float, help="evaluate this staffing instead of finding the requirement")
+    p.add_argument("--hours-per-fte", type=float, default=40.0, help="weekly hours of one FTE (default 40)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--input", type=Path, help="batch: CSV of intervals with columns calls (or arrivals, volume) and aht")
+    p.add_argument("--out", type=Path, help="batch: output CSV")
+    p.set_defaults(handler=run_staff)
+
+
+def _targets(args: argparse.Namespace) -> Targets:
+    for name, value, high in (("--target-sl", args.target_sl, 1), ("--target-abandon", args.target_abandon, 1),
+                              ("--max-occupancy", args.max_occupancy, 1), ("--shrinkage", args.shrinkage, 0.999)):  # fmt: skip
+        if value is not None and not 0 <= value <= high:
+            raise InputError("out of range", column=name, expected=f"a share between 0 and {high:g} (e.g. 0.8 for 80 %)", found=value)
+    for name, value in (("--aht", args.aht), ("--patience", args.patience), ("--target-seconds", args.target_seconds)):
+        if value is not None and value < 0 or (name != "--target-seconds" and value == 0):
+            raise InputError("out of range", column=name, expected="a positive number of seconds", found=value)
+    targets = Targets(args.target_sl, args.target_seconds, args.target_asa, args.target_abandon, args.max_occupancy)
+    if args.agents is None and all(v is None for v in (args.target_sl, args.target_asa, args.target_abandon, args.max_occupancy)):
+        raise InputError("no target", column="--target-sl", expected="at least one of --target-sl, --target-asa, --target-abandon, --max-occupancy (or --agents)")
+    return targets
+
+
+def _model(args: argparse.Namespace) -> str:
+    model = args.model or ("erlang-a" if args.patience else "erlang-c")
+    if model == "erlang-a" and not args.patience:
+        raise InputError("Erlang A needs patience", column="--patience", expected="the mean patience in seconds")
+    if args.target_abandon is not None and model == "erlang-c":
+        raise InputError("Erlang C has no abandonment", column="--target-abandon", expected="--patience (Erlang A)")
+    return model
+
+
+def staff_table(volume, aht, interval_seconds, targets: Targets, model: str, patience=None, shrinkage=0.0, agents=None, hours_per_fte=40.0) -> pd.DataFrame:
+    """Required (or given) agents, scheduled agents, FTE and the service delivered, per row."""
+    required = required_agents(volume, aht, interval_seconds, targets, model, patience) if agents is None else np.broadcast_to(np.asarray(agents, float), np.shape(volume))
+    metrics = service_metrics(volume, aht, interval_seconds, required, targets.target_seconds, model, patience)
+    scheduled = scheduled_agents(np.ceil(required), shrinkage)
+    table = pd.DataFrame({"agents": required, "scheduled_agents": scheduled, "fte": fte(scheduled, interval_seconds, hours_per_fte)})
+    for key in ("load", *OUTPUT_METRICS, "overloaded"):
+        table[key] = np.broadcast_to(metrics[key], table.shape[:1])
+    return table
+
+
+def run_staff(args: argparse.Namespace) -> int:
+    targets, model = _targets(args), _model(args)
+    if args.input:
+        return _run_batch(args, targets, model)
+    if args.calls is None or args.aht is None:
+        raise InputError("missing case", column="--calls", expected="--calls and --aht (or --input FILE for a batch)")
+    if args.calls < 0:
+        raise InputError("out of range", column="--calls", expected="a non-negative number of contacts", found=args.calls)
+    seconds = parse_interval(args.interval).total_seconds()
+    row = staff_table(np.array([args.calls]), np.array([args.aht]), seconds, targets, model, args.patience, args.shrinkage, args.agents, args.hours_per_fte).iloc[0]
+    result = {
+        "model": model,
+        "agents": int(row["agents"]) if args.agents is None else float(row["agents"]),
+        "scheduled_agents": int(row["scheduled_agents"]),
+        "load_erlangs": float(row["load"]),
+        **{k: float(row[k]) for k in OUTPUT_METRICS if model == "erlang-a" or k != "abandon_rate"},
+        "overloaded": bool(row["overloaded"]),
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:>17}: {value:.7g}" if isinstance(value, float) else f"{key:>17}: {value}")
+    return 0
+
+
+def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
+    raw = read_table(args.input)
+    frame = raw.frame
+    volume_col = next((c for c in ("calls", "arrivals", "volume", "forecast") if c in frame.columns), None)
+    if volume_col is None:
+        raise InputError("missing column", path=args.input, row=1, column="calls", expected="a column calls, arrivals, volume or forecast")
+    numbers = {}
+    for col in [volume_col, "aht"] + [c for c in ("patience", "shrinkage") if c in frame.columns]:
+        if col not in frame.columns and col == "aht" and args.aht is not None:
+            continue
+        raw.require([col])
+        values = pd.to_numeric(frame[col].replace("", np.nan), errors="coerce")
+        bad = values.isna() & frame[col].astype(str).str.strip().ne("")
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError("not a number", path=args.input, row=raw.row_number(i), column=col, expected="a number", found=frame[col].iloc[i])
+        numbers[col] = values.to_numpy(float)
+    volume = np.nan_to_num(numbers[volume_col])
+    aht = numbers.get("aht", np.full(volume.shape, np.nan))
+    if args.aht:  # --aht fills intervals whose AHT is unknown (e.g. every contact abandoned)
+        aht = np.where(np.isnan(aht), args.aht, aht)
+    aht = np.where(np.isnan(aht) & (volume == 0), 1.0, aht)
+    if np.isnan(aht).any():
+        i = int(np.flatnonzero(np.isnan(aht))[0])
+        raise InputError("missing AHT", path=args.input, row=raw.row_number(i), column="aht", expected="an AHT for every interval with contacts (or --aht)")
+    seconds = parse_interval(args.interval).total_seconds()
+    patience = numbers.get("patience", args.patience)
+    shrinkage = numbers.get("shrinkage", args.shrinkage)
+    table = staff_table(volume, aht, seconds, targets, model, patience, shrinkage, args.agents, args.hours_per_fte)
+    keep = [c for c in ("interval_start", "queue") if c in frame.columns]
+    out = pd.concat([frame[keep].reset_index(drop=True), pd.DataFrame({"calls": volume, "aht": aht}), table], axis=1)
+    target = args.out or args.input.with_name(args.input.stem + "_staffing.csv")
+    out.to_csv(target, index=False, float_format="%.6g")
+    print(f"{len(out):,} intervals ({model}): peak {int(out['agents'].max())} agents, {int(out['scheduled_agents'].max())} scheduled; "
+          f"{int(out['overloaded'].sum())} overloaded; wrote {target}")  # fmt: skip
+    return 0

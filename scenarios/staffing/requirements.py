@@ -1,0 +1,106 @@
+"""Required agents for service targets, and scheduled agents / FTE after shrinkage.
+
+Every metric is monotone in the number of agents (service level rises; waits, abandonment and
+occupancy fall), so the smallest sufficient integer is found by a vectorized galloping and
+bisection search over all intervals at once: about log2(range) evaluations, not one per agent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scenarios.staffing.erlang import erlang_a_metrics, erlang_c_metrics
+
+MODELS = ("erlang-c", "erlang-a")
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Any combination of targets; None means no such target."""
+
+    service_level: float | None = None  # share answered within target_seconds
+    target_seconds: float = 20.0
+    asa_seconds: float | None = None
+    abandon_rate: float | None = None
+    max_occupancy: float | None = None
+
+    def met(self, m: dict[str, np.ndarray]) -> np.ndarray:
+        ok = ~m["overloaded"]
+        if self.service_level is not None:
+            ok &= m["service_level"] >= self.service_level - _EPS
+        if self.asa_seconds is not None:
+            ok &= m["asa_seconds"] <= self.asa_seconds + _EPS
+        if self.abandon_rate is not None:
+            ok &= m["abandon_rate"] <= self.abandon_rate + _EPS
+        if self.max_occupancy is not None:
+            ok &= m["occupancy"] <= self.max_occupancy + _EPS
+        return ok
+
+
+def service_metrics(volume, aht, interval_seconds, agents, target_seconds, model="erlang-c", patience=None):
+    """The service a staffing delivers (the inverse of ``required_agents``)."""
+    if model == "erlang-a":
+        if patience is None:
+            raise ValueError("Erlang A needs a mean patience")
+        return erlang_a_metrics(volume, aht, interval_seconds, agents, target_seconds, patience)
+    return erlang_c_metrics(volume, aht, interval_seconds, agents, target_seconds)
+
+
+def required_agents(volume, aht, interval_seconds, targets: Targets, model: str = "erlang-c", patience=None) -> np.ndarray:
+    """Smallest whole number of agents meeting every target, per interval (0 with no contacts)."""
+    arrays = [np.asarray(v, float) for v in (volume, aht, interval_seconds)]
+    if patience is not None:
+        arrays.append(np.asarray(patience, float))
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    volume, aht, interval_seconds, *rest = (np.broadcast_to(a, shape).ravel() for a in arrays)
+    patience_arr = rest[0] if rest else None
+    load = volume * aht / interval_seconds
+    lower = np.floor(load) if model == "erlang-c" else np.zeros(load.shape)  # not sufficient, or 0
+    if targets.max_occupancy:
+        lower = np.maximum(lower, np.ceil(load / targets.max_occupancy - _EPS) - 1)
+    lower = np.maximum(lower, 0)
+
+    def ok(agents: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        m = service_metrics(volume[idx], aht[idx], interval_seconds[idx], agents, targets.target_seconds, model,
+                            None if patience_arr is None else patience_arr[idx])  # fmt: skip
+        return targets.met(m)
+
+    result = np.zeros(load.shape)
+    active = np.flatnonzero(volume > 0)
+    lo = lower[active]  # largest count known (or assumed) to fall short
+    step = np.maximum(np.ceil(np.sqrt(load[active])), 1.0)
+    hi = lo + step
+    pending = ~ok(hi, active)
+    while pending.any():  # gallop: double the step until the targets are met
+        step[pending] *= 2
+        hi[pending] = lo[pending] + step[pending]
+        pending[pending] = ~ok(hi[pending], active[pending])
+    lo_ok = ok(np.maximum(lo, 0), active) & (lo > 0)
+    hi = np.where(lo_ok, lo, hi)  # the lower bound itself may already suffice
+    while True:  # bisection on (lo, hi]: lo fails, hi meets
+        gap = hi - lo > 1
+        if not gap.any():
+            break
+        mid = np.floor((lo + hi) / 2)
+        sub = np.flatnonzero(gap)
+        meets = ok(mid[sub], active[sub])
+        hi[sub[meets]] = mid[sub[meets]]
+        lo[sub[~meets]] = mid[sub[~meets]]
+    result[active] = hi
+    return result.astype(np.int64).reshape(shape)
+
+
+def scheduled_agents(required: np.ndarray, shrinkage) -> np.ndarray:
+    """Agents to schedule so that ``required`` remain after shrinkage: ceil(n / (1 − s))."""
+    shrinkage = np.asarray(shrinkage, float)
+    if np.any((shrinkage < 0) | (shrinkage >= 1)):
+        raise ValueError("shrinkage must be in [0, 1)")
+    return np.ceil(np.asarray(required, float) / (1.0 - shrinkage) - _EPS).astype(np.int64)
+
+
+def fte(scheduled: np.ndarray, interval_seconds, hours_per_fte: float) -> np.ndarray:
+    """Full-time equivalents: scheduled agent-hours / hours per FTE."""
+    return np.asarray(scheduled, float) * np.asarray(interval_seconds, float) / 3600.0 / hours_per_fte
