@@ -34,8 +34,10 @@ test-fast: setup
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
 bench: setup
+	$(BIN)/python -m pip install --quiet pyworkforce  # peer library, for the comparison only
 	$(BIN)/python benchmarks/ingest_speed.py
 	$(BIN)/python benchmarks/forecast_accuracy.py
+	$(BIN)/python benchmarks/staffing_speed.py
 
 ui: setup
 	$(BIN)/mlflow ui --backend-store-uri $${MLFLOW_TRACKING_URI:-sqlite:///data/mlflow.db} --host 127.0.0.1 --port 5000
