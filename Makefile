@@ -34,7 +34,7 @@ test-fast: setup
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
 bench: setup
-	$(BIN)/python -m pip install --quiet pyworkforce  # peer library, for the comparison only
+	$(BIN)/python -m pip install --quiet pyworkforce simpy  # peer libraries, for the comparisons only
 	$(BIN)/python benchmarks/ingest_speed.py
 	$(BIN)/python benchmarks/forecast_accuracy.py
 	$(BIN)/python benchmarks/staffing_speed.py
