@@ -40,12 +40,12 @@ class Targets:
         return ok
 
 
-def service_metrics(volume, aht, interval_seconds, agents, target_seconds, model="erlang-c", patience=None):
+def service_metrics(volume, aht, interval_seconds, agents, target_seconds, model="erlang-c", patience=None, asa: bool = True):
     """The service a staffing delivers (the inverse of ``required_agents``)."""
     if model == "erlang-a":
         if patience is None:
             raise ValueError("Erlang A needs a mean patience")
-        return erlang_a_metrics(volume, aht, interval_seconds, agents, target_seconds, patience)
+        return erlang_a_metrics(volume, aht, interval_seconds, agents, target_seconds, patience, served_asa=asa)
     return erlang_c_metrics(volume, aht, interval_seconds, agents, target_seconds)
 
 
@@ -65,7 +65,7 @@ def required_agents(volume, aht, interval_seconds, targets: Targets, model: str 
 
     def ok(agents: np.ndarray, idx: np.ndarray) -> np.ndarray:
         m = service_metrics(volume[idx], aht[idx], interval_seconds[idx], agents, targets.target_seconds, model,
-                            None if patience_arr is None else patience_arr[idx])  # fmt: skip
+                            None if patience_arr is None else patience_arr[idx], asa=targets.asa_seconds is not None)  # fmt: skip
         return targets.met(m)
 
     result = np.zeros(load.shape)

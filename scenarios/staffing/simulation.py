@@ -91,7 +91,8 @@ def simulate(
         candidate = np.where(on, t, next_on_time[slot_ids, i])
         best = np.argmin(candidate, axis=1)
         s = candidate[rows, best]
-        waits = s - a[:, 0]
+        with np.errstate(invalid="ignore"):  # padding: inf − inf
+            waits = s - a[:, 0]
         served = np.isfinite(s) & (waits <= patience_t[:, k]) & np.isfinite(a[:, 0])
         start[served, k] = s[served]
         free[rows[served], best[served]] = s[served] + handle_t[served, k]

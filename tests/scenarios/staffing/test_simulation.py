@@ -22,7 +22,8 @@ def test_agrees_with_erlang_a():
                  Distribution("exponential", 300), target_seconds=20, replications=20, seed=7)  # fmt: skip
     a = erlang_a_metrics(100, 180, 1800, 14, 20, 300)
     for key, expected in (("service_level", a["service_level"]), ("abandon_rate", a["abandon_rate"]),
-                          ("occupancy", a["occupancy"]), ("mean_wait_seconds", a["mean_wait_seconds"])):  # fmt: skip
+                          ("occupancy", a["occupancy"]), ("mean_wait_seconds", a["mean_wait_seconds"]),
+                          ("asa_seconds", a["asa_seconds"])):  # fmt: skip
         mean, half = overall(r, key)
         assert abs(mean - float(expected)) <= half, (key, mean, half, float(expected))
 
