@@ -12,9 +12,9 @@ import pandas as pd
 from forecasting.errors import InputError
 from forecasting.intervals import parse_interval
 from forecasting.tables import read_table
-from scenarios.staffing.requirements import MODELS, Targets, fte, required_agents, scheduled_agents, service_metrics
+from scenarios.staffing.requirements import MODELS, Targets
+from scenarios.staffing_plan import METRICS, StaffingOptions, fte_by_period, simulated_service, staff_intervals
 
-OUTPUT_METRICS = ("service_level", "asa_seconds", "p_wait", "occupancy", "abandon_rate")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,6 +32,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--shrinkage", type=float, default=0.0, help="share of paid time not available, e.g. 0.3")
     p.add_argument("--agents", type=float, help="evaluate this staffing instead of finding the requirement")
     p.add_argument("--hours-per-fte", type=float, default=40.0, help="weekly hours of one FTE (default 40)")
+    p.add_argument("--concurrency", type=int, help="chat: contacts an agent handles at once (1–5)")
+    p.add_argument("--efficiency", help="chat: comma-separated efficiency factors for 1..k chats (default 1,1.7,2.5,2.9,3.5)")
+    p.add_argument("--response-hours", type=float, help="deferred work (email/tickets): answer within this many hours")
+    p.add_argument("--response-share", type=float, default=1.0, help="deferred work: share to answer in time (default 1.0)")
+    p.add_argument("--simulate", type=int, metavar="N", help="batch: also check the plan with N simulation replications")
+    p.add_argument("--handle-cv", type=float, default=1.0, help="simulation: coefficient of variation of handle times (1 = exponential)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--input", type=Path, help="batch: CSV of intervals with columns calls (or arrivals, volume) and aht")
     p.add_argument("--out", type=Path, help="batch: output CSV")
@@ -59,7 +65,7 @@ def _targets(args: argparse.Namespace) -> Targets:
         if value is not None and value < 0 or (name != "--target-seconds" and value == 0):
             raise InputError("out of range", column=name, expected="a positive number of seconds", found=value)
     targets = Targets(args.target_sl, args.target_seconds, args.target_asa, args.target_abandon, args.max_occupancy)
-    if args.agents is None and all(v is None for v in (args.target_sl, args.target_asa, args.target_abandon, args.max_occupancy)):
+    if args.agents is None and args.response_hours is None and all(v is None for v in (args.target_sl, args.target_asa, args.target_abandon, args.max_occupancy)):
         raise InputError("no target", column="--target-sl", expected="at least one of --target-sl, --target-asa, --target-abandon, --max-occupancy (or --agents)")
     return targets
 
@@ -73,15 +79,18 @@ def _model(args: argparse.Namespace) -> str:
     return model
 
 
-def staff_table(volume, aht, interval_seconds, targets: Targets, model: str, patience=None, shrinkage=0.0, agents=None, hours_per_fte=40.0) -> pd.DataFrame:
-    """Required (or given) agents, scheduled agents, FTE and the service delivered, per row."""
-    required = required_agents(volume, aht, interval_seconds, targets, model, patience) if agents is None else np.broadcast_to(np.asarray(agents, float), np.shape(volume))
-    metrics = service_metrics(volume, aht, interval_seconds, required, targets.target_seconds, model, patience)
-    scheduled = scheduled_agents(np.ceil(required), shrinkage)
-    table = pd.DataFrame({"agents": required, "scheduled_agents": scheduled, "fte": fte(scheduled, interval_seconds, hours_per_fte)})
-    for key in ("load", *OUTPUT_METRICS, "overloaded"):
-        table[key] = np.broadcast_to(metrics[key], table.shape[:1])
-    return table
+def _options(args: argparse.Namespace, targets: Targets, model: str, patience=None, shrinkage=None) -> StaffingOptions:
+    efficiency = StaffingOptions.__dataclass_fields__["efficiency"].default
+    if args.efficiency:
+        try:
+            efficiency = tuple(float(x) for x in args.efficiency.split(","))
+        except ValueError:
+            raise InputError("bad efficiency factors", column="--efficiency", expected="numbers like 1,1.7,2.5", found=args.efficiency) from None
+    if args.concurrency is not None and not 1 <= args.concurrency <= len(efficiency):
+        raise InputError("out of range", column="--concurrency", expected=f"1 to {len(efficiency)} (one efficiency factor each)", found=args.concurrency)
+    return StaffingOptions(targets, model, args.patience if patience is None else patience,
+                           args.shrinkage if shrinkage is None else shrinkage, args.hours_per_fte,
+                           args.concurrency, efficiency, args.response_hours, args.response_share)  # fmt: skip
 
 
 def run_staff(args: argparse.Namespace) -> int:
@@ -93,13 +102,16 @@ def run_staff(args: argparse.Namespace) -> int:
     if args.calls < 0:
         raise InputError("out of range", column="--calls", expected="a non-negative number of contacts", found=args.calls)
     seconds = parse_interval(args.interval).total_seconds()
-    row = staff_table(np.array([args.calls]), np.array([args.aht]), seconds, targets, model, args.patience, args.shrinkage, args.agents, args.hours_per_fte).iloc[0]
+    if args.response_hours is not None:
+        raise InputError("deferred work needs a series of intervals", column="--response-hours", expected="--input FILE (backlog carries across intervals)")
+    agents = None if args.agents is None else np.array([args.agents])
+    row = staff_intervals(np.array([args.calls]), np.array([args.aht]), seconds, _options(args, targets, model), agents).iloc[0]
     result = {
         "model": model,
         "agents": int(row["agents"]) if args.agents is None else float(row["agents"]),
         "scheduled_agents": int(row["scheduled_agents"]),
         "load_erlangs": float(row["load"]),
-        **{k: float(row[k]) for k in OUTPUT_METRICS if model == "erlang-a" or k != "abandon_rate"},
+        **{k: float(row[k]) for k in METRICS if model == "erlang-a" or k != "abandon_rate"},
         "overloaded": bool(row["overloaded"]),
     }
     if args.json:
@@ -138,13 +150,28 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
     seconds = parse_interval(args.interval).total_seconds()
     patience = numbers.get("patience", args.patience)
     shrinkage = numbers.get("shrinkage", args.shrinkage)
-    table = staff_table(volume, aht, seconds, targets, model, patience, shrinkage, args.agents, args.hours_per_fte)
+    options = _options(args, targets, model, patience, shrinkage)
+    agents = None if args.agents is None else np.full(volume.shape, args.agents)
+    table = staff_intervals(volume, aht, seconds, options, agents)
     keep = [c for c in ("interval_start", "queue") if c in frame.columns]
-    out = pd.concat([frame[keep].reset_index(drop=True), pd.DataFrame({"calls": volume, "aht": aht}), table], axis=1)
+    parts = [frame[keep].reset_index(drop=True), pd.DataFrame({"calls": volume, "aht": aht}), table]
+    if args.simulate:
+        if "queue" in frame.columns and frame["queue"].nunique() > 1:
+            raise InputError("one queue at a time", column="--simulate", expected="an input with a single queue (the simulation runs the intervals in sequence)")
+        parts.append(simulated_service(volume, aht, seconds, table["agents"].to_numpy(), options, args.handle_cv, args.simulate))
+    out = pd.concat(parts, axis=1)
     target = args.out or args.input.with_name(args.input.stem + "_staffing.csv")
     out.to_csv(target, index=False, float_format="%.6g")
-    print(f"{len(out):,} intervals ({model}): peak {int(out['agents'].max())} agents, {int(out['scheduled_agents'].max())} scheduled; "
-          f"{int(out['overloaded'].sum())} overloaded; wrote {target}")  # fmt: skip
+    summary = f"{len(out):,} intervals ({'deferred' if args.response_hours else model}): peak {int(out['agents'].max())} agents, {int(out['scheduled_agents'].max())} scheduled"
+    if "overloaded" in out:
+        summary += f"; {int(out['overloaded'].sum())} overloaded"
+    if "backlog" in out:
+        summary += f"; largest backlog {out['backlog'].max():,.0f}, oldest item {out['oldest_age_hours'].max():.1f} h"
+    if "interval_start" in frame.columns:
+        fte_path = target.with_name(target.stem + "_fte.csv")
+        fte_by_period(frame["interval_start"], table, seconds, args.hours_per_fte).to_csv(fte_path, index=False, float_format="%.4g")
+        summary += f"; FTE per day and week in {fte_path}"
+    print(summary + f"; wrote {target}")
     return 0
 
 
