@@ -153,7 +153,8 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
     options = _options(args, targets, model, patience, shrinkage)
     agents = None if args.agents is None else np.full(volume.shape, args.agents)
     table = staff_intervals(volume, aht, seconds, options, agents)
-    keep = [c for c in ("interval_start", "queue") if c in frame.columns]
+    keep = [c for c in ("interval_start", "timestamp", "queue") if c in frame.columns]
+    time_col = next((c for c in ("interval_start", "timestamp") if c in frame.columns), None)
     parts = [frame[keep].reset_index(drop=True), pd.DataFrame({"calls": volume, "aht": aht}), table]
     if args.simulate:
         if "queue" in frame.columns and frame["queue"].nunique() > 1:
@@ -167,9 +168,9 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
         summary += f"; {int(out['overloaded'].sum())} overloaded"
     if "backlog" in out:
         summary += f"; largest backlog {out['backlog'].max():,.0f}, oldest item {out['oldest_age_hours'].max():.1f} h"
-    if "interval_start" in frame.columns:
+    if time_col:
         fte_path = target.with_name(target.stem + "_fte.csv")
-        fte_by_period(frame["interval_start"], table, seconds, args.hours_per_fte).to_csv(fte_path, index=False, float_format="%.4g")
+        fte_by_period(frame[time_col], table, seconds, args.hours_per_fte).to_csv(fte_path, index=False, float_format="%.4g")
         summary += f"; FTE per day and week in {fte_path}"
     print(summary + f"; wrote {target}")
     return 0
