@@ -27,8 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--target-asa", type=float, help="maximum ASA, seconds")
     p.add_argument("--target-abandon", type=float, help="maximum abandonment rate (Erlang A), e.g. 0.05")
     p.add_argument("--max-occupancy", type=float, help="occupancy cap, e.g. 0.85")
+    p.add_argument("--target-blocking", type=float, help="Erlang B (lines/trunks): maximum share of contacts blocked")
     p.add_argument("--patience", type=float, help="mean patience, seconds (implies Erlang A)")
-    p.add_argument("--model", choices=MODELS, help="erlang-c (default without --patience) or erlang-a")
+    p.add_argument("--model", choices=MODELS, help="erlang-c (default without --patience), erlang-a, or erlang-b (implied by --target-blocking)")
     p.add_argument("--shrinkage", type=float, default=0.0, help="share of paid time not available, e.g. 0.3")
     p.add_argument("--agents", type=float, help="evaluate this staffing instead of finding the requirement")
     p.add_argument("--hours-per-fte", type=float, default=40.0, help="weekly hours of one FTE (default 40)")
@@ -58,20 +59,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _targets(args: argparse.Namespace) -> Targets:
     for name, value, high in (("--target-sl", args.target_sl, 1), ("--target-abandon", args.target_abandon, 1),
-                              ("--max-occupancy", args.max_occupancy, 1), ("--shrinkage", args.shrinkage, 0.999)):  # fmt: skip
+                              ("--max-occupancy", args.max_occupancy, 1), ("--shrinkage", args.shrinkage, 0.999),
+                              ("--target-blocking", args.target_blocking, 1)):  # fmt: skip
         if value is not None and not 0 <= value <= high:
             raise InputError("out of range", column=name, expected=f"a share between 0 and {high:g} (e.g. 0.8 for 80 %)", found=value)
     for name, value in (("--aht", args.aht), ("--patience", args.patience), ("--target-seconds", args.target_seconds)):
         if value is not None and value < 0 or (name != "--target-seconds" and value == 0):
             raise InputError("out of range", column=name, expected="a positive number of seconds", found=value)
-    targets = Targets(args.target_sl, args.target_seconds, args.target_asa, args.target_abandon, args.max_occupancy)
-    if args.agents is None and args.response_hours is None and all(v is None for v in (args.target_sl, args.target_asa, args.target_abandon, args.max_occupancy)):
+    targets = Targets(args.target_sl, args.target_seconds, args.target_asa, args.target_abandon, args.max_occupancy, args.target_blocking)
+    if args.agents is None and args.response_hours is None and all(v is None for v in (args.target_sl, args.target_asa, args.target_abandon, args.max_occupancy, args.target_blocking)):
         raise InputError("no target", column="--target-sl", expected="at least one of --target-sl, --target-asa, --target-abandon, --max-occupancy (or --agents)")
     return targets
 
 
 def _model(args: argparse.Namespace) -> str:
-    model = args.model or ("erlang-a" if args.patience else "erlang-c")
+    model = args.model or ("erlang-b" if args.target_blocking is not None else "erlang-a" if args.patience else "erlang-c")
+    if model == "erlang-b" and any(v is not None for v in (args.target_sl, args.target_asa, args.target_abandon)):
+        raise InputError("Erlang B has no queue", column="--target-blocking", expected="no waiting-time or abandonment targets with a blocking target")
     if model == "erlang-a" and not args.patience:
         raise InputError("Erlang A needs patience", column="--patience", expected="the mean patience in seconds")
     if args.target_abandon is not None and model == "erlang-c":
@@ -111,7 +115,8 @@ def run_staff(args: argparse.Namespace) -> int:
         "agents": int(row["agents"]) if args.agents is None else float(row["agents"]),
         "scheduled_agents": int(row["scheduled_agents"]),
         "load_erlangs": float(row["load"]),
-        **{k: float(row[k]) for k in METRICS if model == "erlang-a" or k != "abandon_rate"},
+        **{k: float(row[k]) for k in METRICS if (model == "erlang-a" or k != "abandon_rate") and not (model == "erlang-b" and k != "occupancy")},
+        **({"blocking": float(row["blocking"])} if model == "erlang-b" else {}),
         "overloaded": bool(row["overloaded"]),
     }
     if args.json:

@@ -48,7 +48,7 @@ def staff_intervals(volume, aht, interval_seconds: float, options: StaffingOptio
         m = service_metrics(volume, aht, interval_seconds, need, t.target_seconds, options.model, options.patience)
     need = np.broadcast_to(np.asarray(need, float), volume.shape)
     table = _with_schedule(need, interval_seconds, options)
-    for key in ("load", *METRICS, "overloaded"):
+    for key in ("load", *METRICS, "overloaded") + (("blocking",) if "blocking" in m else ()):
         table[key] = np.broadcast_to(m[key], volume.shape)
     return table
 

@@ -30,6 +30,18 @@ def erlang_b(load: np.ndarray, agents: np.ndarray) -> np.ndarray:
     return out
 
 
+def erlang_b_metrics(volume, aht, interval_seconds, agents) -> dict[str, np.ndarray]:
+    """Loss system (no queue): blocking probability and carried occupancy of ``agents`` lines."""
+    volume, aht, interval_seconds, agents = np.broadcast_arrays(*(np.asarray(v, float) for v in (volume, aht, interval_seconds, agents)))
+    load = volume * aht / interval_seconds
+    blocking = np.where(volume > 0, erlang_b(load, agents), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        occupancy = np.where(agents > 0, load * (1 - blocking) / agents, 0.0)
+    nan = np.full(load.shape, np.nan)
+    return {"load": load, "blocking": blocking, "p_wait": nan, "service_level": nan, "asa_seconds": nan,
+            "abandon_rate": blocking, "occupancy": occupancy, "overloaded": np.zeros(load.shape, bool)}  # fmt: skip
+
+
 def erlang_c(load: np.ndarray, agents: np.ndarray) -> np.ndarray:
     """P(wait) in M/M/n; 1.0 where agents <= load (overloaded: no steady state)."""
     load, agents = np.broadcast_arrays(np.asarray(load, float), np.asarray(agents, float))

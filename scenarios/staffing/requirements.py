@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scenarios.staffing.erlang import erlang_a_metrics, erlang_c_metrics
+from scenarios.staffing.erlang import erlang_a_metrics, erlang_b_metrics, erlang_c_metrics
 
-MODELS = ("erlang-c", "erlang-a")
+MODELS = ("erlang-c", "erlang-a", "erlang-b")  # erlang-b: lost-calls (trunks), blocking target only
 _EPS = 1e-9
 
 
@@ -26,6 +26,7 @@ class Targets:
     asa_seconds: float | None = None
     abandon_rate: float | None = None
     max_occupancy: float | None = None
+    blocking: float | None = None  # Erlang B: share of contacts blocked (lines / trunks)
 
     def met(self, m: dict[str, np.ndarray]) -> np.ndarray:
         ok = ~m["overloaded"]
@@ -37,11 +38,15 @@ class Targets:
             ok &= m["abandon_rate"] <= self.abandon_rate + _EPS
         if self.max_occupancy is not None:
             ok &= m["occupancy"] <= self.max_occupancy + _EPS
+        if self.blocking is not None:
+            ok &= m["blocking"] <= self.blocking + _EPS
         return ok
 
 
 def service_metrics(volume, aht, interval_seconds, agents, target_seconds, model="erlang-c", patience=None, asa: bool = True):
     """The service a staffing delivers (the inverse of ``required_agents``)."""
+    if model == "erlang-b":
+        return erlang_b_metrics(volume, aht, interval_seconds, agents)
     if model == "erlang-a":
         if patience is None:
             raise ValueError("Erlang A needs a mean patience")

@@ -171,3 +171,42 @@ def test_capplan_staff_batch(run_cli, tmp_path):
     table = (tmp_path / "s.csv").read_text().splitlines()
     assert table[0].startswith("interval_start,calls,aht,agents,scheduled_agents")
     assert [line.split(",")[3] for line in table[1:]] == ["14", "0", str(int(required_agents(200, 180, 1800, Targets(0.8, 20))))]
+
+
+# Every row of DOMAIN.md's reference table, through `capplan staff --json`.
+CLI_REFERENCES = [
+    # (arguments, expected integer fields, expected values as given in DOMAIN.md)
+    (["--calls", "100", "--interval", "30min", "--aht", "180", "--agents", "14"], {},
+     {"load_erlangs": "10.0", "p_wait": "0.1741319", "service_level": "0.8883500", "asa_seconds": "7.83594", "occupancy": "0.7142857"}),
+    (["--calls", "100", "--interval", "30min", "--aht", "180", "--target-sl", "0.8", "--shrinkage", "0.3", "--max-occupancy", "0.85"],
+     {"agents": 14, "scheduled_agents": 20}, {}),
+    (["--calls", "100", "--interval", "30min", "--aht", "180", "--target-sl", "0.8", "--shrinkage", "0.3", "--max-occupancy", "0.70"],
+     {"agents": 15, "scheduled_agents": 22}, {}),
+    (["--calls", "20", "--interval", "60min", "--aht", "1800", "--target-blocking", "0.01"], {"agents": 18}, {}),
+    (["--calls", "20", "--interval", "60min", "--aht", "1800", "--target-blocking", "0.001"], {"agents": 21}, {}),
+    (["--calls", "200", "--interval", "60min", "--aht", "1800", "--target-blocking", "0.01"], {"agents": 117}, {"blocking": "0.0097901"}),
+    (["--calls", "200", "--interval", "60min", "--aht", "1800", "--target-blocking", "0.001"], {"agents": 128}, {}),
+    (["--calls", "100", "--interval", "30min", "--aht", "180", "--agents", "14", "--patience", "300"], {},
+     {"p_wait": "0.1452601", "abandon_rate": "0.0139837", "service_level": "0.9167921", "occupancy": "0.7042973"}),
+    (["--calls", "6000", "--interval", "60min", "--aht", "60", "--agents", "110", "--patience", "60"], {}, {"p_wait": "0.1705599"}),
+    (["--calls", "10", "--interval", "30min", "--aht", "1800", "--target-sl", "0.8", "--target-seconds", "0"], {"agents": 14}, {}),
+    (["--calls", "100", "--interval", "30min", "--aht", "1800", "--target-sl", "0.8", "--target-seconds", "0"], {"agents": 111}, {}),
+    (["--calls", "1000", "--interval", "30min", "--aht", "1800", "--target-sl", "0.8", "--target-seconds", "0"], {"agents": 1034}, {}),
+    (["--calls", "30", "--interval", "60min", "--aht", "300", "--target-sl", "0.9", "--target-seconds", "0"], {"agents": 6}, {"p_wait": "0.0474448"}),
+    (["--calls", "30", "--interval", "60min", "--aht", "300", "--agents", "5"], {}, {"p_wait": "0.1303713"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("args, integers, values", CLI_REFERENCES)
+def test_every_reference_value_through_the_cli(run_cli, args, integers, values):
+    code, out, err = run_cli("staff", *args, "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    for key, expected in integers.items():
+        assert result[key] == expected, (key, result)
+    for key, expected in values.items():
+        close(result[key], expected)
+
+
+def test_erlang_a_mean_wait_reference_through_the_api():
+    close(erlang_a_metrics(100, 180, 1800, 14, 20, 300)["mean_wait_seconds"] / 60, "0.0699187")
