@@ -119,7 +119,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def add_series_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--field", choices=("arrivals", "aht"), default="arrivals", help="what to forecast (default arrivals)")
-    p.add_argument("--queue", help="one queue (default: all queues together)")
+    p.add_argument("--queue", help="one queue (default: all queues together); forecast: 'each' forecasts every queue with its own model")
     p.add_argument("--horizon-days", type=int, default=5, help="open days ahead (default 5)")
     p.add_argument("--jobs", type=int, default=-1, help="parallel processes for backtests (default -1: every core)")
 
@@ -160,37 +160,26 @@ def format_board(board) -> str:
 def run_forecast_command(args: argparse.Namespace) -> int:
     import logging
 
-    from forecasting.forecast_job import candidate_names, closed_warning, forecast_table, horizon_timestamps, read_timestamps, select_and_fit
+    from forecasting.forecast_job import make_forecast, read_timestamps, require_clean
+    from forecasting.training import registered_name_for
 
-    result, history = load_series(args)
-    stamps = read_timestamps(args.at) if args.at else None
-    if args.model == "champion":
-        from forecasting.registry import load_forecaster
-        from forecasting.forecast_job import Selection
-        from forecasting.tracking import use_store
-        from forecasting.training import registered_name_for
-
-        use_store()
-        name = args.registered_model or registered_name_for(input_path(args), args.field, args.queue)
-        forecaster, model_name, version = load_forecaster(name)
-        selection = Selection(f"{model_name} ({name} version {version})", forecaster, None, None)
-    else:
-        selection = select_and_fit(
-            history, result.calendar, args.model, candidate_names(args.field, None) if args.model == "auto" else None,
-            args.horizon_days, args.select_origins, progress=not args.quiet, n_jobs=args.jobs,
-        )  # fmt: skip
-    if stamps is None:
-        stamps = horizon_timestamps(result.calendar, history.index.max(), args.horizon_days)
-    else:
-        warning = closed_warning(result.calendar, stamps)
-        if warning:
-            logging.getLogger("capplan").warning("warning: %s", warning)
-    table = forecast_table(selection.model, stamps)
+    result = ingest_for(args, None)
+    require_clean(result)
+    at = read_timestamps(args.at) if args.at else None
+    name = args.registered_model or registered_name_for(input_path(args), args.field, args.queue)
+    table, selections, warning = make_forecast(
+        result, args.field, args.queue, args.model, args.horizon_days, at, args.select_origins, name,
+        progress=not args.quiet, n_jobs=args.jobs,
+    )  # fmt: skip
+    if warning:
+        logging.getLogger("capplan").warning("warning: %s", warning)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.4f")
-    if selection.leaderboard is not None:
-        print(format_board(selection.leaderboard.head(5)))
-    print(f"model {selection.name}: {len(table):,} intervals from {table['timestamp'].min()} to {table['timestamp'].max()}; "
+    for selection in selections:
+        if selection.leaderboard is not None and len(selections) == 1:
+            print(format_board(selection.leaderboard.head(5)))
+    models = ", ".join(sorted({s.name for s in selections}))
+    print(f"model {models}: {len(table):,} intervals from {table['timestamp'].min()} to {table['timestamp'].max()}; "
           f"total forecast {table['forecast'].sum():,.0f}; wrote {args.out}")  # fmt: skip
     return 0
 

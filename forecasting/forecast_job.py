@@ -122,3 +122,42 @@ def forecast_table(model: Forecaster, stamps: pd.DatetimeIndex) -> pd.DataFrame:
     return out[OUTPUT_COLUMNS]
 
 
+
+
+EACH_QUEUE = "each"
+
+
+def champion_selection(registered_name: str) -> Selection:
+    from forecasting.registry import load_forecaster
+    from forecasting.tracking import use_store
+
+    use_store()
+    forecaster, model_name, version = load_forecaster(registered_name)
+    return Selection(f"{model_name} ({registered_name} version {version})", forecaster, None, None)
+
+
+def make_forecast(
+    result: IngestResult, field: str = "arrivals", queue: str | None = None, model: str = "auto",
+    horizon_days: int = 5, at: pd.DatetimeIndex | None = None, select_origins: int = 5,
+    registered_name: str | None = None, progress: bool = True, n_jobs: int = 1,
+) -> tuple[pd.DataFrame, list[Selection], str | None]:  # fmt: skip
+    """Forecast one series (a queue, or all queues together) or, with ``queue='each'``, every
+    queue separately, each with its own model; returns the table, the selections and a warning
+    naming requested timestamps outside opening hours."""
+    queues = sorted(map(str, result.intervals["queue"].unique())) if queue == EACH_QUEUE else [queue]
+    tables, selections = [], []
+    for q in queues:
+        history = forecast_series(result, field, q)
+        if model == "champion":
+            selection = champion_selection(registered_name or "")
+        else:
+            names = candidate_names(field, None) if model == "auto" else None
+            selection = select_and_fit(history, result.calendar, model, names, horizon_days, select_origins, progress, n_jobs)
+        stamps = at if at is not None else horizon_timestamps(result.calendar, history.index.max(), horizon_days)
+        table = forecast_table(selection.model, stamps)
+        if queue == EACH_QUEUE:
+            table.insert(1, "queue", q)
+        tables.append(table)
+        selections.append(selection)
+    warning = closed_warning(result.calendar, at) if at is not None else None
+    return pd.concat(tables, ignore_index=True), selections, warning

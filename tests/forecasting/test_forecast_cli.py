@@ -78,3 +78,20 @@ def test_backtest_prints_and_saves_the_leaderboard(run_cli, tmp_path):
     assert {"mase", "wape", "mae", "rmse", "bias", "coverage80", "coverage95"} <= set(board.columns)
     assert "weekday_mean" in out
     assert set(pd.read_csv(tmp_path / "by_horizon.csv")["horizon_day"]) == {1, 2, 3, 4, 5}
+
+
+def test_each_queue_gets_its_own_forecast(run_cli, tmp_path):
+    from tests.conftest import BANK_LOG
+
+    out = tmp_path / "each.csv"
+    code, stdout, err = run_cli("forecast", BANK_LOG, "--format", "anonymous-bank", "--interval", "60min", "--queue", "each",
+                                "--model", "weekday_mean", "--horizon-days", "2", "--out", out)  # fmt: skip
+    assert code == 0, err
+    table = pd.read_csv(out)
+    assert sorted(table["queue"].unique()) == ["IN", "NE", "NW", "PE", "PS", "TT"]
+    assert table.groupby("queue").size().nunique() == 1
+    code, stdout, err = run_cli("forecast", BANK_LOG, "--format", "anonymous-bank", "--interval", "60min", "--field", "aht",
+                                "--horizon-days", "2", "--out", tmp_path / "aht.csv")  # fmt: skip
+    assert code == 0, err
+    aht = pd.read_csv(tmp_path / "aht.csv")
+    assert aht["forecast"].between(60, 600).mean() > 0.9 and (aht["lo80"] < aht["hi80"]).all()
