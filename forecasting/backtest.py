@@ -21,11 +21,10 @@ from tqdm.auto import tqdm
 
 from forecasting.errors import InputError
 from forecasting.metrics import accuracy, weekly_naive_scale
-from forecasting.models.base import Forecaster
-from forecasting.slots import as_history, calendar_of
+from forecasting.models.base import LEVELS, Forecaster
+from forecasting.slots import as_history, calendar_of, interval_of
 
 log = logging.getLogger(__name__)
-LEVELS = (80, 95)
 
 
 @dataclass
@@ -85,26 +84,36 @@ def run_backtest(
     history = as_history(history)
     days = history.index.normalize().unique()
     origins = origins or origins_for(history, horizon_days, n_origins, step_days)
-    shortest = min(m.min_history_days for m in models.values())
-    first_allowed = days[min(shortest, len(days) - 1)]
-    if origins[0] < first_allowed:
+    # Every model is scored on the same origins, so leaderboards and combinations compare like
+    # with like: a model needing more history than the first origin has is left out, and an
+    # origin without a one-week naive scale (no two days a week apart before it) is skipped.
+    trained = {o: history[history.index < o] for o in origins}
+    scales = {o: weekly_naive_scale(t) for o, t in trained.items()}
+    usable = [o for o in origins if np.isfinite(scales[o]) and scales[o] > 0]
+    if len(usable) < len(origins):
+        log.warning("skipped %d origins with less than a week of history before them (MASE needs it)", len(origins) - len(usable))
+    if not usable:
         raise InputError(
             "too little history for the backtest", column=str(history.name),
-            expected=f"at least {shortest} days before the first origin and {horizon_days} after the last",
-            found=f"{len(days)} days in all",
+            expected="at least 8 days of history before the first origin (for the one-week MASE scale)",
         )  # fmt: skip
+    first_days = trained[usable[0]].index.normalize().nunique()
+    left_out = [n for n, m in models.items() if first_days < m.min_history_days]
+    for name in left_out:
+        log.warning("%s needs %d days of history before the first origin (it has %d): left out", name, models[name].min_history_days, first_days)
+    models = {n: m for n, m in models.items() if n not in left_out}
+    if not models:
+        raise InputError("too little history for every model", column=str(history.name),
+                         expected=f"more days before the first origin (it has {first_days})")  # fmt: skip
     tasks = []
-    for origin in origins:
-        train = history[history.index < origin]
+    for origin in usable:
+        train = trained[origin]
         test_days = days[days >= origin][:horizon_days]
         test = history[history.index.normalize().isin(test_days)]
-        calendar = calendar_of(train, _interval(history))
-        scale = weekly_naive_scale(train)
+        calendar = calendar_of(train, interval_of(history))
         horizon_day = pd.Series(np.arange(1, len(test_days) + 1), index=test_days).reindex(test.index.normalize()).to_numpy()
-        trained_days = train.index.normalize().nunique()
         for name, model in models.items():
-            if trained_days >= model.min_history_days:
-                tasks.append((name, model, origin, train, test, calendar, scale, horizon_day))
+            tasks.append((name, model, origin, train, test, calendar, scales[origin], horizon_day))
     bar = tqdm(
         total=len(tasks), desc="backtest", unit="fit", disable=not progress, leave=False,
         mininterval=0.5 if sys.stderr.isatty() else 10.0,
@@ -131,7 +140,3 @@ def _fit_predict(name, model, origin, train, test, calendar, scale, horizon_day)
     pred = clone(model).fit(train, calendar).predict(test.index, LEVELS)
     elapsed = time.perf_counter() - started
     return name, elapsed, pred.assign(model=name, origin=origin, actual=test.to_numpy(), scale=scale, horizon_day=horizon_day)
-
-
-def _interval(history: pd.Series) -> pd.Timedelta:
-    return pd.Series(history.index).diff().dropna().mode().iloc[0]

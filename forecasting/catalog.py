@@ -39,18 +39,39 @@ COMBINE_SEP = "+"
 def make_model(name: str) -> Forecaster:
     """A fresh forecaster by name; 'a+b' is the equal-weight combination of a and b."""
     if COMBINE_SEP in name:
-        return Combination(tuple((part, make_model(part)) for part in name.split(COMBINE_SEP)))
+        parts = name.split(COMBINE_SEP)
+        if len(set(parts)) != len(parts) or not all(parts):
+            raise InputError("bad combination", column="--model", expected="distinct model names joined by +", found=name)
+        return Combination(tuple((part, make_model(part)) for part in parts))
     factory = MODELS.get(name) or AHT_MODELS.get(name)
     if factory is None:
         raise InputError("unknown model", column="--model", expected="auto or one of " + ", ".join([*MODELS, *AHT_MODELS]), found=name)
     return factory()
 
 
-def parse_models(text: str | None) -> list[str]:
-    names = list(MODELS) if not text or text == "all" else [n.strip() for n in text.split(",") if n.strip()]
+def parse_models(text: str | None, field: str = "arrivals") -> list[str]:
+    """Candidate names for a backtest: single models only (combinations are built from the
+    ranking), each once, of the kind the field needs."""
+    available = AHT_MODELS if field == "aht" else MODELS
+    if not text or text == "all":
+        return list(available)
+    names = list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
     for n in names:
-        make_model(n)
+        if COMBINE_SEP in n:
+            raise InputError("combinations are not candidates", column="--models",
+                             expected="single model names (auto builds combinations of the best)", found=n)  # fmt: skip
+        check_model_for_field(n, field)
     return names
+
+
+def check_model_for_field(name: str, field: str) -> None:
+    """Count models for arrivals, handle-time models for AHT: their intervals differ in kind."""
+    for part in name.split(COMBINE_SEP):
+        make_model(part)
+        wanted = AHT_MODELS if field == "aht" else MODELS
+        if part not in wanted:
+            raise InputError(f"{part} does not forecast {field}", column="--model",
+                             expected="one of " + ", ".join(wanted), found=part)  # fmt: skip
 
 
 def combination_forecasts(forecasts: pd.DataFrame, members: list[str]) -> pd.DataFrame:

@@ -89,8 +89,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_ingest_arguments(b)
     add_series_arguments(b)
     b.add_argument("--models", help="comma-separated model names (default: all): " + ", ".join(MODELS))
-    b.add_argument("--origins", type=int, default=10, help="number of forecast origins (default 10)")
-    b.add_argument("--step-days", type=int, default=1, help="days between origins (default 1)")
+    b.add_argument("--origins", type=positive_int, default=10, help="number of forecast origins (default 10)")
+    b.add_argument("--step-days", type=positive_int, default=1, help="days between origins (default 1)")
     b.add_argument("--out", type=Path, help="folder for leaderboard.csv, by_horizon.csv, backtest_forecasts.csv")
     b.set_defaults(handler=run_backtest_command)
 
@@ -100,7 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     f.add_argument("--at", type=Path, help="CSV whose first column lists the timestamps to forecast")
     f.add_argument("--model", default="auto", help="auto (default: best by backtest), champion (the registered model), a model name, or a+b")
     f.add_argument("--registered-model", help="with --model champion: MLflow registered model name (default: capplan-<input>-<field>)")
-    f.add_argument("--select-origins", type=int, default=5, help="backtest origins auto chooses by (default 5)")
+    f.add_argument("--select-origins", type=positive_int, default=5, help="backtest origins auto chooses by (default 5)")
     f.add_argument("--out", type=Path, required=True, help="output CSV: timestamp,forecast,lo80,hi80,lo95,hi95")
     f.set_defaults(handler=run_forecast_command)
 
@@ -110,18 +110,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         add_ingest_arguments(t)
         add_series_arguments(t)
         t.add_argument("--models", help="comma-separated candidate models (default: all)")
-        t.add_argument("--origins", type=int, default=10, help="backtest origins for choosing the model (default 10)")
+        t.add_argument("--origins", type=positive_int, default=10, help="backtest origins for choosing the model (default 10)")
         t.add_argument("--registered-model", help="MLflow registered model name (default: capplan-<input>-<field>[-<queue>])")
         if name == "retrain":
-            t.add_argument("--eval-origins", type=int, default=5, help="recent origins champion and challenger are compared on")
+            t.add_argument("--eval-origins", type=positive_int, default=5, help="recent origins champion and challenger are compared on")
+        else:
+            t.add_argument("--promote", action="store_true", help="make the new model champion even if one exists")
         t.set_defaults(handler=run_training_command, retrain=name == "retrain")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (argparse prints the one-line error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, found {value}")
+    return value
+
+
+def jobs_count(text: str) -> int:
+    value = int(text) if text.lstrip("-").isdigit() else 0
+    if value == 0 or value < -1:
+        raise argparse.ArgumentTypeError(f"expected a number of processes (1, 2, …) or -1 for every core, found {text!r}")
+    return value
 
 
 def add_series_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--field", choices=("arrivals", "aht"), default="arrivals", help="what to forecast (default arrivals)")
     p.add_argument("--queue", help="one queue (default: all queues together); forecast: 'each' forecasts every queue with its own model")
-    p.add_argument("--horizon-days", type=int, default=5, help="open days ahead (default 5)")
-    p.add_argument("--jobs", type=int, default=-1, help="parallel processes for backtests (default -1: every core)")
+    p.add_argument("--horizon-days", type=positive_int, default=5, help="open days ahead (default 5)")
+    p.add_argument("--jobs", type=jobs_count, default=-1, help="parallel processes for backtests (default -1: every core)")
 
 
 def load_series(args: argparse.Namespace):
@@ -165,7 +185,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
 
     result = ingest_for(args, None)
     require_clean(result)
-    at = read_timestamps(args.at) if args.at else None
+    at = read_timestamps(args.at, interval=result.interval) if args.at else None
     name = args.registered_model or registered_name_for(input_path(args), args.field, args.queue)
     table, selections, warning = make_forecast(
         result, args.field, args.queue, args.model, args.horizon_days, at, args.select_origins, name,
@@ -179,8 +199,9 @@ def run_forecast_command(args: argparse.Namespace) -> int:
         if selection.leaderboard is not None and len(selections) == 1:
             print(format_board(selection.leaderboard.head(5)))
     models = ", ".join(sorted({s.name for s in selections}))
+    total = f"total forecast {table['forecast'].sum():,.0f}" if args.field == "arrivals" else f"mean AHT {table.loc[table['forecast'] > 0, 'forecast'].mean():,.0f} s"
     print(f"model {models}: {len(table):,} intervals from {table['timestamp'].min()} to {table['timestamp'].max()}; "
-          f"total forecast {table['forecast'].sum():,.0f}; wrote {args.out}")  # fmt: skip
+          f"{total}; wrote {args.out}")  # fmt: skip
     return 0
 
 
@@ -244,7 +265,7 @@ def run_training_command(args: argparse.Namespace) -> int:
     if args.retrain:
         outcome = retrain(history, result.calendar, str(path), name, names, eval_origins=args.eval_origins, **common)
     else:
-        outcome = train(history, result.calendar, str(path), name, names, **common)
+        outcome = train(history, result.calendar, str(path), name, names, force=args.promote, **common)
     print(format_board(outcome.leaderboard.head(8)))
     print(outcome.decision)
     print(f"MLflow run {outcome.run_id} in {tracking_uri()}; model {name} version {outcome.version}")

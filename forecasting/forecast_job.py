@@ -11,7 +11,7 @@ import pandas as pd
 
 from forecasting.backtest import Backtest, run_backtest
 from forecasting.calendar import OperatingCalendar
-from forecasting.catalog import AHT_MODELS, candidates, make_model, parse_models
+from forecasting.catalog import candidates, check_model_for_field, make_model, parse_models
 from forecasting.errors import InputError
 from forecasting.ingest import IngestResult
 from forecasting.models.base import Forecaster
@@ -46,9 +46,7 @@ def require_clean(result: IngestResult) -> None:
 
 
 def candidate_names(field: str, models: str | None) -> list[str]:
-    if field == "aht":
-        return list(AHT_MODELS)
-    return parse_models(models)
+    return parse_models(models, field)
 
 
 def backtest_series(
@@ -71,10 +69,13 @@ def select_and_fit(
     horizon_days: int = 5, select_origins: int = 5, progress: bool = True, n_jobs: int = 1,
 ) -> Selection:  # fmt: skip
     """Fit the named model, or for ``auto`` backtest the candidates and fit the winner."""
+    names = names or parse_models(None)
+    if model == "auto" and len(names) == 1:
+        model = names[0]  # nothing to choose between (AHT has one model)
     if model != "auto":
+        check_model_for_field(model, str(history.name) if history.name in ("arrivals", "aht") else "arrivals")
         _check_history(history, horizon_days)
         return Selection(model, make_model(model).fit(history, calendar), None, None)
-    names = names or parse_models(None)
     backtest = backtest_series(history, names, horizon_days, select_origins, progress=progress, n_jobs=n_jobs)
     board = candidates(backtest)
     name = str(board["model"].iloc[0])
@@ -96,15 +97,28 @@ def horizon_timestamps(calendar: OperatingCalendar, end: pd.Timestamp, horizon_d
     return open_slots(calendar, next_open_days(calendar, end, horizon_days))
 
 
-def read_timestamps(path: str | Path, time_format: str | None = None) -> pd.DatetimeIndex:
-    """The first column of a CSV as timestamps (same formats as the input), strictly parsed."""
+def read_timestamps(path: str | Path, time_format: str | None = None, interval: pd.Timedelta | None = None) -> pd.DatetimeIndex:
+    """The first column of a CSV (after its header line) as timestamps, strictly parsed: no
+    duplicates, and on the interval grid when ``interval`` is given."""
     raw = read_table(path)
     first = raw.frame.columns[0]
+    if not pd.isna(pd.to_datetime(pd.Series([first]), format="ISO8601", errors="coerce").iloc[0]):
+        raise InputError("no header line", path=raw.path, row=1, column=first, expected="a header line (e.g. 'timestamp') before the timestamps")
     ledger = RowLedger(raw, strict=True)
     stamps = parse_times(raw.frame[first], first, ledger, time_format)
     if stamps.isna().any():
         row = raw.row_number(int(np.flatnonzero(stamps.isna().to_numpy())[0]))
         raise InputError("missing timestamp", path=raw.path, row=row, column=first, expected="a timestamp in every row")
+    dup = stamps.duplicated().to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise InputError("duplicate timestamp", path=raw.path, row=raw.row_number(i), column=first, expected="each timestamp once", found=str(stamps.iloc[i]))
+    if interval is not None:
+        off = ((stamps - stamps.dt.normalize()) % interval != pd.Timedelta(0)).to_numpy()
+        if off.any():
+            i = int(np.flatnonzero(off)[0])
+            raise InputError("timestamp off the interval grid", path=raw.path, row=raw.row_number(i), column=first,
+                             expected=f"interval starts every {int(interval.total_seconds() // 60)} minutes", found=str(stamps.iloc[i]))  # fmt: skip
     return pd.DatetimeIndex(stamps)
 
 
@@ -146,10 +160,14 @@ def make_forecast(
     naming requested timestamps outside opening hours."""
     queues = sorted(map(str, result.intervals["queue"].unique())) if queue == EACH_QUEUE else [queue]
     tables, selections = [], []
+    stale = None
     for q in queues:
         history = forecast_series(result, field, q)
         if model == "champion":
             selection = champion_selection(registered_name or "")
+            if selection.model.history_end_ < history.index.max():
+                stale = (f"the champion was trained on data up to {selection.model.history_end_:%Y-%m-%d %H:%M}; the input runs "
+                         f"to {history.index.max():%Y-%m-%d %H:%M}: run `capplan retrain` to use the newer data")  # fmt: skip
         else:
             names = candidate_names(field, None) if model == "auto" else None
             selection = select_and_fit(history, result.calendar, model, names, horizon_days, select_origins, progress, n_jobs)
@@ -159,5 +177,5 @@ def make_forecast(
             table.insert(1, "queue", q)
         tables.append(table)
         selections.append(selection)
-    warning = closed_warning(result.calendar, at) if at is not None else None
-    return pd.concat(tables, ignore_index=True), selections, warning
+    warnings = [w for w in (closed_warning(result.calendar, at) if at is not None else None, stale) if w]
+    return pd.concat(tables, ignore_index=True), selections, "; ".join(warnings) or None

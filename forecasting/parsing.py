@@ -77,7 +77,10 @@ def _strip_single_offset(text: pd.Series, empty: np.ndarray, column: str, ledger
     reference = kind.iloc[present[0]]
     differs = (kind != reference).to_numpy() & ~empty
     stripped = text.str.replace(_OFFSET, "", regex=True)
-    if differs.any() and not _daylight_saving(kind, stripped, ~empty):
+    # a row that is not a time at all is reported as unparsable later, not as another zone
+    looks_like_time = pd.to_datetime(stripped.where(differs), format="ISO8601", errors="coerce").notna().to_numpy()
+    differs &= looks_like_time
+    if differs.any() and not _daylight_saving(kind, stripped, ~empty & (looks_like_time | ~(kind != reference).to_numpy())):
         row = int(np.flatnonzero(differs)[0])
         raise InputError(
             "mixed time zones",

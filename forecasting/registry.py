@@ -7,6 +7,8 @@ without knowing which model won.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from forecasting.errors import InputError
@@ -28,7 +30,8 @@ def _python_model_class():
             self.name = name
 
         def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-            stamps = pd.to_datetime(model_input["timestamp"] if "timestamp" in model_input else model_input.iloc[:, 0])
+            column = model_input["timestamp"] if "timestamp" in model_input else model_input.iloc[:, 0]
+            stamps = pd.to_datetime(column, format="ISO8601") if column.dtype == object or pd.api.types.is_string_dtype(column) else pd.to_datetime(column)
             return self.forecaster.predict(pd.DatetimeIndex(stamps)).reset_index()
 
     return ForecastModel
@@ -42,9 +45,10 @@ def log_forecaster(forecaster: Forecaster, model_name: str, registered_name: str
     info = mlflow.pyfunc.log_model(
         name="model",
         python_model=ForecastModel(forecaster, model_name),
-        input_example=pd.DataFrame({"timestamp": example[:5]}),
+        # no signature: timestamps may come as datetimes or as text, and predict parses both
         registered_model_name=registered_name,
         pip_requirements=PIP_REQUIREMENTS,
+        code_paths=[str(Path(__file__).resolve().parent)],  # the forecasting package travels with the model
     )
     return int(info.registered_model_version)
 

@@ -14,16 +14,21 @@ from forecasting.calendar import OperatingCalendar, infer_calendar
 from forecasting.errors import InputError
 
 
-def as_history(values: pd.Series, name: str = "arrivals") -> pd.Series:
+def as_history(values: pd.Series, name: str | None = None) -> pd.Series:
     """A clean, sorted float series with a DatetimeIndex; NaNs (unknown values) are dropped."""
     s = pd.Series(values, dtype=float).dropna().sort_index()
     s.index = pd.DatetimeIndex(s.index, name="timestamp")
-    return s.rename(name)
+    return s.rename(name or values.name or "arrivals")
+
+
+def interval_of(history: pd.Series) -> pd.Timedelta:
+    """The most common step between timestamps."""
+    return pd.Series(history.index).diff().dropna().mode().iloc[0]
 
 
 def calendar_of(history: pd.Series, interval: pd.Timedelta | None = None) -> OperatingCalendar:
     """Infer the operating calendar of a bare series (used when fit() is given none)."""
-    length = interval or pd.Series(history.index).diff().dropna().mode().iloc[0]
+    length = interval or interval_of(history)
     table = pd.DataFrame({"interval_start": history.index, "arrivals": history.to_numpy(), "queue": "all"})
     return infer_calendar(table, length)
 

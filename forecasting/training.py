@@ -15,16 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
 from forecasting.backtest import Backtest, origins_for, run_backtest
-from forecasting.catalog import candidates, make_model
+from forecasting.catalog import COMBINE_SEP, candidates, combination_forecasts, make_model
 from forecasting.errors import InputError
 from forecasting.forecast_job import horizon_timestamps
-from forecasting.metrics import accuracy, weekly_naive_scale
+from forecasting.metrics import accuracy
 from forecasting.plots import forecast_plot
 from forecasting.registry import CHALLENGER, CHAMPION, alias_version, load_forecaster, log_forecaster, set_alias
-from forecasting.slots import calendar_of
 from forecasting.tracking import experiment, metric_key
 
 log = logging.getLogger(__name__)
@@ -75,10 +73,8 @@ def _plot(history: pd.Series, backtest: Backtest, model: str, fitted, horizon_da
 
     f = backtest.forecasts
     last = f["origin"].max()
-    if "+" in model:
-        from forecasting.catalog import combination_forecasts
-
-        shown = combination_forecasts(f[f["origin"] == last], model.split("+"))
+    if COMBINE_SEP in model:
+        shown = combination_forecasts(f[f["origin"] == last], model.split(COMBINE_SEP))
     else:
         shown = f[(f["origin"] == last) & (f["model"] == model)]
     future = fitted.predict(horizon_timestamps(fitted.calendar_, history.index.max(), horizon_days)).reset_index()
@@ -90,9 +86,10 @@ def _plot(history: pd.Series, backtest: Backtest, model: str, fitted, horizon_da
 
 def train(
     history: pd.Series, calendar, source: str, registered_name: str, names: list[str],
-    horizon_days: int = 5, n_origins: int = 10, promote: bool = True, progress: bool = True, n_jobs: int = 1,
+    horizon_days: int = 5, n_origins: int = 10, force: bool = False, progress: bool = True, n_jobs: int = 1,
 ) -> TrainingOutcome:  # fmt: skip
-    """Backtest the candidates, fit the winner on all history, register it (and make it champion)."""
+    """Backtest the candidates, fit the winner on all history and register it; it becomes the
+    champion if there is none yet (or with ``force``), else the challenger."""
     import mlflow
 
     with mlflow.start_run(experiment_id=experiment(EXPERIMENT), run_name=f"train {registered_name}") as run:
@@ -109,10 +106,20 @@ def train(
         mlflow.log_param("chosen_model", chosen)
         mlflow.log_metrics({"mase": float(board["mase"].iloc[0]), "wape": float(board["wape"].iloc[0]),
                             "coverage80": float(board["coverage80"].iloc[0]), "coverage95": float(board["coverage95"].iloc[0])})  # fmt: skip
+        existing = alias_version(registered_name, CHAMPION)
         version = log_forecaster(fitted, chosen, registered_name, history.index)
-        decision = f"version {version} ({chosen}) is the first champion" if promote else "registered without promotion"
-        if promote:
+        if existing is not None and not force:
+            set_alias(registered_name, CHALLENGER, version)
+            decision = (f"version {version} ({chosen}) registered as challenger; champion stays version {existing.version}: "
+                        "run `capplan retrain` to compare them, or `train --promote` to replace it")  # fmt: skip
+            promote = False
+        elif existing is not None:
             set_alias(registered_name, CHAMPION, version)
+            decision = f"version {version} ({chosen}) replaces champion version {existing.version} (--promote)"
+        else:
+            set_alias(registered_name, CHAMPION, version)
+            decision = f"version {version} ({chosen}) is the first champion"
+        promote = existing is None or force
         mlflow.set_tag("decision", decision)
         return TrainingOutcome(run.info.run_id, registered_name, version, chosen, board, promote, decision)
 
@@ -144,16 +151,19 @@ def retrain(
         board = candidates(selection)
         _log_backtest(board, selection)
         challenger_name = str(board["model"].iloc[0])
-        scores = compare_on_window(history, window, horizon_days, champion, make_model(challenger_name))
+        scores = compare_on_window(history, window, horizon_days, champion, make_model(champion_name), make_model(challenger_name))
         mlflow.log_metrics({f"window.{k}.{m}": v for k, s in scores.items() for m, v in s.items()})
-        better = scores["challenger"]["mase"] < scores["champion"]["mase"]
+        # better than the champion as it stands, and no worse than the champion's model refitted
+        # on the same data (so fresher data alone does not win it for a weaker model)
+        better = (scores["challenger"]["mase"] < scores["champion"]["mase"]
+                  and scores["challenger"]["mase"] <= scores["champion_refit"]["mase"] + 1e-12)  # fmt: skip
         fitted = make_model(challenger_name).fit(history, calendar)
         version = log_forecaster(fitted, challenger_name, registered_name, history.index)
         set_alias(registered_name, CHALLENGER, version)
         verdict = "promoted to champion" if better else f"not promoted; champion stays version {champion_version}"
         decision = (f"challenger version {version} ({challenger_name}) MASE {scores['challenger']['mase']:.3f} vs champion "
-                    f"version {champion_version} ({champion_name}) MASE {scores['champion']['mase']:.3f} on "
-                    f"{len(window)} origins from {window[0]:%Y-%m-%d}: {verdict}")  # fmt: skip
+                    f"version {champion_version} ({champion_name}) {scores['champion']['mase']:.3f} as trained and "
+                    f"{scores['champion_refit']['mase']:.3f} refitted, on {len(window)} origins from {window[0]:%Y-%m-%d}: {verdict}")  # fmt: skip
         if better:
             set_alias(registered_name, CHAMPION, version)
         mlflow.set_tag("decision", decision)
@@ -162,19 +172,18 @@ def retrain(
         return TrainingOutcome(run.info.run_id, registered_name, version, challenger_name, board, better, decision)
 
 
-def compare_on_window(history: pd.Series, window: list[pd.Timestamp], horizon_days: int, champion, challenger) -> dict:
-    """MASE, WAPE and coverage on the window: the champion as it is (trained on the old data),
-    the challenger refitted at each origin on the data before it."""
-    days = history.index.normalize().unique()
-    rows = {"champion": [], "challenger": []}
-    for origin in window:
-        train = history[history.index < origin]
-        test = history[history.index.normalize().isin(days[days >= origin][:horizon_days])]
-        scale = weekly_naive_scale(train)
-        fitted = clone(challenger).fit(train, calendar_of(train))
-        for name, model in (("champion", champion), ("challenger", fitted)):
-            rows[name].append(model.predict(test.index).assign(actual=test.to_numpy(), scale=scale))
-    return {name: accuracy(pd.concat(parts)) for name, parts in rows.items()}
+def compare_on_window(history: pd.Series, window: list[pd.Timestamp], horizon_days: int, champion, champion_model, challenger) -> dict:
+    """MASE, WAPE and coverage on the window for the champion as trained (never refitted), the
+    champion's model refitted at each origin, and the challenger refitted at each origin."""
+    refits = run_backtest({"champion_refit": champion_model, "challenger": challenger}, history, horizon_days,
+                          origins=window, progress=False)  # fmt: skip
+    f = refits.forecasts
+    frozen = []
+    for origin, part in f[f["model"] == "challenger"].groupby("origin"):
+        frozen.append(champion.predict(pd.DatetimeIndex(part["timestamp"])).reset_index(drop=True)
+                      .assign(actual=part["actual"].to_numpy(), scale=part["scale"].to_numpy()))  # fmt: skip
+    scores = {name: accuracy(part) for name, part in f.groupby("model")}
+    scores["champion"] = accuracy(pd.concat(frozen, ignore_index=True))
+    return scores
 
 
-__all__ = ["alias_version", "registered_name_for", "retrain", "train"]

@@ -11,8 +11,15 @@ from forecasting.errors import InputError
 from scenarios import staff_command
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage mistakes get one line, like every other user error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="capplan", description="Capacity planning for contact centers.")
+    parser = Parser(prog="capplan", description="Capacity planning for contact centers.")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     forecasting_cli.register(sub)

@@ -75,9 +75,9 @@ class Forecaster(BaseEstimator):
 
     # --- calibration ----------------------------------------------------------------------
     def _point_model(self, history: pd.Series) -> "Forecaster":
-        """A clone fitted for point forecasts only (no nested calibration)."""
+        """A clone fitted for point forecasts only (no nested calibration), knowing only its past."""
         model = clone(self)
-        model.calendar_ = self.calendar_
+        model.calendar_ = calendar_of(history, self.calendar_.interval)
         model._fit(history)
         return model
 

@@ -122,15 +122,21 @@ class DailyETS:
         seq = _open_day_sequence(totals, self.open_weekdays_)
         self.last_day_ = seq.index.max()
         period = len(self.open_weekdays_)
+        self.fallback_ = None
+        if period > 1 and len(seq) < 2 * period + 2:
+            # too short to estimate a weekly season: a level-only model would give every weekday
+            # the same total, so use the recent same-weekday means instead
+            self.fallback_ = DailyWeekdayMean().fit(totals, open_weekdays)
+            return self
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if period > 1 and len(seq) >= 2 * period + 2:
-                self.model_ = ETSModel(seq.to_numpy(float), error="add", trend=None, seasonal="add", seasonal_periods=period).fit(disp=False)
-            else:
-                self.model_ = ETSModel(seq.to_numpy(float), error="add", trend=None).fit(disp=False)
+            seasonal = {"seasonal": "add", "seasonal_periods": period} if period > 1 else {}
+            self.model_ = ETSModel(seq.to_numpy(float), error="add", trend=None, **seasonal).fit(disp=False)
         return self
 
     def predict(self, days: pd.DatetimeIndex) -> np.ndarray:
+        if self.fallback_ is not None:
+            return self.fallback_.predict(days)
         steps = _open_days_ahead(self.last_day_, days, self.open_weekdays_)
         horizon = int(max(steps.max(), 1))
         with warnings.catch_warnings():
@@ -157,6 +163,7 @@ class DailyProphet:
     def fit(self, totals: pd.Series, open_weekdays: list[int], missing_days=()) -> "DailyProphet":
         for name in ("cmdstanpy", "prophet.plot"):  # Stan's chatter and the optional-plotly notice
             logging.getLogger(name).disabled = True
+        logging.getLogger("prophet").setLevel(logging.WARNING)  # "n_changepoints greater than …" notes
         from prophet import Prophet
 
         holidays = None

@@ -1,6 +1,7 @@
 """Training and retraining against a real (SQLite) MLflow store."""
 
 import mlflow
+import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 
@@ -31,16 +32,23 @@ def test_train_registers_champion_and_retrain_decides(tracking_store, bank_histo
     stamps = pd.DataFrame({"timestamp": pd.date_range("2003-05-01 07:00", periods=3, freq="5min")})
     out = pyfunc.predict(stamps)
     assert list(out.columns) == ["timestamp", "forecast", "lo80", "hi80", "lo95", "hi95"]
+    as_text = pyfunc.predict(pd.DataFrame({"timestamp": ["2003-05-01 07:00:00", "2003-05-01 07:05:00"]}))
+    np.testing.assert_allclose(as_text["forecast"], out["forecast"].iloc[:2])
+
+    again = train(old, bank_result.calendar, "bank_calls.csv", "bank", ["seasonal_naive_day"], n_origins=2, progress=False)
+    assert not again.promoted and "challenger" in again.decision
+    assert str(client.get_model_version_by_alias("bank", "champion").version) == "1"
 
     second = retrain(bank_history, bank_result.calendar, "bank_calls.csv", "bank", MODELS, n_origins=3, eval_origins=3, progress=False)
     run = client.get_run(second.run_id)
     assert run.data.tags["decision"] == second.decision
     champion = str(client.get_model_version_by_alias("bank", "champion").version)
-    assert str(client.get_model_version_by_alias("bank", "challenger").version) == "2"
+    assert str(client.get_model_version_by_alias("bank", "challenger").version) == str(second.version) == "3"
     champion_mase = run.data.metrics["window.champion.mase"]
+    refit_mase = run.data.metrics["window.champion_refit.mase"]
     challenger_mase = run.data.metrics["window.challenger.mase"]
-    assert second.promoted == (challenger_mase < champion_mase)
-    assert champion == ("2" if second.promoted else "1")
+    assert second.promoted == (challenger_mase < champion_mase and challenger_mase <= refit_mase + 1e-12)
+    assert champion == (str(second.version) if second.promoted else "1")
 
 
 def test_retrain_without_champion_says_so(tracking_store, bank_history, bank_result, run_cli):
