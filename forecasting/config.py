@@ -1,11 +1,14 @@
 """Loading YAML files into frozen pydantic models, with errors that name the key.
 
-Mapping files, targets files (and later scenario files) all go through ``load_yaml``, so a
-misspelt key or a wrong value is reported the same way everywhere: file, key, what was expected.
+Mapping files, targets files and scenario files all go through here, so a misspelt key or a
+wrong value is reported the same way everywhere: file, key, what was expected (for an unknown
+key, the keys allowed at that place).
 """
 
 from __future__ import annotations
 
+import types
+import typing
 from pathlib import Path
 from typing import TypeVar
 
@@ -17,10 +20,10 @@ from forecasting.errors import InputError
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def load_yaml(path: str | Path, model: type[Model], what: str, literal_hint: str = "") -> Model:
-    """Parse ``path`` with ``yaml.safe_load`` into ``model``; raise InputError naming the key."""
+def read_yaml_mapping(path: str | Path, what: str) -> dict:
+    """The YAML file as a dict, or an InputError naming the file (and line) when it is not one."""
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise InputError(f"{what} not found", path=path, expected=f"a YAML {what}")
     try:
         data = yaml.safe_load(path.read_text()) or {}
@@ -29,28 +32,65 @@ def load_yaml(path: str | Path, model: type[Model], what: str, literal_hint: str
         raise InputError("invalid YAML", path=path, row=mark.line + 1 if mark else None, expected=f"a valid YAML {what}") from None
     if not isinstance(data, dict):
         raise InputError(f"invalid {what}", path=path, expected="a YAML mapping of keys to values", found=type(data).__name__)
+    return data
+
+
+def validate_mapping(data: dict, model: type[Model], path: str | Path | None, literal_hint: str = "") -> Model:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise validation_error(path, exc, literal_hint) from None
+        raise validation_error(Path(path) if path else None, exc, literal_hint, model) from None
 
 
-def validation_error(path: Path | None, exc: ValidationError, literal_hint: str = "") -> InputError:
+def load_yaml(path: str | Path, model: type[Model], what: str, literal_hint: str = "") -> Model:
+    """Parse ``path`` with ``yaml.safe_load`` into ``model``; raise InputError naming the key."""
+    return validate_mapping(read_yaml_mapping(path, what), model, path, literal_hint)
+
+
+def validation_error(path: Path | None, exc: ValidationError, literal_hint: str = "", model: type[BaseModel] | None = None) -> InputError:
     err = exc.errors()[0]
-    key = ".".join(str(p) for p in err["loc"] if p != "[key]")
+    loc = [p for p in err["loc"] if p != "[key]"]
+    key = ".".join(str(p) for p in loc)
     kind = err["type"]
     if "[key]" in err["loc"]:
         kind = "extra_forbidden" if kind != "literal_error" else "unknown_name"
     if kind == "unknown_name":
         return InputError("unknown key", path=path, key=key, expected=literal_hint or "a known name")
     if kind == "extra_forbidden":
-        expected = "no such key (check the spelling)"
-    elif kind == "literal_error" and literal_hint:
+        allowed = allowed_keys(model, loc[:-1]) if model else []
+        expected = ("one of " + ", ".join(allowed)) if allowed else "no such key (check the spelling)"
+        return InputError("unknown key", path=path, key=key, expected=expected)
+    if kind == "literal_error" and literal_hint:
         expected = literal_hint
     else:
         message = err["msg"].removeprefix("Value error, ")
         expected = message[0].lower() + message[1:] if message else kind
         expected = expected.replace("input should be", "").strip() or expected
-    if kind == "extra_forbidden":
-        return InputError("unknown key", path=path, key=key, expected=expected)
     return InputError("bad value", path=path, key=key, expected=expected, found=err.get("input"))
+
+
+def allowed_keys(model: type[BaseModel], loc: list) -> list[str]:
+    """The field names of the model found at ``loc`` (through lists, dicts and optionals)."""
+    current: object = model
+    for part in loc:
+        current = _model_in(current)
+        if current is None:
+            return []
+        if isinstance(part, int) or part not in current.model_fields:
+            continue  # a list index or a dict key: _model_in has unwrapped the container
+        current = current.model_fields[part].annotation
+    found = _model_in(current)
+    return [f.alias or name for name, f in found.model_fields.items()] if found else []
+
+
+def _model_in(annotation: object) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation such as ``X``, ``X | None``, ``list[X]``, ``dict[str, X]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, list, dict, tuple, typing.Annotated):
+        for arg in reversed(typing.get_args(annotation)):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None

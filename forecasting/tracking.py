@@ -7,8 +7,11 @@ shows the same runs. Setting MLFLOW_TRACKING_URI points every command at a share
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
+import time
 import re
 from pathlib import Path
 
@@ -56,3 +59,33 @@ def experiment(name: str) -> str:
 def metric_key(text: str) -> str:
     """MLflow metric names allow letters, digits, _ - . / and spaces; '+' (combinations) is not."""
     return re.sub(r"[^A-Za-z0-9_\-./ ]", "_", text.replace("+", "__"))
+
+
+@contextlib.contextmanager
+def store_lock(timeout_seconds: float = 300.0):
+    """Hold the local SQLite store for one process at a time (a file lock beside it).
+
+    SQLite lets only one writer in at a time and MLflow's first use creates the schema; two
+    planners logging at once could otherwise see "database is locked" and lose a run. Shared
+    servers (http, postgresql) handle concurrency themselves: no lock there.
+    """
+    uri = tracking_uri()
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    path = Path(uri.removeprefix("sqlite:///") + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        deadline = time.monotonic() + timeout_seconds
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the MLflow store {uri} stayed busy for {timeout_seconds:.0f} s") from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

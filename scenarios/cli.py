@@ -8,7 +8,7 @@ import sys
 
 from forecasting import cli as forecasting_cli
 from forecasting.errors import InputError
-from scenarios import staff_command
+from scenarios import scenario_command, staff_command
 
 
 class Parser(argparse.ArgumentParser):
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     forecasting_cli.register(sub)
     staff_command.register(sub)
+    scenario_command.register(sub)
     return parser
 
 

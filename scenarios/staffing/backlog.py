@@ -50,25 +50,41 @@ def backlog_simulation(arrivals, aht, agents, interval_seconds: float, target_se
 
 
 def backlog_required_agents(arrivals, aht, open_mask, interval_seconds: float, target_seconds: float, share: float = 1.0) -> np.ndarray:
-    """Agents per open interval so that ``share`` of the work is answered within the target.
+    """Agents per open interval so that the work is answered within the target, oldest first.
 
-    Just-in-time plan: each interval's work is done in the latest open interval between its
-    arrival and its deadline; work with no opening in that window (it arrived while closed and
-    is due before the next opening) cannot be on time and is done at the next opening.
+    Level plan: each interval's work is spread evenly over the open intervals from its arrival
+    (or the next opening) to its deadline, so no closing time or weekend piles work into one
+    interval. Such a plan is feasible item by item, so first-in-first-out (which is earliest
+    deadline first here) meets every deadline that has an opening before it. With
+    ``share`` < 1, the remaining work may take up to twice the target. All work is staffed:
+    leaving some undone would grow the backlog without end. Work arriving after the last
+    opening of the horizon is not staffed here.
     """
     arrivals = np.asarray(arrivals, float)
     aht = np.broadcast_to(np.asarray(aht, float), arrivals.shape)
     open_mask = np.asarray(open_mask, bool)
     n = len(arrivals)
     index = np.arange(n)
-    deadline = np.minimum(index + deadline_lag(target_seconds, interval_seconds), n - 1)
-    latest_open = np.maximum.accumulate(np.where(open_mask, index, -1))  # latest open interval <= i
-    next_open = np.minimum.accumulate(np.where(open_mask, index, n)[::-1])[::-1]  # first open >= i
-    in_window = latest_open[deadline] >= index
-    slot = np.where(in_window, latest_open[deadline], next_open)
-    work = arrivals * aht * share  # seconds of work
-    need = np.zeros(n)
-    served = slot < n  # work after the last opening of the horizon is not staffed here
-    np.add.at(need, slot[served], work[served])
-    agents = np.ceil(need / interval_seconds - 1e-9)
-    return np.where(open_mask, agents, 0).astype(np.int64)
+    lag = deadline_lag(target_seconds, interval_seconds)
+    rank = np.cumsum(open_mask) - 1  # open intervals numbered 0, 1, …
+    n_open = int(open_mask.sum())
+    if n_open == 0:
+        return np.zeros(n, np.int64)
+    first = np.minimum.accumulate(np.where(open_mask, index, n)[::-1])[::-1]  # first open >= i
+    has_start = first < n
+    start = np.where(has_start, rank[np.minimum(first, n - 1)], n_open)
+    work = arrivals * aht
+    rate = np.zeros(n_open + 1)
+    for part, days in ((share, lag), (1.0 - share, 2 * lag + 1)):
+        if part <= 0:
+            continue
+        due = np.minimum(index + days, n - 1)
+        end = np.maximum(rank[due], start)  # latest open <= deadline; at least the start
+        ok = has_start & (work > 0)
+        per = part * work[ok] / (end[ok] - start[ok] + 1)
+        np.add.at(rate, start[ok], per)
+        np.add.at(rate, end[ok] + 1, -per)
+    need = np.cumsum(rate)[:n_open]
+    agents = np.zeros(n)
+    agents[open_mask] = np.ceil(need / interval_seconds - 1e-9)
+    return agents.astype(np.int64)

@@ -1,0 +1,96 @@
+"""Demand changes of a scenario applied to a forecast: growth, multipliers, events, shifts, AHT.
+
+Demand is held as (queues × intervals) arrays, so every change is one masked numpy operation.
+Changes are multiplicative on the forecast, so its relative uncertainty (coefficient of
+variation per interval) carries over unchanged; only the mean and AHT are transformed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from scenarios.spec import WEEKDAYS, Demand, Event, Window
+
+
+@dataclass(frozen=True)
+class DemandGrid:
+    stamps: pd.DatetimeIndex  # interval starts
+    queues: tuple[str, ...]
+    volume: np.ndarray  # (queues, intervals) expected contacts
+    aht: np.ndarray  # (queues, intervals) seconds
+    interval: pd.Timedelta
+
+    def frame(self) -> pd.DataFrame:
+        """Long table: interval_start, queue, volume, aht."""
+        q, n = self.volume.shape
+        return pd.DataFrame({
+            "interval_start": np.tile(self.stamps.to_numpy(), q),
+            "queue": np.repeat(np.array(self.queues, dtype=object), n),
+            "volume": self.volume.ravel(),
+            "aht": self.aht.ravel(),
+        })  # fmt: skip
+
+
+def _end_exclusive(text: str) -> pd.Timestamp:
+    """A date-only end includes its whole day; a date-time end is the moment it names."""
+    end = pd.Timestamp(text)
+    return end + pd.Timedelta(days=1) if len(text.strip()) <= 10 else end
+
+
+def window_mask(window: Window, grid: DemandGrid) -> np.ndarray:
+    """(queues × intervals) True where the change applies."""
+    stamps = grid.stamps
+    when = np.ones(len(stamps), bool)
+    if window.start is not None:
+        when &= stamps >= pd.Timestamp(window.start)
+    if window.end is not None:
+        when &= stamps < _end_exclusive(window.end)
+    if window.weekdays:
+        when &= np.isin(stamps.dayofweek, [WEEKDAYS.index(d) for d in window.weekdays])
+    if window.hours:
+        start, end = (pd.Timedelta(f"{p.strip()}:00") for p in window.hours.split("-"))
+        clock = stamps - stamps.normalize()
+        when &= (clock >= start) & (clock < end)
+    which = np.ones(len(grid.queues), bool) if not window.queues else np.isin(grid.queues, window.queues)
+    return which[:, None] & when[None, :]
+
+
+def event_lift(event: Event, grid: DemandGrid) -> np.ndarray:
+    """Relative lift per interval (0 outside the event), measured at interval midpoints."""
+    hours = ((grid.stamps + grid.interval / 2 - pd.Timestamp(event.start)) / pd.Timedelta(hours=1)).to_numpy(float)
+    d = event.duration_hours
+    if event.shape == "step":
+        shape = ((hours >= 0) & (hours < d)).astype(float)
+    elif event.shape == "spike":
+        shape = np.clip(1 - np.abs(hours - d / 2) / (d / 2), 0, None) * ((hours >= 0) & (hours < d))
+    else:  # decay
+        shape = np.where(hours >= 0, 0.5 ** (np.maximum(hours, 0) / event.half_life_hours), 0.0)
+    window = replace_start(event)
+    return event.lift * shape[None, :] * window_mask(window, grid)
+
+
+def replace_start(event: Event) -> Window:
+    """The event's window without its start (the start sets the shape's origin, not a cut-off)."""
+    return Window(end=event.end, weekdays=event.weekdays, hours=event.hours, queues=event.queues)
+
+
+def apply_demand(grid: DemandGrid, demand: Demand) -> DemandGrid:
+    """A new grid with the changes applied in order: growth, multipliers, events, shifts, AHT."""
+    volume = grid.volume * (1 + demand.growth_pct / 100)
+    for m in demand.multipliers:
+        volume = np.where(window_mask(m, grid), volume * m.factor, volume)
+    if demand.events:
+        volume = volume * np.clip(1 + sum(event_lift(e, grid) for e in demand.events), 0, None)
+    queues = list(grid.queues)
+    for s in demand.shifts:
+        mask = window_mask(s, grid)[queues.index(s.from_queue)]
+        moved = np.where(mask, volume[queues.index(s.from_queue)] * s.share, 0.0)
+        volume[queues.index(s.from_queue)] -= moved
+        volume[queues.index(s.to_queue)] += moved
+    aht = grid.aht.copy()
+    for a in demand.aht_changes:
+        aht = np.where(window_mask(a, grid), np.maximum(aht * (1 + a.percent / 100) + a.seconds, 1.0), aht)
+    return replace(grid, volume=volume, aht=aht)

@@ -1,0 +1,63 @@
+"""Scenario plots: agents by interval (required, scheduled, available) and service by day."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def _positions(stamps: pd.Series) -> tuple[np.ndarray, list[int], list[str]]:
+    """Open intervals side by side (no night gaps), with a tick at each day's first interval."""
+    unique = np.sort(stamps.unique())
+    pos = np.searchsorted(unique, stamps.to_numpy())
+    days = pd.DatetimeIndex(unique).normalize()
+    first = np.r_[0, np.flatnonzero(days[1:] != days[:-1]) + 1]
+    return pos, first.tolist(), [d.strftime("%a %d %b") for d in days[first]]
+
+
+def agents_plot(result):
+    """Per interval, all queues together: agents required on the phones, scheduled (after
+    shrinkage) and, with a supply, available."""
+    f = result.intervals
+    cols = ["required_agents", "scheduled_agents"] + (["available_agents"] if "available_agents" in f else [])
+    g = f.groupby("interval_start", as_index=False)[cols].sum()
+    x, ticks, labels = _positions(g["interval_start"])
+    fig, ax = plt.subplots(figsize=(12, 4))
+    ax.step(x, g["required_agents"], where="post", color="tab:orange", lw=1, label="required (on the phones)")
+    ax.step(x, g["scheduled_agents"], where="post", color="tab:blue", lw=1.2, label="scheduled (after shrinkage)")
+    if "available_agents" in g:
+        ax.step(x, g["available_agents"], where="post", color="black", lw=1, ls="--", label="available (supply)")
+    ax.set_xticks(ticks, labels, rotation=45, ha="right", fontsize=7)
+    ax.set_ylabel("agents")
+    ax.set_title(f"{result.scenario.name}: agents by {int(pd.Timedelta(np.diff(np.sort(f['interval_start'].unique()))[:1].min()).total_seconds() // 60)}-minute interval")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def daily_service_plot(result):
+    """Per day and queue: expected service and the probability of meeting the target."""
+    d = result.daily
+    fig, ax = plt.subplots(figsize=(12, 3.5))
+    days = sorted(d["date"].unique())
+    x = np.arange(len(days))
+    queues = list(dict.fromkeys(d["queue"]))
+    width = 0.8 / max(len(queues), 1)
+    for i, q in enumerate(queues):
+        part = d[d["queue"] == q].set_index("date").reindex(days)
+        which, label = ("supply_p_meet_target", "with the supply") if "supply_p_meet_target" in part else ("p_meet_target", "with the plan")
+        ax.bar(x + i * width - 0.4 + width / 2, part[which], width, alpha=0.6, label=f"{q}: P(meet target) {label}")
+        ax.plot(x, part["service"], marker="o", lw=1, label=f"{q}: expected service")
+    target = d["target"].dropna()
+    if len(target):
+        ax.axhline(float(target.iloc[0]), color="red", lw=0.8, ls=":", label="target")
+    ax.set_xticks(x, [pd.Timestamp(t).strftime("%a %d %b") for t in days], rotation=45, ha="right", fontsize=7)
+    ax.set_ylim(0, 1.05)
+    ax.set_title(f"{result.scenario.name}: service by day")
+    ax.legend(loc="lower left", fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,120 @@
+"""Realistic targets: what a service target costs, what a headcount or budget can reach, and
+what the center's own history shows to be attainable.
+
+Required FTE rises monotonically with the service-level target (and falls as the ASA or
+response-time target loosens), so the best target a headcount reaches is found by bisection
+on the target, each step one vectorized staffing of the whole horizon.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecasting.kpis import ALL_QUEUES, kpi_table
+from scenarios.base_forecast import load_history
+from scenarios.spec import DataSpec, Scenario
+
+SERVICE_LEVELS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+ASA_SECONDS = (300.0, 120.0, 60.0, 30.0, 20.0, 10.0)
+RESPONSE_HOURS = (48.0, 24.0, 12.0, 8.0, 4.0, 2.0)
+
+
+def _queues(scenario: Scenario, channels: tuple[str, ...]) -> list[str]:
+    return [n for n, q in scenario.queues.items() if q.channel in channels]
+
+
+def _overrides(scenario: Scenario, kind: str, value: float, keep_occupancy: bool = True) -> dict[str, dict]:
+    """Targets with one kind set to ``value`` (and the other waiting-time target dropped, so
+    the curve shows that one target's price)."""
+    if kind == "response_hours":
+        return {q: {"response_hours": value} for q in _queues(scenario, ("email",))}
+    other = "asa_seconds" if kind == "service_level" else "service_level"
+    extra = {} if keep_occupancy else {"max_occupancy": None, "abandon_rate": None}
+    return {q: {kind: value, other: None, **extra} for q in _queues(scenario, ("voice", "chat"))}
+
+
+def target_curve(scenario: Scenario, demand) -> pd.DataFrame:
+    """Required FTE, cost and peak agents for a range of service-level, ASA and response-time
+    targets (the other queues keep the scenario's targets)."""
+    from scenarios.runner import plan_fte
+
+    rows = []
+    kinds = []
+    if _queues(scenario, ("voice", "chat")):
+        kinds += [("service_level", SERVICE_LEVELS), ("asa_seconds", ASA_SECONDS)]
+    if _queues(scenario, ("email",)):
+        kinds.append(("response_hours", RESPONSE_HOURS))
+    for kind, values in kinds:
+        for value in values:
+            fte, cost, peak = plan_fte(scenario, demand, _overrides(scenario, kind, value))
+            rows.append({"target": kind, "value": value, "fte": fte, "cost": cost, "peak_agents": peak})
+    return pd.DataFrame(rows, columns=["target", "value", "fte", "cost", "peak_agents"])
+
+
+def _bisect(fte_of, lo: float, hi: float, limit: float, rising: bool, steps: int = 14) -> float | None:
+    """The value in [lo, hi] nearest the tight end whose FTE stays within ``limit``."""
+    loose, tight = (lo, hi) if rising else (hi, lo)
+    if fte_of(loose) > limit:
+        return None  # not even the loosest target fits
+    if fte_of(tight) <= limit:
+        return tight
+    for _ in range(steps):
+        mid = (loose + tight) / 2
+        if fte_of(mid) <= limit:
+            loose = mid
+        else:
+            tight = mid
+    return loose
+
+
+def achievable_targets(scenario: Scenario, demand, fte_limit: float | None) -> dict[str, float | None]:
+    """Best service level, ASA and response time that ``fte_limit`` FTE (the scenario's headcount
+    or budget) reaches, staffing each interval to that target; empty without a supply. The
+    occupancy cap is dropped here: the question is what service the people can give."""
+    from scenarios.runner import plan_fte
+
+    if fte_limit is None:
+        return {}
+    out: dict[str, float | None] = {"fte_available": fte_limit}
+    if _queues(scenario, ("voice", "chat")):
+        out["service_level"] = _bisect(lambda v: plan_fte(scenario, demand, _overrides(scenario, "service_level", v, False))[0], 0.0, 0.995, fte_limit, True)
+        asa = _bisect(lambda v: plan_fte(scenario, demand, _overrides(scenario, "asa_seconds", float(np.exp(v)), False))[0],
+                      np.log(1.0), np.log(3600.0), fte_limit, False)  # fmt: skip
+        out["asa_seconds"] = None if asa is None else float(np.exp(asa))
+    if _queues(scenario, ("email",)):
+        low = demand.grid.interval.total_seconds() / 3600 * 2
+        out["response_hours"] = _bisect(lambda v: plan_fte(scenario, demand, _overrides(scenario, "response_hours", v))[0], low, 168.0, fte_limit, False)
+    return out
+
+
+EVIDENCE_KPIS = {"service_level": "higher", "asa": "lower", "abandon_rate": "lower", "first_response_mean_s": "lower",
+                 "resolution_mean_s": "lower", "csat": "higher", "fcr": "higher", "occupancy": "lower"}  # fmt: skip
+SCENARIO_TARGET = {"service_level": "service_level", "asa": "asa_seconds", "abandon_rate": "abandon_rate"}
+
+
+def evidence_table(scenario: Scenario, relative_to: Path | None = None) -> pd.DataFrame:
+    """Per KPI the history supports: its distribution over periods (median, best quarter, best
+    tenth) and how often the scenario's target would have been met."""
+    e = scenario.evidence
+    data = DataSpec(input=e.input, format=e.format, mapping=e.mapping)
+    result = load_history(data, "60min", relative_to)
+    wide = kpi_table(result, e.period)
+    wide = wide[~wide["partial"]]
+    if result.intervals["queue"].nunique() > 1:
+        wide = wide[wide["queue"] == ALL_QUEUES]
+    target_values = scenario.targets.model_dump()
+    rows = []
+    for kpi, better in EVIDENCE_KPIS.items():
+        if kpi not in wide or wide[kpi].notna().sum() == 0:
+            continue
+        v = wide[kpi].dropna().to_numpy(float)
+        good = (75, 90) if better == "higher" else (25, 10)
+        target = target_values.get(SCENARIO_TARGET.get(kpi, ""), None)
+        met = np.nan if target is None else float(np.mean(v >= target if better == "higher" else v <= target))
+        rows.append({"kpi": kpi, "better": better, "periods": len(v), "period": e.period, "median": float(np.median(v)),
+                     "best_quarter": float(np.percentile(v, good[0])), "best_tenth": float(np.percentile(v, good[1])),
+                     "scenario_target": target, "share_of_periods_meeting_target": met})  # fmt: skip
+    return pd.DataFrame(rows)

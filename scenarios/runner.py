@@ -1,0 +1,322 @@
+"""Run a scenario: forecast → demand changes → staffing → service, cost, risk and targets.
+
+The result holds planner-ready tables (per interval and queue, per day, FTE by day and week,
+the target-versus-FTE curve) and a flat summary of metrics that MLflow records and
+``capplan scenario compare`` lines up side by side.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from forecasting.errors import InputError
+from scenarios.base_forecast import BaseForecast, base_forecast, resolve_path
+from scenarios.demand import DemandGrid, apply_demand, window_mask
+from scenarios.risk import correlated_normals, daily_success
+from scenarios.spec import Scenario, ServiceTargets
+from scenarios.staffing.requirements import Targets
+from scenarios.staffing_plan import StaffingOptions, fte_by_period, staff_intervals
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ScenarioResult:
+    scenario: Scenario
+    path: Path | None
+    intervals: pd.DataFrame  # one row per open interval and queue
+    daily: pd.DataFrame  # per day and queue: volume, service, probability of meeting the target
+    fte: pd.DataFrame  # scheduled agent-hours and FTE per day and week, all queues
+    curve: pd.DataFrame  # required FTE and cost against the service target
+    achievable: dict[str, float]  # best targets the scenario's headcount or budget reaches
+    evidence: pd.DataFrame | None  # what history shows to be attainable
+    summary: dict[str, float]
+    forecast_model: str
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Demand:
+    """Everything staffing needs, after the scenario's changes, on the full interval grid."""
+
+    grid: DemandGrid
+    cv: np.ndarray  # (intervals,) relative forecast uncertainty
+    open_mask: np.ndarray  # (intervals,)
+    shrinkage: np.ndarray  # (queues, intervals)
+
+
+def build_demand(scenario: Scenario, base: BaseForecast) -> Demand:
+    t = base.table
+    days = pd.DatetimeIndex(t["interval_start"]).normalize().unique()
+    per_day = int(pd.Timedelta(days=1) / base.interval)
+    offsets = (np.arange(per_day) * base.interval.to_timedelta64())
+    stamps = pd.DatetimeIndex((days.to_numpy()[:, None] + offsets[None, :]).ravel())
+    where = pd.Index(stamps).get_indexer(pd.DatetimeIndex(t["interval_start"]))
+    volume = np.zeros(len(stamps))
+    volume[where] = t["volume"].to_numpy(float)
+    cv = np.zeros(len(stamps))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cv[where] = np.nan_to_num(t["volume_sd"].to_numpy(float) / t["volume"].to_numpy(float), nan=0.0, posinf=0.0)
+    open_mask = np.zeros(len(stamps), bool)
+    open_mask[where] = True
+    data_aht = np.full(len(stamps), np.nan)
+    data_aht[where] = t["aht"].to_numpy(float)
+    names = tuple(scenario.queues)
+    aht = np.empty((len(names), len(stamps)))
+    for i, (name, q) in enumerate(scenario.queues.items()):
+        if q.aht_seconds is not None:
+            aht[i] = q.aht_seconds
+        elif np.isnan(data_aht[open_mask]).any():
+            raise InputError("the data has no handle times", key=f"queues.{name}.aht_seconds",
+                             expected="an average handle time in seconds for this queue")  # fmt: skip
+        else:
+            aht[i] = np.nan_to_num(data_aht, nan=float(np.nanmean(data_aht)))
+    shares = np.array([q.share for q in scenario.queues.values()])
+    grid = DemandGrid(stamps, names, shares[:, None] * volume[None, :], aht, base.interval)
+    grid = apply_demand(grid, scenario.demand)
+    grid = DemandGrid(grid.stamps, grid.queues, np.where(open_mask[None, :], grid.volume, 0.0), grid.aht, grid.interval)
+    shrinkage = np.full(grid.volume.shape, scenario.supply.shrinkage)
+    for p in scenario.supply.shrinkage_periods:
+        shrinkage = np.where(window_mask(p, grid), p.shrinkage, shrinkage)
+    return Demand(grid, cv, open_mask, shrinkage)
+
+
+def staffing_targets(t: ServiceTargets) -> Targets:
+    return Targets(service_level=t.service_level, target_seconds=t.target_seconds, asa_seconds=t.asa_seconds,
+                   abandon_rate=t.abandon_rate, max_occupancy=t.max_occupancy)  # fmt: skip
+
+
+def staffed_volume(scenario: Scenario, volume: np.ndarray, cv: np.ndarray) -> np.ndarray:
+    """The volume staffing plans for: the forecast mean, or a quantile of its distribution."""
+    if scenario.forecast.staff_to == "mean":
+        return volume
+    z = float(stats.norm.ppf(float(scenario.forecast.staff_to)))
+    return np.maximum(volume * (1 + z * cv), 0.0)
+
+
+def staff_queue(scenario: Scenario, demand: Demand, i: int, targets: ServiceTargets, agents=None, volume=None) -> pd.DataFrame:
+    """Required (or, with ``agents``, given) agents of one queue and the service at the mean volume."""
+    name = demand.grid.queues[i]
+    q = scenario.queues[name]
+    seconds = demand.grid.interval.total_seconds()
+    options = StaffingOptions(
+        targets=staffing_targets(targets), model=q.model, patience=q.patience_seconds, shrinkage=demand.shrinkage[i],
+        hours_per_fte=scenario.supply.hours_per_fte, concurrency=q.concurrency,
+        response_hours=targets.response_hours if q.channel == "email" else None, response_share=targets.response_share,
+    )  # fmt: skip
+    mean = demand.grid.volume[i] if volume is None else volume
+    aht = demand.grid.aht[i]
+    if agents is None:
+        agents = staff_intervals(staffed_volume(scenario, mean, demand.cv), aht, seconds, options, open_mask=demand.open_mask)["agents"].to_numpy()
+    return staff_intervals(mean, aht, seconds, options, agents=agents, open_mask=demand.open_mask)
+
+
+def plan_fte(scenario: Scenario, demand: Demand, overrides: dict[str, dict] | None = None) -> tuple[float, float, float]:
+    """Mean daily FTE, cost and peak scheduled agents of all queues, with target overrides."""
+    hours = np.zeros(len(demand.grid.stamps))
+    for i, name in enumerate(demand.grid.queues):
+        targets = scenario.targets.for_queue(name)
+        if overrides and name in overrides:
+            targets = targets.model_copy(update=overrides[name])
+        hours += staff_queue(scenario, demand, i, targets)["scheduled_agents"].to_numpy(float)
+    agent_hours = hours * demand.grid.interval.total_seconds() / 3600
+    days = demand.grid.stamps.normalize()
+    n_days = max(len(days[demand.open_mask].unique()), 1)
+    fte = agent_hours.sum() / n_days / (scenario.supply.hours_per_fte / 5)
+    return fte, agent_hours.sum() * scenario.supply.cost_per_agent_hour, float(hours.max())
+
+
+def supply_agents(scenario: Scenario, demand: Demand, scheduled: np.ndarray, source: Path | None) -> np.ndarray | None:
+    """Agents on the schedule per queue and interval that the scenario's supply provides."""
+    s = scenario.supply
+    seconds = demand.grid.interval.total_seconds()
+    if s.available_agents is not None:
+        if isinstance(s.available_agents, str):
+            return _agents_from_file(resolve_path(s.available_agents, source), demand, scheduled)
+        return _split(np.full(scheduled.shape[1], float(s.available_agents)), scheduled) * demand.open_mask
+    if s.headcount is None and s.budget is None:
+        return None
+    n_days = len(demand.grid.stamps.normalize()[demand.open_mask].unique())
+    hours = np.inf
+    if s.headcount is not None:
+        hours = s.headcount * s.hours_per_fte / 5 * n_days
+    if s.budget is not None:
+        if s.cost_per_agent_hour <= 0:
+            raise InputError("a budget needs a cost", key="supply.cost_per_agent_hour", expected="a cost per agent-hour above 0 with supply.budget")
+        hours = min(hours, s.budget / s.cost_per_agent_hour)
+    need = scheduled * seconds / 3600
+    return scheduled * (hours / need.sum()) if need.sum() > 0 else np.zeros_like(scheduled, dtype=float)
+
+
+def _split(total: np.ndarray, scheduled: np.ndarray) -> np.ndarray:
+    """A center-wide number of agents shared among queues in proportion to their needs."""
+    need = scheduled.sum(axis=0)
+    share = np.where(need > 0, scheduled / np.where(need > 0, need, 1), 1.0 / scheduled.shape[0])
+    return share * total[None, :]
+
+
+def _agents_from_file(path: Path, demand: Demand, scheduled: np.ndarray) -> np.ndarray:
+    from forecasting.tables import read_table
+
+    raw = read_table(path)
+    f = raw.frame
+    for col in ("interval_start", "agents"):
+        if col not in f:
+            raise InputError("missing column", path=path, column=col, expected="columns interval_start, agents (and optionally queue)")
+    stamps = pd.to_datetime(f["interval_start"], errors="coerce")
+    agents = pd.to_numeric(f["agents"], errors="coerce")
+    bad = stamps.isna() | agents.isna() | (agents < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError("bad row", path=path, row=raw.row_number(i), column="agents" if not stamps.isna().iloc[i] else "interval_start",
+                         expected="a timestamp and a number of agents >= 0", found=f["agents"].iloc[i])  # fmt: skip
+    where = pd.Index(demand.grid.stamps).get_indexer(stamps)
+    out = np.zeros(scheduled.shape)
+    if "queue" in f:
+        rows = pd.Index(demand.grid.queues).get_indexer(f["queue"].astype(str))
+        ok = (where >= 0) & (rows >= 0)
+        out[rows[ok], where[ok]] = agents.to_numpy(float)[ok]
+        return out
+    total = np.zeros(scheduled.shape[1])
+    total[where[where >= 0]] = agents.to_numpy(float)[where >= 0]
+    return _split(total, scheduled)
+
+
+def run_scenario(scenario: Scenario, path: Path | None = None, base: BaseForecast | None = None) -> ScenarioResult:
+    """Evaluate one scenario end to end (deterministic: same file, same numbers)."""
+    from scenarios.realistic_targets import achievable_targets, evidence_table, target_curve
+
+    source = path.parent if path else None
+    base = base or base_forecast(scenario.data, scenario.forecast, scenario.risk.correlation, source)
+    demand = build_demand(scenario, base)
+    g = demand.grid
+    seconds = g.interval.total_seconds()
+    tables = [staff_queue(scenario, demand, i, scenario.targets.for_queue(q)) for i, q in enumerate(g.queues)]
+    scheduled = np.stack([t["scheduled_agents"].to_numpy(float) for t in tables])
+    available = supply_agents(scenario, demand, scheduled, source)
+    frames = []
+    z = correlated_normals(g.stamps.normalize().to_numpy(), scenario.risk.simulations, scenario.risk.correlation, scenario.risk.seed)
+    daily_parts = []
+    for i, name in enumerate(g.queues):
+        q, targets, table = scenario.queues[name], scenario.targets.for_queue(name), tables[i]
+        frame = pd.DataFrame({"interval_start": g.stamps, "queue": name, "channel": q.channel, "volume": g.volume[i],
+                              "volume_sd": g.volume[i] * demand.cv, "aht": g.aht[i], "shrinkage": demand.shrinkage[i]})  # fmt: skip
+        frame["volume_staffed"] = staffed_volume(scenario, g.volume[i], demand.cv)
+        frame = pd.concat([frame, table.rename(columns={"agents": "required_agents"})], axis=1)
+        frame["cost"] = frame["scheduled_agents"] * seconds / 3600 * scenario.supply.cost_per_agent_hour
+        frame["meets_targets"] = _meets(frame, q.channel, targets)
+        risk_args = (z, g.stamps.normalize().to_numpy(), g.volume[i], g.volume[i] * demand.cv, g.aht[i])
+        risk_opts = dict(interval_seconds=seconds, channel=q.channel, targets=targets, model=q.model, patience=q.patience_seconds,
+                         concurrency=q.concurrency, open_mask=demand.open_mask)  # fmt: skip
+        daily = daily_success(*risk_args, agents=table["agents"].to_numpy(float), **risk_opts)
+        if available is not None:
+            on_phone = available[i] * (1 - demand.shrinkage[i])
+            given = staff_queue(scenario, demand, i, targets, agents=on_phone)
+            frame["available_agents"] = available[i]
+            for col in ("service_level", "asa_seconds", "abandon_rate", "occupancy", "backlog", "answered_in_time"):
+                if col in given:
+                    frame[f"supply_{col}"] = given[col].to_numpy()
+            frame["staffing_gap"] = on_phone - table["agents"].to_numpy(float)
+            frame["staffing"] = np.select([frame["staffing_gap"] < -0.5, frame["staffing_gap"] > 1.0], ["under", "over"], "ok")
+            supplied = daily_success(*risk_args, agents=on_phone, **risk_opts).drop(columns=["date", "target"])
+            daily = pd.concat([daily, supplied.add_prefix("supply_")], axis=1)
+        daily_parts.append(daily.assign(queue=name))
+        frames.append(frame[demand.open_mask])
+    intervals = pd.concat(frames, ignore_index=True)
+    daily = _daily(intervals, pd.concat(daily_parts, ignore_index=True), seconds)
+    totals = intervals.groupby("interval_start", as_index=False)["scheduled_agents"].sum()
+    fte = fte_by_period(totals["interval_start"], totals, seconds, scenario.supply.hours_per_fte)
+    curve = target_curve(scenario, demand)
+    achievable = achievable_targets(scenario, demand, supply_fte(scenario, available, demand))
+    evidence = evidence_table(scenario, source) if scenario.evidence else None
+    summary = summarize(scenario, intervals, daily, fte, achievable, available is not None)
+    warnings = [w for w in (base.warning,) if w]
+    return ScenarioResult(scenario, path, intervals, daily, fte, curve, achievable, evidence, summary, base.model, warnings)
+
+
+def supply_fte(scenario: Scenario, available: np.ndarray | None, demand: Demand) -> float | None:
+    if available is None:
+        return None
+    n_days = max(len(demand.grid.stamps.normalize()[demand.open_mask].unique()), 1)
+    hours = available.sum() * demand.grid.interval.total_seconds() / 3600
+    return float(hours / n_days / (scenario.supply.hours_per_fte / 5))
+
+
+def _meets(frame: pd.DataFrame, channel: str, t: ServiceTargets) -> np.ndarray:
+    if channel == "email":
+        return (frame["answered_in_time"].fillna(1.0) >= t.response_share - 1e-9).to_numpy()
+    ok = ~frame["overloaded"].to_numpy(bool)
+    checks = (("service_level", t.service_level, 1), ("asa_seconds", t.asa_seconds, -1), ("abandon_rate", t.abandon_rate, -1),
+              ("occupancy", t.max_occupancy, -1))  # fmt: skip
+    for col, target, sign in checks:
+        if target is not None and col in frame:
+            ok &= (sign * (frame[col].fillna(0 if sign < 0 else 1).to_numpy() - target) >= -1e-9)
+    return ok | (frame["volume"].to_numpy() <= 0)
+
+
+def _daily(intervals: pd.DataFrame, risk: pd.DataFrame, seconds: float) -> pd.DataFrame:
+    f = intervals.assign(date=intervals["interval_start"].dt.normalize())
+    nan = pd.Series(np.nan, index=f.index)
+    f["served_in_target"] = f["volume"] * f.get("service_level", nan).fillna(f.get("answered_in_time", nan))
+    g = f.groupby(["date", "queue"], as_index=False).agg(volume=("volume", "sum"), served=("served_in_target", "sum"),
+                                                          scheduled_agent_hours=("scheduled_agents", "sum"), cost=("cost", "sum"))  # fmt: skip
+    g["scheduled_agent_hours"] *= seconds / 3600
+    g["service"] = g["served"] / g["volume"].where(g["volume"] > 0)
+    g = g.drop(columns="served")
+    return g.merge(risk, on=["date", "queue"], how="left")
+
+
+def _weighted(values: pd.Series, weights: pd.Series) -> float:
+    ok = values.notna() & np.isfinite(values) & (weights > 0)
+    return float(np.average(values[ok], weights=weights[ok])) if ok.any() else float("nan")
+
+
+def summarize(scenario: Scenario, intervals: pd.DataFrame, daily: pd.DataFrame, fte: pd.DataFrame, achievable: dict, has_supply: bool) -> dict[str, float]:
+    """The scenario's headline numbers: FTE, peak agents, cost, service and risk."""
+    f = intervals
+    queued = f[f["channel"] != "email"]
+    days = fte[fte["period"] == "day"]
+    weeks = fte[fte["period"] == "week"]
+    out = {
+        "volume_total": float(f["volume"].sum()),
+        "aht_seconds": _weighted(f["aht"], f["volume"]),
+        "fte_total": float(days["fte"].mean()),
+        "fte_peak_day": float(days["fte"].max()),
+        "fte_peak_week": float(weeks["fte"].max()),
+        "peak_agents": float(f.groupby("interval_start")["scheduled_agents"].sum().max()),
+        "peak_required_agents": float(f.groupby("interval_start")["required_agents"].sum().max()),
+        "scheduled_agent_hours": float(days["agent_hours"].sum()),
+        "total_cost": float(f["cost"].sum()),
+        "share_intervals_meeting_targets": float(f["meets_targets"].mean()),
+        "p_meet_target_mean": float(daily["p_meet_target"].mean()),
+        "p_meet_target_min": float(daily["p_meet_target"].min()),
+    }
+    if "supply_p_meet_target" in daily:
+        out["supply_p_meet_target_mean"] = float(daily["supply_p_meet_target"].mean())
+        out["supply_p_meet_target_min"] = float(daily["supply_p_meet_target"].min())
+    if len(queued):
+        out.update({
+            "service_level": _weighted(queued["service_level"], queued["volume"]),
+            "asa_seconds": _weighted(queued["asa_seconds"], queued["volume"]),
+            "occupancy": _weighted(queued["occupancy"], queued["volume"]),
+        })  # fmt: skip
+        if queued["abandon_rate"].notna().any():
+            out["abandon_rate"] = _weighted(queued["abandon_rate"], queued["volume"])
+    email = f[f["channel"] == "email"]
+    if len(email):
+        out["answered_in_time"] = _weighted(email["answered_in_time"], email["volume"])
+        out["backlog_max"] = float(email["backlog"].max())
+    if has_supply:
+        out["understaffed_intervals"] = float((f["staffing"] == "under").sum())
+        out["overstaffed_intervals"] = float((f["staffing"] == "over").sum())
+        if len(queued) and "supply_service_level" in queued:
+            out["supply_service_level"] = _weighted(queued["supply_service_level"], queued["volume"])
+            out["supply_asa_seconds"] = _weighted(queued["supply_asa_seconds"], queued["volume"])
+    out.update({f"achievable_{k}": v for k, v in achievable.items() if v is not None and np.isfinite(v)})
+    return out

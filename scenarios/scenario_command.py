@@ -1,0 +1,144 @@
+"""``capplan scenario run|list|compare`` and ``capplan demo``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecasting.errors import InputError
+
+log = logging.getLogger("capplan")
+SHOWN = ("fte_total", "peak_agents", "total_cost", "service_level", "asa_seconds", "abandon_rate", "p_meet_target_mean",
+         "supply_service_level", "supply_p_meet_target_mean", "understaffed_intervals")  # fmt: skip
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    s = subparsers.add_parser("scenario", help="run, list and compare what-if scenarios (YAML under experiments/scenarios)")
+    sub = s.add_subparsers(dest="scenario_command", required=True, metavar="ACTION")
+    r = sub.add_parser("run", help="run scenarios and record them in MLflow (experiment 'scenarios')")
+    r.add_argument("scenarios", nargs="+", help="scenario files, or names of files in experiments/scenarios")
+    r.add_argument("--out", type=Path, default=Path("out/scenarios"), help="folder for each scenario's tables (default out/scenarios)")
+    r.add_argument("--no-track", action="store_true", help="do not record the runs in MLflow")
+    r.set_defaults(handler=run_command)
+    ls = sub.add_parser("list", help="scenario files, whether they are valid, and their latest runs")
+    ls.set_defaults(handler=list_command)
+    c = sub.add_parser("compare", help="side-by-side metrics of scenarios' latest runs, read from MLflow")
+    c.add_argument("names", nargs="+", help="scenario names; the first is the baseline unless --baseline")
+    c.add_argument("--baseline", help="the scenario deltas are taken against")
+    c.add_argument("--out", type=Path, help="save the table (.csv, or .xlsx for Excel)")
+    c.set_defaults(handler=compare_command)
+    d = subparsers.add_parser("demo", help="the end-to-end demo on the bundled bank data: train, scenarios, comparison")
+    d.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default out/demo)")
+    d.add_argument("--origins", type=int, default=5, help="backtest origins for choosing the model (default 5)")
+    d.add_argument("--jobs", type=int, default=-1, help="parallel processes for the backtest (default: every core)")
+    d.set_defaults(handler=demo_command)
+
+
+def run_one(name: str, out: Path | None, track: bool = True):
+    """Load, run, save and record one scenario; returns (result, run id or None)."""
+    from scenarios.runner import run_scenario
+    from scenarios.spec import load_scenario
+    from scenarios.tracking import log_scenario, write_outputs
+
+    scenario, path = load_scenario(name)
+    yaml_text = path.read_text()
+    result = run_scenario(scenario, path)
+    for w in result.warnings:
+        log.warning("warning: %s: %s", scenario.name, w)
+    if out is not None:
+        write_outputs(result, out / scenario.name, yaml_text)
+    run_id = log_scenario(result, yaml_text) if track else None
+    return result, run_id
+
+
+def describe(result, run_id: str | None) -> str:
+    s = result.summary
+    parts = [f"{k} {_fmt(s[k])}" for k in SHOWN if k in s]
+    where = f"; MLflow run {run_id}" if run_id else ""
+    return f"{result.scenario.name}: " + ", ".join(parts) + where
+
+
+def _fmt(v: float) -> str:
+    if v is None or not np.isfinite(v):
+        return "n/a"
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from forecasting.tracking import tracking_uri
+
+    for name in args.scenarios:
+        result, run_id = run_one(name, args.out, not args.no_track)
+        print(describe(result, run_id))
+        if result.achievable:
+            a = result.achievable
+            print("  with {:.0f} FTE: best service level {}, best ASA {} s".format(
+                a["fte_available"], _fmt(a.get("service_level")), _fmt(a.get("asa_seconds"))))  # fmt: skip
+        print(f"  tables in {args.out / result.scenario.name}")
+    if not args.no_track:
+        print(f"runs recorded in {tracking_uri()} (experiment 'scenarios'); compare with `capplan scenario compare NAME ...`")
+    return 0
+
+
+def list_command(args: argparse.Namespace) -> int:
+    from scenarios.spec import SCENARIO_DIR, load_scenario, scenario_files
+    from scenarios.tracking import runs_table
+
+    runs = runs_table()
+    latest = runs.drop_duplicates("scenario").set_index("scenario") if len(runs) else pd.DataFrame()
+    rows = []
+    for path in scenario_files():
+        try:
+            scenario, _ = load_scenario(path)
+            name, status, text = scenario.name, "ok", scenario.description
+            extends = scenario.extends_name or ""
+        except InputError as exc:
+            name, status, text, extends = path.stem, "invalid", str(exc), ""
+        run = latest.loc[name] if name in latest.index else None
+        rows.append({"scenario": name, "extends": extends, "status": status,
+                     "last_run": "" if run is None else pd.Timestamp(run["start_time"]).strftime("%Y-%m-%d %H:%M"),
+                     "fte_total": np.nan if run is None else run.get("fte_total", np.nan),
+                     "service_level": np.nan if run is None else run.get("service_level", np.nan), "description": text})  # fmt: skip
+    if not rows:
+        print(f"no scenario files in {SCENARIO_DIR}")
+        return 0
+    table = pd.DataFrame(rows)
+    with pd.option_context("display.max_colwidth", 70, "display.width", 200):
+        print(table.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.3g}"))
+    return 0
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    from scenarios.tracking import compare_runs
+
+    table = compare_runs(args.names, args.baseline)
+    print(format_comparison(table))
+    if args.out:
+        save_table(table, args.out)
+        print(f"wrote {args.out}")
+    return 0
+
+
+def format_comparison(table: pd.DataFrame) -> str:
+    with pd.option_context("display.width", 250, "display.max_columns", 30):
+        return table.to_string(float_format=lambda v: f"{v:,.4g}", na_rep="")
+
+
+def save_table(table: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".xlsx":
+        table.to_excel(path, sheet_name="comparison")
+    elif path.suffix.lower() == ".parquet":
+        table.reset_index().to_parquet(path, index=False)
+    else:
+        table.to_csv(path, float_format="%.6g")
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    from scenarios.demo import run_demo
+
+    return run_demo(args.out, args.origins, args.jobs, progress=not args.quiet)

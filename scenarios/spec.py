@@ -1,0 +1,334 @@
+"""Scenario files: a named what-if on demand, targets and supply, as validated YAML.
+
+A scenario may ``extends:`` another (a file name in the same folder, with or without
+``.yaml``): the parent's keys are merged under the child's, mappings key by key, lists and
+values replaced whole. Validation is strict (unknown keys are errors naming the allowed ones),
+so a typo never silently turns into "no change".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+import pandas as pd
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from forecasting.config import read_yaml_mapping, validate_mapping
+from forecasting.errors import InputError
+from forecasting.tracking import PROJECT_DIR
+
+SCENARIO_DIR = PROJECT_DIR / "experiments" / "scenarios"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _share(value: float) -> float:
+    if not 0 <= value <= 1:
+        raise ValueError("a share between 0 and 1 (80 % is written 0.8)")
+    return value
+
+
+def _timestamp(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        pd.Timestamp(str(value))
+    except (ValueError, TypeError):
+        raise ValueError("a date or date-time such as 2003-06-02 or 2003-06-02 09:00") from None
+    return str(value)
+
+
+def _hours(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        start, end = (pd.Timedelta(f"{part.strip()}:00") for part in str(value).split("-"))
+    except ValueError:
+        raise ValueError("hours of the day such as 09:00-12:30") from None
+    if not pd.Timedelta(0) <= start < end <= pd.Timedelta(days=1):
+        raise ValueError("hours of the day such as 09:00-12:30, start before end") from None
+    return str(value)
+
+
+Share = Annotated[float, AfterValidator(_share)]
+def _text(value):
+    """YAML reads 2003-06-02 as a date: take dates and times as the text they were written as."""
+    return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat() if isinstance(value, dt.date) else value
+
+
+When = Annotated[str | None, BeforeValidator(_text), AfterValidator(_timestamp)]
+Hours = Annotated[str | None, AfterValidator(_hours)]
+Weekday = Literal[WEEKDAYS]  # type: ignore[valid-type]
+Channel = Literal["voice", "chat", "email"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Window(Strict):
+    """Where a change applies: dates (``end`` inclusive when a date), weekdays, hours, queues."""
+
+    start: When = None
+    end: When = None
+    weekdays: list[Weekday] | None = None
+    hours: Hours = None
+    queues: list[str] | None = None
+
+    @field_validator("weekdays", mode="before")
+    @classmethod
+    def _lower(cls, value):
+        return [str(v).lower() for v in value] if isinstance(value, list) else value
+
+
+class DataSpec(Strict):
+    """The history the forecast is made from (paths relative to the project folder)."""
+
+    input: str
+    format: Literal["intervals", "anonymous-bank", "log"] = "intervals"
+    time_col: str | None = None
+    value_col: str | None = None
+    mapping: str | None = None
+    queue: str | None = None  # forecast one queue of the data (default: all together)
+
+
+class ForecastSpec(Strict):
+    model: str = "champion"  # champion (the registered model), auto, or a model name
+    registered_model: str | None = None  # default: capplan-<input>-arrivals
+    horizon_days: int = Field(10, ge=1, le=120)
+    interval: Literal["15min", "30min", "60min"] = "30min"  # planning interval
+    staff_to: str | float = "mean"  # or a quantile of the forecast, e.g. 0.8
+
+    @field_validator("staff_to")
+    @classmethod
+    def _mean_or_quantile(cls, value):
+        if value == "mean" or (isinstance(value, (int, float)) and 0.5 <= value <= 0.975):
+            return value
+        raise ValueError("'mean' or a quantile of the forecast between 0.5 and 0.975, e.g. 0.8")
+
+
+class QueueSpec(Strict):
+    channel: Channel = "voice"
+    share: Share = 1.0  # of the forecast volume
+    aht_seconds: float | None = Field(None, gt=0)  # needed when the data has no handle times
+    model: Literal["erlang-c", "erlang-a"] = "erlang-c"
+    patience_seconds: float | None = Field(None, gt=0)  # Erlang A
+    concurrency: int | None = Field(None, ge=1, le=5)  # chat
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "QueueSpec":
+        if self.model == "erlang-a" and self.patience_seconds is None:
+            raise ValueError("patience_seconds with model erlang-a")
+        if self.concurrency is not None and self.channel != "chat":
+            raise ValueError("concurrency only for channel chat")
+        return self
+
+
+class Multiplier(Window):
+    factor: float = Field(ge=0)
+
+
+class Event(Window):
+    """A one-off lift: ``step`` holds it for ``duration_hours``, ``spike`` rises to it and falls
+    back linearly over ``duration_hours``, ``decay`` jumps to it and halves every ``half_life_hours``."""
+
+    name: str = "event"
+    start: Annotated[str, BeforeValidator(_text), AfterValidator(_timestamp)]
+    shape: Literal["step", "spike", "decay"] = "decay"
+    lift: float = Field(gt=-1)  # 0.5: +50 % at the peak
+    duration_hours: float = Field(24.0, gt=0)
+    half_life_hours: float = Field(4.0, gt=0)
+
+
+class Shift(Window):
+    """Move a share of one queue's volume to another (channel shift, routing change)."""
+
+    from_queue: str = Field(alias="from")
+    to_queue: str = Field(alias="to")
+    share: Share
+
+
+class AhtChange(Window):
+    seconds: float = 0.0
+    percent: float = Field(0.0, gt=-100)
+
+
+class Demand(Strict):
+    growth_pct: float = Field(0.0, gt=-100)
+    multipliers: list[Multiplier] = []
+    events: list[Event] = []
+    shifts: list[Shift] = []
+    aht_changes: list[AhtChange] = []
+
+
+class ServiceTargets(Strict):
+    service_level: Share | None = None
+    target_seconds: float = Field(20.0, gt=0)
+    asa_seconds: float | None = Field(None, gt=0)
+    abandon_rate: Share | None = None
+    max_occupancy: Annotated[float, Field(gt=0, le=1)] | None = None
+    response_hours: float | None = Field(None, gt=0)  # deferred work (email)
+    response_share: Share = 1.0
+
+
+class TargetsSpec(ServiceTargets):
+    service_level: Share | None = 0.8
+    queues: dict[str, ServiceTargets] = {}
+
+    def for_queue(self, queue: str) -> ServiceTargets:
+        base = self.model_dump(exclude={"queues"})
+        own = self.queues[queue].model_dump(exclude_unset=True) if queue in self.queues else {}
+        return ServiceTargets(**{**base, **own})
+
+
+class ShrinkagePeriod(Window):
+    shrinkage: Annotated[float, Field(ge=0, lt=1)]
+
+
+class Supply(Strict):
+    shrinkage: Annotated[float, Field(ge=0, lt=1)] = 0.3
+    shrinkage_periods: list[ShrinkagePeriod] = []
+    hours_per_fte: float = Field(37.5, gt=0)  # paid hours per week
+    cost_per_agent_hour: float = Field(0.0, ge=0)
+    headcount: float | None = Field(None, gt=0)  # FTE on the payroll
+    budget: float | None = Field(None, gt=0)  # over the horizon, in the cost's currency
+    available_agents: float | str | None = None  # agents scheduled per interval, or a CSV file
+
+    @field_validator("available_agents")
+    @classmethod
+    def _agents(cls, value):
+        if isinstance(value, (int, float)) and value < 0:
+            raise ValueError("a number of agents >= 0, or a CSV file with interval_start[, queue], agents")
+        return value
+
+
+class RiskSpec(Strict):
+    simulations: int = Field(500, ge=20, le=20000)
+    seed: int = 0
+    correlation: Share = 0.5  # of forecast errors within a day
+
+
+class EvidenceSpec(Strict):
+    """History whose KPI report shows which targets have been attainable."""
+
+    input: str
+    format: Literal["intervals", "anonymous-bank", "log"] = "anonymous-bank"
+    mapping: str | None = None
+    period: Literal["day", "week", "month"] = "week"
+
+
+class Scenario(Strict):
+    name: str
+    description: str = ""
+    extends: str | None = None
+    baseline: str | None = None  # the scenario compared against (default: the one extended)
+    data: DataSpec
+    forecast: ForecastSpec = ForecastSpec()
+    queues: dict[str, QueueSpec] = {"voice": QueueSpec()}
+    demand: Demand = Demand()
+    targets: TargetsSpec = TargetsSpec()
+    supply: Supply = Supply()
+    risk: RiskSpec = RiskSpec()
+    evidence: EvidenceSpec | None = None
+
+    @field_validator("queues", mode="before")
+    @classmethod
+    def _queue_names_are_text(cls, value):
+        return {str(k): v for k, v in value.items()} if isinstance(value, dict) else value
+
+    @model_validator(mode="after")
+    def _queues_known(self) -> "Scenario":
+        if not self.queues:
+            raise ValueError("at least one queue")
+        total = sum(q.share for q in self.queues.values())
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"queue shares adding up to 1 (they add up to {total:g})")
+        known = set(self.queues)
+        windows = [*self.demand.multipliers, *self.demand.events, *self.demand.aht_changes, *self.supply.shrinkage_periods]
+        named = [q for w in windows for q in (w.queues or [])]
+        named += [q for s in self.demand.shifts for q in (s.from_queue, s.to_queue, *(s.queues or []))]
+        named += list(self.targets.queues)
+        unknown = sorted(set(named) - known)
+        if unknown:
+            raise ValueError(f"queue names among those under 'queues' ({', '.join(sorted(known))}); unknown: {', '.join(unknown)}")
+        for q, spec in self.queues.items():
+            if spec.channel == "email" and self.targets.for_queue(q).response_hours is None:
+                raise ValueError(f"targets.queues.{q}.response_hours for email queue '{q}'")
+        return self
+
+    @property
+    def baseline_name(self) -> str | None:
+        if self.baseline == self.name:
+            return None
+        return self.baseline or self.extends_name
+
+    @property
+    def extends_name(self) -> str | None:
+        return Path(self.extends).stem if self.extends else None
+
+    def flat_params(self) -> dict[str, str]:
+        """Every setting as ``section.key`` → text, for MLflow parameters."""
+        return {k: v for k, v in _flatten(self.model_dump(by_alias=True, exclude={"description"})).items()}
+
+
+def _flatten(value, prefix: str = "") -> dict[str, str]:
+    if isinstance(value, dict):
+        out: dict[str, str] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+        return out
+    text = json.dumps(value, default=str) if isinstance(value, list) else str(value)
+    return {prefix.rstrip("."): text}
+
+
+def merge(parent: dict, child: dict) -> dict:
+    """Child over parent: mappings merged key by key, anything else replaced."""
+    out = dict(parent)
+    for key, value in child.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def scenario_path(name_or_path: str | Path, folder: Path = SCENARIO_DIR) -> Path:
+    """A file path as given, or a scenario name looked up in the scenarios folder."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") and path.exists():
+        return path
+    for candidate in (folder / path.name, folder / f"{path.name}.yaml", folder / f"{path.name}.yml"):
+        if candidate.is_file():
+            return candidate
+    if path.suffix in (".yaml", ".yml"):
+        raise InputError("scenario file not found", path=path, expected="a YAML scenario file")
+    known = ", ".join(p.stem for p in sorted(folder.glob("*.yaml"))) or "none"
+    raise InputError("no such scenario", key=str(name_or_path), expected=f"a scenario file or one of the names in {folder}: {known}")
+
+
+def raw_scenario(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """The file's mapping with everything it extends merged underneath."""
+    data = read_yaml_mapping(path, "scenario file")
+    data.setdefault("name", path.stem)
+    parent_name = data.get("extends")
+    if parent_name is None:
+        return data
+    parent = scenario_path(str(parent_name), path.parent)
+    if parent.resolve() in seen or parent.resolve() == path.resolve():
+        raise InputError("scenarios extend each other in a circle", path=path, key="extends", found=parent_name,
+                         expected="a chain of scenarios that ends in one without 'extends'")  # fmt: skip
+    base = raw_scenario(parent, (*seen, path.resolve()))
+    base.pop("name", None)
+    base.pop("baseline", None)
+    base.pop("description", None)
+    merged = merge(base, data)
+    return merged
+
+
+def load_scenario(name_or_path: str | Path) -> tuple[Scenario, Path]:
+    """Validated scenario (with what it extends) and the file it came from."""
+    path = scenario_path(name_or_path)
+    return validate_mapping(raw_scenario(path), Scenario, path), path
+
+
+def scenario_files(folder: Path = SCENARIO_DIR) -> list[Path]:
+    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
