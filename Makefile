@@ -20,12 +20,9 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: setup
-	$(BIN)/capplan ingest $(LOG) --format anonymous-bank --interval 60min --out $(OUT)/anonymous_bank
-	$(BIN)/capplan ingest $(CALLS) --time-col DateTime --value-col Calls --out $(OUT)/bank_calls
 	$(BIN)/capplan kpis $(LOG) --format anonymous-bank --period week --out $(OUT)/anonymous_bank_kpis
-	$(BIN)/capplan train --input $(CALLS) --time-col DateTime --value-col Calls --origins 5
-	$(BIN)/capplan forecast --input $(CALLS) --time-col DateTime --value-col Calls --model champion --out $(OUT)/forecast.csv
-	@echo "Runs and the champion model: make ui  (MLflow UI on http://127.0.0.1:5000)"
+	$(BIN)/capplan demo --out $(OUT)/demo
+	@echo "Runs, scenarios and the champion model: make ui  (MLflow UI on http://127.0.0.1:5000)"
 
 test: setup
 	$(BIN)/python -m pytest

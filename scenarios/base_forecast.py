@@ -27,7 +27,11 @@ from forecasting.tracking import DATA_DIR, PROJECT_DIR
 from scenarios.spec import DataSpec, ForecastSpec
 
 log = logging.getLogger(__name__)
-CACHE_DIR = Path(os.environ.get("CAPPLAN_CACHE_DIR") or DATA_DIR / "cache") / "forecasts"
+
+
+def cache_dir() -> Path:
+    """``data/cache/forecasts`` in the project, or under CAPPLAN_CACHE_DIR when set."""
+    return Path(os.environ.get("CAPPLAN_CACHE_DIR") or DATA_DIR / "cache") / "forecasts"
 Z80 = float(stats.norm.ppf(0.9))
 
 
@@ -123,7 +127,7 @@ def native_forecast(result: IngestResult, forecast: ForecastSpec, data: DataSpec
         key = f"{name}-v{version.version}-h{forecast.horizon_days}"
     else:
         key = f"{source.stem}-{_file_digest(source)}-{data.queue or 'all'}-{forecast.model}-h{forecast.horizon_days}"
-    path = CACHE_DIR / f"{key}.parquet"
+    path = cache_dir() / f"{key}.parquet"
     if path.is_file():
         table = pd.read_parquet(path)
         meta = pd.read_parquet(path.with_suffix(".meta.parquet")).iloc[0]
@@ -140,9 +144,12 @@ def native_forecast(result: IngestResult, forecast: ForecastSpec, data: DataSpec
             selection = selections[0]
             end, calendar = history.index.max(), result.calendar
         model = selection.name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        table.to_parquet(path, index=False)
-        pd.DataFrame({"model": [model], "history_end": [end]}).to_parquet(path.with_suffix(".meta.parquet"), index=False)
+        path.parent.mkdir(parents=True, exist_ok=True)  # written then renamed: a reader never sees half a file
+        meta = pd.DataFrame({"model": [model], "history_end": [end]})
+        for frame, target in ((meta, path.with_suffix(".meta.parquet")), (table, path)):
+            partial = target.with_name(f".{target.name}.{os.getpid()}")
+            frame.to_parquet(partial, index=False)
+            os.replace(partial, target)
     if end < history.index.max():
         warning = f"the forecast model was trained on data up to {end:%Y-%m-%d}; the data runs to {history.index.max():%Y-%m-%d}: retrain to use it"
     return table, model, end, calendar, warning

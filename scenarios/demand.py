@@ -49,7 +49,7 @@ def window_mask(window: Window, grid: DemandGrid) -> np.ndarray:
     if window.end is not None:
         when &= stamps < _end_exclusive(window.end)
     if window.weekdays:
-        when &= np.isin(stamps.dayofweek, [WEEKDAYS.index(d) for d in window.weekdays])
+        when &= np.isin(stamps.day_of_week, [WEEKDAYS.index(d) for d in window.weekdays])
     if window.hours:
         start, end = (pd.Timedelta(f"{p.strip()}:00") for p in window.hours.split("-"))
         clock = stamps - stamps.normalize()

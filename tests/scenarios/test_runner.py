@@ -1,0 +1,144 @@
+"""The scenario runner against independent computations on the bundled calls."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from forecasting.forecast_job import make_forecast
+from scenarios.base_forecast import load_history
+from scenarios.runner import build_demand, plan_fte, run_scenario
+from scenarios.spec import Scenario, load_scenario
+from scenarios.staffing.requirements import Targets, required_agents, service_metrics
+from tests.scenarios.conftest import FAST
+
+
+def scenario(**changes) -> Scenario:
+    data = {**FAST}
+    for key, value in changes.items():
+        data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) and key != "queues" else value
+    return Scenario.model_validate(data)
+
+
+@pytest.fixture(scope="module")
+def base_result():
+    return run_scenario(scenario())
+
+
+def test_volumes_are_the_model_forecast_summed_to_half_hours(base_result):
+    s = scenario()
+    native, _, _ = make_forecast(load_history(s.data, "30min"), model="weekday_mean", horizon_days=5, progress=False)
+    expected = native.groupby(pd.to_datetime(native["timestamp"]).dt.floor("30min"))["forecast"].sum()
+    got = base_result.intervals.set_index("interval_start")["volume"]
+    np.testing.assert_allclose(got.reindex(expected.index).to_numpy(), expected.to_numpy(), rtol=1e-9)
+    assert base_result.intervals["interval_start"].dt.date.nunique() == 5
+
+
+def test_agents_fte_and_cost_follow_the_textbook(base_result):
+    f = base_result.intervals
+    need = required_agents(f["volume"], 180, 1800, Targets(service_level=0.8, target_seconds=20))
+    np.testing.assert_array_equal(f["required_agents"], need)
+    np.testing.assert_array_equal(f["scheduled_agents"], np.ceil(need / 0.7 - 1e-9))
+    hours = f["scheduled_agents"].sum() * 0.5
+    assert base_result.summary["fte_total"] == pytest.approx(hours / 5 / (37.5 / 5))
+    assert base_result.summary["total_cost"] == pytest.approx(hours * 30)
+    assert base_result.summary["peak_agents"] == f["scheduled_agents"].max()
+    m = service_metrics(f["volume"], 180, 1800, need, 20)
+    np.testing.assert_allclose(f["service_level"], m["service_level"])
+    assert (f["service_level"] >= 0.8 - 1e-9).all() and base_result.summary["share_intervals_meeting_targets"] == 1
+
+
+def test_same_scenario_twice_gives_the_same_numbers(base_result):
+    again = run_scenario(scenario())
+    pd.testing.assert_frame_equal(again.intervals, base_result.intervals)
+    pd.testing.assert_frame_equal(again.daily, base_result.daily)
+    assert again.summary == base_result.summary
+
+
+def test_campaign_multiplier_applies_only_in_its_window(base_result):
+    day = base_result.intervals["interval_start"].dt.normalize().unique()[2]
+    campaign = run_scenario(scenario(demand={"multipliers": [{"start": str(day.date()), "end": str(day.date()), "factor": 1.2}]}))
+    ratio = campaign.intervals["volume"] / base_result.intervals["volume"]
+    inside = campaign.intervals["interval_start"].dt.normalize() == day
+    np.testing.assert_allclose(ratio[inside], 1.2)
+    np.testing.assert_allclose(ratio[~inside], 1.0)
+    assert campaign.summary["fte_total"] > base_result.summary["fte_total"]
+
+
+def test_monte_carlo_matches_the_exact_probability_with_fully_correlated_days():
+    """With ρ = 1 every interval of a day moves with one normal draw z, so the day meets its
+    target exactly when z is below a threshold found here by bisection, without simulation."""
+    s = scenario(risk={"simulations": 4000, "correlation": 1.0, "seed": 3}, supply={"headcount": 60})
+    result = run_scenario(s)
+    f = result.intervals
+    for day, part in f.groupby(f["interval_start"].dt.normalize()):
+        mean, sd = part["volume"].to_numpy(), part["volume_sd"].to_numpy()
+        agents = part["available_agents"].to_numpy() * 0.7
+
+        def daily_sl(z):
+            v = np.maximum(mean + sd * z, 0)
+            return np.sum(v * service_metrics(v, 180, 1800, agents, 20, asa=False)["service_level"]) / v.sum()
+
+        lo, hi = -8.0, 8.0
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if daily_sl(mid) >= 0.8 else (lo, mid)
+        exact = stats.norm.cdf(lo)
+        simulated = result.daily.set_index("date").loc[day, "supply_p_meet_target"]
+        assert simulated == pytest.approx(exact, abs=4 * np.sqrt(exact * (1 - exact) / 4000) + 0.005)
+
+
+def test_supply_reports_service_and_understaffed_intervals(base_result):
+    enough = run_scenario(scenario(supply={"headcount": base_result.summary["fte_total"]}))
+    assert enough.summary["understaffed_intervals"] == 0
+    assert enough.summary["supply_service_level"] >= 0.8
+    half = run_scenario(scenario(supply={"headcount": base_result.summary["fte_total"] / 2}))
+    assert half.summary["understaffed_intervals"] == len(half.intervals)
+    assert half.summary["supply_service_level"] < 0.5
+    assert half.summary["supply_p_meet_target_mean"] < 0.01 < 0.2 < enough.summary["supply_p_meet_target_mean"]
+
+
+def test_achievable_target_is_the_best_the_headcount_reaches():
+    s = scenario()
+    demand = build_demand(s, run_scenario.__globals__["base_forecast"](s.data, s.forecast, s.risk.correlation))
+    fte_at_80, _, _ = plan_fte(s, demand, {"voice": {"service_level": 0.8}})
+    result = run_scenario(scenario(supply={"headcount": fte_at_80}))
+    best = result.achievable["service_level"]
+    assert best >= 0.8 - 1e-3
+    assert plan_fte(s, demand, {"voice": {"service_level": best}})[0] <= fte_at_80 + 1e-9
+    assert plan_fte(s, demand, {"voice": {"service_level": min(best + 0.01, 0.999)}})[0] > fte_at_80
+    curve = result.curve[result.curve["target"] == "service_level"]
+    assert curve["fte"].is_monotonic_increasing and curve["cost"].is_monotonic_increasing
+
+
+def test_channels_staff_separately_and_quantile_staffing_costs_more(base_result):
+    mixed = run_scenario(scenario(
+        queues={"voice": {"aht_seconds": 180, "share": 0.8}, "chat": {"channel": "chat", "aht_seconds": 400, "share": 0.1, "concurrency": 2},
+                "mail": {"channel": "email", "aht_seconds": 300, "share": 0.1}},
+        targets={"queues": {"mail": {"response_hours": 4}}},
+    ))  # fmt: skip
+    assert set(mixed.intervals["queue"]) == {"voice", "chat", "mail"}
+    mail = mixed.intervals[mixed.intervals["queue"] == "mail"]
+    assert mail["backlog"].notna().all() and mixed.summary["answered_in_time"] >= 0.95
+    np.testing.assert_allclose(mixed.intervals.groupby("interval_start")["volume"].sum(),
+                               base_result.intervals.groupby("interval_start")["volume"].sum())  # fmt: skip
+    p80 = run_scenario(scenario(forecast={"staff_to": 0.8}))
+    assert (p80.intervals["volume_staffed"] >= p80.intervals["volume"]).all()
+    assert p80.summary["fte_total"] > base_result.summary["fte_total"]
+    assert p80.summary["p_meet_target_mean"] > base_result.summary["p_meet_target_mean"]
+
+
+def test_missing_handle_time_is_a_clear_error():
+    from forecasting.errors import InputError
+
+    with pytest.raises(InputError, match="queues.voice.aht_seconds"):
+        run_scenario(scenario(queues={"voice": {}}))
+
+
+def test_bundled_baseline_loads_evidence_from_the_log():
+    s, path = load_scenario("baseline")
+    from scenarios.realistic_targets import evidence_table
+
+    table = evidence_table(s, path.parent).set_index("kpi")
+    assert {"service_level", "asa", "abandon_rate"} <= set(table.index)
+    assert table.loc["service_level", "scenario_target"] == 0.8

@@ -1,0 +1,84 @@
+"""Scenario files: validation errors name the key and what is allowed; extends merges."""
+
+import pytest
+
+from forecasting.errors import InputError
+from scenarios.spec import SCENARIO_DIR, load_scenario, merge, scenario_files
+from tests.scenarios.conftest import FAST
+
+
+def test_every_bundled_scenario_is_valid():
+    files = scenario_files()
+    assert len(files) >= 4
+    names = {load_scenario(p)[0].name for p in files}
+    assert {"baseline", "campaign_week", "product_launch", "holiday_shrinkage"} <= names
+
+
+def test_extends_merges_mappings_and_replaces_values():
+    campaign, _ = load_scenario("campaign_week")
+    baseline, _ = load_scenario(SCENARIO_DIR / "baseline.yaml")
+    assert campaign.data == baseline.data and campaign.supply == baseline.supply
+    assert campaign.demand.multipliers[0].factor == 1.2 and not baseline.demand.multipliers
+    assert campaign.baseline_name == "baseline" and baseline.baseline_name is None
+    assert merge({"a": {"b": 1, "c": 2}, "l": [1]}, {"a": {"c": 3}, "l": [2]}) == {"a": {"b": 1, "c": 3}, "l": [2]}
+
+
+def _error(write_scenario, content) -> str:
+    path = write_scenario("bad", content)
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    text = str(info.value)
+    assert str(path) in text and "\n" not in text
+    return text
+
+
+def test_unknown_key_names_it_and_the_allowed_keys(write_scenario):
+    text = _error(write_scenario, {**FAST, "demand": {"growth": 5}})
+    assert "unknown key" in text and "'demand.growth'" in text and "growth_pct" in text and "multipliers" in text
+    text = _error(write_scenario, {**FAST, "suply": {}})
+    assert "'suply'" in text and "supply" in text
+
+
+def test_negative_multiplier_names_the_key(write_scenario):
+    text = _error(write_scenario, {**FAST, "demand": {"multipliers": [{"start": "2003-06-02", "factor": -0.5}]}})
+    assert "'demand.multipliers.0.factor'" in text and "greater than or equal to 0" in text and "-0.5" in text
+
+
+def test_target_above_100_percent_names_the_key(write_scenario):
+    text = _error(write_scenario, {**FAST, "targets": {"service_level": 80}})
+    assert "'targets.service_level'" in text and "between 0 and 1" in text
+    text = _error(write_scenario, {**FAST, "targets": {"queues": {"voice": {"abandon_rate": 1.5}}}})
+    assert "'targets.queues.voice.abandon_rate'" in text
+
+
+def test_wrong_choice_lists_the_allowed_values(write_scenario):
+    text = _error(write_scenario, {**FAST, "queues": {"voice": {"channel": "fax", "aht_seconds": 180}}})
+    assert "'queues.voice.channel'" in text and "'voice'" in text and "'chat'" in text and "'email'" in text
+    text = _error(write_scenario, {**FAST, "forecast": {"staff_to": 1.5}})
+    assert "'forecast.staff_to'" in text and "quantile" in text
+
+
+def test_consistency_checks(write_scenario):
+    shares = {"voice": {"aht_seconds": 180, "share": 0.7}, "chat": {"channel": "chat", "aht_seconds": 300, "share": 0.2}}
+    assert "adding up to 1" in _error(write_scenario, {**FAST, "queues": shares})
+    text = _error(write_scenario, {**FAST, "demand": {"shifts": [{"from": "voice", "to": "sms", "share": 0.1}]}})
+    assert "unknown: sms" in text
+    email = {"voice": {"aht_seconds": 180, "share": 0.9}, "mail": {"channel": "email", "aht_seconds": 300, "share": 0.1}}
+    assert "response_hours" in _error(write_scenario, {**FAST, "queues": email})
+    assert "'demand.events.0.start'" in _error(write_scenario, {**FAST, "demand": {"events": [{"start": "soon", "lift": 0.2}]}})
+
+
+def test_extends_in_a_circle_and_missing_parent(write_scenario):
+    write_scenario("a", {"extends": "b"})
+    path = write_scenario("b", {"extends": "a"})
+    with pytest.raises(InputError, match="circle"):
+        load_scenario(path)
+    with pytest.raises(InputError, match="no such scenario"):
+        load_scenario(write_scenario("orphan", {**FAST, "extends": "nowhere"}))
+
+
+def test_cli_reports_bad_scenario_in_one_line(run_cli, write_scenario):
+    path = write_scenario("bad", {**FAST, "demand": {"multipliers": [{"factor": -1}]}})
+    code, out, err = run_cli("scenario", "run", path, "--no-track")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "demand.multipliers.0.factor" in err and "Traceback" not in err
