@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -74,10 +75,13 @@ def run_backtest(
     n_origins: int = 10,
     step_days: int = 1,
     origins: list[pd.Timestamp] | None = None,
-    progress: bool = True,
+    progress: bool | Callable[[int, int], None] = True,
     n_jobs: int = 1,
 ) -> Backtest:
     """Refit every model at every origin and collect its forecasts of the next ``horizon_days``.
+
+    ``progress``: a progress bar on stderr, or a callable told (fits done, fits in all), as the
+    app's progress bar is.
 
     ``n_jobs`` > 1 (or -1 for every core) fits origins and models in parallel processes.
     """
@@ -115,7 +119,7 @@ def run_backtest(
         for name, model in models.items():
             tasks.append((name, model, origin, train, test, calendar, scales[origin], horizon_day))
     bar = tqdm(
-        total=len(tasks), desc="backtest", unit="fit", disable=not progress, leave=False,
+        total=len(tasks), desc="backtest", unit="fit", disable=callable(progress) or not progress, leave=False,
         mininterval=0.5 if sys.stderr.isatty() else 10.0,
     )  # fmt: skip
     parts, seconds = [], {name: 0.0 for name in models}
@@ -125,6 +129,8 @@ def run_backtest(
         seconds[name] += elapsed
         bar.set_postfix_str(name)
         bar.update()
+        if callable(progress):
+            progress(len(parts), len(tasks))
     bar.close()
     order = {name: i for i, name in enumerate(models)}
     forecasts = pd.concat(parts).reset_index()

@@ -54,7 +54,7 @@ def target_curve(scenario: Scenario, demand) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["target", "value", "fte", "cost", "peak_agents"])
 
 
-def _bisect(fte_of, lo: float, hi: float, limit: float, rising: bool, steps: int = 14) -> float | None:
+def _bisect(fte_of, lo: float, hi: float, limit: float, rising: bool, steps: int = 10) -> float | None:
     """The value in [lo, hi] nearest the tight end whose FTE stays within ``limit``."""
     loose, tight = (lo, hi) if rising else (hi, lo)
     if fte_of(loose) > limit:
@@ -82,7 +82,7 @@ def achievable_targets(scenario: Scenario, demand, fte_limit: float | None) -> d
     if _queues(scenario, ("voice", "chat")):
         out["service_level"] = _bisect(lambda v: plan_fte(scenario, demand, _overrides(scenario, "service_level", v, False))[0], 0.0, 0.995, fte_limit, True)
         asa = _bisect(lambda v: plan_fte(scenario, demand, _overrides(scenario, "asa_seconds", float(np.exp(v)), False))[0],
-                      np.log(1.0), np.log(3600.0), fte_limit, False)  # fmt: skip
+                      np.log(1.0), np.log(3600.0), fte_limit, False, steps=8)  # fmt: skip
         out["asa_seconds"] = None if asa is None else float(np.exp(asa))
     if _queues(scenario, ("email",)):
         low = demand.grid.interval.total_seconds() / 3600 * 2

@@ -44,12 +44,14 @@ def daily_success(
             served[i] = np.nan_to_num(sim["answered_in_time"], nan=1.0)
     else:
         target = targets.service_level
-        flat = [np.broadcast_to(a, (s, n)).ravel() for a in (draws, aht, agents)]
+        busy = np.flatnonzero((volume > 0) & (open_mask if open_mask is not None else True))  # only these carry weight
+        flat = [np.broadcast_to(np.asarray(a, float), (s, n))[:, busy].ravel() for a in (draws, aht, agents)]
         if channel == "chat":
             m = chat_service(flat[0], flat[1], interval_seconds, flat[2], targets.target_seconds, concurrency, model=model, patience=patience)
         else:
             m = service_metrics(flat[0], flat[1], interval_seconds, flat[2], targets.target_seconds, model, patience, asa=False)
-        served = m["service_level"].reshape(s, n)
+        served = np.ones((s, n))
+        served[:, busy] = m["service_level"].reshape(s, len(busy))
     codes, uniques = pd.factorize(days)
     weights = draws * (open_mask if open_mask is not None else 1.0)
     onehot = np.zeros((n, len(uniques)))

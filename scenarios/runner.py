@@ -188,8 +188,12 @@ def _agents_from_file(path: Path, demand: Demand, scheduled: np.ndarray) -> np.n
     return _split(total, scheduled)
 
 
-def run_scenario(scenario: Scenario, path: Path | None = None, base: BaseForecast | None = None) -> ScenarioResult:
-    """Evaluate one scenario end to end (deterministic: same file, same numbers)."""
+def run_scenario(scenario: Scenario, path: Path | None = None, base: BaseForecast | None = None, analysis: bool = True) -> ScenarioResult:
+    """Evaluate one scenario end to end (deterministic: same file, same numbers).
+
+    ``analysis=False`` stops after staffing and service (no Monte Carlo risk, target curve,
+    achievable targets or evidence): the instant what-if of the app.
+    """
     from scenarios.realistic_targets import achievable_targets, evidence_table, target_curve
 
     source = path.parent if path else None
@@ -214,7 +218,7 @@ def run_scenario(scenario: Scenario, path: Path | None = None, base: BaseForecas
         risk_args = (z, g.stamps.normalize().to_numpy(), g.volume[i], g.volume[i] * demand.cv, g.aht[i])
         risk_opts = dict(interval_seconds=seconds, channel=q.channel, targets=targets, model=q.model, patience=q.patience_seconds,
                          concurrency=q.concurrency, open_mask=demand.open_mask)  # fmt: skip
-        daily = daily_success(*risk_args, agents=table["agents"].to_numpy(float), **risk_opts)
+        daily = daily_success(*risk_args, agents=table["agents"].to_numpy(float), **risk_opts) if analysis else _no_risk(g.stamps)
         if available is not None:
             on_phone = available[i] * (1 - demand.shrinkage[i])
             given = staff_queue(scenario, demand, i, targets, agents=on_phone)
@@ -224,20 +228,25 @@ def run_scenario(scenario: Scenario, path: Path | None = None, base: BaseForecas
                     frame[f"supply_{col}"] = given[col].to_numpy()
             frame["staffing_gap"] = on_phone - table["agents"].to_numpy(float)
             frame["staffing"] = np.select([frame["staffing_gap"] < -0.5, frame["staffing_gap"] > 1.0], ["under", "over"], "ok")
-            supplied = daily_success(*risk_args, agents=on_phone, **risk_opts).drop(columns=["date", "target"])
-            daily = pd.concat([daily, supplied.add_prefix("supply_")], axis=1)
+            if analysis:
+                supplied = daily_success(*risk_args, agents=on_phone, **risk_opts).drop(columns=["date", "target"])
+                daily = pd.concat([daily, supplied.add_prefix("supply_")], axis=1)
         daily_parts.append(daily.assign(queue=name))
         frames.append(frame[demand.open_mask])
     intervals = pd.concat(frames, ignore_index=True)
     daily = _daily(intervals, pd.concat(daily_parts, ignore_index=True), seconds)
     totals = intervals.groupby("interval_start", as_index=False)["scheduled_agents"].sum()
     fte = fte_by_period(totals["interval_start"], totals, seconds, scenario.supply.hours_per_fte)
-    curve = target_curve(scenario, demand)
-    achievable = achievable_targets(scenario, demand, supply_fte(scenario, available, demand))
-    evidence = evidence_table(scenario, source) if scenario.evidence else None
+    curve = target_curve(scenario, demand) if analysis else pd.DataFrame(columns=["target", "value", "fte", "cost", "peak_agents"])
+    achievable = achievable_targets(scenario, demand, supply_fte(scenario, available, demand)) if analysis else {}
+    evidence = evidence_table(scenario, source) if scenario.evidence and analysis else None
     summary = summarize(scenario, intervals, daily, fte, achievable, available is not None)
     warnings = [w for w in (base.warning,) if w]
     return ScenarioResult(scenario, path, intervals, daily, fte, curve, achievable, evidence, summary, base.model, warnings)
+
+
+def _no_risk(stamps: pd.DatetimeIndex) -> pd.DataFrame:
+    return pd.DataFrame({"date": stamps.normalize().unique(), "target": np.nan, "p_meet_target": np.nan})
 
 
 def supply_fte(scenario: Scenario, available: np.ndarray | None, demand: Demand) -> float | None:
@@ -294,9 +303,10 @@ def summarize(scenario: Scenario, intervals: pd.DataFrame, daily: pd.DataFrame, 
         "scheduled_agent_hours": float(days["agent_hours"].sum()),
         "total_cost": float(f["cost"].sum()),
         "share_intervals_meeting_targets": float(f["meets_targets"].mean()),
-        "p_meet_target_mean": float(daily["p_meet_target"].mean()),
-        "p_meet_target_min": float(daily["p_meet_target"].min()),
     }
+    if daily["p_meet_target"].notna().any():
+        out["p_meet_target_mean"] = float(daily["p_meet_target"].mean())
+        out["p_meet_target_min"] = float(daily["p_meet_target"].min())
     if "supply_p_meet_target" in daily:
         out["supply_p_meet_target_mean"] = float(daily["supply_p_meet_target"].mean())
         out["supply_p_meet_target_min"] = float(daily["supply_p_meet_target"].min())
