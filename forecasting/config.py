@@ -48,10 +48,15 @@ def load_yaml(path: str | Path, model: type[Model], what: str, literal_hint: str
 
 
 def validation_error(path: Path | None, exc: ValidationError, literal_hint: str = "", model: type[BaseModel] | None = None) -> InputError:
-    err = exc.errors()[0]
+    errors = exc.errors()
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])  # a misspelt key explains the rest
     loc = [p for p in err["loc"] if p != "[key]"]
-    key = ".".join(str(p) for p in loc)
+    key = ".".join(str(p) for p in loc) or None
     kind = err["type"]
+    found = err.get("input")
+    found = None if isinstance(found, (dict, list)) else found  # a whole section is no help in one line
+    if kind == "missing":
+        return InputError("missing key", path=path, key=key, expected="a value for it (it is required)")
     if "[key]" in err["loc"]:
         kind = "extra_forbidden" if kind != "literal_error" else "unknown_name"
     if kind == "unknown_name":
@@ -66,7 +71,7 @@ def validation_error(path: Path | None, exc: ValidationError, literal_hint: str 
         message = err["msg"].removeprefix("Value error, ")
         expected = message[0].lower() + message[1:] if message else kind
         expected = expected.replace("input should be", "").strip() or expected
-    return InputError("bad value", path=path, key=key, expected=expected, found=err.get("input"))
+    return InputError("bad value", path=path, key=key, expected=expected, found=found)
 
 
 def allowed_keys(model: type[BaseModel], loc: list) -> list[str]:

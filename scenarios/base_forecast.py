@@ -57,10 +57,10 @@ def resolve_path(text: str, relative_to: Path | None = None) -> Path:
     return PROJECT_DIR / path
 
 
-def ingest_options(data: DataSpec, interval: str | None) -> IngestOptions:
+def ingest_options(data: DataSpec, interval: str | None, target_seconds: float = 20.0) -> IngestOptions:
     return IngestOptions(
         format=data.format, time_col=data.time_col, value_cols=(data.value_col,) if data.value_col else (),
-        mapping=data.mapping, interval=interval if data.format != "intervals" else None,
+        mapping=data.mapping, interval=interval if data.format != "intervals" else None, target_seconds=target_seconds,
     )  # fmt: skip
 
 
@@ -69,31 +69,37 @@ def _ingest_cached(path: str, mtime: float, options: IngestOptions) -> IngestRes
     return ingest(path, options)
 
 
-def load_history(data: DataSpec, interval: str, relative_to: Path | None = None) -> IngestResult:
+def load_history(data: DataSpec, interval: str, relative_to: Path | None = None, target_seconds: float = 20.0,
+                 key: str = "data.input") -> IngestResult:  # fmt: skip
     """Ingest the scenario's data (once per process and file version)."""
     from forecasting.forecast_job import require_clean
 
     path = resolve_path(data.input, relative_to)
     if not path.is_file():
-        raise InputError("data file not found", path=path, key="data.input", expected="a history file (CSV, TSV or Parquet)")
-    result = _ingest_cached(str(path), path.stat().st_mtime, ingest_options(data, interval))
+        raise InputError("data file not found", path=path, key=key, expected="a history file (CSV, TSV or Parquet)")
+    result = _ingest_cached(str(path), path.stat().st_mtime, ingest_options(data, interval, target_seconds))
     require_clean(result)
     return result
 
 
-def sd_from_quantiles(table: pd.DataFrame) -> np.ndarray:
-    """Normal-equivalent standard deviation from the central 80 % interval."""
-    return np.maximum((table["hi80"].to_numpy(float) - table["lo80"].to_numpy(float)) / (2 * Z80), 0.0)
+def rate_sd_from_quantiles(table: pd.DataFrame) -> np.ndarray:
+    """Standard deviation of the arrival *rate* (in contacts per slot) from the central 80 %
+    interval of the counts: the counts' variance less the Poisson variance (≈ the mean), which
+    the queueing models add themselves."""
+    count_sd = np.maximum((table["hi80"].to_numpy(float) - table["lo80"].to_numpy(float)) / (2 * Z80), 0.0)
+    return np.sqrt(np.maximum(count_sd**2 - np.maximum(table["forecast"].to_numpy(float), 0.0), 0.0))
 
 
-def aggregate(native: pd.DataFrame, interval: pd.Timedelta, correlation: float) -> pd.DataFrame:
+def aggregate(native: pd.DataFrame, step: pd.Timedelta, interval: pd.Timedelta, correlation: float) -> pd.DataFrame:
     """Sum native slots into planning intervals; standard deviations add with the given
-    correlation between the slots' errors: var = (1 − ρ)·Σσ² + ρ·(Σσ)²."""
+    correlation between the slots' errors: var = (1 − ρ)·Σσ² + ρ·(Σσ)². ``coverage`` is the
+    share of the interval the open slots fill (below 1 where opening hours end mid-interval)."""
     key = native["timestamp"].dt.floor(interval)
     g = native.assign(var=native["sd"] ** 2).groupby(key)
-    mean, sd_sum, var_sum = g["forecast"].sum(), g["sd"].sum(), g["var"].sum()
+    mean, sd_sum, var_sum, slots = g["forecast"].sum(), g["sd"].sum(), g["var"].sum(), g["forecast"].size()
     sd = np.sqrt((1 - correlation) * var_sum + correlation * sd_sum**2)
-    return pd.DataFrame({"interval_start": mean.index, "volume": mean.to_numpy(), "volume_sd": sd.to_numpy()})
+    return pd.DataFrame({"interval_start": mean.index, "volume": mean.to_numpy(), "volume_sd": sd.to_numpy(),
+                         "coverage": np.minimum(slots.to_numpy() * (step / interval), 1.0)})  # fmt: skip
 
 
 def _file_digest(path: Path) -> str:
@@ -125,8 +131,9 @@ def native_forecast(result: IngestResult, forecast: ForecastSpec, data: DataSpec
                 expected=f"a model trained first (`capplan train --input {data.input} ...` or `capplan demo`), or forecast.model: auto",
             )  # fmt: skip
         key = f"{name}-v{version.version}-h{forecast.horizon_days}"
-    else:
-        key = f"{source.stem}-{_file_digest(source)}-{data.queue or 'all'}-{forecast.model}-h{forecast.horizon_days}"
+    else:  # the data file's content and how it was read (a log is read at the planning interval)
+        how = hashlib.sha1(f"{data.model_dump_json()}|{result.interval}".encode()).hexdigest()[:8]
+        key = f"{source.stem}-{_file_digest(source)}-{how}-{forecast.model}-h{forecast.horizon_days}"
     path = cache_dir() / f"{key}.parquet"
     if path.is_file():
         table = pd.read_parquet(path)
@@ -156,7 +163,7 @@ def native_forecast(result: IngestResult, forecast: ForecastSpec, data: DataSpec
 
 
 def base_forecast(data: DataSpec, forecast: ForecastSpec, correlation: float, relative_to: Path | None = None) -> BaseForecast:
-    """Forecast volume (mean and sd) and AHT per planning interval over the horizon."""
+    """Forecast volume (mean and the sd of its rate) and AHT per planning interval over the horizon."""
     from forecasting.models.aht import AhtProfile
     from forecasting.series import forecast_series
 
@@ -168,8 +175,12 @@ def base_forecast(data: DataSpec, forecast: ForecastSpec, correlation: float, re
                          found=forecast.interval)  # fmt: skip
     source = resolve_path(data.input, relative_to)
     native, model, end, calendar, warning = native_forecast(result, forecast, data, source)
-    native = native.assign(timestamp=pd.to_datetime(native["timestamp"]), sd=sd_from_quantiles(native))
-    table = aggregate(native, interval, correlation)
+    if calendar.interval > interval:
+        raise InputError("planning interval shorter than the forecast's", key="forecast.interval",
+                         expected=f"{int(calendar.interval.total_seconds() // 60)} minutes or longer (the model forecasts at that interval)",
+                         found=forecast.interval)  # fmt: skip
+    native = native.assign(timestamp=pd.to_datetime(native["timestamp"]), sd=rate_sd_from_quantiles(native))
+    table = aggregate(native, calendar.interval, interval, correlation)
     aht = np.full(len(table), np.nan)
     if "aht" in result.intervals and result.intervals["aht"].notna().any():
         history = forecast_series(result, "aht", data.queue)

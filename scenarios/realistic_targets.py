@@ -1,6 +1,10 @@
 """Realistic targets: what a service target costs, what a headcount or budget can reach, and
 what the center's own history shows to be attainable.
 
+Both the curve and the best reachable targets are computed at the forecast mean, with each
+target alone (no occupancy cap, no other waiting-time target), so they read as "what this
+target costs" and "what these people can give" and agree with each other.
+
 Required FTE rises monotonically with the service-level target (and falls as the ASA or
 response-time target loosens), so the best target a headcount reaches is found by bisection
 on the target, each step one vectorized staffing of the whole horizon.
@@ -26,21 +30,23 @@ def _queues(scenario: Scenario, channels: tuple[str, ...]) -> list[str]:
     return [n for n, q in scenario.queues.items() if q.channel in channels]
 
 
-def _overrides(scenario: Scenario, kind: str, value: float, keep_occupancy: bool = True) -> dict[str, dict]:
-    """Targets with one kind set to ``value`` (and the other waiting-time target dropped, so
-    the curve shows that one target's price)."""
+def _overrides(scenario: Scenario, kind: str, value: float) -> dict[str, dict]:
+    """Targets with one kind set to ``value`` and the other voice/chat targets dropped."""
     if kind == "response_hours":
         return {q: {"response_hours": value} for q in _queues(scenario, ("email",))}
     other = "asa_seconds" if kind == "service_level" else "service_level"
-    extra = {} if keep_occupancy else {"max_occupancy": None, "abandon_rate": None}
-    return {q: {kind: value, other: None, **extra} for q in _queues(scenario, ("voice", "chat"))}
+    return {q: {kind: value, other: None, "max_occupancy": None, "abandon_rate": None} for q in _queues(scenario, ("voice", "chat"))}
+
+
+def _fte(scenario: Scenario, demand, kind: str, value: float) -> tuple[float, float, float]:
+    from scenarios.runner import plan_fte
+
+    return plan_fte(scenario, demand, _overrides(scenario, kind, value), basis="mean")
 
 
 def target_curve(scenario: Scenario, demand) -> pd.DataFrame:
     """Required FTE, cost and peak agents for a range of service-level, ASA and response-time
     targets (the other queues keep the scenario's targets)."""
-    from scenarios.runner import plan_fte
-
     rows = []
     kinds = []
     if _queues(scenario, ("voice", "chat")):
@@ -49,7 +55,7 @@ def target_curve(scenario: Scenario, demand) -> pd.DataFrame:
         kinds.append(("response_hours", RESPONSE_HOURS))
     for kind, values in kinds:
         for value in values:
-            fte, cost, peak = plan_fte(scenario, demand, _overrides(scenario, kind, value))
+            fte, cost, peak = _fte(scenario, demand, kind, value)
             rows.append({"target": kind, "value": value, "fte": fte, "cost": cost, "peak_agents": peak})
     return pd.DataFrame(rows, columns=["target", "value", "fte", "cost", "peak_agents"])
 
@@ -72,21 +78,18 @@ def _bisect(fte_of, lo: float, hi: float, limit: float, rising: bool, steps: int
 
 def achievable_targets(scenario: Scenario, demand, fte_limit: float | None) -> dict[str, float | None]:
     """Best service level, ASA and response time that ``fte_limit`` FTE (the scenario's headcount
-    or budget) reaches, staffing each interval to that target; empty without a supply. The
-    occupancy cap is dropped here: the question is what service the people can give."""
-    from scenarios.runner import plan_fte
-
+    or budget) reaches, staffing each interval to that target; empty without a supply."""
     if fte_limit is None:
         return {}
     out: dict[str, float | None] = {"fte_available": fte_limit}
     if _queues(scenario, ("voice", "chat")):
-        out["service_level"] = _bisect(lambda v: plan_fte(scenario, demand, _overrides(scenario, "service_level", v, False))[0], 0.0, 0.995, fte_limit, True)
-        asa = _bisect(lambda v: plan_fte(scenario, demand, _overrides(scenario, "asa_seconds", float(np.exp(v)), False))[0],
+        out["service_level"] = _bisect(lambda v: _fte(scenario, demand, "service_level", v)[0], 0.0, 0.995, fte_limit, True)
+        asa = _bisect(lambda v: _fte(scenario, demand, "asa_seconds", float(np.exp(v)))[0],
                       np.log(1.0), np.log(3600.0), fte_limit, False, steps=8)  # fmt: skip
         out["asa_seconds"] = None if asa is None else float(np.exp(asa))
     if _queues(scenario, ("email",)):
         low = demand.grid.interval.total_seconds() / 3600 * 2
-        out["response_hours"] = _bisect(lambda v: plan_fte(scenario, demand, _overrides(scenario, "response_hours", v))[0], low, 168.0, fte_limit, False)
+        out["response_hours"] = _bisect(lambda v: _fte(scenario, demand, "response_hours", v)[0], low, 168.0, fte_limit, False)
     return out
 
 
@@ -100,7 +103,7 @@ def evidence_table(scenario: Scenario, relative_to: Path | None = None) -> pd.Da
     tenth) and how often the scenario's target would have been met."""
     e = scenario.evidence
     data = DataSpec(input=e.input, format=e.format, mapping=e.mapping)
-    result = load_history(data, "60min", relative_to)
+    result = load_history(data, "60min", relative_to, scenario.targets.target_seconds, key="evidence.input")
     wide = kpi_table(result, e.period)
     wide = wide[~wide["partial"]]
     if result.intervals["queue"].nunique() > 1:

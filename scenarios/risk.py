@@ -33,7 +33,9 @@ def daily_success(
     patience: float | None = None, concurrency: int | None = None, open_mask: np.ndarray | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     """Per day: probability that the day's service (arrival-weighted) meets the target, and the
-    5th / 50th / 95th percentiles of that service over the draws."""
+    5th / 50th / 95th percentiles of that service over the draws. ``open_mask`` weighs the
+    intervals (0 when closed; below 1 for one only partly open)."""
+    open_mask = np.ones(len(volume)) if open_mask is None else np.asarray(open_mask, float)
     draws = np.maximum(volume[None, :] + volume_sd[None, :] * z, 0.0)
     s, n = draws.shape
     if channel == "email":
@@ -44,7 +46,7 @@ def daily_success(
             served[i] = np.nan_to_num(sim["answered_in_time"], nan=1.0)
     else:
         target = targets.service_level
-        busy = np.flatnonzero((volume > 0) & (open_mask if open_mask is not None else True))  # only these carry weight
+        busy = np.flatnonzero((volume > 0) & (open_mask > 0))  # only these carry weight
         flat = [np.broadcast_to(np.asarray(a, float), (s, n))[:, busy].ravel() for a in (draws, aht, agents)]
         if channel == "chat":
             m = chat_service(flat[0], flat[1], interval_seconds, flat[2], targets.target_seconds, concurrency, model=model, patience=patience)
@@ -53,7 +55,7 @@ def daily_success(
         served = np.ones((s, n))
         served[:, busy] = m["service_level"].reshape(s, len(busy))
     codes, uniques = pd.factorize(days)
-    weights = draws * (open_mask if open_mask is not None else 1.0)
+    weights = draws * open_mask
     onehot = np.zeros((n, len(uniques)))
     onehot[np.arange(n), codes] = 1.0
     num, den = (weights * served) @ onehot, weights @ onehot

@@ -17,7 +17,7 @@ from scipy import stats
 
 from forecasting.errors import InputError
 from scenarios.base_forecast import BaseForecast, base_forecast, resolve_path
-from scenarios.demand import DemandGrid, apply_demand, window_mask
+from scenarios.demand import DemandGrid, apply_demand, event_lift, window_mask
 from scenarios.risk import correlated_normals, daily_success
 from scenarios.spec import Scenario, ServiceTargets
 from scenarios.staffing.requirements import Targets
@@ -46,9 +46,24 @@ class Demand:
     """Everything staffing needs, after the scenario's changes, on the full interval grid."""
 
     grid: DemandGrid
-    cv: np.ndarray  # (intervals,) relative forecast uncertainty
+    cv: np.ndarray  # (intervals,) relative uncertainty of the arrival rate
     open_mask: np.ndarray  # (intervals,)
     shrinkage: np.ndarray  # (queues, intervals)
+    coverage: np.ndarray  # (intervals,) share of the interval inside opening hours (1 but at a closing edge)
+    days_per_week: int  # open days a week, for FTE
+
+    @property
+    def interval_hours(self) -> np.ndarray:
+        """Staffed hours of one agent in each interval."""
+        return self.grid.interval.total_seconds() / 3600 * self.coverage
+
+    @property
+    def open_days(self) -> int:
+        return max(len(self.grid.stamps.normalize()[self.open_mask].unique()), 1)
+
+    def fte(self, agent_hours: float, hours_per_fte: float) -> float:
+        """Mean FTE over the open days: hours a day over an FTE's hours a day."""
+        return agent_hours / self.open_days / (hours_per_fte / self.days_per_week)
 
 
 def build_demand(scenario: Scenario, base: BaseForecast) -> Demand:
@@ -65,6 +80,8 @@ def build_demand(scenario: Scenario, base: BaseForecast) -> Demand:
         cv[where] = np.nan_to_num(t["volume_sd"].to_numpy(float) / t["volume"].to_numpy(float), nan=0.0, posinf=0.0)
     open_mask = np.zeros(len(stamps), bool)
     open_mask[where] = True
+    coverage = np.ones(len(stamps))
+    coverage[where] = t["coverage"].to_numpy(float) if "coverage" in t else 1.0
     data_aht = np.full(len(stamps), np.nan)
     data_aht[where] = t["aht"].to_numpy(float)
     names = tuple(scenario.queues)
@@ -84,7 +101,25 @@ def build_demand(scenario: Scenario, base: BaseForecast) -> Demand:
     shrinkage = np.full(grid.volume.shape, scenario.supply.shrinkage)
     for p in scenario.supply.shrinkage_periods:
         shrinkage = np.where(window_mask(p, grid), p.shrinkage, shrinkage)
-    return Demand(grid, cv, open_mask, shrinkage)
+    return Demand(grid, cv, open_mask, shrinkage, coverage, max(len(base.calendar.hours), 1))
+
+
+def unmatched_changes(scenario: Scenario, demand: Demand) -> list[str]:
+    """Demand and supply changes that touch no open interval of the horizon: most likely a
+    wrong date, weekday or queue, which would otherwise silently change nothing."""
+    g = demand.grid
+    span = f"{g.stamps[demand.open_mask].min():%Y-%m-%d} to {g.stamps[demand.open_mask].max():%Y-%m-%d}"
+    found = []
+    groups = (("demand.multipliers", scenario.demand.multipliers), ("demand.shifts", scenario.demand.shifts),
+              ("demand.aht_changes", scenario.demand.aht_changes), ("supply.shrinkage_periods", scenario.supply.shrinkage_periods))  # fmt: skip
+    for key, windows in groups:
+        for i, w in enumerate(windows):
+            if not (window_mask(w, g) & demand.open_mask[None, :]).any():
+                found.append(f"{key}.{i} applies to no open interval of the horizon ({span})")
+    for i, e in enumerate(scenario.demand.events):
+        if not (event_lift(e, g)[:, demand.open_mask] != 0).any():
+            found.append(f"demand.events.{i} ('{e.name}') touches no open interval of the horizon ({span})")
+    return found
 
 
 def staffing_targets(t: ServiceTargets) -> Targets:
@@ -100,8 +135,19 @@ def staffed_volume(scenario: Scenario, volume: np.ndarray, cv: np.ndarray) -> np
     return np.maximum(volume * (1 + z * cv), 0.0)
 
 
-def staff_queue(scenario: Scenario, demand: Demand, i: int, targets: ServiceTargets, agents=None, volume=None) -> pd.DataFrame:
-    """Required (or, with ``agents``, given) agents of one queue and the service at the mean volume."""
+def queue_volume(scenario: Scenario, demand: Demand, i: int, volume: np.ndarray | None = None) -> np.ndarray:
+    """Contacts as the queueing models see them: per full interval at the interval's arrival
+    rate (an interval half inside opening hours has its contacts in half the time). Deferred
+    work is counted as it is: it queues whatever the hours."""
+    v = demand.grid.volume[i] if volume is None else volume
+    if scenario.queues[demand.grid.queues[i]].channel == "email":
+        return v
+    return v / demand.coverage
+
+
+def staff_queue(scenario: Scenario, demand: Demand, i: int, targets: ServiceTargets, agents=None, basis: str | None = None) -> pd.DataFrame:
+    """Required (or, with ``agents``, given) agents of one queue and the service at the mean
+    volume; ``basis='mean'`` staffs to the mean whatever the scenario's ``staff_to``."""
     name = demand.grid.queues[i]
     q = scenario.queues[name]
     seconds = demand.grid.interval.total_seconds()
@@ -110,48 +156,43 @@ def staff_queue(scenario: Scenario, demand: Demand, i: int, targets: ServiceTarg
         hours_per_fte=scenario.supply.hours_per_fte, concurrency=q.concurrency,
         response_hours=targets.response_hours if q.channel == "email" else None, response_share=targets.response_share,
     )  # fmt: skip
-    mean = demand.grid.volume[i] if volume is None else volume
+    mean = queue_volume(scenario, demand, i)
     aht = demand.grid.aht[i]
     if agents is None:
-        agents = staff_intervals(staffed_volume(scenario, mean, demand.cv), aht, seconds, options, open_mask=demand.open_mask)["agents"].to_numpy()
+        planned = mean if basis == "mean" else staffed_volume(scenario, mean, demand.cv)
+        agents = staff_intervals(planned, aht, seconds, options, open_mask=demand.open_mask)["agents"].to_numpy()
     return staff_intervals(mean, aht, seconds, options, agents=agents, open_mask=demand.open_mask)
 
 
-def plan_fte(scenario: Scenario, demand: Demand, overrides: dict[str, dict] | None = None) -> tuple[float, float, float]:
+def plan_fte(scenario: Scenario, demand: Demand, overrides: dict[str, dict] | None = None, basis: str | None = None) -> tuple[float, float, float]:
     """Mean daily FTE, cost and peak scheduled agents of all queues, with target overrides."""
-    hours = np.zeros(len(demand.grid.stamps))
+    agents = np.zeros(len(demand.grid.stamps))
     for i, name in enumerate(demand.grid.queues):
         targets = scenario.targets.for_queue(name)
         if overrides and name in overrides:
             targets = targets.model_copy(update=overrides[name])
-        hours += staff_queue(scenario, demand, i, targets)["scheduled_agents"].to_numpy(float)
-    agent_hours = hours * demand.grid.interval.total_seconds() / 3600
-    days = demand.grid.stamps.normalize()
-    n_days = max(len(days[demand.open_mask].unique()), 1)
-    fte = agent_hours.sum() / n_days / (scenario.supply.hours_per_fte / 5)
-    return fte, agent_hours.sum() * scenario.supply.cost_per_agent_hour, float(hours.max())
+        agents += staff_queue(scenario, demand, i, targets, basis=basis)["scheduled_agents"].to_numpy(float)
+    hours = float((agents * demand.interval_hours).sum())
+    return demand.fte(hours, scenario.supply.hours_per_fte), hours * scenario.supply.cost_per_agent_hour, float(agents.max())
 
 
-def supply_agents(scenario: Scenario, demand: Demand, scheduled: np.ndarray, source: Path | None) -> np.ndarray | None:
-    """Agents on the schedule per queue and interval that the scenario's supply provides."""
+def supply_agents(scenario: Scenario, demand: Demand, scheduled: np.ndarray, source: Path | None) -> tuple[np.ndarray | None, list[str]]:
+    """Agents on the schedule per queue and interval that the scenario's supply provides (a
+    headcount or budget is spread like the requirement), and warnings about the supply."""
     s = scenario.supply
-    seconds = demand.grid.interval.total_seconds()
     if s.available_agents is not None:
         if isinstance(s.available_agents, str):
             return _agents_from_file(resolve_path(s.available_agents, source), demand, scheduled)
-        return _split(np.full(scheduled.shape[1], float(s.available_agents)), scheduled) * demand.open_mask
+        return _split(np.full(scheduled.shape[1], float(s.available_agents)), scheduled) * demand.open_mask, []
     if s.headcount is None and s.budget is None:
-        return None
-    n_days = len(demand.grid.stamps.normalize()[demand.open_mask].unique())
+        return None, []
     hours = np.inf
     if s.headcount is not None:
-        hours = s.headcount * s.hours_per_fte / 5 * n_days
+        hours = s.headcount * s.hours_per_fte / demand.days_per_week * demand.open_days
     if s.budget is not None:
-        if s.cost_per_agent_hour <= 0:
-            raise InputError("a budget needs a cost", key="supply.cost_per_agent_hour", expected="a cost per agent-hour above 0 with supply.budget")
         hours = min(hours, s.budget / s.cost_per_agent_hour)
-    need = scheduled * seconds / 3600
-    return scheduled * (hours / need.sum()) if need.sum() > 0 else np.zeros_like(scheduled, dtype=float)
+    need = float((scheduled * demand.interval_hours[None, :]).sum())
+    return (scheduled * (hours / need) if need > 0 else np.zeros_like(scheduled, dtype=float)), []
 
 
 def _split(total: np.ndarray, scheduled: np.ndarray) -> np.ndarray:
@@ -161,31 +202,58 @@ def _split(total: np.ndarray, scheduled: np.ndarray) -> np.ndarray:
     return share * total[None, :]
 
 
-def _agents_from_file(path: Path, demand: Demand, scheduled: np.ndarray) -> np.ndarray:
+def _agents_from_file(path: Path, demand: Demand, scheduled: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """A schedule file: interval_start[, queue], agents. Every row must name an interval of the
+    horizon (and a known queue), once; open intervals it leaves out have no agents (a warning)."""
     from forecasting.tables import read_table
 
+    key = "supply.available_agents"
+    if not path.is_file():
+        raise InputError("schedule file not found", path=path, key=key, expected="a CSV with columns interval_start[, queue], agents")
     raw = read_table(path)
     f = raw.frame
     for col in ("interval_start", "agents"):
         if col not in f:
             raise InputError("missing column", path=path, column=col, expected="columns interval_start, agents (and optionally queue)")
-    stamps = pd.to_datetime(f["interval_start"], errors="coerce")
+    stamps = pd.to_datetime(f["interval_start"], errors="coerce", format="mixed")
     agents = pd.to_numeric(f["agents"], errors="coerce")
-    bad = stamps.isna() | agents.isna() | (agents < 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError("bad row", path=path, row=raw.row_number(i), column="agents" if not stamps.isna().iloc[i] else "interval_start",
-                         expected="a timestamp and a number of agents >= 0", found=f["agents"].iloc[i])  # fmt: skip
-    where = pd.Index(demand.grid.stamps).get_indexer(stamps)
-    out = np.zeros(scheduled.shape)
+
+    def fail(mask: np.ndarray, column: str, message: str, expected: str):
+        i = int(np.flatnonzero(mask)[0])
+        raise InputError(message, path=path, row=raw.row_number(i), column=column, expected=expected, found=f[column].iloc[i])
+
+    if stamps.isna().any():
+        fail(stamps.isna().to_numpy(), "interval_start", "unparsable time", "a date and time such as 2003-06-02 09:00")
+    if (agents.isna() | (agents < 0)).any():
+        fail((agents.isna() | (agents < 0)).to_numpy(), "agents", "bad number of agents", "a number >= 0")
+    g = demand.grid
+    where = pd.Index(g.stamps).get_indexer(stamps)
+    span = f"{g.stamps[demand.open_mask].min():%Y-%m-%d %H:%M} to {g.stamps[demand.open_mask].max():%Y-%m-%d %H:%M}"
+    if (where < 0).any():
+        fail(where < 0, "interval_start", "not an interval of the horizon", f"interval starts every {int(g.interval.total_seconds() // 60)} minutes from {span}")
+    rows = pd.Index(g.queues).get_indexer(f["queue"].astype(str)) if "queue" in f else np.zeros(len(f), int)
+    if (rows < 0).any():
+        fail(rows < 0, "queue", "unknown queue", "one of " + ", ".join(g.queues))
+    duplicated = pd.Series(list(zip(rows, where))).duplicated().to_numpy()
+    if duplicated.any():
+        fail(duplicated, "interval_start", "interval given twice", "each interval (and queue) once")
+    given = np.zeros(scheduled.shape) if "queue" in f else np.zeros(scheduled.shape[1])
     if "queue" in f:
-        rows = pd.Index(demand.grid.queues).get_indexer(f["queue"].astype(str))
-        ok = (where >= 0) & (rows >= 0)
-        out[rows[ok], where[ok]] = agents.to_numpy(float)[ok]
-        return out
-    total = np.zeros(scheduled.shape[1])
-    total[where[where >= 0]] = agents.to_numpy(float)[where >= 0]
-    return _split(total, scheduled)
+        given[rows, where] = agents.to_numpy(float)
+        covered = np.zeros(scheduled.shape, bool)
+        covered[rows, where] = True
+        missing = int((~covered[:, demand.open_mask]).sum())
+    else:
+        given[where] = agents.to_numpy(float)
+        covered = np.zeros(scheduled.shape[1], bool)
+        covered[where] = True
+        missing = int((~covered[demand.open_mask]).sum())
+        given = _split(given, scheduled)
+    warnings = [f"{path.name}: {missing} open intervals have no row and get no agents"] if missing else []
+    closed = (~demand.open_mask[where]) & (agents.to_numpy(float) > 0)
+    if closed.any():
+        warnings.append(f"{path.name}: {int(closed.sum())} rows give agents in closed intervals; they are not counted")
+    return given * demand.open_mask[None, :], warnings
 
 
 def run_scenario(scenario: Scenario, path: Path | None = None, base: BaseForecast | None = None, analysis: bool = True) -> ScenarioResult:
@@ -203,27 +271,32 @@ def run_scenario(scenario: Scenario, path: Path | None = None, base: BaseForecas
     seconds = g.interval.total_seconds()
     tables = [staff_queue(scenario, demand, i, scenario.targets.for_queue(q)) for i, q in enumerate(g.queues)]
     scheduled = np.stack([t["scheduled_agents"].to_numpy(float) for t in tables])
-    available = supply_agents(scenario, demand, scheduled, source)
-    frames = []
-    z = correlated_normals(g.stamps.normalize().to_numpy(), scenario.risk.simulations, scenario.risk.correlation, scenario.risk.seed)
-    daily_parts = []
+    available, supply_warnings = supply_agents(scenario, demand, scheduled, source)
+    frames, daily_parts = [], []
+    days = g.stamps.normalize().to_numpy()
+    z = correlated_normals(days, scenario.risk.simulations, scenario.risk.correlation, scenario.risk.seed) if analysis else None
+    weights = demand.open_mask * demand.coverage  # a day's service weighs intervals by their contacts
     for i, name in enumerate(g.queues):
         q, targets, table = scenario.queues[name], scenario.targets.for_queue(name), tables[i]
-        frame = pd.DataFrame({"interval_start": g.stamps, "queue": name, "channel": q.channel, "volume": g.volume[i],
-                              "volume_sd": g.volume[i] * demand.cv, "aht": g.aht[i], "shrinkage": demand.shrinkage[i]})  # fmt: skip
+        frame = pd.DataFrame({"interval_start": g.stamps, "queue": name, "channel": q.channel, "model": q.model, "volume": g.volume[i],
+                              "volume_sd": g.volume[i] * demand.cv, "aht": g.aht[i], "shrinkage": demand.shrinkage[i],
+                              "coverage": demand.coverage})  # fmt: skip
         frame["volume_staffed"] = staffed_volume(scenario, g.volume[i], demand.cv)
         frame = pd.concat([frame, table.rename(columns={"agents": "required_agents"})], axis=1)
-        frame["cost"] = frame["scheduled_agents"] * seconds / 3600 * scenario.supply.cost_per_agent_hour
+        frame["scheduled_agent_hours"] = frame["scheduled_agents"] * demand.interval_hours
+        frame["cost"] = frame["scheduled_agent_hours"] * scenario.supply.cost_per_agent_hour
         frame["meets_targets"] = _meets(frame, q.channel, targets)
-        risk_args = (z, g.stamps.normalize().to_numpy(), g.volume[i], g.volume[i] * demand.cv, g.aht[i])
+        rate = queue_volume(scenario, demand, i)
+        risk_args = (z, days, rate, rate * demand.cv, g.aht[i])
         risk_opts = dict(interval_seconds=seconds, channel=q.channel, targets=targets, model=q.model, patience=q.patience_seconds,
-                         concurrency=q.concurrency, open_mask=demand.open_mask)  # fmt: skip
-        daily = daily_success(*risk_args, agents=table["agents"].to_numpy(float), **risk_opts) if analysis else _no_risk(g.stamps)
+                         concurrency=q.concurrency, open_mask=weights)  # fmt: skip
+        on_duty = table["scheduled_agents"].to_numpy(float) * (1 - demand.shrinkage[i])  # the plan's agents after shrinkage
+        daily = daily_success(*risk_args, agents=on_duty, **risk_opts) if analysis else _no_risk(g.stamps)
         if available is not None:
             on_phone = available[i] * (1 - demand.shrinkage[i])
             given = staff_queue(scenario, demand, i, targets, agents=on_phone)
             frame["available_agents"] = available[i]
-            for col in ("service_level", "asa_seconds", "abandon_rate", "occupancy", "backlog", "answered_in_time"):
+            for col in ("service_level", "asa_seconds", "abandon_rate", "occupancy", "overloaded", "backlog", "answered_in_time"):
                 if col in given:
                     frame[f"supply_{col}"] = given[col].to_numpy()
             frame["staffing_gap"] = on_phone - table["agents"].to_numpy(float)
@@ -234,14 +307,14 @@ def run_scenario(scenario: Scenario, path: Path | None = None, base: BaseForecas
         daily_parts.append(daily.assign(queue=name))
         frames.append(frame[demand.open_mask])
     intervals = pd.concat(frames, ignore_index=True)
-    daily = _daily(intervals, pd.concat(daily_parts, ignore_index=True), seconds)
-    totals = intervals.groupby("interval_start", as_index=False)["scheduled_agents"].sum()
-    fte = fte_by_period(totals["interval_start"], totals, seconds, scenario.supply.hours_per_fte)
+    daily = _daily(intervals, pd.concat(daily_parts, ignore_index=True))
+    totals = intervals.groupby("interval_start", as_index=False)[["scheduled_agents", "coverage"]].agg({"scheduled_agents": "sum", "coverage": "first"})
+    fte = fte_by_period(totals["interval_start"], totals, seconds * totals["coverage"].to_numpy(), scenario.supply.hours_per_fte, demand.days_per_week)
     curve = target_curve(scenario, demand) if analysis else pd.DataFrame(columns=["target", "value", "fte", "cost", "peak_agents"])
     achievable = achievable_targets(scenario, demand, supply_fte(scenario, available, demand)) if analysis else {}
     evidence = evidence_table(scenario, source) if scenario.evidence and analysis else None
-    summary = summarize(scenario, intervals, daily, fte, achievable, available is not None)
-    warnings = [w for w in (base.warning,) if w]
+    summary = summarize(scenario, intervals, daily, fte, achievable, available is not None, demand.days_per_week)
+    warnings = [w for w in (base.warning,) if w] + unmatched_changes(scenario, demand) + supply_warnings
     return ScenarioResult(scenario, path, intervals, daily, fte, curve, achievable, evidence, summary, base.model, warnings)
 
 
@@ -252,9 +325,7 @@ def _no_risk(stamps: pd.DatetimeIndex) -> pd.DataFrame:
 def supply_fte(scenario: Scenario, available: np.ndarray | None, demand: Demand) -> float | None:
     if available is None:
         return None
-    n_days = max(len(demand.grid.stamps.normalize()[demand.open_mask].unique()), 1)
-    hours = available.sum() * demand.grid.interval.total_seconds() / 3600
-    return float(hours / n_days / (scenario.supply.hours_per_fte / 5))
+    return float(demand.fte(float((available * demand.interval_hours[None, :]).sum()), scenario.supply.hours_per_fte))
 
 
 def _meets(frame: pd.DataFrame, channel: str, t: ServiceTargets) -> np.ndarray:
@@ -269,13 +340,12 @@ def _meets(frame: pd.DataFrame, channel: str, t: ServiceTargets) -> np.ndarray:
     return ok | (frame["volume"].to_numpy() <= 0)
 
 
-def _daily(intervals: pd.DataFrame, risk: pd.DataFrame, seconds: float) -> pd.DataFrame:
+def _daily(intervals: pd.DataFrame, risk: pd.DataFrame) -> pd.DataFrame:
     f = intervals.assign(date=intervals["interval_start"].dt.normalize())
     nan = pd.Series(np.nan, index=f.index)
     f["served_in_target"] = f["volume"] * f.get("service_level", nan).fillna(f.get("answered_in_time", nan))
     g = f.groupby(["date", "queue"], as_index=False).agg(volume=("volume", "sum"), served=("served_in_target", "sum"),
-                                                          scheduled_agent_hours=("scheduled_agents", "sum"), cost=("cost", "sum"))  # fmt: skip
-    g["scheduled_agent_hours"] *= seconds / 3600
+                                                          scheduled_agent_hours=("scheduled_agent_hours", "sum"), cost=("cost", "sum"))  # fmt: skip
     g["service"] = g["served"] / g["volume"].where(g["volume"] > 0)
     g = g.drop(columns="served")
     return g.merge(risk, on=["date", "queue"], how="left")
@@ -286,21 +356,24 @@ def _weighted(values: pd.Series, weights: pd.Series) -> float:
     return float(np.average(values[ok], weights=weights[ok])) if ok.any() else float("nan")
 
 
-def summarize(scenario: Scenario, intervals: pd.DataFrame, daily: pd.DataFrame, fte: pd.DataFrame, achievable: dict, has_supply: bool) -> dict[str, float]:
-    """The scenario's headline numbers: FTE, peak agents, cost, service and risk."""
+def summarize(scenario: Scenario, intervals: pd.DataFrame, daily: pd.DataFrame, fte: pd.DataFrame, achievable: dict, has_supply: bool,
+              days_per_week: int = 5) -> dict[str, float]:  # fmt: skip
+    """The scenario's headline numbers: FTE, peak agents, cost, service and risk. Waiting-time
+    averages leave out overloaded intervals (no steady state); their count is reported."""
     f = intervals
-    queued = f[f["channel"] != "email"]
+    queued = f[(f["channel"] != "email") & (f["volume"] > 0)]
     days = fte[fte["period"] == "day"]
     weeks = fte[fte["period"] == "week"]
+    week_fte = np.where(weeks["partial"], weeks["fte"] * days_per_week / weeks["days"], weeks["fte"])  # partial weeks at their daily rate
     out = {
         "volume_total": float(f["volume"].sum()),
         "aht_seconds": _weighted(f["aht"], f["volume"]),
         "fte_total": float(days["fte"].mean()),
         "fte_peak_day": float(days["fte"].max()),
-        "fte_peak_week": float(weeks["fte"].max()),
+        "fte_peak_week": float(week_fte.max()),
         "peak_agents": float(f.groupby("interval_start")["scheduled_agents"].sum().max()),
         "peak_required_agents": float(f.groupby("interval_start")["required_agents"].sum().max()),
-        "scheduled_agent_hours": float(days["agent_hours"].sum()),
+        "scheduled_agent_hours": float(f["scheduled_agent_hours"].sum()),
         "total_cost": float(f["cost"].sum()),
         "share_intervals_meeting_targets": float(f["meets_targets"].mean()),
     }
@@ -311,13 +384,13 @@ def summarize(scenario: Scenario, intervals: pd.DataFrame, daily: pd.DataFrame, 
         out["supply_p_meet_target_mean"] = float(daily["supply_p_meet_target"].mean())
         out["supply_p_meet_target_min"] = float(daily["supply_p_meet_target"].min())
     if len(queued):
-        out.update({
-            "service_level": _weighted(queued["service_level"], queued["volume"]),
-            "asa_seconds": _weighted(queued["asa_seconds"], queued["volume"]),
-            "occupancy": _weighted(queued["occupancy"], queued["volume"]),
-        })  # fmt: skip
-        if queued["abandon_rate"].notna().any():
-            out["abandon_rate"] = _weighted(queued["abandon_rate"], queued["volume"])
+        out["service_level"] = _weighted(queued["service_level"], queued["volume"])
+        out["asa_seconds"] = _weighted(queued["asa_seconds"], queued["volume"])
+        out["occupancy"] = _weighted(queued["occupancy"], queued["volume"])
+        out["overloaded_intervals"] = float(queued["overloaded"].astype(bool).sum())
+        abandoning = queued[queued["model"] == "erlang-a"]  # Erlang C has no abandonment to report
+        if len(abandoning):
+            out["abandon_rate"] = _weighted(abandoning["abandon_rate"], abandoning["volume"])
     email = f[f["channel"] == "email"]
     if len(email):
         out["answered_in_time"] = _weighted(email["answered_in_time"], email["volume"])
@@ -328,5 +401,9 @@ def summarize(scenario: Scenario, intervals: pd.DataFrame, daily: pd.DataFrame, 
         if len(queued) and "supply_service_level" in queued:
             out["supply_service_level"] = _weighted(queued["supply_service_level"], queued["volume"])
             out["supply_asa_seconds"] = _weighted(queued["supply_asa_seconds"], queued["volume"])
+            out["supply_overloaded_intervals"] = float(queued["supply_overloaded"].astype(bool).sum())
+            abandoning = queued[queued["model"] == "erlang-a"]
+            if len(abandoning):
+                out["supply_abandon_rate"] = _weighted(abandoning["supply_abandon_rate"], abandoning["volume"])
     out.update({f"achievable_{k}": v for k, v in achievable.items() if v is not None and np.isfinite(v)})
     return out

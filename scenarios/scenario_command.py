@@ -88,7 +88,11 @@ def list_command(args: argparse.Namespace) -> int:
     from scenarios.spec import SCENARIO_DIR, load_scenario, scenario_files
     from scenarios.tracking import runs_table
 
-    runs = runs_table()
+    try:
+        runs = runs_table()
+    except InputError as exc:  # the files can still be listed
+        log.warning("warning: runs not shown: %s", exc)
+        runs = pd.DataFrame()
     latest = runs.drop_duplicates("scenario").set_index("scenario") if len(runs) else pd.DataFrame()
     rows = []
     for path in scenario_files():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -31,13 +32,24 @@ def _share(value: float) -> float:
 
 
 def _timestamp(value: str | None) -> str | None:
+    """A local date or date-time: planning happens in the center's local time."""
     if value is None:
         return None
+    text = str(value).strip()
     try:
-        pd.Timestamp(str(value))
+        stamp = pd.Timestamp(text) if text[:1].isdigit() else None  # not 'today', 'now'
     except (ValueError, TypeError):
-        raise ValueError("a date or date-time such as 2003-06-02 or 2003-06-02 09:00") from None
-    return str(value)
+        stamp = None
+    if stamp is None or stamp.tz is not None:
+        raise ValueError("a local date or date-time such as 2003-06-02 or 2003-06-02 09:00 (no time zone)")
+    return text
+
+
+def _name(value: str) -> str:
+    """Names become MLflow tags, parameter keys and folder names: keep them plain."""
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.\- ]*", value or "") or ".." in value:
+        raise ValueError("a name of letters, digits, spaces, '_', '-' and '.'")
+    return value
 
 
 def _hours(value: str | None) -> str | None:
@@ -93,6 +105,14 @@ class DataSpec(Strict):
     mapping: str | None = None
     queue: str | None = None  # forecast one queue of the data (default: all together)
 
+    @model_validator(mode="after")
+    def _columns_for_interval_reports(self) -> "DataSpec":
+        if self.format == "intervals" and not (self.time_col and self.value_col):
+            raise ValueError("time_col and value_col for an interval report (format: intervals)")
+        if self.format != "intervals" and (self.time_col or self.value_col):
+            raise ValueError(f"no time_col / value_col for format {self.format} (they are for format: intervals)")
+        return self
+
 
 class ForecastSpec(Strict):
     model: str = "champion"  # champion (the registered model), auto, or a model name
@@ -100,6 +120,15 @@ class ForecastSpec(Strict):
     horizon_days: int = Field(10, ge=1, le=120)
     interval: Literal["15min", "30min", "60min"] = "30min"  # planning interval
     staff_to: str | float = "mean"  # or a quantile of the forecast, e.g. 0.8
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, value: str) -> str:
+        from forecasting.catalog import COMBINE_SEP, MODELS
+
+        if value in ("champion", "auto") or all(part in MODELS for part in value.split(COMBINE_SEP)):
+            return value
+        raise ValueError("champion, auto, or one of " + ", ".join(MODELS) + " (or several joined by '+')")
 
     @field_validator("staff_to")
     @classmethod
@@ -196,12 +225,25 @@ class Supply(Strict):
     budget: float | None = Field(None, gt=0)  # over the horizon, in the cost's currency
     available_agents: float | str | None = None  # agents scheduled per interval, or a CSV file
 
-    @field_validator("available_agents")
+    @field_validator("available_agents", mode="before")
     @classmethod
     def _agents(cls, value):
-        if isinstance(value, (int, float)) and value < 0:
-            raise ValueError("a number of agents >= 0, or a CSV file with interval_start[, queue], agents")
+        expected = "a number of agents >= 0 (no quotes), or a CSV file with columns interval_start[, queue], agents"
+        if isinstance(value, bool) or (isinstance(value, (int, float)) and value < 0):
+            raise ValueError(expected)
+        if isinstance(value, str):
+            try:
+                float(value)
+            except ValueError:
+                return value
+            raise ValueError(expected)
         return value
+
+    @model_validator(mode="after")
+    def _budget_has_a_cost(self) -> "Supply":
+        if self.budget is not None and self.cost_per_agent_hour <= 0:
+            raise ValueError("cost_per_agent_hour above 0 with a budget")
+        return self
 
 
 class RiskSpec(Strict):
@@ -220,7 +262,7 @@ class EvidenceSpec(Strict):
 
 
 class Scenario(Strict):
-    name: str
+    name: Annotated[str, AfterValidator(_name)]
     description: str = ""
     extends: str | None = None
     baseline: str | None = None  # the scenario compared against (default: the one extended)
@@ -238,6 +280,13 @@ class Scenario(Strict):
     def _queue_names_are_text(cls, value):
         return {str(k): v for k, v in value.items()} if isinstance(value, dict) else value
 
+    @field_validator("queues")
+    @classmethod
+    def _plain_queue_names(cls, value):
+        for name in value:
+            _name(name)
+        return value
+
     @model_validator(mode="after")
     def _queues_known(self) -> "Scenario":
         if not self.queues:
@@ -254,12 +303,16 @@ class Scenario(Strict):
         if unknown:
             raise ValueError(f"queue names among those under 'queues' ({', '.join(sorted(known))}); unknown: {', '.join(unknown)}")
         for q, spec in self.queues.items():
-            if spec.channel == "email" and self.targets.for_queue(q).response_hours is None:
+            t = self.targets.for_queue(q)
+            if spec.channel == "email" and t.response_hours is None:
                 raise ValueError(f"targets.queues.{q}.response_hours for email queue '{q}'")
+            if spec.channel != "email" and all(v is None for v in (t.service_level, t.asa_seconds, t.abandon_rate, t.max_occupancy)):
+                raise ValueError(f"a target for queue '{q}' (service_level, asa_seconds, abandon_rate or max_occupancy)")
         return self
 
     @property
     def baseline_name(self) -> str | None:
+        """The scenario compared against: ``baseline``, else the one extended (by its name)."""
         if self.baseline == self.name:
             return None
         return self.baseline or self.extends_name
@@ -306,22 +359,28 @@ def scenario_path(name_or_path: str | Path, folder: Path = SCENARIO_DIR) -> Path
 
 
 def raw_scenario(path: Path, seen: tuple[Path, ...] = ()) -> dict:
-    """The file's mapping with everything it extends merged underneath."""
+    """The file's mapping with everything it extends merged underneath; ``baseline`` defaults
+    to the name of the scenario extended."""
     data = read_yaml_mapping(path, "scenario file")
     data.setdefault("name", path.stem)
     parent_name = data.get("extends")
     if parent_name is None:
         return data
-    parent = scenario_path(str(parent_name), path.parent)
+    folder = path.parent
+    candidates = [folder / str(parent_name), folder / f"{parent_name}.yaml", folder / f"{parent_name}.yml"]
+    parent = next((c for c in candidates if c.is_file()), None)
+    if parent is None:
+        known = ", ".join(p.stem for p in scenario_files(folder)) or "none"
+        raise InputError("the scenario it extends is not there", path=path, key="extends", found=parent_name,
+                         expected=f"the name of a scenario file in the same folder: {known}")  # fmt: skip
     if parent.resolve() in seen or parent.resolve() == path.resolve():
         raise InputError("scenarios extend each other in a circle", path=path, key="extends", found=parent_name,
                          expected="a chain of scenarios that ends in one without 'extends'")  # fmt: skip
     base = raw_scenario(parent, (*seen, path.resolve()))
-    base.pop("name", None)
-    base.pop("baseline", None)
-    base.pop("description", None)
-    merged = merge(base, data)
-    return merged
+    data.setdefault("baseline", base.get("name"))
+    for key in ("name", "baseline", "description"):
+        base.pop(key, None)
+    return merge(base, data)
 
 
 def load_scenario(name_or_path: str | Path) -> tuple[Scenario, Path]:

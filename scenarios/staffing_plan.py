@@ -74,15 +74,21 @@ def _deferred(volume, aht, interval_seconds, options: StaffingOptions, agents, o
     return table
 
 
-def fte_by_period(interval_start: pd.Series, table: pd.DataFrame, interval_seconds: float, hours_per_fte: float) -> pd.DataFrame:
-    """Scheduled agent-hours and FTE per day (hours per FTE-day = weekly hours / 5) and per week."""
-    hours = table["scheduled_agents"].to_numpy(float) * interval_seconds / 3600
+def fte_by_period(interval_start: pd.Series, table: pd.DataFrame, interval_seconds, hours_per_fte: float,
+                  days_per_week: int = WORKDAYS_PER_WEEK) -> pd.DataFrame:  # fmt: skip
+    """Scheduled agent-hours and FTE per day (an FTE-day is the weekly hours over the open days
+    per week) and per week (agent-hours over the weekly hours). ``interval_seconds`` may vary by
+    interval (one that opening hours fill only partly); weeks with fewer days than
+    ``days_per_week`` are marked ``partial``."""
+    hours = table["scheduled_agents"].to_numpy(float) * np.asarray(interval_seconds, float) / 3600
     stamps = pd.to_datetime(pd.Series(interval_start).reset_index(drop=True))
     frames = []
-    for period, key, per_fte in (("day", stamps.dt.normalize(), hours_per_fte / WORKDAYS_PER_WEEK),
+    for period, key, per_fte in (("day", stamps.dt.normalize(), hours_per_fte / days_per_week),
                                  ("week", stamps.dt.to_period("W-SUN").dt.start_time, hours_per_fte)):  # fmt: skip
         agg = pd.Series(hours).groupby(key.to_numpy()).sum()
-        frames.append(pd.DataFrame({"period": period, "period_start": agg.index, "agent_hours": agg.to_numpy(), "fte": agg.to_numpy() / per_fte}))
+        days = stamps.dt.normalize().groupby(key.to_numpy()).nunique().reindex(agg.index).to_numpy()
+        frames.append(pd.DataFrame({"period": period, "period_start": agg.index, "agent_hours": agg.to_numpy(), "fte": agg.to_numpy() / per_fte,
+                                    "days": days, "partial": (days < days_per_week) if period == "week" else False}))  # fmt: skip
     return pd.concat(frames, ignore_index=True)
 
 

@@ -8,6 +8,7 @@ reads runs back from the store, so it works across processes, sessions and plann
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 from pathlib import Path
@@ -24,11 +25,25 @@ EXPERIMENT = "scenarios"
 MAX_PARAM = 6000  # MLflow's limit on a parameter value
 
 
+@contextlib.contextmanager
+def store_errors():
+    """An unreachable or failing tracking store is a user's problem to fix: one line, not a traceback."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        yield
+    except (MlflowException, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"the MLflow store failed: {first[:200]}", expected="a reachable store (check MLFLOW_TRACKING_URI)",
+                         found=tracking_uri()) from None  # fmt: skip
+
+
 def latest_run(name: str):
     """The most recent finished run of a scenario, or None."""
     import mlflow
 
     use_store()
+    name = name.replace("'", "\\'")
     found = mlflow.get_experiment_by_name(EXPERIMENT)
     if found is None:
         return None
@@ -57,7 +72,7 @@ def log_scenario(result: ScenarioResult, yaml_text: str) -> str:
         import matplotlib.pyplot as plt
 
         plt.close("all")
-        with store_lock():  # the first use of a new store creates its schema: inside the lock too
+        with store_errors(), store_lock():  # the first use of a new store creates its schema: inside the lock too
             baseline = latest_run(s.baseline_name) if s.baseline_name else None
             with mlflow.start_run(experiment_id=experiment(EXPERIMENT), run_name=s.name) as run:
                 tags = {"scenario": s.name, "forecast_model": result.forecast_model, "scenario_file": str(result.path or "")}
@@ -104,6 +119,11 @@ def write_outputs(result: ScenarioResult, folder: Path, yaml_text: str) -> None:
 def compare_runs(names: list[str], baseline: str | None = None) -> pd.DataFrame:
     """Metrics of each scenario's latest run side by side, with deltas against the baseline
     (``baseline``, else the first name). Reads the store only."""
+    with store_errors():
+        return _compare(names, baseline)
+
+
+def _compare(names: list[str], baseline: str | None) -> pd.DataFrame:
     runs = {}
     for name in names:
         run = latest_run(name)
@@ -138,6 +158,11 @@ def _metric_order(name: str) -> tuple[int, str]:
 
 def runs_table() -> pd.DataFrame:
     """Every scenario run in the store, newest first: name, time, run id and headline metrics."""
+    with store_errors():
+        return _runs_table()
+
+
+def _runs_table() -> pd.DataFrame:
     import mlflow
 
     use_store()

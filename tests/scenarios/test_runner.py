@@ -35,17 +35,26 @@ def test_volumes_are_the_model_forecast_summed_to_half_hours(base_result):
 
 
 def test_agents_fte_and_cost_follow_the_textbook(base_result):
+    """Erlang C at each interval's arrival rate: the last half-hour holds only the 21:00 slot
+    (5 of its 30 minutes are open), so its calls arrive at six times their count per 30 min,
+    and its agents are paid for 5 minutes."""
+    s = scenario()
+    native, _, _ = make_forecast(load_history(s.data, "30min"), model="weekday_mean", horizon_days=5, progress=False)
+    slots = pd.to_datetime(native["timestamp"]).dt.floor("30min").value_counts()
     f = base_result.intervals
-    need = required_agents(f["volume"], 180, 1800, Targets(service_level=0.8, target_seconds=20))
+    coverage = slots.reindex(f["interval_start"]).to_numpy() / 6
+    assert (coverage < 1).sum() == 5  # one closing half-hour a day
+    need = required_agents(f["volume"] / coverage, 180, 1800, Targets(service_level=0.8, target_seconds=20))
     np.testing.assert_array_equal(f["required_agents"], need)
     np.testing.assert_array_equal(f["scheduled_agents"], np.ceil(need / 0.7 - 1e-9))
-    hours = f["scheduled_agents"].sum() * 0.5
+    hours = (f["scheduled_agents"] * 0.5 * coverage).sum()
     assert base_result.summary["fte_total"] == pytest.approx(hours / 5 / (37.5 / 5))
     assert base_result.summary["total_cost"] == pytest.approx(hours * 30)
     assert base_result.summary["peak_agents"] == f["scheduled_agents"].max()
-    m = service_metrics(f["volume"], 180, 1800, need, 20)
+    m = service_metrics(f["volume"] / coverage, 180, 1800, need, 20)
     np.testing.assert_allclose(f["service_level"], m["service_level"])
     assert (f["service_level"] >= 0.8 - 1e-9).all() and base_result.summary["share_intervals_meeting_targets"] == 1
+    assert "abandon_rate" not in base_result.summary  # Erlang C: no abandonment to report
 
 
 def test_same_scenario_twice_gives_the_same_numbers(base_result):
@@ -72,12 +81,13 @@ def test_monte_carlo_matches_the_exact_probability_with_fully_correlated_days():
     result = run_scenario(s)
     f = result.intervals
     for day, part in f.groupby(f["interval_start"].dt.normalize()):
-        mean, sd = part["volume"].to_numpy(), part["volume_sd"].to_numpy()
+        mean, sd = part["volume"].to_numpy() / part["coverage"].to_numpy(), part["volume_sd"].to_numpy() / part["coverage"].to_numpy()
+        weight = part["coverage"].to_numpy()
         agents = part["available_agents"].to_numpy() * 0.7
 
         def daily_sl(z):
             v = np.maximum(mean + sd * z, 0)
-            return np.sum(v * service_metrics(v, 180, 1800, agents, 20, asa=False)["service_level"]) / v.sum()
+            return np.sum(weight * v * service_metrics(v, 180, 1800, agents, 20, asa=False)["service_level"]) / np.sum(weight * v)
 
         lo, hi = -8.0, 8.0
         for _ in range(60):
@@ -142,3 +152,47 @@ def test_bundled_baseline_loads_evidence_from_the_log():
     table = evidence_table(s, path.parent).set_index("kpi")
     assert {"service_level", "asa", "abandon_rate"} <= set(table.index)
     assert table.loc["service_level", "scenario_target"] == 0.8
+
+
+def test_schedule_file_is_checked_row_by_row(base_result, tmp_path):
+    from forecasting.errors import InputError
+
+    stamps = base_result.intervals["interval_start"]
+    good = pd.DataFrame({"interval_start": stamps.dt.strftime("%Y-%m-%d %H:%M"), "agents": 40})
+    good.iloc[:-3].to_csv(tmp_path / "schedule.csv", index=False)
+    result = run_scenario(scenario(supply={"available_agents": str(tmp_path / "schedule.csv")}), analysis=False)
+    np.testing.assert_allclose(result.intervals["available_agents"].iloc[:-3], 40)
+    assert result.intervals["available_agents"].iloc[-3:].eq(0).all()
+    assert any("3 open intervals have no row" in w for w in result.warnings)
+    bad_cases = {
+        "off the grid": (good.assign(interval_start=good["interval_start"].str.replace(":00", ":10", regex=False)), "not an interval of the horizon"),
+        "duplicate": (pd.concat([good, good.iloc[:1]]), "interval given twice"),
+        "unknown queue": (good.assign(queue="Voice"), "unknown queue"),
+        "bad time": (good.assign(interval_start=["soon"] + list(good["interval_start"].iloc[1:])), "unparsable time"),
+    }
+    for label, (frame, message) in bad_cases.items():
+        path = tmp_path / f"{label.replace(' ', '_')}.csv"
+        frame.to_csv(path, index=False)
+        with pytest.raises(InputError, match=message) as info:
+            run_scenario(scenario(supply={"available_agents": str(path)}), analysis=False)
+        assert str(path) in str(info.value) and "row " in str(info.value), label
+    assert "'soon'" in str(info.value)
+
+
+def test_changes_that_touch_nothing_are_warned_about():
+    result = run_scenario(scenario(demand={"multipliers": [{"start": "2010-01-01", "factor": 2}], "events": [{"start": "1999-01-01", "lift": 1, "shape": "step"}]}), analysis=False)
+    assert any("demand.multipliers.0 applies to no open interval" in w for w in result.warnings)
+    assert any("demand.events.0" in w for w in result.warnings)
+
+
+def test_forecasts_of_a_log_are_cached_per_planning_interval():
+    from tests.conftest import BANK_LOG
+
+    log = {"data": {"input": str(BANK_LOG), "format": "anonymous-bank"}, "forecast": {"model": "weekday_mean", "horizon_days": 3, "interval": "60min"},
+           "queues": {"voice": {}}}  # fmt: skip
+    hourly = run_scenario(Scenario.model_validate({**FAST, **log}), analysis=False)
+    log["forecast"] = {**log["forecast"], "interval": "30min"}
+    half_hourly = run_scenario(Scenario.model_validate({**FAST, **log}), analysis=False)
+    assert abs(len(half_hourly.intervals) - 2 * len(hourly.intervals)) <= 3  # calendars inferred at each interval may differ by a slot
+    assert half_hourly.summary["volume_total"] == pytest.approx(hourly.summary["volume_total"], rel=0.02)
+    assert hourly.intervals["aht"].between(60, 600).all()  # the log's own handle times

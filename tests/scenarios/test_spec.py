@@ -73,7 +73,7 @@ def test_extends_in_a_circle_and_missing_parent(write_scenario):
     path = write_scenario("b", {"extends": "a"})
     with pytest.raises(InputError, match="circle"):
         load_scenario(path)
-    with pytest.raises(InputError, match="no such scenario"):
+    with pytest.raises(InputError, match="extends.*nowhere|not there"):
         load_scenario(write_scenario("orphan", {**FAST, "extends": "nowhere"}))
 
 
@@ -82,3 +82,29 @@ def test_cli_reports_bad_scenario_in_one_line(run_cli, write_scenario):
     code, out, err = run_cli("scenario", "run", path, "--no-track")
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "demand.multipliers.0.factor" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "change, key, words",
+    [
+        ({"demand": {"multipliers": [{"start": "2003-06-02T00:00:00Z", "factor": 2}]}}, "demand.multipliers.0.start", "no time zone"),
+        ({"demand": {"multipliers": [{"start": "today", "factor": 2}]}}, "demand.multipliers.0.start", "local date"),
+        ({"name": "it's"}, "name", "letters, digits"),
+        ({"queues": {"voice (EN)": {"aht_seconds": 180}}}, "queues", "letters, digits"),
+        ({"forecast": {"model": "crystal_ball"}}, "forecast.model", "weekday_mean"),
+        ({"supply": {"budget": 1000}}, "supply", "cost_per_agent_hour"),
+        ({"supply": {"available_agents": "150"}}, "supply.available_agents", "no quotes"),
+        ({"supply": {"available_agents": True}}, "supply.available_agents", "number of agents"),
+        ({"targets": {"service_level": None}}, None, "a target for queue 'voice'"),
+        ({"demand": {"multipliers": [{"factr": 2}]}}, "demand.multipliers.0.factr", "factor"),
+    ],
+)
+def test_more_bad_values_name_their_key(write_scenario, change, key, words):
+    text = _error(write_scenario, {**FAST, **change})
+    assert (f"'{key}'" in text) if key else "key ''" not in text
+    assert words in text and "{" not in text  # no dump of a whole section
+
+
+def test_missing_section_is_named(write_scenario):
+    text = _error(write_scenario, {k: v for k, v in FAST.items() if k != "data"})
+    assert "missing key" in text and "'data'" in text

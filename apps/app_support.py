@@ -1,0 +1,101 @@
+"""What the app's pages share: bundled data, cached loading, MLflow look-ups, error display.
+
+Everything here is a thin, cached wrapper over the packages, so the numbers a page shows are
+the packages' numbers, computed once per input.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from forecasting.errors import InputError
+from forecasting.ingest import IngestOptions, IngestResult, ingest
+from forecasting.tracking import DATA_DIR, tracking_uri, use_store
+
+BANK_LOG = DATA_DIR / "anonymous_bank_1999-02-01_14.tsv"
+BANK_CALLS = DATA_DIR / "bank_calls_2003-03-03_2003-05-28.csv"
+BUNDLED = {
+    "Bank call log (Feb 1999, one row per call)": (BANK_LOG, IngestOptions(format="anonymous-bank", interval="60min")),
+    "Bank interval report (Mar–May 2003, calls per 5 minutes)": (BANK_CALLS, IngestOptions(time_col="DateTime", value_cols=("Calls",))),
+}
+MAX_UPLOAD_MB = 50
+
+
+@st.cache_resource(show_spinner="Reading and checking the history…")
+def ingest_file(path: str, mtime: float, options: IngestOptions) -> IngestResult:
+    return ingest(path, options)
+
+
+def ingest_bundled(label: str) -> IngestResult:
+    path, options = BUNDLED[label]
+    return ingest_file(str(path), path.stat().st_mtime, options)
+
+
+def save_upload(name: str, data: bytes) -> Path:
+    """An uploaded file on disk (ingestion reads files), in a folder that lives with the server."""
+    folder = Path(tempfile.gettempdir()) / "capplan-uploads"
+    folder.mkdir(exist_ok=True)
+    path = folder / Path(name).name
+    path.write_bytes(data)
+    return path
+
+
+def show_error(exc: InputError) -> None:
+    """A user error as the app shows it: the one-line message and, if rows were rejected, a
+    download of them."""
+    st.error(str(exc))
+    if getattr(exc, "rejected", None) is not None:
+        rows = exc.rejected.rejected_rows()
+        st.download_button(f"Download the {len(rows):,} rejected rows (CSV)", rows.to_csv(index=False), "rejected.csv", "text/csv")
+
+
+def current_dataset() -> tuple[str, IngestResult] | None:
+    """The data chosen on the Data page (the bundled interval report until one is chosen)."""
+    chosen = st.session_state.get("dataset")
+    if chosen is not None:
+        return chosen
+    label = list(BUNDLED)[1]
+    try:
+        return label, ingest_bundled(label)
+    except InputError as exc:
+        show_error(exc)
+        return None
+
+
+def excel_bytes(frames: dict[str, pd.DataFrame]) -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for sheet, frame in frames.items():
+            frame.to_excel(writer, sheet_name=sheet[:31])
+    return buffer.getvalue()
+
+
+def store_caption() -> None:
+    st.caption(f"MLflow store: `{tracking_uri()}`")
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def scenario_runs() -> pd.DataFrame:
+    """Scenario runs in the store, newest first (re-read every few seconds)."""
+    from scenarios.tracking import runs_table
+
+    return runs_table()
+
+
+@st.cache_data(show_spinner=False)
+def run_artifact_table(run_id: str, name: str) -> pd.DataFrame | None:
+    """A table logged with a run (runs are immutable, so cached for good)."""
+    from mlflow import MlflowClient
+
+    use_store()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            local = MlflowClient().download_artifacts(run_id, name, tmp)
+            return pd.read_parquet(local) if name.endswith(".parquet") else pd.read_csv(local)
+    except Exception:  # an older run without this table, or an unreachable artifact store
+        return None

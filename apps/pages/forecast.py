@@ -1,0 +1,123 @@
+"""Forecast: the latest backtest leaderboard, the champion's forecast with its bands, retraining."""
+
+import tempfile
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+from app_support import current_dataset, show_error, store_caption
+
+from forecasting.errors import InputError
+from forecasting.forecast_job import candidate_names, horizon_timestamps, require_clean
+from forecasting.registry import CHAMPION, alias_version, load_forecaster
+from forecasting.series import forecast_series
+from forecasting.tracking import use_store
+from forecasting.training import EXPERIMENT, registered_name_for, retrain, train
+
+st.title("Forecast")
+store_caption()
+chosen = current_dataset()
+if chosen is None:
+    st.stop()
+label, result = chosen
+try:
+    require_clean(result)
+    history = forecast_series(result, "arrivals")
+except InputError as exc:
+    show_error(exc)
+    st.info("Choose or fix the data on the **Data & KPIs** page.")
+    st.stop()
+name = registered_name_for(result.source, "arrivals", None)
+st.caption(f"Data: {label} · registered model `{name}`")
+use_store()
+
+
+@st.cache_resource(show_spinner="Loading the champion model…")
+def champion(registered: str, version: str):
+    return load_forecaster(registered)
+
+
+@st.cache_data(show_spinner=False, ttl=10)
+def latest_training(registered: str) -> tuple[str | None, pd.DataFrame | None, str | None]:
+    """(run id, leaderboard, decision) of the newest train or retrain run of this model."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    found = mlflow.get_experiment_by_name(EXPERIMENT)
+    if found is None:
+        return None, None, None
+    runs = mlflow.search_runs([found.experiment_id], filter_string=f"attributes.run_name LIKE '%train {registered}'",
+                              order_by=["attributes.start_time DESC"], max_results=1, output_format="list")  # fmt: skip
+    if not runs:
+        return None, None, None
+    run = runs[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            board = pd.read_csv(MlflowClient().download_artifacts(run.info.run_id, "leaderboard.csv", tmp))
+        except Exception:
+            board = None
+    return run.info.run_id, board, run.data.tags.get("decision")
+
+
+run_id, board, decision = latest_training(name)
+st.subheader("Leaderboard of the latest backtest")
+if board is None:
+    st.info("No training run for this data yet: press **Train** below (or run `capplan demo`).")
+else:
+    st.dataframe(board, hide_index=True, width="stretch")
+    st.caption(f"Rolling-origin backtest, run `{run_id}`. MASE < 1 beats the one-week seasonal naive forecast. {decision or ''}")
+
+version = alias_version(name, CHAMPION)
+st.subheader("Forecast with 80 % and 95 % bands")
+if version is None:
+    st.info("No champion model for this data yet: train one below.")
+else:
+    forecaster, model_name, number = champion(name, str(version.version))
+    days = st.slider("Open days ahead", 1, 20, 5)
+    stamps = horizon_timestamps(forecaster.calendar_, forecaster.history_end_, days)
+    table = forecaster.predict(stamps).reset_index()
+    recent = history[history.index > history.index.max() - pd.Timedelta(days=7)].rename("actual").rename_axis("timestamp").reset_index()
+    base = alt.Chart(table).encode(x=alt.X("timestamp:T", title=None))
+    chart = alt.layer(
+        base.mark_area(opacity=0.2).encode(y=alt.Y("lo95:Q", title="contacts per interval"), y2="hi95:Q"),
+        base.mark_area(opacity=0.35).encode(y="lo80:Q", y2="hi80:Q"),
+        base.mark_line().encode(y="forecast:Q", tooltip=["timestamp:T", "forecast:Q", "lo80:Q", "hi80:Q"]),
+        alt.Chart(recent).mark_line(color="black", strokeWidth=0.8).encode(x="timestamp:T", y="actual:Q"),
+    )  # fmt: skip
+    st.altair_chart(chart, width="stretch")
+    st.caption(f"Champion: {model_name} (version {number}), trained on data up to {forecaster.history_end_:%Y-%m-%d}. "
+               "Black: the last week of actual calls; blue: forecast and its 80 % / 95 % intervals.")  # fmt: skip
+    if forecaster.history_end_ < history.index.max():
+        st.warning(f"The data runs to {history.index.max():%Y-%m-%d}, past the champion's training data: retrain to use it.")
+    st.download_button("Download the forecast (CSV)", table.to_csv(index=False), "forecast.csv", "text/csv")
+    if run_id:
+        from mlflow import MlflowClient
+
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                st.image(MlflowClient().download_artifacts(run_id, "forecast_vs_actual.png", tmp),
+                         caption="Backtest: actual versus forecast at the last origin, then the forecast ahead")  # fmt: skip
+            except Exception:
+                pass
+
+st.subheader("Train or retrain")
+st.write("**Train** backtests the candidate models and registers the best: it becomes the champion if there is none, "
+         "otherwise a challenger. **Retrain** trains a challenger on the newest data and promotes it only if it beats "
+         "the champion on the recent days the champion has never seen.")  # fmt: skip
+models = st.multiselect("Candidate models", candidate_names("arrivals", None), default=candidate_names("arrivals", None))
+origins = st.number_input("Backtest origins", 2, 20, 5)
+c1, c2 = st.columns(2)
+action = "train" if c1.button("Train", type="primary", disabled=not models) else "retrain" if c2.button("Retrain", disabled=not models or version is None) else None
+if action:
+    bar = st.progress(0.0, text="backtest…")
+    try:
+        step = lambda done, total: bar.progress(done / total, text=f"backtest: {done} of {total} fits")  # noqa: E731
+        fit = retrain if action == "retrain" else train
+        outcome = fit(history, result.calendar, str(result.source), name, models, n_origins=int(origins), progress=step, n_jobs=1)
+    except InputError as exc:
+        bar.empty()
+        show_error(exc)
+    else:
+        bar.progress(1.0, text="done")
+        (st.success if outcome.promoted else st.info)(outcome.decision)
+        latest_training.clear()

@@ -1,0 +1,145 @@
+"""Scenario builder: start from a scenario file, change the drivers, see the staffing at once,
+then run it in full (risk, targets) and save it to MLflow."""
+
+import json
+import time
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+import yaml
+from app_support import scenario_runs, show_error, store_caption
+
+from forecasting.config import validate_mapping
+from forecasting.errors import InputError
+from scenarios.base_forecast import base_forecast
+from scenarios.runner import run_scenario
+from scenarios.spec import Scenario, merge, raw_scenario, scenario_files
+
+st.title("Scenario builder")
+store_caption()
+files = {p.stem: p for p in scenario_files()}
+if not files:
+    st.info("No scenario files in experiments/scenarios: add one (see baseline.yaml in the repository).")
+    st.stop()
+start = st.selectbox("Start from", list(files), index=list(files).index("baseline") if "baseline" in files else 0)
+path = files[start]
+try:
+    raw = raw_scenario(path)
+    base_spec = validate_mapping(raw, Scenario, path)
+except InputError as exc:
+    show_error(exc)
+    st.stop()
+st.caption(base_spec.description)
+
+
+@st.cache_resource(show_spinner="Forecasting (once per model and horizon)…")
+def cached_base(data_json: str, forecast_json: str, correlation: float, folder: str):
+    from scenarios.spec import DataSpec, ForecastSpec
+
+    return base_forecast(DataSpec.model_validate_json(data_json), ForecastSpec.model_validate_json(forecast_json), correlation, path.parent)
+
+
+voice = next(iter(base_spec.queues))
+left, right = st.columns(2)
+with left:
+    st.markdown("**Demand**")
+    name = st.text_input("Scenario name", f"{start}_what_if")
+    growth = st.number_input("Overall growth (%)", -90.0, 500.0, float(base_spec.demand.growth_pct), 1.0)
+    multipliers = st.data_editor(
+        pd.DataFrame([{"start": pd.Timestamp(m.start).date() if m.start else None, "end": pd.Timestamp(m.end).date() if m.end else None,
+                       "factor": m.factor} for m in base_spec.demand.multipliers], columns=["start", "end", "factor"]),  # fmt: skip
+        num_rows="dynamic", key=f"multipliers_{start}", width="stretch",
+        column_config={"start": st.column_config.DateColumn("from"), "end": st.column_config.DateColumn("to (inclusive)"),
+                       "factor": st.column_config.NumberColumn("volume ×", min_value=0.0, step=0.05, default=1.2)},  # fmt: skip
+    )
+    aht_change = st.number_input("AHT change (seconds, all days)", -300.0, 600.0, 0.0, 5.0)
+    horizon = st.slider("Horizon (open days)", 1, 30, base_spec.forecast.horizon_days)
+    interval = st.segmented_control("Planning interval", ["15min", "30min", "60min"], default=base_spec.forecast.interval) or "30min"
+    staff_to = st.select_slider("Staff to", ["mean", 0.6, 0.7, 0.8, 0.9, 0.95], value=base_spec.forecast.staff_to)
+with right:
+    st.markdown("**Targets and supply**")
+    t = base_spec.targets
+    sl = st.slider("Service level target", 0.5, 0.99, float(t.service_level or 0.8), 0.01)
+    seconds = st.number_input("... answered within (seconds)", 5.0, 600.0, float(t.target_seconds), 5.0)
+    occupancy = st.slider("Occupancy cap", 0.6, 1.0, float(t.max_occupancy or 1.0), 0.01)
+    s = base_spec.supply
+    shrinkage = st.slider("Shrinkage", 0.0, 0.6, float(s.shrinkage), 0.01)
+    headcount = st.number_input("Headcount (FTE; 0: none)", 0.0, 100000.0, float(s.headcount or 0.0), 5.0)
+    cost = st.number_input("Cost per agent-hour", 0.0, 1000.0, float(s.cost_per_agent_hour), 1.0)
+
+rows = multipliers.dropna(subset=["factor"])
+edits = {
+    "name": name, "baseline": start, "extends": None,
+    "forecast": {"horizon_days": int(horizon), "interval": interval, "staff_to": staff_to},
+    "demand": {"growth_pct": growth, "multipliers": [{k: (str(v) if k != "factor" else float(v)) for k, v in r.items() if pd.notna(v)} for r in rows.to_dict("records")],
+               "aht_changes": ([{"seconds": aht_change}] if aht_change else []) + [a.model_dump(exclude_none=True) for a in base_spec.demand.aht_changes]},
+    "targets": {"service_level": sl, "target_seconds": seconds, "max_occupancy": occupancy if occupancy < 1 else None},
+    "supply": {"shrinkage": shrinkage, "headcount": headcount or None, "cost_per_agent_hour": cost},
+}  # fmt: skip
+merged = merge(raw, edits)
+merged.pop("extends", None)
+try:
+    scenario = validate_mapping(merged, Scenario, path)
+    started = time.perf_counter()
+    base = cached_base(scenario.data.model_dump_json(), scenario.forecast.model_copy(update={"staff_to": "mean"}).model_dump_json(),
+                       scenario.risk.correlation, str(path.parent))  # fmt: skip
+    quick = run_scenario(scenario, path, base=base, analysis=False)
+    elapsed = time.perf_counter() - started
+except InputError as exc:
+    show_error(exc)
+    st.stop()
+
+
+def show(result, label: str) -> None:
+    m = result.summary
+    c = st.columns(6)
+    c[0].metric("FTE", f"{m['fte_total']:,.1f}")
+    c[1].metric("peak agents", f"{m['peak_agents']:,.0f}")
+    c[2].metric("cost", f"{m['total_cost']:,.0f}")
+    c[3].metric("service level", f"{m.get('service_level', float('nan')):.3f}")
+    c[4].metric("ASA (s)", f"{m.get('asa_seconds', float('nan')):,.1f}")
+    if "supply_service_level" in m:
+        c[5].metric("with the headcount", f"{m['supply_service_level']:.3f}", help="service level the headcount gives")
+    f = result.intervals
+    cols = ["required_agents", "scheduled_agents"] + (["available_agents"] if "available_agents" in f else [])
+    agents = f.groupby("interval_start", as_index=False)[cols].sum().melt("interval_start", var_name="agents", value_name="count")
+    st.altair_chart(alt.Chart(agents).mark_line(interpolate="step-after").encode(
+        x=alt.X("interval_start:T", title=None), y=alt.Y("count:Q", title="agents"), color=alt.Color("agents:N", title=None),
+        tooltip=["interval_start:T", "agents:N", "count:Q"]).properties(title=f"{label}: agents by interval"), width="stretch")  # fmt: skip
+    d = result.daily
+    bars = d.melt(["date", "queue"], [c for c in ("service", "p_meet_target", "supply_p_meet_target") if c in d and d[c].notna().any()])
+    st.altair_chart(alt.Chart(bars).mark_bar().encode(
+        x=alt.X("yearmonthdate(date):O", title=None), xOffset="variable:N", y=alt.Y("value:Q", title=None, scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("variable:N", title=None), tooltip=["date:T", "queue:N", "variable:N", "value:Q"],
+    ).properties(title=f"{label}: service level by day (and probability of meeting the target)"), width="stretch")  # fmt: skip
+
+
+st.subheader("What-if (instant)")
+st.caption(f"Staffing of {len(quick.intervals):,} intervals computed in {elapsed:.2f} s from the cached forecast ({quick.forecast_model}).")
+show(quick, scenario.name)
+with st.expander("Per-interval table"):
+    st.dataframe(quick.intervals, hide_index=True, width="stretch")
+    st.download_button("Download (CSV)", quick.intervals.to_csv(index=False), f"{scenario.name}_intervals.csv", "text/csv")
+st.download_button("Download this scenario as YAML", yaml.safe_dump(json.loads(scenario.model_dump_json(by_alias=True)), sort_keys=False),
+                   f"{scenario.name}.yaml", "text/yaml")  # fmt: skip
+
+st.subheader("Run in full and save to MLflow")
+st.write("Adds the Monte Carlo risk of missing the target each day, the target-versus-FTE curve and what the headcount can reach.")
+if st.button("Run and save", type="primary"):
+    from scenarios.tracking import log_scenario
+
+    with st.spinner("Running the scenario…"):
+        try:
+            full = run_scenario(scenario, path, base=base)
+            run_id = log_scenario(full, yaml.safe_dump(json.loads(scenario.model_dump_json(by_alias=True)), sort_keys=False))
+        except InputError as exc:
+            show_error(exc)
+            st.stop()
+    scenario_runs.clear()
+    st.session_state["saved_run"] = (scenario.name, run_id)
+    st.success(f"Saved '{scenario.name}' as MLflow run {run_id} (experiment 'scenarios'): compare it on the **Compare** page.")
+    show(full, scenario.name)
+    p = full.summary.get("supply_p_meet_target_mean", full.summary.get("p_meet_target_mean"))
+    if p is not None:
+        st.metric("probability of meeting the target on a day (mean)", f"{p:.0%}")

@@ -1,0 +1,84 @@
+"""Targets: what a service level or ASA costs in FTE, what a headcount can reach, the risk of
+missing the target, and what the center's history shows to be attainable."""
+
+import altair as alt
+import streamlit as st
+from app_support import show_error
+
+from forecasting.errors import InputError
+from scenarios.base_forecast import base_forecast
+from scenarios.realistic_targets import achievable_targets, evidence_table, target_curve
+from scenarios.runner import build_demand, run_scenario
+from scenarios.spec import load_scenario, scenario_files
+
+st.title("Realistic targets")
+files = {p.stem: p for p in scenario_files()}
+if not files:
+    st.info("No scenario files in experiments/scenarios.")
+    st.stop()
+name = st.selectbox("Scenario", list(files), index=list(files).index("baseline") if "baseline" in files else 0)
+try:
+    scenario, path = load_scenario(files[name])
+except InputError as exc:
+    show_error(exc)
+    st.stop()
+
+
+@st.cache_data(show_spinner="Costing targets (a few seconds, once per scenario)…")
+def analysis(scenario_json: str, headcount: float | None):
+    from scenarios.spec import Scenario
+
+    s = Scenario.model_validate_json(scenario_json)
+    base = base_forecast(s.data, s.forecast, s.risk.correlation, path.parent)
+    demand = build_demand(s, base)
+    curve = target_curve(s, demand)
+    best = achievable_targets(s, demand, headcount) if headcount else {}
+    if headcount:
+        s = s.model_copy(update={"supply": s.supply.model_copy(update={"headcount": headcount, "budget": None, "available_agents": None})})
+    result = run_scenario(s, path, base=base)
+    return curve, best, result.daily, result.summary
+
+
+default = float(scenario.supply.headcount or 0)
+headcount = st.number_input("Headcount (FTE)", 0.0, 100000.0, default, 5.0, help="0: no headcount, only the cost of each target")
+try:
+    curve, best, daily, summary = analysis(scenario.model_dump_json(), headcount or None)
+except InputError as exc:
+    show_error(exc)
+    st.stop()
+
+if headcount:
+    c = st.columns(4)
+    c[0].metric("FTE the scenario's targets need", f"{summary['fte_total']:,.1f}")
+    sl, asa = best.get("service_level"), best.get("asa_seconds")
+    c[1].metric("best service level in every interval", "not reachable" if sl is None else f"{sl:.1%}",
+                help=f"answered within {scenario.targets.target_seconds:g} s, staffing each interval to it, no occupancy cap")  # fmt: skip
+    c[2].metric("best ASA", "not reachable" if asa is None else f"{asa:,.1f} s")
+    p = summary.get("supply_p_meet_target_mean")
+    c[3].metric("chance of meeting the target on a day", "n/a" if p is None else f"{p:.0%}", help="Monte Carlo over the forecast's uncertainty")
+sl_curve = curve[curve["target"] == "service_level"]
+asa_curve = curve[curve["target"] == "asa_seconds"]
+left, right = st.columns(2)
+if len(sl_curve):
+    chart = alt.Chart(sl_curve).mark_line(point=True).encode(x=alt.X("value:Q", title=f"service level target (within {scenario.targets.target_seconds:g} s)", scale=alt.Scale(zero=False)),
+                                                             y=alt.Y("fte:Q", title="FTE", scale=alt.Scale(zero=False)), tooltip=["value", "fte", "cost", "peak_agents"])  # fmt: skip
+    if headcount:
+        chart = chart + alt.Chart({"values": [{"h": headcount}]}).mark_rule(color="red").encode(y="h:Q")
+    left.altair_chart(chart.properties(title="FTE against the service-level target"), width="stretch")
+if len(asa_curve):
+    right.altair_chart(alt.Chart(asa_curve).mark_line(point=True).encode(
+        x=alt.X("value:Q", title="ASA target (s)", scale=alt.Scale(type="log")), y=alt.Y("fte:Q", title="FTE", scale=alt.Scale(zero=False)),
+        tooltip=["value", "fte", "cost"]).properties(title="FTE against the ASA target"), width="stretch")  # fmt: skip
+st.dataframe(curve, hide_index=True, width="stretch")
+if "p_meet_target" in daily:
+    st.subheader("Probability of meeting the target, by day")
+    cols = [c for c in ("date", "queue", "volume", "service", "p_meet_target", "supply_p_meet_target", "service_p5", "service_p95") if c in daily]
+    st.dataframe(daily[cols], hide_index=True, width="stretch")
+if scenario.evidence:
+    st.subheader("What history shows to be attainable")
+    try:
+        st.dataframe(evidence_table(scenario, path.parent), hide_index=True, width="stretch")
+        st.caption(f"KPIs per {scenario.evidence.period} of {scenario.evidence.input}: median, best quarter and best tenth of periods, "
+                   "and how often the scenario's target would have been met.")  # fmt: skip
+    except InputError as exc:
+        show_error(exc)
