@@ -18,6 +18,8 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_DIR / "data"
 DEFAULT_DB = DATA_DIR / "mlflow.db"
+# MLflow writes set_registry_uri into os.environ; remember only what the user set
+USER_REGISTRY_URI = os.environ.get("MLFLOW_REGISTRY_URI")
 
 
 def tracking_uri() -> str:
@@ -35,7 +37,7 @@ def use_store() -> str:
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(os.environ.get("MLFLOW_REGISTRY_URI") or uri)
+    mlflow.set_registry_uri(USER_REGISTRY_URI or uri)
     return uri
 
 

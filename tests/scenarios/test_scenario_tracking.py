@@ -61,7 +61,7 @@ def test_two_planners_at_once_on_one_sqlite_store(write_scenario, store, tmp_pat
     and every run is recorded with its metrics and tables."""
     names = ["a1", "a2", "b1", "b2"]
     paths = [write_scenario(n, {**FAST, "name": n, "demand": {"growth_pct": i}}) for i, n in enumerate(names)]
-    env = {**os.environ, "MLFLOW_TRACKING_URI": store}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")} | {"MLFLOW_TRACKING_URI": store}
     cmd = [sys.executable, "-m", "scenarios.cli", "-q", "scenario", "run", "--out", str(tmp_path / "out")]
     procs = [subprocess.Popen(cmd + [str(p) for p in pair], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for pair in (paths[:2], paths[2:])]  # fmt: skip
