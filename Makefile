@@ -4,11 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    := out
+PORT   ?= 8501
 
-CALLS  := data/bank_calls_2003-03-03_2003-05-28.csv
 LOG    := data/anonymous_bank_1999-02-01_14.tsv
 
-.PHONY: setup run test test-fast bench ui clean
+.PHONY: setup run app test test-fast bench ui clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "capplan needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -22,7 +22,12 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/capplan kpis $(LOG) --format anonymous-bank --period week --out $(OUT)/anonymous_bank_kpis
 	$(BIN)/capplan demo --out $(OUT)/demo
-	@echo "Runs, scenarios and the champion model: make ui  (MLflow UI on http://127.0.0.1:5000)"
+	@echo "Runs, scenarios and the champion model are also in the MLflow UI: make ui (http://127.0.0.1:5000)"
+	@$(MAKE) --no-print-directory app
+
+app: setup  # the Streamlit app, on http://localhost:$(PORT) (Ctrl-C stops it)
+	@echo "capplan app: open http://localhost:$(PORT)"
+	$(BIN)/streamlit run apps/streamlit_app.py --server.port $(PORT)
 
 test: setup
 	$(BIN)/python -m pytest

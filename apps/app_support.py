@@ -79,16 +79,23 @@ def store_caption() -> None:
     st.caption(f"MLflow store: `{tracking_uri()}`")
 
 
-@st.cache_data(ttl=10, show_spinner=False)
 def scenario_runs() -> pd.DataFrame:
     """Scenario runs in the store, newest first (re-read every few seconds)."""
+    return _scenario_runs(tracking_uri())
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def _scenario_runs(uri: str) -> pd.DataFrame:
     from scenarios.tracking import runs_table
 
     return runs_table()
 
 
+scenario_runs.clear = _scenario_runs.clear  # type: ignore[attr-defined]
+
+
 @st.cache_data(show_spinner=False)
-def run_artifact_table(run_id: str, name: str) -> pd.DataFrame | None:
+def run_artifact_table(run_id: str, name: str, uri: str | None = None) -> pd.DataFrame | None:
     """A table logged with a run (runs are immutable, so cached for good)."""
     from mlflow import MlflowClient
 

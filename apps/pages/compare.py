@@ -6,6 +6,7 @@ import streamlit as st
 from app_support import excel_bytes, run_artifact_table, scenario_runs, show_error, store_caption
 
 from forecasting.errors import InputError
+from forecasting.tracking import tracking_uri
 from scenarios.tracking import compare_runs
 
 st.title("Compare scenarios")
@@ -37,16 +38,17 @@ frames, daily = [], []
 for name, run_id in table.attrs["runs"].items():
     if name not in chosen:
         continue
-    intervals = run_artifact_table(run_id, "intervals.parquet")
+    intervals = run_artifact_table(run_id, "intervals.parquet", tracking_uri())
     if intervals is not None:
-        frames.append(intervals.groupby("interval_start", as_index=False)["scheduled_agents"].sum().assign(scenario=name))
-    days = run_artifact_table(run_id, "daily.csv")
+        frames.append(intervals.groupby("interval_start", as_index=False)["scheduled_agents"].sum().assign(scenario=name,
+                      day=lambda t: t["interval_start"].dt.strftime("%Y-%m-%d")))  # fmt: skip
+    days = run_artifact_table(run_id, "daily.csv", tracking_uri())
     if days is not None:
         daily.append(days.groupby("date", as_index=False)[["volume", "service"]].mean().assign(scenario=name))
 if frames:
     agents = pd.concat(frames)
     st.altair_chart(alt.Chart(agents).mark_line(interpolate="step-after").encode(
-        x=alt.X("interval_start:T", title=None), y=alt.Y("scheduled_agents:Q", title="scheduled agents"), color="scenario:N",
+        x=alt.X("interval_start:T", title=None), y=alt.Y("scheduled_agents:Q", title="scheduled agents"), color="scenario:N", detail="day:N",
         tooltip=["scenario", "interval_start:T", "scheduled_agents"]).properties(title="Scheduled agents by interval"), width="stretch")  # fmt: skip
 if daily:
     service = pd.concat(daily)

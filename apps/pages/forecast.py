@@ -11,7 +11,7 @@ from forecasting.errors import InputError
 from forecasting.forecast_job import candidate_names, horizon_timestamps, require_clean
 from forecasting.registry import CHAMPION, alias_version, load_forecaster
 from forecasting.series import forecast_series
-from forecasting.tracking import use_store
+from forecasting.tracking import tracking_uri, use_store
 from forecasting.training import EXPERIMENT, registered_name_for, retrain, train
 
 st.title("Forecast")
@@ -33,12 +33,12 @@ use_store()
 
 
 @st.cache_resource(show_spinner="Loading the champion model…")
-def champion(registered: str, version: str):
+def champion(registered: str, version: str, uri: str):
     return load_forecaster(registered)
 
 
 @st.cache_data(show_spinner=False, ttl=10)
-def latest_training(registered: str) -> tuple[str | None, pd.DataFrame | None, str | None]:
+def latest_training(registered: str, uri: str) -> tuple[str | None, pd.DataFrame | None, str | None]:
     """(run id, leaderboard, decision) of the newest train or retrain run of this model."""
     import mlflow
     from mlflow import MlflowClient
@@ -59,7 +59,8 @@ def latest_training(registered: str) -> tuple[str | None, pd.DataFrame | None, s
     return run.info.run_id, board, run.data.tags.get("decision")
 
 
-run_id, board, decision = latest_training(name)
+uri = tracking_uri()
+run_id, board, decision = latest_training(name, uri)
 st.subheader("Leaderboard of the latest backtest")
 if board is None:
     st.info("No training run for this data yet: press **Train** below (or run `capplan demo`).")
@@ -72,7 +73,7 @@ st.subheader("Forecast with 80 % and 95 % bands")
 if version is None:
     st.info("No champion model for this data yet: train one below.")
 else:
-    forecaster, model_name, number = champion(name, str(version.version))
+    forecaster, model_name, number = champion(name, str(version.version), uri)
     days = st.slider("Open days ahead", 1, 20, 5)
     stamps = horizon_timestamps(forecaster.calendar_, forecaster.history_end_, days)
     table = forecaster.predict(stamps).reset_index()

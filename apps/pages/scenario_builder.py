@@ -12,6 +12,7 @@ from app_support import scenario_runs, show_error, store_caption
 
 from forecasting.config import validate_mapping
 from forecasting.errors import InputError
+from forecasting.tracking import tracking_uri
 from scenarios.base_forecast import base_forecast
 from scenarios.runner import run_scenario
 from scenarios.spec import Scenario, merge, raw_scenario, scenario_files
@@ -34,7 +35,7 @@ st.caption(base_spec.description)
 
 
 @st.cache_resource(show_spinner="Forecasting (once per model and horizon)…")
-def cached_base(data_json: str, forecast_json: str, correlation: float, folder: str):
+def cached_base(data_json: str, forecast_json: str, correlation: float, folder: str, uri: str):
     from scenarios.spec import DataSpec, ForecastSpec
 
     return base_forecast(DataSpec.model_validate_json(data_json), ForecastSpec.model_validate_json(forecast_json), correlation, path.parent)
@@ -83,7 +84,7 @@ try:
     scenario = validate_mapping(merged, Scenario, path)
     started = time.perf_counter()
     base = cached_base(scenario.data.model_dump_json(), scenario.forecast.model_copy(update={"staff_to": "mean"}).model_dump_json(),
-                       scenario.risk.correlation, str(path.parent))  # fmt: skip
+                       scenario.risk.correlation, str(path.parent), tracking_uri())  # fmt: skip
     quick = run_scenario(scenario, path, base=base, analysis=False)
     elapsed = time.perf_counter() - started
 except InputError as exc:
@@ -104,9 +105,10 @@ def show(result, label: str) -> None:
     f = result.intervals
     cols = ["required_agents", "scheduled_agents"] + (["available_agents"] if "available_agents" in f else [])
     agents = f.groupby("interval_start", as_index=False)[cols].sum().melt("interval_start", var_name="agents", value_name="count")
+    agents["day"] = agents["interval_start"].dt.strftime("%Y-%m-%d")  # one line per day: no lines across closed nights
     st.altair_chart(alt.Chart(agents).mark_line(interpolate="step-after").encode(
         x=alt.X("interval_start:T", title=None), y=alt.Y("count:Q", title="agents"), color=alt.Color("agents:N", title=None),
-        tooltip=["interval_start:T", "agents:N", "count:Q"]).properties(title=f"{label}: agents by interval"), width="stretch")  # fmt: skip
+        detail="day:N", tooltip=["interval_start:T", "agents:N", "count:Q"]).properties(title=f"{label}: agents by interval"), width="stretch")  # fmt: skip
     d = result.daily
     bars = d.melt(["date", "queue"], [c for c in ("service", "p_meet_target", "supply_p_meet_target") if c in d and d[c].notna().any()])
     st.altair_chart(alt.Chart(bars).mark_bar().encode(

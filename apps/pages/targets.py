@@ -6,6 +6,7 @@ import streamlit as st
 from app_support import show_error
 
 from forecasting.errors import InputError
+from forecasting.tracking import tracking_uri
 from scenarios.base_forecast import base_forecast
 from scenarios.realistic_targets import achievable_targets, evidence_table, target_curve
 from scenarios.runner import build_demand, run_scenario
@@ -25,7 +26,7 @@ except InputError as exc:
 
 
 @st.cache_data(show_spinner="Costing targets (a few seconds, once per scenario)…")
-def analysis(scenario_json: str, headcount: float | None):
+def analysis(scenario_json: str, headcount: float | None, uri: str):
     from scenarios.spec import Scenario
 
     s = Scenario.model_validate_json(scenario_json)
@@ -42,7 +43,7 @@ def analysis(scenario_json: str, headcount: float | None):
 default = float(scenario.supply.headcount or 0)
 headcount = st.number_input("Headcount (FTE)", 0.0, 100000.0, default, 5.0, help="0: no headcount, only the cost of each target")
 try:
-    curve, best, daily, summary = analysis(scenario.model_dump_json(), headcount or None)
+    curve, best, daily, summary = analysis(scenario.model_dump_json(), headcount or None, tracking_uri())
 except InputError as exc:
     show_error(exc)
     st.stop()

@@ -1,0 +1,146 @@
+"""End to end in a real browser: Debian's Chromium, driven by Playwright, against `streamlit run`.
+
+Starts the app on a store with a champion and two scenario runs, runs a what-if from the
+scenario builder (saved to MLflow), compares scenarios, shows a rejected upload, and saves
+screenshots to docs/screenshots/ (the README shows them).
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.apps.conftest import APP
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]  # fmt: skip
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(filled_store, tmp_path_factory):
+    uri, cache = filled_store
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env.update(MLFLOW_TRACKING_URI=uri, CAPPLAN_CACHE_DIR=cache)
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read() == b"ok":
+                    break
+        except OSError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.fail(f"streamlit did not start: {log.read_text()[-2000:]}")
+        time.sleep(0.5)
+    yield url
+    server.terminate()
+    server.wait(30)
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    chromium = _chromium()
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed: .ci/run installs Debian's chromium package")
+        pytest.skip("Chromium not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1800})
+        page.set_default_timeout(120_000)
+        page.goto(app_url)
+        yield page
+        browser.close()
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(1500)  # let charts finish drawing
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def wait_idle(page) -> None:
+    """Until Streamlit has finished running the script (its status widget disappears)."""
+    page.wait_for_timeout(500)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=180_000)
+
+
+def go(page, title: str) -> None:
+    page.get_by_role("link", name=title).first.click()
+    wait_idle(page)
+
+
+def test_overview_shows_the_scenarios(page):
+    page.get_by_text("Scenarios (2)").wait_for()
+    assert page.get_by_role("heading", name="Capacity planning").is_visible()
+    shot(page, "overview")
+
+
+def test_run_a_scenario_from_the_builder(page):
+    go(page, "Scenario builder")
+    page.get_by_text("What-if (instant)").wait_for()
+    growth = page.get_by_label("Overall growth (%)")
+    growth.fill("20")
+    growth.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Run and save").click()
+    page.get_by_text("Saved 'baseline_what_if'").wait_for(timeout=180_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.get_by_text("What-if (instant)").scroll_into_view_if_needed()
+    shot(page, "scenario_builder")
+
+
+def test_compare_two_scenarios(page):
+    go(page, "Compare")
+    page.get_by_text("Latest run of each scenario").wait_for()
+    assert page.get_by_text("campaign_week", exact=False).first.is_visible()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    shot(page, "compare")
+
+
+def test_a_bad_upload_is_explained(page, tmp_path):
+    go(page, "Data & KPIs")
+    page.get_by_text("Upload a file").click()
+    wait_idle(page)
+    bad = tmp_path / "calls_export.csv"
+    bad.write_text("contact_id;queue;arrival_time\n1;sales;2024-01-08 08:00\n")
+    page.locator('input[type="file"]').set_input_files(str(bad))
+    wait_idle(page)
+    error = page.locator('[data-testid="stAlertContentError"]').first
+    error.wait_for()
+    assert "calls_export.csv" in error.inner_text()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    shot(page, "data_upload_error")

@@ -1,0 +1,113 @@
+"""Every page of the app through Streamlit's AppTest: no exception, widgets work, and the numbers
+shown are the packages' numbers for the same inputs."""
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from forecasting.ingest import IngestOptions, ingest
+from tests.apps.conftest import APP
+from tests.conftest import BANK_LOG
+
+PAGES = ["overview", "data_kpis", "forecast", "scenario_builder", "compare", "targets"]
+
+
+def open_page(page: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=180)
+    at.run()
+    if page != "overview":
+        at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def by_label(elements, label: str):
+    return next(e for e in elements if e.label == label)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_on_an_empty_store_says_what_to_do(empty_store, page):
+    at = open_page(page)
+    shown = " ".join(str(e.value) for e in [*at.info, *at.error, *at.warning])
+    if page in ("overview", "compare"):
+        assert "capplan demo" in shown
+    if page == "forecast":
+        assert "Train" in shown and at.button  # and the train button is there
+    if page in ("scenario_builder", "targets"):
+        assert "no champion model registered" in shown and "capplan demo" in shown
+
+
+def test_overview_lists_the_scenario_runs(store):
+    at = open_page("overview")
+    table = at.dataframe[0].value
+    assert {"baseline", "campaign_week"} <= set(table["scenario"])
+
+
+def test_data_page_shows_the_ingest_accounting_and_kpis(store):
+    at = open_page("data_kpis")
+    expected = ingest(BANK_LOG, IngestOptions(format="anonymous-bank", interval="60min")).summary()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["rows read"] == f"{expected['rows_read']:,}" and metrics["used"] == f"{expected['rows_used']:,}"
+    assert metrics["ignored"] == f"{expected['rows_ignored']:,}"
+    kpis = at.dataframe[0].value
+    assert {"service_level", "abandon_rate", "target", "latest"} <= set(kpis.index) | set(kpis.columns)
+    at.radio(key="source").set_value(at.radio(key="source").options[1]).run()
+    assert not at.exception and {m.label: m.value for m in at.metric}["rows read"] == "10,140"
+
+
+def test_forecast_page_shows_leaderboard_and_champion(store):
+    at = open_page("forecast")
+    board = at.dataframe[0].value
+    assert list(board["model"]) == ["weekday_mean"]
+    assert any("Champion: weekday_mean (version 1)" in c.value for c in at.caption)
+
+
+def test_builder_what_if_equals_the_runner_and_saves_to_mlflow(store):
+    from scenarios.runner import run_scenario
+    from scenarios.spec import Scenario, load_scenario, merge, raw_scenario
+    from scenarios.tracking import latest_run
+
+    at = open_page("scenario_builder")
+    by_label(at.number_input, "Overall growth (%)").set_value(20.0).run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    _, path = load_scenario("baseline")
+    raw = merge(raw_scenario(path), {"name": "baseline_what_if", "demand": {"growth_pct": 20.0}})
+    expected = run_scenario(Scenario.model_validate(raw), path, analysis=False).summary
+    assert metrics["FTE"] == f"{expected['fte_total']:,.1f}" and metrics["peak agents"] == f"{expected['peak_agents']:,.0f}"
+    assert metrics["service level"] == f"{expected['service_level']:.3f}"
+    by_label(at.button, "Run and save").click().run()
+    assert not at.exception
+    assert any("Saved 'baseline_what_if'" in s.value for s in at.success)
+    run = latest_run("baseline_what_if")
+    assert run.data.params["demand.growth_pct"] == "20.0" and run.data.tags["baseline"] == "baseline"
+    assert run.data.metrics["fte_total"] == pytest.approx(expected["fte_total"])
+
+
+def test_compare_page_equals_compare_runs(store):
+    from scenarios.tracking import compare_runs
+
+    at = open_page("compare")
+    shown = at.dataframe[0].value
+    expected = compare_runs(["baseline", "campaign_week"], "baseline")
+    pd.testing.assert_frame_equal(shown.loc[expected.index, expected.columns], expected, check_names=False)
+    assert "campaign_week - baseline" in shown.columns
+    at.multiselect[0].set_value(["campaign_week"]).run()
+    assert not at.exception and list(at.dataframe[0].value.columns) == ["campaign_week"]
+
+
+def test_targets_page_equals_the_realistic_targets(store):
+    from scenarios.base_forecast import base_forecast
+    from scenarios.realistic_targets import achievable_targets
+    from scenarios.runner import build_demand
+    from scenarios.spec import load_scenario
+
+    at = open_page("targets")
+    by_label(at.number_input, "Headcount (FTE)").set_value(300.0).run()
+    assert not at.exception
+    s, path = load_scenario("baseline")
+    demand = build_demand(s, base_forecast(s.data, s.forecast, s.risk.correlation, path.parent))
+    best = achievable_targets(s, demand, 300.0)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["best service level in every interval"] == f"{best['service_level']:.1%}"
+    assert metrics["best ASA"] == f"{best['asa_seconds']:,.1f} s"
