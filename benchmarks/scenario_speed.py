@@ -1,0 +1,52 @@
+"""Scenario speed: the app's instant what-if (staffing of two weeks of 15-minute intervals from
+the cached forecast) and a full scenario run (plus Monte Carlo risk, target curve and the
+best targets a headcount reaches), for the bundled baseline with Erlang A and Erlang C.
+
+    .venv/bin/python benchmarks/scenario_speed.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from tabulate import tabulate
+
+from scenarios.base_forecast import base_forecast
+from scenarios.runner import run_scenario
+from scenarios.spec import load_scenario
+
+
+def timed(f, repeat: int = 5) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = f()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), out
+
+
+def main() -> None:
+    baseline, path = load_scenario("baseline")
+    rows = []
+    for model in ("erlang-a", "erlang-c"):
+        queues = {"voice": baseline.queues["voice"].model_copy(update={"model": model, "patience_seconds": 300 if model == "erlang-a" else None})}
+        s = baseline.model_copy(update={"queues": queues, "forecast": baseline.forecast.model_copy(update={"model": "weekday_mean", "interval": "15min"})})
+        start = time.perf_counter()
+        base = base_forecast(s.data, s.forecast, s.risk.correlation, path.parent)
+        first = time.perf_counter() - start
+        cached, _ = timed(lambda: base_forecast(s.data, s.forecast, s.risk.correlation, path.parent))
+        quick, result = timed(lambda: run_scenario(s, path, base=base, analysis=False))
+        full, _ = timed(lambda: run_scenario(s, path, base=base), repeat=1)
+        n = len(result.intervals)
+        rows += [
+            [model, "forecast (first time: ingest, fit, cache)", n, first],
+            [model, "forecast (from the cache)", n, cached],
+            [model, "what-if: staffing and service (the app's instant answer)", n, quick],
+            [model, "full run: + risk (500 draws), target curve, best targets, evidence", n, full],
+        ]
+    print(tabulate(rows, headers=["model", "step", "intervals", "seconds"], floatfmt=".3f", tablefmt="github"))
+
+
+if __name__ == "__main__":
+    main()
