@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -37,9 +38,11 @@ def ingest_bundled(label: str) -> IngestResult:
 
 
 def save_upload(name: str, data: bytes) -> Path:
-    """An uploaded file on disk (ingestion reads files), in a folder that lives with the server."""
-    folder = Path(tempfile.gettempdir()) / "capplan-uploads"
-    folder.mkdir(exist_ok=True)
+    """An uploaded file on disk (ingestion reads files), in a folder of this browser session, so
+    two planners uploading files of the same name do not overwrite each other."""
+    session = st.session_state.setdefault("upload_folder", uuid.uuid4().hex[:12])
+    folder = Path(tempfile.gettempdir()) / "capplan-uploads" / session
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / Path(name).name
     path.write_bytes(data)
     return path
@@ -54,17 +57,30 @@ def show_error(exc: InputError) -> None:
         st.download_button(f"Download the {len(rows):,} rejected rows (CSV)", rows.to_csv(index=False), "rejected.csv", "text/csv")
 
 
-def current_dataset() -> tuple[str, IngestResult] | None:
-    """The data chosen on the Data page (the bundled interval report until one is chosen)."""
+FORECAST_DEFAULT = list(BUNDLED)[1]  # the interval report the demo trains on
+
+
+def forecast_dataset() -> tuple[str, IngestResult] | None:
+    """The data to forecast: the bundled interval report (the demo's champion), or the data
+    chosen on the Data page."""
+    options = {FORECAST_DEFAULT: None}
     chosen = st.session_state.get("dataset")
-    if chosen is not None:
-        return chosen
-    label = list(BUNDLED)[1]
+    if chosen is not None and chosen[0] != FORECAST_DEFAULT:
+        options[f"{chosen[0]} (from Data & KPIs)"] = chosen[1]
+    label = st.selectbox("Data to forecast", list(options), key="forecast_data") if len(options) > 1 else FORECAST_DEFAULT
+    if options[label] is not None:
+        return label, options[label]
     try:
         return label, ingest_bundled(label)
     except InputError as exc:
         show_error(exc)
         return None
+
+
+def champion_hint(exc: InputError) -> None:
+    """After a 'no champion' error: where to get one."""
+    if "champion" in str(exc):
+        st.info("Train a model on the **Forecast** page (or run `make run` / `capplan demo`), then come back.")
 
 
 def excel_bytes(frames: dict[str, pd.DataFrame]) -> bytes:

@@ -157,7 +157,7 @@ def _metric_order(name: str) -> tuple[int, str]:
 
 
 def runs_table() -> pd.DataFrame:
-    """Every scenario run in the store, newest first: name, time, run id and headline metrics."""
+    """Every finished scenario run in the store, newest first: name, time, run id and headline metrics."""
     with store_errors():
         return _runs_table()
 
@@ -169,9 +169,12 @@ def _runs_table() -> pd.DataFrame:
     found = mlflow.get_experiment_by_name(EXPERIMENT)
     if found is None:
         return pd.DataFrame(columns=["scenario", "start_time", "run_id"])
-    runs = mlflow.search_runs([found.experiment_id], order_by=["attributes.start_time DESC"])
+    runs = mlflow.search_runs([found.experiment_id], filter_string="attributes.status = 'FINISHED'", order_by=["attributes.start_time DESC"])
     if runs.empty:
         return pd.DataFrame(columns=["scenario", "start_time", "run_id"])
     keep = {"tags.scenario": "scenario", "start_time": "start_time", "run_id": "run_id", "status": "status", "tags.baseline": "baseline"}
     keep.update({f"metrics.{m}": m for m in HEADLINE[:5]})
-    return runs[[c for c in keep if c in runs]].rename(columns=keep)
+    table = runs[[c for c in keep if c in runs]].rename(columns=keep)
+    if "start_time" in table and getattr(table["start_time"].dt, "tz", None) is not None:
+        table["start_time"] = table["start_time"].dt.tz_convert(None)  # UTC, as MLflow's UI shows it
+    return table

@@ -27,24 +27,36 @@ try:
 except InputError as exc:
     show_error(exc)
     st.stop()
-st.dataframe(table, width="stretch", column_config={c: st.column_config.NumberColumn(format="%.4g") for c in table.columns})
+def readable(v: float) -> str:
+    """Whole numbers for counts and money, four significant digits for rates and seconds."""
+    if pd.isna(v):
+        return ""
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.4g}"
+
+
+st.dataframe(table.map(readable), width="stretch")
 st.caption(f"Latest run of each scenario: " + ", ".join(f"{n} `{r}`" for n, r in table.attrs["runs"].items()))
 c1, c2 = st.columns(2)
 c1.download_button("Download (CSV)", table.to_csv(), "comparison.csv", "text/csv")
 c2.download_button("Download (Excel)", excel_bytes({"comparison": table}), "comparison.xlsx",
                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
 
-frames, daily = [], []
+frames, daily, missing = [], [], []
 for name, run_id in table.attrs["runs"].items():
     if name not in chosen:
         continue
     intervals = run_artifact_table(run_id, "intervals.parquet", tracking_uri())
-    if intervals is not None:
-        frames.append(intervals.groupby("interval_start", as_index=False)["scheduled_agents"].sum().assign(scenario=name,
-                      day=lambda t: t["interval_start"].dt.strftime("%Y-%m-%d")))  # fmt: skip
-    days = run_artifact_table(run_id, "daily.csv", tracking_uri())
-    if days is not None:
-        daily.append(days.groupby("date", as_index=False)[["volume", "service"]].mean().assign(scenario=name))
+    if intervals is None or not {"interval_start", "scheduled_agents", "volume", "service_level", "channel"} <= set(intervals):
+        missing.append(name)
+        continue
+    frames.append(intervals.groupby("interval_start", as_index=False)["scheduled_agents"].sum().assign(scenario=name,
+                  day=lambda t: t["interval_start"].dt.strftime("%Y-%m-%d")))  # fmt: skip
+    queued = intervals[intervals["channel"] != "email"].assign(date=lambda t: t["interval_start"].dt.normalize(),
+                                                                served=lambda t: t["volume"] * t["service_level"])  # fmt: skip
+    day = queued.groupby("date", as_index=False)[["volume", "served"]].sum()
+    daily.append(day.assign(service=day["served"] / day["volume"].where(day["volume"] > 0), scenario=name))
+if missing:
+    st.caption("No interval table recorded with the run of: " + ", ".join(missing) + " (left out of the charts).")
 if frames:
     agents = pd.concat(frames)
     st.altair_chart(alt.Chart(agents).mark_line(interpolate="step-after").encode(
@@ -53,5 +65,5 @@ if frames:
 if daily:
     service = pd.concat(daily)
     st.altair_chart(alt.Chart(service).mark_line(point=True).encode(
-        x=alt.X("date:T", title=None), y=alt.Y("service:Q", title="expected service level", scale=alt.Scale(zero=False)), color="scenario:N",
+        x=alt.X("date:T", title=None), y=alt.Y("service:Q", title="expected service level (calls and chats)", scale=alt.Scale(zero=False)), color="scenario:N",
         tooltip=["scenario", "date:T", "service", "volume"]).properties(title="Service level by day"), width="stretch")  # fmt: skip

@@ -11,39 +11,52 @@ from forecasting.kpis import kpi_report
 from forecasting.targets import load_targets
 
 st.title("Data & KPIs")
-source = st.radio("History", [*BUNDLED, "Upload a file"], horizontal=True, key="source")
+CHOICES = [*BUNDLED, "Upload a file"]
+# widget state is dropped when the page is left: remember the choice in a key of our own
+chosen = st.session_state.get("source_choice", CHOICES[0])
+source = st.radio("History", CHOICES, index=CHOICES.index(chosen), horizontal=True, key="source",
+                  on_change=lambda: st.session_state.__setitem__("source_choice", st.session_state["source"]))  # fmt: skip
 result = None
 try:
     if source == "Upload a file":
         upload = st.file_uploader(f"Contact log or interval report (CSV, TSV or Parquet, up to {MAX_UPLOAD_MB} MB)",
                                   type=["csv", "tsv", "txt", "parquet"])  # fmt: skip
+        previous = st.session_state.get("uploaded")
         kind = st.selectbox("Format", ["log", "anonymous-bank", "intervals"], help="log: one row per contact (generic schema); "
                             "intervals: a timestamp column and value columns")  # fmt: skip
         c1, c2, c3 = st.columns(3)
         time_col = c1.text_input("Timestamp column (interval reports)", disabled=kind != "intervals")
-        value_col = c2.text_input("Value column, e.g. Calls or arrivals=Calls", disabled=kind != "intervals")
+        value_col = c2.text_input("Value column, e.g. Calls (or Calls=arrivals)", disabled=kind != "intervals")
         interval = c3.selectbox("Interval", ["15min", "30min", "60min", "day"], index=1, disabled=kind == "intervals")
-        lenient = st.checkbox("Reject bad rows and go on (instead of stopping at the first)")
-        if upload is None:
+        c4, c5 = st.columns(2)
+        encoding = c4.selectbox("Text encoding", ["auto (UTF-8 / UTF-16)", "latin-1", "cp1252", "utf-8"], help="for files exported by older systems")
+        lenient = c5.checkbox("Reject bad rows and go on (instead of stopping at the first)")
+        if upload is None and previous is None:
             st.info("Choose a file to check it; nothing is changed in it.")
             st.stop()
-        if upload.size > MAX_UPLOAD_MB * 1024 * 1024:
+        if upload is not None and upload.size > MAX_UPLOAD_MB * 1024 * 1024:
             st.error(f"{upload.name}: {upload.size / 1e6:.0f} MB is more than the {MAX_UPLOAD_MB} MB limit: use `capplan ingest` for large files.")
             st.stop()
-        if kind == "intervals" and not (time_col and value_col):
+        if upload is not None and kind == "intervals" and not (time_col and value_col):
             st.info("Give the timestamp and value columns of the interval report.")
             st.stop()
-        path = save_upload(upload.name, upload.getvalue())
-        options = IngestOptions(format=kind, time_col=time_col or None, value_cols=(value_col,) if value_col else (),
-                                interval=None if kind == "intervals" else interval, strict=not lenient)  # fmt: skip
-        result = ingest_file(str(path), path.stat().st_mtime, options)
+        if upload is not None:
+            path = save_upload(upload.name, upload.getvalue())
+            options = IngestOptions(format=kind, time_col=time_col or None, value_cols=(value_col,) if value_col else (),
+                                    interval=None if kind == "intervals" else interval, strict=not lenient,
+                                    encoding=None if encoding.startswith("auto") else encoding)  # fmt: skip
+            result = ingest_file(str(path), path.stat().st_mtime, options)
+            st.session_state["uploaded"] = result
+        else:
+            result = previous
+            st.caption(f"Showing the file uploaded before: {result.source.name}")
     else:
         result = ingest_bundled(source)
 except InputError as exc:
     show_error(exc)
     st.stop()
 
-st.session_state["dataset"] = (source if source != "Upload a file" else result.source.name, result)
+st.session_state["dataset"] = (source if source != "Upload a file" else f"uploaded {result.source.name}", result)
 s = result.summary()
 c = st.columns(4)
 c[0].metric("rows read", f"{s['rows_read']:,}")

@@ -5,18 +5,18 @@ import tempfile
 import altair as alt
 import pandas as pd
 import streamlit as st
-from app_support import current_dataset, show_error, store_caption
+from app_support import forecast_dataset, show_error, store_caption
 
 from forecasting.errors import InputError
 from forecasting.forecast_job import candidate_names, horizon_timestamps, require_clean
-from forecasting.registry import CHAMPION, alias_version, load_forecaster
+from forecasting.registry import CHALLENGER, CHAMPION, alias_version, load_forecaster, set_alias
 from forecasting.series import forecast_series
 from forecasting.tracking import tracking_uri, use_store
 from forecasting.training import EXPERIMENT, registered_name_for, retrain, train
 
 st.title("Forecast")
 store_caption()
-chosen = current_dataset()
+chosen = forecast_dataset()
 if chosen is None:
     st.stop()
 label, result = chosen
@@ -25,7 +25,8 @@ try:
     history = forecast_series(result, "arrivals")
 except InputError as exc:
     show_error(exc)
-    st.info("Choose or fix the data on the **Data & KPIs** page.")
+    st.info("Forecasting needs every row: fix the rejected rows (download them on **Data & KPIs**) and upload the file "
+            "again, or choose other data there.")  # fmt: skip
     st.stop()
 name = registered_name_for(result.source, "arrivals", None)
 st.caption(f"Data: {label} · registered model `{name}`")
@@ -104,12 +105,30 @@ else:
 st.subheader("Train or retrain")
 st.write("**Train** backtests the candidate models and registers the best: it becomes the champion if there is none, "
          "otherwise a challenger. **Retrain** trains a challenger on the newest data and promotes it only if it beats "
-         "the champion on the recent days the champion has never seen.")  # fmt: skip
-models = st.multiselect("Candidate models", candidate_names("arrivals", None), default=candidate_names("arrivals", None))
-origins = st.number_input("Backtest origins", 2, 20, 5)
-c1, c2 = st.columns(2)
-action = "train" if c1.button("Train", type="primary", disabled=not models) else "retrain" if c2.button("Retrain", disabled=not models or version is None) else None
-if action:
+         "the champion on the recent days the champion has never seen. **Promote** makes the challenger the champion.")  # fmt: skip
+if "training_outcome" in st.session_state:
+    promoted, text = st.session_state.pop("training_outcome")
+    (st.success if promoted else st.info)(text)
+all_models = candidate_names("arrivals", None)
+fast = [m for m in ("weekday_mean", "seasonal_naive_week", "ets_topdown", "harmonic") if m in all_models]
+with st.form("training"):
+    models = st.multiselect("Candidate models", all_models, default=fast,
+                            help="Prophet and gradient boosting are slower to backtest; add them for a full comparison")  # fmt: skip
+    origins = st.number_input("Backtest origins", 2, 20, 5)
+    c1, c2, c3 = st.columns(3)
+    clicked_train = c1.form_submit_button("Train", type="primary")
+    clicked_retrain = c2.form_submit_button("Retrain", disabled=version is None)
+    challenger = alias_version(name, CHALLENGER)
+    clicked_promote = c3.form_submit_button("Promote the challenger", disabled=challenger is None or (version is not None and challenger.version == version.version))
+action = "train" if clicked_train else "retrain" if clicked_retrain else "promote" if clicked_promote else None
+if action == "promote":
+    set_alias(name, CHAMPION, int(challenger.version))
+    st.session_state["training_outcome"] = (True, f"version {challenger.version} is now the champion (was version {version.version if version else 'none'})")
+    latest_training.clear()
+    st.rerun()
+elif action and not models:
+    st.warning("Choose at least one candidate model.")
+elif action:
     bar = st.progress(0.0, text="backtest…")
     try:
         step = lambda done, total: bar.progress(done / total, text=f"backtest: {done} of {total} fits")  # noqa: E731
@@ -119,6 +138,6 @@ if action:
         bar.empty()
         show_error(exc)
     else:
-        bar.progress(1.0, text="done")
-        (st.success if outcome.promoted else st.info)(outcome.decision)
+        st.session_state["training_outcome"] = (outcome.promoted, outcome.decision)
         latest_training.clear()
+        st.rerun()

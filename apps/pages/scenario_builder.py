@@ -5,10 +5,11 @@ import json
 import time
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 import yaml
-from app_support import scenario_runs, show_error, store_caption
+from app_support import champion_hint, scenario_runs, show_error, store_caption
 
 from forecasting.config import validate_mapping
 from forecasting.errors import InputError
@@ -35,7 +36,8 @@ st.caption(base_spec.description)
 
 
 @st.cache_resource(show_spinner="Forecasting (once per model and horizon)…")
-def cached_base(data_json: str, forecast_json: str, correlation: float, folder: str, uri: str):
+def cached_base(data_json: str, forecast_json: str, correlation: float, folder: str, uri: str, model_version: str | None):
+    """The base forecast, once per data, forecast settings, store and champion version."""
     from scenarios.spec import DataSpec, ForecastSpec
 
     return base_forecast(DataSpec.model_validate_json(data_json), ForecastSpec.model_validate_json(forecast_json), correlation, path.parent)
@@ -52,20 +54,27 @@ with left:
                        "factor": m.factor} for m in base_spec.demand.multipliers], columns=["start", "end", "factor"]),  # fmt: skip
         num_rows="dynamic", key=f"multipliers_{start}", width="stretch",
         column_config={"start": st.column_config.DateColumn("from"), "end": st.column_config.DateColumn("to (inclusive)"),
-                       "factor": st.column_config.NumberColumn("volume ×", min_value=0.0, step=0.05, default=1.2)},  # fmt: skip
+                       "factor": st.column_config.NumberColumn("volume ×", min_value=0.0, step=0.05)},  # fmt: skip
     )
     aht_change = st.number_input("AHT change (seconds, all days)", -300.0, 600.0, 0.0, 5.0)
-    horizon = st.slider("Horizon (open days)", 1, 30, base_spec.forecast.horizon_days)
+    horizon = st.slider("Horizon (open days)", 1, 120, base_spec.forecast.horizon_days)
     interval = st.segmented_control("Planning interval", ["15min", "30min", "60min"], default=base_spec.forecast.interval) or "30min"
-    staff_to = st.select_slider("Staff to", ["mean", 0.6, 0.7, 0.8, 0.9, 0.95], value=base_spec.forecast.staff_to)
+    quantiles = list(dict.fromkeys(["mean", 0.6, 0.7, 0.8, 0.9, 0.95, base_spec.forecast.staff_to]))
+    staff_to = st.selectbox("Staff to", quantiles, index=quantiles.index(base_spec.forecast.staff_to),
+                            format_func=lambda v: "the forecast mean" if v == "mean" else f"the forecast's {v:.0%} quantile")  # fmt: skip
 with right:
     st.markdown("**Targets and supply**")
     t = base_spec.targets
-    sl = st.slider("Service level target", 0.5, 0.99, float(t.service_level or 0.8), 0.01)
-    seconds = st.number_input("... answered within (seconds)", 5.0, 600.0, float(t.target_seconds), 5.0)
-    occupancy = st.slider("Occupancy cap", 0.6, 1.0, float(t.max_occupancy or 1.0), 0.01)
+    if t.service_level is not None:
+        sl = st.slider("Service level target", 0.0, 1.0, float(t.service_level), 0.01)
+    else:
+        sl = None
+        st.caption("This scenario has no service-level target (it uses " + ", ".join(
+            k for k in ("asa_seconds", "abandon_rate", "max_occupancy") if getattr(t, k) is not None) + ").")  # fmt: skip
+    seconds = st.number_input("... answered within (seconds)", 1.0, 3600.0, float(t.target_seconds), 5.0)
+    occupancy = st.slider("Occupancy cap (1: none)", 0.3, 1.0, float(t.max_occupancy or 1.0), 0.01)
     s = base_spec.supply
-    shrinkage = st.slider("Shrinkage", 0.0, 0.6, float(s.shrinkage), 0.01)
+    shrinkage = st.slider("Shrinkage", 0.0, 0.95, float(s.shrinkage), 0.01)
     headcount = st.number_input("Headcount (FTE; 0: none)", 0.0, 100000.0, float(s.headcount or 0.0), 5.0)
     cost = st.number_input("Cost per agent-hour", 0.0, 1000.0, float(s.cost_per_agent_hour), 1.0)
 
@@ -75,7 +84,7 @@ edits = {
     "forecast": {"horizon_days": int(horizon), "interval": interval, "staff_to": staff_to},
     "demand": {"growth_pct": growth, "multipliers": [{k: (str(v) if k != "factor" else float(v)) for k, v in r.items() if pd.notna(v)} for r in rows.to_dict("records")],
                "aht_changes": ([{"seconds": aht_change}] if aht_change else []) + [a.model_dump(exclude_none=True) for a in base_spec.demand.aht_changes]},
-    "targets": {"service_level": sl, "target_seconds": seconds, "max_occupancy": occupancy if occupancy < 1 else None},
+    "targets": {**({"service_level": sl} if sl is not None else {}), "target_seconds": seconds, "max_occupancy": occupancy if occupancy < 1 else None},
     "supply": {"shrinkage": shrinkage, "headcount": headcount or None, "cost_per_agent_hour": cost},
 }  # fmt: skip
 merged = merge(raw, edits)
@@ -83,12 +92,23 @@ merged.pop("extends", None)
 try:
     scenario = validate_mapping(merged, Scenario, path)
     started = time.perf_counter()
+    version = None
+    if scenario.forecast.model == "champion":  # a newly promoted champion means a new forecast
+        from forecasting.registry import CHAMPION, alias_version
+        from forecasting.tracking import use_store
+        from forecasting.training import registered_name_for
+        from scenarios.base_forecast import resolve_path
+
+        use_store()
+        found = alias_version(scenario.forecast.registered_model or registered_name_for(resolve_path(scenario.data.input, path.parent), "arrivals", scenario.data.queue), CHAMPION)
+        version = found.version if found else None
     base = cached_base(scenario.data.model_dump_json(), scenario.forecast.model_copy(update={"staff_to": "mean"}).model_dump_json(),
-                       scenario.risk.correlation, str(path.parent), tracking_uri())  # fmt: skip
+                       scenario.risk.correlation, str(path.parent), tracking_uri(), version)  # fmt: skip
     quick = run_scenario(scenario, path, base=base, analysis=False)
     elapsed = time.perf_counter() - started
 except InputError as exc:
     show_error(exc)
+    champion_hint(exc)
     st.stop()
 
 
@@ -119,6 +139,8 @@ def show(result, label: str) -> None:
 
 st.subheader("What-if (instant)")
 st.caption(f"Staffing of {len(quick.intervals):,} intervals computed in {elapsed:.2f} s from the cached forecast ({quick.forecast_model}).")
+for warning in quick.warnings:
+    st.warning(warning)
 show(quick, scenario.name)
 with st.expander("Per-interval table"):
     st.dataframe(quick.intervals, hide_index=True, width="stretch")
@@ -142,6 +164,8 @@ if st.button("Run and save", type="primary"):
     st.session_state["saved_run"] = (scenario.name, run_id)
     st.success(f"Saved '{scenario.name}' as MLflow run {run_id} (experiment 'scenarios'): compare it on the **Compare** page.")
     show(full, scenario.name)
-    p = full.summary.get("supply_p_meet_target_mean", full.summary.get("p_meet_target_mean"))
-    if p is not None:
-        st.metric("probability of meeting the target on a day (mean)", f"{p:.0%}")
+    c = st.columns(2)
+    for column, key, label in ((c[0], "p_meet_target_mean", "with the plan"), (c[1], "supply_p_meet_target_mean", "with the headcount")):
+        p = full.summary.get(key)
+        if p is not None and np.isfinite(p):
+            column.metric(f"chance of meeting the target on a day, {label}", f"{p:.0%}", help="mean over the days; Monte Carlo over the forecast")

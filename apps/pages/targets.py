@@ -2,14 +2,14 @@
 missing the target, and what the center's history shows to be attainable."""
 
 import altair as alt
+import numpy as np
 import streamlit as st
-from app_support import show_error
+from app_support import champion_hint, show_error
 
 from forecasting.errors import InputError
 from forecasting.tracking import tracking_uri
-from scenarios.base_forecast import base_forecast
-from scenarios.realistic_targets import achievable_targets, evidence_table, target_curve
-from scenarios.runner import build_demand, run_scenario
+from scenarios.realistic_targets import evidence_table
+from scenarios.runner import run_scenario
 from scenarios.spec import load_scenario, scenario_files
 
 st.title("Realistic targets")
@@ -25,19 +25,16 @@ except InputError as exc:
     st.stop()
 
 
-@st.cache_data(show_spinner="Costing targets (a few seconds, once per scenario)…")
+@st.cache_data(show_spinner="Costing targets (a few seconds, once per scenario and headcount)…")
 def analysis(scenario_json: str, headcount: float | None, uri: str):
+    """One full scenario run with the headcount as its supply: curve, best targets, risk."""
     from scenarios.spec import Scenario
 
     s = Scenario.model_validate_json(scenario_json)
-    base = base_forecast(s.data, s.forecast, s.risk.correlation, path.parent)
-    demand = build_demand(s, base)
-    curve = target_curve(s, demand)
-    best = achievable_targets(s, demand, headcount) if headcount else {}
-    if headcount:
-        s = s.model_copy(update={"supply": s.supply.model_copy(update={"headcount": headcount, "budget": None, "available_agents": None})})
-    result = run_scenario(s, path, base=base)
-    return curve, best, result.daily, result.summary
+    supply = {"headcount": headcount, "budget": None, "available_agents": None} if headcount else {}
+    s = s.model_copy(update={"supply": s.supply.model_copy(update=supply)})
+    result = run_scenario(s, path)
+    return result.curve, result.achievable, result.daily, result.summary
 
 
 default = float(scenario.supply.headcount or 0)
@@ -46,17 +43,24 @@ try:
     curve, best, daily, summary = analysis(scenario.model_dump_json(), headcount or None, tracking_uri())
 except InputError as exc:
     show_error(exc)
+    champion_hint(exc)
     st.stop()
 
-if headcount:
+
+def share(v) -> str:
+    return "not reachable" if v is None or not np.isfinite(v) or v < 0.005 else f"{v:.1%}"
+
+
+if summary.get("achievable_fte_available") is not None or headcount:
     c = st.columns(4)
     c[0].metric("FTE the scenario's targets need", f"{summary['fte_total']:,.1f}")
     sl, asa = best.get("service_level"), best.get("asa_seconds")
-    c[1].metric("best service level in every interval", "not reachable" if sl is None else f"{sl:.1%}",
+    c[1].metric("best service level in every interval", share(sl),
                 help=f"answered within {scenario.targets.target_seconds:g} s, staffing each interval to it, no occupancy cap")  # fmt: skip
-    c[2].metric("best ASA", "not reachable" if asa is None else f"{asa:,.1f} s")
+    c[2].metric("best ASA", "not reachable" if asa is None or (sl is not None and sl < 0.005) else f"{asa:,.1f} s")
     p = summary.get("supply_p_meet_target_mean")
-    c[3].metric("chance of meeting the target on a day", "n/a" if p is None else f"{p:.0%}", help="Monte Carlo over the forecast's uncertainty")
+    c[3].metric("chance of meeting the target on a day", "n/a" if p is None or not np.isfinite(p) else f"{p:.0%}",
+                help="with the headcount; Monte Carlo over the forecast's uncertainty")  # fmt: skip
 sl_curve = curve[curve["target"] == "service_level"]
 asa_curve = curve[curve["target"] == "asa_seconds"]
 left, right = st.columns(2)
