@@ -51,7 +51,13 @@ def save_upload(name: str, data: bytes) -> Path:
 def show_error(exc: InputError) -> None:
     """A user error as the app shows it: the one-line message and, if rows were rejected, a
     download of them."""
-    st.error(str(exc))
+    text = str(exc)
+    uploads = str(Path(tempfile.gettempdir()) / "capplan-uploads" / st.session_state.get("upload_folder", "-")) + "/"
+    text = text.replace(uploads, "")  # the planner's own file name, not where the server keeps it
+    for option, widget in (("--sep", "the field delimiter option"), ("--encoding", "the text encoding option"),
+                           ("--reject-bad-rows", "'Reject bad rows and go on'")):  # fmt: skip
+        text = text.replace(f"pass {option}", f"choose {widget}").replace(option, widget)
+    st.error(text)
     if getattr(exc, "rejected", None) is not None:
         rows = exc.rejected.rejected_rows()
         st.download_button(f"Download the {len(rows):,} rejected rows (CSV)", rows.to_csv(index=False), "rejected.csv", "text/csv")

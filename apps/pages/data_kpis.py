@@ -28,9 +28,10 @@ try:
         time_col = c1.text_input("Timestamp column (interval reports)", disabled=kind != "intervals")
         value_col = c2.text_input("Value column, e.g. Calls (or Calls=arrivals)", disabled=kind != "intervals")
         interval = c3.selectbox("Interval", ["15min", "30min", "60min", "day"], index=1, disabled=kind == "intervals")
-        c4, c5 = st.columns(2)
-        encoding = c4.selectbox("Text encoding", ["auto (UTF-8 / UTF-16)", "latin-1", "cp1252", "utf-8"], help="for files exported by older systems")
-        lenient = c5.checkbox("Reject bad rows and go on (instead of stopping at the first)")
+        c4, c5, c6 = st.columns(3)
+        sep = c4.selectbox("Field delimiter", ["auto (tab for .tsv, else comma)", "comma", "semicolon", "tab", "pipe"])
+        encoding = c5.selectbox("Text encoding", ["auto (UTF-8 / UTF-16)", "latin-1", "cp1252", "utf-8"], help="for files exported by older systems")
+        lenient = c6.checkbox("Reject bad rows and go on (instead of stopping at the first)")
         if upload is None and previous is None:
             st.info("Choose a file to check it; nothing is changed in it.")
             st.stop()
@@ -44,7 +45,8 @@ try:
             path = save_upload(upload.name, upload.getvalue())
             options = IngestOptions(format=kind, time_col=time_col or None, value_cols=(value_col,) if value_col else (),
                                     interval=None if kind == "intervals" else interval, strict=not lenient,
-                                    encoding=None if encoding.startswith("auto") else encoding)  # fmt: skip
+                                    encoding=None if encoding.startswith("auto") else encoding,
+                                    sep=None if sep.startswith("auto") else sep)  # fmt: skip
             result = ingest_file(str(path), path.stat().st_mtime, options)
             st.session_state["uploaded"] = result
         else:
