@@ -7,6 +7,7 @@ without knowing which model won.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -42,6 +43,9 @@ def log_forecaster(forecaster: Forecaster, model_name: str, registered_name: str
     import mlflow
 
     ForecastModel = _python_model_class()
+    # our own class, pickled on purpose, with timestamps as text or datetimes: MLflow's warnings
+    # about both are noise to a planner
+    logging.getLogger("mlflow.pyfunc").setLevel(logging.ERROR)
     info = mlflow.pyfunc.log_model(
         name="model",
         python_model=ForecastModel(forecaster, model_name),
