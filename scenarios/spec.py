@@ -366,11 +366,9 @@ def raw_scenario(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     parent_name = data.get("extends")
     if parent_name is None:
         return data
-    folder = path.parent
-    candidates = [folder / str(parent_name), folder / f"{parent_name}.yaml", folder / f"{parent_name}.yml"]
-    parent = next((c for c in candidates if c.is_file()), None)
+    parent = parent_file(path, parent_name)
     if parent is None:
-        known = ", ".join(p.stem for p in scenario_files(folder)) or "none"
+        known = ", ".join(p.stem for p in scenario_files(path.parent)) or "none"
         raise InputError("the scenario it extends is not there", path=path, key="extends", found=parent_name,
                          expected=f"the name of a scenario file in the same folder: {known}")  # fmt: skip
     if parent.resolve() in seen or parent.resolve() == path.resolve():
@@ -383,10 +381,26 @@ def raw_scenario(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     return merge(base, data)
 
 
+def parent_file(path: Path, parent_name) -> Path | None:
+    """The file ``extends: parent_name`` names: in the scenario's own folder, with or without .yaml."""
+    folder = path.parent
+    candidates = [folder / str(parent_name), folder / f"{parent_name}.yaml", folder / f"{parent_name}.yml"]
+    return next((c for c in candidates if c.is_file()), None)
+
+
 def load_scenario(name_or_path: str | Path) -> tuple[Scenario, Path]:
-    """Validated scenario (with what it extends) and the file it came from."""
+    """Validated scenario (with what it extends) and the file it came from. A mistake in a
+    scenario it extends is reported in that file, not in this one."""
     path = scenario_path(name_or_path)
-    return validate_mapping(raw_scenario(path), Scenario, path), path
+    raw = raw_scenario(path)
+    try:
+        return validate_mapping(raw, Scenario, path), path
+    except InputError:
+        parent_name = read_yaml_mapping(path, "scenario file").get("extends")
+        parent = parent_file(path, parent_name) if parent_name else None
+        if parent is not None:
+            load_scenario(parent)  # raises the parent's own error, if it has one
+        raise
 
 
 def scenario_files(folder: Path = SCENARIO_DIR) -> list[Path]:

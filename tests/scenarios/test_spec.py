@@ -108,3 +108,11 @@ def test_more_bad_values_name_their_key(write_scenario, change, key, words):
 def test_missing_section_is_named(write_scenario):
     text = _error(write_scenario, {k: v for k, v in FAST.items() if k != "data"})
     assert "missing key" in text and "'data'" in text
+
+
+def test_a_mistake_in_the_extended_scenario_is_reported_in_its_file(write_scenario):
+    parent = write_scenario("parent", {**FAST, "name": "parent", "demand": {"growth_pct": -150}})
+    child = write_scenario("child", {"extends": "parent", "supply": {"shrinkage": 0.2}})
+    with pytest.raises(InputError) as info:
+        load_scenario(child)
+    assert str(parent) in str(info.value) and "demand.growth_pct" in str(info.value)
