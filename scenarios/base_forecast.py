@@ -110,11 +110,27 @@ def _file_digest(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def champion_name(data: DataSpec, forecast: ForecastSpec, source: Path) -> str:
+    """The registered model a scenario's champion forecast comes from."""
+    from forecasting.training import registered_name_for
+
+    return forecast.registered_model or registered_name_for(source, "arrivals", data.queue)
+
+
+def champion_version(data: DataSpec, forecast: ForecastSpec, relative_to: Path | None = None) -> str | None:
+    """The champion's version number (None without one): a new champion means a new forecast."""
+    from forecasting.registry import CHAMPION, alias_version
+    from forecasting.tracking import use_store
+
+    use_store()
+    found = alias_version(champion_name(data, forecast, resolve_path(data.input, relative_to)), CHAMPION)
+    return found.version if found else None
+
+
 def native_forecast(result: IngestResult, forecast: ForecastSpec, data: DataSpec, source: Path) -> tuple[pd.DataFrame, str, pd.Timestamp, OperatingCalendar, str | None]:
     """Forecast table (timestamp, forecast, lo80, hi80, …) at the model's own interval, cached."""
     from forecasting.forecast_job import champion_selection, forecast_table, horizon_timestamps, make_forecast
     from forecasting.series import forecast_series
-    from forecasting.training import registered_name_for
 
     history = forecast_series(result, "arrivals", data.queue)
     warning = None
@@ -123,7 +139,7 @@ def native_forecast(result: IngestResult, forecast: ForecastSpec, data: DataSpec
         from forecasting.tracking import use_store
 
         use_store()
-        name = forecast.registered_model or registered_name_for(source, "arrivals", data.queue)
+        name = champion_name(data, forecast, source)
         version = alias_version(name, CHAMPION)
         if version is None:
             raise InputError(

@@ -331,13 +331,10 @@ def supply_fte(scenario: Scenario, available: np.ndarray | None, demand: Demand)
 def _meets(frame: pd.DataFrame, channel: str, t: ServiceTargets) -> np.ndarray:
     if channel == "email":
         return (frame["answered_in_time"].fillna(1.0) >= t.response_share - 1e-9).to_numpy()
-    ok = ~frame["overloaded"].to_numpy(bool)
-    checks = (("service_level", t.service_level, 1), ("asa_seconds", t.asa_seconds, -1), ("abandon_rate", t.abandon_rate, -1),
-              ("occupancy", t.max_occupancy, -1))  # fmt: skip
-    for col, target, sign in checks:
-        if target is not None and col in frame:
-            ok &= (sign * (frame[col].fillna(0 if sign < 0 else 1).to_numpy() - target) >= -1e-9)
-    return ok | (frame["volume"].to_numpy() <= 0)
+    metrics = {col: frame[col].fillna(fill).to_numpy() for col, fill in
+               (("service_level", 1.0), ("asa_seconds", 0.0), ("abandon_rate", 0.0), ("occupancy", 0.0)) if col in frame}  # fmt: skip
+    metrics["overloaded"] = frame["overloaded"].to_numpy(bool)
+    return staffing_targets(t).met(metrics) | (frame["volume"].to_numpy() <= 0)
 
 
 def _daily(intervals: pd.DataFrame, risk: pd.DataFrame) -> pd.DataFrame:

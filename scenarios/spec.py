@@ -344,14 +344,20 @@ def merge(parent: dict, child: dict) -> dict:
     return out
 
 
+def find_scenario_file(folder: Path, name) -> Path | None:
+    """The scenario file called ``name`` in ``folder``, with or without .yaml / .yml."""
+    candidates = [folder / str(name), folder / f"{name}.yaml", folder / f"{name}.yml"]
+    return next((c for c in candidates if c.is_file()), None)
+
+
 def scenario_path(name_or_path: str | Path, folder: Path = SCENARIO_DIR) -> Path:
     """A file path as given, or a scenario name looked up in the scenarios folder."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") and path.exists():
         return path
-    for candidate in (folder / path.name, folder / f"{path.name}.yaml", folder / f"{path.name}.yml"):
-        if candidate.is_file():
-            return candidate
+    found = find_scenario_file(folder, path.name)
+    if found is not None:
+        return found
     if path.suffix in (".yaml", ".yml"):
         raise InputError("scenario file not found", path=path, expected="a YAML scenario file")
     known = ", ".join(p.stem for p in sorted(folder.glob("*.yaml"))) or "none"
@@ -366,7 +372,7 @@ def raw_scenario(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     parent_name = data.get("extends")
     if parent_name is None:
         return data
-    parent = parent_file(path, parent_name)
+    parent = find_scenario_file(path.parent, parent_name)
     if parent is None:
         known = ", ".join(p.stem for p in scenario_files(path.parent)) or "none"
         raise InputError("the scenario it extends is not there", path=path, key="extends", found=parent_name,
@@ -381,13 +387,6 @@ def raw_scenario(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     return merge(base, data)
 
 
-def parent_file(path: Path, parent_name) -> Path | None:
-    """The file ``extends: parent_name`` names: in the scenario's own folder, with or without .yaml."""
-    folder = path.parent
-    candidates = [folder / str(parent_name), folder / f"{parent_name}.yaml", folder / f"{parent_name}.yml"]
-    return next((c for c in candidates if c.is_file()), None)
-
-
 def load_scenario(name_or_path: str | Path) -> tuple[Scenario, Path]:
     """Validated scenario (with what it extends) and the file it came from. A mistake in a
     scenario it extends is reported in that file, not in this one."""
@@ -397,7 +396,7 @@ def load_scenario(name_or_path: str | Path) -> tuple[Scenario, Path]:
         return validate_mapping(raw, Scenario, path), path
     except InputError:
         parent_name = read_yaml_mapping(path, "scenario file").get("extends")
-        parent = parent_file(path, parent_name) if parent_name else None
+        parent = find_scenario_file(path.parent, parent_name) if parent_name else None
         if parent is not None:
             load_scenario(parent)  # raises the parent's own error, if it has one
         raise

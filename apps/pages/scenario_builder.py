@@ -14,7 +14,7 @@ from app_support import champion_hint, scenario_runs, show_error, store_caption
 from forecasting.config import validate_mapping
 from forecasting.errors import InputError
 from forecasting.tracking import tracking_uri
-from scenarios.base_forecast import base_forecast
+from scenarios.base_forecast import base_forecast, champion_version
 from scenarios.runner import run_scenario
 from scenarios.spec import Scenario, merge, raw_scenario, scenario_files
 
@@ -92,16 +92,7 @@ merged.pop("extends", None)
 try:
     scenario = validate_mapping(merged, Scenario, path)
     started = time.perf_counter()
-    version = None
-    if scenario.forecast.model == "champion":  # a newly promoted champion means a new forecast
-        from forecasting.registry import CHAMPION, alias_version
-        from forecasting.tracking import use_store
-        from forecasting.training import registered_name_for
-        from scenarios.base_forecast import resolve_path
-
-        use_store()
-        found = alias_version(scenario.forecast.registered_model or registered_name_for(resolve_path(scenario.data.input, path.parent), "arrivals", scenario.data.queue), CHAMPION)
-        version = found.version if found else None
+    version = champion_version(scenario.data, scenario.forecast, path.parent) if scenario.forecast.model == "champion" else None
     base = cached_base(scenario.data.model_dump_json(), scenario.forecast.model_copy(update={"staff_to": "mean"}).model_dump_json(),
                        scenario.risk.correlation, str(path.parent), tracking_uri(), version)  # fmt: skip
     quick = run_scenario(scenario, path, base=base, analysis=False)
