@@ -16,10 +16,11 @@ import streamlit as st
 
 from forecasting.errors import InputError
 from forecasting.ingest import IngestOptions, IngestResult, ingest
-from forecasting.tracking import DATA_DIR, tracking_uri, use_store
+from forecasting.store import Store
+from scenarios.bundled import BUNDLED_DATA
 
-BANK_LOG = DATA_DIR / "anonymous_bank_1999-02-01_14.tsv"
-BANK_CALLS = DATA_DIR / "bank_calls_2003-03-03_2003-05-28.csv"
+BANK_LOG = BUNDLED_DATA / "anonymous_bank_1999-02-01_14.tsv"
+BANK_CALLS = BUNDLED_DATA / "bank_calls_2003-03-03_2003-05-28.csv"
 BUNDLED = {
     "Bank call log (Feb 1999, one row per call)": (BANK_LOG, IngestOptions(format="anonymous-bank", interval="60min")),
     "Bank interval report (Mar–May 2003, calls per 5 minutes)": (BANK_CALLS, IngestOptions(time_col="DateTime", value_cols=("Calls",))),
@@ -97,34 +98,33 @@ def excel_bytes(frames: dict[str, pd.DataFrame]) -> bytes:
     return buffer.getvalue()
 
 
+def app_store() -> Store:
+    """The app's one store, made when a page runs from MLFLOW_TRACKING_URI (or the default
+    local store) and passed to everything that records or reads runs. A Store is a plain value
+    (no connection), so making it again is free and caches are keyed by it."""
+    return Store.open()
+
+
 def store_caption() -> None:
-    st.caption(f"MLflow store: `{tracking_uri()}`")
+    st.caption(f"MLflow store: `{app_store()}`")
 
 
 def scenario_runs() -> pd.DataFrame:
     """Scenario runs in the store, newest first (re-read every few seconds)."""
-    return _scenario_runs(tracking_uri())
+    return _scenario_runs(app_store())
 
 
-@st.cache_data(ttl=10, show_spinner=False)
-def _scenario_runs(uri: str) -> pd.DataFrame:
+@st.cache_data(ttl=10, show_spinner=False, hash_funcs={Store: str})
+def _scenario_runs(store: Store) -> pd.DataFrame:
     from scenarios.tracking import runs_table
 
-    return runs_table()
+    return runs_table(store)
 
 
 scenario_runs.clear = _scenario_runs.clear  # type: ignore[attr-defined]
 
 
-@st.cache_data(show_spinner=False)
-def run_artifact_table(run_id: str, name: str, uri: str | None = None) -> pd.DataFrame | None:
+@st.cache_data(show_spinner=False, hash_funcs={Store: str})
+def run_artifact_table(store: Store, run_id: str, name: str) -> pd.DataFrame | None:
     """A table logged with a run (runs are immutable, so cached for good)."""
-    from mlflow import MlflowClient
-
-    use_store()
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            local = MlflowClient().download_artifacts(run_id, name, tmp)
-            return pd.read_parquet(local) if name.endswith(".parquet") else pd.read_csv(local)
-    except Exception:  # an older run without this table, or an unreachable artifact store
-        return None
+    return store.artifact_table(run_id, name)

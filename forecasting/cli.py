@@ -181,15 +181,13 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     import logging
 
     from forecasting.forecast_job import make_forecast, read_timestamps, require_clean
-    from forecasting.training import registered_name_for
 
     result = ingest_for(args, None)
     require_clean(result)
     at = read_timestamps(args.at, interval=result.interval) if args.at else None
-    name = args.registered_model or registered_name_for(input_path(args), args.field, args.queue)
     table, selections, warning = make_forecast(
-        result, args.field, args.queue, args.model, args.horizon_days, at, args.select_origins, name,
-        progress=not args.quiet, n_jobs=args.jobs,
+        result, args.field, args.queue, args.model, args.horizon_days, at, args.select_origins, args.registered_model,
+        progress=not args.quiet, n_jobs=args.jobs, store=args.store,
     )  # fmt: skip
     if warning:
         logging.getLogger("capplan").warning("warning: %s", warning)
@@ -254,19 +252,18 @@ def run_kpis(args: argparse.Namespace) -> int:
 
 def run_training_command(args: argparse.Namespace) -> int:
     from forecasting.forecast_job import candidate_names
-    from forecasting.tracking import tracking_uri
-    from forecasting.training import registered_name_for, retrain, train
+    from forecasting.training import retrain, train
 
     result, history = load_series(args)
     path = input_path(args)
-    name = args.registered_model or registered_name_for(path, args.field, args.queue)
+    name = args.registered_model or args.store.model_name(path, args.field, args.queue)
     names = candidate_names(args.field, args.models)
     common = dict(horizon_days=args.horizon_days, n_origins=args.origins, progress=not args.quiet, n_jobs=args.jobs)
     if args.retrain:
-        outcome = retrain(history, result.calendar, str(path), name, names, eval_origins=args.eval_origins, **common)
+        outcome = retrain(args.store, history, result.calendar, str(path), name, names, eval_origins=args.eval_origins, **common)
     else:
-        outcome = train(history, result.calendar, str(path), name, names, force=args.promote, **common)
+        outcome = train(args.store, history, result.calendar, str(path), name, names, force=args.promote, **common)
     print(format_board(outcome.leaderboard.head(8)))
     print(outcome.decision)
-    print(f"MLflow run {outcome.run_id} in {tracking_uri()}; model {name} version {outcome.version}")
+    print(f"MLflow run {outcome.run_id} in {args.store}; model {name} version {outcome.version}")
     return 0

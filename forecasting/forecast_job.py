@@ -19,6 +19,7 @@ from forecasting.parsing import parse_times
 from forecasting.ledger import RowLedger
 from forecasting.series import forecast_series
 from forecasting.slots import next_open_days, open_slots
+from forecasting.store import Store
 from forecasting.tables import read_table
 
 log = logging.getLogger(__name__)
@@ -141,19 +142,15 @@ def forecast_table(model: Forecaster, stamps: pd.DatetimeIndex) -> pd.DataFrame:
 EACH_QUEUE = "each"
 
 
-def champion_selection(registered_name: str) -> Selection:
-    from forecasting.registry import load_forecaster
-    from forecasting.tracking import use_store
-
-    use_store()
-    forecaster, model_name, version = load_forecaster(registered_name)
-    return Selection(f"{model_name} ({registered_name} version {version})", forecaster, None, None)
+def champion_selection(store: Store, registered_name: str) -> Selection:
+    forecaster, model_name, version = store.load_forecaster(registered_name)
+    return Selection(f"{model_name} ({registered_name} version {version.version})", forecaster, None, None)
 
 
 def make_forecast(
     result: IngestResult, field: str = "arrivals", queue: str | None = None, model: str = "auto",
     horizon_days: int = 5, at: pd.DatetimeIndex | None = None, select_origins: int = 5,
-    registered_name: str | None = None, progress: bool = True, n_jobs: int = 1,
+    registered_name: str | None = None, progress: bool = True, n_jobs: int = 1, store: Store | None = None,
 ) -> tuple[pd.DataFrame, list[Selection], str | None]:  # fmt: skip
     """Forecast one series (a queue, or all queues together) or, with ``queue='each'``, every
     queue separately, each with its own model; returns the table, the selections and a warning
@@ -164,7 +161,9 @@ def make_forecast(
     for q in queues:
         history = forecast_series(result, field, q)
         if model == "champion":
-            selection = champion_selection(registered_name or "")
+            if store is None:
+                raise InputError("no MLflow store to take the champion from", expected="a store (--store or MLFLOW_TRACKING_URI)")
+            selection = champion_selection(store, registered_name or store.model_name(result.source, field, q))
             if selection.model.history_end_ < history.index.max():
                 stale = (f"the champion was trained on data up to {selection.model.history_end_:%Y-%m-%d %H:%M}; the input runs "
                          f"to {history.index.max():%Y-%m-%d %H:%M}: run `capplan retrain` to use the newer data")  # fmt: skip

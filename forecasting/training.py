@@ -9,7 +9,6 @@ beats the champion on the same recent window the champion has never seen.
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,11 +21,10 @@ from forecasting.errors import InputError
 from forecasting.forecast_job import horizon_timestamps
 from forecasting.metrics import accuracy
 from forecasting.plots import forecast_plot
-from forecasting.registry import CHALLENGER, CHAMPION, alias_version, load_forecaster, log_forecaster, set_alias
-from forecasting.tracking import experiment, metric_key
+from forecasting.store import CHALLENGER, CHAMPION, FORECASTING, RunLog, Store
 
 log = logging.getLogger(__name__)
-EXPERIMENT = "forecasting"
+EXPERIMENT = FORECASTING
 
 
 @dataclass
@@ -40,37 +38,21 @@ class TrainingOutcome:
     decision: str
 
 
-def registered_name_for(path: str | Path, field: str, queue: str | None) -> str:
-    return "-".join(["capplan", Path(path).stem, field] + ([queue] if queue and queue != "all" else []))
-
-
-def _log_backtest(board: pd.DataFrame, backtest: Backtest) -> None:
-    import mlflow
-
-    for row in board.itertuples():
-        for metric in ("mase", "wape", "mae", "rmse", "bias", "coverage80", "coverage95"):
-            value = getattr(row, metric, np.nan)
-            if pd.notna(value):
-                mlflow.log_metric(metric_key(f"{row.model}.{metric}"), float(value))
+def _log_backtest(run: RunLog, board: pd.DataFrame, backtest: Backtest) -> None:
+    metrics = ("mase", "wape", "mae", "rmse", "bias", "coverage80", "coverage95")
+    run.log_metrics({f"{row.model}.{m}": getattr(row, m, np.nan) for row in board.itertuples() for m in metrics})
     for row in backtest.by_horizon().itertuples():
-        mlflow.log_metric(metric_key(f"{row.model}.mase_by_horizon"), float(row.mase), step=int(row.horizon_day))
-    mlflow.log_table(board, "leaderboard.json")
-    mlflow.log_text(board.to_csv(index=False), "leaderboard.csv")
+        run.log_metrics({f"{row.model}.mase_by_horizon": row.mase}, step=int(row.horizon_day))
+    run.log_table(board, "leaderboard.json")
+    run.log_text(board.to_csv(index=False), "leaderboard.csv")
 
 
-def _log_dataset(history: pd.Series, source: str, context: str) -> None:
-    import mlflow
-
+def _log_dataset(run: RunLog, history: pd.Series, source: str, context: str) -> None:
     frame = history.rename_axis("timestamp").reset_index()
-    with warnings.catch_warnings():  # MLflow cannot tell which kind of local path a source is; either is fine
-        warnings.simplefilter("ignore", UserWarning)
-        dataset = mlflow.data.from_pandas(frame, source=source, name=f"{Path(source).stem}:{history.name}", targets=str(history.name))
-    mlflow.log_input(dataset, context=context)
+    run.log_dataset(frame, source, f"{Path(source).stem}:{history.name}", str(history.name), context)
 
 
-def _plot(history: pd.Series, backtest: Backtest, model: str, fitted, horizon_days: int) -> None:
-    import mlflow
-
+def _plot(run: RunLog, history: pd.Series, backtest: Backtest, model: str, fitted, horizon_days: int) -> None:
     f = backtest.forecasts
     last = f["origin"].max()
     if COMBINE_SEP in model:
@@ -81,58 +63,51 @@ def _plot(history: pd.Series, backtest: Backtest, model: str, fitted, horizon_da
     recent = history[history.index >= last - pd.Timedelta(days=7)]
     both = pd.concat([shown[future.columns], future], ignore_index=True)
     fig = forecast_plot(recent, both, f"{history.name}: backtest from {last:%Y-%m-%d} and forecast ({model})")
-    mlflow.log_figure(fig, "forecast_vs_actual.png")
+    run.log_figure(fig, "forecast_vs_actual.png")
 
 
 def train(
-    history: pd.Series, calendar, source: str, registered_name: str, names: list[str],
+    store: Store, history: pd.Series, calendar, source: str, registered_name: str, names: list[str],
     horizon_days: int = 5, n_origins: int = 10, force: bool = False, progress: bool = True, n_jobs: int = 1,
 ) -> TrainingOutcome:  # fmt: skip
     """Backtest the candidates, fit the winner on all history and register it; it becomes the
     champion if there is none yet (or with ``force``), else the challenger."""
-    import mlflow
-
-    with mlflow.start_run(experiment_id=experiment(EXPERIMENT), run_name=f"train {registered_name}") as run:
-        mlflow.log_params({"source": source, "series": history.name, "horizon_days": horizon_days, "origins": n_origins,
-                           "candidates": ",".join(names), "first_timestamp": str(history.index.min()),
-                           "last_timestamp": str(history.index.max()), "kind": "train"})  # fmt: skip
-        _log_dataset(history, source, "training")
+    existing = store.model_version(registered_name, CHAMPION)
+    with store.start_run(EXPERIMENT, f"train {registered_name}") as run:
+        run.log_params({"source": source, "series": history.name, "horizon_days": horizon_days, "origins": n_origins,
+                        "candidates": ",".join(names), "first_timestamp": history.index.min(),
+                        "last_timestamp": history.index.max(), "kind": "train"})  # fmt: skip
+        _log_dataset(run, history, source, "training")
         backtest = run_backtest({n: make_model(n) for n in names}, history, horizon_days, n_origins, progress=progress, n_jobs=n_jobs)
         board = candidates(backtest)
-        _log_backtest(board, backtest)
+        _log_backtest(run, board, backtest)
         chosen = str(board["model"].iloc[0])
         fitted = make_model(chosen).fit(history, calendar)
-        _plot(history, backtest, chosen, fitted, horizon_days)
-        mlflow.log_param("chosen_model", chosen)
-        mlflow.log_metrics({"mase": float(board["mase"].iloc[0]), "wape": float(board["wape"].iloc[0]),
-                            "coverage80": float(board["coverage80"].iloc[0]), "coverage95": float(board["coverage95"].iloc[0])})  # fmt: skip
-        existing = alias_version(registered_name, CHAMPION)
-        version = log_forecaster(fitted, chosen, registered_name, history.index)
+        _plot(run, history, backtest, chosen, fitted, horizon_days)
+        run.log_params({"chosen_model": chosen})
+        run.log_metrics({k: board[k].iloc[0] for k in ("mase", "wape", "coverage80", "coverage95")})
+        version = run.log_forecaster(fitted, chosen, registered_name)
         if existing is not None and not force:
-            set_alias(registered_name, CHALLENGER, version)
+            store.set_alias(registered_name, CHALLENGER, version)
             decision = (f"version {version} ({chosen}) registered as challenger; champion stays version {existing.version}: "
                         "run `capplan retrain` to compare them, or `train --promote` to replace it")  # fmt: skip
-            promote = False
         elif existing is not None:
-            set_alias(registered_name, CHAMPION, version)
+            store.set_alias(registered_name, CHAMPION, version)
             decision = f"version {version} ({chosen}) replaces champion version {existing.version} (--promote)"
         else:
-            set_alias(registered_name, CHAMPION, version)
+            store.set_alias(registered_name, CHAMPION, version)
             decision = f"version {version} ({chosen}) is the first champion"
-        promote = existing is None or force
-        mlflow.set_tag("decision", decision)
-        return TrainingOutcome(run.info.run_id, registered_name, version, chosen, board, promote, decision)
+        run.set_tags({"decision": decision})
+        return TrainingOutcome(run.run_id, registered_name, version, chosen, board, existing is None or force, decision)
 
 
 def retrain(
-    history: pd.Series, calendar, source: str, registered_name: str, names: list[str],
+    store: Store, history: pd.Series, calendar, source: str, registered_name: str, names: list[str],
     horizon_days: int = 5, n_origins: int = 10, eval_origins: int = 5, progress: bool = True, n_jobs: int = 1,
 ) -> TrainingOutcome:  # fmt: skip
     """Train a challenger on the new data and promote it only if it beats the champion on the
     most recent window (origins after the champion's training data ended)."""
-    import mlflow
-
-    champion, champion_name, champion_version = load_forecaster(registered_name, CHAMPION)
+    champion, champion_name, champion_version = store.load_forecaster(registered_name, CHAMPION)
     window = [o for o in origins_for(history, horizon_days, eval_origins) if o > champion.history_end_]
     if not window:
         raise InputError(
@@ -140,36 +115,37 @@ def retrain(
             expected=f"at least {horizon_days} days with data after {champion.history_end_:%Y-%m-%d}",
         )  # fmt: skip
     before = history[history.index < window[0]]
-    with mlflow.start_run(experiment_id=experiment(EXPERIMENT), run_name=f"retrain {registered_name}") as run:
-        mlflow.log_params({"source": source, "series": history.name, "horizon_days": horizon_days, "kind": "retrain",
-                           "champion_version": champion_version, "champion_model": champion_name,
-                           "window_start": str(window[0]), "window_origins": len(window),
-                           "last_timestamp": str(history.index.max())})  # fmt: skip
-        _log_dataset(history, source, "retraining")
+    with store.start_run(EXPERIMENT, f"retrain {registered_name}") as run:
+        run.log_params({"source": source, "series": history.name, "horizon_days": horizon_days, "kind": "retrain",
+                        "champion_version": champion_version.version, "champion_model": champion_name,
+                        "window_start": window[0], "window_origins": len(window),
+                        "last_timestamp": history.index.max()})  # fmt: skip
+        _log_dataset(run, history, source, "retraining")
         # choose the challenger on data before the window, so the window judges it fairly
         selection = run_backtest({n: make_model(n) for n in names}, before, horizon_days, n_origins, progress=progress, n_jobs=n_jobs)
         board = candidates(selection)
-        _log_backtest(board, selection)
+        _log_backtest(run, board, selection)
         challenger_name = str(board["model"].iloc[0])
         scores = compare_on_window(history, window, horizon_days, champion, make_model(champion_name), make_model(challenger_name))
-        mlflow.log_metrics({f"window.{k}.{m}": v for k, s in scores.items() for m, v in s.items()})
+        run.log_metrics({f"window.{k}.{m}": v for k, s in scores.items() for m, v in s.items()})
         # better than the champion as it stands, and no worse than the champion's model refitted
         # on the same data (so fresher data alone does not win it for a weaker model)
         better = (scores["challenger"]["mase"] < scores["champion"]["mase"]
                   and scores["challenger"]["mase"] <= scores["champion_refit"]["mase"] + 1e-12)  # fmt: skip
         fitted = make_model(challenger_name).fit(history, calendar)
-        version = log_forecaster(fitted, challenger_name, registered_name, history.index)
-        set_alias(registered_name, CHALLENGER, version)
-        verdict = "promoted to champion" if better else f"not promoted; champion stays version {champion_version}"
+        version = run.log_forecaster(fitted, challenger_name, registered_name)
+        store.set_alias(registered_name, CHALLENGER, version)
+        number = champion_version.version
+        verdict = "promoted to champion" if better else f"not promoted; champion stays version {number}"
         decision = (f"challenger version {version} ({challenger_name}) MASE {scores['challenger']['mase']:.3f} vs champion "
-                    f"version {champion_version} ({champion_name}) {scores['champion']['mase']:.3f} as trained and "
+                    f"version {number} ({champion_name}) {scores['champion']['mase']:.3f} as trained and "
                     f"{scores['champion_refit']['mase']:.3f} refitted, on {len(window)} origins from {window[0]:%Y-%m-%d}: {verdict}")  # fmt: skip
         if better:
-            set_alias(registered_name, CHAMPION, version)
-        mlflow.set_tag("decision", decision)
-        mlflow.log_param("challenger_model", challenger_name)
-        mlflow.log_metric("promoted", float(better))
-        return TrainingOutcome(run.info.run_id, registered_name, version, challenger_name, board, better, decision)
+            store.set_alias(registered_name, CHAMPION, version)
+        run.set_tags({"decision": decision})
+        run.log_params({"challenger_model": challenger_name})
+        run.log_metrics({"promoted": float(better)})
+        return TrainingOutcome(run.run_id, registered_name, version, challenger_name, board, better, decision)
 
 
 def compare_on_window(history: pd.Series, window: list[pd.Timestamp], horizon_days: int, champion, champion_model, challenger) -> dict:

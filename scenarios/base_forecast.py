@@ -1,16 +1,15 @@
 """The forecast a scenario starts from: the registered champion (or a named model), at the
 planning interval, with its uncertainty as a standard deviation per interval.
 
-Forecasts are cached on disk (``data/cache/forecasts``) under the model version (or the data
-file's hash) and the horizon, so rerunning or varying a scenario never refits or reloads a
-model, and the same scenario always gets the same numbers.
+Forecasts are cached beside the store under everything they depend on (the store, the model
+version's run, the history's content and the request), so rerunning or varying a scenario never
+refits or reloads a model, the same scenario always gets the same numbers, and a changed input
+or another store never reuses an old forecast.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,15 +22,12 @@ from forecasting.calendar import OperatingCalendar
 from forecasting.errors import InputError
 from forecasting.ingest import IngestOptions, IngestResult, ingest
 from forecasting.intervals import parse_interval
-from forecasting.tracking import DATA_DIR, PROJECT_DIR
+from forecasting.store import CHAMPION, ModelVersion, Store
+from forecasting.store.forecast_cache import digest, series_digest
+from scenarios.bundled import BUNDLED_ROOT
 from scenarios.spec import DataSpec, ForecastSpec
 
 log = logging.getLogger(__name__)
-
-
-def cache_dir() -> Path:
-    """``data/cache/forecasts`` in the project, or under CAPPLAN_CACHE_DIR when set."""
-    return Path(os.environ.get("CAPPLAN_CACHE_DIR") or DATA_DIR / "cache") / "forecasts"
 Z80 = float(stats.norm.ppf(0.9))
 
 
@@ -47,14 +43,14 @@ class BaseForecast:
 
 def resolve_path(text: str, relative_to: Path | None = None) -> Path:
     """A data path as written in a scenario: absolute, or relative to the scenario file's
-    folder, the current folder or the project folder (the first that exists)."""
-    path = Path(text)
+    folder, the current folder or capplan's bundled files (the first that exists)."""
+    path = Path(text).expanduser()
     if path.is_absolute():
         return path
-    for base in ([relative_to] if relative_to else []) + [Path.cwd(), PROJECT_DIR]:
+    for base in ([relative_to] if relative_to else []) + [Path.cwd(), BUNDLED_ROOT]:
         if (base / path).exists():
             return base / path
-    return PROJECT_DIR / path
+    return (relative_to or Path.cwd()) / path
 
 
 def ingest_options(data: DataSpec, interval: str | None, target_seconds: float = 20.0) -> IngestOptions:
@@ -65,7 +61,7 @@ def ingest_options(data: DataSpec, interval: str | None, target_seconds: float =
 
 
 @lru_cache(maxsize=8)
-def _ingest_cached(path: str, mtime: float, options: IngestOptions) -> IngestResult:
+def _ingest_cached(path: str, mtime_ns: int, size: int, options: IngestOptions) -> IngestResult:
     return ingest(path, options)
 
 
@@ -77,7 +73,8 @@ def load_history(data: DataSpec, interval: str, relative_to: Path | None = None,
     path = resolve_path(data.input, relative_to)
     if not path.is_file():
         raise InputError("data file not found", path=path, key=key, expected="a history file (CSV, TSV or Parquet)")
-    result = _ingest_cached(str(path), path.stat().st_mtime, ingest_options(data, interval, target_seconds))
+    stat = path.stat()
+    result = _ingest_cached(str(path), stat.st_mtime_ns, stat.st_size, ingest_options(data, interval, target_seconds))
     require_clean(result)
     return result
 
@@ -102,64 +99,57 @@ def aggregate(native: pd.DataFrame, step: pd.Timedelta, interval: pd.Timedelta, 
                          "coverage": np.minimum(slots.to_numpy() * (step / interval), 1.0)})  # fmt: skip
 
 
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha1()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:16]
-
-
-def champion_name(data: DataSpec, forecast: ForecastSpec, source: Path) -> str:
+def champion_name(store: Store, data: DataSpec, forecast: ForecastSpec, relative_to: Path | None = None) -> str:
     """The registered model a scenario's champion forecast comes from."""
-    from forecasting.training import registered_name_for
-
-    return forecast.registered_model or registered_name_for(source, "arrivals", data.queue)
+    return forecast.registered_model or store.model_name(resolve_path(data.input, relative_to), "arrivals", data.queue)
 
 
-def champion_version(data: DataSpec, forecast: ForecastSpec, relative_to: Path | None = None) -> str | None:
-    """The champion's version number (None without one): a new champion means a new forecast."""
-    from forecasting.registry import CHAMPION, alias_version
-    from forecasting.tracking import use_store
-
-    use_store()
-    found = alias_version(champion_name(data, forecast, resolve_path(data.input, relative_to)), CHAMPION)
-    return found.version if found else None
+def champion_version(store: Store, data: DataSpec, forecast: ForecastSpec, relative_to: Path | None = None) -> ModelVersion | None:
+    """The champion behind a scenario's forecast (None without one): a new champion means a new forecast."""
+    return store.model_version(champion_name(store, data, forecast, relative_to), CHAMPION)
 
 
-def native_forecast(result: IngestResult, forecast: ForecastSpec, data: DataSpec, source: Path) -> tuple[pd.DataFrame, str, pd.Timestamp, OperatingCalendar, str | None]:
-    """Forecast table (timestamp, forecast, lo80, hi80, …) at the model's own interval, cached."""
+def _forecast_key(store: Store | None, forecast: ForecastSpec, data: DataSpec, history: pd.Series, interval: pd.Timedelta,
+                  champion: ModelVersion | None) -> str:  # fmt: skip
+    """Everything the native forecast depends on: what is forecast (the history's content, how it
+    was read), by which model (the champion's store, registry and run, or the model name) and how far."""
+    parts = {"history": series_digest(history), "data": data.model_dump(mode="json"), "interval": str(interval),
+             "model": forecast.model, "horizon_days": forecast.horizon_days}  # fmt: skip
+    if champion is not None and store is not None:
+        parts |= {"store": store.tracking_uri, "registry": store.registry_uri, "registered": champion.name,
+                  "version": champion.version, "run_id": champion.run_id}  # fmt: skip
+    return digest(parts)
+
+
+def native_forecast(result: IngestResult, forecast: ForecastSpec, data: DataSpec, source: Path,
+                    store: Store | None) -> tuple[pd.DataFrame, str, pd.Timestamp, OperatingCalendar, str | None]:  # fmt: skip
+    """Forecast table (timestamp, forecast, lo80, hi80, …) at the model's own interval, cached
+    beside the store (no store: computed every time)."""
     from forecasting.forecast_job import champion_selection, forecast_table, horizon_timestamps, make_forecast
     from forecasting.series import forecast_series
 
     history = forecast_series(result, "arrivals", data.queue)
-    warning = None
+    champion = None
     if forecast.model == "champion":
-        from forecasting.registry import CHAMPION, alias_version
-        from forecasting.tracking import use_store
-
-        use_store()
-        name = champion_name(data, forecast, source)
-        version = alias_version(name, CHAMPION)
-        if version is None:
+        name = forecast.registered_model or (store.model_name(source, "arrivals", data.queue) if store else "")
+        champion = store.model_version(name, CHAMPION) if store is not None else None
+        if champion is None:
+            where = f" in {store}" if store is not None else " (no MLflow store given)"
             raise InputError(
-                f"no champion model registered under '{name}'", key="forecast.model",
+                f"no champion model registered under '{name}'{where}", key="forecast.model",
                 expected=f"a model trained first (`capplan train --input {data.input} ...` or `capplan demo`), or forecast.model: auto",
             )  # fmt: skip
-        key = f"{name}-v{version.version}-h{forecast.horizon_days}"
-    else:  # the data file's content and how it was read (a log is read at the planning interval)
-        how = hashlib.sha1(f"{data.model_dump_json()}|{result.interval}".encode()).hexdigest()[:8]
-        key = f"{source.stem}-{_file_digest(source)}-{how}-{forecast.model}-h{forecast.horizon_days}"
-    path = cache_dir() / f"{key}.parquet"
-    if path.is_file():
-        table = pd.read_parquet(path)
-        meta = pd.read_parquet(path.with_suffix(".meta.parquet")).iloc[0]
+    cache = store.forecast_cache if store is not None else None
+    key = _forecast_key(store, forecast, data, history, result.interval, champion)
+    cached = cache.get(key) if cache is not None else None
+    if cached is not None:
+        table, meta = cached
         model, end = str(meta["model"]), pd.Timestamp(meta["history_end"])
         calendar = result.calendar
     else:
         log.info("forecasting %s (%s, %d open days)", history.name, forecast.model, forecast.horizon_days)
-        if forecast.model == "champion":  # it forecasts from where its training data ended
-            selection = champion_selection(name)
+        if champion is not None:  # it forecasts from where its training data ended
+            selection = champion_selection(store, champion.name)
             end, calendar = selection.model.history_end_, selection.model.calendar_
             table = forecast_table(selection.model, horizon_timestamps(calendar, end, forecast.horizon_days))
         else:
@@ -167,18 +157,17 @@ def native_forecast(result: IngestResult, forecast: ForecastSpec, data: DataSpec
             selection = selections[0]
             end, calendar = history.index.max(), result.calendar
         model = selection.name
-        path.parent.mkdir(parents=True, exist_ok=True)  # written then renamed: a reader never sees half a file
-        meta = pd.DataFrame({"model": [model], "history_end": [end]})
-        for frame, target in ((meta, path.with_suffix(".meta.parquet")), (table, path)):
-            partial = target.with_name(f".{target.name}.{os.getpid()}")
-            frame.to_parquet(partial, index=False)
-            os.replace(partial, target)
+        if cache is not None:
+            cache.put(key, table, {"model": model, "history_end": str(end)})
     if end < history.index.max():
         warning = f"the forecast model was trained on data up to {end:%Y-%m-%d}; the data runs to {history.index.max():%Y-%m-%d}: retrain to use it"
+    else:
+        warning = None
     return table, model, end, calendar, warning
 
 
-def base_forecast(data: DataSpec, forecast: ForecastSpec, correlation: float, relative_to: Path | None = None) -> BaseForecast:
+def base_forecast(data: DataSpec, forecast: ForecastSpec, correlation: float, relative_to: Path | None = None,
+                  store: Store | None = None) -> BaseForecast:  # fmt: skip
     """Forecast volume (mean and the sd of its rate) and AHT per planning interval over the horizon."""
     from forecasting.models.aht import AhtProfile
     from forecasting.series import forecast_series
@@ -190,7 +179,7 @@ def base_forecast(data: DataSpec, forecast: ForecastSpec, correlation: float, re
                          expected=f"{int(result.interval.total_seconds() // 60)} minutes or longer (the data's interval)",
                          found=forecast.interval)  # fmt: skip
     source = resolve_path(data.input, relative_to)
-    native, model, end, calendar, warning = native_forecast(result, forecast, data, source)
+    native, model, end, calendar, warning = native_forecast(result, forecast, data, source, store)
     if calendar.interval > interval:
         raise InputError("planning interval shorter than the forecast's", key="forecast.interval",
                          expected=f"{int(calendar.interval.total_seconds() // 60)} minutes or longer (the model forecasts at that interval)",

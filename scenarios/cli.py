@@ -8,6 +8,7 @@ import sys
 
 from forecasting import cli as forecasting_cli
 from forecasting.errors import InputError
+from forecasting.store import FORECASTING, SCENARIOS, Store
 from scenarios import scenario_command, staff_command
 
 
@@ -21,11 +22,29 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="capplan", description="Capacity planning for contact centers.")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    parser.add_argument(
+        "--store", metavar="URI",
+        help="MLflow store for runs and models: a URI (sqlite:///path.db, http://server:5000) or a folder "
+        "(default: MLFLOW_TRACKING_URI, else the local store; `capplan store` prints which)",
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     forecasting_cli.register(sub)
     staff_command.register(sub)
     scenario_command.register(sub)
+    info = sub.add_parser("store", help="which MLflow store and forecast cache capplan uses, and what they hold")
+    info.set_defaults(handler=store_command)
     return parser
+
+
+def store_command(args: argparse.Namespace) -> int:
+    store = args.store
+    print(f"tracking store: {store.tracking_uri}" + ("" if store.exists() else " (not created yet)"))
+    if store.registry_uri != store.tracking_uri:
+        print(f"model registry: {store.registry_uri}")
+    print(f"forecast cache: {store.forecast_cache.folder}")
+    for experiment in (FORECASTING, SCENARIOS):
+        print(f"{experiment} runs: {len(store.runs(experiment))}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
+        args.store = Store.open(args.store)
         return args.handler(args)
     except InputError as exc:
         print(f"capplan: error: {exc}", file=sys.stderr)

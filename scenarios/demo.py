@@ -16,8 +16,8 @@ from forecasting.cli import format_board, print_ingest_summary
 from forecasting.forecast_job import candidate_names
 from forecasting.ingest import write_outputs
 from forecasting.series import forecast_series
-from forecasting.tracking import tracking_uri
-from forecasting.training import registered_name_for, train
+from forecasting.store import Store
+from forecasting.training import train
 from scenarios.base_forecast import load_history, resolve_path
 from scenarios.scenario_command import describe, format_comparison, run_one, save_table
 from scenarios.spec import load_scenario
@@ -26,7 +26,7 @@ log = logging.getLogger("capplan")
 DEMO_SCENARIOS = ("baseline", "campaign_week", "product_launch", "holiday_shrinkage", "chat_shift", "staff_to_p80")
 
 
-def run_demo(out: Path, origins: int = 5, n_jobs: int = -1, progress: bool = True) -> int:
+def run_demo(store: Store, out: Path, origins: int = 5, n_jobs: int = -1, progress: bool = True) -> int:
     from scenarios.tracking import compare_runs
 
     started = time.monotonic()
@@ -36,22 +36,22 @@ def run_demo(out: Path, origins: int = 5, n_jobs: int = -1, progress: bool = Tru
     result = load_history(data, baseline.forecast.interval)  # checked: every row must be usable
     write_outputs(result, out / "ingest")
     print_ingest_summary(result)
-    print(f"2/4 backtest ({origins} origins) and train: {tracking_uri()}")
+    print(f"2/4 backtest ({origins} origins) and train: {store}")
     history = forecast_series(result, "arrivals", data.queue)
     source = resolve_path(data.input)
-    name = baseline.forecast.registered_model or registered_name_for(source, "arrivals", data.queue)
-    outcome = train(history, result.calendar, str(source), name, candidate_names("arrivals", None),
+    name = baseline.forecast.registered_model or store.model_name(source, "arrivals", data.queue)
+    outcome = train(store, history, result.calendar, str(source), name, candidate_names("arrivals", None),
                     horizon_days=5, n_origins=origins, progress=progress, n_jobs=n_jobs)  # fmt: skip
     print(format_board(outcome.leaderboard.head(6)))
     print(outcome.decision)
     print(f"3/4 scenarios ({len(DEMO_SCENARIOS)})")
     for scenario in DEMO_SCENARIOS:
-        r, run_id = run_one(scenario, out / "scenarios")
+        r, run_id = run_one(store, scenario, out / "scenarios")
         print("  " + describe(r, run_id))
     print("4/4 comparison (read back from MLflow), deltas against the baseline")
-    table = compare_runs(list(DEMO_SCENARIOS))
+    table = compare_runs(store, list(DEMO_SCENARIOS))
     print(format_comparison(table))
     save_table(table, out / "comparison.csv")
     print(f"demo done in {time.monotonic() - started:.0f} s; tables in {out}/, comparison in {out / 'comparison.csv'}")
-    print(f"runs and the champion model: `make ui` (MLflow UI on {tracking_uri()})")
+    print(f"runs and the champion model are in the MLflow store {store} (`make ui` shows them)")
     return 0

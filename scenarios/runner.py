@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from forecasting.errors import InputError
+from forecasting.store import Store
 from scenarios.base_forecast import BaseForecast, base_forecast, resolve_path
 from scenarios.demand import DemandGrid, apply_demand, event_lift, window_mask
 from scenarios.risk import correlated_normals, daily_success
@@ -256,7 +257,8 @@ def _agents_from_file(path: Path, demand: Demand, scheduled: np.ndarray) -> tupl
     return given * demand.open_mask[None, :], warnings
 
 
-def run_scenario(scenario: Scenario, path: Path | None = None, base: BaseForecast | None = None, analysis: bool = True) -> ScenarioResult:
+def run_scenario(scenario: Scenario, path: Path | None = None, base: BaseForecast | None = None, analysis: bool = True,
+                 store: Store | None = None) -> ScenarioResult:  # fmt: skip
     """Evaluate one scenario end to end (deterministic: same file, same numbers).
 
     ``analysis=False`` stops after staffing and service (no Monte Carlo risk, target curve,
@@ -265,7 +267,7 @@ def run_scenario(scenario: Scenario, path: Path | None = None, base: BaseForecas
     from scenarios.realistic_targets import achievable_targets, evidence_table, target_curve
 
     source = path.parent if path else None
-    base = base or base_forecast(scenario.data, scenario.forecast, scenario.risk.correlation, source)
+    base = base or base_forecast(scenario.data, scenario.forecast, scenario.risk.correlation, source, store)
     demand = build_demand(scenario, base)
     g = demand.grid
     seconds = g.interval.total_seconds()

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError
+from forecasting.store import Store
 
 log = logging.getLogger("capplan")
 SHOWN = ("fte_total", "peak_agents", "total_cost", "service_level", "asa_seconds", "abandon_rate", "p_meet_target_mean",
@@ -38,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     d.set_defaults(handler=demo_command)
 
 
-def run_one(name: str, out: Path | None, track: bool = True):
+def run_one(store: Store, name: str, out: Path | None, track: bool = True):
     """Load, run, save and record one scenario; returns (result, run id or None)."""
     from scenarios.runner import run_scenario
     from scenarios.spec import load_scenario
@@ -46,12 +47,12 @@ def run_one(name: str, out: Path | None, track: bool = True):
 
     scenario, path = load_scenario(name)
     yaml_text = path.read_text()
-    result = run_scenario(scenario, path)
+    result = run_scenario(scenario, path, store=store)
     for w in result.warnings:
         log.warning("warning: %s: %s", scenario.name, w)
     if out is not None:
         write_outputs(result, out / scenario.name, yaml_text)
-    run_id = log_scenario(result, yaml_text) if track else None
+    run_id = log_scenario(store, result, yaml_text) if track else None
     return result, run_id
 
 
@@ -69,10 +70,8 @@ def _fmt(v: float) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from forecasting.tracking import tracking_uri
-
     for name in args.scenarios:
-        result, run_id = run_one(name, args.out, not args.no_track)
+        result, run_id = run_one(args.store, name, args.out, not args.no_track)
         print(describe(result, run_id))
         if result.achievable:
             a = result.achievable
@@ -80,16 +79,17 @@ def run_command(args: argparse.Namespace) -> int:
                 a["fte_available"], _fmt(a.get("service_level")), _fmt(a.get("asa_seconds"))))  # fmt: skip
         print(f"  tables in {args.out / result.scenario.name}")
     if not args.no_track:
-        print(f"runs recorded in {tracking_uri()} (experiment 'scenarios'); compare with `capplan scenario compare NAME ...`")
+        print(f"runs recorded in {args.store} (experiment 'scenarios'); compare with `capplan scenario compare NAME ...`")
     return 0
 
 
 def list_command(args: argparse.Namespace) -> int:
-    from scenarios.spec import SCENARIO_DIR, load_scenario, scenario_files
+    from scenarios.bundled import scenario_dir
+    from scenarios.spec import load_scenario, scenario_files
     from scenarios.tracking import runs_table
 
     try:
-        runs = runs_table()
+        runs = runs_table(args.store)
     except InputError as exc:  # the files can still be listed
         log.warning("warning: runs not shown: %s", exc)
         runs = pd.DataFrame()
@@ -108,7 +108,7 @@ def list_command(args: argparse.Namespace) -> int:
                      "fte_total": np.nan if run is None else run.get("fte_total", np.nan),
                      "service_level": np.nan if run is None else run.get("service_level", np.nan), "description": text})  # fmt: skip
     if not rows:
-        print(f"no scenario files in {SCENARIO_DIR}")
+        print(f"no scenario files in {scenario_dir()}")
         return 0
     table = pd.DataFrame(rows)
     with pd.option_context("display.max_colwidth", 70, "display.width", 200):
@@ -119,7 +119,7 @@ def list_command(args: argparse.Namespace) -> int:
 def compare_command(args: argparse.Namespace) -> int:
     from scenarios.tracking import compare_runs
 
-    table = compare_runs(args.names, args.baseline)
+    table = compare_runs(args.store, args.names, args.baseline)
     print(format_comparison(table))
     if args.out:
         save_table(table, args.out)
@@ -145,4 +145,4 @@ def save_table(table: pd.DataFrame, path: Path) -> None:
 def demo_command(args: argparse.Namespace) -> int:
     from scenarios.demo import run_demo
 
-    return run_demo(args.out, args.origins, args.jobs, progress=not args.quiet)
+    return run_demo(args.store, args.out, args.origins, args.jobs, progress=not args.quiet)

@@ -19,9 +19,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from forecasting.config import read_yaml_mapping, validate_mapping
 from forecasting.errors import InputError
-from forecasting.tracking import PROJECT_DIR
-
-SCENARIO_DIR = PROJECT_DIR / "experiments" / "scenarios"
+from scenarios.bundled import scenario_dir
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -350,8 +348,9 @@ def find_scenario_file(folder: Path, name) -> Path | None:
     return next((c for c in candidates if c.is_file()), None)
 
 
-def scenario_path(name_or_path: str | Path, folder: Path = SCENARIO_DIR) -> Path:
+def scenario_path(name_or_path: str | Path, folder: Path | None = None) -> Path:
     """A file path as given, or a scenario name looked up in the scenarios folder."""
+    folder = folder or scenario_dir()
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") and path.exists():
         return path
@@ -402,5 +401,6 @@ def load_scenario(name_or_path: str | Path) -> tuple[Scenario, Path]:
         raise
 
 
-def scenario_files(folder: Path = SCENARIO_DIR) -> list[Path]:
+def scenario_files(folder: Path | None = None) -> list[Path]:
+    folder = folder or scenario_dir()
     return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])

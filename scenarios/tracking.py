@@ -8,7 +8,6 @@ reads runs back from the store, so it works across processes, sessions and plann
 
 from __future__ import annotations
 
-import contextlib
 import json
 import tempfile
 from pathlib import Path
@@ -18,46 +17,23 @@ import pandas as pd
 import yaml
 
 from forecasting.errors import InputError
-from forecasting.tracking import experiment, store_lock, tracking_uri, use_store
+from forecasting.store import SCENARIOS, RunRecord, Store
 from scenarios.runner import ScenarioResult
 
-EXPERIMENT = "scenarios"
-MAX_PARAM = 6000  # MLflow's limit on a parameter value
+EXPERIMENT = SCENARIOS
 
 
-@contextlib.contextmanager
-def store_errors():
-    """An unreachable or failing tracking store is a user's problem to fix: one line, not a traceback."""
-    from mlflow.exceptions import MlflowException
-
-    try:
-        yield
-    except (MlflowException, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"the MLflow store failed: {first[:200]}", expected="a reachable store (check MLFLOW_TRACKING_URI)",
-                         found=tracking_uri()) from None  # fmt: skip
-
-
-def latest_run(name: str):
+def latest_run(store: Store, name: str) -> RunRecord | None:
     """The most recent finished run of a scenario, or None."""
-    import mlflow
-
-    use_store()
-    name = name.replace("'", "\\'")
-    found = mlflow.get_experiment_by_name(EXPERIMENT)
-    if found is None:
-        return None
-    runs = mlflow.search_runs([found.experiment_id], filter_string=f"tags.scenario = '{name}' and attributes.status = 'FINISHED'",
-                              order_by=["attributes.start_time DESC"], max_results=1, output_format="list")  # fmt: skip
-    return runs[0] if runs else None
+    return store.latest_run(EXPERIMENT, tags={"scenario": name})
 
 
-def log_scenario(result: ScenarioResult, yaml_text: str) -> str:
+def log_scenario(store: Store, result: ScenarioResult, yaml_text: str) -> str:
     """Record the run; returns its id. Computation is done before: the store is held briefly."""
     import matplotlib
 
     matplotlib.use("Agg")
-    import mlflow
+    import matplotlib.pyplot as plt
 
     from scenarios.plots import agents_plot, daily_service_plot
 
@@ -69,32 +45,28 @@ def log_scenario(result: ScenarioResult, yaml_text: str) -> str:
         (folder / "scenario_resolved.yaml").write_text(yaml.safe_dump(s.model_dump(by_alias=True), sort_keys=False))
         agents_plot(result).savefig(folder / "agents_by_interval.png", dpi=110, bbox_inches="tight")
         daily_service_plot(result).savefig(folder / "service_by_day.png", dpi=110, bbox_inches="tight")
-        import matplotlib.pyplot as plt
-
         plt.close("all")
-        with store_errors(), store_lock():  # the first use of a new store creates its schema: inside the lock too
-            baseline = latest_run(s.baseline_name) if s.baseline_name else None
-            with mlflow.start_run(experiment_id=experiment(EXPERIMENT), run_name=s.name) as run:
+        with store.lock():  # the first use of a new store creates its schema: inside the lock too
+            baseline = latest_run(store, s.baseline_name) if s.baseline_name else None
+            with store.start_run(EXPERIMENT, s.name) as run:
                 tags = {"scenario": s.name, "forecast_model": result.forecast_model, "scenario_file": str(result.path or "")}
                 if s.baseline_name:
                     tags["baseline"] = s.baseline_name
                     if baseline is not None:
-                        tags["baseline_run_id"] = baseline.info.run_id
-                tags["mlflow.note.content"] = _note(result, baseline)
-                mlflow.set_tags(tags)
-                params = {k: v[:MAX_PARAM] for k, v in s.flat_params().items()}
-                for chunk in range(0, len(params), 100):
-                    mlflow.log_params(dict(list(params.items())[chunk:chunk + 100]))
-                mlflow.log_metrics({k: float(v) for k, v in result.summary.items() if v is not None and np.isfinite(v)})
-                mlflow.log_artifacts(str(folder))
-                return run.info.run_id
+                        tags["baseline_run_id"] = baseline.run_id
+                run.set_tags(tags)
+                run.set_note(_note(result, baseline))
+                run.log_params(s.flat_params())
+                run.log_metrics(result.summary)
+                run.log_artifacts(folder)
+                return run.run_id
 
 
-def _note(result: ScenarioResult, baseline) -> str:
+def _note(result: ScenarioResult, baseline: RunRecord | None) -> str:
     s = result.scenario
     text = f"{s.description}\n\nForecast: {result.forecast_model}."
     if s.baseline_name:
-        text += f"\nBaseline: {s.baseline_name}" + (f" (run {baseline.info.run_id})." if baseline else " (not run yet).")
+        text += f"\nBaseline: {s.baseline_name}" + (f" (run {baseline.run_id})." if baseline else " (not run yet).")
     return text
 
 
@@ -116,33 +88,28 @@ def write_outputs(result: ScenarioResult, folder: Path, yaml_text: str) -> None:
     (folder / "scenario.yaml").write_text(yaml_text)
 
 
-def compare_runs(names: list[str], baseline: str | None = None) -> pd.DataFrame:
+def compare_runs(store: Store, names: list[str], baseline: str | None = None) -> pd.DataFrame:
     """Metrics of each scenario's latest run side by side, with deltas against the baseline
     (``baseline``, else the first name). Reads the store only."""
-    with store_errors():
-        return _compare(names, baseline)
-
-
-def _compare(names: list[str], baseline: str | None) -> pd.DataFrame:
     runs = {}
     for name in names:
-        run = latest_run(name)
+        run = latest_run(store, name)
         if run is None:
-            raise InputError("no run of this scenario", key=name, expected=f"a scenario run first (`capplan scenario run {name}`) in {tracking_uri()}")
+            raise InputError("no run of this scenario", key=name, expected=f"a scenario run first (`capplan scenario run {name}`) in {store}")
         runs[name] = run
     base = baseline or names[0]
     if base not in runs:
-        runs[base] = latest_run(base)
+        runs[base] = latest_run(store, base)
         if runs[base] is None:
             raise InputError("no run of the baseline", key=base, expected=f"`capplan scenario run {base}` first")
-    metrics = sorted(set().union(*(r.data.metrics for r in runs.values())), key=_metric_order)
-    table = pd.DataFrame({name: [runs[name].data.metrics.get(m, np.nan) for m in metrics] for name in names}, index=metrics)
+    metrics = sorted(set().union(*(r.metrics for r in runs.values())), key=_metric_order)
+    table = pd.DataFrame({name: [runs[name].metrics.get(m, np.nan) for m in metrics] for name in names}, index=metrics)
     table.index.name = "metric"
     for name in names:
         if name != base:
-            base_values = pd.Series([runs[base].data.metrics.get(m, np.nan) for m in metrics], index=metrics)
+            base_values = pd.Series([runs[base].metrics.get(m, np.nan) for m in metrics], index=metrics)
             table[f"{name} - {base}"] = table[name] - base_values
-    table.attrs["runs"] = {n: r.info.run_id for n, r in runs.items()}
+    table.attrs["runs"] = {n: r.run_id for n, r in runs.items()}
     table.attrs["baseline"] = base
     return table
 
@@ -156,25 +123,10 @@ def _metric_order(name: str) -> tuple[int, str]:
     return (HEADLINE.index(name) if name in HEADLINE else len(HEADLINE), name)
 
 
-def runs_table() -> pd.DataFrame:
-    """Every finished scenario run in the store, newest first: name, time, run id and headline metrics."""
-    with store_errors():
-        return _runs_table()
-
-
-def _runs_table() -> pd.DataFrame:
-    import mlflow
-
-    use_store()
-    found = mlflow.get_experiment_by_name(EXPERIMENT)
-    if found is None:
-        return pd.DataFrame(columns=["scenario", "start_time", "run_id"])
-    runs = mlflow.search_runs([found.experiment_id], filter_string="attributes.status = 'FINISHED'", order_by=["attributes.start_time DESC"])
-    if runs.empty:
-        return pd.DataFrame(columns=["scenario", "start_time", "run_id"])
-    keep = {"tags.scenario": "scenario", "start_time": "start_time", "run_id": "run_id", "status": "status", "tags.baseline": "baseline"}
-    keep.update({f"metrics.{m}": m for m in HEADLINE[:5]})
-    table = runs[[c for c in keep if c in runs]].rename(columns=keep)
-    if "start_time" in table and getattr(table["start_time"].dt, "tz", None) is not None:
-        table["start_time"] = table["start_time"].dt.tz_convert(None)  # UTC, as MLflow's UI shows it
-    return table
+def runs_table(store: Store) -> pd.DataFrame:
+    """Every finished scenario run in the store, newest first: name, time, run id, baseline and
+    headline metrics."""
+    rows = [{"scenario": r.tags.get("scenario"), "start_time": r.start_time, "run_id": r.run_id, "status": r.status,
+             "baseline": r.tags.get("baseline"), **{m: r.metrics.get(m, np.nan) for m in HEADLINE[:5]}}
+            for r in store.runs(EXPERIMENT)]  # fmt: skip
+    return pd.DataFrame(rows, columns=["scenario", "start_time", "run_id", "status", "baseline", *HEADLINE[:5]])

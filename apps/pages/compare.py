@@ -3,10 +3,9 @@
 import altair as alt
 import pandas as pd
 import streamlit as st
-from app_support import excel_bytes, run_artifact_table, scenario_runs, show_error, store_caption
+from app_support import app_store, excel_bytes, run_artifact_table, scenario_runs, show_error, store_caption
 
 from forecasting.errors import InputError
-from forecasting.tracking import tracking_uri
 from scenarios.tracking import compare_runs
 
 st.title("Compare scenarios")
@@ -23,7 +22,7 @@ if not chosen:
     st.stop()
 baseline = st.selectbox("Deltas against", chosen, index=0)
 try:
-    table = compare_runs(chosen, baseline)
+    table = compare_runs(app_store(), chosen, baseline)
 except InputError as exc:
     show_error(exc)
     st.stop()
@@ -45,7 +44,7 @@ frames, daily, missing = [], [], []
 for name, run_id in table.attrs["runs"].items():
     if name not in chosen:
         continue
-    intervals = run_artifact_table(run_id, "intervals.parquet", tracking_uri())
+    intervals = run_artifact_table(app_store(), run_id, "intervals.parquet")
     if intervals is None or not {"interval_start", "scheduled_agents", "volume", "service_level", "channel"} <= set(intervals):
         missing.append(name)
         continue

@@ -5,14 +5,13 @@ import tempfile
 import altair as alt
 import pandas as pd
 import streamlit as st
-from app_support import forecast_dataset, show_error, store_caption
+from app_support import app_store, forecast_dataset, show_error, store_caption
 
 from forecasting.errors import InputError
 from forecasting.forecast_job import candidate_names, horizon_timestamps, require_clean
-from forecasting.registry import CHALLENGER, CHAMPION, alias_version, load_forecaster, set_alias
 from forecasting.series import forecast_series
-from forecasting.tracking import tracking_uri, use_store
-from forecasting.training import EXPERIMENT, registered_name_for, retrain, train
+from forecasting.store import CHALLENGER, CHAMPION, FORECASTING, Store
+from forecasting.training import retrain, train
 
 st.title("Forecast")
 store_caption()
@@ -28,40 +27,32 @@ except InputError as exc:
     st.info("Forecasting needs every row: fix the rejected rows (download them on **Data & KPIs**) and upload the file "
             "again, or choose other data there.")  # fmt: skip
     st.stop()
-name = registered_name_for(result.source, "arrivals", None)
+store = app_store()
+name = store.model_name(result.source, "arrivals", None)
 st.caption(f"Data: {label} · registered model `{name}`")
-use_store()
 
 
-@st.cache_resource(show_spinner="Loading the champion model…")
-def champion(registered: str, version: str, uri: str):
-    return load_forecaster(registered)
+@st.cache_resource(show_spinner="Loading the champion model…", hash_funcs={Store: str})
+def champion(store: Store, registered: str, version: int):
+    return store.load_forecaster(registered)
 
 
-@st.cache_data(show_spinner=False, ttl=10)
-def latest_training(registered: str, uri: str) -> tuple[str | None, pd.DataFrame | None, str | None]:
+@st.cache_data(show_spinner=False, ttl=10, hash_funcs={Store: str})
+def latest_training(store: Store, registered: str) -> tuple[str | None, pd.DataFrame | None, str | None]:
     """(run id, leaderboard, decision) of the newest train or retrain run of this model."""
-    import mlflow
-    from mlflow import MlflowClient
-
-    found = mlflow.get_experiment_by_name(EXPERIMENT)
-    if found is None:
+    run = store.latest_run(FORECASTING, run_name_like=f"%train {registered}")
+    if run is None:
         return None, None, None
-    runs = mlflow.search_runs([found.experiment_id], filter_string=f"attributes.run_name LIKE '%train {registered}'",
-                              order_by=["attributes.start_time DESC"], max_results=1, output_format="list")  # fmt: skip
-    if not runs:
-        return None, None, None
-    run = runs[0]
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            board = pd.read_csv(MlflowClient().download_artifacts(run.info.run_id, "leaderboard.csv", tmp))
-        except Exception:
-            board = None
-    return run.info.run_id, board, run.data.tags.get("decision")
+    return run.run_id, store.artifact_table(run.run_id, "leaderboard.csv"), run.tags.get("decision")
 
 
-uri = tracking_uri()
-run_id, board, decision = latest_training(name, uri)
+try:
+    run_id, board, decision = latest_training(store, name)
+    version = store.model_version(name, CHAMPION)
+    challenger = store.model_version(name, CHALLENGER)
+except InputError as exc:
+    show_error(exc)
+    st.stop()
 st.subheader("Leaderboard of the latest backtest")
 if board is None:
     st.info("No training run for this data yet: press **Train** below (or run `capplan demo`).")
@@ -69,12 +60,12 @@ else:
     st.dataframe(board, hide_index=True, width="stretch")
     st.caption(f"Rolling-origin backtest, run `{run_id}`. MASE < 1 beats the one-week seasonal naive forecast. {decision or ''}")
 
-version = alias_version(name, CHAMPION)
 st.subheader("Forecast with 80 % and 95 % bands")
 if version is None:
     st.info("No champion model for this data yet: train one below.")
 else:
-    forecaster, model_name, number = champion(name, str(version.version), uri)
+    forecaster, model_name, _ = champion(store, name, version.version)
+    number = version.version
     days = st.slider("Open days ahead", 1, 20, 5)
     stamps = horizon_timestamps(forecaster.calendar_, forecaster.history_end_, days)
     table = forecaster.predict(stamps).reset_index()
@@ -93,14 +84,10 @@ else:
         st.warning(f"The data runs to {history.index.max():%Y-%m-%d}, past the champion's training data: retrain to use it.")
     st.download_button("Download the forecast (CSV)", table.to_csv(index=False), "forecast.csv", "text/csv")
     if run_id:
-        from mlflow import MlflowClient
-
         with tempfile.TemporaryDirectory() as tmp:
-            try:
-                st.image(MlflowClient().download_artifacts(run_id, "forecast_vs_actual.png", tmp),
-                         caption="Backtest: actual versus forecast at the last origin, then the forecast ahead")  # fmt: skip
-            except Exception:
-                pass
+            plot = store.artifact_file(run_id, "forecast_vs_actual.png", tmp)
+            if plot is not None:
+                st.image(str(plot), caption="Backtest: actual versus forecast at the last origin, then the forecast ahead")
 
 st.subheader("Train or retrain")
 st.write("**Train** backtests the candidate models and registers the best: it becomes the champion if there is none, "
@@ -118,11 +105,10 @@ with st.form("training"):
     c1, c2, c3 = st.columns(3)
     clicked_train = c1.form_submit_button("Train", type="primary")
     clicked_retrain = c2.form_submit_button("Retrain", disabled=version is None)
-    challenger = alias_version(name, CHALLENGER)
     clicked_promote = c3.form_submit_button("Promote the challenger", disabled=challenger is None or (version is not None and challenger.version == version.version))
 action = "train" if clicked_train else "retrain" if clicked_retrain else "promote" if clicked_promote else None
 if action == "promote":
-    set_alias(name, CHAMPION, int(challenger.version))
+    store.set_alias(name, CHAMPION, challenger.version)
     st.session_state["training_outcome"] = (True, f"version {challenger.version} is now the champion (was version {version.version if version else 'none'})")
     latest_training.clear()
     st.rerun()
@@ -133,7 +119,7 @@ elif action:
     try:
         step = lambda done, total: bar.progress(done / total, text=f"backtest: {done} of {total} fits")  # noqa: E731
         fit = retrain if action == "retrain" else train
-        outcome = fit(history, result.calendar, str(result.source), name, models, n_origins=int(origins), progress=step, n_jobs=1)
+        outcome = fit(store, history, result.calendar, str(result.source), name, models, n_origins=int(origins), progress=step, n_jobs=1)
     except InputError as exc:
         bar.empty()
         show_error(exc)

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 import yaml
-from app_support import champion_hint, scenario_runs, show_error, store_caption
+from app_support import app_store, champion_hint, scenario_runs, show_error, store_caption
 
 from forecasting.config import validate_mapping
 from forecasting.errors import InputError
-from forecasting.tracking import tracking_uri
+from forecasting.store import Store
 from scenarios.base_forecast import base_forecast, champion_version
 from scenarios.runner import run_scenario
 from scenarios.spec import Scenario, merge, raw_scenario, scenario_files
@@ -35,12 +35,13 @@ except InputError as exc:
 st.caption(base_spec.description)
 
 
-@st.cache_resource(show_spinner="Forecasting (once per model and horizon)…")
-def cached_base(data_json: str, forecast_json: str, correlation: float, folder: str, uri: str, model_version: str | None):
+@st.cache_resource(show_spinner="Forecasting (once per model and horizon)…", hash_funcs={Store: str})
+def cached_base(data_json: str, forecast_json: str, correlation: float, folder: str, store: Store, champion_run: str | None):
     """The base forecast, once per data, forecast settings, store and champion version."""
     from scenarios.spec import DataSpec, ForecastSpec
 
-    return base_forecast(DataSpec.model_validate_json(data_json), ForecastSpec.model_validate_json(forecast_json), correlation, path.parent)
+    data, forecast = DataSpec.model_validate_json(data_json), ForecastSpec.model_validate_json(forecast_json)
+    return base_forecast(data, forecast, correlation, path.parent, store)
 
 
 voice = next(iter(base_spec.queues))
@@ -92,9 +93,10 @@ merged.pop("extends", None)
 try:
     scenario = validate_mapping(merged, Scenario, path)
     started = time.perf_counter()
-    version = champion_version(scenario.data, scenario.forecast, path.parent) if scenario.forecast.model == "champion" else None
+    store = app_store()
+    version = champion_version(store, scenario.data, scenario.forecast, path.parent) if scenario.forecast.model == "champion" else None
     base = cached_base(scenario.data.model_dump_json(), scenario.forecast.model_copy(update={"staff_to": "mean"}).model_dump_json(),
-                       scenario.risk.correlation, str(path.parent), tracking_uri(), version)  # fmt: skip
+                       scenario.risk.correlation, str(path.parent), store, version and version.run_id)  # fmt: skip
     quick = run_scenario(scenario, path, base=base, analysis=False)
     elapsed = time.perf_counter() - started
 except InputError as exc:
@@ -147,7 +149,7 @@ if st.button("Run and save", type="primary"):
     with st.spinner("Running the scenario…"):
         try:
             full = run_scenario(scenario, path, base=base)
-            run_id = log_scenario(full, yaml.safe_dump(json.loads(scenario.model_dump_json(by_alias=True)), sort_keys=False))
+            run_id = log_scenario(store, full, yaml.safe_dump(json.loads(scenario.model_dump_json(by_alias=True)), sort_keys=False))
         except InputError as exc:
             show_error(exc)
             st.stop()

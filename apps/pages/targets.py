@@ -4,10 +4,11 @@ missing the target, and what the center's history shows to be attainable."""
 import altair as alt
 import numpy as np
 import streamlit as st
-from app_support import champion_hint, show_error
+from app_support import app_store, champion_hint, show_error
 
 from forecasting.errors import InputError
-from forecasting.tracking import tracking_uri
+from forecasting.store import Store
+from scenarios.base_forecast import champion_version
 from scenarios.realistic_targets import evidence_table
 from scenarios.runner import run_scenario
 from scenarios.spec import load_scenario, scenario_files
@@ -25,22 +26,24 @@ except InputError as exc:
     st.stop()
 
 
-@st.cache_data(show_spinner="Costing targets (a few seconds, once per scenario and headcount)…")
-def analysis(scenario_json: str, headcount: float | None, uri: str):
+@st.cache_data(show_spinner="Costing targets (a few seconds, once per scenario and headcount)…", hash_funcs={Store: str})
+def analysis(scenario_json: str, headcount: float | None, store: Store, champion: int | None):
     """One full scenario run with the headcount as its supply: curve, best targets, risk."""
     from scenarios.spec import Scenario
 
     s = Scenario.model_validate_json(scenario_json)
     supply = {"headcount": headcount, "budget": None, "available_agents": None} if headcount else {}
     s = s.model_copy(update={"supply": s.supply.model_copy(update=supply)})
-    result = run_scenario(s, path)
+    result = run_scenario(s, path, store=store)
     return result.curve, result.achievable, result.daily, result.summary
 
 
 default = float(scenario.supply.headcount or 0)
 headcount = st.number_input("Headcount (FTE)", 0.0, 100000.0, default, 5.0, help="0: no headcount, only the cost of each target")
 try:
-    curve, best, daily, summary = analysis(scenario.model_dump_json(), headcount or None, tracking_uri())
+    store = app_store()
+    version = champion_version(store, scenario.data, scenario.forecast, path.parent) if scenario.forecast.model == "champion" else None
+    curve, best, daily, summary = analysis(scenario.model_dump_json(), headcount or None, store, version and version.version)
 except InputError as exc:
     show_error(exc)
     champion_hint(exc)

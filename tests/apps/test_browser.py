@@ -42,10 +42,9 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def app_url(filled_store, tmp_path_factory):
-    uri, cache = filled_store
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    env.update(MLFLOW_TRACKING_URI=uri, CAPPLAN_CACHE_DIR=cache)
+    env.update(MLFLOW_TRACKING_URI=filled_store.tracking_uri)
     log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true", "--server.port", str(port),

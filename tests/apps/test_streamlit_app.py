@@ -74,15 +74,15 @@ def test_builder_what_if_equals_the_runner_and_saves_to_mlflow(store):
     metrics = {m.label: m.value for m in at.metric}
     _, path = load_scenario("baseline")
     raw = merge(raw_scenario(path), {"name": "baseline_what_if", "demand": {"growth_pct": 20.0}})
-    expected = run_scenario(Scenario.model_validate(raw), path, analysis=False).summary
+    expected = run_scenario(Scenario.model_validate(raw), path, analysis=False, store=store).summary
     assert metrics["FTE"] == f"{expected['fte_total']:,.1f}" and metrics["peak agents"] == f"{expected['peak_agents']:,.0f}"
     assert metrics["service level"] == f"{expected['service_level']:.3f}"
     by_label(at.button, "Run and save").click().run()
     assert not at.exception
     assert any("Saved 'baseline_what_if'" in s.value for s in at.success)
-    run = latest_run("baseline_what_if")
-    assert run.data.params["demand.growth_pct"] == "20.0" and run.data.tags["baseline"] == "baseline"
-    assert run.data.metrics["fte_total"] == pytest.approx(expected["fte_total"])
+    run = latest_run(store, "baseline_what_if")
+    assert run.params["demand.growth_pct"] == "20.0" and run.tags["baseline"] == "baseline"
+    assert run.metrics["fte_total"] == pytest.approx(expected["fte_total"])
 
 
 def test_compare_page_equals_compare_runs(store):
@@ -90,7 +90,7 @@ def test_compare_page_equals_compare_runs(store):
 
     at = open_page("compare")
     shown = at.dataframe[0].value
-    expected = compare_runs(["baseline", "campaign_week"], "baseline")
+    expected = compare_runs(store, ["baseline", "campaign_week"], "baseline")
     parsed = shown.loc[expected.index, expected.columns].apply(lambda c: pd.to_numeric(c.str.replace(",", ""), errors="coerce"))
     # shown rounded: whole numbers from 1,000 up, four significant digits below
     tolerance = np.where(expected.abs() >= 1000, 0.5, expected.abs() * 5e-4 + 1e-12)
@@ -110,7 +110,7 @@ def test_targets_page_equals_the_realistic_targets(store):
     by_label(at.number_input, "Headcount (FTE)").set_value(300.0).run()
     assert not at.exception
     s, path = load_scenario("baseline")
-    demand = build_demand(s, base_forecast(s.data, s.forecast, s.risk.correlation, path.parent))
+    demand = build_demand(s, base_forecast(s.data, s.forecast, s.risk.correlation, path.parent, store))
     best = achievable_targets(s, demand, 300.0)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["best service level in every interval"] == f"{best['service_level']:.1%}"

@@ -14,11 +14,3 @@ def bank_result():
 @pytest.fixture(scope="session")
 def bank_history(bank_result) -> pd.Series:
     return forecast_series(bank_result)
-
-
-@pytest.fixture
-def tracking_store(tmp_path, monkeypatch):
-    """A fresh SQLite MLflow store for one test (the real store type users get by default)."""
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    return uri

@@ -5,7 +5,6 @@ import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 
-from forecasting.registry import load_forecaster
 from forecasting.training import retrain, train
 
 MODELS = ["weekday_mean", "ets_topdown"]
@@ -13,9 +12,9 @@ MODELS = ["weekday_mean", "ets_topdown"]
 
 def test_train_registers_champion_and_retrain_decides(tracking_store, bank_history, bank_result):
     old = bank_history[bank_history.index < "2003-05-01"]
-    first = train(old, bank_result.calendar, "bank_calls.csv", "bank", MODELS, n_origins=3, progress=False)
+    first = train(tracking_store, old, bank_result.calendar, "bank_calls.csv", "bank", MODELS, n_origins=3, progress=False)
     assert first.promoted and first.version == 1
-    client = MlflowClient(tracking_store)
+    client = MlflowClient(tracking_store.tracking_uri, registry_uri=tracking_store.registry_uri)
     assert str(client.get_model_version_by_alias("bank", "champion").version) == "1"
     run = client.get_run(first.run_id)
     assert run.data.params["chosen_model"] == first.model
@@ -26,8 +25,9 @@ def test_train_registers_champion_and_retrain_decides(tracking_store, bank_histo
     assert {"leaderboard.csv", "forecast_vs_actual.png"} <= artifacts
     assert run.inputs.dataset_inputs and run.inputs.dataset_inputs[0].dataset.name.endswith(":arrivals")
 
-    forecaster, name, version = load_forecaster("bank")  # through the pyfunc, as other tools would
-    assert name == first.model and version == 1
+    forecaster, name, version = tracking_store.load_forecaster("bank")  # through the pyfunc, as other tools would
+    assert name == first.model and version.version == 1 and version.run_id == first.run_id
+    mlflow.set_registry_uri(tracking_store.registry_uri)
     pyfunc = mlflow.pyfunc.load_model("models:/bank@champion")
     stamps = pd.DataFrame({"timestamp": pd.date_range("2003-05-01 07:00", periods=3, freq="5min")})
     out = pyfunc.predict(stamps)
@@ -35,11 +35,11 @@ def test_train_registers_champion_and_retrain_decides(tracking_store, bank_histo
     as_text = pyfunc.predict(pd.DataFrame({"timestamp": ["2003-05-01 07:00:00", "2003-05-01 07:05:00"]}))
     np.testing.assert_allclose(as_text["forecast"], out["forecast"].iloc[:2])
 
-    again = train(old, bank_result.calendar, "bank_calls.csv", "bank", ["seasonal_naive_day"], n_origins=2, progress=False)
+    again = train(tracking_store, old, bank_result.calendar, "bank_calls.csv", "bank", ["seasonal_naive_day"], n_origins=2, progress=False)
     assert not again.promoted and "challenger" in again.decision
     assert str(client.get_model_version_by_alias("bank", "champion").version) == "1"
 
-    second = retrain(bank_history, bank_result.calendar, "bank_calls.csv", "bank", MODELS, n_origins=3, eval_origins=3, progress=False)
+    second = retrain(tracking_store, bank_history, bank_result.calendar, "bank_calls.csv", "bank", MODELS, n_origins=3, eval_origins=3, progress=False)
     run = client.get_run(second.run_id)
     assert run.data.tags["decision"] == second.decision
     champion = str(client.get_model_version_by_alias("bank", "champion").version)

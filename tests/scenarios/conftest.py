@@ -25,9 +25,3 @@ def write_scenario(tmp_path):
         return path
 
     return write
-
-
-@pytest.fixture(autouse=True)
-def own_cache(tmp_path_factory, monkeypatch):
-    """Forecast cache per test session, so tests never read a cache a user's runs left."""
-    monkeypatch.setenv("CAPPLAN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))

@@ -94,7 +94,7 @@ def test_scenarios_and_champion_on_a_postgres_backed_server(mlflow_server, write
     # MLflow copies set_tracking_uri / set_registry_uri into os.environ, so earlier in-process
     # tests leave their stores there: the child processes get only the server
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    env.update(MLFLOW_TRACKING_URI=mlflow_server, CAPPLAN_CACHE_DIR=str(tmp_path / "cache"))
+    env.update(MLFLOW_TRACKING_URI=mlflow_server, XDG_CACHE_HOME=str(tmp_path / "cache"))
     capplan = [sys.executable, "-m", "scenarios.cli", "-q"]
     train = subprocess.run(capplan + ["train", "--input", str(BANK_CALLS), "--time-col", "DateTime", "--value-col", "Calls",
                                       "--models", "weekday_mean,seasonal_naive_week", "--origins", "2", "--registered-model", "pg-calls"],

@@ -185,14 +185,14 @@ def test_changes_that_touch_nothing_are_warned_about():
     assert any("demand.events.0" in w for w in result.warnings)
 
 
-def test_forecasts_of_a_log_are_cached_per_planning_interval():
+def test_forecasts_of_a_log_are_cached_per_planning_interval(tracking_store):
     from tests.conftest import BANK_LOG
 
     log = {"data": {"input": str(BANK_LOG), "format": "anonymous-bank"}, "forecast": {"model": "weekday_mean", "horizon_days": 3, "interval": "60min"},
            "queues": {"voice": {}}}  # fmt: skip
-    hourly = run_scenario(Scenario.model_validate({**FAST, **log}), analysis=False)
+    hourly = run_scenario(Scenario.model_validate({**FAST, **log}), analysis=False, store=tracking_store)
     log["forecast"] = {**log["forecast"], "interval": "30min"}
-    half_hourly = run_scenario(Scenario.model_validate({**FAST, **log}), analysis=False)
+    half_hourly = run_scenario(Scenario.model_validate({**FAST, **log}), analysis=False, store=tracking_store)
     assert abs(len(half_hourly.intervals) - 2 * len(hourly.intervals)) <= 3  # calendars inferred at each interval may differ by a slot
     assert half_hourly.summary["volume_total"] == pytest.approx(hourly.summary["volume_total"], rel=0.02)
     assert hourly.intervals["aht"].between(60, 600).all()  # the log's own handle times

@@ -12,10 +12,8 @@ from tests.scenarios.conftest import FAST
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    return uri
+def store(tracking_store):
+    return tracking_store.tracking_uri
 
 
 def _runs(uri: str) -> list:

@@ -3,7 +3,8 @@
 import pytest
 
 from forecasting.errors import InputError
-from scenarios.spec import SCENARIO_DIR, load_scenario, merge, scenario_files
+from scenarios.bundled import BUNDLED_SCENARIOS as SCENARIO_DIR
+from scenarios.spec import load_scenario, merge, scenario_files
 from tests.scenarios.conftest import FAST
 
 
