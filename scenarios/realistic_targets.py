@@ -19,6 +19,7 @@ import pandas as pd
 
 from forecasting.kpis import ALL_QUEUES, kpi_table
 from scenarios.base_forecast import load_history
+from scenarios.planning import Demand, plan_fte
 from scenarios.spec import DataSpec, Scenario
 
 SERVICE_LEVELS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
@@ -38,9 +39,7 @@ def _overrides(scenario: Scenario, kind: str, value: float) -> dict[str, dict]:
     return {q: {kind: value, other: None, "max_occupancy": None, "abandon_rate": None} for q in _queues(scenario, ("voice", "chat"))}
 
 
-def _fte(scenario: Scenario, demand, kind: str, value: float) -> tuple[float, float, float]:
-    from scenarios.runner import plan_fte
-
+def _fte(scenario: Scenario, demand: Demand, kind: str, value: float) -> tuple[float, float, float]:
     return plan_fte(scenario, demand, _overrides(scenario, kind, value), basis="mean")
 
 

@@ -18,11 +18,11 @@ from scipy import stats
 from forecasting.errors import InputError
 from forecasting.store import Store
 from scenarios.base_forecast import BaseForecast, base_forecast, resolve_path
-from scenarios.demand import DemandGrid, apply_demand, event_lift, window_mask
+from scenarios.planning import Demand, build_demand, queue_volume, staff_queue, staffed_volume, staffing_targets, unmatched_changes
+from scenarios.realistic_targets import achievable_targets, evidence_table, target_curve
 from scenarios.risk import correlated_normals, daily_success
 from scenarios.spec import Scenario, ServiceTargets
-from scenarios.staffing.requirements import Targets
-from scenarios.staffing_plan import StaffingOptions, fte_by_period, staff_intervals
+from scenarios.staffing_plan import fte_by_period
 
 log = logging.getLogger(__name__)
 
@@ -40,141 +40,6 @@ class ScenarioResult:
     summary: dict[str, float]
     forecast_model: str
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Demand:
-    """Everything staffing needs, after the scenario's changes, on the full interval grid."""
-
-    grid: DemandGrid
-    cv: np.ndarray  # (intervals,) relative uncertainty of the arrival rate
-    open_mask: np.ndarray  # (intervals,)
-    shrinkage: np.ndarray  # (queues, intervals)
-    coverage: np.ndarray  # (intervals,) share of the interval inside opening hours (1 but at a closing edge)
-    days_per_week: int  # open days a week, for FTE
-
-    @property
-    def interval_hours(self) -> np.ndarray:
-        """Staffed hours of one agent in each interval."""
-        return self.grid.interval.total_seconds() / 3600 * self.coverage
-
-    @property
-    def open_days(self) -> int:
-        return max(len(self.grid.stamps.normalize()[self.open_mask].unique()), 1)
-
-    def fte(self, agent_hours: float, hours_per_fte: float) -> float:
-        """Mean FTE over the open days: hours a day over an FTE's hours a day."""
-        return agent_hours / self.open_days / (hours_per_fte / self.days_per_week)
-
-
-def build_demand(scenario: Scenario, base: BaseForecast) -> Demand:
-    t = base.table
-    days = pd.DatetimeIndex(t["interval_start"]).normalize().unique()
-    per_day = int(pd.Timedelta(days=1) / base.interval)
-    offsets = (np.arange(per_day) * base.interval.to_timedelta64())
-    stamps = pd.DatetimeIndex((days.to_numpy()[:, None] + offsets[None, :]).ravel())
-    where = pd.Index(stamps).get_indexer(pd.DatetimeIndex(t["interval_start"]))
-    volume = np.zeros(len(stamps))
-    volume[where] = t["volume"].to_numpy(float)
-    cv = np.zeros(len(stamps))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cv[where] = np.nan_to_num(t["volume_sd"].to_numpy(float) / t["volume"].to_numpy(float), nan=0.0, posinf=0.0)
-    open_mask = np.zeros(len(stamps), bool)
-    open_mask[where] = True
-    coverage = np.ones(len(stamps))
-    coverage[where] = t["coverage"].to_numpy(float) if "coverage" in t else 1.0
-    data_aht = np.full(len(stamps), np.nan)
-    data_aht[where] = t["aht"].to_numpy(float)
-    names = tuple(scenario.queues)
-    aht = np.empty((len(names), len(stamps)))
-    for i, (name, q) in enumerate(scenario.queues.items()):
-        if q.aht_seconds is not None:
-            aht[i] = q.aht_seconds
-        elif np.isnan(data_aht[open_mask]).any():
-            raise InputError("the data has no handle times", key=f"queues.{name}.aht_seconds",
-                             expected="an average handle time in seconds for this queue")  # fmt: skip
-        else:
-            aht[i] = np.nan_to_num(data_aht, nan=float(np.nanmean(data_aht)))
-    shares = np.array([q.share for q in scenario.queues.values()])
-    grid = DemandGrid(stamps, names, shares[:, None] * volume[None, :], aht, base.interval)
-    grid = apply_demand(grid, scenario.demand)
-    grid = DemandGrid(grid.stamps, grid.queues, np.where(open_mask[None, :], grid.volume, 0.0), grid.aht, grid.interval)
-    shrinkage = np.full(grid.volume.shape, scenario.supply.shrinkage)
-    for p in scenario.supply.shrinkage_periods:
-        shrinkage = np.where(window_mask(p, grid), p.shrinkage, shrinkage)
-    return Demand(grid, cv, open_mask, shrinkage, coverage, max(len(base.calendar.hours), 1))
-
-
-def unmatched_changes(scenario: Scenario, demand: Demand) -> list[str]:
-    """Demand and supply changes that touch no open interval of the horizon: most likely a
-    wrong date, weekday or queue, which would otherwise silently change nothing."""
-    g = demand.grid
-    span = f"{g.stamps[demand.open_mask].min():%Y-%m-%d} to {g.stamps[demand.open_mask].max():%Y-%m-%d}"
-    found = []
-    groups = (("demand.multipliers", scenario.demand.multipliers), ("demand.shifts", scenario.demand.shifts),
-              ("demand.aht_changes", scenario.demand.aht_changes), ("supply.shrinkage_periods", scenario.supply.shrinkage_periods))  # fmt: skip
-    for key, windows in groups:
-        for i, w in enumerate(windows):
-            if not (window_mask(w, g) & demand.open_mask[None, :]).any():
-                found.append(f"{key}.{i} applies to no open interval of the horizon ({span})")
-    for i, e in enumerate(scenario.demand.events):
-        if not (event_lift(e, g)[:, demand.open_mask] != 0).any():
-            found.append(f"demand.events.{i} ('{e.name}') touches no open interval of the horizon ({span})")
-    return found
-
-
-def staffing_targets(t: ServiceTargets) -> Targets:
-    return Targets(service_level=t.service_level, target_seconds=t.target_seconds, asa_seconds=t.asa_seconds,
-                   abandon_rate=t.abandon_rate, max_occupancy=t.max_occupancy)  # fmt: skip
-
-
-def staffed_volume(scenario: Scenario, volume: np.ndarray, cv: np.ndarray) -> np.ndarray:
-    """The volume staffing plans for: the forecast mean, or a quantile of its distribution."""
-    if scenario.forecast.staff_to == "mean":
-        return volume
-    z = float(stats.norm.ppf(float(scenario.forecast.staff_to)))
-    return np.maximum(volume * (1 + z * cv), 0.0)
-
-
-def queue_volume(scenario: Scenario, demand: Demand, i: int, volume: np.ndarray | None = None) -> np.ndarray:
-    """Contacts as the queueing models see them: per full interval at the interval's arrival
-    rate (an interval half inside opening hours has its contacts in half the time). Deferred
-    work is counted as it is: it queues whatever the hours."""
-    v = demand.grid.volume[i] if volume is None else volume
-    if scenario.queues[demand.grid.queues[i]].channel == "email":
-        return v
-    return v / demand.coverage
-
-
-def staff_queue(scenario: Scenario, demand: Demand, i: int, targets: ServiceTargets, agents=None, basis: str | None = None) -> pd.DataFrame:
-    """Required (or, with ``agents``, given) agents of one queue and the service at the mean
-    volume; ``basis='mean'`` staffs to the mean whatever the scenario's ``staff_to``."""
-    name = demand.grid.queues[i]
-    q = scenario.queues[name]
-    seconds = demand.grid.interval.total_seconds()
-    options = StaffingOptions(
-        targets=staffing_targets(targets), model=q.model, patience=q.patience_seconds, shrinkage=demand.shrinkage[i],
-        hours_per_fte=scenario.supply.hours_per_fte, concurrency=q.concurrency,
-        response_hours=targets.response_hours if q.channel == "email" else None, response_share=targets.response_share,
-    )  # fmt: skip
-    mean = queue_volume(scenario, demand, i)
-    aht = demand.grid.aht[i]
-    if agents is None:
-        planned = mean if basis == "mean" else staffed_volume(scenario, mean, demand.cv)
-        agents = staff_intervals(planned, aht, seconds, options, open_mask=demand.open_mask)["agents"].to_numpy()
-    return staff_intervals(mean, aht, seconds, options, agents=agents, open_mask=demand.open_mask)
-
-
-def plan_fte(scenario: Scenario, demand: Demand, overrides: dict[str, dict] | None = None, basis: str | None = None) -> tuple[float, float, float]:
-    """Mean daily FTE, cost and peak scheduled agents of all queues, with target overrides."""
-    agents = np.zeros(len(demand.grid.stamps))
-    for i, name in enumerate(demand.grid.queues):
-        targets = scenario.targets.for_queue(name)
-        if overrides and name in overrides:
-            targets = targets.model_copy(update=overrides[name])
-        agents += staff_queue(scenario, demand, i, targets, basis=basis)["scheduled_agents"].to_numpy(float)
-    hours = float((agents * demand.interval_hours).sum())
-    return demand.fte(hours, scenario.supply.hours_per_fte), hours * scenario.supply.cost_per_agent_hour, float(agents.max())
 
 
 def supply_agents(scenario: Scenario, demand: Demand, scheduled: np.ndarray, source: Path | None) -> tuple[np.ndarray | None, list[str]]:
@@ -264,8 +129,6 @@ def run_scenario(scenario: Scenario, path: Path | None = None, base: BaseForecas
     ``analysis=False`` stops after staffing and service (no Monte Carlo risk, target curve,
     achievable targets or evidence): the instant what-if of the app.
     """
-    from scenarios.realistic_targets import achievable_targets, evidence_table, target_curve
-
     source = path.parent if path else None
     base = base or base_forecast(scenario.data, scenario.forecast, scenario.risk.correlation, source, store)
     demand = build_demand(scenario, base)

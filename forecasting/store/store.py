@@ -137,13 +137,17 @@ class Store:
     # ------------------------------------------------------------------ MLflow access
     @contextlib.contextmanager
     def _active(self) -> Iterator[None]:
-        """Point MLflow at this store for one call; one-line errors; the environment as it was."""
+        """Point MLflow at this store for one call, with one-line errors; afterwards MLflow's
+        targets and the environment are as they were (as MLflow's own ``_use_tracking_uri`` does)."""
         import mlflow
+        from mlflow.tracking._model_registry import utils as registry_state
+        from mlflow.tracking._tracking_service import utils as tracking_state
 
         for name in ("mlflow", "alembic", "sqlalchemy"):
             logging.getLogger(name).setLevel(logging.WARNING)
         logging.getLogger("mlflow.pyfunc").setLevel(logging.ERROR)  # our own pickled class: noise to a planner
-        saved = {k: os.environ.get(k) for k in _ENV_KEYS}
+        saved_env = {k: os.environ.get(k) for k in _ENV_KEYS}
+        saved = (getattr(tracking_state, "_tracking_uri", None), getattr(registry_state, "_registry_uri", None))
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")  # a down server: an answer in seconds
         try:
             with self._errors():
@@ -153,7 +157,9 @@ class Store:
                 mlflow.set_registry_uri(self.registry_uri)
             yield
         finally:
-            for key, value in saved.items():
+            mlflow.set_tracking_uri(saved[0])
+            mlflow.set_registry_uri(saved[1])
+            for key, value in saved_env.items():
                 os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
 
     @contextlib.contextmanager

@@ -14,7 +14,7 @@ def prepare_store(store: Store) -> None:
     from forecasting.ingest import IngestOptions, ingest
     from forecasting.series import forecast_series
     from forecasting.training import train
-    from scenarios.scenario_command import run_one
+    from scenarios.cli.scenario_commands import run_one
     from tests.conftest import BANK_CALLS
 
     result = ingest(BANK_CALLS, IngestOptions(time_col="DateTime", value_cols=("Calls",)))

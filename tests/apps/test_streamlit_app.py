@@ -103,7 +103,7 @@ def test_compare_page_equals_compare_runs(store):
 def test_targets_page_equals_the_realistic_targets(store):
     from scenarios.base_forecast import base_forecast
     from scenarios.realistic_targets import achievable_targets
-    from scenarios.runner import build_demand
+    from scenarios.planning import build_demand
     from scenarios.spec import load_scenario
 
     at = open_page("targets")

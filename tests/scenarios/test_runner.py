@@ -7,7 +7,9 @@ from scipy import stats
 
 from forecasting.forecast_job import make_forecast
 from scenarios.base_forecast import load_history
-from scenarios.runner import build_demand, plan_fte, run_scenario
+from scenarios.base_forecast import base_forecast
+from scenarios.planning import build_demand, plan_fte
+from scenarios.runner import run_scenario
 from scenarios.spec import Scenario, load_scenario
 from scenarios.staffing.requirements import Targets, required_agents, service_metrics
 from tests.scenarios.conftest import FAST
@@ -110,7 +112,7 @@ def test_supply_reports_service_and_understaffed_intervals(base_result):
 
 def test_achievable_target_is_the_best_the_headcount_reaches():
     s = scenario()
-    demand = build_demand(s, run_scenario.__globals__["base_forecast"](s.data, s.forecast, s.risk.correlation))
+    demand = build_demand(s, base_forecast(s.data, s.forecast, s.risk.correlation))
     fte_at_80, _, _ = plan_fte(s, demand, {"voice": {"service_level": 0.8}})
     result = run_scenario(scenario(supply={"headcount": fte_at_80}))
     best = result.achievable["service_level"]

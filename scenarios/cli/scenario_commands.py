@@ -1,4 +1,4 @@
-"""``capplan scenario run|list|compare`` and ``capplan demo``."""
+"""``capplan scenario run|list|compare``."""
 
 from __future__ import annotations
 
@@ -32,11 +32,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--baseline", help="the scenario deltas are taken against")
     c.add_argument("--out", type=Path, help="save the table (.csv, or .xlsx for Excel)")
     c.set_defaults(handler=compare_command)
-    d = subparsers.add_parser("demo", help="the end-to-end demo on the bundled bank data: train, scenarios, comparison")
-    d.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default out/demo)")
-    d.add_argument("--origins", type=int, default=5, help="backtest origins for choosing the model (default 5)")
-    d.add_argument("--jobs", type=int, default=-1, help="parallel processes for the backtest (default: every core)")
-    d.set_defaults(handler=demo_command)
 
 
 def run_one(store: Store, name: str, out: Path | None, track: bool = True):
@@ -140,9 +135,3 @@ def save_table(table: pd.DataFrame, path: Path) -> None:
         table.reset_index().to_parquet(path, index=False)
     else:
         table.to_csv(path, float_format="%.6g")
-
-
-def demo_command(args: argparse.Namespace) -> int:
-    from scenarios.demo import run_demo
-
-    return run_demo(args.store, args.out, args.origins, args.jobs, progress=not args.quiet)

@@ -1,4 +1,6 @@
-"""``capplan``: the one command-line entry point; each package registers its subcommands."""
+"""``capplan``: the one command-line entry point. Every subcommand lives in this package, one
+module per group (history and forecasts, staffing, scenarios, the demo); each registers its own
+parser and turns options into calls of the packages, and the store is made here, once."""
 
 from __future__ import annotations
 
@@ -6,10 +8,9 @@ import argparse
 import logging
 import sys
 
-from forecasting import cli as forecasting_cli
 from forecasting.errors import InputError
 from forecasting.store import FORECASTING, SCENARIOS, Store
-from scenarios import scenario_command, staff_command
+from scenarios.cli import demo, forecasting_commands, scenario_commands, staff_command
 
 
 class Parser(argparse.ArgumentParser):
@@ -28,9 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: MLFLOW_TRACKING_URI, else the local store; `capplan store` prints which)",
     )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    forecasting_cli.register(sub)
+    forecasting_commands.register(sub)
     staff_command.register(sub)
-    scenario_command.register(sub)
+    scenario_commands.register(sub)
+    demo.register(sub)
     info = sub.add_parser("store", help="which MLflow store and forecast cache capplan uses, and what they hold")
     info.set_defaults(handler=store_command)
     return parser
@@ -58,7 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         args.store = Store.open(args.store)
-        return args.handler(args)
+        new = not args.store.exists()
+        code = args.handler(args)
+        if new and args.store.exists():  # said once, when capplan makes its store
+            print(f"capplan: created the MLflow store {args.store.database} (choose another with --store or MLFLOW_TRACKING_URI)",
+                  file=sys.stderr)  # fmt: skip
+        return code
     except InputError as exc:
         print(f"capplan: error: {exc}", file=sys.stderr)
         return 2

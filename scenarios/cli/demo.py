@@ -8,22 +8,35 @@ print their comparison, read back from MLflow.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import time
 from pathlib import Path
 
-from forecasting.cli import format_board, print_ingest_summary
+from scenarios.cli.forecasting_commands import format_board, print_ingest_summary
 from forecasting.forecast_job import candidate_names
 from forecasting.ingest import write_outputs
 from forecasting.series import forecast_series
 from forecasting.store import Store
 from forecasting.training import train
 from scenarios.base_forecast import load_history, resolve_path
-from scenarios.scenario_command import describe, format_comparison, run_one, save_table
+from scenarios.cli.scenario_commands import describe, format_comparison, run_one, save_table
 from scenarios.spec import load_scenario
 
 log = logging.getLogger("capplan")
 DEMO_SCENARIOS = ("baseline", "campaign_week", "product_launch", "holiday_shrinkage", "chat_shift", "staff_to_p80")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    d = subparsers.add_parser("demo", help="the end-to-end demo on the bundled bank data: train, scenarios, comparison")
+    d.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default out/demo)")
+    d.add_argument("--origins", type=int, default=5, help="backtest origins for choosing the model (default 5)")
+    d.add_argument("--jobs", type=int, default=-1, help="parallel processes for the backtest (default: every core)")
+    d.set_defaults(handler=demo_command)
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    return run_demo(args.store, args.out, args.origins, args.jobs, progress=not args.quiet)
 
 
 def run_demo(store: Store, out: Path, origins: int = 5, n_jobs: int = -1, progress: bool = True) -> int:

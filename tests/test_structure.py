@@ -1,0 +1,77 @@
+"""The shape the developers' guide asks for, checked on the source: MLflow behind one package,
+dependencies pointing one way (apps → scenarios → forecasting; scenarios.staffing depends on
+nothing of ours), and no import cycles between project modules (lazy imports count too)."""
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("forecasting", "scenarios", "apps")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[0] == "apps":  # the app's pages import app_support as a top-level module
+        parts = ["apps", parts[-1]] if parts[-1] != "streamlit_app" else parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _sources() -> dict[str, Path]:
+    return {_module_name(p): p for package in PACKAGES for p in (ROOT / package).rglob("*.py") if "bundled_files" not in p.parts}
+
+
+def _imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return {"apps.app_support" if name.startswith("app_support") else name for name in found}
+
+
+def _graph() -> dict[str, set[str]]:
+    sources = _sources()
+    return {m: {i for i in _imports(p) if i in sources and i != m} for m, p in sources.items()}
+
+
+def test_mlflow_is_imported_in_at_most_three_modules_all_in_the_store_package():
+    users = {m for m, p in _sources().items() if any(i == "mlflow" or i.startswith("mlflow.") for i in _imports(p))}
+    assert len(users) <= 3 and all(m.startswith("forecasting.store") for m in users), users
+
+
+def test_only_the_store_reads_mlflow_variables():
+    read = re.compile(r"""(environ(\.get)?[\[(]|getenv\()\s*["']MLFLOW_""")
+    readers = {m for m, p in _sources().items() if read.search(p.read_text()) and not m.startswith("forecasting.store")}
+    assert not readers
+
+
+def test_dependencies_point_one_way():
+    for module, imports in _graph().items():
+        if module.startswith("forecasting"):
+            assert not {i for i in imports if i.startswith(("scenarios", "apps"))}, module
+        if module.startswith("scenarios"):
+            assert not {i for i in imports if i.startswith("apps")}, module
+        if module.startswith("scenarios.staffing"):
+            assert all(i.startswith("scenarios.staffing") for i in imports), module
+
+
+def test_no_import_cycles():
+    graph = _graph()
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    cycles = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                cycles.append(path[path.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = 2
+
+    for start in sorted(graph):
+        if start not in state:
+            visit(start, [start])
+    assert not cycles, cycles
