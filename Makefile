@@ -8,7 +8,7 @@ PORT   ?= 8501
 
 LOG    := data/anonymous_bank_1999-02-01_14.tsv
 
-.PHONY: setup run app test test-fast bench ui clean
+.PHONY: setup run app test test-fast lint format bench ui clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "capplan needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -29,11 +29,19 @@ app: setup  # the Streamlit app, on http://localhost:$(PORT) (Ctrl-C stops it)
 	@echo "capplan app: open http://localhost:$(PORT)"
 	$(BIN)/streamlit run apps/streamlit_app.py --server.port $(PORT)
 
-test: setup
+test: lint
 	$(BIN)/python -m pytest
 
-test-fast: setup
+test-fast: lint
 	$(BIN)/python -m pytest -m "not slow and not browser"
+
+lint: setup  # ruff: formatting and lint rules of pyproject.toml (`make format` fixes what it can)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 bench: setup
 	$(BIN)/python -m pip install --quiet pyworkforce simpy  # peer libraries, for the comparisons only

@@ -22,8 +22,14 @@ from scenarios.bundled import BUNDLED_DATA
 BANK_LOG = BUNDLED_DATA / "anonymous_bank_1999-02-01_14.tsv"
 BANK_CALLS = BUNDLED_DATA / "bank_calls_2003-03-03_2003-05-28.csv"
 BUNDLED = {
-    "Bank call log (Feb 1999, one row per call)": (BANK_LOG, IngestOptions(format="anonymous-bank", interval="60min")),
-    "Bank interval report (Mar–May 2003, calls per 5 minutes)": (BANK_CALLS, IngestOptions(time_col="DateTime", value_cols=("Calls",))),
+    "Bank call log (Feb 1999, one row per call)": (
+        BANK_LOG,
+        IngestOptions(format="anonymous-bank", interval="60min"),
+    ),
+    "Bank interval report (Mar–May 2003, calls per 5 minutes)": (
+        BANK_CALLS,
+        IngestOptions(time_col="DateTime", value_cols=("Calls",)),
+    ),
 }
 MAX_UPLOAD_MB = 50
 
@@ -53,15 +59,26 @@ def show_error(exc: InputError) -> None:
     """A user error as the app shows it: the one-line message and, if rows were rejected, a
     download of them."""
     text = str(exc)
-    uploads = str(Path(tempfile.gettempdir()) / "capplan-uploads" / st.session_state.get("upload_folder", "-")) + "/"
+    uploads = (
+        str(Path(tempfile.gettempdir()) / "capplan-uploads" / st.session_state.get("upload_folder", "-"))
+        + "/"
+    )
     text = text.replace(uploads, "")  # the planner's own file name, not where the server keeps it
-    for option, widget in (("--sep", "the field delimiter option"), ("--encoding", "the text encoding option"),
-                           ("--reject-bad-rows", "'Reject bad rows and go on'")):  # fmt: skip
+    for option, widget in (
+        ("--sep", "the field delimiter option"),
+        ("--encoding", "the text encoding option"),
+        ("--reject-bad-rows", "'Reject bad rows and go on'"),
+    ):
         text = text.replace(f"pass {option}", f"choose {widget}").replace(option, widget)
     st.error(text)
     if getattr(exc, "rejected", None) is not None:
         rows = exc.rejected.rejected_rows()
-        st.download_button(f"Download the {len(rows):,} rejected rows (CSV)", rows.to_csv(index=False), "rejected.csv", "text/csv")
+        st.download_button(
+            f"Download the {len(rows):,} rejected rows (CSV)",
+            rows.to_csv(index=False),
+            "rejected.csv",
+            "text/csv",
+        )
 
 
 FORECAST_DEFAULT = list(BUNDLED)[1]  # the interval report the demo trains on
@@ -74,7 +91,11 @@ def forecast_dataset() -> tuple[str, IngestResult] | None:
     chosen = st.session_state.get("dataset")
     if chosen is not None and chosen[0] != FORECAST_DEFAULT:
         options[f"{chosen[0]} (from Data & KPIs)"] = chosen[1]
-    label = st.selectbox("Data to forecast", list(options), key="forecast_data") if len(options) > 1 else FORECAST_DEFAULT
+    label = (
+        st.selectbox("Data to forecast", list(options), key="forecast_data")
+        if len(options) > 1
+        else FORECAST_DEFAULT
+    )
     if options[label] is not None:
         return label, options[label]
     try:
@@ -87,7 +108,9 @@ def forecast_dataset() -> tuple[str, IngestResult] | None:
 def champion_hint(exc: InputError) -> None:
     """After a 'no champion' error: where to get one."""
     if "champion" in str(exc):
-        st.info("Train a model on the **Forecast** page (or run `make run` / `capplan demo`), then come back.")
+        st.info(
+            "Train a model on the **Forecast** page (or run `make run` / `capplan demo`), then come back."
+        )
 
 
 def excel_bytes(frames: dict[str, pd.DataFrame]) -> bytes:

@@ -15,12 +15,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the pages import app
 st.set_page_config(page_title="capplan — capacity planning", page_icon=":telephone_receiver:", layout="wide")
 
 PAGES = Path(__file__).resolve().parent / "pages"
-navigation = st.navigation([
-    st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page(PAGES / "data_kpis.py", title="Data & KPIs", icon=":material/table_chart:"),
-    st.Page(PAGES / "forecast.py", title="Forecast", icon=":material/show_chart:"),
-    st.Page(PAGES / "scenario_builder.py", title="Scenario builder", icon=":material/tune:"),
-    st.Page(PAGES / "compare.py", title="Compare", icon=":material/compare_arrows:"),
-    st.Page(PAGES / "targets.py", title="Targets", icon=":material/flag:"),
-])  # fmt: skip
+navigation = st.navigation(
+    [
+        st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page(PAGES / "data_kpis.py", title="Data & KPIs", icon=":material/table_chart:"),
+        st.Page(PAGES / "forecast.py", title="Forecast", icon=":material/show_chart:"),
+        st.Page(PAGES / "scenario_builder.py", title="Scenario builder", icon=":material/tune:"),
+        st.Page(PAGES / "compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page(PAGES / "targets.py", title="Targets", icon=":material/flag:"),
+    ]
+)
 navigation.run()

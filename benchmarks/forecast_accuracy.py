@@ -27,7 +27,9 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "bank_calls_2003-03-03_200
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--warmup", type=int, default=10, help="origins before the 4 weeks, for auto's first choices")
+    parser.add_argument(
+        "--warmup", type=int, default=10, help="origins before the 4 weeks, for auto's first choices"
+    )
     parser.add_argument("--horizon-days", type=int, default=5)
     args = parser.parse_args()
     result = ingest(DATA, IngestOptions(time_col="DateTime", value_cols=("Calls",)))
@@ -35,26 +37,42 @@ def main() -> None:
     days = history.index.normalize().unique()
     window_start = days.max() - pd.Timedelta(weeks=4) + pd.Timedelta(days=1)
     scored = [o for o in origins_for(history, args.horizon_days, len(days)) if o >= window_start]
-    earlier = [o for o in origins_for(history, args.horizon_days, len(days)) if o < window_start][-args.warmup :]
+    earlier = [o for o in origins_for(history, args.horizon_days, len(days)) if o < window_start][
+        -args.warmup :
+    ]
     started = time.perf_counter()
-    bt = run_backtest({n: make_model(n) for n in MODELS}, history, args.horizon_days, origins=earlier + scored, n_jobs=-1)
+    bt = run_backtest(
+        {n: make_model(n) for n in MODELS}, history, args.horizon_days, origins=earlier + scored, n_jobs=-1
+    )
     total = time.perf_counter() - started
     auto = rolling_auto(bt, scored[0])
     rows = []
     for name in [*MODELS, "auto"]:
-        part = auto if name == "auto" else bt.forecasts[(bt.forecasts["model"] == name) & (bt.forecasts["origin"] >= scored[0])]
+        part = (
+            auto
+            if name == "auto"
+            else bt.forecasts[(bt.forecasts["model"] == name) & (bt.forecasts["origin"] >= scored[0])]
+        )
         seconds = sum(bt.seconds.values()) if name == "auto" else bt.seconds[name]
         kind = "baseline" if name in BASELINES else ("selection" if name == "auto" else "model")
         rows.append({"model": name, "kind": kind, **accuracy(part), "seconds_per_fit": seconds})
     table = pd.DataFrame(rows).sort_values("mase")
-    print(f"\n{len(scored)} origins from {scored[0]:%Y-%m-%d} to {scored[-1]:%Y-%m-%d}, horizon {args.horizon_days} open days "
-          f"of 5-minute slots; {len(earlier)} warm-up origins; backtest took {total:.0f} s\n")  # fmt: skip
+    print(
+        f"\n{len(scored)} origins from {scored[0]:%Y-%m-%d} to {scored[-1]:%Y-%m-%d}, horizon {args.horizon_days} open days "
+        f"of 5-minute slots; {len(earlier)} warm-up origins; backtest took {total:.0f} s\n"
+    )
     cols = ["model", "kind", "mase", "wape", "bias", "coverage80", "coverage95", "seconds_per_fit"]
-    print(table[cols].to_markdown(index=False, floatfmt=".3f") if _has_tabulate() else table[cols].to_string(index=False))
+    print(
+        table[cols].to_markdown(index=False, floatfmt=".3f")
+        if _has_tabulate()
+        else table[cols].to_string(index=False)
+    )
     print("\nauto's choices:", auto.groupby("origin")["chosen"].first().value_counts().to_dict())
     best_baseline = table[table["kind"] == "baseline"]["mase"].min()
     auto_row = table[table["model"] == "auto"].iloc[0]
-    print(f"auto MASE {auto_row['mase']:.3f} vs best baseline {best_baseline:.3f}; auto 80 % coverage {auto_row['coverage80']:.3f}")
+    print(
+        f"auto MASE {auto_row['mase']:.3f} vs best baseline {best_baseline:.3f}; auto 80 % coverage {auto_row['coverage80']:.3f}"
+    )
 
 
 def _has_tabulate() -> bool:

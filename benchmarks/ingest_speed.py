@@ -57,7 +57,9 @@ def main() -> None:
         path = Path(folder) / "log.csv"
         t0 = time.perf_counter()
         generate_log(path, args.rows)
-        print(f"generated {args.rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"generated {args.rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f} s"
+        )
 
         t0 = time.perf_counter()
         pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -75,11 +77,21 @@ def main() -> None:
     print()
     print("| step | rows | seconds | rows/s |")
     print("|---|---:|---:|---:|")
-    print(f"| pandas.read_csv only (no validation; floor) | {args.rows:,} | {plain:.2f} | {args.rows / plain:,.0f} |")
-    print(f"| capplan ingest: read, validate, normalize, 15-min intervals, calendar | {args.rows:,} | {ours:.2f} | {args.rows / ours:,.0f} |")
-    print(f"| capplan ingest: write intervals.csv, summary.json, rejected.csv | {args.rows:,} | {written:.2f} | |")
-    print(f"| **total ingest** | {args.rows:,} | **{ours + written:.2f}** | {args.rows / (ours + written):,.0f} |")
-    print(f"\nrows used {c['rows_used']:,}, rejected {c['rows_rejected']:,}, ignored {c['rows_ignored']:,}; target: under 30 s on 2 cores")
+    print(
+        f"| pandas.read_csv only (no validation; floor) | {args.rows:,} | {plain:.2f} | {args.rows / plain:,.0f} |"
+    )
+    print(
+        f"| capplan ingest: read, validate, normalize, 15-min intervals, calendar | {args.rows:,} | {ours:.2f} | {args.rows / ours:,.0f} |"
+    )
+    print(
+        f"| capplan ingest: write intervals.csv, summary.json, rejected.csv | {args.rows:,} | {written:.2f} | |"
+    )
+    print(
+        f"| **total ingest** | {args.rows:,} | **{ours + written:.2f}** | {args.rows / (ours + written):,.0f} |"
+    )
+    print(
+        f"\nrows used {c['rows_used']:,}, rejected {c['rows_rejected']:,}, ignored {c['rows_ignored']:,}; target: under 30 s on 2 cores"
+    )
 
 
 if __name__ == "__main__":

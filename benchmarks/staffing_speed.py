@@ -24,7 +24,9 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=2_000, help="intervals also solved by pyworkforce")
     args = parser.parse_args()
     rng = np.random.default_rng(42)
-    volume = rng.uniform(1, 1500, args.intervals).round()  # contacts per 30 min: 1 to 1,500 (load up to ~375 Erlangs)
+    volume = rng.uniform(
+        1, 1500, args.intervals
+    ).round()  # contacts per 30 min: 1 to 1,500 (load up to ~375 Erlangs)
     aht = rng.uniform(60, 600, args.intervals).round()
     targets = Targets(service_level=0.8, target_seconds=20, max_occupancy=0.85)
 
@@ -42,21 +44,33 @@ def main() -> None:
     if ErlangC is not None:
         pick = rng.choice(args.intervals, args.sample, replace=False)
         started = time.perf_counter()
-        theirs = np.array([
-            ErlangC(transactions=volume[i], aht=aht[i] / 60, asa=20 / 60, interval=30, shrinkage=0.3)
-            .required_positions(service_level=0.8, max_occupancy=0.85)["raw_positions"]
-            for i in pick
-        ])  # fmt: skip
+        theirs = np.array(
+            [
+                ErlangC(
+                    transactions=volume[i], aht=aht[i] / 60, asa=20 / 60, interval=30, shrinkage=0.3
+                ).required_positions(service_level=0.8, max_occupancy=0.85)["raw_positions"]
+                for i in pick
+            ]
+        )
         theirs_seconds = time.perf_counter() - started
         same = int((theirs == ours[pick]).sum())
-        rows.append(("pyworkforce ErlangC (per case)", args.sample, theirs_seconds, theirs_seconds / args.sample,
-                     f"{same}/{args.sample} identical"))  # fmt: skip
+        rows.append(
+            (
+                "pyworkforce ErlangC (per case)",
+                args.sample,
+                theirs_seconds,
+                theirs_seconds / args.sample,
+                f"{same}/{args.sample} identical",
+            )
+        )
     print("\n| solver | intervals | seconds | seconds per interval | answers |")
     print("|---|---:|---:|---:|---|")
     for name, n, seconds, per, note in rows:
         print(f"| {name} | {n:,} | {seconds:.2f} | {per:.2e} | {note} |")
     if len(rows) > 1:
-        print(f"\nper interval, capplan is {rows[1][3] / rows[0][3]:,.0f}x faster; peak {ours.max()} agents, {scheduled.max()} scheduled")
+        print(
+            f"\nper interval, capplan is {rows[1][3] / rows[0][3]:,.0f}x faster; peak {ours.max()} agents, {scheduled.max()} scheduled"
+        )
 
 
 def simulation_benchmark() -> None:
@@ -85,7 +99,9 @@ def simulation_benchmark() -> None:
     for name, calls, seconds in rows:
         print(f"| {name} | {calls:,} | {seconds:.2f} | {calls / seconds:,.0f} |")
     sl = np.nanmean(result.mean["service_level"][volume > 0])
-    print(f"\nweek of {len(volume)} intervals, {result.calls_simulated / 20:,.0f} calls per replication, 20 replications; mean SL {sl:.3f}")
+    print(
+        f"\nweek of {len(volume)} intervals, {result.calls_simulated / 20:,.0f} calls per replication, 20 replications; mean SL {sl:.3f}"
+    )
 
 
 def _simpy_week(simpy, volume, agents, handle, patience, seed: int) -> int:
@@ -116,7 +132,7 @@ def _simpy_week(simpy, volume, agents, handle, patience, seed: int) -> int:
         for i, v in enumerate(volume):
             n = rng.poisson(v)
             times = np.sort(rng.uniform(0, 1800, n)) + i * 1800
-            for t, h, p in zip(times, handle.sample(rng, n), patience.sample(rng, n)):
+            for t, h, p in zip(times, handle.sample(rng, n), patience.sample(rng, n), strict=False):
                 yield env.timeout(max(t - env.now, 0))
                 env.process(call(h, p))
                 counted[0] += 1

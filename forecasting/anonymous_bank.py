@@ -17,9 +17,24 @@ from forecasting.parsing import blank, parse_numbers
 from forecasting.tables import RawTable
 
 COLUMNS = [
-    "vru+line", "call_id", "customer_id", "priority", "type", "date", "vru_entry", "vru_exit",
-    "vru_time", "q_start", "q_exit", "q_time", "outcome", "ser_start", "ser_exit", "ser_time", "server",
-]  # fmt: skip
+    "vru+line",
+    "call_id",
+    "customer_id",
+    "priority",
+    "type",
+    "date",
+    "vru_entry",
+    "vru_exit",
+    "vru_time",
+    "q_start",
+    "q_exit",
+    "q_time",
+    "outcome",
+    "ser_start",
+    "ser_exit",
+    "ser_time",
+    "server",
+]
 OUTCOMES = {"AGENT", "HANG", "PHANTOM"}
 NO_SERVER = "NO_SERVER"
 _CLOCK = r"^([01]?\d|2[0-3]):[0-5]\d:[0-5]\d$"
@@ -32,27 +47,44 @@ def normalize_anonymous_bank(raw: RawTable, ledger: RowLedger) -> Contacts:
     ledger.ignore(raw.blank_rows, "blank line")
     outcome = f["outcome"].str.strip().str.upper()
     ledger.ignore(outcome.eq("PHANTOM"), "PHANTOM (virtual call, ignored by definition)")
-    ledger.reject(~outcome.isin(OUTCOMES), "outcome", "unknown outcome (expected AGENT, HANG or PHANTOM)", f["outcome"])
+    ledger.reject(
+        ~outcome.isin(OUTCOMES), "outcome", "unknown outcome (expected AGENT, HANG or PHANTOM)", f["outcome"]
+    )
 
     date = pd.to_datetime(f["date"].str.strip(), format="%y%m%d", errors="coerce")
-    ledger.fail_or_reject(date.isna().to_numpy(), "date", "unparsable date", "a date as YYMMDD, e.g. 990201", f["date"])
+    ledger.fail_or_reject(
+        date.isna().to_numpy(), "date", "unparsable date", "a date as YYMMDD, e.g. 990201", f["date"]
+    )
     clock = {c: _parse_clock(f[c], c, ledger) for c in ("vru_entry", "vru_exit", "ser_start", "ser_exit")}
-    seconds = {c: parse_numbers(f[c], c, ledger, "a whole number of seconds") for c in ("vru_time", "q_time", "ser_time")}
+    seconds = {
+        c: parse_numbers(f[c], c, ledger, "a whole number of seconds")
+        for c in ("vru_time", "q_time", "ser_time")
+    }
     for c in ("q_time", "ser_time"):
         ledger.reject((seconds[c] < 0).to_numpy(), c, "negative duration", f[c])
 
     server = f["server"].str.strip()
-    ledger.reject(clock["vru_exit"].isna().to_numpy(), "vru_exit", "missing arrival time (vru_exit)", f["vru_exit"])
-    ledger.reject((outcome.eq("AGENT") & server.eq("")).to_numpy(), "server", "missing server (expected an agent name or NO_SERVER)")
+    ledger.reject(
+        clock["vru_exit"].isna().to_numpy(), "vru_exit", "missing arrival time (vru_exit)", f["vru_exit"]
+    )
+    ledger.reject(
+        (outcome.eq("AGENT") & server.eq("")).to_numpy(),
+        "server",
+        "missing server (expected an agent name or NO_SERVER)",
+    )
     served = outcome.eq("AGENT") & server.ne(NO_SERVER)
     abandoned = outcome.eq("HANG") & (seconds["q_time"] > 0)
-    ledger.ignore(outcome.eq("AGENT") & server.eq(NO_SERVER), "AGENT with NO_SERVER (served without an agent)")
+    ledger.ignore(
+        outcome.eq("AGENT") & server.eq(NO_SERVER), "AGENT with NO_SERVER (served without an agent)"
+    )
     ledger.ignore(outcome.eq("HANG") & ~abandoned, "HANG with q_time 0 (left before queueing)")
 
     keep = ledger.active
     negative_vru = int(((seconds["vru_time"] < 0).to_numpy() & keep).sum())
     if negative_vru:
-        ledger.warn(f"{negative_vru} used calls have vru_exit before vru_entry (negative vru_time); arrival is vru_exit as defined")
+        ledger.warn(
+            f"{negative_vru} used calls have vru_exit before vru_entry (negative vru_time); arrival is vru_exit as defined"
+        )
 
     # Clock times carry no date: a time far earlier than the one it follows is past midnight.
     arrival = date + clock["vru_exit"]
@@ -76,15 +108,31 @@ def normalize_anonymous_bank(raw: RawTable, ledger: RowLedger) -> Contacts:
     )[keep]
     return finish_contacts(
         frame,
-        {"contact_id", "arrival_time", "queue", "answer_time", "end_time", "wait_seconds", "handle_seconds",
-         "abandoned", "customer_id", "agent_id"},
-    )  # fmt: skip
+        {
+            "contact_id",
+            "arrival_time",
+            "queue",
+            "answer_time",
+            "end_time",
+            "wait_seconds",
+            "handle_seconds",
+            "abandoned",
+            "customer_id",
+            "agent_id",
+        },
+    )
 
 
 def _parse_clock(values: pd.Series, column: str, ledger: RowLedger) -> pd.Series:
     text = values.str.strip()
     bad = ~text.str.match(_CLOCK) & ~pd.Series(blank(values), index=values.index)
-    ledger.fail_or_reject(bad.to_numpy(), column, "unparsable time", "a clock time H:MM:SS (0:00:00 to 23:59:59) such as 7:02:47", text)
+    ledger.fail_or_reject(
+        bad.to_numpy(),
+        column,
+        "unparsable time",
+        "a clock time H:MM:SS (0:00:00 to 23:59:59) such as 7:02:47",
+        text,
+    )
     parsed = pd.to_timedelta(text.where(~bad), errors="coerce")
     return parsed.where(parsed != pd.Timedelta(0))  # 0:00:00 means "none" in this format
 

@@ -40,8 +40,14 @@ class Backtest:
         f = self.forecasts if since is None else self.forecasts[self.forecasts["origin"] >= since]
         rows = []
         for model, part in f.groupby("model", sort=False):
-            rows.append({"model": model, **accuracy(part, LEVELS), "origins": part["origin"].nunique(),
-                         "seconds": self.seconds.get(model, np.nan)})  # fmt: skip
+            rows.append(
+                {
+                    "model": model,
+                    **accuracy(part, LEVELS),
+                    "origins": part["origin"].nunique(),
+                    "seconds": self.seconds.get(model, np.nan),
+                }
+            )
         board = pd.DataFrame(rows).sort_values(["mase", "model"]).reset_index(drop=True)
         board.insert(0, "rank", np.arange(1, len(board) + 1))
         return board
@@ -55,16 +61,20 @@ class Backtest:
         return pd.DataFrame(rows)
 
 
-def origins_for(history: pd.Series, horizon_days: int, n_origins: int, step_days: int = 1) -> list[pd.Timestamp]:
+def origins_for(
+    history: pd.Series, horizon_days: int, n_origins: int, step_days: int = 1
+) -> list[pd.Timestamp]:
     """The last ``n_origins`` day starts (every ``step_days`` days with data) that leave a full horizon."""
     days = history.index.normalize().unique()
     usable = days[: len(days) - horizon_days + 1]
     picked = usable[::-1][::step_days][:n_origins][::-1]
     if len(picked) == 0:
         raise InputError(
-            "too little history for the horizon", column=str(history.name),
-            expected=f"more than {horizon_days} days with data", found=f"{len(days)} days",
-        )  # fmt: skip
+            "too little history for the horizon",
+            column=str(history.name),
+            expected=f"more than {horizon_days} days with data",
+            found=f"{len(days)} days",
+        )
     return list(picked)
 
 
@@ -95,35 +105,57 @@ def run_backtest(
     scales = {o: weekly_naive_scale(t) for o, t in trained.items()}
     usable = [o for o in origins if np.isfinite(scales[o]) and scales[o] > 0]
     if len(usable) < len(origins):
-        log.warning("skipped %d origins with less than a week of history before them (MASE needs it)", len(origins) - len(usable))
+        log.warning(
+            "skipped %d origins with less than a week of history before them (MASE needs it)",
+            len(origins) - len(usable),
+        )
     if not usable:
         raise InputError(
-            "too little history for the backtest", column=str(history.name),
+            "too little history for the backtest",
+            column=str(history.name),
             expected="at least 8 days of history before the first origin (for the one-week MASE scale)",
-        )  # fmt: skip
+        )
     first_days = trained[usable[0]].index.normalize().nunique()
     left_out = [n for n, m in models.items() if first_days < m.min_history_days]
     for name in left_out:
-        log.warning("%s needs %d days of history before the first origin (it has %d): left out", name, models[name].min_history_days, first_days)
+        log.warning(
+            "%s needs %d days of history before the first origin (it has %d): left out",
+            name,
+            models[name].min_history_days,
+            first_days,
+        )
     models = {n: m for n, m in models.items() if n not in left_out}
     if not models:
-        raise InputError("too little history for every model", column=str(history.name),
-                         expected=f"more days before the first origin (it has {first_days})")  # fmt: skip
+        raise InputError(
+            "too little history for every model",
+            column=str(history.name),
+            expected=f"more days before the first origin (it has {first_days})",
+        )
     tasks = []
     for origin in usable:
         train = trained[origin]
         test_days = days[days >= origin][:horizon_days]
         test = history[history.index.normalize().isin(test_days)]
         calendar = calendar_of(train, interval_of(history))
-        horizon_day = pd.Series(np.arange(1, len(test_days) + 1), index=test_days).reindex(test.index.normalize()).to_numpy()
+        horizon_day = (
+            pd.Series(np.arange(1, len(test_days) + 1), index=test_days)
+            .reindex(test.index.normalize())
+            .to_numpy()
+        )
         for name, model in models.items():
             tasks.append((name, model, origin, train, test, calendar, scales[origin], horizon_day))
     bar = tqdm(
-        total=len(tasks), desc="backtest", unit="fit", disable=callable(progress) or not progress, leave=False,
+        total=len(tasks),
+        desc="backtest",
+        unit="fit",
+        disable=callable(progress) or not progress,
+        leave=False,
         mininterval=0.5 if sys.stderr.isatty() else 10.0,
-    )  # fmt: skip
+    )
     parts, seconds = [], {name: 0.0 for name in models}
-    run = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(delayed(_fit_predict)(*task) for task in tasks)
+    run = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+        delayed(_fit_predict)(*task) for task in tasks
+    )
     for name, elapsed, frame in run:
         parts.append(frame)
         seconds[name] += elapsed
@@ -134,15 +166,25 @@ def run_backtest(
     bar.close()
     order = {name: i for i, name in enumerate(models)}
     forecasts = pd.concat(parts).reset_index()
-    forecasts = forecasts.sort_values(["origin", "model", "timestamp"], key=lambda c: c.map(order) if c.name == "model" else c, kind="stable")
+    forecasts = forecasts.sort_values(
+        ["origin", "model", "timestamp"],
+        key=lambda c: c.map(order) if c.name == "model" else c,
+        kind="stable",
+    )
     forecasts = forecasts.reset_index(drop=True)
     n = forecasts.groupby("model")["origin"].nunique()
     return Backtest(forecasts, {k: v / max(int(n.get(k, 1)), 1) for k, v in seconds.items()}, horizon_days)
 
 
-def _fit_predict(name, model, origin, train, test, calendar, scale, horizon_day) -> tuple[str, float, pd.DataFrame]:
+def _fit_predict(
+    name, model, origin, train, test, calendar, scale, horizon_day
+) -> tuple[str, float, pd.DataFrame]:
     """One backtest cell: refit a fresh clone on the past and forecast the test days."""
     started = time.perf_counter()
     pred = clone(model).fit(train, calendar).predict(test.index, LEVELS)
     elapsed = time.perf_counter() - started
-    return name, elapsed, pred.assign(model=name, origin=origin, actual=test.to_numpy(), scale=scale, horizon_day=horizon_day)
+    return (
+        name,
+        elapsed,
+        pred.assign(model=name, origin=origin, actual=test.to_numpy(), scale=scale, horizon_day=horizon_day),
+    )

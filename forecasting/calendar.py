@@ -14,7 +14,9 @@ import pandas as pd
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 PRESENCE_SHARE = 0.5  # a weekday or slot counts as open if it had traffic on at least half its days
-STRAY_SHARE = 0.05  # a slot with less than 5 % of its day's typical slot volume is a stray call, not opening hours
+STRAY_SHARE = (
+    0.05  # a slot with less than 5 % of its day's typical slot volume is a stray call, not opening hours
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class OperatingCalendar:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "OperatingCalendar":
+    def from_dict(cls, data: dict) -> OperatingCalendar:
         hours = {}
         for i, name in enumerate(WEEKDAYS):
             text = data["hours"].get(name, "closed")
@@ -88,14 +90,20 @@ def infer_calendar(intervals: pd.DataFrame, length: pd.Timedelta) -> OperatingCa
     if positive.empty:
         first = last = intervals["interval_start"].min().date()
         return OperatingCalendar(length, {}, first, last)
-    days = pd.date_range(intervals["interval_start"].min().normalize(), intervals["interval_start"].max().normalize(), freq="D")
+    days = pd.date_range(
+        intervals["interval_start"].min().normalize(), intervals["interval_start"].max().normalize(), freq="D"
+    )
     busy_days = pd.DatetimeIndex(busy.index.normalize().unique())
     has_data = days.isin(busy_days)
     open_weekdays = [
-        d for d in range(7) if (days.day_of_week == d).any() and has_data[days.day_of_week == d].mean() >= PRESENCE_SHARE
+        d
+        for d in range(7)
+        if (days.day_of_week == d).any() and has_data[days.day_of_week == d].mean() >= PRESENCE_SHARE
     ]
     slot = pd.Series(((busy.index - busy.index.normalize()) // length).astype(int), index=busy.index)
-    frame = pd.DataFrame({"day": busy.index.normalize(), "weekday": busy.index.day_of_week, "slot": slot.to_numpy()})
+    frame = pd.DataFrame(
+        {"day": busy.index.normalize(), "weekday": busy.index.day_of_week, "slot": slot.to_numpy()}
+    )
     days_per_weekday = frame.drop_duplicates("day").groupby("weekday").size()
     counts = frame.groupby(["weekday", "slot"]).size()
     share = counts / days_per_weekday.reindex(counts.index.get_level_values("weekday")).to_numpy()
@@ -106,7 +114,9 @@ def infer_calendar(intervals: pd.DataFrame, length: pd.Timedelta) -> OperatingCa
             slots = np.sort(day_share.index[day_share >= PRESENCE_SHARE].to_numpy())
             if len(slots):
                 hours[d] = _runs(slots, length)
-    missing = tuple(day.date() for day, ok in zip(days, has_data) if not ok and day.weekday() in hours)
+    missing = tuple(
+        day.date() for day, ok in zip(days, has_data, strict=False) if not ok and day.weekday() in hours
+    )
     return OperatingCalendar(length, hours, days[0].date(), days[-1].date(), missing)
 
 
@@ -114,7 +124,7 @@ def _runs(slots: np.ndarray, length: pd.Timedelta) -> tuple[tuple[pd.Timedelta, 
     breaks = np.flatnonzero(np.diff(slots) != 1)
     starts = np.r_[slots[0], slots[breaks + 1]]
     ends = np.r_[slots[breaks], slots[-1]] + 1
-    return tuple((int(s) * length, int(e) * length) for s, e in zip(starts, ends))
+    return tuple((int(s) * length, int(e) * length) for s, e in zip(starts, ends, strict=False))
 
 
 def _clock(offset: pd.Timedelta) -> str:

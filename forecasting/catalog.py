@@ -41,11 +41,18 @@ def make_model(name: str) -> Forecaster:
     if COMBINE_SEP in name:
         parts = name.split(COMBINE_SEP)
         if len(set(parts)) != len(parts) or not all(parts):
-            raise InputError("bad combination", column="--model", expected="distinct model names joined by +", found=name)
+            raise InputError(
+                "bad combination", column="--model", expected="distinct model names joined by +", found=name
+            )
         return Combination(tuple((part, make_model(part)) for part in parts))
     factory = MODELS.get(name) or AHT_MODELS.get(name)
     if factory is None:
-        raise InputError("unknown model", column="--model", expected="auto or one of " + ", ".join([*MODELS, *AHT_MODELS]), found=name)
+        raise InputError(
+            "unknown model",
+            column="--model",
+            expected="auto or one of " + ", ".join([*MODELS, *AHT_MODELS]),
+            found=name,
+        )
     return factory()
 
 
@@ -58,8 +65,12 @@ def parse_models(text: str | None, field: str = "arrivals") -> list[str]:
     names = list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
     for n in names:
         if COMBINE_SEP in n:
-            raise InputError("combinations are not candidates", column="--models",
-                             expected="single model names (auto builds combinations of the best)", found=n)  # fmt: skip
+            raise InputError(
+                "combinations are not candidates",
+                column="--models",
+                expected="single model names (auto builds combinations of the best)",
+                found=n,
+            )
         check_model_for_field(n, field)
     return names
 
@@ -70,8 +81,12 @@ def check_model_for_field(name: str, field: str) -> None:
         make_model(part)
         wanted = AHT_MODELS if field == "aht" else MODELS
         if part not in wanted:
-            raise InputError(f"{part} does not forecast {field}", column="--model",
-                             expected="one of " + ", ".join(wanted), found=part)  # fmt: skip
+            raise InputError(
+                f"{part} does not forecast {field}",
+                column="--model",
+                expected="one of " + ", ".join(wanted),
+                found=part,
+            )
 
 
 def combination_forecasts(forecasts: pd.DataFrame, members: list[str]) -> pd.DataFrame:
@@ -90,7 +105,11 @@ def candidates(backtest: Backtest, max_members: int = 3) -> pd.DataFrame:
     rows = [singles.drop(columns=["rank"])]
     for k in range(2, min(max_members, len(ranked)) + 1):
         combo = combination_forecasts(backtest.forecasts, ranked[:k])
-        rows.append(pd.DataFrame([{"model": combo["model"].iloc[0], **accuracy(combo), "origins": combo["origin"].nunique()}]))
+        rows.append(
+            pd.DataFrame(
+                [{"model": combo["model"].iloc[0], **accuracy(combo), "origins": combo["origin"].nunique()}]
+            )
+        )
     board = pd.concat(rows, ignore_index=True).sort_values(["mase", "model"]).reset_index(drop=True)
     board.insert(0, "rank", np.arange(1, len(board) + 1))
     return board
@@ -101,7 +120,9 @@ def choose(backtest: Backtest, max_members: int = 3) -> str:
     return str(candidates(backtest, max_members)["model"].iloc[0])
 
 
-def rolling_auto(backtest: Backtest, start: pd.Timestamp, lookback: int = 10, max_members: int = 3) -> pd.DataFrame:
+def rolling_auto(
+    backtest: Backtest, start: pd.Timestamp, lookback: int = 10, max_members: int = 3
+) -> pd.DataFrame:
     """Backtest rows of ``auto``: at each origin from ``start``, the choice made from the
     backtests whose whole test window had ended by then (no look-ahead), over the last
     ``lookback`` such origins."""

@@ -29,13 +29,22 @@ def read_yaml_mapping(path: str | Path, what: str) -> dict:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise InputError("invalid YAML", path=path, row=mark.line + 1 if mark else None, expected=f"a valid YAML {what}") from None
+        raise InputError(
+            "invalid YAML", path=path, row=mark.line + 1 if mark else None, expected=f"a valid YAML {what}"
+        ) from None
     if not isinstance(data, dict):
-        raise InputError(f"invalid {what}", path=path, expected="a YAML mapping of keys to values", found=type(data).__name__)
+        raise InputError(
+            f"invalid {what}",
+            path=path,
+            expected="a YAML mapping of keys to values",
+            found=type(data).__name__,
+        )
     return data
 
 
-def validate_mapping(data: dict, model: type[Model], path: str | Path | None, literal_hint: str = "") -> Model:
+def validate_mapping(
+    data: dict, model: type[Model], path: str | Path | None, literal_hint: str = ""
+) -> Model:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -47,9 +56,13 @@ def load_yaml(path: str | Path, model: type[Model], what: str, literal_hint: str
     return validate_mapping(read_yaml_mapping(path, what), model, path, literal_hint)
 
 
-def validation_error(path: Path | None, exc: ValidationError, literal_hint: str = "", model: type[BaseModel] | None = None) -> InputError:
+def validation_error(
+    path: Path | None, exc: ValidationError, literal_hint: str = "", model: type[BaseModel] | None = None
+) -> InputError:
     errors = exc.errors()
-    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])  # a misspelt key explains the rest
+    err = next(
+        (e for e in errors if e["type"] == "extra_forbidden"), errors[0]
+    )  # a misspelt key explains the rest
     loc = [p for p in err["loc"] if p != "[key]"]
     key = ".".join(str(p) for p in loc) or None
     kind = err["type"]

@@ -83,16 +83,22 @@ def normalize_contact_log(raw: RawTable, ledger: RowLedger, mapping: LogMapping)
     for name, (low, high, label) in SURVEY_RANGES.items():
         if name in present:
             out[name] = parse_numbers(col[name], mapping.source(name), ledger, f"a score {label}")
-            reject_outside(out[name], mapping.source(name), ledger, low, high, f"the {name.upper()} scale {label}")
+            reject_outside(
+                out[name], mapping.source(name), ledger, low, high, f"the {name.upper()} scale {label}"
+            )
     if "abandoned" in present:
-        out["abandoned"] = parse_flags(col["abandoned"], mapping.source("abandoned"), ledger, blank_means=False)
+        out["abandoned"] = parse_flags(
+            col["abandoned"], mapping.source("abandoned"), ledger, blank_means=False
+        )
     if "fcr" in present:  # a survey answer: blank means not asked, not "unresolved"
         out["fcr"] = parse_flags(col["fcr"], mapping.source("fcr"), ledger, blank_means=None)
     if "abandoned" in present and "answer_time" in present:
         ledger.reject(
             (out["abandoned"] & out["answer_time"].notna()).to_numpy(dtype=bool),
-            mapping.source("abandoned"), "abandoned but has an answer time", col["abandoned"],
-        )  # fmt: skip
+            mapping.source("abandoned"),
+            "abandoned but has an answer time",
+            col["abandoned"],
+        )
     for name in ("customer_id", "agent_id", "queue", "channel"):
         if name in present:
             out[name] = col[name].astype(str).str.strip().replace("", np.nan)
@@ -106,15 +112,20 @@ def normalize_contact_log(raw: RawTable, ledger: RowLedger, mapping: LogMapping)
 
 def _check_order(out: pd.DataFrame, ledger: RowLedger, mapping: LogMapping) -> None:
     """Answer and end cannot precede arrival, nor end precede answer: the file is wrong if so."""
-    pairs = [("answer_time", "arrival_time", "answer before arrival"),
-             ("end_time", "arrival_time", "end before start"),
-             ("end_time", "answer_time", "end before answer")]  # fmt: skip
+    pairs = [
+        ("answer_time", "arrival_time", "answer before arrival"),
+        ("end_time", "arrival_time", "end before start"),
+        ("end_time", "answer_time", "end before answer"),
+    ]
     for later, earlier, reason in pairs:
         if later in out and earlier in out:
             bad = (out[later] < out[earlier]).to_numpy()
             if not bad.any():
                 continue
             ledger.fail_or_reject(
-                bad, mapping.source(later), reason,
-                f"a time at or after {mapping.source(earlier)}", out[later].astype(str),
-            )  # fmt: skip
+                bad,
+                mapping.source(later),
+                reason,
+                f"a time at or after {mapping.source(earlier)}",
+                out[later].astype(str),
+            )

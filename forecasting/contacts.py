@@ -50,7 +50,9 @@ def finish_contacts(frame: pd.DataFrame, available: set[str]) -> Contacts:
         if name not in out:
             out[name] = np.nan
     named = out["queue"].notna() & (out["queue"].astype(str).str.strip() != "")
-    out["queue"] = out["queue"].where(named, BLANK_QUEUE if "queue" in available else DEFAULT_QUEUE).astype(str)
+    out["queue"] = (
+        out["queue"].where(named, BLANK_QUEUE if "queue" in available else DEFAULT_QUEUE).astype(str)
+    )
     abandoned = out["abandoned"].astype("boolean").fillna(False).astype(bool)
     # answered: an answer time, a handle time or a recorded wait, unless marked abandoned
     answered = out["answer_time"].notna() | out["handle_seconds"].notna() | out["wait_seconds"].notna()
@@ -61,14 +63,18 @@ def finish_contacts(frame: pd.DataFrame, available: set[str]) -> Contacts:
         out["wait_seconds"] = (waited_until - out["arrival_time"]).dt.total_seconds()
         available = available | {"wait_seconds"}
     if "handle_seconds" not in available and {"answer_time", "end_time"} <= available:
-        out["handle_seconds"] = (out["end_time"] - out["answer_time"]).dt.total_seconds().where(out["handled"])
+        out["handle_seconds"] = (
+            (out["end_time"] - out["answer_time"]).dt.total_seconds().where(out["handled"])
+        )
         available = available | {"handle_seconds"}
     if "wait_seconds" in available:
         # First response is the wait of a handled contact, however the source recorded it.
         out["first_response_seconds"] = out["wait_seconds"].where(out["handled"])
         available = available | {"first_response_seconds"}
     if "end_time" in available:
-        out["resolution_seconds"] = (out["end_time"] - out["arrival_time"]).dt.total_seconds().where(out["handled"])
+        out["resolution_seconds"] = (
+            (out["end_time"] - out["arrival_time"]).dt.total_seconds().where(out["handled"])
+        )
         available = available | {"resolution_seconds"}
     if "customer_id" in available:
         out = _mark_repeats(out)

@@ -14,9 +14,9 @@ from forecasting.calendar import OperatingCalendar
 from forecasting.catalog import candidates, check_model_for_field, make_model, parse_models
 from forecasting.errors import InputError
 from forecasting.ingest import IngestResult
+from forecasting.ledger import RowLedger
 from forecasting.models.base import Forecaster
 from forecasting.parsing import parse_times
-from forecasting.ledger import RowLedger
 from forecasting.series import forecast_series
 from forecasting.slots import next_open_days, open_slots
 from forecasting.store import Store
@@ -41,9 +41,12 @@ def require_clean(result: IngestResult) -> None:
         first = rejected.iloc[0]
         raise InputError(
             f"{first['reason']} ({len(rejected)} bad rows in all; `capplan ingest` lists them)",
-            path=result.source, row=int(first["row"]), column=first["column"],
-            expected="a valid value in every row", found=first["value"],
-        )  # fmt: skip
+            path=result.source,
+            row=int(first["row"]),
+            column=first["column"],
+            expected="a valid value in every row",
+            found=first["value"],
+        )
 
 
 def candidate_names(field: str, models: str | None) -> list[str]:
@@ -51,24 +54,36 @@ def candidate_names(field: str, models: str | None) -> list[str]:
 
 
 def backtest_series(
-    history: pd.Series, names: list[str], horizon_days: int, n_origins: int, step_days: int = 1,
-    progress: bool = True, n_jobs: int = 1,
-) -> Backtest:  # fmt: skip
+    history: pd.Series,
+    names: list[str],
+    horizon_days: int,
+    n_origins: int,
+    step_days: int = 1,
+    progress: bool = True,
+    n_jobs: int = 1,
+) -> Backtest:
     days = history.index.normalize().unique()
     if len(days) < horizon_days + 10:
         raise InputError(
-            "too little history for the horizon", column=str(history.name),
+            "too little history for the horizon",
+            column=str(history.name),
             expected=f"at least {horizon_days + 10} days with data for a {horizon_days}-day horizon",
             found=f"{len(days)} days",
-        )  # fmt: skip
+        )
     models = {n: make_model(n) for n in names}
     return run_backtest(models, history, horizon_days, n_origins, step_days, progress=progress, n_jobs=n_jobs)
 
 
 def select_and_fit(
-    history: pd.Series, calendar: OperatingCalendar, model: str = "auto", names: list[str] | None = None,
-    horizon_days: int = 5, select_origins: int = 5, progress: bool = True, n_jobs: int = 1,
-) -> Selection:  # fmt: skip
+    history: pd.Series,
+    calendar: OperatingCalendar,
+    model: str = "auto",
+    names: list[str] | None = None,
+    horizon_days: int = 5,
+    select_origins: int = 5,
+    progress: bool = True,
+    n_jobs: int = 1,
+) -> Selection:
     """Fit the named model, or for ``auto`` backtest the candidates and fit the winner."""
     names = names or parse_models(None)
     if model == "auto" and len(names) == 1:
@@ -80,7 +95,9 @@ def select_and_fit(
     backtest = backtest_series(history, names, horizon_days, select_origins, progress=progress, n_jobs=n_jobs)
     board = candidates(backtest)
     name = str(board["model"].iloc[0])
-    log.info("auto chose %s (backtest MASE %.3f over %d origins)", name, board["mase"].iloc[0], select_origins)
+    log.info(
+        "auto chose %s (backtest MASE %.3f over %d origins)", name, board["mase"].iloc[0], select_origins
+    )
     return Selection(name, make_model(name).fit(history, calendar), backtest, board)
 
 
@@ -88,9 +105,11 @@ def _check_history(history: pd.Series, horizon_days: int) -> None:
     days = history.index.normalize().nunique()
     if days < max(horizon_days, 7):
         raise InputError(
-            "too little history for the horizon", column=str(history.name),
-            expected=f"at least {max(horizon_days, 7)} days with data", found=f"{days} days",
-        )  # fmt: skip
+            "too little history for the horizon",
+            column=str(history.name),
+            expected=f"at least {max(horizon_days, 7)} days with data",
+            found=f"{days} days",
+        )
 
 
 def horizon_timestamps(calendar: OperatingCalendar, end: pd.Timestamp, horizon_days: int) -> pd.DatetimeIndex:
@@ -98,28 +117,51 @@ def horizon_timestamps(calendar: OperatingCalendar, end: pd.Timestamp, horizon_d
     return open_slots(calendar, next_open_days(calendar, end, horizon_days))
 
 
-def read_timestamps(path: str | Path, time_format: str | None = None, interval: pd.Timedelta | None = None) -> pd.DatetimeIndex:
+def read_timestamps(
+    path: str | Path, time_format: str | None = None, interval: pd.Timedelta | None = None
+) -> pd.DatetimeIndex:
     """The first column of a CSV (after its header line) as timestamps, strictly parsed: no
     duplicates, and on the interval grid when ``interval`` is given."""
     raw = read_table(path)
     first = raw.frame.columns[0]
     if not pd.isna(pd.to_datetime(pd.Series([first]), format="ISO8601", errors="coerce").iloc[0]):
-        raise InputError("no header line", path=raw.path, row=1, column=first, expected="a header line (e.g. 'timestamp') before the timestamps")
+        raise InputError(
+            "no header line",
+            path=raw.path,
+            row=1,
+            column=first,
+            expected="a header line (e.g. 'timestamp') before the timestamps",
+        )
     ledger = RowLedger(raw, strict=True)
     stamps = parse_times(raw.frame[first], first, ledger, time_format)
     if stamps.isna().any():
         row = raw.row_number(int(np.flatnonzero(stamps.isna().to_numpy())[0]))
-        raise InputError("missing timestamp", path=raw.path, row=row, column=first, expected="a timestamp in every row")
+        raise InputError(
+            "missing timestamp", path=raw.path, row=row, column=first, expected="a timestamp in every row"
+        )
     dup = stamps.duplicated().to_numpy()
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
-        raise InputError("duplicate timestamp", path=raw.path, row=raw.row_number(i), column=first, expected="each timestamp once", found=str(stamps.iloc[i]))
+        raise InputError(
+            "duplicate timestamp",
+            path=raw.path,
+            row=raw.row_number(i),
+            column=first,
+            expected="each timestamp once",
+            found=str(stamps.iloc[i]),
+        )
     if interval is not None:
         off = ((stamps - stamps.dt.normalize()) % interval != pd.Timedelta(0)).to_numpy()
         if off.any():
             i = int(np.flatnonzero(off)[0])
-            raise InputError("timestamp off the interval grid", path=raw.path, row=raw.row_number(i), column=first,
-                             expected=f"interval starts every {int(interval.total_seconds() // 60)} minutes", found=str(stamps.iloc[i]))  # fmt: skip
+            raise InputError(
+                "timestamp off the interval grid",
+                path=raw.path,
+                row=raw.row_number(i),
+                column=first,
+                expected=f"interval starts every {int(interval.total_seconds() // 60)} minutes",
+                found=str(stamps.iloc[i]),
+            )
     return pd.DatetimeIndex(stamps)
 
 
@@ -137,8 +179,6 @@ def forecast_table(model: Forecaster, stamps: pd.DatetimeIndex) -> pd.DataFrame:
     return out[OUTPUT_COLUMNS]
 
 
-
-
 EACH_QUEUE = "each"
 
 
@@ -148,10 +188,18 @@ def champion_selection(store: Store, registered_name: str) -> Selection:
 
 
 def make_forecast(
-    result: IngestResult, field: str = "arrivals", queue: str | None = None, model: str = "auto",
-    horizon_days: int = 5, at: pd.DatetimeIndex | None = None, select_origins: int = 5,
-    registered_name: str | None = None, progress: bool = True, n_jobs: int = 1, store: Store | None = None,
-) -> tuple[pd.DataFrame, list[Selection], str | None]:  # fmt: skip
+    result: IngestResult,
+    field: str = "arrivals",
+    queue: str | None = None,
+    model: str = "auto",
+    horizon_days: int = 5,
+    at: pd.DatetimeIndex | None = None,
+    select_origins: int = 5,
+    registered_name: str | None = None,
+    progress: bool = True,
+    n_jobs: int = 1,
+    store: Store | None = None,
+) -> tuple[pd.DataFrame, list[Selection], str | None]:
     """Forecast one series (a queue, or all queues together) or, with ``queue='each'``, every
     queue separately, each with its own model; returns the table, the selections and a warning
     naming requested timestamps outside opening hours."""
@@ -162,15 +210,26 @@ def make_forecast(
         history = forecast_series(result, field, q)
         if model == "champion":
             if store is None:
-                raise InputError("no MLflow store to take the champion from", expected="a store (--store or MLFLOW_TRACKING_URI)")
-            selection = champion_selection(store, registered_name or store.model_name(result.source, field, q))
+                raise InputError(
+                    "no MLflow store to take the champion from",
+                    expected="a store (--store or MLFLOW_TRACKING_URI)",
+                )
+            selection = champion_selection(
+                store, registered_name or store.model_name(result.source, field, q)
+            )
             if selection.model.history_end_ < history.index.max():
-                stale = (f"the champion was trained on data up to {selection.model.history_end_:%Y-%m-%d %H:%M}; the input runs "
-                         f"to {history.index.max():%Y-%m-%d %H:%M}: run `capplan retrain` to use the newer data")  # fmt: skip
+                stale = (
+                    f"the champion was trained on data up to {selection.model.history_end_:%Y-%m-%d %H:%M}; the input runs "
+                    f"to {history.index.max():%Y-%m-%d %H:%M}: run `capplan retrain` to use the newer data"
+                )
         else:
             names = candidate_names(field, None) if model == "auto" else None
-            selection = select_and_fit(history, result.calendar, model, names, horizon_days, select_origins, progress, n_jobs)
-        stamps = at if at is not None else horizon_timestamps(result.calendar, history.index.max(), horizon_days)
+            selection = select_and_fit(
+                history, result.calendar, model, names, horizon_days, select_origins, progress, n_jobs
+            )
+        stamps = (
+            at if at is not None else horizon_timestamps(result.calendar, history.index.max(), horizon_days)
+        )
         table = forecast_table(selection.model, stamps)
         if queue == EACH_QUEUE:
             table.insert(1, "queue", q)

@@ -70,7 +70,9 @@ class IngestResult:
     def summary(self) -> dict:
         """The accounting and what was inferred, as written to ``summary.json``."""
         t = self.intervals
-        totals = {c: int(t[c].sum()) for c in ("arrivals", "handled", "abandoned") if c in t and t[c].notna().any()}
+        totals = {
+            c: int(t[c].sum()) for c in ("arrivals", "handled", "abandoned") if c in t and t[c].notna().any()
+        }
         return {
             "input": str(self.source),
             "format": self.options.resolved_format,
@@ -83,10 +85,10 @@ class IngestResult:
             "queues": sorted(map(str, t["queue"].unique())),
             "first_interval": str(t["interval_start"].min()),
             "last_interval": str(t["interval_start"].max()),
-            "intervals": int(len(t)),
+            "intervals": len(t),
             "totals": totals,
             "calendar": self.calendar.to_dict(),
-            "gaps": int(len(self.gaps)),
+            "gaps": len(self.gaps),
             "seconds": round(self.seconds, 3),
         }
 
@@ -97,12 +99,21 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
     path = Path(path)
     fmt = options.resolved_format
     if options.mapping and fmt != "log":
-        raise InputError("--mapping is for contact logs", column="--mapping", expected=f"no mapping with --format {fmt}")
+        raise InputError(
+            "--mapping is for contact logs", column="--mapping", expected=f"no mapping with --format {fmt}"
+        )
     if fmt != "intervals" and (options.time_col or options.value_cols or options.queue_col):
-        raise InputError("--time-col / --value-col / --queue-col are for interval reports", column="--format", expected="--format intervals (or leave --format out)", found=fmt)
+        raise InputError(
+            "--time-col / --value-col / --queue-col are for interval reports",
+            column="--format",
+            expected="--format intervals (or leave --format out)",
+            found=fmt,
+        )
     mapping = load_mapping(options.mapping) if fmt == "log" else None
     sep = options.sep or (mapping.sep if mapping else None)
-    raw = read_table(path, sep="\t" if fmt == "anonymous-bank" and not sep else sep, encoding=options.encoding)
+    raw = read_table(
+        path, sep="\t" if fmt == "anonymous-bank" and not sep else sep, encoding=options.encoding
+    )
     log.info("read %s rows from %s in %.1f s", f"{len(raw.frame):,}", path, time.perf_counter() - started)
     ledger = RowLedger(raw, strict=options.strict)
 
@@ -110,8 +121,12 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
     gaps = None
     if fmt == "intervals":
         if not options.time_col:
-            raise InputError("missing option", column="--time-col", expected="the name of the timestamp column")
-        table, native = normalize_interval_series(raw, ledger, options.time_col, list(options.value_cols), options.queue_col)
+            raise InputError(
+                "missing option", column="--time-col", expected="the name of the timestamp column"
+            )
+        table, native = normalize_interval_series(
+            raw, ledger, options.time_col, list(options.value_cols), options.queue_col
+        )
         calendar = infer_calendar(table, native)
         gaps = find_gaps(table, calendar)
         length = parse_interval(options.interval) if options.interval else native
@@ -125,10 +140,19 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
         else:
             contacts = normalize_contact_log(raw, ledger, mapping)
         if contacts.frame.empty:
-            raise InputError("no usable rows", path=path, expected="at least one valid contact (see rejected.csv)", rejected=ledger)
+            raise InputError(
+                "no usable rows",
+                path=path,
+                expected="at least one valid contact (see rejected.csv)",
+                rejected=ledger,
+            )
         if options.combine_queues:
             contacts = Contacts(contacts.frame.assign(queue=DEFAULT_QUEUE), contacts.available)
-        log.info("validated %s contacts; aggregating to %s intervals", f"{len(contacts.frame):,}", interval_label(length))
+        log.info(
+            "validated %s contacts; aggregating to %s intervals",
+            f"{len(contacts.frame):,}",
+            interval_label(length),
+        )
         table = contacts_to_intervals(contacts, length, options.target_seconds)
         calendar = infer_calendar(table, length)
     result = IngestResult(path, options, table, length, calendar, ledger, contacts)
@@ -143,7 +167,16 @@ def find_gaps(table: pd.DataFrame, calendar: OperatingCalendar) -> pd.DataFrame:
     parts = []
     for queue, rows in table.groupby("queue"):
         days = rows["interval_start"].dt.normalize().unique()
-        grid = pd.DatetimeIndex(np.concatenate([pd.date_range(d, periods=int(pd.Timedelta(days=1) / calendar.interval), freq=calendar.interval) for d in days]))
+        grid = pd.DatetimeIndex(
+            np.concatenate(
+                [
+                    pd.date_range(
+                        d, periods=int(pd.Timedelta(days=1) / calendar.interval), freq=calendar.interval
+                    )
+                    for d in days
+                ]
+            )
+        )
         expected = grid[calendar.is_open(grid)]
         missing = expected.difference(pd.DatetimeIndex(rows["interval_start"]))
         parts.append(pd.DataFrame({"interval_start": missing, "queue": queue}))
@@ -160,7 +193,9 @@ def write_outputs(result: IngestResult, out: str | Path) -> dict[str, Path]:
         "rejected": out / "rejected.csv",
         "gaps": out / "gaps.csv",
     }
-    result.intervals.to_csv(paths["intervals"], index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g")
+    result.intervals.to_csv(
+        paths["intervals"], index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g"
+    )
     result.ledger.rejected_rows().to_csv(paths["rejected"], index=False)
     result.gaps.to_csv(paths["gaps"], index=False, date_format="%Y-%m-%d %H:%M:%S")
     paths["summary"].write_text(json.dumps(result.summary(), indent=2, default=str) + "\n")

@@ -31,20 +31,32 @@ class ValueColumn:
 
 def parse_value_columns(specs: list[str], has_queue_col: bool) -> list[ValueColumn]:
     if not specs:
-        raise InputError("no value column", column="--value-col", expected="at least one --value-col COLUMN[=FIELD]")
+        raise InputError(
+            "no value column", column="--value-col", expected="at least one --value-col COLUMN[=FIELD]"
+        )
     parsed = []
     for spec in specs:
         column, _, field = spec.partition("=")
         field = field.strip() or "arrivals"
         if field not in VALUE_FIELDS:
-            raise InputError("unknown field", column="--value-col", expected=f"COLUMN=FIELD with FIELD one of {', '.join(VALUE_FIELDS)}", found=spec)
+            raise InputError(
+                "unknown field",
+                column="--value-col",
+                expected=f"COLUMN=FIELD with FIELD one of {', '.join(VALUE_FIELDS)}",
+                found=spec,
+            )
         parsed.append(ValueColumn(column.strip(), field, None))
     plain = [s for s in specs if "=" not in s]
     if len(plain) > 1 and len(plain) == len(specs) and not has_queue_col:
         return [ValueColumn(v.column, "arrivals", v.column) for v in parsed]  # wide: one queue per column
     fields = [v.field for v in parsed]
     if len(set(fields)) != len(fields):
-        raise InputError("field given twice", column="--value-col", expected="each field at most once (or plain columns only, for one queue per column)", found=" ".join(specs))
+        raise InputError(
+            "field given twice",
+            column="--value-col",
+            expected="each field at most once (or plain columns only, for one queue per column)",
+            found=" ".join(specs),
+        )
     return parsed
 
 
@@ -74,7 +86,12 @@ def normalize_interval_series(
             frac = (values[v] % 1 != 0) & values[v].notna()
             ledger.reject(frac.to_numpy(), v.column, f"{v.field} is not a whole number", f[v.column])
         if v.field == "service_level":
-            ledger.reject((values[v] > 1).to_numpy(), v.column, "service level above 1 (give it as a fraction 0–1)", f[v.column])
+            ledger.reject(
+                (values[v] > 1).to_numpy(),
+                v.column,
+                "service level above 1 (give it as a fraction 0–1)",
+                f[v.column],
+            )
 
     no_value = np.logical_and.reduce([values[v].isna().to_numpy() for v in specs])
     ledger.reject(no_value, specs[0].column, "no value in any value column")
@@ -89,7 +106,12 @@ def normalize_interval_series(
     ledger.reject(dup, time_col, "duplicate timestamp", stamps.astype(str))
 
     if not ledger.active.any():
-        raise InputError("no usable rows", path=raw.path, expected="at least one valid row (see rejected.csv)", rejected=ledger)
+        raise InputError(
+            "no usable rows",
+            path=raw.path,
+            expected="at least one valid row (see rejected.csv)",
+            rejected=ledger,
+        )
     length = infer_interval(stamps[ledger.active], queues[ledger.active], raw, time_col)
     off_grid = ((stamps - stamps.dt.floor("D")) % length != pd.Timedelta(0)).to_numpy()
     ledger.reject(off_grid, time_col, f"not on the {interval_label(length)} grid", stamps.astype(str))
@@ -98,9 +120,13 @@ def normalize_interval_series(
     long_parts = []
     for v in specs:
         q = queues if v.queue is None else pd.Series(v.queue, index=f.index)
-        long_parts.append(pd.DataFrame({"interval_start": stamps, "queue": q, "field": v.field, "value": values[v]})[keep])
+        long_parts.append(
+            pd.DataFrame({"interval_start": stamps, "queue": q, "field": v.field, "value": values[v]})[keep]
+        )
     long = pd.concat(long_parts, ignore_index=True)
-    table = long.pivot_table(index=["interval_start", "queue"], columns="field", values="value", aggfunc="first", dropna=False)
+    table = long.pivot_table(
+        index=["interval_start", "queue"], columns="field", values="value", aggfunc="first", dropna=False
+    )
     table = table.reset_index()
     table.columns.name = None
     for c in COUNT_COLUMNS:
@@ -108,7 +134,9 @@ def normalize_interval_series(
             table[c] = table[c].astype("Int64")
     if {"arrivals", "abandoned"} <= set(table.columns):
         table["abandon_rate"] = table["abandoned"] / table["arrivals"].replace(0, np.nan)
-    return order_columns(table.sort_values(["queue", "interval_start"], kind="stable").reset_index(drop=True)), length
+    return order_columns(
+        table.sort_values(["queue", "interval_start"], kind="stable").reset_index(drop=True)
+    ), length
 
 
 def infer_interval(stamps: pd.Series, queues: pd.Series, raw: RawTable, time_col: str) -> pd.Timedelta:
@@ -117,16 +145,29 @@ def infer_interval(stamps: pd.Series, queues: pd.Series, raw: RawTable, time_col
     steps = frame.groupby("q")["t"].diff().dropna()
     steps = steps[steps > pd.Timedelta(0)]
     if steps.empty:
-        raise InputError("cannot infer the interval length", path=raw.path, column=time_col, expected="at least two distinct timestamps per queue")
+        raise InputError(
+            "cannot infer the interval length",
+            path=raw.path,
+            column=time_col,
+            expected="at least two distinct timestamps per queue",
+        )
     length = steps.mode().iloc[0]
     if DAY % length != pd.Timedelta(0) and length != DAY:
-        raise InputError("cannot infer the interval length", path=raw.path, column=time_col, expected="a regular step that divides 24 hours", found=str(length))
+        raise InputError(
+            "cannot infer the interval length",
+            path=raw.path,
+            column=time_col,
+            expected="a regular step that divides 24 hours",
+            found=str(length),
+        )
     return length
 
 
 def combine_queues(table: pd.DataFrame, label: str) -> pd.DataFrame:
     """One row per interval for all queues together (counts summed, AHT/ASA/SL weighted)."""
-    return order_columns(rollup_intervals(table, [table["interval_start"], pd.Series(label, index=table.index, name="queue")]))
+    return order_columns(
+        rollup_intervals(table, [table["interval_start"], pd.Series(label, index=table.index, name="queue")])
+    )
 
 
 def resample_intervals(table: pd.DataFrame, native: pd.Timedelta, wanted: pd.Timedelta) -> pd.DataFrame:
@@ -135,8 +176,10 @@ def resample_intervals(table: pd.DataFrame, native: pd.Timedelta, wanted: pd.Tim
         return table
     if wanted < native or wanted % native != pd.Timedelta(0):
         raise InputError(
-            "interval not available", column="--interval",
-            expected=f"a multiple of the data's own {interval_label(native)} interval", found=interval_label(wanted),
-        )  # fmt: skip
+            "interval not available",
+            column="--interval",
+            expected=f"a multiple of the data's own {interval_label(native)} interval",
+            found=interval_label(wanted),
+        )
     start = table["interval_start"].dt.floor(wanted).rename("interval_start")
     return order_columns(rollup_intervals(table, [start, table["queue"]]))

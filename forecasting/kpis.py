@@ -16,7 +16,17 @@ from forecasting.targets import KPI_NAMES, Targets
 
 PERIODS = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q"}  # weeks run Monday to Sunday
 ALL_QUEUES = "all queues"  # the total row; a space keeps it apart from real queue names
-REPORT_COLUMNS = ["period", "period_start", "period_end", "partial", "queue", "kpi", "value", "target", "status"]
+REPORT_COLUMNS = [
+    "period",
+    "period_start",
+    "period_end",
+    "partial",
+    "queue",
+    "kpi",
+    "value",
+    "target",
+    "status",
+]
 
 
 def period_start(times: pd.Series, period: str) -> pd.Series:
@@ -48,13 +58,17 @@ def kpi_table(result: IngestResult, period: str) -> pd.DataFrame:
     return table
 
 
-def kpi_report(result: IngestResult, targets: Targets, periods=("day", "week", "month", "quarter")) -> pd.DataFrame:
+def kpi_report(
+    result: IngestResult, targets: Targets, periods=("day", "week", "month", "quarter")
+) -> pd.DataFrame:
     """Long table period × queue × KPI with the target and met / missed."""
     frames = []
     for period in periods:
         wide = kpi_table(result, period)
         kpis = [k for k in KPI_NAMES if k in wide and wide[k].notna().any()]
-        long = wide.melt(id_vars=["period_start", "period_end", "partial", "queue"], value_vars=kpis, var_name="kpi")
+        long = wide.melt(
+            id_vars=["period_start", "period_end", "partial", "queue"], value_vars=kpis, var_name="kpi"
+        )
         long.insert(0, "period", period)
         frames.append(long)
     report = pd.concat(frames, ignore_index=True)
@@ -62,14 +76,19 @@ def kpi_report(result: IngestResult, targets: Targets, periods=("day", "week", "
     status = np.full(len(report), "", dtype=object)
     unknown = sorted(set(targets.queues) - set(map(str, report["queue"].unique())))
     if unknown:
-        raise InputError("the targets file names a queue that is not in the data", key=f"queues.{unknown[0]}",
-                         expected="one of " + ", ".join(sorted(map(str, report["queue"].unique()))))  # fmt: skip
+        raise InputError(
+            "the targets file names a queue that is not in the data",
+            key=f"queues.{unknown[0]}",
+            expected="one of " + ", ".join(sorted(map(str, report["queue"].unique()))),
+        )
     for queue in report["queue"].unique():
         for kpi, target in targets.for_queue(str(queue)).items():
             rows = (report["queue"] == queue).to_numpy() & (report["kpi"] == kpi).to_numpy()
             values = report.loc[rows, "value"].to_numpy(dtype=float)
             target_text[rows] = target.text()
-            status[rows] = np.where(np.isnan(values), "no data", np.where(target.met(values), "met", "missed"))
+            status[rows] = np.where(
+                np.isnan(values), "no data", np.where(target.met(values), "met", "missed")
+            )
     report["target"] = target_text
     report["status"] = status
     return report[REPORT_COLUMNS]
@@ -92,9 +111,14 @@ def print_kpi_report(report: pd.DataFrame, max_periods: int = 8) -> None:
         targets = rows.drop_duplicates("kpi").set_index("kpi")["target"].reindex(grid.index)
         grid.insert(0, "target", targets)
         shown = f"last {len(starts)} " if len(starts) == max_periods else ""
-        print(f"\nKPIs by {period} ({shown}periods starting; queue {queue}; ✓ met, ✗ missed, * partial period):")
+        print(
+            f"\nKPIs by {period} ({shown}periods starting; queue {queue}; ✓ met, ✗ missed, * partial period):"
+        )
         partial = rows.drop_duplicates("period_start").set_index("period_start")["partial"]
-        grid.columns = [c + ("*" if partial.get(pd.Timestamp(c), False) else "") if i else c for i, c in enumerate(grid.columns)]
+        grid.columns = [
+            c + ("*" if partial.get(pd.Timestamp(c), False) else "") if i else c
+            for i, c in enumerate(grid.columns)
+        ]
         print(grid.fillna("").to_string())
 
 

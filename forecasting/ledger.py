@@ -61,7 +61,11 @@ class RowLedger:
             first = int(np.flatnonzero(hit)[0])
             found = None if values is None else np.asarray(values, dtype=object)[first]
             extra = int(hit.sum()) - 1
-            more = f" ({extra} more rows like it; --reject-bad-rows rejects them instead)" if extra else " (--reject-bad-rows rejects such rows instead)"
+            more = (
+                f" ({extra} more rows like it; --reject-bad-rows rejects them instead)"
+                if extra
+                else " (--reject-bad-rows rejects such rows instead)"
+            )
             raise InputError(
                 reason + more,
                 path=self.raw.path,

@@ -48,10 +48,12 @@ def parse_times(
     except ValueError as exc:  # a bad directive, or %z offsets that differ
         mixed = "zone" in str(exc).lower()
         raise InputError(
-            "mixed time zones" if mixed else "bad time_format", path=ledger.raw.path, column=column,
+            "mixed time zones" if mixed else "bad time_format",
+            path=ledger.raw.path,
+            column=column,
             expected="one UTC offset in every row" if mixed else "strftime codes such as %d/%m/%Y %H:%M",
             found=None if mixed else time_format,
-        ) from None  # fmt: skip
+        ) from None
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
     bad = parsed.isna().to_numpy() & ~empty
@@ -78,9 +80,13 @@ def _strip_single_offset(text: pd.Series, empty: np.ndarray, column: str, ledger
     differs = (kind != reference).to_numpy() & ~empty
     stripped = text.str.replace(_OFFSET, "", regex=True)
     # a row that is not a time at all is reported as unparsable later, not as another zone
-    looks_like_time = pd.to_datetime(stripped.where(differs), format="ISO8601", errors="coerce").notna().to_numpy()
+    looks_like_time = (
+        pd.to_datetime(stripped.where(differs), format="ISO8601", errors="coerce").notna().to_numpy()
+    )
     differs &= looks_like_time
-    if differs.any() and not _daylight_saving(kind, stripped, ~empty & (looks_like_time | ~(kind != reference).to_numpy())):
+    if differs.any() and not _daylight_saving(
+        kind, stripped, ~empty & (looks_like_time | ~(kind != reference).to_numpy())
+    ):
         row = int(np.flatnonzero(differs)[0])
         raise InputError(
             "mixed time zones",
@@ -100,7 +106,9 @@ def _daylight_saving(kind: pd.Series, local: pd.Series, present: np.ndarray) -> 
         return False
     k = kind[present]
     sign = np.where(k.str.slice(0, 1) == "-", -1, 1)
-    minutes = sign * (k.str.slice(1, 3).astype(int).to_numpy() * 60 + k.str.slice(4, 6).astype(int).to_numpy())
+    minutes = sign * (
+        k.str.slice(1, 3).astype(int).to_numpy() * 60 + k.str.slice(4, 6).astype(int).to_numpy()
+    )
     when = pd.to_datetime(local[present], format="ISO8601", errors="coerce")
     changes = np.diff(minutes[np.argsort(when.to_numpy(), kind="stable")])
     changes = changes[changes != 0]
@@ -118,7 +126,9 @@ def parse_numbers(values: pd.Series, column: str, ledger: RowLedger, what: str =
     return parsed
 
 
-def parse_flags(values: pd.Series, column: str, ledger: RowLedger, blank_means: bool | None = False) -> pd.Series:
+def parse_flags(
+    values: pd.Series, column: str, ledger: RowLedger, blank_means: bool | None = False
+) -> pd.Series:
     """Parse yes/no flags into a nullable boolean; blanks become ``blank_means`` (None: unknown),
     anything unrecognised is rejected."""
     if pd.api.types.is_bool_dtype(values) or str(values.dtype) == "boolean":
@@ -128,8 +138,16 @@ def parse_flags(values: pd.Series, column: str, ledger: RowLedger, blank_means: 
         empty = blank(values)
         truthy = text.isin(TRUE_WORDS).to_numpy()
         falsy = text.isin(FALSE_WORDS).to_numpy() & ~empty
-        ledger.reject(~truthy & ~falsy & ~empty, column, "not a yes/no flag (1/0, true/false, yes/no)", values=values.astype(str))
-        flags = pd.Series(pd.array(np.where(truthy, True, np.where(falsy, False, None)), dtype="boolean"), index=values.index)
+        ledger.reject(
+            ~truthy & ~falsy & ~empty,
+            column,
+            "not a yes/no flag (1/0, true/false, yes/no)",
+            values=values.astype(str),
+        )
+        flags = pd.Series(
+            pd.array(np.where(truthy, True, np.where(falsy, False, None)), dtype="boolean"),
+            index=values.index,
+        )
     return flags.fillna(blank_means) if blank_means is not None else flags
 
 

@@ -22,15 +22,26 @@ def forecast_series(result: IngestResult, field: str = "arrivals", queue: str | 
         raise InputError("unknown field", column="--field", expected=" or ".join(FIELDS), found=field)
     if queue not in (None, "all"):
         if queue not in set(t["queue"]):
-            raise InputError("unknown queue", column="--queue", expected="one of " + ", ".join(sorted(map(str, t["queue"].unique()))), found=queue)
+            raise InputError(
+                "unknown queue",
+                column="--queue",
+                expected="one of " + ", ".join(sorted(map(str, t["queue"].unique()))),
+                found=queue,
+            )
         t = t[t["queue"] == queue]
     if field not in t or t[field].notna().sum() == 0:
-        raise InputError("no data for this field", column=field, expected=f"a column holding {field} (see --value-col)")
+        raise InputError(
+            "no data for this field", column=field, expected=f"a column holding {field} (see --value-col)"
+        )
     grouped = t.groupby("interval_start")
     if field == "arrivals":
         values = grouped["arrivals"].sum(min_count=1)
     else:
-        weight = t["handled"].fillna(0).astype(float) if t["handled"].notna().any() else pd.Series(1.0, index=t.index)
+        weight = (
+            t["handled"].fillna(0).astype(float)
+            if t["handled"].notna().any()
+            else pd.Series(1.0, index=t.index)
+        )
         num = (t["aht"] * weight).groupby(t["interval_start"]).sum(min_count=1)
         values = num / weight.where(t["aht"].notna()).groupby(t["interval_start"]).sum().replace(0, np.nan)
     return keep_open(values.astype(float).rename(field), result.calendar)

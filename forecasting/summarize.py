@@ -56,13 +56,19 @@ def summarize_contacts(contacts: Contacts, keys: list[pd.Series], target_seconds
         cols["known_customer_contacts"] = f["repeat"].notna().astype(int)
         cols["repeat_contacts"] = f["repeat"].eq(True).astype(int)
 
-    data = pd.DataFrame({**cols, **{f"_mean_{k}": v for k, v in means.items()}, **{f"_p90_{k}": v for k, v in p90.items()}})
+    data = pd.DataFrame(
+        {**cols, **{f"_mean_{k}": v for k, v in means.items()}, **{f"_p90_{k}": v for k, v in p90.items()}}
+    )
     grouped = data.groupby(keys, sort=True, observed=True)
     out = grouped[list(cols)].sum()
     if means:
-        out = out.join(grouped[[f"_mean_{k}" for k in means]].mean().rename(columns=lambda c: c[len("_mean_"):]))
+        out = out.join(
+            grouped[[f"_mean_{k}" for k in means]].mean().rename(columns=lambda c: c[len("_mean_") :])
+        )
     if p90:
-        out = out.join(grouped[[f"_p90_{k}" for k in p90]].quantile(0.9).rename(columns=lambda c: c[len("_p90_"):]))
+        out = out.join(
+            grouped[[f"_p90_{k}" for k in p90]].quantile(0.9).rename(columns=lambda c: c[len("_p90_") :])
+        )
     if contacts.has("agent_id"):
         agents = f["agent_id"].where(handled)
         out["agents_seen"] = agents.groupby(keys, sort=True, observed=True).nunique()
@@ -99,7 +105,11 @@ def rollup_intervals(intervals: pd.DataFrame, keys: list[pd.Series]) -> pd.DataF
     for c in counts:
         data[c] = t[c]
     # weights: handled contacts, else arrivals, else plain means of the intervals
-    weight = t["handled"] if "handled" in counts else (t["arrivals"] if "arrivals" in counts else pd.Series(1.0, index=t.index))
+    weight = (
+        t["handled"]
+        if "handled" in counts
+        else (t["arrivals"] if "arrivals" in counts else pd.Series(1.0, index=t.index))
+    )
     weighted = {}
     for c in ("aht", "asa"):
         if c in t and t[c].notna().any() and weight is not None:

@@ -59,12 +59,18 @@ class RawTable:
         if hint:
             raise InputError(
                 f"wrong delimiter: the header looks {_name(hint)}-separated (pass --sep {hint!r} if that is intended)",
-                path=self.path, row=1, expected=f"columns separated by {_name(self.delimiter)}",
-            )  # fmt: skip
+                path=self.path,
+                row=1,
+                expected=f"columns separated by {_name(self.delimiter)}",
+            )
         raise InputError(
-            f"missing {what}", path=self.path, row=1, column=missing[0],
-            expected="a column with that name in the header", found=", ".join(map(str, self.frame.columns)),
-        )  # fmt: skip
+            f"missing {what}",
+            path=self.path,
+            row=1,
+            column=missing[0],
+            expected="a column with that name in the header",
+            found=", ".join(map(str, self.frame.columns)),
+        )
 
     def _delimiter_hint(self, missing: list[str]) -> str | None:
         if self.delimiter is None:
@@ -89,7 +95,12 @@ def normalize_delimiter(sep: str | None) -> str | None:
         return None
     sep = DELIMITER_ALIASES.get(sep.lower(), sep)
     if len(sep) != 1:
-        raise InputError("bad delimiter", column="--sep", expected="one character, or tab / comma / semicolon / pipe", found=sep)
+        raise InputError(
+            "bad delimiter",
+            column="--sep",
+            expected="one character, or tab / comma / semicolon / pipe",
+            found=sep,
+        )
     return sep
 
 
@@ -110,7 +121,12 @@ def read_table(path: str | Path, sep: str | None = None, encoding: str | None = 
     frame = _read_delimited(path, delimiter, encoding)
     if frame.empty:
         raise InputError("empty file", path=path, row=2, expected="at least one data row after the header")
-    return RawTable(path=path, frame=frame, delimiter=delimiter, lines=lines[: len(frame)] if len(lines) >= len(frame) else None)
+    return RawTable(
+        path=path,
+        frame=frame,
+        delimiter=delimiter,
+        lines=lines[: len(frame)] if len(lines) >= len(frame) else None,
+    )
 
 
 def _sniff_encoding(path: Path) -> str:
@@ -125,7 +141,9 @@ def _read_parquet(path: Path) -> RawTable:
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises many types for a corrupt file
-        raise InputError("unreadable Parquet file", path=path, expected="a valid Parquet file", found=exc) from None
+        raise InputError(
+            "unreadable Parquet file", path=path, expected="a valid Parquet file", found=exc
+        ) from None
     if frame.empty:
         raise InputError("empty file", path=path, expected="at least one row")
     return RawTable(path=path, frame=frame.reset_index(drop=True), delimiter=None, first_row=1)
@@ -134,8 +152,9 @@ def _read_parquet(path: Path) -> RawTable:
 def _decode_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> InputError:
     return InputError(
         f"not {encoding.replace('-sig', '').upper()} text (byte {exc.object[exc.start]:#x} at offset {exc.start})",
-        path=path, expected="a UTF-8 file; save it as 'CSV UTF-8' or pass --encoding latin-1 (or cp1252)",
-    )  # fmt: skip
+        path=path,
+        expected="a UTF-8 file; save it as 'CSV UTF-8' or pass --encoding latin-1 (or cp1252)",
+    )
 
 
 def _scan(path: Path, delimiter: str, encoding: str) -> np.ndarray:
@@ -153,32 +172,47 @@ def _scan(path: Path, delimiter: str, encoding: str) -> np.ndarray:
     except UnicodeDecodeError as exc:
         raise _decode_error(path, encoding, exc) from None
     except csv.Error as exc:
-        raise InputError("malformed file", path=path, expected=f"{_name(delimiter)}-separated text", found=exc) from None
+        raise InputError(
+            "malformed file", path=path, expected=f"{_name(delimiter)}-separated text", found=exc
+        ) from None
     dup = next((c for i, c in enumerate(header) if c in header[:i]), None)
     if dup is not None:
-        raise InputError("duplicate column name", path=path, row=1, column=dup, expected="each column name once")
+        raise InputError(
+            "duplicate column name", path=path, row=1, column=dup, expected="each column name once"
+        )
     counts, ends_arr = np.asarray(lengths, dtype=int), np.asarray(ends, dtype=int)
     starts = np.r_[2, ends_arr[:-1] + 1] if len(ends_arr) else np.asarray([], dtype=int)
     bad = np.flatnonzero((counts != len(header)) & (counts != 0))
     if bad.size:
         i = int(bad[0])
         raise InputError(
-            "wrong number of fields", path=path, row=int(starts[i]),
-            expected=f"{len(header)} fields separated by {_name(delimiter)} (as in the header)", found=f"{counts[i]} fields",
-        )  # fmt: skip
+            "wrong number of fields",
+            path=path,
+            row=int(starts[i]),
+            expected=f"{len(header)} fields separated by {_name(delimiter)} (as in the header)",
+            found=f"{counts[i]} fields",
+        )
     return starts
 
 
 def _read_delimited(path: Path, delimiter: str, encoding: str) -> pd.DataFrame:
     try:
         frame = pd.read_csv(
-            path, sep=delimiter, dtype=str, keep_default_na=False, skip_blank_lines=False,
-            encoding=encoding, engine="c", index_col=False,
-        )  # fmt: skip
+            path,
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            encoding=encoding,
+            engine="c",
+            index_col=False,
+        )
     except pd.errors.EmptyDataError:
         raise InputError("empty file", path=path, expected="a header row and at least one data row") from None
     except pd.errors.ParserError as exc:  # _scan passed, so this is something subtler (quoting)
-        raise InputError("malformed file", path=path, expected=f"{_name(delimiter)}-separated text", found=exc) from None
+        raise InputError(
+            "malformed file", path=path, expected=f"{_name(delimiter)}-separated text", found=exc
+        ) from None
     except UnicodeDecodeError as exc:
         raise _decode_error(path, encoding, exc) from None
     frame.columns = [str(c).strip() for c in frame.columns]

@@ -13,10 +13,26 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from forecasting.config import load_yaml
 
 KPI_NAMES = (
-    "arrivals", "handled", "abandoned", "aht", "asa", "service_level", "abandon_rate",
-    "first_response_mean_s", "first_response_p90_s", "resolution_mean_s", "resolution_p90_s",
-    "csat", "csat_mean", "nps", "ces", "fcr", "repeat_rate", "contacts_per_issue", "contacts_per_agent",
-)  # fmt: skip
+    "arrivals",
+    "handled",
+    "abandoned",
+    "aht",
+    "asa",
+    "service_level",
+    "abandon_rate",
+    "first_response_mean_s",
+    "first_response_p90_s",
+    "resolution_mean_s",
+    "resolution_p90_s",
+    "csat",
+    "csat_mean",
+    "nps",
+    "ces",
+    "fcr",
+    "repeat_rate",
+    "contacts_per_issue",
+    "contacts_per_agent",
+)
 KpiName = Literal[KPI_NAMES]  # type: ignore[valid-type]
 
 
@@ -28,7 +44,7 @@ class Target(BaseModel):
     max: float | None = None
 
     @model_validator(mode="after")
-    def _one_bound(self) -> "Target":
+    def _one_bound(self) -> Target:
         if self.min is None and self.max is None:
             raise ValueError("give min or max")
         return self
@@ -43,7 +59,9 @@ class Target(BaseModel):
         return ok
 
     def text(self) -> str:
-        parts = ([f">= {self.min:g}"] if self.min is not None else []) + ([f"<= {self.max:g}"] if self.max is not None else [])
+        parts = ([f">= {self.min:g}"] if self.min is not None else []) + (
+            [f"<= {self.max:g}"] if self.max is not None else []
+        )
         return " and ".join(parts)
 
 

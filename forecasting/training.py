@@ -40,7 +40,9 @@ class TrainingOutcome:
 
 def _log_backtest(run: RunLog, board: pd.DataFrame, backtest: Backtest) -> None:
     metrics = ("mase", "wape", "mae", "rmse", "bias", "coverage80", "coverage95")
-    run.log_metrics({f"{row.model}.{m}": getattr(row, m, np.nan) for row in board.itertuples() for m in metrics})
+    run.log_metrics(
+        {f"{row.model}.{m}": getattr(row, m, np.nan) for row in board.itertuples() for m in metrics}
+    )
     for row in backtest.by_horizon().itertuples():
         run.log_metrics({f"{row.model}.mase_by_horizon": row.mase}, step=int(row.horizon_day))
     run.log_table(board, "leaderboard.json")
@@ -59,7 +61,9 @@ def _plot(run: RunLog, history: pd.Series, backtest: Backtest, model: str, fitte
         shown = combination_forecasts(f[f["origin"] == last], model.split(COMBINE_SEP))
     else:
         shown = f[(f["origin"] == last) & (f["model"] == model)]
-    future = fitted.predict(horizon_timestamps(fitted.calendar_, history.index.max(), horizon_days)).reset_index()
+    future = fitted.predict(
+        horizon_timestamps(fitted.calendar_, history.index.max(), horizon_days)
+    ).reset_index()
     recent = history[history.index >= last - pd.Timedelta(days=7)]
     both = pd.concat([shown[future.columns], future], ignore_index=True)
     fig = forecast_plot(recent, both, f"{history.name}: backtest from {last:%Y-%m-%d} and forecast ({model})")
@@ -67,18 +71,43 @@ def _plot(run: RunLog, history: pd.Series, backtest: Backtest, model: str, fitte
 
 
 def train(
-    store: Store, history: pd.Series, calendar, source: str, registered_name: str, names: list[str],
-    horizon_days: int = 5, n_origins: int = 10, force: bool = False, progress: bool = True, n_jobs: int = 1,
-) -> TrainingOutcome:  # fmt: skip
+    store: Store,
+    history: pd.Series,
+    calendar,
+    source: str,
+    registered_name: str,
+    names: list[str],
+    horizon_days: int = 5,
+    n_origins: int = 10,
+    force: bool = False,
+    progress: bool = True,
+    n_jobs: int = 1,
+) -> TrainingOutcome:
     """Backtest the candidates, fit the winner on all history and register it; it becomes the
     champion if there is none yet (or with ``force``), else the challenger."""
     existing = store.model_version(registered_name, CHAMPION)
     with store.start_run(EXPERIMENT, f"train {registered_name}") as run:
-        run.log_params({"source": source, "series": history.name, "horizon_days": horizon_days, "origins": n_origins,
-                        "candidates": ",".join(names), "first_timestamp": history.index.min(),
-                        "last_timestamp": history.index.max(), "kind": "train"})  # fmt: skip
+        run.log_params(
+            {
+                "source": source,
+                "series": history.name,
+                "horizon_days": horizon_days,
+                "origins": n_origins,
+                "candidates": ",".join(names),
+                "first_timestamp": history.index.min(),
+                "last_timestamp": history.index.max(),
+                "kind": "train",
+            }
+        )
         _log_dataset(run, history, source, "training")
-        backtest = run_backtest({n: make_model(n) for n in names}, history, horizon_days, n_origins, progress=progress, n_jobs=n_jobs)
+        backtest = run_backtest(
+            {n: make_model(n) for n in names},
+            history,
+            horizon_days,
+            n_origins,
+            progress=progress,
+            n_jobs=n_jobs,
+        )
         board = candidates(backtest)
         _log_backtest(run, board, backtest)
         chosen = str(board["model"].iloc[0])
@@ -89,57 +118,95 @@ def train(
         version = run.log_forecaster(fitted, chosen, registered_name)
         if existing is not None and not force:
             store.set_alias(registered_name, CHALLENGER, version)
-            decision = (f"version {version} ({chosen}) registered as challenger; champion stays version {existing.version}: "
-                        "run `capplan retrain` to compare them, or `train --promote` to replace it")  # fmt: skip
+            decision = (
+                f"version {version} ({chosen}) registered as challenger; champion stays version {existing.version}: "
+                "run `capplan retrain` to compare them, or `train --promote` to replace it"
+            )
         elif existing is not None:
             store.set_alias(registered_name, CHAMPION, version)
-            decision = f"version {version} ({chosen}) replaces champion version {existing.version} (--promote)"
+            decision = (
+                f"version {version} ({chosen}) replaces champion version {existing.version} (--promote)"
+            )
         else:
             store.set_alias(registered_name, CHAMPION, version)
             decision = f"version {version} ({chosen}) is the first champion"
         run.set_tags({"decision": decision})
-        return TrainingOutcome(run.run_id, registered_name, version, chosen, board, existing is None or force, decision)
+        return TrainingOutcome(
+            run.run_id, registered_name, version, chosen, board, existing is None or force, decision
+        )
 
 
 def retrain(
-    store: Store, history: pd.Series, calendar, source: str, registered_name: str, names: list[str],
-    horizon_days: int = 5, n_origins: int = 10, eval_origins: int = 5, progress: bool = True, n_jobs: int = 1,
-) -> TrainingOutcome:  # fmt: skip
+    store: Store,
+    history: pd.Series,
+    calendar,
+    source: str,
+    registered_name: str,
+    names: list[str],
+    horizon_days: int = 5,
+    n_origins: int = 10,
+    eval_origins: int = 5,
+    progress: bool = True,
+    n_jobs: int = 1,
+) -> TrainingOutcome:
     """Train a challenger on the new data and promote it only if it beats the champion on the
     most recent window (origins after the champion's training data ended)."""
     champion, champion_name, champion_version = store.load_forecaster(registered_name, CHAMPION)
     window = [o for o in origins_for(history, horizon_days, eval_origins) if o > champion.history_end_]
     if not window:
         raise InputError(
-            "no new data since the champion was trained", column=str(history.name),
+            "no new data since the champion was trained",
+            column=str(history.name),
             expected=f"at least {horizon_days} days with data after {champion.history_end_:%Y-%m-%d}",
-        )  # fmt: skip
+        )
     before = history[history.index < window[0]]
     with store.start_run(EXPERIMENT, f"retrain {registered_name}") as run:
-        run.log_params({"source": source, "series": history.name, "horizon_days": horizon_days, "kind": "retrain",
-                        "champion_version": champion_version.version, "champion_model": champion_name,
-                        "window_start": window[0], "window_origins": len(window),
-                        "last_timestamp": history.index.max()})  # fmt: skip
+        run.log_params(
+            {
+                "source": source,
+                "series": history.name,
+                "horizon_days": horizon_days,
+                "kind": "retrain",
+                "champion_version": champion_version.version,
+                "champion_model": champion_name,
+                "window_start": window[0],
+                "window_origins": len(window),
+                "last_timestamp": history.index.max(),
+            }
+        )
         _log_dataset(run, history, source, "retraining")
         # choose the challenger on data before the window, so the window judges it fairly
-        selection = run_backtest({n: make_model(n) for n in names}, before, horizon_days, n_origins, progress=progress, n_jobs=n_jobs)
+        selection = run_backtest(
+            {n: make_model(n) for n in names},
+            before,
+            horizon_days,
+            n_origins,
+            progress=progress,
+            n_jobs=n_jobs,
+        )
         board = candidates(selection)
         _log_backtest(run, board, selection)
         challenger_name = str(board["model"].iloc[0])
-        scores = compare_on_window(history, window, horizon_days, champion, make_model(champion_name), make_model(challenger_name))
+        scores = compare_on_window(
+            history, window, horizon_days, champion, make_model(champion_name), make_model(challenger_name)
+        )
         run.log_metrics({f"window.{k}.{m}": v for k, s in scores.items() for m, v in s.items()})
         # better than the champion as it stands, and no worse than the champion's model refitted
         # on the same data (so fresher data alone does not win it for a weaker model)
-        better = (scores["challenger"]["mase"] < scores["champion"]["mase"]
-                  and scores["challenger"]["mase"] <= scores["champion_refit"]["mase"] + 1e-12)  # fmt: skip
+        better = (
+            scores["challenger"]["mase"] < scores["champion"]["mase"]
+            and scores["challenger"]["mase"] <= scores["champion_refit"]["mase"] + 1e-12
+        )
         fitted = make_model(challenger_name).fit(history, calendar)
         version = run.log_forecaster(fitted, challenger_name, registered_name)
         store.set_alias(registered_name, CHALLENGER, version)
         number = champion_version.version
         verdict = "promoted to champion" if better else f"not promoted; champion stays version {number}"
-        decision = (f"challenger version {version} ({challenger_name}) MASE {scores['challenger']['mase']:.3f} vs champion "
-                    f"version {number} ({champion_name}) {scores['champion']['mase']:.3f} as trained and "
-                    f"{scores['champion_refit']['mase']:.3f} refitted, on {len(window)} origins from {window[0]:%Y-%m-%d}: {verdict}")  # fmt: skip
+        decision = (
+            f"challenger version {version} ({challenger_name}) MASE {scores['challenger']['mase']:.3f} vs champion "
+            f"version {number} ({champion_name}) {scores['champion']['mase']:.3f} as trained and "
+            f"{scores['champion_refit']['mase']:.3f} refitted, on {len(window)} origins from {window[0]:%Y-%m-%d}: {verdict}"
+        )
         if better:
             store.set_alias(registered_name, CHAMPION, version)
         run.set_tags({"decision": decision})
@@ -148,18 +215,26 @@ def retrain(
         return TrainingOutcome(run.run_id, registered_name, version, challenger_name, board, better, decision)
 
 
-def compare_on_window(history: pd.Series, window: list[pd.Timestamp], horizon_days: int, champion, champion_model, challenger) -> dict:
+def compare_on_window(
+    history: pd.Series, window: list[pd.Timestamp], horizon_days: int, champion, champion_model, challenger
+) -> dict:
     """MASE, WAPE and coverage on the window for the champion as trained (never refitted), the
     champion's model refitted at each origin, and the challenger refitted at each origin."""
-    refits = run_backtest({"champion_refit": champion_model, "challenger": challenger}, history, horizon_days,
-                          origins=window, progress=False)  # fmt: skip
+    refits = run_backtest(
+        {"champion_refit": champion_model, "challenger": challenger},
+        history,
+        horizon_days,
+        origins=window,
+        progress=False,
+    )
     f = refits.forecasts
     frozen = []
-    for origin, part in f[f["model"] == "challenger"].groupby("origin"):
-        frozen.append(champion.predict(pd.DatetimeIndex(part["timestamp"])).reset_index(drop=True)
-                      .assign(actual=part["actual"].to_numpy(), scale=part["scale"].to_numpy()))  # fmt: skip
+    for _origin, part in f[f["model"] == "challenger"].groupby("origin"):
+        frozen.append(
+            champion.predict(pd.DatetimeIndex(part["timestamp"]))
+            .reset_index(drop=True)
+            .assign(actual=part["actual"].to_numpy(), scale=part["scale"].to_numpy())
+        )
     scores = {name: accuracy(part) for name, part in f.groupby("model")}
     scores["champion"] = accuracy(pd.concat(frozen, ignore_index=True))
     return scores
-
-

@@ -55,9 +55,13 @@ def resolve_path(text: str, relative_to: Path | None = None) -> Path:
 
 def ingest_options(data: DataSpec, interval: str | None, target_seconds: float = 20.0) -> IngestOptions:
     return IngestOptions(
-        format=data.format, time_col=data.time_col, value_cols=(data.value_col,) if data.value_col else (),
-        mapping=data.mapping, interval=interval if data.format != "intervals" else None, target_seconds=target_seconds,
-    )  # fmt: skip
+        format=data.format,
+        time_col=data.time_col,
+        value_cols=(data.value_col,) if data.value_col else (),
+        mapping=data.mapping,
+        interval=interval if data.format != "intervals" else None,
+        target_seconds=target_seconds,
+    )
 
 
 @lru_cache(maxsize=8)
@@ -65,16 +69,25 @@ def _ingest_cached(path: str, mtime_ns: int, size: int, options: IngestOptions) 
     return ingest(path, options)
 
 
-def load_history(data: DataSpec, interval: str, relative_to: Path | None = None, target_seconds: float = 20.0,
-                 key: str = "data.input") -> IngestResult:  # fmt: skip
+def load_history(
+    data: DataSpec,
+    interval: str,
+    relative_to: Path | None = None,
+    target_seconds: float = 20.0,
+    key: str = "data.input",
+) -> IngestResult:
     """Ingest the scenario's data (once per process and file version)."""
     from forecasting.forecast_job import require_clean
 
     path = resolve_path(data.input, relative_to)
     if not path.is_file():
-        raise InputError("data file not found", path=path, key=key, expected="a history file (CSV, TSV or Parquet)")
+        raise InputError(
+            "data file not found", path=path, key=key, expected="a history file (CSV, TSV or Parquet)"
+        )
     stat = path.stat()
-    result = _ingest_cached(str(path), stat.st_mtime_ns, stat.st_size, ingest_options(data, interval, target_seconds))
+    result = _ingest_cached(
+        str(path), stat.st_mtime_ns, stat.st_size, ingest_options(data, interval, target_seconds)
+    )
     require_clean(result)
     return result
 
@@ -87,7 +100,9 @@ def rate_sd_from_quantiles(table: pd.DataFrame) -> np.ndarray:
     return np.sqrt(np.maximum(count_sd**2 - np.maximum(table["forecast"].to_numpy(float), 0.0), 0.0))
 
 
-def aggregate(native: pd.DataFrame, step: pd.Timedelta, interval: pd.Timedelta, correlation: float) -> pd.DataFrame:
+def aggregate(
+    native: pd.DataFrame, step: pd.Timedelta, interval: pd.Timedelta, correlation: float
+) -> pd.DataFrame:
     """Sum native slots into planning intervals; standard deviations add with the given
     correlation between the slots' errors: var = (1 − ρ)·Σσ² + ρ·(Σσ)². ``coverage`` is the
     share of the interval the open slots fill (below 1 where opening hours end mid-interval)."""
@@ -95,34 +110,63 @@ def aggregate(native: pd.DataFrame, step: pd.Timedelta, interval: pd.Timedelta, 
     g = native.assign(var=native["sd"] ** 2).groupby(key)
     mean, sd_sum, var_sum, slots = g["forecast"].sum(), g["sd"].sum(), g["var"].sum(), g["forecast"].size()
     sd = np.sqrt((1 - correlation) * var_sum + correlation * sd_sum**2)
-    return pd.DataFrame({"interval_start": mean.index, "volume": mean.to_numpy(), "volume_sd": sd.to_numpy(),
-                         "coverage": np.minimum(slots.to_numpy() * (step / interval), 1.0)})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "interval_start": mean.index,
+            "volume": mean.to_numpy(),
+            "volume_sd": sd.to_numpy(),
+            "coverage": np.minimum(slots.to_numpy() * (step / interval), 1.0),
+        }
+    )
 
 
-def champion_name(store: Store, data: DataSpec, forecast: ForecastSpec, relative_to: Path | None = None) -> str:
+def champion_name(
+    store: Store, data: DataSpec, forecast: ForecastSpec, relative_to: Path | None = None
+) -> str:
     """The registered model a scenario's champion forecast comes from."""
-    return forecast.registered_model or store.model_name(resolve_path(data.input, relative_to), "arrivals", data.queue)
+    return forecast.registered_model or store.model_name(
+        resolve_path(data.input, relative_to), "arrivals", data.queue
+    )
 
 
-def champion_version(store: Store, data: DataSpec, forecast: ForecastSpec, relative_to: Path | None = None) -> ModelVersion | None:
+def champion_version(
+    store: Store, data: DataSpec, forecast: ForecastSpec, relative_to: Path | None = None
+) -> ModelVersion | None:
     """The champion behind a scenario's forecast (None without one): a new champion means a new forecast."""
     return store.model_version(champion_name(store, data, forecast, relative_to), CHAMPION)
 
 
-def _forecast_key(store: Store | None, forecast: ForecastSpec, data: DataSpec, history: pd.Series, interval: pd.Timedelta,
-                  champion: ModelVersion | None) -> str:  # fmt: skip
+def _forecast_key(
+    store: Store | None,
+    forecast: ForecastSpec,
+    data: DataSpec,
+    history: pd.Series,
+    interval: pd.Timedelta,
+    champion: ModelVersion | None,
+) -> str:
     """Everything the native forecast depends on: what is forecast (the history's content, how it
     was read), by which model (the champion's store, registry and run, or the model name) and how far."""
-    parts = {"history": series_digest(history), "data": data.model_dump(mode="json"), "interval": str(interval),
-             "model": forecast.model, "horizon_days": forecast.horizon_days}  # fmt: skip
+    parts = {
+        "history": series_digest(history),
+        "data": data.model_dump(mode="json"),
+        "interval": str(interval),
+        "model": forecast.model,
+        "horizon_days": forecast.horizon_days,
+    }
     if champion is not None and store is not None:
-        parts |= {"store": store.tracking_uri, "registry": store.registry_uri, "registered": champion.name,
-                  "version": champion.version, "run_id": champion.run_id}  # fmt: skip
+        parts |= {
+            "store": store.tracking_uri,
+            "registry": store.registry_uri,
+            "registered": champion.name,
+            "version": champion.version,
+            "run_id": champion.run_id,
+        }
     return digest(parts)
 
 
-def native_forecast(result: IngestResult, forecast: ForecastSpec, data: DataSpec, source: Path,
-                    store: Store | None) -> tuple[pd.DataFrame, str, pd.Timestamp, OperatingCalendar, str | None]:  # fmt: skip
+def native_forecast(
+    result: IngestResult, forecast: ForecastSpec, data: DataSpec, source: Path, store: Store | None
+) -> tuple[pd.DataFrame, str, pd.Timestamp, OperatingCalendar, str | None]:
     """Forecast table (timestamp, forecast, lo80, hi80, …) at the model's own interval, cached
     beside the store (no store: computed every time)."""
     from forecasting.forecast_job import champion_selection, forecast_table, horizon_timestamps, make_forecast
@@ -131,14 +175,17 @@ def native_forecast(result: IngestResult, forecast: ForecastSpec, data: DataSpec
     history = forecast_series(result, "arrivals", data.queue)
     champion = None
     if forecast.model == "champion":
-        name = forecast.registered_model or (store.model_name(source, "arrivals", data.queue) if store else "")
+        name = forecast.registered_model or (
+            store.model_name(source, "arrivals", data.queue) if store else ""
+        )
         champion = store.model_version(name, CHAMPION) if store is not None else None
         if champion is None:
             where = f" in {store}" if store is not None else " (no MLflow store given)"
             raise InputError(
-                f"no champion model registered under '{name}'{where}", key="forecast.model",
+                f"no champion model registered under '{name}'{where}",
+                key="forecast.model",
                 expected=f"a model trained first (`capplan train --input {data.input} ...` or `capplan demo`), or forecast.model: auto",
-            )  # fmt: skip
+            )
     cache = store.forecast_cache if store is not None else None
     key = _forecast_key(store, forecast, data, history, result.interval, champion)
     cached = cache.get(key) if cache is not None else None
@@ -153,7 +200,9 @@ def native_forecast(result: IngestResult, forecast: ForecastSpec, data: DataSpec
             end, calendar = selection.model.history_end_, selection.model.calendar_
             table = forecast_table(selection.model, horizon_timestamps(calendar, end, forecast.horizon_days))
         else:
-            table, selections, _ = make_forecast(result, "arrivals", data.queue, forecast.model, forecast.horizon_days, progress=False)
+            table, selections, _ = make_forecast(
+                result, "arrivals", data.queue, forecast.model, forecast.horizon_days, progress=False
+            )
             selection = selections[0]
             end, calendar = history.index.max(), result.calendar
         model = selection.name
@@ -166,8 +215,13 @@ def native_forecast(result: IngestResult, forecast: ForecastSpec, data: DataSpec
     return table, model, end, calendar, warning
 
 
-def base_forecast(data: DataSpec, forecast: ForecastSpec, correlation: float, relative_to: Path | None = None,
-                  store: Store | None = None) -> BaseForecast:  # fmt: skip
+def base_forecast(
+    data: DataSpec,
+    forecast: ForecastSpec,
+    correlation: float,
+    relative_to: Path | None = None,
+    store: Store | None = None,
+) -> BaseForecast:
     """Forecast volume (mean and the sd of its rate) and AHT per planning interval over the horizon."""
     from forecasting.models.aht import AhtProfile
     from forecasting.series import forecast_series
@@ -175,15 +229,21 @@ def base_forecast(data: DataSpec, forecast: ForecastSpec, correlation: float, re
     interval = parse_interval(forecast.interval)
     result = load_history(data, forecast.interval, relative_to)
     if result.interval > interval:
-        raise InputError("planning interval shorter than the data's", key="forecast.interval",
-                         expected=f"{int(result.interval.total_seconds() // 60)} minutes or longer (the data's interval)",
-                         found=forecast.interval)  # fmt: skip
+        raise InputError(
+            "planning interval shorter than the data's",
+            key="forecast.interval",
+            expected=f"{int(result.interval.total_seconds() // 60)} minutes or longer (the data's interval)",
+            found=forecast.interval,
+        )
     source = resolve_path(data.input, relative_to)
     native, model, end, calendar, warning = native_forecast(result, forecast, data, source, store)
     if calendar.interval > interval:
-        raise InputError("planning interval shorter than the forecast's", key="forecast.interval",
-                         expected=f"{int(calendar.interval.total_seconds() // 60)} minutes or longer (the model forecasts at that interval)",
-                         found=forecast.interval)  # fmt: skip
+        raise InputError(
+            "planning interval shorter than the forecast's",
+            key="forecast.interval",
+            expected=f"{int(calendar.interval.total_seconds() // 60)} minutes or longer (the model forecasts at that interval)",
+            found=forecast.interval,
+        )
     native = native.assign(timestamp=pd.to_datetime(native["timestamp"]), sd=rate_sd_from_quantiles(native))
     table = aggregate(native, calendar.interval, interval, correlation)
     aht = np.full(len(table), np.nan)
@@ -192,7 +252,11 @@ def base_forecast(data: DataSpec, forecast: ForecastSpec, correlation: float, re
         profile = AhtProfile().fit(history, result.calendar)
         native_aht = profile.predict(pd.DatetimeIndex(native["timestamp"])).reset_index()
         weights = native["forecast"].to_numpy() + 1e-9
-        num = pd.Series(native_aht["forecast"].to_numpy() * weights).groupby(native["timestamp"].dt.floor(interval).to_numpy()).sum()
+        num = (
+            pd.Series(native_aht["forecast"].to_numpy() * weights)
+            .groupby(native["timestamp"].dt.floor(interval).to_numpy())
+            .sum()
+        )
         den = pd.Series(weights).groupby(native["timestamp"].dt.floor(interval).to_numpy()).sum()
         aht = (num / den).reindex(table["interval_start"]).to_numpy()
     table["aht"] = aht

@@ -26,12 +26,14 @@ class DemandGrid:
     def frame(self) -> pd.DataFrame:
         """Long table: interval_start, queue, volume, aht."""
         q, n = self.volume.shape
-        return pd.DataFrame({
-            "interval_start": np.tile(self.stamps.to_numpy(), q),
-            "queue": np.repeat(np.array(self.queues, dtype=object), n),
-            "volume": self.volume.ravel(),
-            "aht": self.aht.ravel(),
-        })  # fmt: skip
+        return pd.DataFrame(
+            {
+                "interval_start": np.tile(self.stamps.to_numpy(), q),
+                "queue": np.repeat(np.array(self.queues, dtype=object), n),
+                "volume": self.volume.ravel(),
+                "aht": self.aht.ravel(),
+            }
+        )
 
 
 def _end_exclusive(text: str) -> pd.Timestamp:
@@ -60,7 +62,9 @@ def window_mask(window: Window, grid: DemandGrid) -> np.ndarray:
 
 def event_lift(event: Event, grid: DemandGrid) -> np.ndarray:
     """Relative lift per interval (0 outside the event), measured at interval midpoints."""
-    hours = ((grid.stamps + grid.interval / 2 - pd.Timestamp(event.start)) / pd.Timedelta(hours=1)).to_numpy(float)
+    hours = ((grid.stamps + grid.interval / 2 - pd.Timestamp(event.start)) / pd.Timedelta(hours=1)).to_numpy(
+        float
+    )
     d = event.duration_hours
     if event.shape == "step":
         shape = ((hours >= 0) & (hours < d)).astype(float)

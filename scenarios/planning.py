@@ -50,14 +50,16 @@ def build_demand(scenario: Scenario, base: BaseForecast) -> Demand:
     t = base.table
     days = pd.DatetimeIndex(t["interval_start"]).normalize().unique()
     per_day = int(pd.Timedelta(days=1) / base.interval)
-    offsets = (np.arange(per_day) * base.interval.to_timedelta64())
+    offsets = np.arange(per_day) * base.interval.to_timedelta64()
     stamps = pd.DatetimeIndex((days.to_numpy()[:, None] + offsets[None, :]).ravel())
     where = pd.Index(stamps).get_indexer(pd.DatetimeIndex(t["interval_start"]))
     volume = np.zeros(len(stamps))
     volume[where] = t["volume"].to_numpy(float)
     cv = np.zeros(len(stamps))
     with np.errstate(invalid="ignore", divide="ignore"):
-        cv[where] = np.nan_to_num(t["volume_sd"].to_numpy(float) / t["volume"].to_numpy(float), nan=0.0, posinf=0.0)
+        cv[where] = np.nan_to_num(
+            t["volume_sd"].to_numpy(float) / t["volume"].to_numpy(float), nan=0.0, posinf=0.0
+        )
     open_mask = np.zeros(len(stamps), bool)
     open_mask[where] = True
     coverage = np.ones(len(stamps))
@@ -70,14 +72,19 @@ def build_demand(scenario: Scenario, base: BaseForecast) -> Demand:
         if q.aht_seconds is not None:
             aht[i] = q.aht_seconds
         elif np.isnan(data_aht[open_mask]).any():
-            raise InputError("the data has no handle times", key=f"queues.{name}.aht_seconds",
-                             expected="an average handle time in seconds for this queue")  # fmt: skip
+            raise InputError(
+                "the data has no handle times",
+                key=f"queues.{name}.aht_seconds",
+                expected="an average handle time in seconds for this queue",
+            )
         else:
             aht[i] = np.nan_to_num(data_aht, nan=float(np.nanmean(data_aht)))
     shares = np.array([q.share for q in scenario.queues.values()])
     grid = DemandGrid(stamps, names, shares[:, None] * volume[None, :], aht, base.interval)
     grid = apply_demand(grid, scenario.demand)
-    grid = DemandGrid(grid.stamps, grid.queues, np.where(open_mask[None, :], grid.volume, 0.0), grid.aht, grid.interval)
+    grid = DemandGrid(
+        grid.stamps, grid.queues, np.where(open_mask[None, :], grid.volume, 0.0), grid.aht, grid.interval
+    )
     shrinkage = np.full(grid.volume.shape, scenario.supply.shrinkage)
     for p in scenario.supply.shrinkage_periods:
         shrinkage = np.where(window_mask(p, grid), p.shrinkage, shrinkage)
@@ -90,8 +97,12 @@ def unmatched_changes(scenario: Scenario, demand: Demand) -> list[str]:
     g = demand.grid
     span = f"{g.stamps[demand.open_mask].min():%Y-%m-%d} to {g.stamps[demand.open_mask].max():%Y-%m-%d}"
     found = []
-    groups = (("demand.multipliers", scenario.demand.multipliers), ("demand.shifts", scenario.demand.shifts),
-              ("demand.aht_changes", scenario.demand.aht_changes), ("supply.shrinkage_periods", scenario.supply.shrinkage_periods))  # fmt: skip
+    groups = (
+        ("demand.multipliers", scenario.demand.multipliers),
+        ("demand.shifts", scenario.demand.shifts),
+        ("demand.aht_changes", scenario.demand.aht_changes),
+        ("supply.shrinkage_periods", scenario.supply.shrinkage_periods),
+    )
     for key, windows in groups:
         for i, w in enumerate(windows):
             if not (window_mask(w, g) & demand.open_mask[None, :]).any():
@@ -103,8 +114,13 @@ def unmatched_changes(scenario: Scenario, demand: Demand) -> list[str]:
 
 
 def staffing_targets(t: ServiceTargets) -> Targets:
-    return Targets(service_level=t.service_level, target_seconds=t.target_seconds, asa_seconds=t.asa_seconds,
-                   abandon_rate=t.abandon_rate, max_occupancy=t.max_occupancy)  # fmt: skip
+    return Targets(
+        service_level=t.service_level,
+        target_seconds=t.target_seconds,
+        asa_seconds=t.asa_seconds,
+        abandon_rate=t.abandon_rate,
+        max_occupancy=t.max_occupancy,
+    )
 
 
 def staffed_volume(scenario: Scenario, volume: np.ndarray, cv: np.ndarray) -> np.ndarray:
@@ -125,26 +141,37 @@ def queue_volume(scenario: Scenario, demand: Demand, i: int, volume: np.ndarray 
     return v / demand.coverage
 
 
-def staff_queue(scenario: Scenario, demand: Demand, i: int, targets: ServiceTargets, agents=None, basis: str | None = None) -> pd.DataFrame:
+def staff_queue(
+    scenario: Scenario, demand: Demand, i: int, targets: ServiceTargets, agents=None, basis: str | None = None
+) -> pd.DataFrame:
     """Required (or, with ``agents``, given) agents of one queue and the service at the mean
     volume; ``basis='mean'`` staffs to the mean whatever the scenario's ``staff_to``."""
     name = demand.grid.queues[i]
     q = scenario.queues[name]
     seconds = demand.grid.interval.total_seconds()
     options = StaffingOptions(
-        targets=staffing_targets(targets), model=q.model, patience=q.patience_seconds, shrinkage=demand.shrinkage[i],
-        hours_per_fte=scenario.supply.hours_per_fte, concurrency=q.concurrency,
-        response_hours=targets.response_hours if q.channel == "email" else None, response_share=targets.response_share,
-    )  # fmt: skip
+        targets=staffing_targets(targets),
+        model=q.model,
+        patience=q.patience_seconds,
+        shrinkage=demand.shrinkage[i],
+        hours_per_fte=scenario.supply.hours_per_fte,
+        concurrency=q.concurrency,
+        response_hours=targets.response_hours if q.channel == "email" else None,
+        response_share=targets.response_share,
+    )
     mean = queue_volume(scenario, demand, i)
     aht = demand.grid.aht[i]
     if agents is None:
         planned = mean if basis == "mean" else staffed_volume(scenario, mean, demand.cv)
-        agents = staff_intervals(planned, aht, seconds, options, open_mask=demand.open_mask)["agents"].to_numpy()
+        agents = staff_intervals(planned, aht, seconds, options, open_mask=demand.open_mask)[
+            "agents"
+        ].to_numpy()
     return staff_intervals(mean, aht, seconds, options, agents=agents, open_mask=demand.open_mask)
 
 
-def plan_fte(scenario: Scenario, demand: Demand, overrides: dict[str, dict] | None = None, basis: str | None = None) -> tuple[float, float, float]:
+def plan_fte(
+    scenario: Scenario, demand: Demand, overrides: dict[str, dict] | None = None, basis: str | None = None
+) -> tuple[float, float, float]:
     """Mean daily FTE, cost and peak scheduled agents of all queues, with target overrides."""
     agents = np.zeros(len(demand.grid.stamps))
     for i, name in enumerate(demand.grid.queues):
@@ -153,4 +180,8 @@ def plan_fte(scenario: Scenario, demand: Demand, overrides: dict[str, dict] | No
             targets = targets.model_copy(update=overrides[name])
         agents += staff_queue(scenario, demand, i, targets, basis=basis)["scheduled_agents"].to_numpy(float)
     hours = float((agents * demand.interval_hours).sum())
-    return demand.fte(hours, scenario.supply.hours_per_fte), hours * scenario.supply.cost_per_agent_hour, float(agents.max())
+    return (
+        demand.fte(hours, scenario.supply.hours_per_fte),
+        hours * scenario.supply.cost_per_agent_hour,
+        float(agents.max()),
+    )

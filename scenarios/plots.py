@@ -5,9 +5,9 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
 
 def _positions(stamps: pd.Series) -> tuple[np.ndarray, list[int], list[str]]:
@@ -28,12 +28,18 @@ def agents_plot(result):
     x, ticks, labels = _positions(g["interval_start"])
     fig, ax = plt.subplots(figsize=(12, 4))
     ax.step(x, g["required_agents"], where="post", color="tab:orange", lw=1, label="required (on the phones)")
-    ax.step(x, g["scheduled_agents"], where="post", color="tab:blue", lw=1.2, label="scheduled (after shrinkage)")
+    ax.step(
+        x, g["scheduled_agents"], where="post", color="tab:blue", lw=1.2, label="scheduled (after shrinkage)"
+    )
     if "available_agents" in g:
-        ax.step(x, g["available_agents"], where="post", color="black", lw=1, ls="--", label="available (supply)")
+        ax.step(
+            x, g["available_agents"], where="post", color="black", lw=1, ls="--", label="available (supply)"
+        )
     ax.set_xticks(ticks, labels, rotation=45, ha="right", fontsize=7)
     ax.set_ylabel("agents")
-    ax.set_title(f"{result.scenario.name}: agents by {int(pd.Timedelta(np.diff(np.sort(f['interval_start'].unique()))[:1].min()).total_seconds() // 60)}-minute interval")
+    ax.set_title(
+        f"{result.scenario.name}: agents by {int(pd.Timedelta(np.diff(np.sort(f['interval_start'].unique()))[:1].min()).total_seconds() // 60)}-minute interval"
+    )
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     return fig
@@ -49,13 +55,25 @@ def daily_service_plot(result):
     width = 0.8 / max(len(queues), 1)
     for i, q in enumerate(queues):
         part = d[d["queue"] == q].set_index("date").reindex(days)
-        which, label = ("supply_p_meet_target", "with the supply") if "supply_p_meet_target" in part else ("p_meet_target", "with the plan")
-        ax.bar(x + i * width - 0.4 + width / 2, part[which], width, alpha=0.6, label=f"{q}: P(meet target) {label}")
+        which, label = (
+            ("supply_p_meet_target", "with the supply")
+            if "supply_p_meet_target" in part
+            else ("p_meet_target", "with the plan")
+        )
+        ax.bar(
+            x + i * width - 0.4 + width / 2,
+            part[which],
+            width,
+            alpha=0.6,
+            label=f"{q}: P(meet target) {label}",
+        )
         ax.plot(x, part["service"], marker="o", lw=1, label=f"{q}: expected service")
     target = d["target"].dropna()
     if len(target):
         ax.axhline(float(target.iloc[0]), color="red", lw=0.8, ls=":", label="target")
-    ax.set_xticks(x, [pd.Timestamp(t).strftime("%a %d %b") for t in days], rotation=45, ha="right", fontsize=7)
+    ax.set_xticks(
+        x, [pd.Timestamp(t).strftime("%a %d %b") for t in days], rotation=45, ha="right", fontsize=7
+    )
     ax.set_ylim(0, 1.05)
     ax.set_title(f"{result.scenario.name}: service by day")
     ax.legend(loc="lower left", fontsize=7, ncol=2)

@@ -36,7 +36,10 @@ def _overrides(scenario: Scenario, kind: str, value: float) -> dict[str, dict]:
     if kind == "response_hours":
         return {q: {"response_hours": value} for q in _queues(scenario, ("email",))}
     other = "asa_seconds" if kind == "service_level" else "service_level"
-    return {q: {kind: value, other: None, "max_occupancy": None, "abandon_rate": None} for q in _queues(scenario, ("voice", "chat"))}
+    return {
+        q: {kind: value, other: None, "max_occupancy": None, "abandon_rate": None}
+        for q in _queues(scenario, ("voice", "chat"))
+    }
 
 
 def _fte(scenario: Scenario, demand: Demand, kind: str, value: float) -> tuple[float, float, float]:
@@ -82,18 +85,36 @@ def achievable_targets(scenario: Scenario, demand, fte_limit: float | None) -> d
         return {}
     out: dict[str, float | None] = {"fte_available": fte_limit}
     if _queues(scenario, ("voice", "chat")):
-        out["service_level"] = _bisect(lambda v: _fte(scenario, demand, "service_level", v)[0], 0.0, 0.995, fte_limit, True)
-        asa = _bisect(lambda v: _fte(scenario, demand, "asa_seconds", float(np.exp(v)))[0],
-                      np.log(1.0), np.log(3600.0), fte_limit, False, steps=8)  # fmt: skip
+        out["service_level"] = _bisect(
+            lambda v: _fte(scenario, demand, "service_level", v)[0], 0.0, 0.995, fte_limit, True
+        )
+        asa = _bisect(
+            lambda v: _fte(scenario, demand, "asa_seconds", float(np.exp(v)))[0],
+            np.log(1.0),
+            np.log(3600.0),
+            fte_limit,
+            False,
+            steps=8,
+        )
         out["asa_seconds"] = None if asa is None else float(np.exp(asa))
     if _queues(scenario, ("email",)):
         low = demand.grid.interval.total_seconds() / 3600 * 2
-        out["response_hours"] = _bisect(lambda v: _fte(scenario, demand, "response_hours", v)[0], low, 168.0, fte_limit, False)
+        out["response_hours"] = _bisect(
+            lambda v: _fte(scenario, demand, "response_hours", v)[0], low, 168.0, fte_limit, False
+        )
     return out
 
 
-EVIDENCE_KPIS = {"service_level": "higher", "asa": "lower", "abandon_rate": "lower", "first_response_mean_s": "lower",
-                 "resolution_mean_s": "lower", "csat": "higher", "fcr": "higher", "occupancy": "lower"}  # fmt: skip
+EVIDENCE_KPIS = {
+    "service_level": "higher",
+    "asa": "lower",
+    "abandon_rate": "lower",
+    "first_response_mean_s": "lower",
+    "resolution_mean_s": "lower",
+    "csat": "higher",
+    "fcr": "higher",
+    "occupancy": "lower",
+}
 SCENARIO_TARGET = {"service_level": "service_level", "asa": "asa_seconds", "abandon_rate": "abandon_rate"}
 
 
@@ -116,7 +137,17 @@ def evidence_table(scenario: Scenario, relative_to: Path | None = None) -> pd.Da
         good = (75, 90) if better == "higher" else (25, 10)
         target = target_values.get(SCENARIO_TARGET.get(kpi, ""), None)
         met = np.nan if target is None else float(np.mean(v >= target if better == "higher" else v <= target))
-        rows.append({"kpi": kpi, "better": better, "periods": len(v), "period": e.period, "median": float(np.median(v)),
-                     "best_quarter": float(np.percentile(v, good[0])), "best_tenth": float(np.percentile(v, good[1])),
-                     "scenario_target": target, "share_of_periods_meeting_target": met})  # fmt: skip
+        rows.append(
+            {
+                "kpi": kpi,
+                "better": better,
+                "periods": len(v),
+                "period": e.period,
+                "median": float(np.median(v)),
+                "best_quarter": float(np.percentile(v, good[0])),
+                "best_tenth": float(np.percentile(v, good[1])),
+                "scenario_target": target,
+                "share_of_periods_meeting_target": met,
+            }
+        )
     return pd.DataFrame(rows)

@@ -28,10 +28,21 @@ def correlated_normals(days: np.ndarray, simulations: int, correlation: float, s
 
 
 def daily_success(
-    z: np.ndarray, days: np.ndarray, volume: np.ndarray, volume_sd: np.ndarray, aht: np.ndarray, *,
-    agents: np.ndarray, interval_seconds: float, channel: str, targets, model: str = "erlang-c",
-    patience: float | None = None, concurrency: int | None = None, open_mask: np.ndarray | None = None,
-) -> pd.DataFrame:  # fmt: skip
+    z: np.ndarray,
+    days: np.ndarray,
+    volume: np.ndarray,
+    volume_sd: np.ndarray,
+    aht: np.ndarray,
+    *,
+    agents: np.ndarray,
+    interval_seconds: float,
+    channel: str,
+    targets,
+    model: str = "erlang-c",
+    patience: float | None = None,
+    concurrency: int | None = None,
+    open_mask: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Per day: probability that the day's service (arrival-weighted) meets the target, and the
     5th / 50th / 95th percentiles of that service over the draws. ``open_mask`` weighs the
     intervals (0 when closed; below 1 for one only partly open)."""
@@ -49,9 +60,27 @@ def daily_success(
         busy = np.flatnonzero((volume > 0) & (open_mask > 0))  # only these carry weight
         flat = [np.broadcast_to(np.asarray(a, float), (s, n))[:, busy].ravel() for a in (draws, aht, agents)]
         if channel == "chat":
-            m = chat_service(flat[0], flat[1], interval_seconds, flat[2], targets.target_seconds, concurrency, model=model, patience=patience)
+            m = chat_service(
+                flat[0],
+                flat[1],
+                interval_seconds,
+                flat[2],
+                targets.target_seconds,
+                concurrency,
+                model=model,
+                patience=patience,
+            )
         else:
-            m = service_metrics(flat[0], flat[1], interval_seconds, flat[2], targets.target_seconds, model, patience, asa=False)
+            m = service_metrics(
+                flat[0],
+                flat[1],
+                interval_seconds,
+                flat[2],
+                targets.target_seconds,
+                model,
+                patience,
+                asa=False,
+            )
         served = np.ones((s, n))
         served[:, busy] = m["service_level"].reshape(s, len(busy))
     codes, uniques = pd.factorize(days)

@@ -15,11 +15,20 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import pandas as pd
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from forecasting.config import read_yaml_mapping, validate_mapping
 from forecasting.errors import InputError
 from scenarios.bundled import scenario_dir
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -63,9 +72,17 @@ def _hours(value: str | None) -> str | None:
 
 
 Share = Annotated[float, AfterValidator(_share)]
+
+
 def _text(value):
     """YAML reads 2003-06-02 as a date: take dates and times as the text they were written as."""
-    return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat() if isinstance(value, dt.date) else value
+    return (
+        value.isoformat(sep=" ")
+        if isinstance(value, dt.datetime)
+        else value.isoformat()
+        if isinstance(value, dt.date)
+        else value
+    )
 
 
 When = Annotated[str | None, BeforeValidator(_text), AfterValidator(_timestamp)]
@@ -104,11 +121,13 @@ class DataSpec(Strict):
     queue: str | None = None  # forecast one queue of the data (default: all together)
 
     @model_validator(mode="after")
-    def _columns_for_interval_reports(self) -> "DataSpec":
+    def _columns_for_interval_reports(self) -> DataSpec:
         if self.format == "intervals" and not (self.time_col and self.value_col):
             raise ValueError("time_col and value_col for an interval report (format: intervals)")
         if self.format != "intervals" and (self.time_col or self.value_col):
-            raise ValueError(f"no time_col / value_col for format {self.format} (they are for format: intervals)")
+            raise ValueError(
+                f"no time_col / value_col for format {self.format} (they are for format: intervals)"
+            )
         return self
 
 
@@ -145,7 +164,7 @@ class QueueSpec(Strict):
     concurrency: int | None = Field(None, ge=1, le=5)  # chat
 
     @model_validator(mode="after")
-    def _consistent(self) -> "QueueSpec":
+    def _consistent(self) -> QueueSpec:
         if self.model == "erlang-a" and self.patience_seconds is None:
             raise ValueError("patience_seconds with model erlang-a")
         if self.concurrency is not None and self.channel != "chat":
@@ -226,7 +245,9 @@ class Supply(Strict):
     @field_validator("available_agents", mode="before")
     @classmethod
     def _agents(cls, value):
-        expected = "a number of agents >= 0 (no quotes), or a CSV file with columns interval_start[, queue], agents"
+        expected = (
+            "a number of agents >= 0 (no quotes), or a CSV file with columns interval_start[, queue], agents"
+        )
         if isinstance(value, bool) or (isinstance(value, (int, float)) and value < 0):
             raise ValueError(expected)
         if isinstance(value, str):
@@ -238,7 +259,7 @@ class Supply(Strict):
         return value
 
     @model_validator(mode="after")
-    def _budget_has_a_cost(self) -> "Supply":
+    def _budget_has_a_cost(self) -> Supply:
         if self.budget is not None and self.cost_per_agent_hour <= 0:
             raise ValueError("cost_per_agent_hour above 0 with a budget")
         return self
@@ -286,26 +307,37 @@ class Scenario(Strict):
         return value
 
     @model_validator(mode="after")
-    def _queues_known(self) -> "Scenario":
+    def _queues_known(self) -> Scenario:
         if not self.queues:
             raise ValueError("at least one queue")
         total = sum(q.share for q in self.queues.values())
         if abs(total - 1) > 1e-6:
             raise ValueError(f"queue shares adding up to 1 (they add up to {total:g})")
         known = set(self.queues)
-        windows = [*self.demand.multipliers, *self.demand.events, *self.demand.aht_changes, *self.supply.shrinkage_periods]
+        windows = [
+            *self.demand.multipliers,
+            *self.demand.events,
+            *self.demand.aht_changes,
+            *self.supply.shrinkage_periods,
+        ]
         named = [q for w in windows for q in (w.queues or [])]
         named += [q for s in self.demand.shifts for q in (s.from_queue, s.to_queue, *(s.queues or []))]
         named += list(self.targets.queues)
         unknown = sorted(set(named) - known)
         if unknown:
-            raise ValueError(f"queue names among those under 'queues' ({', '.join(sorted(known))}); unknown: {', '.join(unknown)}")
+            raise ValueError(
+                f"queue names among those under 'queues' ({', '.join(sorted(known))}); unknown: {', '.join(unknown)}"
+            )
         for q, spec in self.queues.items():
             t = self.targets.for_queue(q)
             if spec.channel == "email" and t.response_hours is None:
                 raise ValueError(f"targets.queues.{q}.response_hours for email queue '{q}'")
-            if spec.channel != "email" and all(v is None for v in (t.service_level, t.asa_seconds, t.abandon_rate, t.max_occupancy)):
-                raise ValueError(f"a target for queue '{q}' (service_level, asa_seconds, abandon_rate or max_occupancy)")
+            if spec.channel != "email" and all(
+                v is None for v in (t.service_level, t.asa_seconds, t.abandon_rate, t.max_occupancy)
+            ):
+                raise ValueError(
+                    f"a target for queue '{q}' (service_level, asa_seconds, abandon_rate or max_occupancy)"
+                )
         return self
 
     @property
@@ -338,7 +370,9 @@ def merge(parent: dict, child: dict) -> dict:
     """Child over parent: mappings merged key by key, anything else replaced."""
     out = dict(parent)
     for key, value in child.items():
-        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        out[key] = (
+            merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        )
     return out
 
 
@@ -360,7 +394,11 @@ def scenario_path(name_or_path: str | Path, folder: Path | None = None) -> Path:
     if path.suffix in (".yaml", ".yml"):
         raise InputError("scenario file not found", path=path, expected="a YAML scenario file")
     known = ", ".join(p.stem for p in sorted(folder.glob("*.yaml"))) or "none"
-    raise InputError("no such scenario", key=str(name_or_path), expected=f"a scenario file or one of the names in {folder}: {known}")
+    raise InputError(
+        "no such scenario",
+        key=str(name_or_path),
+        expected=f"a scenario file or one of the names in {folder}: {known}",
+    )
 
 
 def raw_scenario(path: Path, seen: tuple[Path, ...] = ()) -> dict:
@@ -374,11 +412,21 @@ def raw_scenario(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     parent = find_scenario_file(path.parent, parent_name)
     if parent is None:
         known = ", ".join(p.stem for p in scenario_files(path.parent)) or "none"
-        raise InputError("the scenario it extends is not there", path=path, key="extends", found=parent_name,
-                         expected=f"the name of a scenario file in the same folder: {known}")  # fmt: skip
+        raise InputError(
+            "the scenario it extends is not there",
+            path=path,
+            key="extends",
+            found=parent_name,
+            expected=f"the name of a scenario file in the same folder: {known}",
+        )
     if parent.resolve() in seen or parent.resolve() == path.resolve():
-        raise InputError("scenarios extend each other in a circle", path=path, key="extends", found=parent_name,
-                         expected="a chain of scenarios that ends in one without 'extends'")  # fmt: skip
+        raise InputError(
+            "scenarios extend each other in a circle",
+            path=path,
+            key="extends",
+            found=parent_name,
+            expected="a chain of scenarios that ends in one without 'extends'",
+        )
     base = raw_scenario(parent, (*seen, path.resolve()))
     data.setdefault("baseline", base.get("name"))
     for key in ("name", "baseline", "description"):

@@ -42,14 +42,20 @@ def log_scenario(store: Store, result: ScenarioResult, yaml_text: str) -> str:
         folder = Path(tmp)
         _write_tables(result, folder)
         (folder / "scenario.yaml").write_text(yaml_text)
-        (folder / "scenario_resolved.yaml").write_text(yaml.safe_dump(s.model_dump(by_alias=True), sort_keys=False))
+        (folder / "scenario_resolved.yaml").write_text(
+            yaml.safe_dump(s.model_dump(by_alias=True), sort_keys=False)
+        )
         agents_plot(result).savefig(folder / "agents_by_interval.png", dpi=110, bbox_inches="tight")
         daily_service_plot(result).savefig(folder / "service_by_day.png", dpi=110, bbox_inches="tight")
         plt.close("all")
         with store.lock():  # the first use of a new store creates its schema: inside the lock too
             baseline = latest_run(store, s.baseline_name) if s.baseline_name else None
             with store.start_run(EXPERIMENT, s.name) as run:
-                tags = {"scenario": s.name, "forecast_model": result.forecast_model, "scenario_file": str(result.path or "")}
+                tags = {
+                    "scenario": s.name,
+                    "forecast_model": result.forecast_model,
+                    "scenario_file": str(result.path or ""),
+                }
                 if s.baseline_name:
                     tags["baseline"] = s.baseline_name
                     if baseline is not None:
@@ -66,7 +72,9 @@ def _note(result: ScenarioResult, baseline: RunRecord | None) -> str:
     s = result.scenario
     text = f"{s.description}\n\nForecast: {result.forecast_model}."
     if s.baseline_name:
-        text += f"\nBaseline: {s.baseline_name}" + (f" (run {baseline.run_id})." if baseline else " (not run yet).")
+        text += f"\nBaseline: {s.baseline_name}" + (
+            f" (run {baseline.run_id})." if baseline else " (not run yet)."
+        )
     return text
 
 
@@ -77,14 +85,18 @@ def _write_tables(result: ScenarioResult, folder: Path) -> None:
     result.curve.to_csv(folder / "target_curve.csv", index=False, float_format="%.6g")
     if result.evidence is not None:
         result.evidence.to_csv(folder / "evidence.csv", index=False, float_format="%.6g")
-    (folder / "summary.json").write_text(json.dumps({**result.summary, "achievable": result.achievable}, indent=2, default=float) + "\n")
+    (folder / "summary.json").write_text(
+        json.dumps({**result.summary, "achievable": result.achievable}, indent=2, default=float) + "\n"
+    )
 
 
 def write_outputs(result: ScenarioResult, folder: Path, yaml_text: str) -> None:
     """The same tables in a folder a planner opens (intervals also as CSV)."""
     folder.mkdir(parents=True, exist_ok=True)
     _write_tables(result, folder)
-    result.intervals.to_csv(folder / "intervals.csv", index=False, float_format="%.6g", date_format="%Y-%m-%d %H:%M")
+    result.intervals.to_csv(
+        folder / "intervals.csv", index=False, float_format="%.6g", date_format="%Y-%m-%d %H:%M"
+    )
     (folder / "scenario.yaml").write_text(yaml_text)
 
 
@@ -95,15 +107,23 @@ def compare_runs(store: Store, names: list[str], baseline: str | None = None) ->
     for name in names:
         run = latest_run(store, name)
         if run is None:
-            raise InputError("no run of this scenario", key=name, expected=f"a scenario run first (`capplan scenario run {name}`) in {store}")
+            raise InputError(
+                "no run of this scenario",
+                key=name,
+                expected=f"a scenario run first (`capplan scenario run {name}`) in {store}",
+            )
         runs[name] = run
     base = baseline or names[0]
     if base not in runs:
         runs[base] = latest_run(store, base)
         if runs[base] is None:
-            raise InputError("no run of the baseline", key=base, expected=f"`capplan scenario run {base}` first")
+            raise InputError(
+                "no run of the baseline", key=base, expected=f"`capplan scenario run {base}` first"
+            )
     metrics = sorted(set().union(*(r.metrics for r in runs.values())), key=_metric_order)
-    table = pd.DataFrame({name: [runs[name].metrics.get(m, np.nan) for m in metrics] for name in names}, index=metrics)
+    table = pd.DataFrame(
+        {name: [runs[name].metrics.get(m, np.nan) for m in metrics] for name in names}, index=metrics
+    )
     table.index.name = "metric"
     for name in names:
         if name != base:
@@ -114,9 +134,22 @@ def compare_runs(store: Store, names: list[str], baseline: str | None = None) ->
     return table
 
 
-HEADLINE = ("fte_total", "peak_agents", "total_cost", "service_level", "asa_seconds", "abandon_rate", "occupancy",
-            "p_meet_target_mean", "p_meet_target_min", "supply_service_level", "supply_p_meet_target_mean",
-            "understaffed_intervals", "volume_total", "aht_seconds")  # fmt: skip
+HEADLINE = (
+    "fte_total",
+    "peak_agents",
+    "total_cost",
+    "service_level",
+    "asa_seconds",
+    "abandon_rate",
+    "occupancy",
+    "p_meet_target_mean",
+    "p_meet_target_min",
+    "supply_service_level",
+    "supply_p_meet_target_mean",
+    "understaffed_intervals",
+    "volume_total",
+    "aht_seconds",
+)
 
 
 def _metric_order(name: str) -> tuple[int, str]:
@@ -126,7 +159,17 @@ def _metric_order(name: str) -> tuple[int, str]:
 def runs_table(store: Store) -> pd.DataFrame:
     """Every finished scenario run in the store, newest first: name, time, run id, baseline and
     headline metrics."""
-    rows = [{"scenario": r.tags.get("scenario"), "start_time": r.start_time, "run_id": r.run_id, "status": r.status,
-             "baseline": r.tags.get("baseline"), **{m: r.metrics.get(m, np.nan) for m in HEADLINE[:5]}}
-            for r in store.runs(EXPERIMENT)]  # fmt: skip
-    return pd.DataFrame(rows, columns=["scenario", "start_time", "run_id", "status", "baseline", *HEADLINE[:5]])
+    rows = [
+        {
+            "scenario": r.tags.get("scenario"),
+            "start_time": r.start_time,
+            "run_id": r.run_id,
+            "status": r.status,
+            "baseline": r.tags.get("baseline"),
+            **{m: r.metrics.get(m, np.nan) for m in HEADLINE[:5]},
+        }
+        for r in store.runs(EXPERIMENT)
+    ]
+    return pd.DataFrame(
+        rows, columns=["scenario", "start_time", "run_id", "status", "baseline", *HEADLINE[:5]]
+    )

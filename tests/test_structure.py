@@ -18,7 +18,12 @@ def _module_name(path: Path) -> str:
 
 
 def _sources() -> dict[str, Path]:
-    return {_module_name(p): p for package in PACKAGES for p in (ROOT / package).rglob("*.py") if "bundled_files" not in p.parts}
+    return {
+        _module_name(p): p
+        for package in PACKAGES
+        for p in (ROOT / package).rglob("*.py")
+        if "bundled_files" not in p.parts
+    }
 
 
 def _imports(path: Path) -> set[str]:
@@ -37,13 +42,19 @@ def _graph() -> dict[str, set[str]]:
 
 
 def test_mlflow_is_imported_in_at_most_three_modules_all_in_the_store_package():
-    users = {m for m, p in _sources().items() if any(i == "mlflow" or i.startswith("mlflow.") for i in _imports(p))}
+    users = {
+        m for m, p in _sources().items() if any(i == "mlflow" or i.startswith("mlflow.") for i in _imports(p))
+    }
     assert len(users) <= 3 and all(m.startswith("forecasting.store") for m in users), users
 
 
 def test_only_the_store_reads_mlflow_variables():
     read = re.compile(r"""(environ(\.get)?[\[(]|getenv\()\s*["']MLFLOW_""")
-    readers = {m for m, p in _sources().items() if read.search(p.read_text()) and not m.startswith("forecasting.store")}
+    readers = {
+        m
+        for m, p in _sources().items()
+        if read.search(p.read_text()) and not m.startswith("forecasting.store")
+    }
     assert not readers
 
 
@@ -66,7 +77,7 @@ def test_no_import_cycles():
         state[node] = 1
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                cycles.append(path[path.index(nxt):] + [nxt])
+                cycles.append(path[path.index(nxt) :] + [nxt])
             elif nxt not in state:
                 visit(nxt, [*path, nxt])
         state[node] = 2

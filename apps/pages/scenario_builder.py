@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 import yaml
-from app_support import app_store, champion_hint, scenario_runs, show_error, store_caption
 
+from app_support import app_store, champion_hint, scenario_runs, show_error, store_caption
 from forecasting.config import validate_mapping
 from forecasting.errors import InputError
 from forecasting.store import Store
@@ -24,7 +24,9 @@ files = {p.stem: p for p in scenario_files()}
 if not files:
     st.info("No scenario files in experiments/scenarios: add one (see baseline.yaml in the repository).")
     st.stop()
-start = st.selectbox("Start from", list(files), index=list(files).index("baseline") if "baseline" in files else 0)
+start = st.selectbox(
+    "Start from", list(files), index=list(files).index("baseline") if "baseline" in files else 0
+)
 path = files[start]
 try:
     raw = raw_scenario(path)
@@ -36,7 +38,14 @@ st.caption(base_spec.description)
 
 
 @st.cache_resource(show_spinner="Forecasting (once per model and horizon)…", hash_funcs={Store: str})
-def cached_base(data_json: str, forecast_json: str, correlation: float, folder: str, store: Store, champion_run: str | None):
+def cached_base(
+    data_json: str,
+    forecast_json: str,
+    correlation: float,
+    folder: str,
+    store: Store,
+    champion_run: str | None,
+):
     """The base forecast, once per data, forecast settings, store and champion version."""
     from scenarios.spec import DataSpec, ForecastSpec
 
@@ -51,18 +60,41 @@ with left:
     name = st.text_input("Scenario name", f"{start}_what_if")
     growth = st.number_input("Overall growth (%)", -90.0, 500.0, float(base_spec.demand.growth_pct), 1.0)
     multipliers = st.data_editor(
-        pd.DataFrame([{"start": pd.Timestamp(m.start).date() if m.start else None, "end": pd.Timestamp(m.end).date() if m.end else None,
-                       "factor": m.factor} for m in base_spec.demand.multipliers], columns=["start", "end", "factor"]),  # fmt: skip
-        num_rows="dynamic", key=f"multipliers_{start}", width="stretch",
-        column_config={"start": st.column_config.DateColumn("from"), "end": st.column_config.DateColumn("to (inclusive)"),
-                       "factor": st.column_config.NumberColumn("volume ×", min_value=0.0, step=0.05)},  # fmt: skip
+        pd.DataFrame(
+            [
+                {
+                    "start": pd.Timestamp(m.start).date() if m.start else None,
+                    "end": pd.Timestamp(m.end).date() if m.end else None,
+                    "factor": m.factor,
+                }
+                for m in base_spec.demand.multipliers
+            ],
+            columns=["start", "end", "factor"],
+        ),
+        num_rows="dynamic",
+        key=f"multipliers_{start}",
+        width="stretch",
+        column_config={
+            "start": st.column_config.DateColumn("from"),
+            "end": st.column_config.DateColumn("to (inclusive)"),
+            "factor": st.column_config.NumberColumn("volume ×", min_value=0.0, step=0.05),
+        },
     )
     aht_change = st.number_input("AHT change (seconds, all days)", -300.0, 600.0, 0.0, 5.0)
     horizon = st.slider("Horizon (open days)", 1, 120, base_spec.forecast.horizon_days)
-    interval = st.segmented_control("Planning interval", ["15min", "30min", "60min"], default=base_spec.forecast.interval) or "30min"
+    interval = (
+        st.segmented_control(
+            "Planning interval", ["15min", "30min", "60min"], default=base_spec.forecast.interval
+        )
+        or "30min"
+    )
     quantiles = list(dict.fromkeys(["mean", 0.6, 0.7, 0.8, 0.9, 0.95, base_spec.forecast.staff_to]))
-    staff_to = st.selectbox("Staff to", quantiles, index=quantiles.index(base_spec.forecast.staff_to),
-                            format_func=lambda v: "the forecast mean" if v == "mean" else f"the forecast's {v:.0%} quantile")  # fmt: skip
+    staff_to = st.selectbox(
+        "Staff to",
+        quantiles,
+        index=quantiles.index(base_spec.forecast.staff_to),
+        format_func=lambda v: "the forecast mean" if v == "mean" else f"the forecast's {v:.0%} quantile",
+    )
 with right:
     st.markdown("**Targets and supply**")
     t = base_spec.targets
@@ -70,8 +102,13 @@ with right:
         sl = st.slider("Service level target", 0.0, 1.0, float(t.service_level), 0.01)
     else:
         sl = None
-        st.caption("This scenario has no service-level target (it uses " + ", ".join(
-            k for k in ("asa_seconds", "abandon_rate", "max_occupancy") if getattr(t, k) is not None) + ").")  # fmt: skip
+        st.caption(
+            "This scenario has no service-level target (it uses "
+            + ", ".join(
+                k for k in ("asa_seconds", "abandon_rate", "max_occupancy") if getattr(t, k) is not None
+            )
+            + ")."
+        )
     seconds = st.number_input("... answered within (seconds)", 1.0, 3600.0, float(t.target_seconds), 5.0)
     occupancy = st.slider("Occupancy cap (1: none)", 0.3, 1.0, float(t.max_occupancy or 1.0), 0.01)
     s = base_spec.supply
@@ -81,22 +118,45 @@ with right:
 
 rows = multipliers.dropna(subset=["factor"])
 edits = {
-    "name": name, "baseline": start, "extends": None,
+    "name": name,
+    "baseline": start,
+    "extends": None,
     "forecast": {"horizon_days": int(horizon), "interval": interval, "staff_to": staff_to},
-    "demand": {"growth_pct": growth, "multipliers": [{k: (str(v) if k != "factor" else float(v)) for k, v in r.items() if pd.notna(v)} for r in rows.to_dict("records")],
-               "aht_changes": ([{"seconds": aht_change}] if aht_change else []) + [a.model_dump(exclude_none=True) for a in base_spec.demand.aht_changes]},
-    "targets": {**({"service_level": sl} if sl is not None else {}), "target_seconds": seconds, "max_occupancy": occupancy if occupancy < 1 else None},
+    "demand": {
+        "growth_pct": growth,
+        "multipliers": [
+            {k: (str(v) if k != "factor" else float(v)) for k, v in r.items() if pd.notna(v)}
+            for r in rows.to_dict("records")
+        ],
+        "aht_changes": ([{"seconds": aht_change}] if aht_change else [])
+        + [a.model_dump(exclude_none=True) for a in base_spec.demand.aht_changes],
+    },
+    "targets": {
+        **({"service_level": sl} if sl is not None else {}),
+        "target_seconds": seconds,
+        "max_occupancy": occupancy if occupancy < 1 else None,
+    },
     "supply": {"shrinkage": shrinkage, "headcount": headcount or None, "cost_per_agent_hour": cost},
-}  # fmt: skip
+}
 merged = merge(raw, edits)
 merged.pop("extends", None)
 try:
     scenario = validate_mapping(merged, Scenario, path)
     started = time.perf_counter()
     store = app_store()
-    version = champion_version(store, scenario.data, scenario.forecast, path.parent) if scenario.forecast.model == "champion" else None
-    base = cached_base(scenario.data.model_dump_json(), scenario.forecast.model_copy(update={"staff_to": "mean"}).model_dump_json(),
-                       scenario.risk.correlation, str(path.parent), store, version and version.run_id)  # fmt: skip
+    version = (
+        champion_version(store, scenario.data, scenario.forecast, path.parent)
+        if scenario.forecast.model == "champion"
+        else None
+    )
+    base = cached_base(
+        scenario.data.model_dump_json(),
+        scenario.forecast.model_copy(update={"staff_to": "mean"}).model_dump_json(),
+        scenario.risk.correlation,
+        str(path.parent),
+        store,
+        version and version.run_id,
+    )
     quick = run_scenario(scenario, path, base=base, analysis=False)
     elapsed = time.perf_counter() - started
 except InputError as exc:
@@ -114,51 +174,104 @@ def show(result, label: str) -> None:
     c[3].metric("service level", f"{m.get('service_level', float('nan')):.3f}")
     c[4].metric("ASA (s)", f"{m.get('asa_seconds', float('nan')):,.1f}")
     if "supply_service_level" in m:
-        c[5].metric("with the headcount", f"{m['supply_service_level']:.3f}", help="service level the headcount gives")
+        c[5].metric(
+            "with the headcount", f"{m['supply_service_level']:.3f}", help="service level the headcount gives"
+        )
     f = result.intervals
     cols = ["required_agents", "scheduled_agents"] + (["available_agents"] if "available_agents" in f else [])
-    agents = f.groupby("interval_start", as_index=False)[cols].sum().melt("interval_start", var_name="agents", value_name="count")
-    agents["day"] = agents["interval_start"].dt.strftime("%Y-%m-%d")  # one line per day: no lines across closed nights
-    st.altair_chart(alt.Chart(agents).mark_line(interpolate="step-after").encode(
-        x=alt.X("interval_start:T", title=None), y=alt.Y("count:Q", title="agents"), color=alt.Color("agents:N", title=None),
-        detail="day:N", tooltip=["interval_start:T", "agents:N", "count:Q"]).properties(title=f"{label}: agents by interval"), width="stretch")  # fmt: skip
+    agents = (
+        f.groupby("interval_start", as_index=False)[cols]
+        .sum()
+        .melt("interval_start", var_name="agents", value_name="count")
+    )
+    agents["day"] = agents["interval_start"].dt.strftime(
+        "%Y-%m-%d"
+    )  # one line per day: no lines across closed nights
+    st.altair_chart(
+        alt.Chart(agents)
+        .mark_line(interpolate="step-after")
+        .encode(
+            x=alt.X("interval_start:T", title=None),
+            y=alt.Y("count:Q", title="agents"),
+            color=alt.Color("agents:N", title=None),
+            detail="day:N",
+            tooltip=["interval_start:T", "agents:N", "count:Q"],
+        )
+        .properties(title=f"{label}: agents by interval"),
+        width="stretch",
+    )
     d = result.daily
-    bars = d.melt(["date", "queue"], [c for c in ("service", "p_meet_target", "supply_p_meet_target") if c in d and d[c].notna().any()])
-    st.altair_chart(alt.Chart(bars).mark_bar().encode(
-        x=alt.X("yearmonthdate(date):O", title=None), xOffset="variable:N", y=alt.Y("value:Q", title=None, scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("variable:N", title=None), tooltip=["date:T", "queue:N", "variable:N", "value:Q"],
-    ).properties(title=f"{label}: service level by day (and probability of meeting the target)"), width="stretch")  # fmt: skip
+    bars = d.melt(
+        ["date", "queue"],
+        [c for c in ("service", "p_meet_target", "supply_p_meet_target") if c in d and d[c].notna().any()],
+    )
+    st.altair_chart(
+        alt.Chart(bars)
+        .mark_bar()
+        .encode(
+            x=alt.X("yearmonthdate(date):O", title=None),
+            xOffset="variable:N",
+            y=alt.Y("value:Q", title=None, scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("variable:N", title=None),
+            tooltip=["date:T", "queue:N", "variable:N", "value:Q"],
+        )
+        .properties(title=f"{label}: service level by day (and probability of meeting the target)"),
+        width="stretch",
+    )
 
 
 st.subheader("What-if (instant)")
-st.caption(f"Staffing of {len(quick.intervals):,} intervals computed in {elapsed:.2f} s from the cached forecast ({quick.forecast_model}).")
+st.caption(
+    f"Staffing of {len(quick.intervals):,} intervals computed in {elapsed:.2f} s from the cached forecast ({quick.forecast_model})."
+)
 for warning in quick.warnings:
     st.warning(warning)
 show(quick, scenario.name)
 with st.expander("Per-interval table"):
     st.dataframe(quick.intervals, hide_index=True, width="stretch")
-    st.download_button("Download (CSV)", quick.intervals.to_csv(index=False), f"{scenario.name}_intervals.csv", "text/csv")
-st.download_button("Download this scenario as YAML", yaml.safe_dump(json.loads(scenario.model_dump_json(by_alias=True)), sort_keys=False),
-                   f"{scenario.name}.yaml", "text/yaml")  # fmt: skip
+    st.download_button(
+        "Download (CSV)", quick.intervals.to_csv(index=False), f"{scenario.name}_intervals.csv", "text/csv"
+    )
+st.download_button(
+    "Download this scenario as YAML",
+    yaml.safe_dump(json.loads(scenario.model_dump_json(by_alias=True)), sort_keys=False),
+    f"{scenario.name}.yaml",
+    "text/yaml",
+)
 
 st.subheader("Run in full and save to MLflow")
-st.write("Adds the Monte Carlo risk of missing the target each day, the target-versus-FTE curve and what the headcount can reach.")
+st.write(
+    "Adds the Monte Carlo risk of missing the target each day, the target-versus-FTE curve and what the headcount can reach."
+)
 if st.button("Run and save", type="primary"):
     from scenarios.tracking import log_scenario
 
     with st.spinner("Running the scenario…"):
         try:
             full = run_scenario(scenario, path, base=base)
-            run_id = log_scenario(store, full, yaml.safe_dump(json.loads(scenario.model_dump_json(by_alias=True)), sort_keys=False))
+            run_id = log_scenario(
+                store,
+                full,
+                yaml.safe_dump(json.loads(scenario.model_dump_json(by_alias=True)), sort_keys=False),
+            )
         except InputError as exc:
             show_error(exc)
             st.stop()
     scenario_runs.clear()
     st.session_state["saved_run"] = (scenario.name, run_id)
-    st.success(f"Saved '{scenario.name}' as MLflow run {run_id} (experiment 'scenarios'): compare it on the **Compare** page.")
+    st.success(
+        f"Saved '{scenario.name}' as MLflow run {run_id} (experiment 'scenarios'): compare it on the **Compare** page."
+    )
     show(full, scenario.name)
     c = st.columns(2)
-    for column, key, label in ((c[0], "p_meet_target_mean", "with the plan"), (c[1], "supply_p_meet_target_mean", "with the headcount")):
+    for column, key, label in (
+        (c[0], "p_meet_target_mean", "with the plan"),
+        (c[1], "supply_p_meet_target_mean", "with the headcount"),
+    ):
         p = full.summary.get(key)
         if p is not None and np.isfinite(p):
-            column.metric(f"chance of meeting the target on a day, {label}", f"{p:.0%}", help="mean over the days; Monte Carlo over the forecast")
+            column.metric(
+                f"chance of meeting the target on a day, {label}",
+                f"{p:.0%}",
+                help="mean over the days; Monte Carlo over the forecast",
+            )

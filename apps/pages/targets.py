@@ -4,8 +4,8 @@ missing the target, and what the center's history shows to be attainable."""
 import altair as alt
 import numpy as np
 import streamlit as st
-from app_support import app_store, champion_hint, show_error
 
+from app_support import app_store, champion_hint, show_error
 from forecasting.errors import InputError
 from forecasting.store import Store
 from scenarios.base_forecast import champion_version
@@ -18,7 +18,9 @@ files = {p.stem: p for p in scenario_files()}
 if not files:
     st.info("No scenario files in experiments/scenarios.")
     st.stop()
-name = st.selectbox("Scenario", list(files), index=list(files).index("baseline") if "baseline" in files else 0)
+name = st.selectbox(
+    "Scenario", list(files), index=list(files).index("baseline") if "baseline" in files else 0
+)
 try:
     scenario, path = load_scenario(files[name])
 except InputError as exc:
@@ -26,7 +28,9 @@ except InputError as exc:
     st.stop()
 
 
-@st.cache_data(show_spinner="Costing targets (a few seconds, once per scenario and headcount)…", hash_funcs={Store: str})
+@st.cache_data(
+    show_spinner="Costing targets (a few seconds, once per scenario and headcount)…", hash_funcs={Store: str}
+)
 def analysis(scenario_json: str, headcount: float | None, store: Store, champion: int | None):
     """One full scenario run with the headcount as its supply: curve, best targets, risk."""
     from scenarios.spec import Scenario
@@ -39,11 +43,19 @@ def analysis(scenario_json: str, headcount: float | None, store: Store, champion
 
 
 default = float(scenario.supply.headcount or 0)
-headcount = st.number_input("Headcount (FTE)", 0.0, 100000.0, default, 5.0, help="0: no headcount, only the cost of each target")
+headcount = st.number_input(
+    "Headcount (FTE)", 0.0, 100000.0, default, 5.0, help="0: no headcount, only the cost of each target"
+)
 try:
     store = app_store()
-    version = champion_version(store, scenario.data, scenario.forecast, path.parent) if scenario.forecast.model == "champion" else None
-    curve, best, daily, summary = analysis(scenario.model_dump_json(), headcount or None, store, version and version.version)
+    version = (
+        champion_version(store, scenario.data, scenario.forecast, path.parent)
+        if scenario.forecast.model == "champion"
+        else None
+    )
+    curve, best, daily, summary = analysis(
+        scenario.model_dump_json(), headcount or None, store, version and version.version
+    )
 except InputError as exc:
     show_error(exc)
     champion_hint(exc)
@@ -58,35 +70,77 @@ if summary.get("achievable_fte_available") is not None or headcount:
     c = st.columns(4)
     c[0].metric("FTE the scenario's targets need", f"{summary['fte_total']:,.1f}")
     sl, asa = best.get("service_level"), best.get("asa_seconds")
-    c[1].metric("best service level in every interval", share(sl),
-                help=f"answered within {scenario.targets.target_seconds:g} s, staffing each interval to it, no occupancy cap")  # fmt: skip
-    c[2].metric("best ASA", "not reachable" if asa is None or (sl is not None and sl < 0.005) else f"{asa:,.1f} s")
+    c[1].metric(
+        "best service level in every interval",
+        share(sl),
+        help=f"answered within {scenario.targets.target_seconds:g} s, staffing each interval to it, no occupancy cap",
+    )
+    c[2].metric(
+        "best ASA", "not reachable" if asa is None or (sl is not None and sl < 0.005) else f"{asa:,.1f} s"
+    )
     p = summary.get("supply_p_meet_target_mean")
-    c[3].metric("chance of meeting the target on a day", "n/a" if p is None or not np.isfinite(p) else f"{p:.0%}",
-                help="with the headcount; Monte Carlo over the forecast's uncertainty")  # fmt: skip
+    c[3].metric(
+        "chance of meeting the target on a day",
+        "n/a" if p is None or not np.isfinite(p) else f"{p:.0%}",
+        help="with the headcount; Monte Carlo over the forecast's uncertainty",
+    )
 sl_curve = curve[curve["target"] == "service_level"]
 asa_curve = curve[curve["target"] == "asa_seconds"]
 left, right = st.columns(2)
 if len(sl_curve):
-    chart = alt.Chart(sl_curve).mark_line(point=True).encode(x=alt.X("value:Q", title=f"service level target (within {scenario.targets.target_seconds:g} s)", scale=alt.Scale(zero=False)),
-                                                             y=alt.Y("fte:Q", title="FTE", scale=alt.Scale(zero=False)), tooltip=["value", "fte", "cost", "peak_agents"])  # fmt: skip
+    chart = (
+        alt.Chart(sl_curve)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X(
+                "value:Q",
+                title=f"service level target (within {scenario.targets.target_seconds:g} s)",
+                scale=alt.Scale(zero=False),
+            ),
+            y=alt.Y("fte:Q", title="FTE", scale=alt.Scale(zero=False)),
+            tooltip=["value", "fte", "cost", "peak_agents"],
+        )
+    )
     if headcount:
         chart = chart + alt.Chart({"values": [{"h": headcount}]}).mark_rule(color="red").encode(y="h:Q")
     left.altair_chart(chart.properties(title="FTE against the service-level target"), width="stretch")
 if len(asa_curve):
-    right.altair_chart(alt.Chart(asa_curve).mark_line(point=True).encode(
-        x=alt.X("value:Q", title="ASA target (s)", scale=alt.Scale(type="log")), y=alt.Y("fte:Q", title="FTE", scale=alt.Scale(zero=False)),
-        tooltip=["value", "fte", "cost"]).properties(title="FTE against the ASA target"), width="stretch")  # fmt: skip
+    right.altair_chart(
+        alt.Chart(asa_curve)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("value:Q", title="ASA target (s)", scale=alt.Scale(type="log")),
+            y=alt.Y("fte:Q", title="FTE", scale=alt.Scale(zero=False)),
+            tooltip=["value", "fte", "cost"],
+        )
+        .properties(title="FTE against the ASA target"),
+        width="stretch",
+    )
 st.dataframe(curve, hide_index=True, width="stretch")
 if "p_meet_target" in daily:
     st.subheader("Probability of meeting the target, by day")
-    cols = [c for c in ("date", "queue", "volume", "service", "p_meet_target", "supply_p_meet_target", "service_p5", "service_p95") if c in daily]
+    cols = [
+        c
+        for c in (
+            "date",
+            "queue",
+            "volume",
+            "service",
+            "p_meet_target",
+            "supply_p_meet_target",
+            "service_p5",
+            "service_p95",
+        )
+        if c in daily
+    ]
     st.dataframe(daily[cols], hide_index=True, width="stretch")
 if scenario.evidence:
     st.subheader("What history shows to be attainable")
     try:
         st.dataframe(evidence_table(scenario, path.parent), hide_index=True, width="stretch")
-        st.caption(f"KPIs per {scenario.evidence.period} of {scenario.evidence.input}: median, best quarter and best tenth of periods, "
-                   "and how often the scenario's target would have been met.")  # fmt: skip
+        st.caption(
+            f"KPIs per {scenario.evidence.period} of {scenario.evidence.input}: median, best quarter and best tenth of periods, "
+            "and how often the scenario's target would have been met."
+        )
     except InputError as exc:
         show_error(exc)

@@ -29,7 +29,10 @@ class AhtProfile(Forecaster):
         t = t[t["date"] > last]
         by_slot = t.groupby("slot")["value"].mean()
         by_day = t.groupby(["weekday", "slot"])["value"].mean()
-        blended = self.blend * by_day + (1 - self.blend) * by_slot.reindex(by_day.index.get_level_values("slot")).to_numpy()
+        blended = (
+            self.blend * by_day
+            + (1 - self.blend) * by_slot.reindex(by_day.index.get_level_values("slot")).to_numpy()
+        )
         if self.smoothing > 1:
             blended = blended.groupby(level="weekday", group_keys=False).apply(
                 lambda s: s.rolling(self.smoothing, center=True, min_periods=1).mean()

@@ -30,16 +30,17 @@ class Forecaster(BaseEstimator):
     distribution: str = "negbin"  # "negbin" for counts, "normal" for handle times
 
     # --- public contract ------------------------------------------------------------------
-    def fit(self, history: pd.Series, calendar: OperatingCalendar | None = None) -> "Forecaster":
+    def fit(self, history: pd.Series, calendar: OperatingCalendar | None = None) -> Forecaster:
         history = as_history(history)
         self.calendar_ = calendar or calendar_of(history)
         days = history.index.normalize().unique()
         if len(days) < self.min_history_days:
             raise InputError(
-                "too little history", column=str(history.name),
+                "too little history",
+                column=str(history.name),
                 expected=f"at least {self.min_history_days} days with data for {type(self).__name__}",
                 found=f"{len(days)} days",
-            )  # fmt: skip
+            )
         self.spread_, self.calibration_points_ = self._calibrate(history, days)
         self._fit(history)
         if self.calibration_points_ == 0:
@@ -74,7 +75,7 @@ class Forecaster(BaseEstimator):
         raise NotImplementedError
 
     # --- calibration ----------------------------------------------------------------------
-    def _point_model(self, history: pd.Series) -> "Forecaster":
+    def _point_model(self, history: pd.Series) -> Forecaster:
         """A clone fitted for point forecasts only (no nested calibration), knowing only its past."""
         model = clone(self)
         model.calendar_ = calendar_of(history, self.calendar_.interval)
@@ -111,7 +112,9 @@ def estimate_spread(actual: np.ndarray, forecast: np.ndarray, distribution: str)
     return float(np.sqrt(np.mean(((y - mu) / mu) ** 2)))
 
 
-def interval_bounds(mean: np.ndarray, level: int, distribution: str, spread: float) -> tuple[np.ndarray, np.ndarray]:
+def interval_bounds(
+    mean: np.ndarray, level: int, distribution: str, spread: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Central interval at ``level`` % around the point forecasts."""
     tail = (1 - level / 100) / 2
     mean = np.asarray(mean, dtype=float)

@@ -71,11 +71,17 @@ class SameWeekdayMean(Forecaster):
                 break
             cut, stop = days[start], days[start + CALIBRATION_DAYS] if back > 1 else None
             train = history[history.index < cut]
-            test = history[(history.index >= cut) & (history.index < stop)] if stop is not None else history[history.index >= cut]
+            test = (
+                history[(history.index >= cut) & (history.index < stop)]
+                if stop is not None
+                else history[history.index >= cut]
+            )
             keys = slot_table(test.index, self.calendar_.interval)[["weekday", "slot"]]
             for k in WEEK_CHOICES:
                 table = _recent_means(train, self.calendar_.interval, k)
-                errors[k] += float(np.abs(_lookup(table["mean"], keys, table["by_slot"]) - test.to_numpy()).sum())
+                errors[k] += float(
+                    np.abs(_lookup(table["mean"], keys, table["by_slot"]) - test.to_numpy()).sum()
+                )
         return min(errors, key=errors.get) if any(errors.values()) else 4
 
 

@@ -23,7 +23,14 @@ _WEEK = pd.Timedelta(weeks=1)
 class GradientBoosting(Forecaster):
     min_history_days = 20
 
-    def __init__(self, lags: int = 4, min_lag_weeks: int = 1, max_iter: int = 150, learning_rate: float = 0.1, random_state: int = 0):
+    def __init__(
+        self,
+        lags: int = 4,
+        min_lag_weeks: int = 1,
+        max_iter: int = 150,
+        learning_rate: float = 0.1,
+        random_state: int = 0,
+    ):
         self.lags = lags
         self.min_lag_weeks = min_lag_weeks
         self.max_iter = max_iter
@@ -59,9 +66,12 @@ class GradientBoosting(Forecaster):
         self.columns_ = [c for c in X.columns if X.loc[usable, c].notna().any()]
         X = X[self.columns_]
         self.model_ = HistGradientBoostingRegressor(
-            loss="poisson", max_iter=self.max_iter, learning_rate=self.learning_rate,
-            categorical_features=["weekday"], random_state=self.random_state,
-        ).fit(X[usable], history.to_numpy()[usable])  # fmt: skip
+            loss="poisson",
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            categorical_features=["weekday"],
+            random_state=self.random_state,
+        ).fit(X[usable], history.to_numpy()[usable])
 
     def _predict_mean(self, timestamps: pd.DatetimeIndex) -> np.ndarray:
         X = self._features(timestamps, self.history_, self.history_.index.max())

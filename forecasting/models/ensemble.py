@@ -20,7 +20,7 @@ class Combination(Forecaster):
     def min_history_days(self) -> int:  # type: ignore[override]
         return max((m.min_history_days for _, m in self.members), default=1)
 
-    def fit(self, history: pd.Series, calendar=None) -> "Combination":
+    def fit(self, history: pd.Series, calendar=None) -> Combination:
         self.fitted_ = [(name, clone(model).fit(history, calendar)) for name, model in self.members]
         self.calendar_ = self.fitted_[0][1].calendar_
         self.history_end_ = self.fitted_[0][1].history_end_

@@ -15,7 +15,9 @@ from sklearn.linear_model import PoissonRegressor
 from forecasting.models.base import Forecaster
 
 
-def fourier_features(timestamps: pd.DatetimeIndex, interval: pd.Timedelta, daily_terms: int, weekly_terms: int) -> np.ndarray:
+def fourier_features(
+    timestamps: pd.DatetimeIndex, interval: pd.Timedelta, daily_terms: int, weekly_terms: int
+) -> np.ndarray:
     """sin/cos pairs of the time of day and time of week at each interval's midpoint."""
     mid = timestamps + interval / 2
     hours_of_week = (mid.day_of_week * 24 + mid.hour + mid.minute / 60 + mid.second / 3600).to_numpy(float)
@@ -34,7 +36,14 @@ def fourier_features(timestamps: pd.DatetimeIndex, interval: pd.Timedelta, daily
 class HarmonicRegression(Forecaster):
     min_history_days = 10
 
-    def __init__(self, daily_terms: int = 10, weekly_terms: int = 12, window_weeks: int = 8, level_days: int = 5, alpha: float = 1e-4):
+    def __init__(
+        self,
+        daily_terms: int = 10,
+        weekly_terms: int = 12,
+        window_weeks: int = 8,
+        level_days: int = 5,
+        alpha: float = 1e-4,
+    ):
         self.daily_terms = daily_terms
         self.weekly_terms = weekly_terms
         self.window_weeks = window_weeks

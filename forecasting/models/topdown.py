@@ -27,7 +27,7 @@ class IntradayProfile:
     def __init__(self, weeks: int = 8, blend: float = 0.5, smoothing: int = 3):
         self.weeks, self.blend, self.smoothing = weeks, blend, smoothing
 
-    def fit(self, history: pd.Series, interval: pd.Timedelta) -> "IntradayProfile":
+    def fit(self, history: pd.Series, interval: pd.Timedelta) -> IntradayProfile:
         t = slot_table(history.index, interval).assign(value=history.to_numpy())
         totals = t.groupby("date")["value"].transform("sum")
         t["share"] = np.where(totals > 0, t["value"] / totals.replace(0, np.nan), np.nan)
@@ -36,7 +36,10 @@ class IntradayProfile:
         overall = t.groupby("slot")["share"].mean()
         by_day = t.groupby(["weekday", "slot"])["share"].mean()
         # blend with the overall shape only where both exist; the blend keeps each weekday's hours
-        blended = self.blend * by_day + (1 - self.blend) * overall.reindex(by_day.index.get_level_values("slot")).to_numpy()
+        blended = (
+            self.blend * by_day
+            + (1 - self.blend) * overall.reindex(by_day.index.get_level_values("slot")).to_numpy()
+        )
         blended = blended.groupby(level="weekday", group_keys=False).apply(self._smooth)
         self.shares_ = blended / blended.groupby(level="weekday").transform("sum")
         return self
@@ -57,9 +60,14 @@ class TopDown(Forecaster):
     min_history_days = 10
 
     def __init__(
-        self, daily: str = "ets", profile_weeks: int = 8, profile_blend: float = 0.5, profile_smoothing: int = 3,
-        country_holidays: str | None = None, regressors: pd.DataFrame | None = None,
-    ):  # fmt: skip
+        self,
+        daily: str = "ets",
+        profile_weeks: int = 8,
+        profile_blend: float = 0.5,
+        profile_smoothing: int = 3,
+        country_holidays: str | None = None,
+        regressors: pd.DataFrame | None = None,
+    ):
         self.daily = daily
         self.profile_weeks = profile_weeks
         self.profile_blend = profile_blend
@@ -69,7 +77,9 @@ class TopDown(Forecaster):
 
     def _fit(self, history: pd.Series) -> None:
         interval = self.calendar_.interval
-        self.profile_ = IntradayProfile(self.profile_weeks, self.profile_blend, self.profile_smoothing).fit(history, interval)
+        self.profile_ = IntradayProfile(self.profile_weeks, self.profile_blend, self.profile_smoothing).fit(
+            history, interval
+        )
         totals = daily_totals(history)
         if self.daily == "prophet":
             model = DailyProphet(self.country_holidays, self.regressors)
@@ -91,7 +101,9 @@ def _open_day_sequence(totals: pd.Series, open_weekdays: list[int]) -> pd.Series
     days = days[np.isin(days.day_of_week, open_weekdays)]
     seq = totals.reindex(days)
     if seq.isna().any():
-        fill = seq.groupby(seq.index.day_of_week).transform(lambda v: v.ffill().rolling(4, min_periods=1).mean().bfill())
+        fill = seq.groupby(seq.index.day_of_week).transform(
+            lambda v: v.ffill().rolling(4, min_periods=1).mean().bfill()
+        )
         seq = seq.fillna(fill)
     return seq
 
@@ -99,7 +111,7 @@ def _open_day_sequence(totals: pd.Series, open_weekdays: list[int]) -> pd.Series
 class DailyWeekdayMean:
     """Daily total = mean of the last 4 same weekdays (the baseline's daily view)."""
 
-    def fit(self, totals: pd.Series, open_weekdays: list[int], missing_days=()) -> "DailyWeekdayMean":
+    def fit(self, totals: pd.Series, open_weekdays: list[int], missing_days=()) -> DailyWeekdayMean:
         self.means_ = totals.groupby(totals.index.day_of_week).apply(lambda v: v.tail(4).mean())
         self.overall_ = float(totals.tail(20).mean())
         return self
@@ -115,7 +127,7 @@ class DailyETS:
     sequence is open days only; future days are counted in open days too.
     """
 
-    def fit(self, totals: pd.Series, open_weekdays: list[int], missing_days=()) -> "DailyETS":
+    def fit(self, totals: pd.Series, open_weekdays: list[int], missing_days=()) -> DailyETS:
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
         self.open_weekdays_ = list(open_weekdays)
@@ -147,7 +159,9 @@ class DailyETS:
 
 def _open_days_ahead(last_day: pd.Timestamp, days: pd.DatetimeIndex, open_weekdays: list[int]) -> np.ndarray:
     """How many open days after ``last_day`` each day is (1 = the next open day)."""
-    span = pd.date_range(last_day + pd.Timedelta(days=1), max(days.max(), last_day + pd.Timedelta(days=1)), freq="D")
+    span = pd.date_range(
+        last_day + pd.Timedelta(days=1), max(days.max(), last_day + pd.Timedelta(days=1)), freq="D"
+    )
     count = np.cumsum(np.isin(span.day_of_week, open_weekdays))
     return pd.Series(count, index=span).reindex(days).fillna(1).astype(int).to_numpy()
 
@@ -160,7 +174,7 @@ class DailyProphet:
         self.country_holidays = country_holidays
         self.regressors = regressors
 
-    def fit(self, totals: pd.Series, open_weekdays: list[int], missing_days=()) -> "DailyProphet":
+    def fit(self, totals: pd.Series, open_weekdays: list[int], missing_days=()) -> DailyProphet:
         for name in ("cmdstanpy", "prophet.plot"):  # Stan's chatter and the optional-plotly notice
             logging.getLogger(name).disabled = True
         logging.getLogger("prophet").setLevel(logging.WARNING)  # "n_changepoints greater than …" notes
@@ -170,9 +184,13 @@ class DailyProphet:
         if missing_days:
             holidays = pd.DataFrame({"holiday": "closed", "ds": pd.to_datetime(list(missing_days))})
         self.model_ = Prophet(
-            weekly_seasonality=True, daily_seasonality=False, yearly_seasonality=False,
-            holidays=holidays, interval_width=0.8, uncertainty_samples=0,
-        )  # fmt: skip
+            weekly_seasonality=True,
+            daily_seasonality=False,
+            yearly_seasonality=False,
+            holidays=holidays,
+            interval_width=0.8,
+            uncertainty_samples=0,
+        )
         if self.country_holidays:
             self.model_.add_country_holidays(country_name=self.country_holidays)
         frame = pd.DataFrame({"ds": totals.index, "y": totals.to_numpy(float)})
@@ -189,8 +207,11 @@ class DailyProphet:
         values = values.reindex(days)
         if values.isna().any().any():
             missing = values.index[values.isna().any(axis=1)][0]
-            raise InputError("regressor value missing", column=str(values.columns[values.isna().any()][0]),
-                             expected=f"a value for every day to fit and forecast, including {missing:%Y-%m-%d}")  # fmt: skip
+            raise InputError(
+                "regressor value missing",
+                column=str(values.columns[values.isna().any()][0]),
+                expected=f"a value for every day to fit and forecast, including {missing:%Y-%m-%d}",
+            )
         return values
 
     def predict(self, days: pd.DatetimeIndex) -> np.ndarray:

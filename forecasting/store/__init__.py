@@ -7,6 +7,27 @@ comes from one store.
 """
 
 from forecasting.store.forecast_cache import ForecastCache
-from forecasting.store.store import CHALLENGER, CHAMPION, FORECASTING, SCENARIOS, ModelVersion, RunLog, RunRecord, Store, StoreError
+from forecasting.store.store import (
+    CHALLENGER,
+    CHAMPION,
+    FORECASTING,
+    SCENARIOS,
+    ModelVersion,
+    RunLog,
+    RunRecord,
+    Store,
+    StoreError,
+)
 
-__all__ = ["CHALLENGER", "CHAMPION", "FORECASTING", "SCENARIOS", "ForecastCache", "ModelVersion", "RunLog", "RunRecord", "Store", "StoreError"]
+__all__ = [
+    "CHALLENGER",
+    "CHAMPION",
+    "FORECASTING",
+    "SCENARIOS",
+    "ForecastCache",
+    "ModelVersion",
+    "RunLog",
+    "RunRecord",
+    "Store",
+    "StoreError",
+]

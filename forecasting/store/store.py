@@ -145,9 +145,14 @@ class Store:
 
         for name in ("mlflow", "alembic", "sqlalchemy"):
             logging.getLogger(name).setLevel(logging.WARNING)
-        logging.getLogger("mlflow.pyfunc").setLevel(logging.ERROR)  # our own pickled class: noise to a planner
+        logging.getLogger("mlflow.pyfunc").setLevel(
+            logging.ERROR
+        )  # our own pickled class: noise to a planner
         saved_env = {k: os.environ.get(k) for k in _ENV_KEYS}
-        saved = (getattr(tracking_state, "_tracking_uri", None), getattr(registry_state, "_registry_uri", None))
+        saved = (
+            getattr(tracking_state, "_tracking_uri", None),
+            getattr(registry_state, "_registry_uri", None),
+        )
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")  # a down server: an answer in seconds
         try:
             with self._errors():
@@ -172,8 +177,11 @@ class Store:
         except (MlflowException, SQLAlchemyError, OSError) as exc:
             text = str(exc).strip()
             first = text.splitlines()[0] if text else type(exc).__name__
-            raise StoreError(f"the MLflow store failed: {first[:200]}", path=self.tracking_uri,
-                             expected="a reachable store (check --store or MLFLOW_TRACKING_URI)") from None  # fmt: skip
+            raise StoreError(
+                f"the MLflow store failed: {first[:200]}",
+                path=self.tracking_uri,
+                expected="a reachable store (check --store or MLFLOW_TRACKING_URI)",
+            ) from None
 
     def _client(self):
         from mlflow import MlflowClient
@@ -233,16 +241,24 @@ class Store:
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise StoreError(f"the MLflow store stayed busy for {timeout_seconds:.0f} s", path=self.tracking_uri,
-                                         expected="the other capplan process to finish") from None  # fmt: skip
+                        raise StoreError(
+                            f"the MLflow store stayed busy for {timeout_seconds:.0f} s",
+                            path=self.tracking_uri,
+                            expected="the other capplan process to finish",
+                        ) from None
                     time.sleep(0.1)
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def runs(self, experiment: str, tags: Mapping[str, str] | None = None, run_name_like: str | None = None,
-             max_results: int | None = None) -> list[RunRecord]:  # fmt: skip
+    def runs(
+        self,
+        experiment: str,
+        tags: Mapping[str, str] | None = None,
+        run_name_like: str | None = None,
+        max_results: int | None = None,
+    ) -> list[RunRecord]:
         """Finished runs of an experiment, newest first, optionally with these tag values or a
         run name matching an SQL LIKE pattern. A store without the experiment has none."""
         if not self.exists():
@@ -258,15 +274,22 @@ class Store:
                 return []
             runs, token = [], None
             while True:
-                page = client.search_runs([found.experiment_id], " and ".join(conditions), order_by=["attributes.start_time DESC"],
-                                          max_results=min(max_results or 1000, 1000), page_token=token)  # fmt: skip
+                page = client.search_runs(
+                    [found.experiment_id],
+                    " and ".join(conditions),
+                    order_by=["attributes.start_time DESC"],
+                    max_results=min(max_results or 1000, 1000),
+                    page_token=token,
+                )
                 runs.extend(page)
                 token = page.token
                 if not token or (max_results and len(runs) >= max_results):
                     break
         return [_record(r) for r in runs[:max_results]]
 
-    def latest_run(self, experiment: str, tags: Mapping[str, str] | None = None, run_name_like: str | None = None) -> RunRecord | None:
+    def latest_run(
+        self, experiment: str, tags: Mapping[str, str] | None = None, run_name_like: str | None = None
+    ) -> RunRecord | None:
         found = self.runs(experiment, tags, run_name_like, max_results=1)
         return found[0] if found else None
 
@@ -312,8 +335,10 @@ class Store:
 
         version = self.model_version(name, alias)
         if version is None:
-            raise InputError(f"no {alias} model registered under '{name}' in {self.tracking_uri}",
-                             expected="a model trained first with `capplan train` (same input and --registered-model)")  # fmt: skip
+            raise InputError(
+                f"no {alias} model registered under '{name}' in {self.tracking_uri}",
+                expected="a model trained first with `capplan train` (same input and --registered-model)",
+            )
         with self._active(), self._errors():
             wrapper = mlflow.pyfunc.load_model(f"models:/{name}/{version.version}").unwrap_python_model()
         return wrapper.forecaster, wrapper.name, version
@@ -378,7 +403,9 @@ class RunLog:
     def log_dataset(self, frame: pd.DataFrame, source: str, name: str, targets: str, context: str) -> None:
         import mlflow
 
-        with warnings.catch_warnings():  # MLflow cannot tell which kind of local path a source is; either is fine
+        with (
+            warnings.catch_warnings()
+        ):  # MLflow cannot tell which kind of local path a source is; either is fine
             warnings.simplefilter("ignore", UserWarning)
             dataset = mlflow.data.from_pandas(frame, source=source, name=name, targets=targets)
         with self.store._errors():
@@ -433,8 +460,15 @@ def _python_model_class():
 
 def _record(run) -> RunRecord:
     start = pd.Timestamp(run.info.start_time, unit="ms") if run.info.start_time else pd.NaT
-    return RunRecord(run.info.run_id, run.info.run_name or "", start, run.info.status,
-                     dict(run.data.params), dict(run.data.metrics), dict(run.data.tags))  # fmt: skip
+    return RunRecord(
+        run.info.run_id,
+        run.info.run_name or "",
+        start,
+        run.info.status,
+        dict(run.data.params),
+        dict(run.data.metrics),
+        dict(run.data.tags),
+    )
 
 
 def _quoted(text: str) -> str:

@@ -24,16 +24,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="capplan", description="Capacity planning for contact centers.")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     parser.add_argument(
-        "--store", metavar="URI",
+        "--store",
+        metavar="URI",
         help="MLflow store for runs and models: a URI (sqlite:///path.db, http://server:5000) or a folder "
         "(default: MLFLOW_TRACKING_URI, else the local store; `capplan store` prints which)",
-    )  # fmt: skip
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     forecasting_commands.register(sub)
     staff_command.register(sub)
     scenario_commands.register(sub)
     demo.register(sub)
-    info = sub.add_parser("store", help="which MLflow store and forecast cache capplan uses, and what they hold")
+    info = sub.add_parser(
+        "store", help="which MLflow store and forecast cache capplan uses, and what they hold"
+    )
     info.set_defaults(handler=store_command)
     return parser
 
@@ -63,8 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         new = not args.store.exists()
         code = args.handler(args)
         if new and args.store.exists():  # said once, when capplan makes its store
-            print(f"capplan: created the MLflow store {args.store.database} (choose another with --store or MLFLOW_TRACKING_URI)",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"capplan: created the MLflow store {args.store.database} (choose another with --store or MLFLOW_TRACKING_URI)",
+                file=sys.stderr,
+            )
         return code
     except InputError as exc:
         print(f"capplan: error: {exc}", file=sys.stderr)

@@ -13,25 +13,38 @@ import logging
 import time
 from pathlib import Path
 
-from scenarios.cli.forecasting_commands import format_board, print_ingest_summary
 from forecasting.forecast_job import candidate_names
 from forecasting.ingest import write_outputs
 from forecasting.series import forecast_series
 from forecasting.store import Store
 from forecasting.training import train
 from scenarios.base_forecast import load_history, resolve_path
+from scenarios.cli.forecasting_commands import format_board, print_ingest_summary
 from scenarios.cli.scenario_commands import describe, format_comparison, run_one, save_table
 from scenarios.spec import load_scenario
 
 log = logging.getLogger("capplan")
-DEMO_SCENARIOS = ("baseline", "campaign_week", "product_launch", "holiday_shrinkage", "chat_shift", "staff_to_p80")
+DEMO_SCENARIOS = (
+    "baseline",
+    "campaign_week",
+    "product_launch",
+    "holiday_shrinkage",
+    "chat_shift",
+    "staff_to_p80",
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    d = subparsers.add_parser("demo", help="the end-to-end demo on the bundled bank data: train, scenarios, comparison")
+    d = subparsers.add_parser(
+        "demo", help="the end-to-end demo on the bundled bank data: train, scenarios, comparison"
+    )
     d.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default out/demo)")
-    d.add_argument("--origins", type=int, default=5, help="backtest origins for choosing the model (default 5)")
-    d.add_argument("--jobs", type=int, default=-1, help="parallel processes for the backtest (default: every core)")
+    d.add_argument(
+        "--origins", type=int, default=5, help="backtest origins for choosing the model (default 5)"
+    )
+    d.add_argument(
+        "--jobs", type=int, default=-1, help="parallel processes for the backtest (default: every core)"
+    )
     d.set_defaults(handler=demo_command)
 
 
@@ -53,8 +66,18 @@ def run_demo(store: Store, out: Path, origins: int = 5, n_jobs: int = -1, progre
     history = forecast_series(result, "arrivals", data.queue)
     source = resolve_path(data.input)
     name = baseline.forecast.registered_model or store.model_name(source, "arrivals", data.queue)
-    outcome = train(store, history, result.calendar, str(source), name, candidate_names("arrivals", None),
-                    horizon_days=5, n_origins=origins, progress=progress, n_jobs=n_jobs)  # fmt: skip
+    outcome = train(
+        store,
+        history,
+        result.calendar,
+        str(source),
+        name,
+        candidate_names("arrivals", None),
+        horizon_days=5,
+        n_origins=origins,
+        progress=progress,
+        n_jobs=n_jobs,
+    )
     print(format_board(outcome.leaderboard.head(6)))
     print(outcome.decision)
     print(f"3/4 scenarios ({len(DEMO_SCENARIOS)})")
@@ -65,6 +88,8 @@ def run_demo(store: Store, out: Path, origins: int = 5, n_jobs: int = -1, progre
     table = compare_runs(store, list(DEMO_SCENARIOS))
     print(format_comparison(table))
     save_table(table, out / "comparison.csv")
-    print(f"demo done in {time.monotonic() - started:.0f} s; tables in {out}/, comparison in {out / 'comparison.csv'}")
+    print(
+        f"demo done in {time.monotonic() - started:.0f} s; tables in {out}/, comparison in {out / 'comparison.csv'}"
+    )
     print(f"runs and the champion model are in the MLflow store {store} (`make ui` shows them)")
     return 0

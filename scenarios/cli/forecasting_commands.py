@@ -9,39 +9,70 @@ import argparse
 import json
 from pathlib import Path
 
-from forecasting.errors import InputError
 from forecasting.catalog import MODELS
+from forecasting.errors import InputError
 from forecasting.ingest import FORMATS, IngestOptions, IngestResult, ingest, write_outputs
 
 
 def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
     """Options shared by every command that reads a history file."""
-    p.add_argument("input", type=Path, nargs="?", help="CSV, TSV or Parquet file: a contact log or an interval report")
+    p.add_argument(
+        "input", type=Path, nargs="?", help="CSV, TSV or Parquet file: a contact log or an interval report"
+    )
     p.add_argument("--input", dest="input_option", type=Path, metavar="FILE", help="the same, as an option")
-    p.add_argument("--format", choices=FORMATS, help="log (default), anonymous-bank, or intervals (implied by --time-col)")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="log (default), anonymous-bank, or intervals (implied by --time-col)",
+    )
     p.add_argument("--time-col", help="interval reports: the timestamp column")
     p.add_argument(
-        "--value-col", action="append", default=[], metavar="COL[=FIELD]",
+        "--value-col",
+        action="append",
+        default=[],
+        metavar="COL[=FIELD]",
         help="interval reports: a value column; FIELD is arrivals (default), handled, abandoned, "
         "answered_in_target, aht, asa or service_level. Repeat for more columns; several plain "
         "columns are read as one queue each",
-    )  # fmt: skip
+    )
     p.add_argument("--queue-col", help="interval reports in long format: the queue column")
     p.add_argument("--mapping", type=Path, help="contact logs: YAML mapping of columns and time format")
-    p.add_argument("--interval", help="5min, 15min, 30min, 60min or day (default: the data's own, or 30min for logs)")
-    p.add_argument("--target-seconds", type=float, default=20.0, help="service level threshold T in seconds (default 20)")
-    p.add_argument("--sep", help="field delimiter: a character, or tab / comma / semicolon / pipe (default: tab for .tsv, comma otherwise)")
-    p.add_argument("--encoding", help="text encoding (default: UTF-8, or UTF-16 when the file starts with its mark), e.g. latin-1, cp1252")
-    p.add_argument("--reject-bad-rows", action="store_true", help="reject rows with unparsable or out-of-order times instead of stopping")
+    p.add_argument(
+        "--interval", help="5min, 15min, 30min, 60min or day (default: the data's own, or 30min for logs)"
+    )
+    p.add_argument(
+        "--target-seconds", type=float, default=20.0, help="service level threshold T in seconds (default 20)"
+    )
+    p.add_argument(
+        "--sep",
+        help="field delimiter: a character, or tab / comma / semicolon / pipe (default: tab for .tsv, comma otherwise)",
+    )
+    p.add_argument(
+        "--encoding",
+        help="text encoding (default: UTF-8, or UTF-16 when the file starts with its mark), e.g. latin-1, cp1252",
+    )
+    p.add_argument(
+        "--reject-bad-rows",
+        action="store_true",
+        help="reject rows with unparsable or out-of-order times instead of stopping",
+    )
     p.add_argument("--combine-queues", action="store_true", help="one table for all queues together")
 
 
 def input_path(args: argparse.Namespace) -> Path:
     if args.input_option and args.input:
-        raise InputError("two input files", column="--input", expected="the file either as an argument or with --input, not both")
+        raise InputError(
+            "two input files",
+            column="--input",
+            expected="the file either as an argument or with --input, not both",
+        )
     path = args.input_option or args.input
     if path is None:
-        raise InputError("no input file", column="--input", expected="a CSV, TSV or Parquet file (as an argument or with --input)")
+        raise InputError(
+            "no input file",
+            column="--input",
+            expected="a CSV, TSV or Parquet file (as an argument or with --input)",
+        )
     return path
 
 
@@ -75,47 +106,86 @@ def ingest_options(args: argparse.Namespace) -> IngestOptions:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("ingest", help="validate a history file and write the tidy interval table")
     add_ingest_arguments(p)
-    p.add_argument("--out", type=Path, required=True, help="output folder for intervals.csv, summary.json, rejected.csv")
+    p.add_argument(
+        "--out", type=Path, required=True, help="output folder for intervals.csv, summary.json, rejected.csv"
+    )
     p.set_defaults(handler=run_ingest)
 
     k = subparsers.add_parser("kpis", help="KPIs per day/week/month/quarter against targets")
     add_ingest_arguments(k)
-    k.add_argument("--period", choices=("day", "week", "month", "quarter", "all"), default="all", help="default: all four")
+    k.add_argument(
+        "--period",
+        choices=("day", "week", "month", "quarter", "all"),
+        default="all",
+        help="default: all four",
+    )
     k.add_argument("--targets", type=Path, help="YAML targets file (default: the targets in DOMAIN.md)")
     k.add_argument("--out", type=Path, required=True, help="output folder for kpis.csv")
     k.set_defaults(handler=run_kpis)
 
-    b = subparsers.add_parser("backtest", help="rolling-origin backtest of forecasting models; prints the leaderboard")
+    b = subparsers.add_parser(
+        "backtest", help="rolling-origin backtest of forecasting models; prints the leaderboard"
+    )
     add_ingest_arguments(b)
     add_series_arguments(b)
     b.add_argument("--models", help="comma-separated model names (default: all): " + ", ".join(MODELS))
     b.add_argument("--origins", type=positive_int, default=10, help="number of forecast origins (default 10)")
     b.add_argument("--step-days", type=positive_int, default=1, help="days between origins (default 1)")
-    b.add_argument("--out", type=Path, help="folder for leaderboard.csv, by_horizon.csv, backtest_forecasts.csv")
+    b.add_argument(
+        "--out", type=Path, help="folder for leaderboard.csv, by_horizon.csv, backtest_forecasts.csv"
+    )
     b.set_defaults(handler=run_backtest_command)
 
     f = subparsers.add_parser("forecast", help="forecast volume or AHT with prediction intervals")
     add_ingest_arguments(f)
     add_series_arguments(f)
     f.add_argument("--at", type=Path, help="CSV whose first column lists the timestamps to forecast")
-    f.add_argument("--model", default="auto", help="auto (default: best by backtest), champion (the registered model), a model name, or a+b")
-    f.add_argument("--registered-model", help="with --model champion: MLflow registered model name (default: capplan-<input>-<field>)")
-    f.add_argument("--select-origins", type=positive_int, default=5, help="backtest origins auto chooses by (default 5)")
-    f.add_argument("--out", type=Path, required=True, help="output CSV: timestamp,forecast,lo80,hi80,lo95,hi95")
+    f.add_argument(
+        "--model",
+        default="auto",
+        help="auto (default: best by backtest), champion (the registered model), a model name, or a+b",
+    )
+    f.add_argument(
+        "--registered-model",
+        help="with --model champion: MLflow registered model name (default: capplan-<input>-<field>)",
+    )
+    f.add_argument(
+        "--select-origins", type=positive_int, default=5, help="backtest origins auto chooses by (default 5)"
+    )
+    f.add_argument(
+        "--out", type=Path, required=True, help="output CSV: timestamp,forecast,lo80,hi80,lo95,hi95"
+    )
     f.set_defaults(handler=run_forecast_command)
 
-    for name, helptext in (("train", "backtest, choose, fit and register the champion model in MLflow"),
-                           ("retrain", "train a challenger on new data; promote it only if it beats the champion")):  # fmt: skip
+    for name, helptext in (
+        ("train", "backtest, choose, fit and register the champion model in MLflow"),
+        ("retrain", "train a challenger on new data; promote it only if it beats the champion"),
+    ):
         t = subparsers.add_parser(name, help=helptext)
         add_ingest_arguments(t)
         add_series_arguments(t)
         t.add_argument("--models", help="comma-separated candidate models (default: all)")
-        t.add_argument("--origins", type=positive_int, default=10, help="backtest origins for choosing the model (default 10)")
-        t.add_argument("--registered-model", help="MLflow registered model name (default: capplan-<input>-<field>[-<queue>])")
+        t.add_argument(
+            "--origins",
+            type=positive_int,
+            default=10,
+            help="backtest origins for choosing the model (default 10)",
+        )
+        t.add_argument(
+            "--registered-model",
+            help="MLflow registered model name (default: capplan-<input>-<field>[-<queue>])",
+        )
         if name == "retrain":
-            t.add_argument("--eval-origins", type=positive_int, default=5, help="recent origins champion and challenger are compared on")
+            t.add_argument(
+                "--eval-origins",
+                type=positive_int,
+                default=5,
+                help="recent origins champion and challenger are compared on",
+            )
         else:
-            t.add_argument("--promote", action="store_true", help="make the new model champion even if one exists")
+            t.add_argument(
+                "--promote", action="store_true", help="make the new model champion even if one exists"
+            )
         t.set_defaults(handler=run_training_command, retrain=name == "retrain")
 
 
@@ -133,15 +203,27 @@ def positive_int(text: str) -> int:
 def jobs_count(text: str) -> int:
     value = int(text) if text.lstrip("-").isdigit() else 0
     if value == 0 or value < -1:
-        raise argparse.ArgumentTypeError(f"expected a number of processes (1, 2, …) or -1 for every core, found {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a number of processes (1, 2, …) or -1 for every core, found {text!r}"
+        )
     return value
 
 
 def add_series_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--field", choices=("arrivals", "aht"), default="arrivals", help="what to forecast (default arrivals)")
-    p.add_argument("--queue", help="one queue (default: all queues together); forecast: 'each' forecasts every queue with its own model")
+    p.add_argument(
+        "--field", choices=("arrivals", "aht"), default="arrivals", help="what to forecast (default arrivals)"
+    )
+    p.add_argument(
+        "--queue",
+        help="one queue (default: all queues together); forecast: 'each' forecasts every queue with its own model",
+    )
     p.add_argument("--horizon-days", type=positive_int, default=5, help="open days ahead (default 5)")
-    p.add_argument("--jobs", type=jobs_count, default=-1, help="parallel processes for backtests (default -1: every core)")
+    p.add_argument(
+        "--jobs",
+        type=jobs_count,
+        default=-1,
+        help="parallel processes for backtests (default -1: every core)",
+    )
 
 
 def load_series(args: argparse.Namespace):
@@ -159,9 +241,13 @@ def run_backtest_command(args: argparse.Namespace) -> int:
 
     _, history = load_series(args)
     names = candidate_names(args.field, args.models)
-    backtest = backtest_series(history, names, args.horizon_days, args.origins, args.step_days, not args.quiet, args.jobs)
+    backtest = backtest_series(
+        history, names, args.horizon_days, args.origins, args.step_days, not args.quiet, args.jobs
+    )
     board = candidates(backtest)
-    print(f"backtest of {history.name}: {backtest.forecasts['origin'].nunique()} origins, horizon {args.horizon_days} open days")
+    print(
+        f"backtest of {history.name}: {backtest.forecasts['origin'].nunique()} origins, horizon {args.horizon_days} open days"
+    )
     print(format_board(board))
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -174,7 +260,9 @@ def run_backtest_command(args: argparse.Namespace) -> int:
 
 def format_board(board) -> str:
     cols = ["rank", "model", "mase", "wape", "mae", "rmse", "bias", "coverage80", "coverage95", "seconds"]
-    return board[[c for c in cols if c in board]].to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="")
+    return board[[c for c in cols if c in board]].to_string(
+        index=False, float_format=lambda v: f"{v:.3f}", na_rep=""
+    )
 
 
 def run_forecast_command(args: argparse.Namespace) -> int:
@@ -186,9 +274,18 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     require_clean(result)
     at = read_timestamps(args.at, interval=result.interval) if args.at else None
     table, selections, warning = make_forecast(
-        result, args.field, args.queue, args.model, args.horizon_days, at, args.select_origins, args.registered_model,
-        progress=not args.quiet, n_jobs=args.jobs, store=args.store,
-    )  # fmt: skip
+        result,
+        args.field,
+        args.queue,
+        args.model,
+        args.horizon_days,
+        at,
+        args.select_origins,
+        args.registered_model,
+        progress=not args.quiet,
+        n_jobs=args.jobs,
+        store=args.store,
+    )
     if warning:
         logging.getLogger("capplan").warning("warning: %s", warning)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -197,9 +294,15 @@ def run_forecast_command(args: argparse.Namespace) -> int:
         if selection.leaderboard is not None and len(selections) == 1:
             print(format_board(selection.leaderboard.head(5)))
     models = ", ".join(sorted({s.name for s in selections}))
-    total = f"total forecast {table['forecast'].sum():,.0f}" if args.field == "arrivals" else f"mean AHT {table.loc[table['forecast'] > 0, 'forecast'].mean():,.0f} s"
-    print(f"model {models}: {len(table):,} intervals from {table['timestamp'].min()} to {table['timestamp'].max()}; "
-          f"{total}; wrote {args.out}")  # fmt: skip
+    total = (
+        f"total forecast {table['forecast'].sum():,.0f}"
+        if args.field == "arrivals"
+        else f"mean AHT {table.loc[table['forecast'] > 0, 'forecast'].mean():,.0f} s"
+    )
+    print(
+        f"model {models}: {len(table):,} intervals from {table['timestamp'].min()} to {table['timestamp'].max()}; "
+        f"{total}; wrote {args.out}"
+    )
     return 0
 
 
@@ -213,8 +316,10 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 def print_ingest_summary(result: IngestResult) -> None:
     s = result.summary()
-    print(f"{s['input']} ({s['format']}): {s['rows_read']:,} rows read = {s['rows_used']:,} used "
-          f"+ {s['rows_rejected']:,} rejected + {s['rows_ignored']:,} ignored")  # fmt: skip
+    print(
+        f"{s['input']} ({s['format']}): {s['rows_read']:,} rows read = {s['rows_used']:,} used "
+        f"+ {s['rows_rejected']:,} rejected + {s['rows_ignored']:,} ignored"
+    )
     for title, key in (("rejected", "rejected_by_reason"), ("ignored", "ignored_by_reason")):
         for reason, n in s[key].items():
             print(f"  {title}: {n:,} {reason}")
@@ -258,11 +363,24 @@ def run_training_command(args: argparse.Namespace) -> int:
     path = input_path(args)
     name = args.registered_model or args.store.model_name(path, args.field, args.queue)
     names = candidate_names(args.field, args.models)
-    common = dict(horizon_days=args.horizon_days, n_origins=args.origins, progress=not args.quiet, n_jobs=args.jobs)
+    common = dict(
+        horizon_days=args.horizon_days, n_origins=args.origins, progress=not args.quiet, n_jobs=args.jobs
+    )
     if args.retrain:
-        outcome = retrain(args.store, history, result.calendar, str(path), name, names, eval_origins=args.eval_origins, **common)
+        outcome = retrain(
+            args.store,
+            history,
+            result.calendar,
+            str(path),
+            name,
+            names,
+            eval_origins=args.eval_origins,
+            **common,
+        )
     else:
-        outcome = train(args.store, history, result.calendar, str(path), name, names, force=args.promote, **common)
+        outcome = train(
+            args.store, history, result.calendar, str(path), name, names, force=args.promote, **common
+        )
     print(format_board(outcome.leaderboard.head(8)))
     print(outcome.decision)
     print(f"MLflow run {outcome.run_id} in {args.store}; model {name} version {outcome.version}")

@@ -13,16 +13,33 @@ from forecasting.errors import InputError
 from forecasting.store import Store
 
 log = logging.getLogger("capplan")
-SHOWN = ("fte_total", "peak_agents", "total_cost", "service_level", "asa_seconds", "abandon_rate", "p_meet_target_mean",
-         "supply_service_level", "supply_p_meet_target_mean", "understaffed_intervals")  # fmt: skip
+SHOWN = (
+    "fte_total",
+    "peak_agents",
+    "total_cost",
+    "service_level",
+    "asa_seconds",
+    "abandon_rate",
+    "p_meet_target_mean",
+    "supply_service_level",
+    "supply_p_meet_target_mean",
+    "understaffed_intervals",
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    s = subparsers.add_parser("scenario", help="run, list and compare what-if scenarios (YAML under experiments/scenarios)")
+    s = subparsers.add_parser(
+        "scenario", help="run, list and compare what-if scenarios (YAML under experiments/scenarios)"
+    )
     sub = s.add_subparsers(dest="scenario_command", required=True, metavar="ACTION")
     r = sub.add_parser("run", help="run scenarios and record them in MLflow (experiment 'scenarios')")
     r.add_argument("scenarios", nargs="+", help="scenario files, or names of files in experiments/scenarios")
-    r.add_argument("--out", type=Path, default=Path("out/scenarios"), help="folder for each scenario's tables (default out/scenarios)")
+    r.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out/scenarios"),
+        help="folder for each scenario's tables (default out/scenarios)",
+    )
     r.add_argument("--no-track", action="store_true", help="do not record the runs in MLflow")
     r.set_defaults(handler=run_command)
     ls = sub.add_parser("list", help="scenario files, whether they are valid, and their latest runs")
@@ -70,11 +87,16 @@ def run_command(args: argparse.Namespace) -> int:
         print(describe(result, run_id))
         if result.achievable:
             a = result.achievable
-            print("  with {:.0f} FTE: best service level {}, best ASA {} s".format(
-                a["fte_available"], _fmt(a.get("service_level")), _fmt(a.get("asa_seconds"))))  # fmt: skip
+            print(
+                "  with {:.0f} FTE: best service level {}, best ASA {} s".format(
+                    a["fte_available"], _fmt(a.get("service_level")), _fmt(a.get("asa_seconds"))
+                )
+            )
         print(f"  tables in {args.out / result.scenario.name}")
     if not args.no_track:
-        print(f"runs recorded in {args.store} (experiment 'scenarios'); compare with `capplan scenario compare NAME ...`")
+        print(
+            f"runs recorded in {args.store} (experiment 'scenarios'); compare with `capplan scenario compare NAME ...`"
+        )
     return 0
 
 
@@ -98,10 +120,17 @@ def list_command(args: argparse.Namespace) -> int:
         except InputError as exc:
             name, status, text, extends = path.stem, "invalid", str(exc), ""
         run = latest.loc[name] if name in latest.index else None
-        rows.append({"scenario": name, "extends": extends, "status": status,
-                     "last_run": "" if run is None else pd.Timestamp(run["start_time"]).strftime("%Y-%m-%d %H:%M"),
-                     "fte_total": np.nan if run is None else run.get("fte_total", np.nan),
-                     "service_level": np.nan if run is None else run.get("service_level", np.nan), "description": text})  # fmt: skip
+        rows.append(
+            {
+                "scenario": name,
+                "extends": extends,
+                "status": status,
+                "last_run": "" if run is None else pd.Timestamp(run["start_time"]).strftime("%Y-%m-%d %H:%M"),
+                "fte_total": np.nan if run is None else run.get("fte_total", np.nan),
+                "service_level": np.nan if run is None else run.get("service_level", np.nan),
+                "description": text,
+            }
+        )
     if not rows:
         print(f"no scenario files in {scenario_dir()}")
         return 0

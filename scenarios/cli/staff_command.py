@@ -13,88 +13,199 @@ from forecasting.errors import InputError
 from forecasting.intervals import parse_interval
 from forecasting.tables import read_table
 from scenarios.staffing.requirements import MODELS, Targets
-from scenarios.staffing_plan import METRICS, StaffingOptions, fte_by_period, simulated_service, staff_intervals
-
+from scenarios.staffing_plan import (
+    METRICS,
+    StaffingOptions,
+    fte_by_period,
+    simulated_service,
+    staff_intervals,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("staff", help="required agents (Erlang C / A) for a case or a CSV of intervals")
     p.add_argument("--calls", type=float, help="contacts offered in the interval")
     p.add_argument("--aht", type=float, help="average handle time, seconds")
-    p.add_argument("--interval", default="30min", help="interval length: 15min, 30min, 60min … (default 30min)")
+    p.add_argument(
+        "--interval", default="30min", help="interval length: 15min, 30min, 60min … (default 30min)"
+    )
     p.add_argument("--target-sl", type=float, help="service level target as a share, e.g. 0.8")
-    p.add_argument("--target-seconds", type=float, default=20.0, help="service level threshold T, seconds (default 20)")
+    p.add_argument(
+        "--target-seconds", type=float, default=20.0, help="service level threshold T, seconds (default 20)"
+    )
     p.add_argument("--target-asa", type=float, help="maximum ASA, seconds")
     p.add_argument("--target-abandon", type=float, help="maximum abandonment rate (Erlang A), e.g. 0.05")
     p.add_argument("--max-occupancy", type=float, help="occupancy cap, e.g. 0.85")
-    p.add_argument("--target-blocking", type=float, help="Erlang B (lines/trunks): maximum share of contacts blocked")
+    p.add_argument(
+        "--target-blocking", type=float, help="Erlang B (lines/trunks): maximum share of contacts blocked"
+    )
     p.add_argument("--patience", type=float, help="mean patience, seconds (implies Erlang A)")
-    p.add_argument("--model", choices=MODELS, help="erlang-c (default without --patience), erlang-a, or erlang-b (implied by --target-blocking)")
+    p.add_argument(
+        "--model",
+        choices=MODELS,
+        help="erlang-c (default without --patience), erlang-a, or erlang-b (implied by --target-blocking)",
+    )
     p.add_argument("--shrinkage", type=float, default=0.0, help="share of paid time not available, e.g. 0.3")
     p.add_argument("--agents", type=float, help="evaluate this staffing instead of finding the requirement")
     p.add_argument("--hours-per-fte", type=float, default=40.0, help="weekly hours of one FTE (default 40)")
     p.add_argument("--concurrency", type=int, help="chat: contacts an agent handles at once (1–5)")
-    p.add_argument("--efficiency", help="chat: comma-separated efficiency factors for 1..k chats (default 1,1.7,2.5,2.9,3.5)")
-    p.add_argument("--response-hours", type=float, help="deferred work (email/tickets): answer within this many hours")
-    p.add_argument("--response-share", type=float, default=1.0, help="deferred work: share to answer in time (default 1.0)")
-    p.add_argument("--simulate", type=int, metavar="N", help="batch: also check the plan with N simulation replications")
-    p.add_argument("--handle-cv", type=float, default=1.0, help="simulation: coefficient of variation of handle times (1 = exponential)")
+    p.add_argument(
+        "--efficiency",
+        help="chat: comma-separated efficiency factors for 1..k chats (default 1,1.7,2.5,2.9,3.5)",
+    )
+    p.add_argument(
+        "--response-hours", type=float, help="deferred work (email/tickets): answer within this many hours"
+    )
+    p.add_argument(
+        "--response-share",
+        type=float,
+        default=1.0,
+        help="deferred work: share to answer in time (default 1.0)",
+    )
+    p.add_argument(
+        "--simulate", type=int, metavar="N", help="batch: also check the plan with N simulation replications"
+    )
+    p.add_argument(
+        "--handle-cv",
+        type=float,
+        default=1.0,
+        help="simulation: coefficient of variation of handle times (1 = exponential)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--input", type=Path, help="batch: CSV of intervals with columns calls (or arrivals, volume) and aht")
+    p.add_argument(
+        "--input", type=Path, help="batch: CSV of intervals with columns calls (or arrivals, volume) and aht"
+    )
     p.add_argument("--out", type=Path, help="batch: output CSV")
     p.set_defaults(handler=run_staff)
 
-    v = subparsers.add_parser("validate-staffing", help="calibrate the staffing model on a log and check it on later days")
+    v = subparsers.add_parser(
+        "validate-staffing", help="calibrate the staffing model on a log and check it on later days"
+    )
     v.add_argument("--log", type=Path, required=True, help="per-contact log (CSV/TSV/Parquet)")
-    v.add_argument("--format", choices=("log", "anonymous-bank"), default="log", help="log format (default: generic log)")
+    v.add_argument(
+        "--format", choices=("log", "anonymous-bank"), default="log", help="log format (default: generic log)"
+    )
     v.add_argument("--mapping", type=Path, help="generic logs: YAML column mapping")
     v.add_argument("--sep", help="field delimiter")
     v.add_argument("--train-until", required=True, help="last day (YYYY-MM-DD) of the calibration period")
     v.add_argument("--interval", default="60min", help="interval length (default 60min)")
-    v.add_argument("--target-seconds", type=float, default=20.0, help="service level threshold T (default 20)")
+    v.add_argument(
+        "--target-seconds", type=float, default=20.0, help="service level threshold T (default 20)"
+    )
     v.add_argument("--replications", type=int, default=10, help="simulation replications (default 10)")
     v.add_argument("--out", type=Path, required=True, help="REPORT.csv: one row per interval and model")
     v.set_defaults(handler=run_validate)
 
 
 def _targets(args: argparse.Namespace) -> Targets:
-    for name, value, high in (("--target-sl", args.target_sl, 1), ("--target-abandon", args.target_abandon, 1),
-                              ("--max-occupancy", args.max_occupancy, 1), ("--shrinkage", args.shrinkage, 0.999),
-                              ("--target-blocking", args.target_blocking, 1)):  # fmt: skip
+    for name, value, high in (
+        ("--target-sl", args.target_sl, 1),
+        ("--target-abandon", args.target_abandon, 1),
+        ("--max-occupancy", args.max_occupancy, 1),
+        ("--shrinkage", args.shrinkage, 0.999),
+        ("--target-blocking", args.target_blocking, 1),
+    ):
         if value is not None and not 0 <= value <= high:
-            raise InputError("out of range", column=name, expected=f"a share between 0 and {high:g} (e.g. 0.8 for 80 %)", found=value)
-    for name, value in (("--aht", args.aht), ("--patience", args.patience), ("--target-seconds", args.target_seconds)):
-        if value is not None and value < 0 or (name != "--target-seconds" and value == 0):
-            raise InputError("out of range", column=name, expected="a positive number of seconds", found=value)
-    targets = Targets(args.target_sl, args.target_seconds, args.target_asa, args.target_abandon, args.max_occupancy, args.target_blocking)
-    if args.agents is None and args.response_hours is None and all(v is None for v in (args.target_sl, args.target_asa, args.target_abandon, args.max_occupancy, args.target_blocking)):
-        raise InputError("no target", column="--target-sl", expected="at least one of --target-sl, --target-asa, --target-abandon, --max-occupancy (or --agents)")
+            raise InputError(
+                "out of range",
+                column=name,
+                expected=f"a share between 0 and {high:g} (e.g. 0.8 for 80 %)",
+                found=value,
+            )
+    for name, value in (
+        ("--aht", args.aht),
+        ("--patience", args.patience),
+        ("--target-seconds", args.target_seconds),
+    ):
+        if (value is not None and value < 0) or (name != "--target-seconds" and value == 0):
+            raise InputError(
+                "out of range", column=name, expected="a positive number of seconds", found=value
+            )
+    targets = Targets(
+        args.target_sl,
+        args.target_seconds,
+        args.target_asa,
+        args.target_abandon,
+        args.max_occupancy,
+        args.target_blocking,
+    )
+    if (
+        args.agents is None
+        and args.response_hours is None
+        and all(
+            v is None
+            for v in (
+                args.target_sl,
+                args.target_asa,
+                args.target_abandon,
+                args.max_occupancy,
+                args.target_blocking,
+            )
+        )
+    ):
+        raise InputError(
+            "no target",
+            column="--target-sl",
+            expected="at least one of --target-sl, --target-asa, --target-abandon, --max-occupancy (or --agents)",
+        )
     return targets
 
 
 def _model(args: argparse.Namespace) -> str:
-    model = args.model or ("erlang-b" if args.target_blocking is not None else "erlang-a" if args.patience else "erlang-c")
-    if model == "erlang-b" and any(v is not None for v in (args.target_sl, args.target_asa, args.target_abandon)):
-        raise InputError("Erlang B has no queue", column="--target-blocking", expected="no waiting-time or abandonment targets with a blocking target")
+    model = args.model or (
+        "erlang-b" if args.target_blocking is not None else "erlang-a" if args.patience else "erlang-c"
+    )
+    if model == "erlang-b" and any(
+        v is not None for v in (args.target_sl, args.target_asa, args.target_abandon)
+    ):
+        raise InputError(
+            "Erlang B has no queue",
+            column="--target-blocking",
+            expected="no waiting-time or abandonment targets with a blocking target",
+        )
     if model == "erlang-a" and not args.patience:
-        raise InputError("Erlang A needs patience", column="--patience", expected="the mean patience in seconds")
+        raise InputError(
+            "Erlang A needs patience", column="--patience", expected="the mean patience in seconds"
+        )
     if args.target_abandon is not None and model == "erlang-c":
-        raise InputError("Erlang C has no abandonment", column="--target-abandon", expected="--patience (Erlang A)")
+        raise InputError(
+            "Erlang C has no abandonment", column="--target-abandon", expected="--patience (Erlang A)"
+        )
     return model
 
 
-def _options(args: argparse.Namespace, targets: Targets, model: str, patience=None, shrinkage=None) -> StaffingOptions:
+def _options(
+    args: argparse.Namespace, targets: Targets, model: str, patience=None, shrinkage=None
+) -> StaffingOptions:
     efficiency = StaffingOptions.__dataclass_fields__["efficiency"].default
     if args.efficiency:
         try:
             efficiency = tuple(float(x) for x in args.efficiency.split(","))
         except ValueError:
-            raise InputError("bad efficiency factors", column="--efficiency", expected="numbers like 1,1.7,2.5", found=args.efficiency) from None
+            raise InputError(
+                "bad efficiency factors",
+                column="--efficiency",
+                expected="numbers like 1,1.7,2.5",
+                found=args.efficiency,
+            ) from None
     if args.concurrency is not None and not 1 <= args.concurrency <= len(efficiency):
-        raise InputError("out of range", column="--concurrency", expected=f"1 to {len(efficiency)} (one efficiency factor each)", found=args.concurrency)
-    return StaffingOptions(targets, model, args.patience if patience is None else patience,
-                           args.shrinkage if shrinkage is None else shrinkage, args.hours_per_fte,
-                           args.concurrency, efficiency, args.response_hours, args.response_share)  # fmt: skip
+        raise InputError(
+            "out of range",
+            column="--concurrency",
+            expected=f"1 to {len(efficiency)} (one efficiency factor each)",
+            found=args.concurrency,
+        )
+    return StaffingOptions(
+        targets,
+        model,
+        args.patience if patience is None else patience,
+        args.shrinkage if shrinkage is None else shrinkage,
+        args.hours_per_fte,
+        args.concurrency,
+        efficiency,
+        args.response_hours,
+        args.response_share,
+    )
 
 
 def run_staff(args: argparse.Namespace) -> int:
@@ -102,20 +213,34 @@ def run_staff(args: argparse.Namespace) -> int:
     if args.input:
         return _run_batch(args, targets, model)
     if args.calls is None or args.aht is None:
-        raise InputError("missing case", column="--calls", expected="--calls and --aht (or --input FILE for a batch)")
+        raise InputError(
+            "missing case", column="--calls", expected="--calls and --aht (or --input FILE for a batch)"
+        )
     if args.calls < 0:
-        raise InputError("out of range", column="--calls", expected="a non-negative number of contacts", found=args.calls)
+        raise InputError(
+            "out of range", column="--calls", expected="a non-negative number of contacts", found=args.calls
+        )
     seconds = parse_interval(args.interval).total_seconds()
     if args.response_hours is not None:
-        raise InputError("deferred work needs a series of intervals", column="--response-hours", expected="--input FILE (backlog carries across intervals)")
+        raise InputError(
+            "deferred work needs a series of intervals",
+            column="--response-hours",
+            expected="--input FILE (backlog carries across intervals)",
+        )
     agents = None if args.agents is None else np.array([args.agents])
-    row = staff_intervals(np.array([args.calls]), np.array([args.aht]), seconds, _options(args, targets, model), agents).iloc[0]
+    row = staff_intervals(
+        np.array([args.calls]), np.array([args.aht]), seconds, _options(args, targets, model), agents
+    ).iloc[0]
     result = {
         "model": model,
         "agents": int(row["agents"]) if args.agents is None else float(row["agents"]),
         "scheduled_agents": int(row["scheduled_agents"]),
         "load_erlangs": float(row["load"]),
-        **{k: float(row[k]) for k in METRICS if (model == "erlang-a" or k != "abandon_rate") and not (model == "erlang-b" and k != "occupancy")},
+        **{
+            k: float(row[k])
+            for k in METRICS
+            if (model == "erlang-a" or k != "abandon_rate") and not (model == "erlang-b" and k != "occupancy")
+        },
         **({"blocking": float(row["blocking"])} if model == "erlang-b" else {}),
         "overloaded": bool(row["overloaded"]),
     }
@@ -132,7 +257,13 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
     frame = raw.frame
     volume_col = next((c for c in ("calls", "arrivals", "volume", "forecast") if c in frame.columns), None)
     if volume_col is None:
-        raise InputError("missing column", path=args.input, row=1, column="calls", expected="a column calls, arrivals, volume or forecast")
+        raise InputError(
+            "missing column",
+            path=args.input,
+            row=1,
+            column="calls",
+            expected="a column calls, arrivals, volume or forecast",
+        )
     numbers = {}
     for col in [volume_col, "aht"] + [c for c in ("patience", "shrinkage") if c in frame.columns]:
         if col not in frame.columns and col == "aht" and args.aht is not None:
@@ -142,7 +273,14 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
         bad = values.isna() & frame[col].astype(str).str.strip().ne("")
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError("not a number", path=args.input, row=raw.row_number(i), column=col, expected="a number", found=frame[col].iloc[i])
+            raise InputError(
+                "not a number",
+                path=args.input,
+                row=raw.row_number(i),
+                column=col,
+                expected="a number",
+                found=frame[col].iloc[i],
+            )
         numbers[col] = values.to_numpy(float)
     volume = np.nan_to_num(numbers[volume_col])
     aht = numbers.get("aht", np.full(volume.shape, np.nan))
@@ -151,7 +289,13 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
     aht = np.where(np.isnan(aht) & (volume == 0), 1.0, aht)
     if np.isnan(aht).any():
         i = int(np.flatnonzero(np.isnan(aht))[0])
-        raise InputError("missing AHT", path=args.input, row=raw.row_number(i), column="aht", expected="an AHT for every interval with contacts (or --aht)")
+        raise InputError(
+            "missing AHT",
+            path=args.input,
+            row=raw.row_number(i),
+            column="aht",
+            expected="an AHT for every interval with contacts (or --aht)",
+        )
     seconds = parse_interval(args.interval).total_seconds()
     patience = numbers.get("patience", args.patience)
     shrinkage = numbers.get("shrinkage", args.shrinkage)
@@ -163,8 +307,16 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
     parts = [frame[keep].reset_index(drop=True), pd.DataFrame({"calls": volume, "aht": aht}), table]
     if args.simulate:
         if "queue" in frame.columns and frame["queue"].nunique() > 1:
-            raise InputError("one queue at a time", column="--simulate", expected="an input with a single queue (the simulation runs the intervals in sequence)")
-        parts.append(simulated_service(volume, aht, seconds, table["agents"].to_numpy(), options, args.handle_cv, args.simulate))
+            raise InputError(
+                "one queue at a time",
+                column="--simulate",
+                expected="an input with a single queue (the simulation runs the intervals in sequence)",
+            )
+        parts.append(
+            simulated_service(
+                volume, aht, seconds, table["agents"].to_numpy(), options, args.handle_cv, args.simulate
+            )
+        )
     out = pd.concat(parts, axis=1)
     target = args.out or args.input.with_name(args.input.stem + "_staffing.csv")
     out.to_csv(target, index=False, float_format="%.6g")
@@ -175,7 +327,9 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
         summary += f"; largest backlog {out['backlog'].max():,.0f}, oldest item {out['oldest_age_hours'].max():.1f} h"
     if time_col:
         fte_path = target.with_name(target.stem + "_fte.csv")
-        fte_by_period(frame[time_col], table, seconds, args.hours_per_fte).to_csv(fte_path, index=False, float_format="%.4g")
+        fte_by_period(frame[time_col], table, seconds, args.hours_per_fte).to_csv(
+            fte_path, index=False, float_format="%.4g"
+        )
         summary += f"; FTE per day and week in {fte_path}"
     print(summary + f"; wrote {target}")
     return 0
@@ -188,19 +342,35 @@ def run_validate(args: argparse.Namespace) -> int:
     try:
         train_until = pd.Timestamp(args.train_until)
     except ValueError:
-        raise InputError("bad date", column="--train-until", expected="a date YYYY-MM-DD", found=args.train_until) from None
-    result = ingest(args.log, IngestOptions(format=args.format, mapping=args.mapping, sep=args.sep,
-                                            interval=args.interval, target_seconds=args.target_seconds))  # fmt: skip
+        raise InputError(
+            "bad date", column="--train-until", expected="a date YYYY-MM-DD", found=args.train_until
+        ) from None
+    result = ingest(
+        args.log,
+        IngestOptions(
+            format=args.format,
+            mapping=args.mapping,
+            sep=args.sep,
+            interval=args.interval,
+            target_seconds=args.target_seconds,
+        ),
+    )
     length = parse_interval(args.interval)
-    report, summary, cal = validate_staffing(result.contacts, length, train_until, args.target_seconds, args.replications)
+    report, summary, cal = validate_staffing(
+        result.contacts, length, train_until, args.target_seconds, args.replications
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report.to_csv(args.out, index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g")
     summary_path = args.out.with_name(args.out.stem + "_summary.csv")
     summary.to_csv(summary_path, index=False, float_format="%.6g")
-    print(f"calibrated on the days up to {train_until:%Y-%m-%d}: mean patience {cal.patience_seconds:.0f} s "
-          f"(Kaplan–Meier {cal.patience_km_seconds:.0f} s), handle time lognormal mean {cal.handle.mean:.0f} s "
-          f"CV {cal.handle.cv:.2f}, agents available {cal.availability:.0%} of those seen")  # fmt: skip
-    print(f"errors over {summary['intervals'].iloc[0]} test intervals (arrival-weighted; SL at {args.target_seconds:g} s):")
+    print(
+        f"calibrated on the days up to {train_until:%Y-%m-%d}: mean patience {cal.patience_seconds:.0f} s "
+        f"(Kaplan–Meier {cal.patience_km_seconds:.0f} s), handle time lognormal mean {cal.handle.mean:.0f} s "
+        f"CV {cal.handle.cv:.2f}, agents available {cal.availability:.0%} of those seen"
+    )
+    print(
+        f"errors over {summary['intervals'].iloc[0]} test intervals (arrival-weighted; SL at {args.target_seconds:g} s):"
+    )
     print(summary.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     print(f"wrote {args.out} and {summary_path}")
     return 0

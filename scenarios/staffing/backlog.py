@@ -20,7 +20,9 @@ def deadline_lag(target_seconds: float, interval_seconds: float) -> int:
     return max(int(np.floor(target_seconds / interval_seconds)) - 1, 0)
 
 
-def backlog_simulation(arrivals, aht, agents, interval_seconds: float, target_seconds: float) -> dict[str, np.ndarray]:
+def backlog_simulation(
+    arrivals, aht, agents, interval_seconds: float, target_seconds: float
+) -> dict[str, np.ndarray]:
     """Per interval: handled, backlog at the end, age of the oldest waiting item at the end
     (seconds), and the share of the interval's arrivals answered within the target.
 
@@ -46,10 +48,17 @@ def backlog_simulation(arrivals, aht, agents, interval_seconds: float, target_se
     with np.errstate(divide="ignore", invalid="ignore"):
         in_time = np.clip((H[later] - before) / arrivals, 0.0, 1.0)
     in_time = np.where(arrivals > 0, in_time, np.nan)
-    return {"handled": handled, "backlog": backlog, "oldest_age_seconds": oldest_age, "answered_in_time": in_time}
+    return {
+        "handled": handled,
+        "backlog": backlog,
+        "oldest_age_seconds": oldest_age,
+        "answered_in_time": in_time,
+    }
 
 
-def backlog_required_agents(arrivals, aht, open_mask, interval_seconds: float, target_seconds: float, share: float = 1.0) -> np.ndarray:
+def backlog_required_agents(
+    arrivals, aht, open_mask, interval_seconds: float, target_seconds: float, share: float = 1.0
+) -> np.ndarray:
     """Agents per open interval so that the work is answered within the target, oldest first.
 
     Level plan: each interval's work is spread evenly over the open intervals from its arrival

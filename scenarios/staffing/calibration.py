@@ -65,8 +65,16 @@ def fit_lognormal(handle: np.ndarray) -> Distribution:
     return Distribution("lognormal", mean, float(handle.std() / mean))
 
 
-def fit_availability(volume, aht, agents_seen, observed_abandon, observed_sl, interval_seconds: float,
-                     target_seconds: float, patience: float) -> float:  # fmt: skip
+def fit_availability(
+    volume,
+    aht,
+    agents_seen,
+    observed_abandon,
+    observed_sl,
+    interval_seconds: float,
+    target_seconds: float,
+    patience: float,
+) -> float:
     """The share α of seen agents for which Erlang A best reproduces the observed abandonment
     and service level (arrival-weighted squared error), over a grid from 0.30 to 1.00."""
     volume, aht, agents_seen, observed_abandon, observed_sl = (
@@ -74,8 +82,17 @@ def fit_availability(volume, aht, agents_seen, observed_abandon, observed_sl, in
     )
     shape = (len(AVAILABILITY_GRID), len(volume))
     agents = AVAILABILITY_GRID[:, None] * np.asarray(agents_seen, float)[None, :]
-    m = erlang_a_metrics(np.broadcast_to(volume, shape), np.broadcast_to(aht, shape), interval_seconds,
-                         agents, target_seconds, patience, served_asa=False)  # fmt: skip
-    err = (m["abandon_rate"] - observed_abandon[None, :]) ** 2 + (m["service_level"] - observed_sl[None, :]) ** 2
+    m = erlang_a_metrics(
+        np.broadcast_to(volume, shape),
+        np.broadcast_to(aht, shape),
+        interval_seconds,
+        agents,
+        target_seconds,
+        patience,
+        served_asa=False,
+    )
+    err = (m["abandon_rate"] - observed_abandon[None, :]) ** 2 + (
+        m["service_level"] - observed_sl[None, :]
+    ) ** 2
     loss = np.nansum(err * volume[None, :], axis=1)
     return float(AVAILABILITY_GRID[int(np.argmin(loss))])

@@ -32,14 +32,24 @@ def erlang_b(load: np.ndarray, agents: np.ndarray) -> np.ndarray:
 
 def erlang_b_metrics(volume, aht, interval_seconds, agents) -> dict[str, np.ndarray]:
     """Loss system (no queue): blocking probability and carried occupancy of ``agents`` lines."""
-    volume, aht, interval_seconds, agents = np.broadcast_arrays(*(np.asarray(v, float) for v in (volume, aht, interval_seconds, agents)))
+    volume, aht, interval_seconds, agents = np.broadcast_arrays(
+        *(np.asarray(v, float) for v in (volume, aht, interval_seconds, agents))
+    )
     load = volume * aht / interval_seconds
     blocking = np.where(volume > 0, erlang_b(load, agents), 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         occupancy = np.where(agents > 0, load * (1 - blocking) / agents, 0.0)
     nan = np.full(load.shape, np.nan)
-    return {"load": load, "blocking": blocking, "p_wait": nan, "service_level": nan, "asa_seconds": nan,
-            "abandon_rate": blocking, "occupancy": occupancy, "overloaded": np.zeros(load.shape, bool)}  # fmt: skip
+    return {
+        "load": load,
+        "blocking": blocking,
+        "p_wait": nan,
+        "service_level": nan,
+        "asa_seconds": nan,
+        "abandon_rate": blocking,
+        "occupancy": occupancy,
+        "overloaded": np.zeros(load.shape, bool),
+    }
 
 
 def erlang_c(load: np.ndarray, agents: np.ndarray) -> np.ndarray:
@@ -109,11 +119,15 @@ def _served_asa(x, y, rho, theta, p_wait, p_ab, points: int = 97, chunk: int = 2
         xs, ys, rs, ts, pw, pa = (a[lo : lo + chunk, None] for a in flat)
         t = grid[None, :] / ts
         curve = _p_wait_over_served(xs, ys, rs, ts, pw, t)
-        out.ravel()[lo : lo + chunk] = np.trapezoid(np.nan_to_num(curve), t, axis=1) / np.maximum(1.0 - pa[:, 0], 1e-12)
+        out.ravel()[lo : lo + chunk] = np.trapezoid(np.nan_to_num(curve), t, axis=1) / np.maximum(
+            1.0 - pa[:, 0], 1e-12
+        )
     return out
 
 
-def erlang_a_metrics(volume, aht, interval_seconds, agents, target_seconds, patience, served_asa: bool = True) -> dict[str, np.ndarray]:
+def erlang_a_metrics(
+    volume, aht, interval_seconds, agents, target_seconds, patience, served_asa: bool = True
+) -> dict[str, np.ndarray]:
     """Erlang A (M/M/n+M): waits, abandonment and service level with exponential patience.
 
     Formulas as in DOMAIN.md (Palm; Garnett, Mandelbaum & Reiman). Stable at every load; very
@@ -170,11 +184,23 @@ def erlang_a_metrics(volume, aht, interval_seconds, agents, target_seconds, pati
             result[key] = np.where(fallback, c[key], result[key])
         result["abandon_rate"] = np.where(fallback, 0.0, result["abandon_rate"])
     nobody = (n <= 0) & (volume > 0)  # no agents: every caller waits out their patience
-    for key, value in (("p_wait", 1.0), ("service_level", 0.0), ("abandon_rate", 1.0), ("occupancy", 0.0), ("overloaded", False)):
+    for key, value in (
+        ("p_wait", 1.0),
+        ("service_level", 0.0),
+        ("abandon_rate", 1.0),
+        ("occupancy", 0.0),
+        ("overloaded", False),
+    ):
         result[key] = np.where(nobody, value, result[key])
     for key in ("asa_seconds", "mean_wait_seconds"):
         result[key] = np.where(nobody, patience, result[key])
     no_calls = volume <= 0
-    for key, value in (("p_wait", 0.0), ("service_level", 1.0), ("asa_seconds", 0.0), ("abandon_rate", 0.0), ("occupancy", 0.0)):
+    for key, value in (
+        ("p_wait", 0.0),
+        ("service_level", 1.0),
+        ("asa_seconds", 0.0),
+        ("abandon_rate", 0.0),
+        ("occupancy", 0.0),
+    ):
         result[key] = np.where(no_calls, value, result[key])
     return result

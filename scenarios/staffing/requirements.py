@@ -43,18 +43,24 @@ class Targets:
         return ok
 
 
-def service_metrics(volume, aht, interval_seconds, agents, target_seconds, model="erlang-c", patience=None, asa: bool = True):
+def service_metrics(
+    volume, aht, interval_seconds, agents, target_seconds, model="erlang-c", patience=None, asa: bool = True
+):
     """The service a staffing delivers (the inverse of ``required_agents``)."""
     if model == "erlang-b":
         return erlang_b_metrics(volume, aht, interval_seconds, agents)
     if model == "erlang-a":
         if patience is None:
             raise ValueError("Erlang A needs a mean patience")
-        return erlang_a_metrics(volume, aht, interval_seconds, agents, target_seconds, patience, served_asa=asa)
+        return erlang_a_metrics(
+            volume, aht, interval_seconds, agents, target_seconds, patience, served_asa=asa
+        )
     return erlang_c_metrics(volume, aht, interval_seconds, agents, target_seconds)
 
 
-def required_agents(volume, aht, interval_seconds, targets: Targets, model: str = "erlang-c", patience=None) -> np.ndarray:
+def required_agents(
+    volume, aht, interval_seconds, targets: Targets, model: str = "erlang-c", patience=None
+) -> np.ndarray:
     """Smallest whole number of agents meeting every target, per interval (0 with no contacts)."""
     arrays = [np.asarray(v, float) for v in (volume, aht, interval_seconds)]
     if patience is not None:
@@ -69,8 +75,16 @@ def required_agents(volume, aht, interval_seconds, targets: Targets, model: str 
     lower = np.maximum(lower, 0)
 
     def ok(agents: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        m = service_metrics(volume[idx], aht[idx], interval_seconds[idx], agents, targets.target_seconds, model,
-                            None if patience_arr is None else patience_arr[idx], asa=targets.asa_seconds is not None)  # fmt: skip
+        m = service_metrics(
+            volume[idx],
+            aht[idx],
+            interval_seconds[idx],
+            agents,
+            targets.target_seconds,
+            model,
+            None if patience_arr is None else patience_arr[idx],
+            asa=targets.asa_seconds is not None,
+        )
         return targets.met(m)
 
     result = np.zeros(load.shape)

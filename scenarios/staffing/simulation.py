@@ -53,9 +53,15 @@ class SimulationResult:
 
 
 def simulate(
-    volume, agents, interval_seconds: float, handle: Distribution, patience: Distribution | None = None,
-    target_seconds: float = 20.0, replications: int = 20, seed: int = 0,
-) -> SimulationResult:  # fmt: skip
+    volume,
+    agents,
+    interval_seconds: float,
+    handle: Distribution,
+    patience: Distribution | None = None,
+    target_seconds: float = 20.0,
+    replications: int = 20,
+    seed: int = 0,
+) -> SimulationResult:
     """Simulate every interval ``replications`` times; seeded, so the same inputs give the same numbers."""
     volume = np.asarray(volume, float)
     agents = np.floor(np.asarray(agents, float)).astype(int)
@@ -97,17 +103,25 @@ def simulate(
         start[served, k] = s[served]
         free[rows[served], best[served]] = s[served] + handle_t[served, k]
 
-    metrics = _interval_metrics(arrival, start, handle_t, patience_t, agents, interval_seconds, target_seconds)
+    metrics = _interval_metrics(
+        arrival, start, handle_t, patience_t, agents, interval_seconds, target_seconds
+    )
     t_crit = stats.t.ppf(0.975, max(replications - 1, 1))
     with warnings.catch_warnings():  # an interval nobody staffed or called has no value: NaN
         warnings.simplefilter("ignore", RuntimeWarning)
         mean = {k: np.nanmean(v, axis=0) for k, v in metrics.items()}
-        half = {k: t_crit * np.nanstd(v, axis=0, ddof=1) / np.sqrt(np.sum(~np.isnan(v), axis=0)) if replications > 1
-                else np.full(n_int, np.nan) for k, v in metrics.items()}  # fmt: skip
+        half = {
+            k: t_crit * np.nanstd(v, axis=0, ddof=1) / np.sqrt(np.sum(~np.isnan(v), axis=0))
+            if replications > 1
+            else np.full(n_int, np.nan)
+            for k, v in metrics.items()
+        }
     return SimulationResult(mean, half, replications, int(per_rep.sum()), metrics)
 
 
-def _interval_metrics(arrival, start, handle_t, patience_t, agents, interval_seconds, target_seconds) -> dict[str, np.ndarray]:
+def _interval_metrics(
+    arrival, start, handle_t, patience_t, agents, interval_seconds, target_seconds
+) -> dict[str, np.ndarray]:
     """Per replication and arrival interval: service level, ASA, abandonment, occupancy."""
     reps, _ = arrival.shape
     n_int = len(agents)
@@ -115,7 +129,9 @@ def _interval_metrics(arrival, start, handle_t, patience_t, agents, interval_sec
     served = np.isfinite(start)
     safe_arrival = np.where(real, arrival, 0.0)
     wait = np.where(served, np.where(served, start, 0.0) - safe_arrival, np.nan)
-    waited = np.where(served, np.nan_to_num(wait), np.minimum(patience_t, 1e18))  # abandoners wait their patience
+    waited = np.where(
+        served, np.nan_to_num(wait), np.minimum(patience_t, 1e18)
+    )  # abandoners wait their patience
     interval = np.minimum(safe_arrival // interval_seconds, n_int - 1).astype(int)
     flat = (np.arange(reps)[:, None] * n_int + interval)[real]
 
@@ -145,7 +161,9 @@ def _interval_metrics(arrival, start, handle_t, patience_t, agents, interval_sec
         busy[r] = np.diff(busy_until)
     staffed = agents * interval_seconds
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["occupancy"] = np.where(staffed > 0, np.minimum(busy / np.where(staffed > 0, staffed, 1), 1.0), np.nan)
+        out["occupancy"] = np.where(
+            staffed > 0, np.minimum(busy / np.where(staffed > 0, staffed, 1), 1.0), np.nan
+        )
     return out
 
 

@@ -19,7 +19,16 @@ def prepare_store(store: Store) -> None:
 
     result = ingest(BANK_CALLS, IngestOptions(time_col="DateTime", value_cols=("Calls",)))
     history = forecast_series(result)
-    train(store, history, result.calendar, str(BANK_CALLS), store.model_name(BANK_CALLS), ["weekday_mean"], n_origins=2, progress=False)
+    train(
+        store,
+        history,
+        result.calendar,
+        str(BANK_CALLS),
+        store.model_name(BANK_CALLS),
+        ["weekday_mean"],
+        n_origins=2,
+        progress=False,
+    )
     for name in ("baseline", "campaign_week"):
         run_one(store, name, None)
 

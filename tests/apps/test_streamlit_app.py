@@ -48,7 +48,10 @@ def test_data_page_shows_the_ingest_accounting_and_kpis(store):
     at = open_page("data_kpis")
     expected = ingest(BANK_LOG, IngestOptions(format="anonymous-bank", interval="60min")).summary()
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["rows read"] == f"{expected['rows_read']:,}" and metrics["used"] == f"{expected['rows_used']:,}"
+    assert (
+        metrics["rows read"] == f"{expected['rows_read']:,}"
+        and metrics["used"] == f"{expected['rows_used']:,}"
+    )
     assert metrics["ignored"] == f"{expected['rows_ignored']:,}"
     kpis = at.dataframe[0].value
     assert {"service_level", "abandon_rate", "target", "latest"} <= set(kpis.index) | set(kpis.columns)
@@ -75,7 +78,10 @@ def test_builder_what_if_equals_the_runner_and_saves_to_mlflow(store):
     _, path = load_scenario("baseline")
     raw = merge(raw_scenario(path), {"name": "baseline_what_if", "demand": {"growth_pct": 20.0}})
     expected = run_scenario(Scenario.model_validate(raw), path, analysis=False, store=store).summary
-    assert metrics["FTE"] == f"{expected['fte_total']:,.1f}" and metrics["peak agents"] == f"{expected['peak_agents']:,.0f}"
+    assert (
+        metrics["FTE"] == f"{expected['fte_total']:,.1f}"
+        and metrics["peak agents"] == f"{expected['peak_agents']:,.0f}"
+    )
     assert metrics["service level"] == f"{expected['service_level']:.3f}"
     by_label(at.button, "Run and save").click().run()
     assert not at.exception
@@ -91,7 +97,9 @@ def test_compare_page_equals_compare_runs(store):
     at = open_page("compare")
     shown = at.dataframe[0].value
     expected = compare_runs(store, ["baseline", "campaign_week"], "baseline")
-    parsed = shown.loc[expected.index, expected.columns].apply(lambda c: pd.to_numeric(c.str.replace(",", ""), errors="coerce"))
+    parsed = shown.loc[expected.index, expected.columns].apply(
+        lambda c: pd.to_numeric(c.str.replace(",", ""), errors="coerce")
+    )
     # shown rounded: whole numbers from 1,000 up, four significant digits below
     tolerance = np.where(expected.abs() >= 1000, 0.5, expected.abs() * 5e-4 + 1e-12)
     assert (np.abs(parsed.to_numpy() - expected.to_numpy()) <= tolerance)[expected.notna().to_numpy()].all()
@@ -102,8 +110,8 @@ def test_compare_page_equals_compare_runs(store):
 
 def test_targets_page_equals_the_realistic_targets(store):
     from scenarios.base_forecast import base_forecast
-    from scenarios.realistic_targets import achievable_targets
     from scenarios.planning import build_demand
+    from scenarios.realistic_targets import achievable_targets
     from scenarios.spec import load_scenario
 
     at = open_page("targets")

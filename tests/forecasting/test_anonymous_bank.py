@@ -27,9 +27,15 @@ def expected(raw) -> pd.DataFrame:
     wraps = exit_ < entry - pd.Timedelta(hours=12)
     arrival = day + exit_ + pd.to_timedelta(wraps.astype(int), unit="D")
     calls = pd.DataFrame(
-        {"arrival": arrival, "queue": raw["type"], "served": served, "abandoned": abandoned,
-         "wait": q_time, "handle": raw["ser_time"].astype(int)}
-    )  # fmt: skip
+        {
+            "arrival": arrival,
+            "queue": raw["type"],
+            "served": served,
+            "abandoned": abandoned,
+            "wait": q_time,
+            "handle": raw["ser_time"].astype(int),
+        }
+    )
     return calls[wants]
 
 
@@ -78,7 +84,9 @@ def test_service_level_asa_aht_per_interval(result, expected):
 
 
 def test_cli_writes_the_three_files(run_cli, tmp_path, raw, expected):
-    code, out, err = run_cli("ingest", BANK_LOG, "--format", "anonymous-bank", "--interval", "60min", "--out", tmp_path)
+    code, out, err = run_cli(
+        "ingest", BANK_LOG, "--format", "anonymous-bank", "--interval", "60min", "--out", tmp_path
+    )
     assert code == 0, err
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["rows_read"] == summary["rows_used"] + summary["rows_rejected"] + summary["rows_ignored"]

@@ -1,5 +1,7 @@
 """Backtests never look ahead, and their metrics agree with a direct computation."""
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 
@@ -12,7 +14,7 @@ from forecasting.models.baselines import SeasonalNaive
 class Spy(Forecaster):
     """Records what it was trained on; forecasts the training mean."""
 
-    seen: list = []
+    seen: ClassVar[list] = []
 
     def __init__(self, tag: str = "spy"):
         self.tag = tag
@@ -35,7 +37,7 @@ def test_no_look_ahead(bank_history):
         assert part["timestamp"].dt.normalize().nunique() == 5
     # every fit (including the calibration refits inside fit) ended before its origin
     assert max(Spy.seen) < max(origins)
-    assert all(t < o for t, o in zip(Spy.seen[3::4], origins))
+    assert all(t < o for t, o in zip(Spy.seen[3::4], origins, strict=False))
 
 
 def test_metrics_match_direct_computation(bank_history):
@@ -50,7 +52,9 @@ def test_metrics_match_direct_computation(bank_history):
         scale = np.nanmean(np.abs(train.to_numpy() - week_ago.to_numpy()))
         maes.append(np.abs(part["forecast"] - part["actual"]).to_numpy() / scale)
     np.testing.assert_allclose(board.loc["naive", "mase"], np.concatenate(maes).mean())
-    np.testing.assert_allclose(board.loc["naive", "wape"], np.abs(f["forecast"] - f["actual"]).sum() / f["actual"].sum())
+    np.testing.assert_allclose(
+        board.loc["naive", "wape"], np.abs(f["forecast"] - f["actual"]).sum() / f["actual"].sum()
+    )
     inside = (f["actual"] >= f["lo80"]) & (f["actual"] <= f["hi80"])
     np.testing.assert_allclose(board.loc["naive", "coverage80"], inside.mean())
 
@@ -61,7 +65,10 @@ def test_combinations_and_rolling_auto(bank_history):
     bt = run_backtest(models, bank_history, 5, origins=origins, progress=False)
     combo = combination_forecasts(bt.forecasts, ["naive", "day"])
     one = bt.forecasts.set_index(["origin", "timestamp", "model"])["forecast"].unstack("model")
-    np.testing.assert_allclose(combo.set_index(["origin", "timestamp"])["forecast"], one.mean(axis=1).loc[combo.set_index(["origin", "timestamp"]).index])
+    np.testing.assert_allclose(
+        combo.set_index(["origin", "timestamp"])["forecast"],
+        one.mean(axis=1).loc[combo.set_index(["origin", "timestamp"]).index],
+    )
     assert "naive+day" in set(candidates(bt)["model"])
     auto = rolling_auto(bt, origins[-1], lookback=3)
     assert auto["origin"].unique().tolist() == [origins[-1]]

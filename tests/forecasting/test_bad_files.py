@@ -23,46 +23,69 @@ def log_file(tmp_path: Path, lines: list[str], name: str = "log.csv") -> Path:
 CASES = {
     # kind: (file lines, extra args, expected fragments of the one-line error)
     "wrong delimiter": (
-        [LOG_HEADER.replace(",", ";"), *(r.replace(",", ";") for r in LOG_ROWS)], [],
+        [LOG_HEADER.replace(",", ";"), *(r.replace(",", ";") for r in LOG_ROWS)],
+        [],
         ["row 1", "wrong delimiter", "comma", "semicolon"],
     ),
     "missing column": (
-        [LOG_HEADER.replace("arrival_time", "created"), *LOG_ROWS], [],
+        [LOG_HEADER.replace("arrival_time", "created"), *LOG_ROWS],
+        [],
         ["row 1", "column 'arrival_time'", "missing required column"],
     ),
     "unparsable time": (
-        [LOG_HEADER, LOG_ROWS[0], LOG_ROWS[1].replace("2024-01-08 09:01:00", "yesterday"), LOG_ROWS[2]], [],
+        [LOG_HEADER, LOG_ROWS[0], LOG_ROWS[1].replace("2024-01-08 09:01:00", "yesterday"), LOG_ROWS[2]],
+        [],
         ["row 3", "column 'arrival_time'", "unparsable time", "'yesterday'"],
     ),
     "end before start": (
-        [LOG_HEADER, LOG_ROWS[0], LOG_ROWS[1], LOG_ROWS[2].replace("09:03:00", "08:03:00")], [],
+        [LOG_HEADER, LOG_ROWS[0], LOG_ROWS[1], LOG_ROWS[2].replace("09:03:00", "08:03:00")],
+        [],
         ["row 4", "column 'end_time'", "end before start"],
     ),
     "mixed time zones": (
-        [LOG_HEADER, LOG_ROWS[0].replace("09:00:00,", "09:00:00+01:00,", 1), LOG_ROWS[1].replace("09:01:00,", "09:01:00+05:30,", 1)], [],
+        [
+            LOG_HEADER,
+            LOG_ROWS[0].replace("09:00:00,", "09:00:00+01:00,", 1),
+            LOG_ROWS[1].replace("09:01:00,", "09:01:00+05:30,", 1),
+        ],
+        [],
         ["row 3", "column 'arrival_time'", "mixed time zones", "+01:00"],
     ),
     "naive and zoned times mixed": (
-        [LOG_HEADER, LOG_ROWS[0].replace("09:00:00,", "09:00:00Z,", 1), LOG_ROWS[1]], [],
+        [LOG_HEADER, LOG_ROWS[0].replace("09:00:00,", "09:00:00Z,", 1), LOG_ROWS[1]],
+        [],
         ["row 3", "mixed time zones"],
     ),
     "empty file": ([], [], ["empty file"]),
     "header only": ([LOG_HEADER], [], ["empty file", "row 2"]),
-    "ragged row": ([LOG_HEADER, LOG_ROWS[0] + ",extra,fields", LOG_ROWS[1]], [], ["row 2", "wrong number of fields"]),
+    "ragged row": (
+        [LOG_HEADER, LOG_ROWS[0] + ",extra,fields", LOG_ROWS[1]],
+        [],
+        ["row 2", "wrong number of fields"],
+    ),
     "answer before arrival": (
-        [LOG_HEADER, LOG_ROWS[0].replace("2024-01-08 09:00:30", "2024-01-08 08:00:30")], [],
+        [LOG_HEADER, LOG_ROWS[0].replace("2024-01-08 09:00:30", "2024-01-08 08:00:30")],
+        [],
         ["row 2", "column 'answer_time'", "answer before arrival"],
     ),
     "interval report with unparsable time": (
-        ["time,calls", "2024-01-08 09:00,3", "2024-01-08 9h15,4"], ["--time-col", "time", "--value-col", "calls"],
+        ["time,calls", "2024-01-08 09:00,3", "2024-01-08 9h15,4"],
+        ["--time-col", "time", "--value-col", "calls"],
         ["row 3", "column 'time'", "unparsable time"],
     ),
     "interval report missing value column": (
-        ["time,calls", "2024-01-08 09:00,3"], ["--time-col", "time", "--value-col", "volume"],
+        ["time,calls", "2024-01-08 09:00,3"],
+        ["--time-col", "time", "--value-col", "volume"],
         ["row 1", "column 'volume'"],
     ),
     "anonymous bank read as comma-separated": (
-        Path(__file__).resolve().parents[2].joinpath("data/anonymous_bank_1999-02-01_14.tsv").read_text().replace("\t", ",").splitlines()[:50],
+        Path(__file__)
+        .resolve()
+        .parents[2]
+        .joinpath("data/anonymous_bank_1999-02-01_14.tsv")
+        .read_text()
+        .replace("\t", ",")
+        .splitlines()[:50],
         ["--format", "anonymous-bank", "--sep", ";"],
         ["row 1", "wrong delimiter"],
     ),
@@ -74,7 +97,7 @@ def test_bad_file_gives_one_line_error(kind, tmp_path, run_cli):
     lines, extra, fragments = CASES[kind]
     path = tmp_path / "input.csv"
     path.write_text("\n".join(lines) + ("\n" if lines else ""))
-    code, out, err = run_cli("ingest", path, *extra, "--out", tmp_path / "out")
+    code, _out, err = run_cli("ingest", path, *extra, "--out", tmp_path / "out")
     assert code != 0
     assert len(err.strip().splitlines()) == 1, err
     assert err.startswith(f"capplan: error: {path}")
@@ -86,7 +109,7 @@ def test_bad_file_gives_one_line_error(kind, tmp_path, run_cli):
 def test_lenient_mode_rejects_bad_rows_instead(tmp_path, run_cli):
     lines, _, _ = CASES["unparsable time"]
     path = log_file(tmp_path, lines)
-    code, out, err = run_cli("ingest", path, "--reject-bad-rows", "--out", tmp_path / "out")
+    code, _out, err = run_cli("ingest", path, "--reject-bad-rows", "--out", tmp_path / "out")
     assert code == 0, err
     rejected = (tmp_path / "out" / "rejected.csv").read_text().splitlines()
     assert len(rejected) == 2 and rejected[1].startswith("3,arrival_time,unparsable time,yesterday")
@@ -103,38 +126,50 @@ def test_console_script_prints_no_traceback(tmp_path):
     path = log_file(tmp_path, [LOG_HEADER.replace(",", ";")])
     proc = subprocess.run(
         [str(Path(sys.executable).parent / "capplan"), "ingest", str(path), "--out", str(tmp_path / "o")],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.count("\n") == 1
 
 
 def test_daylight_saving_offsets_are_one_zone(tmp_path, run_cli):
-    lines = ["time,calls", "2024-03-29T08:00:00+01:00,3", "2024-03-29T08:30:00+01:00,4",
-             "2024-04-01T08:00:00+02:00,5", "2024-04-01T08:30:00+02:00,6"]  # fmt: skip
+    lines = [
+        "time,calls",
+        "2024-03-29T08:00:00+01:00,3",
+        "2024-03-29T08:30:00+01:00,4",
+        "2024-04-01T08:00:00+02:00,5",
+        "2024-04-01T08:30:00+02:00,6",
+    ]
     path = log_file(tmp_path, lines)
-    code, out, err = run_cli("ingest", path, "--time-col", "time", "--value-col", "calls", "--out", tmp_path / "o")
+    code, _out, err = run_cli(
+        "ingest", path, "--time-col", "time", "--value-col", "calls", "--out", tmp_path / "o"
+    )
     assert code == 0, err
     table = (tmp_path / "o" / "intervals.csv").read_text()
     assert "2024-04-01 08:00:00" in table  # local clock time kept
 
 
 def test_quoted_line_breaks_keep_physical_row_numbers(tmp_path, run_cli):
-    lines = [LOG_HEADER, LOG_ROWS[0].replace("c1,sales", 'c1,"sales\nteam"'), LOG_ROWS[1].replace("09:01:00,", "later,", 1)]
+    lines = [
+        LOG_HEADER,
+        LOG_ROWS[0].replace("c1,sales", 'c1,"sales\nteam"'),
+        LOG_ROWS[1].replace("09:01:00,", "later,", 1),
+    ]
     path = log_file(tmp_path, lines)
-    code, out, err = run_cli("ingest", path, "--out", tmp_path / "o")
+    code, _out, err = run_cli("ingest", path, "--out", tmp_path / "o")
     assert code == 2 and "row 4" in err, err
 
 
 def test_short_row_is_an_error(tmp_path, run_cli):
     path = log_file(tmp_path, [LOG_HEADER, LOG_ROWS[0], "c9,sales,2024-01-08 09:09:00", LOG_ROWS[1]])
-    code, out, err = run_cli("ingest", path, "--out", tmp_path / "o")
+    code, _out, err = run_cli("ingest", path, "--out", tmp_path / "o")
     assert code == 2 and "row 3" in err and "wrong number of fields" in err and "3 fields" in err, err
 
 
 def test_all_rows_rejected_still_writes_rejected_csv(tmp_path, run_cli):
     path = log_file(tmp_path, [LOG_HEADER, ",sales,2024-01-08 09:00:00,,,,0"])
-    code, out, err = run_cli("ingest", path, "--out", tmp_path / "o")
+    code, _out, err = run_cli("ingest", path, "--out", tmp_path / "o")
     assert code == 2 and "no usable rows" in err
     assert "missing contact id" in (tmp_path / "o" / "rejected.csv").read_text()

@@ -12,7 +12,9 @@ from tests.conftest import BANK_CALLS
 def test_is_open_follows_hours_and_round_trips():
     result = ingest(BANK_CALLS, IngestOptions(time_col="DateTime", value_cols=("Calls",)))
     cal = result.calendar
-    stamps = pd.to_datetime(["2003-03-03 06:55", "2003-03-03 07:00", "2003-03-03 21:00", "2003-03-03 21:05", "2003-03-08 12:00"])
+    stamps = pd.to_datetime(
+        ["2003-03-03 06:55", "2003-03-03 07:00", "2003-03-03 21:00", "2003-03-03 21:05", "2003-03-08 12:00"]
+    )
     np.testing.assert_array_equal(cal.is_open(stamps), [False, True, True, False, False])
     again = OperatingCalendar.from_dict(cal.to_dict())
     assert again.to_dict() == cal.to_dict()
@@ -33,10 +35,22 @@ def test_weekly_kpis_of_an_interval_report():
 
 def test_interval_report_with_aht_rolls_up_weighted(tmp_path):
     stamps = pd.date_range("2024-01-08 09:00", periods=4, freq="30min")
-    frame = pd.DataFrame({"t": stamps, "calls": [10, 30, 0, 20], "handled": [10, 30, 0, 20], "aht": [100.0, 200.0, np.nan, 400.0]})
+    frame = pd.DataFrame(
+        {
+            "t": stamps,
+            "calls": [10, 30, 0, 20],
+            "handled": [10, 30, 0, 20],
+            "aht": [100.0, 200.0, np.nan, 400.0],
+        }
+    )
     file = tmp_path / "r.csv"
     frame.to_csv(file, index=False)
-    result = ingest(file, IngestOptions(time_col="t", value_cols=("calls=arrivals", "handled=handled", "aht=aht"), interval="day"))
+    result = ingest(
+        file,
+        IngestOptions(
+            time_col="t", value_cols=("calls=arrivals", "handled=handled", "aht=aht"), interval="day"
+        ),
+    )
     day = result.intervals.iloc[0]
     assert day["arrivals"] == 60
     np.testing.assert_allclose(day["aht"], (10 * 100 + 30 * 200 + 20 * 400) / 60)

@@ -32,13 +32,17 @@ time_format: "%d/%m/%Y %H:%M"
 def tickets(tmp_path_factory) -> tuple[pd.DataFrame, object]:
     rng = np.random.default_rng(7)
     n = 600
-    created = pd.Timestamp("2024-03-04 08:00") + pd.to_timedelta(np.sort(rng.uniform(0, 27 * 24 * 60, n)).round(), unit="min")
+    created = pd.Timestamp("2024-03-04 08:00") + pd.to_timedelta(
+        np.sort(rng.uniform(0, 27 * 24 * 60, n)).round(), unit="min"
+    )
     first = created + pd.to_timedelta(rng.exponential(25, n).round() + 1, unit="min")
     solved = first + pd.to_timedelta(rng.exponential(90, n).round(), unit="min")
     frame = pd.DataFrame(
         {
             "Ticket": [f"T{i}" for i in range(n)],
-            "Created": created, "FirstReply": first, "Solved": solved,
+            "Created": created,
+            "FirstReply": first,
+            "Solved": solved,
             "Channel": rng.choice(["email", "chat"], n),
             "Customer": rng.integers(1, 150, n).astype(str),
             "Agent": rng.choice(list("ABCDE"), n),
@@ -46,7 +50,7 @@ def tickets(tmp_path_factory) -> tuple[pd.DataFrame, object]:
             "Recommend": rng.choice([*range(11), np.nan], n),
             "Effort": rng.choice([*range(1, 8), np.nan], n),
         }
-    )  # fmt: skip
+    )
     folder = tmp_path_factory.mktemp("tickets")
     text = frame.copy()
     for c in ("Created", "FirstReply", "Solved"):
@@ -59,7 +63,12 @@ def tickets(tmp_path_factory) -> tuple[pd.DataFrame, object]:
 
 def test_all_rows_used_and_per_day_counts(tickets):
     frame, result = tickets
-    assert result.ledger.counts() == {"rows_read": 600, "rows_used": 600, "rows_rejected": 0, "rows_ignored": 0}
+    assert result.ledger.counts() == {
+        "rows_read": 600,
+        "rows_used": 600,
+        "rows_rejected": 0,
+        "rows_ignored": 0,
+    }
     expected = frame.groupby([frame["Created"].dt.floor("D"), "Channel"]).size()
     t = result.intervals.set_index(["interval_start", "queue"])["arrivals"]
     np.testing.assert_array_equal(t.loc[expected.index].to_numpy(), expected.to_numpy())
@@ -82,13 +91,17 @@ def test_weekly_survey_kpis(tickets):
     week = frame["Created"].dt.to_period("W-SUN").dt.start_time
     wide = kpi_table(result, "week").query("queue == 'all queues'").set_index("period_start")
     csat = frame.groupby(week)["Rating"].apply(lambda r: (r.dropna() >= 4).mean())
-    nps = frame.groupby(week)["Recommend"].apply(lambda r: 100 * ((r.dropna() >= 9).mean() - (r.dropna() <= 6).mean()))
+    nps = frame.groupby(week)["Recommend"].apply(
+        lambda r: 100 * ((r.dropna() >= 9).mean() - (r.dropna() <= 6).mean())
+    )
     ces = frame.groupby(week)["Effort"].apply(lambda r: (r.dropna() >= 5).mean())
     agents = frame.groupby(week)["Agent"].nunique()
     np.testing.assert_allclose(wide.loc[csat.index, "csat"], csat)
     np.testing.assert_allclose(wide.loc[nps.index, "nps"], nps)
     np.testing.assert_allclose(wide.loc[ces.index, "ces"], ces)
-    np.testing.assert_allclose(wide.loc[agents.index, "contacts_per_agent"], frame.groupby(week).size() / agents)
+    np.testing.assert_allclose(
+        wide.loc[agents.index, "contacts_per_agent"], frame.groupby(week).size() / agents
+    )
 
 
 def test_repeat_contacts_within_seven_days(tickets):
@@ -115,7 +128,10 @@ def test_targets_marked_met_or_missed(tickets, tmp_path):
 
 @pytest.mark.parametrize(
     "text, fragment",
-    [("targets:\n  happiness: {min: 1}\n", "targets.happiness"), ("targets:\n  csat: {above: 1}\n", "targets.csat.above")],
+    [
+        ("targets:\n  happiness: {min: 1}\n", "targets.happiness"),
+        ("targets:\n  csat: {above: 1}\n", "targets.csat.above"),
+    ],
 )
 def test_bad_targets_file_names_the_key(tmp_path, text, fragment):
     path = tmp_path / "t.yaml"
@@ -127,7 +143,9 @@ def test_bad_targets_file_names_the_key(tmp_path, text, fragment):
 def test_bad_mapping_key_is_named(tmp_path):
     path = tmp_path / "m.yaml"
     path.write_text("columns:\n  arival_time: Created\n")
-    with pytest.raises(InputError, match="key 'columns.arival_time': unknown key: expected a canonical field: contact_id"):
+    with pytest.raises(
+        InputError, match=r"key 'columns\.arival_time': unknown key: expected a canonical field: contact_id"
+    ):
         ingest(tmp_path / "x.csv", IngestOptions(mapping=path))
 
 

@@ -1,7 +1,6 @@
 """Edge cases found in review: each once produced a traceback, a wrong table or a lost row."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from forecasting.errors import InputError
@@ -23,7 +22,16 @@ def test_combine_queues_sums_an_interval_report(tmp_path):
 
 
 def test_blank_queue_and_a_queue_called_all(tmp_path):
-    path = write(tmp_path, "l.csv", ["contact_id,queue,arrival_time", "1,all,2024-01-08 09:00", "2,,2024-01-08 09:10", "3,B,2024-01-08 09:20"])
+    path = write(
+        tmp_path,
+        "l.csv",
+        [
+            "contact_id,queue,arrival_time",
+            "1,all,2024-01-08 09:00",
+            "2,,2024-01-08 09:10",
+            "3,B,2024-01-08 09:20",
+        ],
+    )
     result = ingest(path, IngestOptions())
     assert sorted(result.intervals["queue"].unique()) == ["B", "all", "unassigned"]
     week = kpi_table(result, "week").set_index("queue")["arrivals"]
@@ -31,9 +39,16 @@ def test_blank_queue_and_a_queue_called_all(tmp_path):
 
 
 def test_a_recorded_wait_means_handled_and_blank_fcr_is_unknown(tmp_path):
-    path = write(tmp_path, "l.csv", ["contact_id,arrival_time,wait_seconds,abandoned,fcr",
-                                     "1,2024-01-08 09:00,10,0,yes", "2,2024-01-08 09:01,30,0,",
-                                     "3,2024-01-08 09:02,40,1,"])  # fmt: skip
+    path = write(
+        tmp_path,
+        "l.csv",
+        [
+            "contact_id,arrival_time,wait_seconds,abandoned,fcr",
+            "1,2024-01-08 09:00,10,0,yes",
+            "2,2024-01-08 09:01,30,0,",
+            "3,2024-01-08 09:02,40,1,",
+        ],
+    )
     result = ingest(path, IngestOptions())
     table = kpi_table(result, "day").iloc[0]
     assert table["handled"] == 2 and table["abandoned"] == 1
@@ -49,7 +64,9 @@ def test_interval_report_of_aht_only(tmp_path):
 
 
 def test_rows_without_any_value_are_rejected(tmp_path):
-    path = write(tmp_path, "e.csv", ["t,calls", "2024-01-08 09:00,", "2024-01-08 09:15,4", "2024-01-08 09:30,5"])
+    path = write(
+        tmp_path, "e.csv", ["t,calls", "2024-01-08 09:00,", "2024-01-08 09:15,4", "2024-01-08 09:30,5"]
+    )
     result = ingest(path, IngestOptions(time_col="t", value_cols=("calls",)))
     rejected = result.ledger.rejected_rows()
     assert rejected["row"].tolist() == [2] and rejected["reason"].iloc[0] == "no value in any value column"

@@ -10,7 +10,18 @@ SERIES = ["--time-col", "DateTime", "--value-col", "Calls"]
 
 def test_forecast_named_model_writes_the_table(run_cli, tmp_path):
     out = tmp_path / "f.csv"
-    code, stdout, err = run_cli("forecast", "--input", BANK_CALLS, *SERIES, "--model", "weekday_mean", "--horizon-days", "2", "--out", out)
+    code, _stdout, err = run_cli(
+        "forecast",
+        "--input",
+        BANK_CALLS,
+        *SERIES,
+        "--model",
+        "weekday_mean",
+        "--horizon-days",
+        "2",
+        "--out",
+        out,
+    )
     assert code == 0, err
     table = pd.read_csv(out, parse_dates=["timestamp"])
     assert list(table.columns) == ["timestamp", "forecast", "lo80", "hi80", "lo95", "hi95"]
@@ -23,7 +34,9 @@ def test_forecast_at_timestamps_with_closed_ones(run_cli, tmp_path):
     at = tmp_path / "at.csv"
     at.write_text("when\n2003-06-02T07:00:00Z\n2003-06-02T03:00:00Z\n2003-06-07T12:00:00Z\n")
     out = tmp_path / "f.csv"
-    code, stdout, err = run_cli("forecast", "--input", BANK_CALLS, *SERIES, "--model", "seasonal_naive_week", "--at", at, "--out", out)
+    code, _stdout, err = run_cli(
+        "forecast", "--input", BANK_CALLS, *SERIES, "--model", "seasonal_naive_week", "--at", at, "--out", out
+    )
     assert code == 0, err
     table = pd.read_csv(out)
     assert len(table) == 3 and table["forecast"].iloc[0] > 0
@@ -36,7 +49,23 @@ def test_closed_timestamps_are_named_in_the_warning(tmp_path, caplog):
     at = tmp_path / "at.csv"
     at.write_text("when\n2003-06-02T03:00:00Z\n")
     with caplog.at_level("WARNING"):
-        assert main(["forecast", "--input", str(BANK_CALLS), *SERIES, "--model", "seasonal_naive_week", "--at", str(at), "--out", str(tmp_path / "f.csv")]) == 0
+        assert (
+            main(
+                [
+                    "forecast",
+                    "--input",
+                    str(BANK_CALLS),
+                    *SERIES,
+                    "--model",
+                    "seasonal_naive_week",
+                    "--at",
+                    str(at),
+                    "--out",
+                    str(tmp_path / "f.csv"),
+                ]
+            )
+            == 0
+        )
     assert "2003-06-02 03:00" in caplog.text and "closed" in caplog.text
 
 
@@ -55,14 +84,26 @@ def days_of_rows(n_days=3):
     "kind, mutate, fragments",
     [
         ("too little history", lambda rows: rows, ["too little history", "days"]),
-        ("text in the value column", lambda rows: rows[:4] + [rows[4].split(",")[0] + ",many"] + rows[5:], ["row 6", "column 'Calls'", "not a count"]),
-        ("duplicate timestamp", lambda rows: rows[:4] + [rows[3]] + rows[4:], ["row 6", "duplicate timestamp"]),
-        ("unparsable timestamp", lambda rows: rows[:2] + ["Jan 8th,4"] + rows[2:], ["row 4", "unparsable time"]),
+        (
+            "text in the value column",
+            lambda rows: rows[:4] + [rows[4].split(",")[0] + ",many"] + rows[5:],
+            ["row 6", "column 'Calls'", "not a count"],
+        ),
+        (
+            "duplicate timestamp",
+            lambda rows: rows[:4] + [rows[3]] + rows[4:],
+            ["row 6", "duplicate timestamp"],
+        ),
+        (
+            "unparsable timestamp",
+            lambda rows: rows[:2] + ["Jan 8th,4"] + rows[2:],
+            ["row 4", "unparsable time"],
+        ),
     ],
 )
 def test_bad_input_one_line_error(run_cli, tmp_path, kind, mutate, fragments):
     path = bad_series(tmp_path, mutate(days_of_rows()))
-    code, out, err = run_cli("forecast", "--input", path, *SERIES, "--out", tmp_path / "f.csv")
+    code, _out, err = run_cli("forecast", "--input", path, *SERIES, "--out", tmp_path / "f.csv")
     assert code == 2
     assert len(err.strip().splitlines()) == 1, err
     for fragment in fragments:
@@ -70,11 +111,23 @@ def test_bad_input_one_line_error(run_cli, tmp_path, kind, mutate, fragments):
 
 
 def test_backtest_prints_and_saves_the_leaderboard(run_cli, tmp_path):
-    code, out, err = run_cli("backtest", "--input", BANK_CALLS, *SERIES, "--models", "seasonal_naive_week,weekday_mean",
-                             "--origins", "3", "--out", tmp_path)  # fmt: skip
+    code, out, err = run_cli(
+        "backtest",
+        "--input",
+        BANK_CALLS,
+        *SERIES,
+        "--models",
+        "seasonal_naive_week,weekday_mean",
+        "--origins",
+        "3",
+        "--out",
+        tmp_path,
+    )
     assert code == 0, err
     board = pd.read_csv(tmp_path / "leaderboard.csv")
-    assert {"seasonal_naive_week", "weekday_mean", "weekday_mean+seasonal_naive_week"} <= set(board["model"]) | {"seasonal_naive_week+weekday_mean"}
+    assert {"seasonal_naive_week", "weekday_mean", "weekday_mean+seasonal_naive_week"} <= set(
+        board["model"]
+    ) | {"seasonal_naive_week+weekday_mean"}
     assert {"mase", "wape", "mae", "rmse", "bias", "coverage80", "coverage95"} <= set(board.columns)
     assert "weekday_mean" in out
     assert set(pd.read_csv(tmp_path / "by_horizon.csv")["horizon_day"]) == {1, 2, 3, 4, 5}
@@ -84,14 +137,40 @@ def test_each_queue_gets_its_own_forecast(run_cli, tmp_path):
     from tests.conftest import BANK_LOG
 
     out = tmp_path / "each.csv"
-    code, stdout, err = run_cli("forecast", BANK_LOG, "--format", "anonymous-bank", "--interval", "60min", "--queue", "each",
-                                "--model", "weekday_mean", "--horizon-days", "2", "--out", out)  # fmt: skip
+    code, _stdout, err = run_cli(
+        "forecast",
+        BANK_LOG,
+        "--format",
+        "anonymous-bank",
+        "--interval",
+        "60min",
+        "--queue",
+        "each",
+        "--model",
+        "weekday_mean",
+        "--horizon-days",
+        "2",
+        "--out",
+        out,
+    )
     assert code == 0, err
     table = pd.read_csv(out)
     assert sorted(table["queue"].unique()) == ["IN", "NE", "NW", "PE", "PS", "TT"]
     assert table.groupby("queue").size().nunique() == 1
-    code, stdout, err = run_cli("forecast", BANK_LOG, "--format", "anonymous-bank", "--interval", "60min", "--field", "aht",
-                                "--horizon-days", "2", "--out", tmp_path / "aht.csv")  # fmt: skip
+    code, _stdout, err = run_cli(
+        "forecast",
+        BANK_LOG,
+        "--format",
+        "anonymous-bank",
+        "--interval",
+        "60min",
+        "--field",
+        "aht",
+        "--horizon-days",
+        "2",
+        "--out",
+        tmp_path / "aht.csv",
+    )
     assert code == 0, err
     aht = pd.read_csv(tmp_path / "aht.csv")
     assert aht["forecast"].between(60, 600).mean() > 0.9 and (aht["lo80"] < aht["hi80"]).all()

@@ -64,14 +64,19 @@ GOOD = ["2024-01-08 09:00,10", "2024-01-08 09:15,12", "2024-01-08 09:30,9", "202
 
 
 def test_row_defects_are_rejected_with_row_numbers(tmp_path):
-    lines = ["time,calls", *GOOD,
-             "2024-01-08 09:45,99",      # line 6: duplicate timestamp
-             "2024-01-08 10:00,-3",      # line 7: negative
-             "2024-01-08 10:15,lots",    # line 8: non-numeric
-             "2024-01-08 10:20,4",       # line 9: off the 15-minute grid
-             "2024-01-08 10:30,2.5",     # line 10: not a whole count
-             "2024-01-08 10:45,7"]  # fmt: skip
-    result = ingest(write(tmp_path, "\n".join(lines) + "\n"), IngestOptions(time_col="time", value_cols=("calls",)))
+    lines = [
+        "time,calls",
+        *GOOD,
+        "2024-01-08 09:45,99",  # line 6: duplicate timestamp
+        "2024-01-08 10:00,-3",  # line 7: negative
+        "2024-01-08 10:15,lots",  # line 8: non-numeric
+        "2024-01-08 10:20,4",  # line 9: off the 15-minute grid
+        "2024-01-08 10:30,2.5",  # line 10: not a whole count
+        "2024-01-08 10:45,7",
+    ]
+    result = ingest(
+        write(tmp_path, "\n".join(lines) + "\n"), IngestOptions(time_col="time", value_cols=("calls",))
+    )
     rejected = result.ledger.rejected_rows().set_index("row")
     assert list(rejected.index) == [6, 7, 8, 9, 10]
     assert rejected.loc[6, "reason"] == "duplicate timestamp"
@@ -103,12 +108,16 @@ def test_wide_and_mapped_value_columns(tmp_path):
     wide = ingest(write(tmp_path, text), IngestOptions(time_col="t", value_cols=("sales", "support")))
     assert sorted(wide.intervals["queue"].unique()) == ["sales", "support"]
     assert wide.intervals.groupby("queue")["arrivals"].sum().to_dict() == {"sales": 4, "support": 6}
-    mapped = ingest(write(tmp_path, text), IngestOptions(time_col="t", value_cols=("sales=arrivals", "aht=aht")))
+    mapped = ingest(
+        write(tmp_path, text), IngestOptions(time_col="t", value_cols=("sales=arrivals", "aht=aht"))
+    )
     assert mapped.intervals["aht"].tolist() == [100, 200]
 
 
 def test_parquet_input(tmp_path):
-    frame = pd.DataFrame({"t": pd.date_range("2024-01-08 09:00", periods=6, freq="15min", tz="UTC"), "n": [1, 2, 3, 4, 5, 6]})
+    frame = pd.DataFrame(
+        {"t": pd.date_range("2024-01-08 09:00", periods=6, freq="15min", tz="UTC"), "n": [1, 2, 3, 4, 5, 6]}
+    )
     path = tmp_path / "s.parquet"
     frame.to_parquet(path)
     result = ingest(path, IngestOptions(time_col="t", value_cols=("n",)))
@@ -117,7 +126,9 @@ def test_parquet_input(tmp_path):
 
 
 def test_cli_summary_file(run_cli, tmp_path):
-    code, out, err = run_cli("ingest", BANK_CALLS, "--time-col", "DateTime", "--value-col", "Calls", "--out", tmp_path)
+    code, out, err = run_cli(
+        "ingest", BANK_CALLS, "--time-col", "DateTime", "--value-col", "Calls", "--out", tmp_path
+    )
     assert code == 0, err
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["interval"] == "5min"

@@ -16,7 +16,9 @@ def test_store_comes_from_the_option_then_the_environment_then_the_default(tmp_p
     env["MLFLOW_TRACKING_URI"] = "http://team-server:5000"
     server = Store.open(env=env)
     assert server.tracking_uri == server.registry_uri == "http://team-server:5000" and server.database is None
-    assert Store.open(str(tmp_path / "other.db"), env=env).tracking_uri == f"sqlite:///{tmp_path / 'other.db'}"
+    assert (
+        Store.open(str(tmp_path / "other.db"), env=env).tracking_uri == f"sqlite:///{tmp_path / 'other.db'}"
+    )
     env["MLFLOW_REGISTRY_URI"] = "http://registry:5000"
     assert Store.open(env=env).registry_uri == "http://registry:5000"
 
@@ -24,7 +26,10 @@ def test_store_comes_from_the_option_then_the_environment_then_the_default(tmp_p
 def test_a_relative_sqlite_path_means_the_same_file_from_any_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     store = Store.open("sqlite:///stores/a.db", env={})
-    assert store.tracking_uri == f"sqlite:///{tmp_path / 'stores' / 'a.db'}" and store.home == tmp_path / "stores"
+    assert (
+        store.tracking_uri == f"sqlite:///{tmp_path / 'stores' / 'a.db'}"
+        and store.home == tmp_path / "stores"
+    )
     assert Store.open("stores", env={}).tracking_uri == f"sqlite:///{tmp_path / 'stores' / 'mlflow.db'}"
 
 
@@ -37,12 +42,30 @@ def test_the_default_store_of_an_installed_capplan_is_in_the_user_data_folder(tm
 
 def test_two_stores_in_one_process_keep_their_own_champions(tmp_path, bank_history, bank_result):
     a, b = Store.at(tmp_path / "a"), Store.at(tmp_path / "b")
-    train(a, bank_history, bank_result.calendar, "calls.csv", "calls", ["weekday_mean"], n_origins=2, progress=False)
+    train(
+        a,
+        bank_history,
+        bank_result.calendar,
+        "calls.csv",
+        "calls",
+        ["weekday_mean"],
+        n_origins=2,
+        progress=False,
+    )
     assert a.model_version("calls", CHAMPION).version == 1
     assert b.model_version("calls", CHAMPION) is None  # b has no such model, though a does
-    train(b, bank_history * 2, bank_result.calendar, "calls.csv", "calls", ["seasonal_naive_week"], n_origins=2, progress=False)
-    fa, name_a, va = a.load_forecaster("calls")
-    fb, name_b, vb = b.load_forecaster("calls")
+    train(
+        b,
+        bank_history * 2,
+        bank_result.calendar,
+        "calls.csv",
+        "calls",
+        ["seasonal_naive_week"],
+        n_origins=2,
+        progress=False,
+    )
+    _fa, name_a, va = a.load_forecaster("calls")
+    _fb, name_b, vb = b.load_forecaster("calls")
     assert (name_a, name_b) == ("weekday_mean", "seasonal_naive_week") and va.run_id != vb.run_id
     assert not any(k.startswith("MLFLOW_") for k in os.environ)  # nothing left behind for the next command
     assert not (tmp_path / "mlflow.db").exists() and not os.path.exists("mlflow.db")
@@ -64,7 +87,9 @@ def test_reading_a_store_that_is_not_there_creates_nothing(tmp_path):
 
 
 def test_cache_keys_cover_what_they_depend_on_and_entries_are_whole(tmp_path):
-    series = pd.Series([1.0, 2.0, 3.0], index=pd.date_range("2024-01-01", periods=3, freq="h"), name="arrivals")
+    series = pd.Series(
+        [1.0, 2.0, 3.0], index=pd.date_range("2024-01-01", periods=3, freq="h"), name="arrivals"
+    )
     assert series_digest(series) != series_digest(series.where(series.index != series.index[1], 2.5))
     assert digest({"store": "sqlite:///a.db", "run": "1"}) != digest({"store": "sqlite:///b.db", "run": "1"})
     cache = ForecastCache(tmp_path / "cache")
@@ -72,6 +97,9 @@ def test_cache_keys_cover_what_they_depend_on_and_entries_are_whole(tmp_path):
     cache.put("k", pd.DataFrame({"forecast": [1.0]}), {"model": "m"})
     table, meta = cache.get("k")
     assert table["forecast"].tolist() == [1.0] and meta == {"model": "m"}
-    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["k.json", "k.parquet"]  # no temporary files left
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [
+        "k.json",
+        "k.parquet",
+    ]  # no temporary files left
     (tmp_path / "cache" / "k.json").unlink()  # the marker written last is missing: the entry does not count
     assert cache.get("k") is None

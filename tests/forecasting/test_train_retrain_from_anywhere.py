@@ -28,18 +28,33 @@ def test_train_retrain_forecast_from_another_folder_use_one_store(tmp_path):
     models = ["--models", "weekday_mean,seasonal_naive_week", "--origins", "2"]
 
     def run(*args):
-        done = subprocess.run(capplan + list(args), cwd=work, env=env, capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            capplan + list(args), cwd=work, env=env, capture_output=True, text=True, timeout=600
+        )
         assert done.returncode == 0, done.stderr
         return done
 
     run("train", "--input", short.name, *common, *models)
     retrained = run("retrain", "--input", longer.name, *common, *models, "--eval-origins", "3")
     assert "champion" in retrained.stdout
-    run("forecast", "--input", longer.name, *common[:-2], "--model", "champion", "--registered-model", "calls", "--out", "f.csv")
+    run(
+        "forecast",
+        "--input",
+        longer.name,
+        *common[:-2],
+        "--model",
+        "champion",
+        "--registered-model",
+        "calls",
+        "--out",
+        "f.csv",
+    )
     forecast = pd.read_csv(work / "f.csv")
     assert len(forecast) > 0 and (forecast["forecast"] >= 0).all()
 
-    assert not list(work.rglob("mlflow.db")) and not (work / "mlruns").exists()  # nothing stray in the working folder
+    assert (
+        not list(work.rglob("mlflow.db")) and not (work / "mlruns").exists()
+    )  # nothing stray in the working folder
     client = MlflowClient(f"sqlite:///{home / 'mlflow.db'}")
     versions = {int(v.version) for v in client.search_model_versions("name = 'calls'")}
     assert versions == {1, 2}  # the retrain found the champion the train registered, in the same store

@@ -12,7 +12,16 @@ MODELS = ["weekday_mean", "ets_topdown"]
 
 def test_train_registers_champion_and_retrain_decides(tracking_store, bank_history, bank_result):
     old = bank_history[bank_history.index < "2003-05-01"]
-    first = train(tracking_store, old, bank_result.calendar, "bank_calls.csv", "bank", MODELS, n_origins=3, progress=False)
+    first = train(
+        tracking_store,
+        old,
+        bank_result.calendar,
+        "bank_calls.csv",
+        "bank",
+        MODELS,
+        n_origins=3,
+        progress=False,
+    )
     assert first.promoted and first.version == 1
     client = MlflowClient(tracking_store.tracking_uri, registry_uri=tracking_store.registry_uri)
     assert str(client.get_model_version_by_alias("bank", "champion").version) == "1"
@@ -25,7 +34,9 @@ def test_train_registers_champion_and_retrain_decides(tracking_store, bank_histo
     assert {"leaderboard.csv", "forecast_vs_actual.png"} <= artifacts
     assert run.inputs.dataset_inputs and run.inputs.dataset_inputs[0].dataset.name.endswith(":arrivals")
 
-    forecaster, name, version = tracking_store.load_forecaster("bank")  # through the pyfunc, as other tools would
+    _forecaster, name, version = tracking_store.load_forecaster(
+        "bank"
+    )  # through the pyfunc, as other tools would
     assert name == first.model and version.version == 1 and version.run_id == first.run_id
     mlflow.set_registry_uri(tracking_store.registry_uri)
     pyfunc = mlflow.pyfunc.load_model("models:/bank@champion")
@@ -35,11 +46,30 @@ def test_train_registers_champion_and_retrain_decides(tracking_store, bank_histo
     as_text = pyfunc.predict(pd.DataFrame({"timestamp": ["2003-05-01 07:00:00", "2003-05-01 07:05:00"]}))
     np.testing.assert_allclose(as_text["forecast"], out["forecast"].iloc[:2])
 
-    again = train(tracking_store, old, bank_result.calendar, "bank_calls.csv", "bank", ["seasonal_naive_day"], n_origins=2, progress=False)
+    again = train(
+        tracking_store,
+        old,
+        bank_result.calendar,
+        "bank_calls.csv",
+        "bank",
+        ["seasonal_naive_day"],
+        n_origins=2,
+        progress=False,
+    )
     assert not again.promoted and "challenger" in again.decision
     assert str(client.get_model_version_by_alias("bank", "champion").version) == "1"
 
-    second = retrain(tracking_store, bank_history, bank_result.calendar, "bank_calls.csv", "bank", MODELS, n_origins=3, eval_origins=3, progress=False)
+    second = retrain(
+        tracking_store,
+        bank_history,
+        bank_result.calendar,
+        "bank_calls.csv",
+        "bank",
+        MODELS,
+        n_origins=3,
+        eval_origins=3,
+        progress=False,
+    )
     run = client.get_run(second.run_id)
     assert run.data.tags["decision"] == second.decision
     champion = str(client.get_model_version_by_alias("bank", "champion").version)
@@ -52,7 +82,16 @@ def test_train_registers_champion_and_retrain_decides(tracking_store, bank_histo
 
 
 def test_retrain_without_champion_says_so(tracking_store, bank_history, bank_result, run_cli):
-    code, out, err = run_cli("retrain", "--input", "data/bank_calls_2003-03-03_2003-05-28.csv", "--time-col", "DateTime",
-                             "--value-col", "Calls", "--registered-model", "nothing-here")  # fmt: skip
+    code, _out, err = run_cli(
+        "retrain",
+        "--input",
+        "data/bank_calls_2003-03-03_2003-05-28.csv",
+        "--time-col",
+        "DateTime",
+        "--value-col",
+        "Calls",
+        "--registered-model",
+        "nothing-here",
+    )
     assert code == 2
     assert "no champion model registered under 'nothing-here'" in err

@@ -11,22 +11,34 @@ from scenarios.spec import Demand
 @pytest.fixture
 def grid():
     stamps = pd.date_range("2003-06-02 08:00", periods=8, freq="h")  # a Monday, 08:00-15:00
-    return DemandGrid(stamps, ("voice", "chat"), np.full((2, 8), 100.0), np.full((2, 8), 200.0), pd.Timedelta(hours=1))
+    return DemandGrid(
+        stamps, ("voice", "chat"), np.full((2, 8), 100.0), np.full((2, 8), 200.0), pd.Timedelta(hours=1)
+    )
 
 
 def test_growth_multipliers_and_aht(grid):
-    d = Demand.model_validate({
-        "growth_pct": 10,
-        "multipliers": [{"hours": "09:00-11:00", "factor": 2, "queues": ["voice"]}, {"weekdays": ["Tuesday"], "factor": 0}],
-        "aht_changes": [{"start": "2003-06-02 12:00", "seconds": 30}, {"queues": ["chat"], "percent": -10}],
-    })  # fmt: skip
+    d = Demand.model_validate(
+        {
+            "growth_pct": 10,
+            "multipliers": [
+                {"hours": "09:00-11:00", "factor": 2, "queues": ["voice"]},
+                {"weekdays": ["Tuesday"], "factor": 0},
+            ],
+            "aht_changes": [
+                {"start": "2003-06-02 12:00", "seconds": 30},
+                {"queues": ["chat"], "percent": -10},
+            ],
+        }
+    )
     out = apply_demand(grid, d)
     expected_voice = np.full(8, 110.0)
     expected_voice[1:3] *= 2
     np.testing.assert_allclose(out.volume[0], expected_voice)
     np.testing.assert_allclose(out.volume[1], 110.0)
     np.testing.assert_allclose(out.aht[0], [200] * 4 + [230] * 4)
-    np.testing.assert_allclose(out.aht[1], [180] * 4 + [(200 + 30) * 0.9] * 4)  # changes apply in the order written
+    np.testing.assert_allclose(
+        out.aht[1], [180] * 4 + [(200 + 30) * 0.9] * 4
+    )  # changes apply in the order written
     assert grid.volume[0, 1] == 100.0  # the input is not modified
 
 
@@ -35,16 +47,27 @@ def test_events_have_their_shape(grid):
     cases = {
         "step": [0, 1, 1, 0, 0, 0, 0, 0],
         "spike": [0, 0.5, 0.5, 0, 0, 0, 0, 0],  # rises to the peak at 10:00, measured at midpoints
-        "decay": [0, 2 ** -0.25, 2 ** -0.75, 2 ** -1.25, 2 ** -1.75, 2 ** -2.25, 2 ** -2.75, 2 ** -3.25],
-    }  # fmt: skip
+        "decay": [0, 2**-0.25, 2**-0.75, 2**-1.25, 2**-1.75, 2**-2.25, 2**-2.75, 2**-3.25],
+    }
     for shape, factors in cases.items():
-        event = {"start": "2003-06-02 09:00", "shape": shape, "lift": lift, "duration_hours": 2, "half_life_hours": 2}
+        event = {
+            "start": "2003-06-02 09:00",
+            "shape": shape,
+            "lift": lift,
+            "duration_hours": 2,
+            "half_life_hours": 2,
+        }
         out = apply_demand(grid, Demand.model_validate({"events": [event]}))
         np.testing.assert_allclose(out.volume[0], 100 * (1 + np.array(factors)), err_msg=shape)
 
 
 def test_shift_moves_volume_between_queues(grid):
-    out = apply_demand(grid, Demand.model_validate({"shifts": [{"from": "voice", "to": "chat", "share": 0.25, "start": "2003-06-02 12:00"}]}))
+    out = apply_demand(
+        grid,
+        Demand.model_validate(
+            {"shifts": [{"from": "voice", "to": "chat", "share": 0.25, "start": "2003-06-02 12:00"}]}
+        ),
+    )
     np.testing.assert_allclose(out.volume[0], [100] * 4 + [75] * 4)
     np.testing.assert_allclose(out.volume[1], [100] * 4 + [125] * 4)
     np.testing.assert_allclose(out.volume.sum(), grid.volume.sum())
@@ -53,5 +76,7 @@ def test_shift_moves_volume_between_queues(grid):
 def test_date_end_includes_the_whole_day(grid):
     out = apply_demand(grid, Demand.model_validate({"multipliers": [{"end": "2003-06-02", "factor": 3}]}))
     np.testing.assert_allclose(out.volume, 300.0)
-    out = apply_demand(grid, Demand.model_validate({"multipliers": [{"end": "2003-06-02 10:00", "factor": 3}]}))
+    out = apply_demand(
+        grid, Demand.model_validate({"multipliers": [{"end": "2003-06-02 10:00", "factor": 3}]})
+    )
     np.testing.assert_allclose(out.volume[0], [300, 300] + [100] * 6)

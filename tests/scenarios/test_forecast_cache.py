@@ -23,7 +23,9 @@ def test_two_stores_with_the_same_model_name_and_version_staff_from_their_own_fo
     a, b = Store.at(tmp_path / "a"), Store.at(tmp_path / "b")
     _train(a, BANK_CALLS, 1.0)
     _train(b, BANK_CALLS, 3.0)  # version 1 of "calls" too, trained on three times the calls
-    s = Scenario.model_validate({**FAST, "forecast": {"model": "champion", "registered_model": "calls", "horizon_days": 5}})
+    s = Scenario.model_validate(
+        {**FAST, "forecast": {"model": "champion", "registered_model": "calls", "horizon_days": 5}}
+    )
     first_a = run_scenario(s, analysis=False, store=a)
     from_b = run_scenario(s, analysis=False, store=b)
     again_a = run_scenario(s, analysis=False, store=a)

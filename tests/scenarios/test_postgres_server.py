@@ -67,26 +67,68 @@ def mlflow_server():
     os.chmod(root, 0o777)
     data = root / "pgdata"
     pg_port, port = _free_port(), _free_port()
-    subprocess.run(_as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", "mlflow", "--auth=trust", "-E", "UTF8"]),
-                   check=True, capture_output=True)  # fmt: skip
-    subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "pg.log"), "-w", "start",
-                                 "-o", f"-p {pg_port} -h 127.0.0.1 -k {root}"]), check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        _as_postgres(
+            [str(bin_dir / "initdb"), "-D", str(data), "-U", "mlflow", "--auth=trust", "-E", "UTF8"]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        _as_postgres(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(root / "pg.log"),
+                "-w",
+                "start",
+                "-o",
+                f"-p {pg_port} -h 127.0.0.1 -k {root}",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     server = None
     try:
-        subprocess.run([str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(pg_port), "-U", "mlflow", "mlflow"], check=True)
+        subprocess.run(
+            [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(pg_port), "-U", "mlflow", "mlflow"],
+            check=True,
+        )
         backend = f"postgresql://mlflow@127.0.0.1:{pg_port}/mlflow"
         server = subprocess.Popen(
-            [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend, "--artifacts-destination",
-             str(root / "artifacts"), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "mlflow",
+                "server",
+                "--backend-store-uri",
+                backend,
+                "--artifacts-destination",
+                str(root / "artifacts"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         _wait(f"http://127.0.0.1:{port}/health", 120, server)
         yield f"http://127.0.0.1:{port}"
     finally:
         if server is not None:
             server.terminate()
             server.wait(30)
-        subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"]), capture_output=True)
+        subprocess.run(
+            _as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"]),
+            capture_output=True,
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -96,16 +138,48 @@ def test_scenarios_and_champion_on_a_postgres_backed_server(mlflow_server, write
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     env.update(MLFLOW_TRACKING_URI=mlflow_server, XDG_CACHE_HOME=str(tmp_path / "cache"))
     capplan = [sys.executable, "-m", "scenarios.cli", "-q"]
-    train = subprocess.run(capplan + ["train", "--input", str(BANK_CALLS), "--time-col", "DateTime", "--value-col", "Calls",
-                                      "--models", "weekday_mean,seasonal_naive_week", "--origins", "2", "--registered-model", "pg-calls"],
-                           env=env, capture_output=True, text=True)  # fmt: skip
+    train = subprocess.run(
+        capplan
+        + [
+            "train",
+            "--input",
+            str(BANK_CALLS),
+            "--time-col",
+            "DateTime",
+            "--value-col",
+            "Calls",
+            "--models",
+            "weekday_mean,seasonal_naive_week",
+            "--origins",
+            "2",
+            "--registered-model",
+            "pg-calls",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert train.returncode == 0, train.stderr
-    base = write_scenario("base", {**FAST, "name": "base", "forecast": {"model": "champion", "registered_model": "pg-calls", "horizon_days": 5}})
+    base = write_scenario(
+        "base",
+        {
+            **FAST,
+            "name": "base",
+            "forecast": {"model": "champion", "registered_model": "pg-calls", "horizon_days": 5},
+        },
+    )
     write_scenario("busy", {"extends": "base", "demand": {"growth_pct": 10}})
-    run = subprocess.run(capplan + ["scenario", "run", str(base), str(base.parent / "busy.yaml"), "--out", str(tmp_path / "out")],
-                         env=env, capture_output=True, text=True)  # fmt: skip
+    run = subprocess.run(
+        capplan
+        + ["scenario", "run", str(base), str(base.parent / "busy.yaml"), "--out", str(tmp_path / "out")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
-    compare = subprocess.run(capplan + ["scenario", "compare", "base", "busy"], env=env, capture_output=True, text=True)
+    compare = subprocess.run(
+        capplan + ["scenario", "compare", "base", "busy"], env=env, capture_output=True, text=True
+    )
     assert compare.returncode == 0, compare.stderr
     assert "busy - base" in compare.stdout
     client = MlflowClient(mlflow_server, registry_uri=mlflow_server)
@@ -113,4 +187,6 @@ def test_scenarios_and_champion_on_a_postgres_backed_server(mlflow_server, write
     runs = client.search_runs([client.get_experiment_by_name("scenarios").experiment_id])
     assert sorted(r.data.tags["scenario"] for r in runs) == ["base", "busy"]
     busy = next(r for r in runs if r.data.tags["scenario"] == "busy")
-    assert busy.data.metrics["fte_total"] > 0 and "intervals.parquet" in {a.path for a in client.list_artifacts(busy.info.run_id)}
+    assert busy.data.metrics["fte_total"] > 0 and "intervals.parquet" in {
+        a.path for a in client.list_artifacts(busy.info.run_id)
+    }

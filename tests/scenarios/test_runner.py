@@ -6,8 +6,7 @@ import pytest
 from scipy import stats
 
 from forecasting.forecast_job import make_forecast
-from scenarios.base_forecast import load_history
-from scenarios.base_forecast import base_forecast
+from scenarios.base_forecast import base_forecast, load_history
 from scenarios.planning import build_demand, plan_fte
 from scenarios.runner import run_scenario
 from scenarios.spec import Scenario, load_scenario
@@ -29,7 +28,9 @@ def base_result():
 
 def test_volumes_are_the_model_forecast_summed_to_half_hours(base_result):
     s = scenario()
-    native, _, _ = make_forecast(load_history(s.data, "30min"), model="weekday_mean", horizon_days=5, progress=False)
+    native, _, _ = make_forecast(
+        load_history(s.data, "30min"), model="weekday_mean", horizon_days=5, progress=False
+    )
     expected = native.groupby(pd.to_datetime(native["timestamp"]).dt.floor("30min"))["forecast"].sum()
     got = base_result.intervals.set_index("interval_start")["volume"]
     np.testing.assert_allclose(got.reindex(expected.index).to_numpy(), expected.to_numpy(), rtol=1e-9)
@@ -41,7 +42,9 @@ def test_agents_fte_and_cost_follow_the_textbook(base_result):
     (5 of its 30 minutes are open), so its calls arrive at six times their count per 30 min,
     and its agents are paid for 5 minutes."""
     s = scenario()
-    native, _, _ = make_forecast(load_history(s.data, "30min"), model="weekday_mean", horizon_days=5, progress=False)
+    native, _, _ = make_forecast(
+        load_history(s.data, "30min"), model="weekday_mean", horizon_days=5, progress=False
+    )
     slots = pd.to_datetime(native["timestamp"]).dt.floor("30min").value_counts()
     f = base_result.intervals
     coverage = slots.reindex(f["interval_start"]).to_numpy() / 6
@@ -55,7 +58,9 @@ def test_agents_fte_and_cost_follow_the_textbook(base_result):
     assert base_result.summary["peak_agents"] == f["scheduled_agents"].max()
     m = service_metrics(f["volume"] / coverage, 180, 1800, need, 20)
     np.testing.assert_allclose(f["service_level"], m["service_level"])
-    assert (f["service_level"] >= 0.8 - 1e-9).all() and base_result.summary["share_intervals_meeting_targets"] == 1
+    assert (f["service_level"] >= 0.8 - 1e-9).all() and base_result.summary[
+        "share_intervals_meeting_targets"
+    ] == 1
     assert "abandon_rate" not in base_result.summary  # Erlang C: no abandonment to report
 
 
@@ -68,7 +73,9 @@ def test_same_scenario_twice_gives_the_same_numbers(base_result):
 
 def test_campaign_multiplier_applies_only_in_its_window(base_result):
     day = base_result.intervals["interval_start"].dt.normalize().unique()[2]
-    campaign = run_scenario(scenario(demand={"multipliers": [{"start": str(day.date()), "end": str(day.date()), "factor": 1.2}]}))
+    campaign = run_scenario(
+        scenario(demand={"multipliers": [{"start": str(day.date()), "end": str(day.date()), "factor": 1.2}]})
+    )
     ratio = campaign.intervals["volume"] / base_result.intervals["volume"]
     inside = campaign.intervals["interval_start"].dt.normalize() == day
     np.testing.assert_allclose(ratio[inside], 1.2)
@@ -83,13 +90,18 @@ def test_monte_carlo_matches_the_exact_probability_with_fully_correlated_days():
     result = run_scenario(s)
     f = result.intervals
     for day, part in f.groupby(f["interval_start"].dt.normalize()):
-        mean, sd = part["volume"].to_numpy() / part["coverage"].to_numpy(), part["volume_sd"].to_numpy() / part["coverage"].to_numpy()
+        mean, sd = (
+            part["volume"].to_numpy() / part["coverage"].to_numpy(),
+            part["volume_sd"].to_numpy() / part["coverage"].to_numpy(),
+        )
         weight = part["coverage"].to_numpy()
         agents = part["available_agents"].to_numpy() * 0.7
 
-        def daily_sl(z):
+        def daily_sl(z, mean=mean, sd=sd, weight=weight, agents=agents):
             v = np.maximum(mean + sd * z, 0)
-            return np.sum(weight * v * service_metrics(v, 180, 1800, agents, 20, asa=False)["service_level"]) / np.sum(weight * v)
+            return np.sum(
+                weight * v * service_metrics(v, 180, 1800, agents, 20, asa=False)["service_level"]
+            ) / np.sum(weight * v)
 
         lo, hi = -8.0, 8.0
         for _ in range(60):
@@ -107,7 +119,9 @@ def test_supply_reports_service_and_understaffed_intervals(base_result):
     half = run_scenario(scenario(supply={"headcount": base_result.summary["fte_total"] / 2}))
     assert half.summary["understaffed_intervals"] == len(half.intervals)
     assert half.summary["supply_service_level"] < 0.5
-    assert half.summary["supply_p_meet_target_mean"] < 0.01 < 0.2 < enough.summary["supply_p_meet_target_mean"]
+    assert (
+        half.summary["supply_p_meet_target_mean"] < 0.01 < 0.2 < enough.summary["supply_p_meet_target_mean"]
+    )
 
 
 def test_achievable_target_is_the_best_the_headcount_reaches():
@@ -124,16 +138,23 @@ def test_achievable_target_is_the_best_the_headcount_reaches():
 
 
 def test_channels_staff_separately_and_quantile_staffing_costs_more(base_result):
-    mixed = run_scenario(scenario(
-        queues={"voice": {"aht_seconds": 180, "share": 0.8}, "chat": {"channel": "chat", "aht_seconds": 400, "share": 0.1, "concurrency": 2},
-                "mail": {"channel": "email", "aht_seconds": 300, "share": 0.1}},
-        targets={"queues": {"mail": {"response_hours": 4}}},
-    ))  # fmt: skip
+    mixed = run_scenario(
+        scenario(
+            queues={
+                "voice": {"aht_seconds": 180, "share": 0.8},
+                "chat": {"channel": "chat", "aht_seconds": 400, "share": 0.1, "concurrency": 2},
+                "mail": {"channel": "email", "aht_seconds": 300, "share": 0.1},
+            },
+            targets={"queues": {"mail": {"response_hours": 4}}},
+        )
+    )
     assert set(mixed.intervals["queue"]) == {"voice", "chat", "mail"}
     mail = mixed.intervals[mixed.intervals["queue"] == "mail"]
     assert mail["backlog"].notna().all() and mixed.summary["answered_in_time"] >= 0.95
-    np.testing.assert_allclose(mixed.intervals.groupby("interval_start")["volume"].sum(),
-                               base_result.intervals.groupby("interval_start")["volume"].sum())  # fmt: skip
+    np.testing.assert_allclose(
+        mixed.intervals.groupby("interval_start")["volume"].sum(),
+        base_result.intervals.groupby("interval_start")["volume"].sum(),
+    )
     p80 = run_scenario(scenario(forecast={"staff_to": 0.8}))
     assert (p80.intervals["volume_staffed"] >= p80.intervals["volume"]).all()
     assert p80.summary["fte_total"] > base_result.summary["fte_total"]
@@ -143,7 +164,7 @@ def test_channels_staff_separately_and_quantile_staffing_costs_more(base_result)
 def test_missing_handle_time_is_a_clear_error():
     from forecasting.errors import InputError
 
-    with pytest.raises(InputError, match="queues.voice.aht_seconds"):
+    with pytest.raises(InputError, match=r"queues\.voice\.aht_seconds"):
         run_scenario(scenario(queues={"voice": {}}))
 
 
@@ -162,15 +183,23 @@ def test_schedule_file_is_checked_row_by_row(base_result, tmp_path):
     stamps = base_result.intervals["interval_start"]
     good = pd.DataFrame({"interval_start": stamps.dt.strftime("%Y-%m-%d %H:%M"), "agents": 40})
     good.iloc[:-3].to_csv(tmp_path / "schedule.csv", index=False)
-    result = run_scenario(scenario(supply={"available_agents": str(tmp_path / "schedule.csv")}), analysis=False)
+    result = run_scenario(
+        scenario(supply={"available_agents": str(tmp_path / "schedule.csv")}), analysis=False
+    )
     np.testing.assert_allclose(result.intervals["available_agents"].iloc[:-3], 40)
     assert result.intervals["available_agents"].iloc[-3:].eq(0).all()
     assert any("3 open intervals have no row" in w for w in result.warnings)
     bad_cases = {
-        "off the grid": (good.assign(interval_start=good["interval_start"].str.replace(":00", ":10", regex=False)), "not an interval of the horizon"),
+        "off the grid": (
+            good.assign(interval_start=good["interval_start"].str.replace(":00", ":10", regex=False)),
+            "not an interval of the horizon",
+        ),
         "duplicate": (pd.concat([good, good.iloc[:1]]), "interval given twice"),
         "unknown queue": (good.assign(queue="Voice"), "unknown queue"),
-        "bad time": (good.assign(interval_start=["soon"] + list(good["interval_start"].iloc[1:])), "unparsable time"),
+        "bad time": (
+            good.assign(interval_start=["soon"] + list(good["interval_start"].iloc[1:])),
+            "unparsable time",
+        ),
     }
     for label, (frame, message) in bad_cases.items():
         path = tmp_path / f"{label.replace(' ', '_')}.csv"
@@ -182,7 +211,15 @@ def test_schedule_file_is_checked_row_by_row(base_result, tmp_path):
 
 
 def test_changes_that_touch_nothing_are_warned_about():
-    result = run_scenario(scenario(demand={"multipliers": [{"start": "2010-01-01", "factor": 2}], "events": [{"start": "1999-01-01", "lift": 1, "shape": "step"}]}), analysis=False)
+    result = run_scenario(
+        scenario(
+            demand={
+                "multipliers": [{"start": "2010-01-01", "factor": 2}],
+                "events": [{"start": "1999-01-01", "lift": 1, "shape": "step"}],
+            }
+        ),
+        analysis=False,
+    )
     assert any("demand.multipliers.0 applies to no open interval" in w for w in result.warnings)
     assert any("demand.events.0" in w for w in result.warnings)
 
@@ -190,11 +227,16 @@ def test_changes_that_touch_nothing_are_warned_about():
 def test_forecasts_of_a_log_are_cached_per_planning_interval(tracking_store):
     from tests.conftest import BANK_LOG
 
-    log = {"data": {"input": str(BANK_LOG), "format": "anonymous-bank"}, "forecast": {"model": "weekday_mean", "horizon_days": 3, "interval": "60min"},
-           "queues": {"voice": {}}}  # fmt: skip
+    log = {
+        "data": {"input": str(BANK_LOG), "format": "anonymous-bank"},
+        "forecast": {"model": "weekday_mean", "horizon_days": 3, "interval": "60min"},
+        "queues": {"voice": {}},
+    }
     hourly = run_scenario(Scenario.model_validate({**FAST, **log}), analysis=False, store=tracking_store)
     log["forecast"] = {**log["forecast"], "interval": "30min"}
     half_hourly = run_scenario(Scenario.model_validate({**FAST, **log}), analysis=False, store=tracking_store)
-    assert abs(len(half_hourly.intervals) - 2 * len(hourly.intervals)) <= 3  # calendars inferred at each interval may differ by a slot
+    assert (
+        abs(len(half_hourly.intervals) - 2 * len(hourly.intervals)) <= 3
+    )  # calendars inferred at each interval may differ by a slot
     assert half_hourly.summary["volume_total"] == pytest.approx(hourly.summary["volume_total"], rel=0.02)
     assert hourly.intervals["aht"].between(60, 600).all()  # the log's own handle times

@@ -21,7 +21,10 @@ def test_extends_merges_mappings_and_replaces_values():
     assert campaign.data == baseline.data and campaign.supply == baseline.supply
     assert campaign.demand.multipliers[0].factor == 1.2 and not baseline.demand.multipliers
     assert campaign.baseline_name == "baseline" and baseline.baseline_name is None
-    assert merge({"a": {"b": 1, "c": 2}, "l": [1]}, {"a": {"c": 3}, "l": [2]}) == {"a": {"b": 1, "c": 3}, "l": [2]}
+    assert merge({"a": {"b": 1, "c": 2}, "l": [1]}, {"a": {"c": 3}, "l": [2]}) == {
+        "a": {"b": 1, "c": 3},
+        "l": [2],
+    }
 
 
 def _error(write_scenario, content) -> str:
@@ -35,13 +38,17 @@ def _error(write_scenario, content) -> str:
 
 def test_unknown_key_names_it_and_the_allowed_keys(write_scenario):
     text = _error(write_scenario, {**FAST, "demand": {"growth": 5}})
-    assert "unknown key" in text and "'demand.growth'" in text and "growth_pct" in text and "multipliers" in text
+    assert (
+        "unknown key" in text and "'demand.growth'" in text and "growth_pct" in text and "multipliers" in text
+    )
     text = _error(write_scenario, {**FAST, "suply": {}})
     assert "'suply'" in text and "supply" in text
 
 
 def test_negative_multiplier_names_the_key(write_scenario):
-    text = _error(write_scenario, {**FAST, "demand": {"multipliers": [{"start": "2003-06-02", "factor": -0.5}]}})
+    text = _error(
+        write_scenario, {**FAST, "demand": {"multipliers": [{"start": "2003-06-02", "factor": -0.5}]}}
+    )
     assert "'demand.multipliers.0.factor'" in text and "greater than or equal to 0" in text and "-0.5" in text
 
 
@@ -60,13 +67,23 @@ def test_wrong_choice_lists_the_allowed_values(write_scenario):
 
 
 def test_consistency_checks(write_scenario):
-    shares = {"voice": {"aht_seconds": 180, "share": 0.7}, "chat": {"channel": "chat", "aht_seconds": 300, "share": 0.2}}
+    shares = {
+        "voice": {"aht_seconds": 180, "share": 0.7},
+        "chat": {"channel": "chat", "aht_seconds": 300, "share": 0.2},
+    }
     assert "adding up to 1" in _error(write_scenario, {**FAST, "queues": shares})
-    text = _error(write_scenario, {**FAST, "demand": {"shifts": [{"from": "voice", "to": "sms", "share": 0.1}]}})
+    text = _error(
+        write_scenario, {**FAST, "demand": {"shifts": [{"from": "voice", "to": "sms", "share": 0.1}]}}
+    )
     assert "unknown: sms" in text
-    email = {"voice": {"aht_seconds": 180, "share": 0.9}, "mail": {"channel": "email", "aht_seconds": 300, "share": 0.1}}
+    email = {
+        "voice": {"aht_seconds": 180, "share": 0.9},
+        "mail": {"channel": "email", "aht_seconds": 300, "share": 0.1},
+    }
     assert "response_hours" in _error(write_scenario, {**FAST, "queues": email})
-    assert "'demand.events.0.start'" in _error(write_scenario, {**FAST, "demand": {"events": [{"start": "soon", "lift": 0.2}]}})
+    assert "'demand.events.0.start'" in _error(
+        write_scenario, {**FAST, "demand": {"events": [{"start": "soon", "lift": 0.2}]}}
+    )
 
 
 def test_extends_in_a_circle_and_missing_parent(write_scenario):
@@ -74,7 +91,7 @@ def test_extends_in_a_circle_and_missing_parent(write_scenario):
     path = write_scenario("b", {"extends": "a"})
     with pytest.raises(InputError, match="circle"):
         load_scenario(path)
-    with pytest.raises(InputError, match="extends.*nowhere|not there"):
+    with pytest.raises(InputError, match=r"extends.*nowhere|not there"):
         load_scenario(write_scenario("orphan", {**FAST, "extends": "nowhere"}))
 
 
@@ -88,8 +105,16 @@ def test_cli_reports_bad_scenario_in_one_line(run_cli, write_scenario):
 @pytest.mark.parametrize(
     "change, key, words",
     [
-        ({"demand": {"multipliers": [{"start": "2003-06-02T00:00:00Z", "factor": 2}]}}, "demand.multipliers.0.start", "no time zone"),
-        ({"demand": {"multipliers": [{"start": "today", "factor": 2}]}}, "demand.multipliers.0.start", "local date"),
+        (
+            {"demand": {"multipliers": [{"start": "2003-06-02T00:00:00Z", "factor": 2}]}},
+            "demand.multipliers.0.start",
+            "no time zone",
+        ),
+        (
+            {"demand": {"multipliers": [{"start": "today", "factor": 2}]}},
+            "demand.multipliers.0.start",
+            "local date",
+        ),
         ({"name": "it's"}, "name", "letters, digits"),
         ({"queues": {"voice (EN)": {"aht_seconds": 180}}}, "queues", "letters, digits"),
         ({"forecast": {"model": "crystal_ball"}}, "forecast.model", "weekday_mean"),

@@ -18,12 +18,18 @@ def test_voice_chat_and_deferred_plans():
     np.testing.assert_array_equal(chat["agents"], chat_required_agents(volume, aht, 1800, t, 3))
     open_mask = np.array([True, False, True])
     deferred = staff_intervals(volume, aht, 1800, StaffingOptions(t, response_hours=1), open_mask=open_mask)
-    np.testing.assert_array_equal(deferred["agents"], backlog_required_agents(volume, aht, open_mask, 1800, 3600))
+    np.testing.assert_array_equal(
+        deferred["agents"], backlog_required_agents(volume, aht, open_mask, 1800, 3600)
+    )
     assert {"backlog", "oldest_age_hours", "answered_in_time"} <= set(deferred.columns)
 
 
 def test_fte_by_day_and_week():
-    stamps = pd.Series(pd.date_range("2024-01-08 08:00", periods=4, freq="30min").append(pd.DatetimeIndex(["2024-01-09 08:00"])))
+    stamps = pd.Series(
+        pd.date_range("2024-01-08 08:00", periods=4, freq="30min").append(
+            pd.DatetimeIndex(["2024-01-09 08:00"])
+        )
+    )
     table = pd.DataFrame({"scheduled_agents": [10, 10, 10, 10, 8]})
     f = fte_by_period(stamps, table, 1800, 40).set_index(["period", "period_start"])
     assert f.loc[("day", pd.Timestamp("2024-01-08")), "agent_hours"] == 20
@@ -33,9 +39,26 @@ def test_fte_by_day_and_week():
 
 def test_cli_batch_with_simulation_and_fte(run_cli, tmp_path):
     path = tmp_path / "i.csv"
-    rows = [f"2024-01-08 {h:02d}:{m:02d},{v},200" for (h, m), v in zip([(h, m) for h in range(8, 12) for m in (0, 30)], [40, 60, 80, 90, 90, 70, 50, 30])]
+    rows = [
+        f"2024-01-08 {h:02d}:{m:02d},{v},200"
+        for (h, m), v in zip(
+            [(h, m) for h in range(8, 12) for m in (0, 30)], [40, 60, 80, 90, 90, 70, 50, 30], strict=False
+        )
+    ]
     path.write_text("interval_start,calls,aht\n" + "\n".join(rows) + "\n")
-    code, out, err = run_cli("staff", "--input", path, "--target-sl", "0.8", "--patience", "240", "--simulate", "5", "--out", tmp_path / "s.csv")
+    code, out, err = run_cli(
+        "staff",
+        "--input",
+        path,
+        "--target-sl",
+        "0.8",
+        "--patience",
+        "240",
+        "--simulate",
+        "5",
+        "--out",
+        tmp_path / "s.csv",
+    )
     assert code == 0, err
     table = pd.read_csv(tmp_path / "s.csv")
     assert {"sim_service_level", "sim_service_level_ci95", "sim_abandon_rate"} <= set(table.columns)

@@ -12,16 +12,39 @@ def report(tmp_path_factory):
     from scenarios.cli import main
 
     out = tmp_path_factory.mktemp("validation") / "REPORT.csv"
-    code = main(["-q", "validate-staffing", "--log", str(BANK_LOG), "--format", "anonymous-bank",
-                 "--train-until", "1999-02-09", "--interval", "60min", "--out", str(out)])  # fmt: skip
+    code = main(
+        [
+            "-q",
+            "validate-staffing",
+            "--log",
+            str(BANK_LOG),
+            "--format",
+            "anonymous-bank",
+            "--train-until",
+            "1999-02-09",
+            "--interval",
+            "60min",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     return pd.read_csv(out, parse_dates=["interval_start"]), pd.read_csv(out.with_name("REPORT_summary.csv"))
 
 
 def test_report_shape(report):
-    table, summary = report
-    assert list(table.columns)[:9] == ["interval_start", "model", "arrivals", "observed_abandon_rate", "predicted_abandon_rate",
-                                       "observed_asa", "predicted_asa", "observed_sl", "predicted_sl"]  # fmt: skip
+    table, _summary = report
+    assert list(table.columns)[:9] == [
+        "interval_start",
+        "model",
+        "arrivals",
+        "observed_abandon_rate",
+        "predicted_abandon_rate",
+        "observed_asa",
+        "predicted_asa",
+        "observed_sl",
+        "predicted_sl",
+    ]
     assert set(table["model"]) == {"erlang-c", "erlang-a", "calibrated", "simulation"}
     assert table["interval_start"].min() >= pd.Timestamp("1999-02-10")
     assert table.groupby("interval_start")["model"].size().eq(4).all()
@@ -39,12 +62,14 @@ def test_observed_values_follow_the_data_readme(report):
     arrival = day + exit_ + pd.to_timedelta((exit_ < entry - pd.Timedelta(hours=12)).astype(int), unit="D")
     hour = arrival.dt.floor("60min")
     g = calls.groupby(hour)
-    expected = pd.DataFrame({
-        "arrivals": g.size(),
-        "abandon": g["abandoned"].mean(),
-        "asa": calls[calls["served"]].groupby(hour[calls["served"]])["q"].mean(),
-        "sl": g.apply(lambda d: (d["served"] & (d["q"] <= 20)).mean(), include_groups=False),
-    })  # fmt: skip
+    expected = pd.DataFrame(
+        {
+            "arrivals": g.size(),
+            "abandon": g["abandoned"].mean(),
+            "asa": calls[calls["served"]].groupby(hour[calls["served"]])["q"].mean(),
+            "sl": g.apply(lambda d: (d["served"] & (d["q"] <= 20)).mean(), include_groups=False),
+        }
+    )
     one = table[table["model"] == "erlang-c"].set_index("interval_start")
     e = expected.loc[one.index]
     np.testing.assert_array_equal(one["arrivals"], e["arrivals"])
@@ -56,11 +81,22 @@ def test_observed_values_follow_the_data_readme(report):
 def test_calibration_beats_textbook_erlang(report):
     _, summary = report
     s = summary.set_index("model")
-    assert s.loc["calibrated", "abandon_rate_mae"] < min(s.loc["erlang-c", "abandon_rate_mae"], s.loc["erlang-a", "abandon_rate_mae"])
+    assert s.loc["calibrated", "abandon_rate_mae"] < min(
+        s.loc["erlang-c", "abandon_rate_mae"], s.loc["erlang-a", "abandon_rate_mae"]
+    )
     assert s.loc["calibrated", "sl_mae"] < min(s.loc["erlang-c", "sl_mae"], s.loc["erlang-a", "sl_mae"])
 
 
 def test_bad_train_until(run_cli, tmp_path):
-    code, out, err = run_cli("validate-staffing", "--log", BANK_LOG, "--format", "anonymous-bank", "--train-until", "2001-01-01",
-                             "--out", tmp_path / "r.csv")  # fmt: skip
+    code, _out, err = run_cli(
+        "validate-staffing",
+        "--log",
+        BANK_LOG,
+        "--format",
+        "anonymous-bank",
+        "--train-until",
+        "2001-01-01",
+        "--out",
+        tmp_path / "r.csv",
+    )
     assert code == 2 and "--train-until" in err and "1999-02-01 to 1999-02-14" in err

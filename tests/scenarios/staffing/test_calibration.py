@@ -2,7 +2,12 @@
 
 import numpy as np
 
-from scenarios.staffing.calibration import fit_availability, fit_lognormal, patience_from_abandonment, patience_kaplan_meier
+from scenarios.staffing.calibration import (
+    fit_availability,
+    fit_lognormal,
+    patience_from_abandonment,
+    patience_kaplan_meier,
+)
 from scenarios.staffing.erlang import erlang_a_metrics
 
 
@@ -21,7 +26,9 @@ def test_patience_estimates():
     assert np.all(np.diff(survival) <= 0)
     np.testing.assert_allclose(restricted, 300 * (1 - np.exp(-times.max() / 300)), rtol=0.05)
     i = np.searchsorted(times, 300)
-    np.testing.assert_allclose(survival[i], np.exp(-1), atol=0.02)  # S(300 s) of an exponential with mean 300 s
+    np.testing.assert_allclose(
+        survival[i], np.exp(-1), atol=0.02
+    )  # S(300 s) of an exponential with mean 300 s
 
 
 def test_lognormal_fit_keeps_mean_and_cv():

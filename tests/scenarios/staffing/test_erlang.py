@@ -11,6 +11,7 @@ from scipy import stats
 from scenarios.staffing.erlang import erlang_a_metrics, erlang_b, erlang_c, erlang_c_metrics
 from scenarios.staffing.requirements import Targets, required_agents, scheduled_agents
 
+
 def close(value, expected: str):
     """Equal to the reference as DOMAIN.md gives it: 6 significant digits, or fewer if it has fewer."""
     digits = min(6, len(expected.replace(".", "").replace("-", "").lstrip("0")))
@@ -29,7 +30,9 @@ def test_erlang_c_reference_case():
 
 @pytest.mark.parametrize("occupancy, agents, scheduled", [(0.85, 14, 20), (0.70, 15, 22)])
 def test_required_and_scheduled_agents(occupancy, agents, scheduled):
-    n = required_agents(100, 180, 1800, Targets(service_level=0.8, target_seconds=20, max_occupancy=occupancy))
+    n = required_agents(
+        100, 180, 1800, Targets(service_level=0.8, target_seconds=20, max_occupancy=occupancy)
+    )
     assert int(n) == agents
     assert int(scheduled_agents(n, 0.3)) == scheduled
 
@@ -93,7 +96,9 @@ def test_large_centers_and_fractional_agents():
     assert m["service_level"][0] < m["service_level"][-1]
     b = erlang_b(50.0, [55.0, 55.5, 56.0])
     assert b[0] > b[1] > b[2]
-    assert np.isfinite(erlang_b(5e4, 2e4)) and 0.59 < erlang_b(5e4, 2e4) < 0.61  # ≈ 1 − n/A far beyond capacity
+    assert (
+        np.isfinite(erlang_b(5e4, 2e4)) and 0.59 < erlang_b(5e4, 2e4) < 0.61
+    )  # ≈ 1 − n/A far beyond capacity
 
 
 def test_erlang_a_tends_to_erlang_c_for_patient_callers():
@@ -107,7 +112,7 @@ def test_required_agents_match_a_linear_search():
     volume, aht = rng.uniform(1, 800, 300), rng.uniform(30, 600, 300)
     targets = Targets(service_level=0.85, target_seconds=15, asa_seconds=30, max_occupancy=0.9)
     got = required_agents(volume, aht, 1800, targets)
-    for v, h, n in zip(volume, aht, got):
+    for v, h, n in zip(volume, aht, got, strict=False):
         counts = np.arange(0, int(n) + 1)
         ok = targets.met(erlang_c_metrics(v, h, 1800, counts, 15))
         assert ok[-1] and not ok[:-1].any()
@@ -136,8 +141,24 @@ def test_required_agents_never_fall_when_volume_rises(volume, factor, aht):
 
 
 def test_capplan_staff_json(run_cli):
-    code, out, err = run_cli("staff", "--calls", "100", "--interval", "30min", "--aht", "180", "--target-sl", "0.8",
-                             "--target-seconds", "20", "--shrinkage", "0.3", "--max-occupancy", "0.85", "--json")  # fmt: skip
+    code, out, err = run_cli(
+        "staff",
+        "--calls",
+        "100",
+        "--interval",
+        "30min",
+        "--aht",
+        "180",
+        "--target-sl",
+        "0.8",
+        "--target-seconds",
+        "20",
+        "--shrinkage",
+        "0.3",
+        "--max-occupancy",
+        "0.85",
+        "--json",
+    )
     assert code == 0, err
     result = json.loads(out)
     assert result["agents"] == 14 and result["scheduled_agents"] == 20
@@ -145,56 +166,209 @@ def test_capplan_staff_json(run_cli):
     close(result["asa_seconds"], "7.83594")
     close(result["p_wait"], "0.1741319")
     close(result["occupancy"], "0.7142857")
-    code, out, _ = run_cli("staff", "--calls", "100", "--aht", "180", "--agents", "14", "--patience", "300", "--target-seconds", "20", "--json")
+    code, out, _ = run_cli(
+        "staff",
+        "--calls",
+        "100",
+        "--aht",
+        "180",
+        "--agents",
+        "14",
+        "--patience",
+        "300",
+        "--target-seconds",
+        "20",
+        "--json",
+    )
     result = json.loads(out)
     close(result["p_wait"], "0.1452601")
     close(result["abandon_rate"], "0.0139837")
     close(result["service_level"], "0.9167921")
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["--calls", "100", "--aht", "180", "--target-sl", "80"], "--target-sl"),
-    (["--calls", "100", "--aht", "0", "--target-sl", "0.8"], "--aht"),
-    (["--calls", "100", "--aht", "180"], "no target"),
-    (["--calls", "100", "--aht", "180", "--target-abandon", "0.05"], "--patience"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--calls", "100", "--aht", "180", "--target-sl", "80"], "--target-sl"),
+        (["--calls", "100", "--aht", "0", "--target-sl", "0.8"], "--aht"),
+        (["--calls", "100", "--aht", "180"], "no target"),
+        (["--calls", "100", "--aht", "180", "--target-abandon", "0.05"], "--patience"),
+    ],
+)
 def test_capplan_staff_bad_options(run_cli, args, fragment):
-    code, out, err = run_cli("staff", *args)
+    code, _out, err = run_cli("staff", *args)
     assert code == 2 and fragment in err and len(err.strip().splitlines()) == 1
 
 
 def test_capplan_staff_batch(run_cli, tmp_path):
     path = tmp_path / "intervals.csv"
-    path.write_text("interval_start,calls,aht\n2024-01-08 09:00,100,180\n2024-01-08 09:30,0,\n2024-01-08 10:00,200,180\n")
-    code, out, err = run_cli("staff", "--input", path, "--target-sl", "0.8", "--shrinkage", "0.3", "--out", tmp_path / "s.csv")
+    path.write_text(
+        "interval_start,calls,aht\n2024-01-08 09:00,100,180\n2024-01-08 09:30,0,\n2024-01-08 10:00,200,180\n"
+    )
+    code, _out, err = run_cli(
+        "staff", "--input", path, "--target-sl", "0.8", "--shrinkage", "0.3", "--out", tmp_path / "s.csv"
+    )
     assert code == 0, err
     table = (tmp_path / "s.csv").read_text().splitlines()
     assert table[0].startswith("interval_start,calls,aht,agents,scheduled_agents")
-    assert [line.split(",")[3] for line in table[1:]] == ["14", "0", str(int(required_agents(200, 180, 1800, Targets(0.8, 20))))]
+    assert [line.split(",")[3] for line in table[1:]] == [
+        "14",
+        "0",
+        str(int(required_agents(200, 180, 1800, Targets(0.8, 20)))),
+    ]
 
 
 # Every row of DOMAIN.md's reference table, through `capplan staff --json`.
 CLI_REFERENCES = [
     # (arguments, expected integer fields, expected values as given in DOMAIN.md)
-    (["--calls", "100", "--interval", "30min", "--aht", "180", "--agents", "14"], {},
-     {"load_erlangs": "10.0", "p_wait": "0.1741319", "service_level": "0.8883500", "asa_seconds": "7.83594", "occupancy": "0.7142857"}),
-    (["--calls", "100", "--interval", "30min", "--aht", "180", "--target-sl", "0.8", "--shrinkage", "0.3", "--max-occupancy", "0.85"],
-     {"agents": 14, "scheduled_agents": 20}, {}),
-    (["--calls", "100", "--interval", "30min", "--aht", "180", "--target-sl", "0.8", "--shrinkage", "0.3", "--max-occupancy", "0.70"],
-     {"agents": 15, "scheduled_agents": 22}, {}),
-    (["--calls", "20", "--interval", "60min", "--aht", "1800", "--target-blocking", "0.01"], {"agents": 18}, {}),
-    (["--calls", "20", "--interval", "60min", "--aht", "1800", "--target-blocking", "0.001"], {"agents": 21}, {}),
-    (["--calls", "200", "--interval", "60min", "--aht", "1800", "--target-blocking", "0.01"], {"agents": 117}, {"blocking": "0.0097901"}),
-    (["--calls", "200", "--interval", "60min", "--aht", "1800", "--target-blocking", "0.001"], {"agents": 128}, {}),
-    (["--calls", "100", "--interval", "30min", "--aht", "180", "--agents", "14", "--patience", "300"], {},
-     {"p_wait": "0.1452601", "abandon_rate": "0.0139837", "service_level": "0.9167921", "occupancy": "0.7042973"}),
-    (["--calls", "6000", "--interval", "60min", "--aht", "60", "--agents", "110", "--patience", "60"], {}, {"p_wait": "0.1705599"}),
-    (["--calls", "10", "--interval", "30min", "--aht", "1800", "--target-sl", "0.8", "--target-seconds", "0"], {"agents": 14}, {}),
-    (["--calls", "100", "--interval", "30min", "--aht", "1800", "--target-sl", "0.8", "--target-seconds", "0"], {"agents": 111}, {}),
-    (["--calls", "1000", "--interval", "30min", "--aht", "1800", "--target-sl", "0.8", "--target-seconds", "0"], {"agents": 1034}, {}),
-    (["--calls", "30", "--interval", "60min", "--aht", "300", "--target-sl", "0.9", "--target-seconds", "0"], {"agents": 6}, {"p_wait": "0.0474448"}),
+    (
+        ["--calls", "100", "--interval", "30min", "--aht", "180", "--agents", "14"],
+        {},
+        {
+            "load_erlangs": "10.0",
+            "p_wait": "0.1741319",
+            "service_level": "0.8883500",
+            "asa_seconds": "7.83594",
+            "occupancy": "0.7142857",
+        },
+    ),
+    (
+        [
+            "--calls",
+            "100",
+            "--interval",
+            "30min",
+            "--aht",
+            "180",
+            "--target-sl",
+            "0.8",
+            "--shrinkage",
+            "0.3",
+            "--max-occupancy",
+            "0.85",
+        ],
+        {"agents": 14, "scheduled_agents": 20},
+        {},
+    ),
+    (
+        [
+            "--calls",
+            "100",
+            "--interval",
+            "30min",
+            "--aht",
+            "180",
+            "--target-sl",
+            "0.8",
+            "--shrinkage",
+            "0.3",
+            "--max-occupancy",
+            "0.70",
+        ],
+        {"agents": 15, "scheduled_agents": 22},
+        {},
+    ),
+    (
+        ["--calls", "20", "--interval", "60min", "--aht", "1800", "--target-blocking", "0.01"],
+        {"agents": 18},
+        {},
+    ),
+    (
+        ["--calls", "20", "--interval", "60min", "--aht", "1800", "--target-blocking", "0.001"],
+        {"agents": 21},
+        {},
+    ),
+    (
+        ["--calls", "200", "--interval", "60min", "--aht", "1800", "--target-blocking", "0.01"],
+        {"agents": 117},
+        {"blocking": "0.0097901"},
+    ),
+    (
+        ["--calls", "200", "--interval", "60min", "--aht", "1800", "--target-blocking", "0.001"],
+        {"agents": 128},
+        {},
+    ),
+    (
+        ["--calls", "100", "--interval", "30min", "--aht", "180", "--agents", "14", "--patience", "300"],
+        {},
+        {
+            "p_wait": "0.1452601",
+            "abandon_rate": "0.0139837",
+            "service_level": "0.9167921",
+            "occupancy": "0.7042973",
+        },
+    ),
+    (
+        ["--calls", "6000", "--interval", "60min", "--aht", "60", "--agents", "110", "--patience", "60"],
+        {},
+        {"p_wait": "0.1705599"},
+    ),
+    (
+        [
+            "--calls",
+            "10",
+            "--interval",
+            "30min",
+            "--aht",
+            "1800",
+            "--target-sl",
+            "0.8",
+            "--target-seconds",
+            "0",
+        ],
+        {"agents": 14},
+        {},
+    ),
+    (
+        [
+            "--calls",
+            "100",
+            "--interval",
+            "30min",
+            "--aht",
+            "1800",
+            "--target-sl",
+            "0.8",
+            "--target-seconds",
+            "0",
+        ],
+        {"agents": 111},
+        {},
+    ),
+    (
+        [
+            "--calls",
+            "1000",
+            "--interval",
+            "30min",
+            "--aht",
+            "1800",
+            "--target-sl",
+            "0.8",
+            "--target-seconds",
+            "0",
+        ],
+        {"agents": 1034},
+        {},
+    ),
+    (
+        [
+            "--calls",
+            "30",
+            "--interval",
+            "60min",
+            "--aht",
+            "300",
+            "--target-sl",
+            "0.9",
+            "--target-seconds",
+            "0",
+        ],
+        {"agents": 6},
+        {"p_wait": "0.0474448"},
+    ),
     (["--calls", "30", "--interval", "60min", "--aht", "300", "--agents", "5"], {}, {"p_wait": "0.1303713"}),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("args, integers, values", CLI_REFERENCES)

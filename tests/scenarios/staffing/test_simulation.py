@@ -18,19 +18,33 @@ def overall(result, key):
 
 def test_agrees_with_erlang_a():
     n = 120
-    r = simulate(np.full(n, 100.0), np.full(n, 14), 1800, Distribution("exponential", 180),
-                 Distribution("exponential", 300), target_seconds=20, replications=20, seed=7)  # fmt: skip
+    r = simulate(
+        np.full(n, 100.0),
+        np.full(n, 14),
+        1800,
+        Distribution("exponential", 180),
+        Distribution("exponential", 300),
+        target_seconds=20,
+        replications=20,
+        seed=7,
+    )
     a = erlang_a_metrics(100, 180, 1800, 14, 20, 300)
-    for key, expected in (("service_level", a["service_level"]), ("abandon_rate", a["abandon_rate"]),
-                          ("occupancy", a["occupancy"]), ("mean_wait_seconds", a["mean_wait_seconds"]),
-                          ("asa_seconds", a["asa_seconds"])):  # fmt: skip
+    for key, expected in (
+        ("service_level", a["service_level"]),
+        ("abandon_rate", a["abandon_rate"]),
+        ("occupancy", a["occupancy"]),
+        ("mean_wait_seconds", a["mean_wait_seconds"]),
+        ("asa_seconds", a["asa_seconds"]),
+    ):
         mean, half = overall(r, key)
         assert abs(mean - float(expected)) <= half, (key, mean, half, float(expected))
 
 
 def test_agrees_with_erlang_c_without_abandonment():
     n = 120
-    r = simulate(np.full(n, 100.0), np.full(n, 14), 1800, Distribution("exponential", 180), None, 20, 20, seed=3)
+    r = simulate(
+        np.full(n, 100.0), np.full(n, 14), 1800, Distribution("exponential", 180), None, 20, 20, seed=3
+    )
     c = erlang_c_metrics(100, 180, 1800, 14, 20)
     mean, half = overall(r, "service_level")
     assert abs(mean - float(c["service_level"])) <= half
@@ -38,7 +52,13 @@ def test_agrees_with_erlang_c_without_abandonment():
 
 
 def test_seeded_and_reproducible():
-    args = (np.array([50.0, 80, 60]), np.array([5, 8, 6]), 1800, Distribution("lognormal", 200, 0.7), Distribution("exponential", 240))
+    args = (
+        np.array([50.0, 80, 60]),
+        np.array([5, 8, 6]),
+        1800,
+        Distribution("lognormal", 200, 0.7),
+        Distribution("exponential", 240),
+    )
     a, b = simulate(*args, seed=11), simulate(*args, seed=11)
     for key in a.mean:
         np.testing.assert_array_equal(a.mean[key], b.mean[key])
@@ -47,8 +67,15 @@ def test_seeded_and_reproducible():
 
 def test_staffing_changes_are_followed():
     # no agents in the middle interval: its callers wait for the next shift or abandon
-    r = simulate(np.array([60.0, 60, 60]), np.array([10, 0, 10]), 1800, Distribution("exponential", 180),
-                 Distribution("exponential", 120), replications=10, seed=5)  # fmt: skip
+    r = simulate(
+        np.array([60.0, 60, 60]),
+        np.array([10, 0, 10]),
+        1800,
+        Distribution("exponential", 180),
+        Distribution("exponential", 120),
+        replications=10,
+        seed=5,
+    )
     assert r.mean["service_level"][1] < 0.1 < r.mean["service_level"][0]
     assert r.mean["abandon_rate"][1] > 0.8
     assert np.isnan(r.mean["occupancy"][1])
@@ -56,5 +83,12 @@ def test_staffing_changes_are_followed():
 
 def test_empirical_handle_times():
     values = tuple(np.random.default_rng(0).lognormal(5, 0.5, 500))
-    r = simulate(np.full(10, 50.0), np.full(10, 8), 1800, Distribution("empirical", values=values), replications=5, seed=1)
+    r = simulate(
+        np.full(10, 50.0),
+        np.full(10, 8),
+        1800,
+        Distribution("empirical", values=values),
+        replications=5,
+        seed=1,
+    )
     assert np.all((r.mean["occupancy"] > 0) & (r.mean["occupancy"] <= 1))
