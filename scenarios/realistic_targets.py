@@ -12,15 +12,13 @@ on the target, each step one vectorized staffing of the whole horizon.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
+from forecasting.ingest import IngestResult
 from forecasting.kpis import ALL_QUEUES, kpi_table
-from scenarios.base_forecast import load_history
 from scenarios.planning import Demand, plan_fte
-from scenarios.spec import DataSpec, Scenario
+from scenarios.spec import Scenario
 
 SERVICE_LEVELS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 ASA_SECONDS = (300.0, 120.0, 60.0, 30.0, 20.0, 10.0)
@@ -118,12 +116,10 @@ EVIDENCE_KPIS = {
 SCENARIO_TARGET = {"service_level": "service_level", "asa": "asa_seconds", "abandon_rate": "abandon_rate"}
 
 
-def evidence_table(scenario: Scenario, relative_to: Path | None = None) -> pd.DataFrame:
+def evidence_table(scenario: Scenario, result: IngestResult) -> pd.DataFrame:
     """Per KPI the history supports: its distribution over periods (median, best quarter, best
     tenth) and how often the scenario's target would have been met."""
     e = scenario.evidence
-    data = DataSpec(input=e.input, format=e.format, mapping=e.mapping)
-    result = load_history(data, "60min", relative_to, scenario.targets.target_seconds, key="evidence.input")
     wide = kpi_table(result, e.period)
     wide = wide[~wide["partial"]]
     if result.intervals["queue"].nunique() > 1:

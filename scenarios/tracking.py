@@ -18,7 +18,7 @@ import yaml
 
 from forecasting.errors import InputError
 from forecasting.store import SCENARIOS, RunRecord, Store
-from scenarios.runner import ScenarioResult
+from scenarios.result import ScenarioResult
 
 EXPERIMENT = SCENARIOS
 

@@ -14,7 +14,9 @@ from app_support import app_store, champion_hint, scenario_runs, show_error, sto
 from forecasting.config import validate_mapping
 from forecasting.errors import InputError
 from forecasting.store import Store
+from scenarios.analysis import analyse
 from scenarios.base_forecast import base_forecast, champion_version
+from scenarios.inputs import load_evidence
 from scenarios.runner import run_scenario
 from scenarios.spec import Scenario, merge, raw_scenario, scenario_files
 
@@ -248,7 +250,9 @@ if st.button("Run and save", type="primary"):
 
     with st.spinner("Running the scenario…"):
         try:
-            full = run_scenario(scenario, path, base=base)
+            full = analyse(
+                quick, load_evidence(scenario, path)
+            )  # the what-if above, analysed: not staffed again
             run_id = log_scenario(
                 store,
                 full,

@@ -9,7 +9,6 @@ from app_support import app_store, champion_hint, show_error
 from forecasting.errors import InputError
 from forecasting.store import Store
 from scenarios.base_forecast import champion_version
-from scenarios.realistic_targets import evidence_table
 from scenarios.runner import run_scenario
 from scenarios.spec import load_scenario, scenario_files
 
@@ -32,14 +31,14 @@ except InputError as exc:
     show_spinner="Costing targets (a few seconds, once per scenario and headcount)…", hash_funcs={Store: str}
 )
 def analysis(scenario_json: str, headcount: float | None, store: Store, champion: int | None):
-    """One full scenario run with the headcount as its supply: curve, best targets, risk."""
+    """One full scenario run with the headcount as its supply: curve, best targets, risk, evidence."""
     from scenarios.spec import Scenario
 
     s = Scenario.model_validate_json(scenario_json)
     supply = {"headcount": headcount, "budget": None, "available_agents": None} if headcount else {}
     s = s.model_copy(update={"supply": s.supply.model_copy(update=supply)})
     result = run_scenario(s, path, store=store)
-    return result.curve, result.achievable, result.daily, result.summary
+    return result.curve, result.achievable, result.daily, result.summary, result.evidence
 
 
 default = float(scenario.supply.headcount or 0)
@@ -53,7 +52,7 @@ try:
         if scenario.forecast.model == "champion"
         else None
     )
-    curve, best, daily, summary = analysis(
+    curve, best, daily, summary, evidence = analysis(
         scenario.model_dump_json(), headcount or None, store, version and version.version
     )
 except InputError as exc:
@@ -134,13 +133,10 @@ if "p_meet_target" in daily:
         if c in daily
     ]
     st.dataframe(daily[cols], hide_index=True, width="stretch")
-if scenario.evidence:
+if evidence is not None:
     st.subheader("What history shows to be attainable")
-    try:
-        st.dataframe(evidence_table(scenario, path.parent), hide_index=True, width="stretch")
-        st.caption(
-            f"KPIs per {scenario.evidence.period} of {scenario.evidence.input}: median, best quarter and best tenth of periods, "
-            "and how often the scenario's target would have been met."
-        )
-    except InputError as exc:
-        show_error(exc)
+    st.dataframe(evidence, hide_index=True, width="stretch")
+    st.caption(
+        f"KPIs per {scenario.evidence.period} of {scenario.evidence.input}: median, best quarter and best tenth of periods, "
+        "and how often the scenario's target would have been met."
+    )

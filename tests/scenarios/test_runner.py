@@ -169,10 +169,11 @@ def test_missing_handle_time_is_a_clear_error():
 
 
 def test_bundled_baseline_loads_evidence_from_the_log():
-    s, path = load_scenario("baseline")
+    from scenarios.inputs import load_evidence
     from scenarios.realistic_targets import evidence_table
 
-    table = evidence_table(s, path.parent).set_index("kpi")
+    s, path = load_scenario("baseline")
+    table = evidence_table(s, load_evidence(s, path)).set_index("kpi")
     assert {"service_level", "asa", "abandon_rate"} <= set(table.index)
     assert table.loc["service_level", "scenario_target"] == 0.8
 
@@ -240,3 +241,19 @@ def test_forecasts_of_a_log_are_cached_per_planning_interval(tracking_store):
     )  # calendars inferred at each interval may differ by a slot
     assert half_hourly.summary["volume_total"] == pytest.approx(hourly.summary["volume_total"], rel=0.02)
     assert hourly.intervals["aht"].between(60, 600).all()  # the log's own handle times
+
+
+def test_analysing_a_computed_what_if_equals_a_full_run(base_result):
+    """Load → compute → analyse: the app's "Run and save" analyses the instant what-if it shows,
+    and gets the numbers a full run gets."""
+    from scenarios.analysis import analyse
+    from scenarios.inputs import load_inputs
+    from scenarios.runner import compute
+
+    quick = compute(load_inputs(scenario()))
+    assert not quick.analysed and quick.daily["p_meet_target"].isna().all() and quick.curve.empty
+    full = analyse(quick)
+    assert full.analysed and full.summary == base_result.summary
+    pd.testing.assert_frame_equal(full.daily, base_result.daily)
+    pd.testing.assert_frame_equal(full.curve, base_result.curve)
+    pd.testing.assert_frame_equal(quick.intervals, base_result.intervals)  # the analysis adds, it never restaffs
