@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from forecasting.calendar import OperatingCalendar
 from forecasting.errors import InputError
@@ -28,7 +27,6 @@ from scenarios.bundled import BUNDLED_ROOT
 from scenarios.spec import DataSpec, ForecastSpec
 
 log = logging.getLogger(__name__)
-Z80 = float(stats.norm.ppf(0.9))
 
 
 @dataclass(frozen=True)
@@ -92,14 +90,6 @@ def load_history(
     return result
 
 
-def rate_sd_from_quantiles(table: pd.DataFrame) -> np.ndarray:
-    """Standard deviation of the arrival *rate* (in contacts per slot) from the central 80 %
-    interval of the counts: the counts' variance less the Poisson variance (≈ the mean), which
-    the queueing models add themselves."""
-    count_sd = np.maximum((table["hi80"].to_numpy(float) - table["lo80"].to_numpy(float)) / (2 * Z80), 0.0)
-    return np.sqrt(np.maximum(count_sd**2 - np.maximum(table["forecast"].to_numpy(float), 0.0), 0.0))
-
-
 def aggregate(
     native: pd.DataFrame, step: pd.Timedelta, interval: pd.Timedelta, correlation: float
 ) -> pd.DataFrame:
@@ -152,6 +142,7 @@ def _forecast_key(
         "interval": str(interval),
         "model": forecast.model,
         "horizon_days": forecast.horizon_days,
+        "table": 2,  # the table's columns (2: with the model's own rate_sd)
     }
     if champion is not None and store is not None:
         parts |= {
@@ -199,11 +190,13 @@ def native_forecast(
             selection = champion_selection(store, champion.name)
             end, calendar = selection.model.history_end_, selection.model.calendar_
             table = forecast_table(selection.model, horizon_timestamps(calendar, end, forecast.horizon_days))
+            table["rate_sd"] = selection.model.rate_sd(pd.DatetimeIndex(table["timestamp"]))
         else:
             table, selections, _ = make_forecast(
                 result, "arrivals", data.queue, forecast.model, forecast.horizon_days, progress=False
             )
             selection = selections[0]
+            table["rate_sd"] = selection.model.rate_sd(pd.DatetimeIndex(table["timestamp"]))
             end, calendar = history.index.max(), result.calendar
         model = selection.name
         if cache is not None:
@@ -244,7 +237,7 @@ def base_forecast(
             expected=f"{int(calendar.interval.total_seconds() // 60)} minutes or longer (the model forecasts at that interval)",
             found=forecast.interval,
         )
-    native = native.assign(timestamp=pd.to_datetime(native["timestamp"]), sd=rate_sd_from_quantiles(native))
+    native = native.assign(timestamp=pd.to_datetime(native["timestamp"]), sd=native["rate_sd"])
     table = aggregate(native, calendar.interval, interval, correlation)
     aht = np.full(len(table), np.nan)
     if "aht" in result.intervals and result.intervals["aht"].notna().any():

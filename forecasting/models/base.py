@@ -67,6 +67,13 @@ class Forecaster(BaseEstimator):
     def interval_bounds(self, mean: np.ndarray, level: int) -> tuple[np.ndarray, np.ndarray]:
         return interval_bounds(mean, level, self.distribution, self.spread_)
 
+    def rate_sd(self, timestamps) -> np.ndarray:
+        """Standard deviation of the expected count itself per timestamp: the uncertainty of the
+        arrival rate, beyond the Poisson noise of arrivals around it that queueing models add
+        themselves. For counts (Var = μ + φμ²) that is √φ·μ; for 'normal' series, spread·μ."""
+        mean = self.predict(timestamps, levels=())["forecast"].to_numpy()
+        return (np.sqrt(self.spread_) if self.distribution == "negbin" else self.spread_) * mean
+
     # --- for subclasses -------------------------------------------------------------------
     def _fit(self, history: pd.Series) -> None:
         raise NotImplementedError

@@ -30,5 +30,9 @@ class Combination(Forecaster):
         preds = [m.predict(timestamps, levels) for _, m in self.fitted_]
         return sum(preds[1:], preds[0]) / len(preds)
 
+    def rate_sd(self, timestamps) -> np.ndarray:
+        """The members' rate uncertainties averaged, as their quantiles are."""
+        return np.mean([m.rate_sd(timestamps) for _, m in self.fitted_], axis=0)
+
     def _predict_mean(self, timestamps: pd.DatetimeIndex) -> np.ndarray:
         return self.predict(timestamps)["forecast"].to_numpy()

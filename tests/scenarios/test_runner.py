@@ -6,6 +6,7 @@ import pytest
 from scipy import stats
 
 from forecasting.forecast_job import make_forecast
+from forecasting.series import forecast_series
 from scenarios.base_forecast import base_forecast, load_history
 from scenarios.planning import build_demand, plan_fte
 from scenarios.runner import run_scenario
@@ -256,4 +257,21 @@ def test_analysing_a_computed_what_if_equals_a_full_run(base_result):
     assert full.analysed and full.summary == base_result.summary
     pd.testing.assert_frame_equal(full.daily, base_result.daily)
     pd.testing.assert_frame_equal(full.curve, base_result.curve)
-    pd.testing.assert_frame_equal(quick.intervals, base_result.intervals)  # the analysis adds, it never restaffs
+    pd.testing.assert_frame_equal(
+        quick.intervals, base_result.intervals
+    )  # the analysis adds, it never restaffs
+
+
+def test_risk_uses_the_forecasts_own_rate_uncertainty():
+    """The rate's standard deviation comes from the model's distribution (negative binomial:
+    Var = μ + φμ², so the rate's sd is √φ·μ), not rebuilt from rounded interval bounds; with
+    errors fully correlated within an interval, the interval's sd is √φ times its volume."""
+    from forecasting.catalog import make_model
+
+    s = scenario(risk={"correlation": 1.0})
+    result = load_history(s.data, "30min")
+    model = make_model("weekday_mean").fit(forecast_series(result), result.calendar)
+    base = base_forecast(s.data, s.forecast, 1.0)
+    t = base.table[base.table["volume"] > 0]
+    np.testing.assert_allclose(t["volume_sd"] / t["volume"], np.sqrt(model.spread_), rtol=1e-9)
+    assert model.spread_ > 0
