@@ -32,6 +32,15 @@ BUNDLED = {
     ),
 }
 MAX_UPLOAD_MB = 50
+APP_SETTINGS = {  # settings as the Data page's widgets name them (the rest in the errors' plain words)
+    "sep": "'Field delimiter'",
+    "encoding": "'Text encoding'",
+    "reject_bad_rows": "'Reject bad rows and go on'",
+    "format": "'Format'",
+    "time_col": "'Timestamp column'",
+    "value_col": "'Value column'",
+    "interval": "'Interval'",
+}
 
 
 @st.cache_resource(show_spinner="Reading and checking the history…")
@@ -58,19 +67,12 @@ def save_upload(name: str, data: bytes) -> Path:
 def show_error(exc: InputError) -> None:
     """A user error as the app shows it: the one-line message and, if rows were rejected, a
     download of them."""
-    text = str(exc)
+    text = exc.render(APP_SETTINGS.get)
     uploads = (
         str(Path(tempfile.gettempdir()) / "capplan-uploads" / st.session_state.get("upload_folder", "-"))
         + "/"
     )
-    text = text.replace(uploads, "")  # the planner's own file name, not where the server keeps it
-    for option, widget in (
-        ("--sep", "the field delimiter option"),
-        ("--encoding", "the text encoding option"),
-        ("--reject-bad-rows", "'Reject bad rows and go on'"),
-    ):
-        text = text.replace(f"pass {option}", f"choose {widget}").replace(option, widget)
-    st.error(text)
+    st.error(text.replace(uploads, ""))  # the planner's own file name, not where the server keeps it
     if getattr(exc, "rejected", None) is not None:
         rows = exc.rejected.rejected_rows()
         st.download_button(

@@ -42,14 +42,14 @@ def make_model(name: str) -> Forecaster:
         parts = name.split(COMBINE_SEP)
         if len(set(parts)) != len(parts) or not all(parts):
             raise InputError(
-                "bad combination", column="--model", expected="distinct model names joined by +", found=name
+                "bad combination", option="model", expected="distinct model names joined by +", found=name
             )
         return Combination(tuple((part, make_model(part)) for part in parts))
     factory = MODELS.get(name) or AHT_MODELS.get(name)
     if factory is None:
         raise InputError(
             "unknown model",
-            column="--model",
+            option="model",
             expected="auto or one of " + ", ".join([*MODELS, *AHT_MODELS]),
             found=name,
         )
@@ -67,7 +67,7 @@ def parse_models(text: str | None, field: str = "arrivals") -> list[str]:
         if COMBINE_SEP in n:
             raise InputError(
                 "combinations are not candidates",
-                column="--models",
+                option="models",
                 expected="single model names (auto builds combinations of the best)",
                 found=n,
             )
@@ -83,7 +83,7 @@ def check_model_for_field(name: str, field: str) -> None:
         if part not in wanted:
             raise InputError(
                 f"{part} does not forecast {field}",
-                column="--model",
+                option="model",
                 expected="one of " + ", ".join(wanted),
                 found=part,
             )

@@ -40,7 +40,7 @@ def require_clean(result: IngestResult) -> None:
     if len(rejected):
         first = rejected.iloc[0]
         raise InputError(
-            f"{first['reason']} ({len(rejected)} bad rows in all; `capplan ingest` lists them)",
+            f"{first['reason']} ({len(rejected)} bad rows in all; ingesting the file lists them)",
             path=result.source,
             row=int(first["row"]),
             column=first["column"],
@@ -212,7 +212,7 @@ def make_forecast(
             if store is None:
                 raise InputError(
                     "no MLflow store to take the champion from",
-                    expected="a store (--store or MLFLOW_TRACKING_URI)",
+                    expected="a store (<<store>> or MLFLOW_TRACKING_URI)",
                 )
             selection = champion_selection(
                 store, registered_name or store.model_name(result.source, field, q)
@@ -220,7 +220,7 @@ def make_forecast(
             if selection.model.history_end_ < history.index.max():
                 stale = (
                     f"the champion was trained on data up to {selection.model.history_end_:%Y-%m-%d %H:%M}; the input runs "
-                    f"to {history.index.max():%Y-%m-%d %H:%M}: run `capplan retrain` to use the newer data"
+                    f"to {history.index.max():%Y-%m-%d %H:%M}: retrain to use the newer data"
                 )
         else:
             names = candidate_names(field, None) if model == "auto" else None

@@ -100,13 +100,13 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
     fmt = options.resolved_format
     if options.mapping and fmt != "log":
         raise InputError(
-            "--mapping is for contact logs", column="--mapping", expected=f"no mapping with --format {fmt}"
+            "<<mapping>> is for contact logs", option="mapping", expected=f"no mapping with <<format>> {fmt}"
         )
     if fmt != "intervals" and (options.time_col or options.value_cols or options.queue_col):
         raise InputError(
-            "--time-col / --value-col / --queue-col are for interval reports",
-            column="--format",
-            expected="--format intervals (or leave --format out)",
+            "<<time_col>> / <<value_col>> / <<queue_col>> are for interval reports",
+            option="format",
+            expected="<<format>> intervals (or no format: it is implied)",
             found=fmt,
         )
     mapping = load_mapping(options.mapping) if fmt == "log" else None
@@ -122,7 +122,7 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
     if fmt == "intervals":
         if not options.time_col:
             raise InputError(
-                "missing option", column="--time-col", expected="the name of the timestamp column"
+                "missing setting", option="time_col", expected="the name of the timestamp column"
             )
         table, native = normalize_interval_series(
             raw, ledger, options.time_col, list(options.value_cols), options.queue_col

@@ -32,7 +32,7 @@ class ValueColumn:
 def parse_value_columns(specs: list[str], has_queue_col: bool) -> list[ValueColumn]:
     if not specs:
         raise InputError(
-            "no value column", column="--value-col", expected="at least one --value-col COLUMN[=FIELD]"
+            "no value column", option="value_col", expected="at least one <<value_col>> (COLUMN[=FIELD])"
         )
     parsed = []
     for spec in specs:
@@ -41,7 +41,7 @@ def parse_value_columns(specs: list[str], has_queue_col: bool) -> list[ValueColu
         if field not in VALUE_FIELDS:
             raise InputError(
                 "unknown field",
-                column="--value-col",
+                option="value_col",
                 expected=f"COLUMN=FIELD with FIELD one of {', '.join(VALUE_FIELDS)}",
                 found=spec,
             )
@@ -53,7 +53,7 @@ def parse_value_columns(specs: list[str], has_queue_col: bool) -> list[ValueColu
     if len(set(fields)) != len(fields):
         raise InputError(
             "field given twice",
-            column="--value-col",
+            option="value_col",
             expected="each field at most once (or plain columns only, for one queue per column)",
             found=" ".join(specs),
         )
@@ -177,7 +177,7 @@ def resample_intervals(table: pd.DataFrame, native: pd.Timedelta, wanted: pd.Tim
     if wanted < native or wanted % native != pd.Timedelta(0):
         raise InputError(
             "interval not available",
-            column="--interval",
+            option="interval",
             expected=f"a multiple of the data's own {interval_label(native)} interval",
             found=interval_label(wanted),
         )

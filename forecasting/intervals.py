@@ -44,8 +44,8 @@ def parse_interval(text: str) -> pd.Timedelta:
         if length > pd.Timedelta(0) and DAY % length == pd.Timedelta(0):
             return length
     raise InputError(
-        "bad --interval",
-        column="--interval",
+        "bad interval",
+        option="interval",
         expected="5min, 15min, 30min, 60min or day (a length dividing 24 h)",
         found=text,
     )

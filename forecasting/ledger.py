@@ -62,9 +62,9 @@ class RowLedger:
             found = None if values is None else np.asarray(values, dtype=object)[first]
             extra = int(hit.sum()) - 1
             more = (
-                f" ({extra} more rows like it; --reject-bad-rows rejects them instead)"
+                f" ({extra} more rows like it; <<reject_bad_rows>> rejects them instead)"
                 if extra
-                else " (--reject-bad-rows rejects such rows instead)"
+                else " (<<reject_bad_rows>> rejects such rows instead)"
             )
             raise InputError(
                 reason + more,

@@ -19,19 +19,19 @@ def forecast_series(result: IngestResult, field: str = "arrivals", queue: str | 
     """
     t = result.intervals
     if field not in FIELDS:
-        raise InputError("unknown field", column="--field", expected=" or ".join(FIELDS), found=field)
+        raise InputError("unknown field", option="field", expected=" or ".join(FIELDS), found=field)
     if queue not in (None, "all"):
         if queue not in set(t["queue"]):
             raise InputError(
                 "unknown queue",
-                column="--queue",
+                option="queue",
                 expected="one of " + ", ".join(sorted(map(str, t["queue"].unique()))),
                 found=queue,
             )
         t = t[t["queue"] == queue]
     if field not in t or t[field].notna().sum() == 0:
         raise InputError(
-            "no data for this field", column=field, expected=f"a column holding {field} (see --value-col)"
+            "no data for this field", column=field, expected=f"a column holding {field} (see <<value_col>>)"
         )
     grouped = t.groupby("interval_start")
     if field == "arrivals":

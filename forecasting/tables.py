@@ -58,7 +58,7 @@ class RawTable:
         hint = self._delimiter_hint(missing)
         if hint:
             raise InputError(
-                f"wrong delimiter: the header looks {_name(hint)}-separated (pass --sep {hint!r} if that is intended)",
+                f"wrong delimiter: the header looks {_name(hint)}-separated (set <<sep>> to {hint!r} if that is intended)",
                 path=self.path,
                 row=1,
                 expected=f"columns separated by {_name(self.delimiter)}",
@@ -97,7 +97,7 @@ def normalize_delimiter(sep: str | None) -> str | None:
     if len(sep) != 1:
         raise InputError(
             "bad delimiter",
-            column="--sep",
+            option="sep",
             expected="one character, or tab / comma / semicolon / pipe",
             found=sep,
         )
@@ -153,7 +153,7 @@ def _decode_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> InputEr
     return InputError(
         f"not {encoding.replace('-sig', '').upper()} text (byte {exc.object[exc.start]:#x} at offset {exc.start})",
         path=path,
-        expected="a UTF-8 file; save it as 'CSV UTF-8' or pass --encoding latin-1 (or cp1252)",
+        expected="a UTF-8 file; save it as 'CSV UTF-8' or set <<encoding>> to latin-1 (or cp1252)",
     )
 
 

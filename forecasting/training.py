@@ -120,13 +120,11 @@ def train(
             store.set_alias(registered_name, CHALLENGER, version)
             decision = (
                 f"version {version} ({chosen}) registered as challenger; champion stays version {existing.version}: "
-                "run `capplan retrain` to compare them, or `train --promote` to replace it"
+                "retrain to compare them, or promote it to replace it"
             )
         elif existing is not None:
             store.set_alias(registered_name, CHAMPION, version)
-            decision = (
-                f"version {version} ({chosen}) replaces champion version {existing.version} (--promote)"
-            )
+            decision = f"version {version} ({chosen}) replaces champion version {existing.version} (promoted on request)"
         else:
             store.set_alias(registered_name, CHAMPION, version)
             decision = f"version {version} ({chosen}) is the first champion"

@@ -175,7 +175,7 @@ def native_forecast(
             raise InputError(
                 f"no champion model registered under '{name}'{where}",
                 key="forecast.model",
-                expected=f"a model trained first (`capplan train --input {data.input} ...` or `capplan demo`), or forecast.model: auto",
+                expected=f"a model trained first on {data.input} (train it, or run the demo), or forecast.model: auto",
             )
     cache = store.forecast_cache if store is not None else None
     key = _forecast_key(store, forecast, data, history, result.interval, champion)

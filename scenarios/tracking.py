@@ -23,6 +23,14 @@ from scenarios.result import ScenarioResult
 EXPERIMENT = SCENARIOS
 
 
+class NoRunError(InputError):
+    """A scenario asked for by name has no finished run in the store (yet)."""
+
+    def __init__(self, scenario: str, store: Store):
+        self.scenario = scenario
+        super().__init__("no run of this scenario", key=scenario, expected=f"a run of it first, in {store}")
+
+
 def latest_run(store: Store, name: str) -> RunRecord | None:
     """The most recent finished run of a scenario, or None."""
     return store.latest_run(EXPERIMENT, tags={"scenario": name})
@@ -105,21 +113,14 @@ def compare_runs(store: Store, names: list[str], baseline: str | None = None) ->
     (``baseline``, else the first name). Reads the store only."""
     runs = {}
     for name in names:
-        run = latest_run(store, name)
-        if run is None:
-            raise InputError(
-                "no run of this scenario",
-                key=name,
-                expected=f"a scenario run first (`capplan scenario run {name}`) in {store}",
-            )
-        runs[name] = run
+        runs[name] = latest_run(store, name)
+        if runs[name] is None:
+            raise NoRunError(name, store)
     base = baseline or names[0]
     if base not in runs:
         runs[base] = latest_run(store, base)
         if runs[base] is None:
-            raise InputError(
-                "no run of the baseline", key=base, expected=f"`capplan scenario run {base}` first"
-            )
+            raise NoRunError(base, store)
     metrics = sorted(set().union(*(r.metrics for r in runs.values())), key=_metric_order)
     table = pd.DataFrame(
         {name: [runs[name].metrics.get(m, np.nan) for m in metrics] for name in names}, index=metrics

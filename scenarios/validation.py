@@ -96,7 +96,7 @@ def validate_staffing(
         raise InputError(
             "the log lacks what validation needs",
             column="agent_id",
-            expected="agent, answer time, wait and handle time per contact (e.g. --format anonymous-bank)",
+            expected="agent, answer time, wait and handle time per contact (e.g. <<format>> anonymous-bank)",
         )
     table = contacts_to_intervals(contacts, length, target_seconds)
     table = (
@@ -117,7 +117,7 @@ def validate_staffing(
     if train.empty or test.empty:
         raise InputError(
             "nothing to train on or to test",
-            column="--train-until",
+            option="train_until",
             expected=f"a date inside the log, leaving days after it (log: {table['interval_start'].min():%Y-%m-%d} to {table['interval_start'].max():%Y-%m-%d})",
             found=str(train_until.date()),
         )

@@ -86,3 +86,36 @@ def test_no_import_cycles():
         if start not in state:
             visit(start, [start])
     assert not cycles, cycles
+
+
+def test_core_errors_name_settings_not_command_line_options():
+    """The core names settings (``option="sep"``, ``<<sep>>``); only the CLI says ``--sep``."""
+    option = re.compile(r"(^|[\s`(])--[a-z]")
+    found = []
+    for module, path in _sources().items():
+        if module.startswith(("scenarios.cli", "apps")):
+            continue
+        tree = ast.parse(path.read_text())
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        for node in ast.walk(tree):
+            text = node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else ""
+            if id(node) not in docstrings and option.search(text):
+                found.append(f"{module}:{node.lineno}: {text[:60]}")
+    assert not found, found
+
+
+def test_settings_are_said_in_each_front_ends_words():
+    from apps.app_support import APP_SETTINGS
+    from forecasting.errors import InputError, cli_option
+
+    error = InputError("bad delimiter", option="sep", expected="one character; or set <<encoding>> first")
+    assert error.render(cli_option) == "--sep: bad delimiter: expected one character; or set --encoding first"
+    assert error.render(APP_SETTINGS.get).startswith("'Field delimiter': bad delimiter")
+    assert str(error).startswith("the field delimiter: bad delimiter") and "<<" not in str(error)

@@ -180,7 +180,7 @@ class Store:
             raise StoreError(
                 f"the MLflow store failed: {first[:200]}",
                 path=self.tracking_uri,
-                expected="a reachable store (check --store or MLFLOW_TRACKING_URI)",
+                expected="a reachable store (check <<store>> or MLFLOW_TRACKING_URI)",
             ) from None
 
     def _client(self):
@@ -337,7 +337,7 @@ class Store:
         if version is None:
             raise InputError(
                 f"no {alias} model registered under '{name}' in {self.tracking_uri}",
-                expected="a model trained first with `capplan train` (same input and --registered-model)",
+                expected="a model trained first on this data (train it with the same input and <<registered_model>>)",
             )
         with self._active(), self._errors():
             wrapper = mlflow.pyfunc.load_model(f"models:/{name}/{version.version}").unwrap_python_model()

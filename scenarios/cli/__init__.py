@@ -8,7 +8,7 @@ import argparse
 import logging
 import sys
 
-from forecasting.errors import InputError
+from forecasting.errors import InputError, cli_option
 from forecasting.store import FORECASTING, SCENARIOS, Store
 from scenarios.cli import demo, forecasting_commands, scenario_commands, staff_command
 
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         return code
     except InputError as exc:
-        print(f"capplan: error: {exc}", file=sys.stderr)
+        print(f"capplan: error: {exc.render(cli_option)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("capplan: interrupted", file=sys.stderr)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecasting.errors import InputError
+from forecasting.errors import InputError, cli_option
 from forecasting.store import Store
 
 log = logging.getLogger("capplan")
@@ -108,7 +108,7 @@ def list_command(args: argparse.Namespace) -> int:
     try:
         runs = runs_table(args.store)
     except InputError as exc:  # the files can still be listed
-        log.warning("warning: runs not shown: %s", exc)
+        log.warning("warning: runs not shown: %s", exc.render(cli_option))
         runs = pd.DataFrame()
     latest = runs.drop_duplicates("scenario").set_index("scenario") if len(runs) else pd.DataFrame()
     rows = []
@@ -118,7 +118,7 @@ def list_command(args: argparse.Namespace) -> int:
             name, status, text = scenario.name, "ok", scenario.description
             extends = scenario.extends_name or ""
         except InputError as exc:
-            name, status, text, extends = path.stem, "invalid", str(exc), ""
+            name, status, text, extends = path.stem, "invalid", exc.render(cli_option), ""
         run = latest.loc[name] if name in latest.index else None
         rows.append(
             {
@@ -141,9 +141,16 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def compare_command(args: argparse.Namespace) -> int:
-    from scenarios.tracking import compare_runs
+    from scenarios.tracking import NoRunError, compare_runs
 
-    table = compare_runs(args.store, args.names, args.baseline)
+    try:
+        table = compare_runs(args.store, args.names, args.baseline)
+    except NoRunError as exc:
+        raise InputError(
+            "no run of this scenario",
+            key=exc.scenario,
+            expected=f"`capplan scenario run {exc.scenario}` first (runs are read from {args.store})",
+        ) from None
     print(format_comparison(table))
     if args.out:
         save_table(table, args.out)
