@@ -81,7 +81,7 @@ def simulation_benchmark() -> None:
     agents = required_agents(volume, 240, 1800, Targets(service_level=0.8, target_seconds=20))
     handle, patience = Distribution("lognormal", 240, 0.8), Distribution("exponential", 300)
     started = time.perf_counter()
-    result = simulate(volume, agents, 1800, handle, patience, replications=20, seed=1)
+    result = simulate(volume, agents, 1800, handle, patience, target_seconds=20, replications=20, seed=1)
     ours = time.perf_counter() - started
     rows = [("capplan simulate (numpy, all replications together)", result.calls_simulated, ours)]
     try:

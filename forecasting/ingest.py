@@ -25,6 +25,7 @@ from forecasting.interval_series import combine_queues, normalize_interval_serie
 from forecasting.intervals import contacts_to_intervals, interval_label, parse_interval
 from forecasting.ledger import RowLedger
 from forecasting.tables import read_table
+from forecasting.targets import DEFAULT_TARGET_SECONDS
 
 log = logging.getLogger(__name__)
 Format = Literal["log", "anonymous-bank", "intervals"]
@@ -42,7 +43,7 @@ class IngestOptions:
     queue_col: str | None = None
     mapping: str | Path | None = None
     interval: str | None = None  # None: the data's own (interval series) or 30min (logs)
-    target_seconds: float = 20.0
+    target_seconds: float = DEFAULT_TARGET_SECONDS
     sep: str | None = None
     encoding: str | None = None
     strict: bool = True

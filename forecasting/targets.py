@@ -12,6 +12,10 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from forecasting.config import load_yaml
 
+DEFAULT_TARGET_SECONDS = (
+    20.0  # T of the service level (80/20: 80 % answered within 20 s), everywhere a default is needed
+)
+
 KPI_NAMES = (
     "arrivals",
     "handled",

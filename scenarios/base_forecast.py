@@ -23,6 +23,7 @@ from forecasting.ingest import IngestOptions, IngestResult, ingest
 from forecasting.intervals import parse_interval
 from forecasting.store import CHAMPION, ModelVersion, Store
 from forecasting.store.forecast_cache import digest, series_digest
+from forecasting.targets import DEFAULT_TARGET_SECONDS
 from scenarios.bundled import BUNDLED_ROOT
 from scenarios.spec import DataSpec, ForecastSpec
 
@@ -51,7 +52,9 @@ def resolve_path(text: str, relative_to: Path | None = None) -> Path:
     return (relative_to or Path.cwd()) / path
 
 
-def ingest_options(data: DataSpec, interval: str | None, target_seconds: float = 20.0) -> IngestOptions:
+def ingest_options(
+    data: DataSpec, interval: str | None, target_seconds: float = DEFAULT_TARGET_SECONDS
+) -> IngestOptions:
     return IngestOptions(
         format=data.format,
         time_col=data.time_col,
@@ -71,7 +74,7 @@ def load_history(
     data: DataSpec,
     interval: str,
     relative_to: Path | None = None,
-    target_seconds: float = 20.0,
+    target_seconds: float = DEFAULT_TARGET_SECONDS,
     key: str = "data.input",
 ) -> IngestResult:
     """Ingest the scenario's data (once per process and file version)."""

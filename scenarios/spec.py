@@ -27,7 +27,9 @@ from pydantic import (
 
 from forecasting.config import read_yaml_mapping, validate_mapping
 from forecasting.errors import InputError
+from forecasting.targets import DEFAULT_TARGET_SECONDS
 from scenarios.bundled import scenario_dir
+from scenarios.staffing_plan import DEFAULT_HOURS_PER_FTE
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -211,7 +213,7 @@ class Demand(Strict):
 
 class ServiceTargets(Strict):
     service_level: Share | None = None
-    target_seconds: float = Field(20.0, gt=0)
+    target_seconds: float = Field(DEFAULT_TARGET_SECONDS, gt=0)
     asa_seconds: float | None = Field(None, gt=0)
     abandon_rate: Share | None = None
     max_occupancy: Annotated[float, Field(gt=0, le=1)] | None = None
@@ -236,7 +238,7 @@ class ShrinkagePeriod(Window):
 class Supply(Strict):
     shrinkage: Annotated[float, Field(ge=0, lt=1)] = 0.3
     shrinkage_periods: list[ShrinkagePeriod] = []
-    hours_per_fte: float = Field(37.5, gt=0)  # paid hours per week
+    hours_per_fte: float = Field(DEFAULT_HOURS_PER_FTE, gt=0)  # paid hours per week
     cost_per_agent_hour: float = Field(0.0, ge=0)
     headcount: float | None = Field(None, gt=0)  # FTE on the payroll
     budget: float | None = Field(None, gt=0)  # over the horizon, in the cost's currency

@@ -20,13 +20,16 @@ METRICS = ("service_level", "asa_seconds", "p_wait", "occupancy", "abandon_rate"
 WORKDAYS_PER_WEEK = 5
 
 
+DEFAULT_HOURS_PER_FTE = 37.5  # paid hours a week of one FTE, wherever none is given
+
+
 @dataclass(frozen=True)
 class StaffingOptions:
     targets: Targets
     model: str = "erlang-c"
     patience: float | np.ndarray | None = None
     shrinkage: float | np.ndarray = 0.0
-    hours_per_fte: float = 40.0  # per week
+    hours_per_fte: float = DEFAULT_HOURS_PER_FTE  # per week
     concurrency: int | None = None  # chat: contacts an agent handles at once
     efficiency: tuple[float, ...] = DEFAULT_EFFICIENCY
     response_hours: float | None = None  # deferred work (email): answer within this many hours

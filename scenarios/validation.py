@@ -18,6 +18,7 @@ import pandas as pd
 from forecasting.contacts import Contacts
 from forecasting.errors import InputError
 from forecasting.intervals import contacts_to_intervals
+from forecasting.targets import DEFAULT_TARGET_SECONDS
 from scenarios.staffing.calibration import (
     Calibration,
     fit_availability,
@@ -87,7 +88,7 @@ def validate_staffing(
     contacts: Contacts,
     length: pd.Timedelta,
     train_until: pd.Timestamp,
-    target_seconds: float = 20.0,
+    target_seconds: float = DEFAULT_TARGET_SECONDS,
     replications: int = 10,
     seed: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame, Calibration]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from forecasting.catalog import MODELS
 from forecasting.errors import InputError
 from forecasting.ingest import FORMATS, IngestOptions, IngestResult, ingest, write_outputs
+from forecasting.targets import DEFAULT_TARGET_SECONDS
 
 
 def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
@@ -41,7 +42,10 @@ def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
         "--interval", help="5min, 15min, 30min, 60min or day (default: the data's own, or 30min for logs)"
     )
     p.add_argument(
-        "--target-seconds", type=float, default=20.0, help="service level threshold T in seconds (default 20)"
+        "--target-seconds",
+        type=float,
+        default=DEFAULT_TARGET_SECONDS,
+        help=f"service level threshold T in seconds (default {DEFAULT_TARGET_SECONDS:g})",
     )
     p.add_argument(
         "--sep",

@@ -12,8 +12,10 @@ import pandas as pd
 from forecasting.errors import InputError
 from forecasting.intervals import parse_interval
 from forecasting.tables import read_table
+from forecasting.targets import DEFAULT_TARGET_SECONDS
 from scenarios.staffing.requirements import MODELS, Targets
 from scenarios.staffing_plan import (
+    DEFAULT_HOURS_PER_FTE,
     METRICS,
     StaffingOptions,
     fte_by_period,
@@ -29,15 +31,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--interval", default="30min", help="interval length: 15min, 30min, 60min … (default 30min)"
     )
-    p.add_argument("--target-sl", type=float, help="service level target as a share, e.g. 0.8")
+    # the targets' names are those of a scenario's `targets:` (the older --target-* spellings still work)
     p.add_argument(
-        "--target-seconds", type=float, default=20.0, help="service level threshold T, seconds (default 20)"
+        "--service-level", "--target-sl", type=float, help="service level target as a share, e.g. 0.8"
     )
-    p.add_argument("--target-asa", type=float, help="maximum ASA, seconds")
-    p.add_argument("--target-abandon", type=float, help="maximum abandonment rate (Erlang A), e.g. 0.05")
+    p.add_argument(
+        "--target-seconds",
+        type=float,
+        default=DEFAULT_TARGET_SECONDS,
+        help=f"service level threshold T, seconds (default {DEFAULT_TARGET_SECONDS:g})",
+    )
+    p.add_argument("--asa-seconds", "--target-asa", type=float, help="maximum ASA, seconds")
+    p.add_argument(
+        "--abandon-rate",
+        "--target-abandon",
+        type=float,
+        help="maximum abandonment rate (Erlang A), e.g. 0.05",
+    )
     p.add_argument("--max-occupancy", type=float, help="occupancy cap, e.g. 0.85")
     p.add_argument(
-        "--target-blocking", type=float, help="Erlang B (lines/trunks): maximum share of contacts blocked"
+        "--blocking",
+        "--target-blocking",
+        type=float,
+        help="Erlang B (lines/trunks): maximum share of contacts blocked",
     )
     p.add_argument("--patience", type=float, help="mean patience, seconds (implies Erlang A)")
     p.add_argument(
@@ -47,7 +63,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--shrinkage", type=float, default=0.0, help="share of paid time not available, e.g. 0.3")
     p.add_argument("--agents", type=float, help="evaluate this staffing instead of finding the requirement")
-    p.add_argument("--hours-per-fte", type=float, default=40.0, help="weekly hours of one FTE (default 40)")
+    p.add_argument(
+        "--hours-per-fte",
+        type=float,
+        default=DEFAULT_HOURS_PER_FTE,
+        help=f"weekly hours of one FTE (default {DEFAULT_HOURS_PER_FTE:g})",
+    )
     p.add_argument("--concurrency", type=int, help="chat: contacts an agent handles at once (1–5)")
     p.add_argument(
         "--efficiency",
@@ -90,7 +111,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v.add_argument("--train-until", required=True, help="last day (YYYY-MM-DD) of the calibration period")
     v.add_argument("--interval", default="60min", help="interval length (default 60min)")
     v.add_argument(
-        "--target-seconds", type=float, default=20.0, help="service level threshold T (default 20)"
+        "--target-seconds",
+        type=float,
+        default=DEFAULT_TARGET_SECONDS,
+        help=f"service level threshold T (default {DEFAULT_TARGET_SECONDS:g})",
     )
     v.add_argument("--replications", type=int, default=10, help="simulation replications (default 10)")
     v.add_argument("--out", type=Path, required=True, help="REPORT.csv: one row per interval and model")
@@ -99,16 +123,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _targets(args: argparse.Namespace) -> Targets:
     for name, value, high in (
-        ("--target-sl", args.target_sl, 1),
-        ("--target-abandon", args.target_abandon, 1),
+        ("--service-level", args.service_level, 1),
+        ("--abandon-rate", args.abandon_rate, 1),
         ("--max-occupancy", args.max_occupancy, 1),
         ("--shrinkage", args.shrinkage, 0.999),
-        ("--target-blocking", args.target_blocking, 1),
+        ("--blocking", args.blocking, 1),
     ):
         if value is not None and not 0 <= value <= high:
             raise InputError(
                 "out of range",
-                column=name,
+                option=name.removeprefix("--").replace("-", "_"),
                 expected=f"a share between 0 and {high:g} (e.g. 0.8 for 80 %)",
                 found=value,
             )
@@ -119,15 +143,18 @@ def _targets(args: argparse.Namespace) -> Targets:
     ):
         if (value is not None and value < 0) or (name != "--target-seconds" and value == 0):
             raise InputError(
-                "out of range", column=name, expected="a positive number of seconds", found=value
+                "out of range",
+                option=name.removeprefix("--").replace("-", "_"),
+                expected="a positive number of seconds",
+                found=value,
             )
     targets = Targets(
-        args.target_sl,
-        args.target_seconds,
-        args.target_asa,
-        args.target_abandon,
-        args.max_occupancy,
-        args.target_blocking,
+        service_level=args.service_level,
+        target_seconds=args.target_seconds,
+        asa_seconds=args.asa_seconds,
+        abandon_rate=args.abandon_rate,
+        max_occupancy=args.max_occupancy,
+        blocking=args.blocking,
     )
     if (
         args.agents is None
@@ -135,41 +162,41 @@ def _targets(args: argparse.Namespace) -> Targets:
         and all(
             v is None
             for v in (
-                args.target_sl,
-                args.target_asa,
-                args.target_abandon,
+                args.service_level,
+                args.asa_seconds,
+                args.abandon_rate,
                 args.max_occupancy,
-                args.target_blocking,
+                args.blocking,
             )
         )
     ):
         raise InputError(
             "no target",
-            column="--target-sl",
-            expected="at least one of --target-sl, --target-asa, --target-abandon, --max-occupancy (or --agents)",
+            option="service_level",
+            expected="at least one of --service-level, --asa-seconds, --abandon-rate, --max-occupancy (or --agents)",
         )
     return targets
 
 
 def _model(args: argparse.Namespace) -> str:
     model = args.model or (
-        "erlang-b" if args.target_blocking is not None else "erlang-a" if args.patience else "erlang-c"
+        "erlang-b" if args.blocking is not None else "erlang-a" if args.patience else "erlang-c"
     )
     if model == "erlang-b" and any(
-        v is not None for v in (args.target_sl, args.target_asa, args.target_abandon)
+        v is not None for v in (args.service_level, args.asa_seconds, args.abandon_rate)
     ):
         raise InputError(
             "Erlang B has no queue",
-            column="--target-blocking",
+            option="blocking",
             expected="no waiting-time or abandonment targets with a blocking target",
         )
     if model == "erlang-a" and not args.patience:
         raise InputError(
-            "Erlang A needs patience", column="--patience", expected="the mean patience in seconds"
+            "Erlang A needs patience", option="patience", expected="the mean patience in seconds"
         )
-    if args.target_abandon is not None and model == "erlang-c":
+    if args.abandon_rate is not None and model == "erlang-c":
         raise InputError(
-            "Erlang C has no abandonment", column="--target-abandon", expected="--patience (Erlang A)"
+            "Erlang C has no abandonment", option="abandon_rate", expected="--patience (Erlang A)"
         )
     return model
 
@@ -184,14 +211,14 @@ def _options(
         except ValueError:
             raise InputError(
                 "bad efficiency factors",
-                column="--efficiency",
+                option="efficiency",
                 expected="numbers like 1,1.7,2.5",
                 found=args.efficiency,
             ) from None
     if args.concurrency is not None and not 1 <= args.concurrency <= len(efficiency):
         raise InputError(
             "out of range",
-            column="--concurrency",
+            option="concurrency",
             expected=f"1 to {len(efficiency)} (one efficiency factor each)",
             found=args.concurrency,
         )
@@ -214,17 +241,17 @@ def run_staff(args: argparse.Namespace) -> int:
         return _run_batch(args, targets, model)
     if args.calls is None or args.aht is None:
         raise InputError(
-            "missing case", column="--calls", expected="--calls and --aht (or --input FILE for a batch)"
+            "missing case", option="calls", expected="--calls and --aht (or --input FILE for a batch)"
         )
     if args.calls < 0:
         raise InputError(
-            "out of range", column="--calls", expected="a non-negative number of contacts", found=args.calls
+            "out of range", option="calls", expected="a non-negative number of contacts", found=args.calls
         )
     seconds = parse_interval(args.interval).total_seconds()
     if args.response_hours is not None:
         raise InputError(
             "deferred work needs a series of intervals",
-            column="--response-hours",
+            option="response_hours",
             expected="--input FILE (backlog carries across intervals)",
         )
     agents = None if args.agents is None else np.array([args.agents])
@@ -309,7 +336,7 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
         if "queue" in frame.columns and frame["queue"].nunique() > 1:
             raise InputError(
                 "one queue at a time",
-                column="--simulate",
+                option="simulate",
                 expected="an input with a single queue (the simulation runs the intervals in sequence)",
             )
         parts.append(
@@ -343,7 +370,7 @@ def run_validate(args: argparse.Namespace) -> int:
         train_until = pd.Timestamp(args.train_until)
     except ValueError:
         raise InputError(
-            "bad date", column="--train-until", expected="a date YYYY-MM-DD", found=args.train_until
+            "bad date", option="train_until", expected="a date YYYY-MM-DD", found=args.train_until
         ) from None
     result = ingest(
         args.log,

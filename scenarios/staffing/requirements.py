@@ -17,12 +17,13 @@ MODELS = ("erlang-c", "erlang-a", "erlang-b")  # erlang-b: lost-calls (trunks), 
 _EPS = 1e-9
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Targets:
-    """Any combination of targets; None means no such target."""
+    """Any combination of targets; None means no such target. The threshold T has no default
+    here: the product's defaults live with the product (``forecasting.targets``), not in the math."""
 
     service_level: float | None = None  # share answered within target_seconds
-    target_seconds: float = 20.0
+    target_seconds: float
     asa_seconds: float | None = None
     abandon_rate: float | None = None
     max_occupancy: float | None = None

@@ -57,8 +57,8 @@ def simulate(
     agents,
     interval_seconds: float,
     handle: Distribution,
-    patience: Distribution | None = None,
-    target_seconds: float = 20.0,
+    patience: Distribution | None,
+    target_seconds: float,
     replications: int = 20,
     seed: int = 0,
 ) -> SimulationResult:

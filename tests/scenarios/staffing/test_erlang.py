@@ -116,7 +116,9 @@ def test_required_agents_match_a_linear_search():
         counts = np.arange(0, int(n) + 1)
         ok = targets.met(erlang_c_metrics(v, h, 1800, counts, 15))
         assert ok[-1] and not ok[:-1].any()
-    abandon = required_agents(volume, aht, 1800, Targets(abandon_rate=0.03), "erlang-a", patience=240)
+    abandon = required_agents(
+        volume, aht, 1800, Targets(abandon_rate=0.03, target_seconds=20), "erlang-a", patience=240
+    )
     m = erlang_a_metrics(volume, aht, 1800, abandon, 0, 240)
     m_less = erlang_a_metrics(volume, aht, 1800, abandon - 1, 0, 240)
     assert (m["abandon_rate"] <= 0.03 + 1e-9).all() and (m_less["abandon_rate"][abandon > 0] > 0.03).all()
@@ -189,10 +191,13 @@ def test_capplan_staff_json(run_cli):
 @pytest.mark.parametrize(
     "args, fragment",
     [
-        (["--calls", "100", "--aht", "180", "--target-sl", "80"], "--target-sl"),
+        (
+            ["--calls", "100", "--aht", "180", "--target-sl", "80"],
+            "--service-level",
+        ),  # the older spelling works
         (["--calls", "100", "--aht", "0", "--target-sl", "0.8"], "--aht"),
         (["--calls", "100", "--aht", "180"], "no target"),
-        (["--calls", "100", "--aht", "180", "--target-abandon", "0.05"], "--patience"),
+        (["--calls", "100", "--aht", "180", "--abandon-rate", "0.05"], "--patience"),
     ],
 )
 def test_capplan_staff_bad_options(run_cli, args, fragment):
@@ -214,7 +219,7 @@ def test_capplan_staff_batch(run_cli, tmp_path):
     assert [line.split(",")[3] for line in table[1:]] == [
         "14",
         "0",
-        str(int(required_agents(200, 180, 1800, Targets(0.8, 20)))),
+        str(int(required_agents(200, 180, 1800, Targets(service_level=0.8, target_seconds=20)))),
     ]
 
 

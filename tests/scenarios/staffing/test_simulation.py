@@ -59,10 +59,12 @@ def test_seeded_and_reproducible():
         Distribution("lognormal", 200, 0.7),
         Distribution("exponential", 240),
     )
-    a, b = simulate(*args, seed=11), simulate(*args, seed=11)
+    a, b = simulate(*args, target_seconds=20, seed=11), simulate(*args, target_seconds=20, seed=11)
     for key in a.mean:
         np.testing.assert_array_equal(a.mean[key], b.mean[key])
-    assert not np.array_equal(simulate(*args, seed=12).mean["service_level"], a.mean["service_level"])
+    assert not np.array_equal(
+        simulate(*args, target_seconds=20, seed=12).mean["service_level"], a.mean["service_level"]
+    )
 
 
 def test_staffing_changes_are_followed():
@@ -73,6 +75,7 @@ def test_staffing_changes_are_followed():
         1800,
         Distribution("exponential", 180),
         Distribution("exponential", 120),
+        target_seconds=20,
         replications=10,
         seed=5,
     )
@@ -88,6 +91,8 @@ def test_empirical_handle_times():
         np.full(10, 8),
         1800,
         Distribution("empirical", values=values),
+        None,
+        target_seconds=20,
         replications=5,
         seed=1,
     )
