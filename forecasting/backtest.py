@@ -109,6 +109,12 @@ def run_backtest(
             "skipped %d origins with less than a week of history before them (MASE needs it)",
             len(origins) - len(usable),
         )
+    if not usable and any(scales[o] == 0 for o in origins):
+        raise InputError(
+            "the history does not change from week to week (every value equals the one a week before)",
+            column=str(history.name),
+            expected="a series that varies: MASE scales errors by the one-week naive forecast's, which is 0 here",
+        )
     if not usable:
         raise InputError(
             "too little history for the backtest",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,25 +54,34 @@ def candidate_names(field: str, models: str | None) -> list[str]:
     return parse_models(models, field)
 
 
-def backtest_series(
+@dataclass
+class Choice:
+    """The outcome of backtesting candidates and choosing among them."""
+
+    backtest: Backtest
+    leaderboard: pd.DataFrame  # single models and combinations of the best, best first
+    name: str  # the winner: a model name or a combination ``a+b``
+
+
+def backtest_and_choose(
     history: pd.Series,
     names: list[str],
     horizon_days: int,
     n_origins: int,
     step_days: int = 1,
-    progress: bool = True,
+    progress: bool | Callable[[int, int], None] = True,
     n_jobs: int = 1,
-) -> Backtest:
-    days = history.index.normalize().unique()
-    if len(days) < horizon_days + 10:
-        raise InputError(
-            "too little history for the horizon",
-            column=str(history.name),
-            expected=f"at least {horizon_days + 10} days with data for a {horizon_days}-day horizon",
-            found=f"{len(days)} days",
-        )
+) -> Choice:
+    """Backtest the candidates on the same origins and choose the best single model or
+    combination of the best by MASE: the one selection step of ``backtest``, ``forecast
+    --model auto``, ``train`` and ``retrain``. How much history is enough is the backtest's
+    rule (a full horizon after each origin, a week before it, each model's own minimum)."""
     models = {n: make_model(n) for n in names}
-    return run_backtest(models, history, horizon_days, n_origins, step_days, progress=progress, n_jobs=n_jobs)
+    backtest = run_backtest(
+        models, history, horizon_days, n_origins, step_days, progress=progress, n_jobs=n_jobs
+    )
+    board = candidates(backtest)
+    return Choice(backtest, board, str(board["model"].iloc[0]))
 
 
 def select_and_fit(
@@ -90,26 +100,19 @@ def select_and_fit(
         model = names[0]  # nothing to choose between (AHT has one model)
     if model != "auto":
         check_model_for_field(model, str(history.name) if history.name in ("arrivals", "aht") else "arrivals")
-        _check_history(history, horizon_days)
         return Selection(model, make_model(model).fit(history, calendar), None, None)
-    backtest = backtest_series(history, names, horizon_days, select_origins, progress=progress, n_jobs=n_jobs)
-    board = candidates(backtest)
-    name = str(board["model"].iloc[0])
-    log.info(
-        "auto chose %s (backtest MASE %.3f over %d origins)", name, board["mase"].iloc[0], select_origins
+    choice = backtest_and_choose(
+        history, names, horizon_days, select_origins, progress=progress, n_jobs=n_jobs
     )
-    return Selection(name, make_model(name).fit(history, calendar), backtest, board)
-
-
-def _check_history(history: pd.Series, horizon_days: int) -> None:
-    days = history.index.normalize().nunique()
-    if days < max(horizon_days, 7):
-        raise InputError(
-            "too little history for the horizon",
-            column=str(history.name),
-            expected=f"at least {max(horizon_days, 7)} days with data",
-            found=f"{days} days",
-        )
+    log.info(
+        "auto chose %s (backtest MASE %.3f over %d origins)",
+        choice.name,
+        choice.leaderboard["mase"].iloc[0],
+        choice.backtest.forecasts["origin"].nunique(),
+    )
+    return Selection(
+        choice.name, make_model(choice.name).fit(history, calendar), choice.backtest, choice.leaderboard
+    )
 
 
 def horizon_timestamps(calendar: OperatingCalendar, end: pd.Timestamp, horizon_days: int) -> pd.DatetimeIndex:

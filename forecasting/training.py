@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from forecasting.backtest import Backtest, origins_for, run_backtest
-from forecasting.catalog import COMBINE_SEP, candidates, combination_forecasts, make_model
+from forecasting.catalog import COMBINE_SEP, combination_forecasts, make_model
 from forecasting.errors import InputError
-from forecasting.forecast_job import horizon_timestamps
+from forecasting.forecast_job import backtest_and_choose, horizon_timestamps
 from forecasting.metrics import accuracy
 from forecasting.plots import forecast_plot
 from forecasting.store import CHALLENGER, CHAMPION, FORECASTING, RunLog, Store
@@ -100,19 +100,13 @@ def train(
             }
         )
         _log_dataset(run, history, source, "training")
-        backtest = run_backtest(
-            {n: make_model(n) for n in names},
-            history,
-            horizon_days,
-            n_origins,
-            progress=progress,
-            n_jobs=n_jobs,
+        choice = backtest_and_choose(
+            history, names, horizon_days, n_origins, progress=progress, n_jobs=n_jobs
         )
-        board = candidates(backtest)
-        _log_backtest(run, board, backtest)
-        chosen = str(board["model"].iloc[0])
+        board, chosen = choice.leaderboard, choice.name
+        _log_backtest(run, board, choice.backtest)
         fitted = make_model(chosen).fit(history, calendar)
-        _plot(run, history, backtest, chosen, fitted, horizon_days)
+        _plot(run, history, choice.backtest, chosen, fitted, horizon_days)
         run.log_params({"chosen_model": chosen})
         run.log_metrics({k: board[k].iloc[0] for k in ("mase", "wape", "coverage80", "coverage95")})
         version = run.log_forecaster(fitted, chosen, registered_name)
@@ -174,17 +168,9 @@ def retrain(
         )
         _log_dataset(run, history, source, "retraining")
         # choose the challenger on data before the window, so the window judges it fairly
-        selection = run_backtest(
-            {n: make_model(n) for n in names},
-            before,
-            horizon_days,
-            n_origins,
-            progress=progress,
-            n_jobs=n_jobs,
-        )
-        board = candidates(selection)
-        _log_backtest(run, board, selection)
-        challenger_name = str(board["model"].iloc[0])
+        choice = backtest_and_choose(before, names, horizon_days, n_origins, progress=progress, n_jobs=n_jobs)
+        board, challenger_name = choice.leaderboard, choice.name
+        _log_backtest(run, board, choice.backtest)
         scores = compare_on_window(
             history, window, horizon_days, champion, make_model(champion_name), make_model(challenger_name)
         )

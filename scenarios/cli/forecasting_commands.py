@@ -240,15 +240,14 @@ def load_series(args: argparse.Namespace):
 
 
 def run_backtest_command(args: argparse.Namespace) -> int:
-    from forecasting.catalog import candidates
-    from forecasting.forecast_job import backtest_series, candidate_names
+    from forecasting.forecast_job import backtest_and_choose, candidate_names
 
     _, history = load_series(args)
     names = candidate_names(args.field, args.models)
-    backtest = backtest_series(
+    choice = backtest_and_choose(
         history, names, args.horizon_days, args.origins, args.step_days, not args.quiet, args.jobs
     )
-    board = candidates(backtest)
+    board, backtest = choice.leaderboard, choice.backtest
     print(
         f"backtest of {history.name}: {backtest.forecasts['origin'].nunique()} origins, horizon {args.horizon_days} open days"
     )

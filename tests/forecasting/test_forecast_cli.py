@@ -174,3 +174,11 @@ def test_each_queue_gets_its_own_forecast(run_cli, tmp_path):
     assert code == 0, err
     aht = pd.read_csv(tmp_path / "aht.csv")
     assert aht["forecast"].between(60, 600).mean() > 0.9 and (aht["lo80"] < aht["hi80"]).all()
+
+
+def test_a_constant_series_is_not_called_too_short(run_cli, tmp_path):
+    stamps = pd.date_range("2024-01-08", periods=30 * 24, freq="1h")
+    stamps = stamps[(stamps.hour >= 9) & (stamps.hour < 17)]
+    path = bad_series(tmp_path, [f"{t:%Y-%m-%d %H:%M},5" for t in stamps])
+    code, _out, err = run_cli("backtest", "--input", path, *SERIES, "--models", "weekday_mean")
+    assert code == 2 and "does not change" in err and "too little" not in err, err
