@@ -9,6 +9,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+AGENT_COLUMNS = ("required_agents", "scheduled_agents", "available_agents")
+
 
 def _positions(stamps: pd.Series) -> tuple[np.ndarray, list[int], list[str]]:
     """Open intervals side by side (no night gaps), with a tick at each day's first interval."""
@@ -19,12 +21,27 @@ def _positions(stamps: pd.Series) -> tuple[np.ndarray, list[int], list[str]]:
     return pos, first.tolist(), [d.strftime("%a %d %b") for d in days[first]]
 
 
-def agents_plot(result):
+def agents_by_interval(intervals: pd.DataFrame) -> pd.DataFrame:
     """Per interval, all queues together: agents required on the phones, scheduled (after
-    shrinkage) and, with a supply, available."""
+    shrinkage) and, with a supply, available. What every agents-by-interval chart shows."""
+    present = [c for c in AGENT_COLUMNS if c in intervals]
+    return intervals.groupby("interval_start", as_index=False)[present].sum()
+
+
+def service_by_day(daily: pd.DataFrame) -> pd.DataFrame:
+    """Per day: the expected service level of calls and chats (queues weighted by their
+    volume), from the run's daily table. What every service-by-day chart shows."""
+    d = daily[daily["channel"] != "email"] if "channel" in daily else daily
+    d = d.assign(served=d["service"] * d["volume"])
+    day = d.groupby("date", as_index=False)[["volume", "served"]].sum()
+    day["service"] = day["served"] / day["volume"].where(day["volume"] > 0)
+    return day.drop(columns="served")
+
+
+def agents_plot(result):
+    """Agents by interval (see :func:`agents_by_interval`), as a figure for the run's artifacts."""
     f = result.intervals
-    cols = ["required_agents", "scheduled_agents"] + (["available_agents"] if "available_agents" in f else [])
-    g = f.groupby("interval_start", as_index=False)[cols].sum()
+    g = agents_by_interval(f)
     x, ticks, labels = _positions(g["interval_start"])
     fig, ax = plt.subplots(figsize=(12, 4))
     ax.step(x, g["required_agents"], where="post", color="tab:orange", lw=1, label="required (on the phones)")

@@ -38,10 +38,12 @@ def no_risk(intervals: pd.DataFrame) -> pd.DataFrame:
 
 
 def daily_table(intervals: pd.DataFrame, risk: pd.DataFrame) -> pd.DataFrame:
+    """Per day and queue: volume, agent-hours, cost and the day's service (contacts served in
+    target over contacts; for deferred work, answered in time), with the risk columns."""
     f = intervals.assign(date=intervals["interval_start"].dt.normalize())
     nan = pd.Series(np.nan, index=f.index)
     f["served_in_target"] = f["volume"] * f.get("service_level", nan).fillna(f.get("answered_in_time", nan))
-    g = f.groupby(["date", "queue"], as_index=False).agg(
+    g = f.groupby(["date", "queue", "channel"], as_index=False).agg(
         volume=("volume", "sum"),
         served=("served_in_target", "sum"),
         scheduled_agent_hours=("scheduled_agent_hours", "sum"),

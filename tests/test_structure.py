@@ -33,7 +33,8 @@ def _imports(path: Path) -> set[str]:
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
-    return {"apps.app_support" if name.startswith("app_support") else name for name in found}
+    local = ("app_support", "charts")  # the app's pages import its helpers as top-level modules
+    return {f"apps.{name.split('.')[0]}" if name.split(".")[0] in local else name for name in found}
 
 
 def _graph() -> dict[str, set[str]]:

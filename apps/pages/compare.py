@@ -1,10 +1,10 @@
 """Compare: scenarios' latest runs side by side, read from MLflow, with deltas and overlaid charts."""
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from app_support import app_store, excel_bytes, run_artifact_table, scenario_runs, show_error, store_caption
+from charts import agents_chart, service_chart
 from forecasting.errors import InputError
 from scenarios.tracking import compare_runs
 
@@ -50,62 +50,25 @@ c2.download_button(
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 )
 
-frames, daily, missing = [], [], []
+intervals, daily, missing = {}, {}, []
 for name, run_id in table.attrs["runs"].items():
     if name not in chosen:
         continue
-    intervals = run_artifact_table(app_store(), run_id, "intervals.parquet")
-    if intervals is None or not {
-        "interval_start",
-        "scheduled_agents",
-        "volume",
-        "service_level",
-        "channel",
-    } <= set(intervals):
+    frame = run_artifact_table(app_store(), run_id, "intervals.parquet")
+    day = run_artifact_table(app_store(), run_id, "daily.csv")  # the run's own daily service, as logged
+    if frame is None or day is None or not {"interval_start", "scheduled_agents"} <= set(frame):
         missing.append(name)
         continue
-    frames.append(
-        intervals.groupby("interval_start", as_index=False)["scheduled_agents"]
-        .sum()
-        .assign(scenario=name, day=lambda t: t["interval_start"].dt.strftime("%Y-%m-%d"))
-    )
-    queued = intervals[intervals["channel"] != "email"].assign(
-        date=lambda t: t["interval_start"].dt.normalize(), served=lambda t: t["volume"] * t["service_level"]
-    )
-    day = queued.groupby("date", as_index=False)[["volume", "served"]].sum()
-    daily.append(day.assign(service=day["served"] / day["volume"].where(day["volume"] > 0), scenario=name))
+    intervals[name] = frame
+    daily[name] = day.assign(date=pd.to_datetime(day["date"]))
 if missing:
     st.caption(
-        "No interval table recorded with the run of: " + ", ".join(missing) + " (left out of the charts)."
+        "No interval or daily table recorded with the run of: "
+        + ", ".join(missing)
+        + " (left out of the charts)."
     )
-if frames:
-    agents = pd.concat(frames)
+if intervals:
     st.altair_chart(
-        alt.Chart(agents)
-        .mark_line(interpolate="step-after")
-        .encode(
-            x=alt.X("interval_start:T", title=None),
-            y=alt.Y("scheduled_agents:Q", title="scheduled agents"),
-            color="scenario:N",
-            detail="day:N",
-            tooltip=["scenario", "interval_start:T", "scheduled_agents"],
-        )
-        .properties(title="Scheduled agents by interval"),
-        width="stretch",
+        agents_chart(intervals, "Scheduled agents by interval", columns=["scheduled_agents"]), width="stretch"
     )
-if daily:
-    service = pd.concat(daily)
-    st.altair_chart(
-        alt.Chart(service)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("date:T", title=None),
-            y=alt.Y(
-                "service:Q", title="expected service level (calls and chats)", scale=alt.Scale(zero=False)
-            ),
-            color="scenario:N",
-            tooltip=["scenario", "date:T", "service", "volume"],
-        )
-        .properties(title="Service level by day"),
-        width="stretch",
-    )
+    st.altair_chart(service_chart(daily, "Service level by day"), width="stretch")

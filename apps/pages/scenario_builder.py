@@ -11,6 +11,7 @@ import streamlit as st
 import yaml
 
 from app_support import app_store, champion_hint, scenario_runs, show_error, store_caption
+from charts import agents_chart, service_chart
 from forecasting.config import validate_mapping
 from forecasting.errors import InputError
 from forecasting.store import Store
@@ -179,47 +180,30 @@ def show(result, label: str) -> None:
         c[5].metric(
             "with the headcount", f"{m['supply_service_level']:.3f}", help="service level the headcount gives"
         )
-    f = result.intervals
-    cols = ["required_agents", "scheduled_agents"] + (["available_agents"] if "available_agents" in f else [])
-    agents = (
-        f.groupby("interval_start", as_index=False)[cols]
-        .sum()
-        .melt("interval_start", var_name="agents", value_name="count")
-    )
-    agents["day"] = agents["interval_start"].dt.strftime(
-        "%Y-%m-%d"
-    )  # one line per day: no lines across closed nights
+    st.altair_chart(agents_chart({label: result.intervals}, f"{label}: agents by interval"), width="stretch")
     st.altair_chart(
-        alt.Chart(agents)
-        .mark_line(interpolate="step-after")
-        .encode(
-            x=alt.X("interval_start:T", title=None),
-            y=alt.Y("count:Q", title="agents"),
-            color=alt.Color("agents:N", title=None),
-            detail="day:N",
-            tooltip=["interval_start:T", "agents:N", "count:Q"],
-        )
-        .properties(title=f"{label}: agents by interval"),
-        width="stretch",
+        service_chart({label: result.daily}, f"{label}: expected service level by day"), width="stretch"
     )
     d = result.daily
-    bars = d.melt(
-        ["date", "queue"],
-        [c for c in ("service", "p_meet_target", "supply_p_meet_target") if c in d and d[c].notna().any()],
-    )
-    st.altair_chart(
-        alt.Chart(bars)
-        .mark_bar()
-        .encode(
-            x=alt.X("yearmonthdate(date):O", title=None),
-            xOffset="variable:N",
-            y=alt.Y("value:Q", title=None, scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("variable:N", title=None),
-            tooltip=["date:T", "queue:N", "variable:N", "value:Q"],
+    risk = [c for c in ("p_meet_target", "supply_p_meet_target") if c in d and d[c].notna().any()]
+    if risk:
+        bars = d.melt(["date", "queue"], risk, var_name="with", value_name="probability")
+        bars["with"] = bars["with"].map(
+            {"p_meet_target": "the plan", "supply_p_meet_target": "the headcount"}
         )
-        .properties(title=f"{label}: service level by day (and probability of meeting the target)"),
-        width="stretch",
-    )
+        st.altair_chart(
+            alt.Chart(bars)
+            .mark_bar()
+            .encode(
+                x=alt.X("yearmonthdate(date):O", title=None),
+                xOffset="with:N",
+                y=alt.Y("probability:Q", title=None, scale=alt.Scale(domain=[0, 1])),
+                color=alt.Color("with:N", title="with"),
+                tooltip=["date:T", "queue:N", "with:N", alt.Tooltip("probability:Q", format=".0%")],
+            )
+            .properties(title=f"{label}: probability of meeting the target each day"),
+            width="stretch",
+        )
 
 
 st.subheader("What-if (instant)")
