@@ -15,6 +15,7 @@ from forecasting.calendar import OperatingCalendar
 from forecasting.catalog import candidates, check_model_for_field, make_model, parse_models
 from forecasting.errors import InputError
 from forecasting.ingest import IngestResult
+from forecasting.intervals import interval_minutes
 from forecasting.ledger import RowLedger
 from forecasting.models.base import Forecaster
 from forecasting.parsing import parse_times
@@ -162,7 +163,7 @@ def read_timestamps(
                 path=raw.path,
                 row=raw.row_number(i),
                 column=first,
-                expected=f"interval starts every {int(interval.total_seconds() // 60)} minutes",
+                expected=f"interval starts every {interval_minutes(interval)} minutes",
                 found=str(stamps.iloc[i]),
             )
     return pd.DatetimeIndex(stamps)

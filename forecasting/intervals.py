@@ -52,7 +52,21 @@ def parse_interval(text: str) -> pd.Timedelta:
 
 
 def interval_label(length: pd.Timedelta) -> str:
-    return "day" if length == DAY else f"{int(length.total_seconds() // 60)}min"
+    """The label ``parse_interval`` reads back: '30min' or 'day'."""
+    return "day" if length == DAY else f"{interval_minutes(length)}min"
+
+
+def interval_minutes(length: pd.Timedelta) -> int:
+    return int(length.total_seconds() // 60)
+
+
+def day_grid(days: pd.DatetimeIndex, length: pd.Timedelta) -> pd.DatetimeIndex:
+    """Every interval start of the given days, day by day: the full grid of a horizon."""
+    per_day = int(DAY / length)
+    offsets = np.arange(per_day) * length.to_timedelta64()
+    return pd.DatetimeIndex(
+        (pd.DatetimeIndex(days).normalize().to_numpy()[:, None] + offsets[None, :]).ravel()
+    )
 
 
 def contacts_to_intervals(contacts: Contacts, length: pd.Timedelta, target_seconds: float) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from forecasting.calendar import OperatingCalendar, infer_calendar
 from forecasting.errors import InputError
+from forecasting.intervals import day_grid
 
 
 def as_history(values: pd.Series, name: str | None = None) -> pd.Series:
@@ -48,9 +49,7 @@ def slot_table(index: pd.DatetimeIndex, interval: pd.Timedelta) -> pd.DataFrame:
 
 def open_slots(calendar: OperatingCalendar, days: pd.DatetimeIndex) -> pd.DatetimeIndex:
     """All open slot starts on the given days, in order."""
-    per_day = int(pd.Timedelta(days=1) / calendar.interval)
-    offsets = pd.to_timedelta(np.arange(per_day) * calendar.interval.value, unit="ns").to_numpy()
-    grid = pd.DatetimeIndex((days.normalize().to_numpy()[:, None] + offsets[None, :]).ravel())
+    grid = day_grid(days, calendar.interval)
     return grid[calendar.is_open(grid)]
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from forecasting.calendar import OperatingCalendar
 from forecasting.errors import InputError
 from forecasting.ingest import IngestOptions, IngestResult, ingest
-from forecasting.intervals import parse_interval
+from forecasting.intervals import interval_minutes, parse_interval
 from forecasting.store import CHAMPION, ModelVersion, Store
 from forecasting.store.forecast_cache import digest, series_digest
 from forecasting.targets import DEFAULT_TARGET_SECONDS
@@ -228,7 +228,7 @@ def base_forecast(
         raise InputError(
             "planning interval shorter than the data's",
             key="forecast.interval",
-            expected=f"{int(result.interval.total_seconds() // 60)} minutes or longer (the data's interval)",
+            expected=f"{interval_minutes(result.interval)} minutes or longer (the data's interval)",
             found=forecast.interval,
         )
     source = resolve_path(data.input, relative_to)
@@ -237,7 +237,7 @@ def base_forecast(
         raise InputError(
             "planning interval shorter than the forecast's",
             key="forecast.interval",
-            expected=f"{int(calendar.interval.total_seconds() // 60)} minutes or longer (the model forecasts at that interval)",
+            expected=f"{interval_minutes(calendar.interval)} minutes or longer (the model forecasts at that interval)",
             found=forecast.interval,
         )
     native = native.assign(timestamp=pd.to_datetime(native["timestamp"]), sd=native["rate_sd"])

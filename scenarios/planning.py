@@ -14,6 +14,7 @@ import pandas as pd
 from scipy import stats
 
 from forecasting.errors import InputError
+from forecasting.intervals import day_grid
 from scenarios.base_forecast import BaseForecast
 from scenarios.demand import DemandGrid, apply_demand, event_lift, window_mask
 from scenarios.spec import Scenario, ServiceTargets
@@ -49,9 +50,7 @@ class Demand:
 def build_demand(scenario: Scenario, base: BaseForecast) -> Demand:
     t = base.table
     days = pd.DatetimeIndex(t["interval_start"]).normalize().unique()
-    per_day = int(pd.Timedelta(days=1) / base.interval)
-    offsets = np.arange(per_day) * base.interval.to_timedelta64()
-    stamps = pd.DatetimeIndex((days.to_numpy()[:, None] + offsets[None, :]).ravel())
+    stamps = day_grid(days, base.interval)
     where = pd.Index(stamps).get_indexer(pd.DatetimeIndex(t["interval_start"]))
     volume = np.zeros(len(stamps))
     volume[where] = t["volume"].to_numpy(float)

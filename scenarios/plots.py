@@ -9,6 +9,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from forecasting.intervals import interval_minutes
+
 AGENT_COLUMNS = ("required_agents", "scheduled_agents", "available_agents")
 
 
@@ -55,7 +57,9 @@ def agents_plot(result):
     ax.set_xticks(ticks, labels, rotation=45, ha="right", fontsize=7)
     ax.set_ylabel("agents")
     ax.set_title(
-        f"{result.scenario.name}: agents by {int(pd.Timedelta(np.diff(np.sort(f['interval_start'].unique()))[:1].min()).total_seconds() // 60)}-minute interval"
+        f"{result.scenario.name}: agents by {interval_minutes(result.demand.grid.interval)}-minute interval"
+        if result.demand is not None
+        else f"{result.scenario.name}: agents by interval"
     )
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()

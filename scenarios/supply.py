@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError
+from forecasting.intervals import interval_minutes
 from forecasting.tables import RawTable, read_table
 from scenarios.planning import Demand
 from scenarios.spec import Scenario
@@ -108,7 +109,7 @@ def _agents_from_schedule(
             where < 0,
             "interval_start",
             "not an interval of the horizon",
-            f"interval starts every {int(g.interval.total_seconds() // 60)} minutes from {span}",
+            f"interval starts every {interval_minutes(g.interval)} minutes from {span}",
         )
     rows = pd.Index(g.queues).get_indexer(f["queue"].astype(str)) if "queue" in f else np.zeros(len(f), int)
     if (rows < 0).any():
