@@ -17,7 +17,8 @@ import streamlit as st
 from forecasting.errors import InputError
 from forecasting.ingest import IngestOptions, IngestResult, ingest
 from forecasting.store import Store
-from scenarios.bundled import BUNDLED_DATA
+from scenarios.bundled import BUNDLED_DATA, scenario_dir
+from scenarios.spec import scenario_files
 
 BANK_LOG = BUNDLED_DATA / "anonymous_bank_1999-02-01_14.tsv"
 BANK_CALLS = BUNDLED_DATA / "bank_calls_2003-03-03_2003-05-28.csv"
@@ -105,6 +106,16 @@ def forecast_dataset() -> tuple[str, IngestResult] | None:
     except InputError as exc:
         show_error(exc)
         return None
+
+
+def pick_scenario(label: str) -> Path:
+    """A scenario file chosen in a select box (baseline first), or the page stops saying where to add one."""
+    files = {p.stem: p for p in scenario_files()}
+    if not files:
+        st.info(f"No scenario files in {scenario_dir()}: add one (see baseline.yaml in the repository).")
+        st.stop()
+    names = list(files)
+    return files[st.selectbox(label, names, index=names.index("baseline") if "baseline" in names else 0)]
 
 
 def champion_hint(exc: InputError) -> None:

@@ -12,6 +12,24 @@ import pandas as pd
 from scenarios.planning import Demand
 from scenarios.spec import Scenario
 
+# the summary's headline metrics, in the order comparisons and listings show them
+HEADLINE = (
+    "fte_total",
+    "peak_agents",
+    "total_cost",
+    "service_level",
+    "asa_seconds",
+    "abandon_rate",
+    "occupancy",
+    "p_meet_target_mean",
+    "p_meet_target_min",
+    "supply_service_level",
+    "supply_p_meet_target_mean",
+    "understaffed_intervals",
+    "volume_total",
+    "aht_seconds",
+)
+
 
 @dataclass
 class ScenarioResult:

@@ -18,7 +18,7 @@ import yaml
 
 from forecasting.errors import InputError
 from forecasting.store import SCENARIOS, RunRecord, Store
-from scenarios.result import ScenarioResult
+from scenarios.result import HEADLINE, ScenarioResult
 
 EXPERIMENT = SCENARIOS
 
@@ -133,24 +133,6 @@ def compare_runs(store: Store, names: list[str], baseline: str | None = None) ->
     table.attrs["runs"] = {n: r.run_id for n, r in runs.items()}
     table.attrs["baseline"] = base
     return table
-
-
-HEADLINE = (
-    "fte_total",
-    "peak_agents",
-    "total_cost",
-    "service_level",
-    "asa_seconds",
-    "abandon_rate",
-    "occupancy",
-    "p_meet_target_mean",
-    "p_meet_target_min",
-    "supply_service_level",
-    "supply_p_meet_target_mean",
-    "understaffed_intervals",
-    "volume_total",
-    "aht_seconds",
-)
 
 
 def _metric_order(name: str) -> tuple[int, str]:

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 import yaml
 
-from app_support import app_store, champion_hint, scenario_runs, show_error, store_caption
+from app_support import app_store, champion_hint, pick_scenario, scenario_runs, show_error, store_caption
 from charts import agents_chart, service_chart
 from forecasting.config import validate_mapping
 from forecasting.errors import InputError
@@ -19,18 +19,12 @@ from scenarios.analysis import analyse
 from scenarios.base_forecast import base_forecast, champion_version
 from scenarios.inputs import load_evidence
 from scenarios.runner import run_scenario
-from scenarios.spec import Scenario, merge, raw_scenario, scenario_files
+from scenarios.spec import Scenario, merge, raw_scenario
 
 st.title("Scenario builder")
 store_caption()
-files = {p.stem: p for p in scenario_files()}
-if not files:
-    st.info("No scenario files in experiments/scenarios: add one (see baseline.yaml in the repository).")
-    st.stop()
-start = st.selectbox(
-    "Start from", list(files), index=list(files).index("baseline") if "baseline" in files else 0
-)
-path = files[start]
+path = pick_scenario("Start from")
+start = path.stem
 try:
     raw = raw_scenario(path)
     base_spec = validate_mapping(raw, Scenario, path)

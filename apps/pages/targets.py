@@ -5,23 +5,16 @@ import altair as alt
 import numpy as np
 import streamlit as st
 
-from app_support import app_store, champion_hint, show_error
+from app_support import app_store, champion_hint, pick_scenario, show_error
 from forecasting.errors import InputError
 from forecasting.store import Store
 from scenarios.base_forecast import champion_version
 from scenarios.runner import run_scenario
-from scenarios.spec import load_scenario, scenario_files
+from scenarios.spec import load_scenario
 
 st.title("Realistic targets")
-files = {p.stem: p for p in scenario_files()}
-if not files:
-    st.info("No scenario files in experiments/scenarios.")
-    st.stop()
-name = st.selectbox(
-    "Scenario", list(files), index=list(files).index("baseline") if "baseline" in files else 0
-)
 try:
-    scenario, path = load_scenario(files[name])
+    scenario, path = load_scenario(pick_scenario("Scenario"))
 except InputError as exc:
     show_error(exc)
     st.stop()

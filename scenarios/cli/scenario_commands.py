@@ -11,19 +11,11 @@ import pandas as pd
 
 from forecasting.errors import InputError, cli_option
 from forecasting.store import Store
+from scenarios.result import HEADLINE
 
 log = logging.getLogger("capplan")
-SHOWN = (
-    "fte_total",
-    "peak_agents",
-    "total_cost",
-    "service_level",
-    "asa_seconds",
-    "abandon_rate",
-    "p_meet_target_mean",
-    "supply_service_level",
-    "supply_p_meet_target_mean",
-    "understaffed_intervals",
+SHOWN = tuple(
+    m for m in HEADLINE if m not in ("occupancy", "p_meet_target_min", "volume_total", "aht_seconds")
 )
 
 
