@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from forecasting.errors import InputError
-from forecasting.ingest import IngestOptions, IngestResult, ingest
+from forecasting.history.ingest import IngestOptions, IngestResult, ingest
 from forecasting.store import Store
 from scenarios.bundled import BUNDLED_DATA, scenario_dir
 from scenarios.spec import scenario_files

@@ -18,7 +18,7 @@ import pandas as pd
 
 from forecasting.backtest import origins_for, run_backtest
 from forecasting.catalog import BASELINES, MODELS, make_model, rolling_auto
-from forecasting.ingest import IngestOptions, ingest
+from forecasting.history.ingest import IngestOptions, ingest
 from forecasting.metrics import accuracy
 from forecasting.series import forecast_series
 

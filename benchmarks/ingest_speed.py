@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecasting.ingest import IngestOptions, ingest, write_outputs
+from forecasting.history.ingest import IngestOptions, ingest, write_outputs
 
 
 def generate_log(path: Path, rows: int, seed: int = 1) -> None:

@@ -14,15 +14,15 @@ from forecasting.backtest import Backtest, run_backtest
 from forecasting.calendar import OperatingCalendar
 from forecasting.catalog import candidates, check_model_for_field, make_model, parse_models
 from forecasting.errors import InputError
-from forecasting.ingest import IngestResult
-from forecasting.intervals import interval_minutes
-from forecasting.ledger import RowLedger
+from forecasting.history.ingest import IngestResult
+from forecasting.history.intervals import interval_minutes
+from forecasting.history.ledger import RowLedger
+from forecasting.history.parsing import parse_times
+from forecasting.history.tables import read_table
 from forecasting.models.base import Forecaster
-from forecasting.parsing import parse_times
 from forecasting.series import forecast_series
 from forecasting.slots import next_open_days, open_slots
 from forecasting.store import Store
-from forecasting.tables import read_table
 
 log = logging.getLogger(__name__)
 OUTPUT_COLUMNS = ["timestamp", "forecast", "lo80", "hi80", "lo95", "hi95"]

@@ -7,7 +7,7 @@ import pandas as pd
 
 from forecasting.calendar import OperatingCalendar
 from forecasting.errors import InputError
-from forecasting.ingest import IngestResult
+from forecasting.history.ingest import IngestResult
 
 FIELDS = ("arrivals", "aht")
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from forecasting.calendar import OperatingCalendar, infer_calendar
 from forecasting.errors import InputError
-from forecasting.intervals import day_grid
+from forecasting.history.intervals import day_grid
 
 
 def as_history(values: pd.Series, name: str | None = None) -> pd.Series:

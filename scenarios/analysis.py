@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from forecasting.ingest import IngestResult
+from forecasting.history.ingest import IngestResult
 from scenarios.planning import queue_volume
 from scenarios.realistic_targets import achievable_targets, evidence_table, target_curve
 from scenarios.result import ScenarioResult, daily_table, summarize

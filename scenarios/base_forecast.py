@@ -19,11 +19,11 @@ import pandas as pd
 
 from forecasting.calendar import OperatingCalendar
 from forecasting.errors import InputError
-from forecasting.ingest import IngestOptions, IngestResult, ingest
-from forecasting.intervals import interval_minutes, parse_interval
+from forecasting.history.ingest import IngestOptions, IngestResult, ingest
+from forecasting.history.intervals import interval_minutes, parse_interval
+from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 from forecasting.store import CHAMPION, ModelVersion, Store
 from forecasting.store.forecast_cache import digest, series_digest
-from forecasting.targets import DEFAULT_TARGET_SECONDS
 from scenarios.bundled import BUNDLED_ROOT
 from scenarios.spec import DataSpec, ForecastSpec
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from forecasting.ingest import IngestResult
+from forecasting.history.ingest import IngestResult
+from forecasting.history.tables import RawTable
 from forecasting.store import Store
-from forecasting.tables import RawTable
 from scenarios.base_forecast import BaseForecast, base_forecast, load_history, resolve_path
 from scenarios.spec import DataSpec, Scenario
 from scenarios.supply import read_schedule

@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import stats
 
 from forecasting.errors import InputError
-from forecasting.intervals import day_grid
+from forecasting.history.intervals import day_grid
 from scenarios.base_forecast import BaseForecast
 from scenarios.demand import DemandGrid, apply_demand, event_lift, window_mask
 from scenarios.spec import Scenario, ServiceTargets

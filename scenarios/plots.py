@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from forecasting.intervals import interval_minutes
+from forecasting.history.intervals import interval_minutes
 
 AGENT_COLUMNS = ("required_agents", "scheduled_agents", "available_agents")
 

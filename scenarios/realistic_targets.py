@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecasting.ingest import IngestResult
-from forecasting.kpis import ALL_QUEUES, kpi_table
+from forecasting.history.ingest import IngestResult
+from forecasting.history.kpis import ALL_QUEUES, kpi_table
 from scenarios.planning import Demand, plan_fte
 from scenarios.spec import Scenario
 

@@ -25,9 +25,9 @@ from pydantic import (
     model_validator,
 )
 
-from forecasting.config import read_yaml_mapping, validate_mapping
 from forecasting.errors import InputError
-from forecasting.targets import DEFAULT_TARGET_SECONDS
+from forecasting.history.config import read_yaml_mapping, validate_mapping
+from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 from scenarios.bundled import scenario_dir
 from scenarios.staffing_plan import DEFAULT_HOURS_PER_FTE
 

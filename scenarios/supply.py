@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError
-from forecasting.intervals import interval_minutes
-from forecasting.tables import RawTable, read_table
+from forecasting.history.intervals import interval_minutes
+from forecasting.history.tables import RawTable, read_table
 from scenarios.planning import Demand
 from scenarios.spec import Scenario
 

@@ -15,10 +15,10 @@ import logging
 import numpy as np
 import pandas as pd
 
-from forecasting.contacts import Contacts
 from forecasting.errors import InputError
-from forecasting.intervals import contacts_to_intervals
-from forecasting.targets import DEFAULT_TARGET_SECONDS
+from forecasting.history.contacts import Contacts
+from forecasting.history.intervals import contacts_to_intervals
+from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 from scenarios.staffing.calibration import (
     Calibration,
     fit_availability,

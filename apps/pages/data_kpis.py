@@ -6,9 +6,9 @@ import streamlit as st
 
 from app_support import BUNDLED, MAX_UPLOAD_MB, ingest_bundled, ingest_file, save_upload, show_error
 from forecasting.errors import InputError
-from forecasting.ingest import IngestOptions
-from forecasting.kpis import kpi_report
-from forecasting.targets import load_targets
+from forecasting.history.ingest import IngestOptions
+from forecasting.history.kpis import kpi_report
+from forecasting.history.targets import load_targets
 
 st.title("Data & KPIs")
 CHOICES = [*BUNDLED, "Upload a file"]

@@ -12,8 +12,8 @@ import yaml
 
 from app_support import app_store, champion_hint, pick_scenario, scenario_runs, show_error, store_caption
 from charts import agents_chart, service_chart
-from forecasting.config import validate_mapping
 from forecasting.errors import InputError
+from forecasting.history.config import validate_mapping
 from forecasting.store import Store
 from scenarios.analysis import analyse
 from scenarios.base_forecast import base_forecast, champion_version

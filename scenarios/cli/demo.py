@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from forecasting.forecast_job import candidate_names
-from forecasting.ingest import write_outputs
+from forecasting.history.ingest import write_outputs
 from forecasting.series import forecast_series
 from forecasting.store import Store
 from forecasting.training import train

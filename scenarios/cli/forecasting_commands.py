@@ -11,8 +11,8 @@ from pathlib import Path
 
 from forecasting.catalog import MODELS
 from forecasting.errors import InputError
-from forecasting.ingest import FORMATS, IngestOptions, IngestResult, ingest, write_outputs
-from forecasting.targets import DEFAULT_TARGET_SECONDS
+from forecasting.history.ingest import FORMATS, IngestOptions, IngestResult, ingest, write_outputs
+from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 
 
 def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
@@ -342,8 +342,8 @@ def print_ingest_summary(result: IngestResult) -> None:
 
 
 def run_kpis(args: argparse.Namespace) -> int:
-    from forecasting.kpis import kpi_report, print_kpi_report
-    from forecasting.targets import load_targets
+    from forecasting.history.kpis import kpi_report, print_kpi_report
+    from forecasting.history.targets import load_targets
 
     result = ingest_for(args, args.out)
     targets = load_targets(args.targets)

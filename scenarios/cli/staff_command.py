@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError
-from forecasting.intervals import parse_interval
-from forecasting.tables import read_table
-from forecasting.targets import DEFAULT_TARGET_SECONDS
+from forecasting.history.intervals import parse_interval
+from forecasting.history.tables import read_table
+from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 from scenarios.staffing.requirements import MODELS, Targets
 from scenarios.staffing_plan import (
     DEFAULT_HOURS_PER_FTE,
@@ -363,7 +363,7 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from forecasting.ingest import IngestOptions, ingest
+    from forecasting.history.ingest import IngestOptions, ingest
     from scenarios.validation import validate_staffing
 
     try:

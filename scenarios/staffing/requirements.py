@@ -20,7 +20,7 @@ _EPS = 1e-9
 @dataclass(frozen=True, kw_only=True)
 class Targets:
     """Any combination of targets; None means no such target. The threshold T has no default
-    here: the product's defaults live with the product (``forecasting.targets``), not in the math."""
+    here: the product's defaults live with the product (``forecasting.history.targets``), not in the math."""
 
     service_level: float | None = None  # share answered within target_seconds
     target_seconds: float

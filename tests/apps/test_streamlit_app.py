@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from forecasting.ingest import IngestOptions, ingest
+from forecasting.history.ingest import IngestOptions, ingest
 from tests.apps.conftest import APP
 from tests.conftest import BANK_LOG
 

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from forecasting.ingest import IngestOptions, ingest
+from forecasting.history.ingest import IngestOptions, ingest
 from forecasting.series import forecast_series
 from tests.conftest import BANK_CALLS
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from forecasting.errors import InputError
-from forecasting.ingest import IngestOptions, ingest
-from forecasting.kpis import ALL_QUEUES, kpi_table
+from forecasting.history.ingest import IngestOptions, ingest
+from forecasting.history.kpis import ALL_QUEUES, kpi_table
 
 
 def write(tmp_path, name, lines):

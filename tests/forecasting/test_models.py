@@ -80,7 +80,7 @@ def test_forecast_follows_the_calendar(bank_result, bank_history):
 
 
 def test_aht_profile_on_the_call_log():
-    from forecasting.ingest import IngestOptions, ingest
+    from forecasting.history.ingest import IngestOptions, ingest
     from forecasting.series import forecast_series
     from tests.conftest import BANK_LOG
 

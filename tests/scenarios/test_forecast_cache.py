@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from forecasting.ingest import IngestOptions, ingest
+from forecasting.history.ingest import IngestOptions, ingest
 from forecasting.series import forecast_series
 from forecasting.store import Store
 from forecasting.training import train

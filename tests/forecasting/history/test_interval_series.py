@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from forecasting.errors import InputError
-from forecasting.ingest import IngestOptions, ingest
+from forecasting.history.ingest import IngestOptions, ingest
 from tests.conftest import BANK_CALLS
 
 

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError
-from forecasting.intervals import DAY, interval_label, order_columns
-from forecasting.ledger import RowLedger
-from forecasting.parsing import blank, parse_numbers, parse_times
-from forecasting.summarize import COUNT_COLUMNS, rollup_intervals
-from forecasting.tables import RawTable
+from forecasting.history.intervals import DAY, interval_label, order_columns
+from forecasting.history.ledger import RowLedger
+from forecasting.history.parsing import blank, parse_numbers, parse_times
+from forecasting.history.summarize import COUNT_COLUMNS, rollup_intervals
+from forecasting.history.tables import RawTable
 
 VALUE_FIELDS = COUNT_COLUMNS + ("aht", "asa", "service_level")
 

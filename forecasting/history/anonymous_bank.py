@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecasting.contacts import Contacts, finish_contacts
-from forecasting.intervals import DAY
-from forecasting.ledger import RowLedger
-from forecasting.parsing import blank, parse_numbers
-from forecasting.tables import RawTable
+from forecasting.history.contacts import Contacts, finish_contacts
+from forecasting.history.intervals import DAY
+from forecasting.history.ledger import RowLedger
+from forecasting.history.parsing import blank, parse_numbers
+from forecasting.history.tables import RawTable
 
 COLUMNS = [
     "vru+line",

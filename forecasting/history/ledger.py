@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError
-from forecasting.tables import RawTable
+from forecasting.history.tables import RawTable
 
 USED, REJECTED, IGNORED = 0, 1, 2
 

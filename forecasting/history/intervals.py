@@ -7,9 +7,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from forecasting.contacts import Contacts
 from forecasting.errors import InputError
-from forecasting.summarize import COUNT_COLUMNS, summarize_contacts
+from forecasting.history.contacts import Contacts
+from forecasting.history.summarize import COUNT_COLUMNS, summarize_contacts
 
 INTERVAL_COLUMNS = [
     "interval_start",

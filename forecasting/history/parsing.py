@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError
-from forecasting.ledger import RowLedger
+from forecasting.history.ledger import RowLedger
 
 _OFFSET = r"(Z|[+-]\d{2}:?\d{2})$"
 TRUE_WORDS = {"1", "true", "t", "yes", "y"}

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError
-from forecasting.ingest import IngestResult
-from forecasting.summarize import rollup_intervals, summarize_contacts
-from forecasting.targets import KPI_NAMES, Targets
+from forecasting.history.ingest import IngestResult
+from forecasting.history.summarize import rollup_intervals, summarize_contacts
+from forecasting.history.targets import KPI_NAMES, Targets
 
 PERIODS = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q"}  # weeks run Monday to Sunday
 ALL_QUEUES = "all queues"  # the total row; a space keeps it apart from real queue names

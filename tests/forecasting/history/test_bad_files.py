@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import BANK_LOG
+
 LOG_HEADER = "contact_id,queue,arrival_time,answer_time,end_time,handle_seconds,abandoned"
 LOG_ROWS = [
     "c1,sales,2024-01-08 09:00:00,2024-01-08 09:00:30,2024-01-08 09:05:00,270,0",
@@ -79,13 +81,7 @@ CASES = {
         ["row 1", "column 'volume'"],
     ),
     "anonymous bank read as comma-separated": (
-        Path(__file__)
-        .resolve()
-        .parents[2]
-        .joinpath("data/anonymous_bank_1999-02-01_14.tsv")
-        .read_text()
-        .replace("\t", ",")
-        .splitlines()[:50],
+        BANK_LOG.read_text().replace("\t", ",").splitlines()[:50],
         ["--format", "anonymous-bank", "--sep", ";"],
         ["row 1", "wrong delimiter"],
     ),

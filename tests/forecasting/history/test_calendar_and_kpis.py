@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 
 from forecasting.calendar import OperatingCalendar
-from forecasting.ingest import IngestOptions, ingest
-from forecasting.kpis import kpi_table
+from forecasting.history.ingest import IngestOptions, ingest
+from forecasting.history.kpis import kpi_table
 from tests.conftest import BANK_CALLS
 
 

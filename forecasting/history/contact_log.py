@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from forecasting.config import load_yaml
-from forecasting.contacts import CONTACT_FIELDS, REQUIRED_FIELDS, Contacts, finish_contacts
-from forecasting.ledger import RowLedger
-from forecasting.parsing import blank, parse_flags, parse_numbers, parse_times, reject_outside
-from forecasting.tables import RawTable
+from forecasting.history.config import load_yaml
+from forecasting.history.contacts import CONTACT_FIELDS, REQUIRED_FIELDS, Contacts, finish_contacts
+from forecasting.history.ledger import RowLedger
+from forecasting.history.parsing import blank, parse_flags, parse_numbers, parse_times, reject_outside
+from forecasting.history.tables import RawTable
 
 Field = Literal[CONTACT_FIELDS + ("channel",)]  # type: ignore[valid-type]
 TIME_FIELDS = ("arrival_time", "answer_time", "end_time")

@@ -16,16 +16,16 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from forecasting.anonymous_bank import normalize_anonymous_bank
 from forecasting.calendar import OperatingCalendar, infer_calendar
-from forecasting.contact_log import load_mapping, normalize_contact_log
-from forecasting.contacts import DEFAULT_QUEUE, Contacts
 from forecasting.errors import InputError
-from forecasting.interval_series import combine_queues, normalize_interval_series, resample_intervals
-from forecasting.intervals import contacts_to_intervals, interval_label, parse_interval
-from forecasting.ledger import RowLedger
-from forecasting.tables import read_table
-from forecasting.targets import DEFAULT_TARGET_SECONDS
+from forecasting.history.anonymous_bank import normalize_anonymous_bank
+from forecasting.history.contact_log import load_mapping, normalize_contact_log
+from forecasting.history.contacts import DEFAULT_QUEUE, Contacts
+from forecasting.history.interval_series import combine_queues, normalize_interval_series, resample_intervals
+from forecasting.history.intervals import contacts_to_intervals, interval_label, parse_interval
+from forecasting.history.ledger import RowLedger
+from forecasting.history.tables import read_table
+from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 
 log = logging.getLogger(__name__)
 Format = Literal["log", "anonymous-bank", "intervals"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecasting.contacts import Contacts
+from forecasting.history.contacts import Contacts
 
 COUNT_COLUMNS = ("arrivals", "handled", "abandoned", "answered_in_target")
 

@@ -10,7 +10,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from forecasting.config import load_yaml
+from forecasting.history.config import load_yaml
 
 DEFAULT_TARGET_SECONDS = (
     20.0  # T of the service level (80/20: 80 % answered within 20 s), everywhere a default is needed
@@ -86,6 +86,6 @@ class Targets(BaseModel):
 def load_targets(path: str | Path | None = None) -> Targets:
     """Read a targets YAML; without a path, the packaged defaults (DOMAIN.md's table)."""
     if path is None:
-        text = resources.files("forecasting").joinpath("default_targets.yaml").read_text()
+        text = resources.files("forecasting.history").joinpath("default_targets.yaml").read_text()
         return Targets.model_validate(yaml.safe_load(text))
     return load_yaml(path, Targets, "targets file", "a KPI name: " + ", ".join(KPI_NAMES))

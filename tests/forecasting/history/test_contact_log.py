@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forecasting.errors import InputError
-from forecasting.ingest import IngestOptions, ingest
-from forecasting.kpis import kpi_report, kpi_table
-from forecasting.targets import load_targets
+from forecasting.history.ingest import IngestOptions, ingest
+from forecasting.history.kpis import kpi_report, kpi_table
+from forecasting.history.targets import load_targets
 
 MAPPING = """
 columns:
