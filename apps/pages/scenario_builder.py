@@ -50,7 +50,6 @@ def cached_base(
     return base_forecast(data, forecast, correlation, path.parent, store)
 
 
-voice = next(iter(base_spec.queues))
 left, right = st.columns(2)
 with left:
     st.markdown("**Demand**")
