@@ -79,6 +79,27 @@ class InputError(Exception):
 
         return self._format(setting, words)
 
+    def as_keys(self, prefix: str) -> InputError:
+        """The same error where its settings came from keys of a file (``data.queue`` of a
+        scenario, say), not from options: a scenario file has no ``--queue``."""
+        if self.option is None and not TOKEN.search(f"{self.detail} {self.expected or ''}"):
+            return self
+
+        def words(text: str | None) -> str | None:
+            return None if text is None else TOKEN.sub(lambda m: f"{prefix}.{m[1]}", text)
+
+        error = InputError(
+            words(self.detail),
+            path=self.path,
+            row=self.row,
+            column=self.column,
+            key=f"{prefix}.{self.option}" if self.option else self.key,
+            expected=words(self.expected),
+            found=self.found,
+            rejected=self.rejected,
+        )
+        return error
+
     def _format(self, setting: Callable[[str], str], words: Callable[[str], str]) -> str:
         where = []
         if self.path:

@@ -22,7 +22,7 @@ from forecasting.history.tables import read_table
 from forecasting.models.base import Forecaster
 from forecasting.series import forecast_series
 from forecasting.slots import next_open_days, open_slots
-from forecasting.store import Store
+from forecasting.store import ModelVersion, Store
 
 log = logging.getLogger(__name__)
 OUTPUT_COLUMNS = ["timestamp", "forecast", "lo80", "hi80", "lo95", "hi95"]
@@ -186,8 +186,8 @@ def forecast_table(model: Forecaster, stamps: pd.DatetimeIndex) -> pd.DataFrame:
 EACH_QUEUE = "each"
 
 
-def champion_selection(store: Store, registered_name: str) -> Selection:
-    forecaster, model_name, version = store.load_forecaster(registered_name)
+def champion_selection(store: Store, registered_name: str, version: ModelVersion | None = None) -> Selection:
+    forecaster, model_name, version = store.load_forecaster(registered_name, version=version)
     return Selection(f"{model_name} ({registered_name} version {version.version})", forecaster, None, None)
 
 

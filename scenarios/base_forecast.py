@@ -42,11 +42,14 @@ class BaseForecast:
 
 def resolve_path(text: str, relative_to: Path | None = None) -> Path:
     """A data path as written in a scenario: absolute, or relative to the scenario file's
-    folder, the current folder or capplan's bundled files (the first that exists)."""
+    folder, the current folder or capplan's bundled files (the first that exists; a bundled
+    scenario looks among the bundled files before the current folder)."""
     path = Path(text).expanduser()
     if path.is_absolute():
         return path
-    for base in ([relative_to] if relative_to else []) + [Path.cwd(), BUNDLED_ROOT]:
+    bundled = relative_to is not None and relative_to.resolve().is_relative_to(BUNDLED_ROOT.resolve())
+    others = [BUNDLED_ROOT, Path.cwd()] if bundled else [Path.cwd(), BUNDLED_ROOT]
+    for base in ([relative_to] if relative_to else []) + others:
         if (base / path).exists():
             return base / path
     return (relative_to or Path.cwd()) / path
@@ -86,9 +89,12 @@ def load_history(
             "data file not found", path=path, key=key, expected="a history file (CSV, TSV or Parquet)"
         )
     stat = path.stat()
-    result = _ingest_cached(
-        str(path), stat.st_mtime_ns, stat.st_size, ingest_options(data, interval, target_seconds)
-    )
+    try:
+        result = _ingest_cached(
+            str(path), stat.st_mtime_ns, stat.st_size, ingest_options(data, interval, target_seconds)
+        )
+    except InputError as exc:  # its settings are the keys beside data.input here
+        raise exc.as_keys(key.rpartition(".")[0]) from None
     require_clean(result)
     return result
 
@@ -145,7 +151,7 @@ def _forecast_key(
         "interval": str(interval),
         "model": forecast.model,
         "horizon_days": forecast.horizon_days,
-        "table": 2,  # the table's columns (2: with the model's own rate_sd)
+        "table": 3,  # what an entry holds (2: the model's own rate_sd; 3: its calendar)
     }
     if champion is not None and store is not None:
         parts |= {
@@ -166,7 +172,10 @@ def native_forecast(
     from forecasting.forecast_job import champion_selection, forecast_table, horizon_timestamps, make_forecast
     from forecasting.series import forecast_series
 
-    history = forecast_series(result, "arrivals", data.queue)
+    try:
+        history = forecast_series(result, "arrivals", data.queue)
+    except InputError as exc:
+        raise exc.as_keys("data") from None
     champion = None
     if forecast.model == "champion":
         name = forecast.registered_model or (
@@ -186,11 +195,11 @@ def native_forecast(
     if cached is not None:
         table, meta = cached
         model, end = str(meta["model"]), pd.Timestamp(meta["history_end"])
-        calendar = result.calendar
+        calendar = OperatingCalendar.from_dict(meta["calendar"])  # the model's own, as on the first run
     else:
         log.info("forecasting %s (%s, %d open days)", history.name, forecast.model, forecast.horizon_days)
         if champion is not None:  # it forecasts from where its training data ended
-            selection = champion_selection(store, champion.name)
+            selection = champion_selection(store, champion.name, champion)  # the version the key names
             end, calendar = selection.model.history_end_, selection.model.calendar_
             table = forecast_table(selection.model, horizon_timestamps(calendar, end, forecast.horizon_days))
             table["rate_sd"] = selection.model.rate_sd(pd.DatetimeIndex(table["timestamp"]))
@@ -203,9 +212,12 @@ def native_forecast(
             end, calendar = history.index.max(), result.calendar
         model = selection.name
         if cache is not None:
-            cache.put(key, table, {"model": model, "history_end": str(end)})
+            cache.put(key, table, {"model": model, "history_end": str(end), "calendar": calendar.to_dict()})
     if end < history.index.max():
-        warning = f"the forecast model was trained on data up to {end:%Y-%m-%d}; the data runs to {history.index.max():%Y-%m-%d}: retrain to use it"
+        warning = (
+            f"the forecast model was trained on data up to {end:%Y-%m-%d %H:%M}; the data runs to "
+            f"{history.index.max():%Y-%m-%d %H:%M}: retrain to use it"
+        )
     else:
         warning = None
     return table, model, end, calendar, warning

@@ -59,6 +59,8 @@ for name, run_id in table.attrs["runs"].items():
     if frame is None or day is None or not {"interval_start", "scheduled_agents"} <= set(frame):
         missing.append(name)
         continue
+    if "channel" not in day and {"queue", "channel"} <= set(frame):  # a run from before daily tables had it
+        day = day.merge(frame[["queue", "channel"]].drop_duplicates(), on="queue", how="left")
     intervals[name] = frame
     daily[name] = day.assign(date=pd.to_datetime(day["date"]))
 if missing:

@@ -42,7 +42,7 @@ def champion(store: Store, registered: str, version: int):
 @st.cache_data(show_spinner=False, ttl=10, hash_funcs={Store: str})
 def latest_training(store: Store, registered: str) -> tuple[str | None, pd.DataFrame | None, str | None]:
     """(run id, leaderboard, decision) of the newest train or retrain run of this model."""
-    run = store.latest_run(FORECASTING, run_name_like=f"%train {registered}")
+    run = store.latest_run(FORECASTING, run_name_suffix=f"train {registered}")
     if run is None:
         return None, None, None
     return run.run_id, store.artifact_table(run.run_id, "leaderboard.csv"), run.tags.get("decision")

@@ -1,10 +1,10 @@
 """The one place capplan talks to MLflow: a :class:`Store` names a tracking store and a model
 registry, and reads and writes runs, registered forecasters, their aliases and artifacts.
 
-MLflow keeps its target in process-wide state (and copies it into the environment). A Store
-points MLflow at itself before every call and puts the environment back afterwards, so two
-stores in one process (a test, a switch to a team server) never see each other's runs or
-models, and nothing a command does depends on which store was used last.
+MLflow's fluent API keeps its target and the active run in process-wide state (and copies the
+target into the environment). A Store never uses it: every call goes through a client bound
+to the store and names its run, so two stores in one process (a test, a switch to a team
+server), or the app's sessions in their threads, never see each other's runs or models.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import re
 import tempfile
 import time
 import warnings
@@ -34,7 +35,7 @@ FORECASTING = "forecasting"  # experiment of training and retraining runs
 SCENARIOS = "scenarios"  # experiment of scenario runs
 MAX_PARAM = 6000  # MLflow's limit on a parameter value
 PIP_REQUIREMENTS = ["pandas", "numpy", "scipy", "scikit-learn", "statsmodels", "prophet"]
-_ENV_KEYS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFLOW_HTTP_REQUEST_MAX_RETRIES")
+BARE_SCHEMES = ("databricks", "databricks-uc", "uc")  # MLflow URIs with no colon
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # forecasting/: travels with every logged model
 SOURCE_DIR = PACKAGE_DIR.parent
 
@@ -135,37 +136,15 @@ class Store:
         return "-".join(["capplan", Path(source).stem, field] + ([queue] if queue and queue != "all" else []))
 
     # ------------------------------------------------------------------ MLflow access
-    @contextlib.contextmanager
-    def _active(self) -> Iterator[None]:
-        """Point MLflow at this store for one call, with one-line errors; afterwards MLflow's
-        targets and the environment are as they were (as MLflow's own ``_use_tracking_uri`` does)."""
-        import mlflow
-        from mlflow.tracking._model_registry import utils as registry_state
-        from mlflow.tracking._tracking_service import utils as tracking_state
+    def _client(self):
+        """A client bound to this store: no MLflow process-wide state is read or set, so several
+        stores, threads (the app's sessions) and runs at once never see each other's."""
+        from mlflow import MlflowClient
 
-        for name in ("mlflow", "alembic", "sqlalchemy"):
-            logging.getLogger(name).setLevel(logging.WARNING)
-        logging.getLogger("mlflow.pyfunc").setLevel(
-            logging.ERROR
-        )  # our own pickled class: noise to a planner
-        saved_env = {k: os.environ.get(k) for k in _ENV_KEYS}
-        saved = (
-            getattr(tracking_state, "_tracking_uri", None),
-            getattr(registry_state, "_registry_uri", None),
-        )
-        os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")  # a down server: an answer in seconds
-        try:
-            with self._errors():
-                if self.database is not None:
-                    self.database.parent.mkdir(parents=True, exist_ok=True)
-                mlflow.set_tracking_uri(self.tracking_uri)
-                mlflow.set_registry_uri(self.registry_uri)
-            yield
-        finally:
-            mlflow.set_tracking_uri(saved[0])
-            mlflow.set_registry_uri(saved[1])
-            for key, value in saved_env.items():
-                os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+        _quiet_mlflow()
+        if self.database is not None:
+            self.database.parent.mkdir(parents=True, exist_ok=True)
+        return MlflowClient(self.tracking_uri, registry_uri=self.registry_uri)
 
     @contextlib.contextmanager
     def _errors(self) -> Iterator[None]:
@@ -183,42 +162,46 @@ class Store:
                 expected="a reachable store (check <<store>> or MLFLOW_TRACKING_URI)",
             ) from None
 
-    def _client(self):
-        from mlflow import MlflowClient
-
-        return MlflowClient(self.tracking_uri, registry_uri=self.registry_uri)
-
-    def _experiment_id(self, name: str) -> str:
+    def _experiment_id(self, client, name: str) -> str:
         """Get or create an experiment; local stores keep artifacts beside the database."""
-        client = self._client()
         found = client.get_experiment_by_name(name)
         if found is not None:
             return found.experiment_id
         location = (self.home / "mlartifacts" / name).as_uri() if self.database is not None else None
         try:
             return client.create_experiment(name, artifact_location=location)
-        except Exception:  # another process created it first
-            return client.get_experiment_by_name(name).experiment_id
+        except Exception as exc:  # another process created it first, or the store refuses
+            found = client.get_experiment_by_name(name)
+            if found is None:
+                raise StoreError(
+                    f"cannot create the experiment '{name}': {str(exc).strip()[:200]}",
+                    path=self.tracking_uri,
+                    expected="a store capplan may write to",
+                ) from None
+            return found.experiment_id
 
     # ------------------------------------------------------------------ runs
     @contextlib.contextmanager
     def start_run(self, experiment: str, run_name: str) -> Iterator[RunLog]:
         """A run in ``experiment``, finished when the block ends (failed if it raises)."""
-        import mlflow
-
-        with self._active():
-            with self._errors():
-                run = mlflow.start_run(experiment_id=self._experiment_id(experiment), run_name=run_name)
-            status = "FAILED"
+        with self._errors():
+            client = self._client()
+            run = client.create_run(self._experiment_id(client, experiment), run_name=run_name)
+        status = "FAILED"
+        try:
+            yield RunLog(self, client, run.info.run_id, run.info.artifact_uri)
+            status = "FINISHED"
+        except KeyboardInterrupt:
+            status = "KILLED"
+            raise
+        finally:
             try:
-                yield RunLog(self, run.info.run_id)
-                status = "FINISHED"
-            except KeyboardInterrupt:
-                status = "KILLED"
-                raise
-            finally:
                 with self._errors():
-                    mlflow.end_run(status)
+                    client.set_terminated(run.info.run_id, status)
+            except StoreError:
+                if status == "FINISHED":
+                    raise  # otherwise the body's own error is the one to report
+                log.warning("could not mark run %s as %s in %s", run.info.run_id, status, self.tracking_uri)
 
     @contextlib.contextmanager
     def lock(self, timeout_seconds: float = 300.0) -> Iterator[None]:
@@ -256,18 +239,21 @@ class Store:
         self,
         experiment: str,
         tags: Mapping[str, str] | None = None,
-        run_name_like: str | None = None,
+        run_name_suffix: str | None = None,
         max_results: int | None = None,
     ) -> list[RunRecord]:
         """Finished runs of an experiment, newest first, optionally with these tag values or a
-        run name matching an SQL LIKE pattern. A store without the experiment has none."""
+        run name ending in ``run_name_suffix``. A store without the experiment has none."""
         if not self.exists():
             return []
         conditions = ["attributes.status = 'FINISHED'"]
-        conditions += [f"tags.`{k}` = '{_quoted(v)}'" for k, v in (tags or {}).items()]
-        if run_name_like:
-            conditions.append(f"attributes.run_name LIKE '{_quoted(run_name_like)}'")
-        with self._active(), self._errors():
+        exact = {
+            k: v for k, v in (tags or {}).items() if "'" in v and '"' in v
+        }  # checked here, not by MLflow
+        conditions += [f"tags.`{k}` = {_literal(v)}" for k, v in (tags or {}).items() if k not in exact]
+        if run_name_suffix and not ("'" in run_name_suffix and '"' in run_name_suffix):
+            conditions.append(f"attributes.run_name LIKE {_literal('%' + run_name_suffix)}")
+        with self._errors():
             client = self._client()
             found = client.get_experiment_by_name(experiment)
             if found is None:
@@ -281,25 +267,29 @@ class Store:
                     max_results=min(max_results or 1000, 1000),
                     page_token=token,
                 )
-                runs.extend(page)
+                runs.extend(
+                    r
+                    for r in page
+                    if all(r.data.tags.get(k) == v for k, v in exact.items())
+                    and (not run_name_suffix or (r.info.run_name or "").endswith(run_name_suffix))
+                )  # LIKE's _ and % match more than themselves: the exact test is here
                 token = page.token
                 if not token or (max_results and len(runs) >= max_results):
                     break
         return [_record(r) for r in runs[:max_results]]
 
     def latest_run(
-        self, experiment: str, tags: Mapping[str, str] | None = None, run_name_like: str | None = None
+        self, experiment: str, tags: Mapping[str, str] | None = None, run_name_suffix: str | None = None
     ) -> RunRecord | None:
-        found = self.runs(experiment, tags, run_name_like, max_results=1)
+        found = self.runs(experiment, tags, run_name_suffix, max_results=None if run_name_suffix else 1)
         return found[0] if found else None
 
     def artifact_file(self, run_id: str, name: str, folder: str | Path) -> Path | None:
         """An artifact of a run downloaded into ``folder``; None if the run has no such file."""
-        with self._active():
-            try:
-                return Path(self._client().download_artifacts(run_id, name, str(folder)))
-            except Exception:  # an older run without this file, or an unreachable artifact store
-                return None
+        try:
+            return Path(self._client().download_artifacts(run_id, name, str(folder)))
+        except Exception:  # an older run without this file, or an unreachable artifact store
+            return None
 
     def artifact_table(self, run_id: str, name: str) -> pd.DataFrame | None:
         """A table (CSV or Parquet) logged with a run; None if the run has no such table."""
@@ -316,125 +306,155 @@ class Store:
 
         if not self.exists():
             return None
-        with self._active(), self._errors():
+        with self._errors():
             try:
                 found = self._client().get_model_version_by_alias(name, alias)
             except MlflowException as exc:
-                if "RESOURCE_DOES_NOT_EXIST" in str(exc.error_code) or "not found" in str(exc).lower():
+                code, text = str(exc.error_code), str(exc)
+                missing_alias = code == "INVALID_PARAMETER_VALUE" and "alias" in text and "not found" in text
+                if code == "RESOURCE_DOES_NOT_EXIST" or missing_alias:
                     return None
-                raise
+                raise  # a server that is not an MLflow store, say: a store error, not "no model"
         return ModelVersion(name, int(found.version), str(found.run_id))
 
     def set_alias(self, name: str, alias: str, version: int) -> None:
-        with self._active(), self._errors():
+        with self._errors():
             self._client().set_registered_model_alias(name, alias, str(version))
 
-    def load_forecaster(self, name: str, alias: str = CHAMPION):
-        """The fitted forecaster behind ``name@alias``: (forecaster, model name, version)."""
+    def load_forecaster(self, name: str, alias: str = CHAMPION, version: ModelVersion | None = None):
+        """The fitted forecaster behind ``name@alias`` (or the given version): (forecaster,
+        model name, version). The version is looked up once, so a promotion meanwhile never
+        mixes one version's number with another's model."""
         import mlflow
 
-        version = self.model_version(name, alias)
+        version = version or self.model_version(name, alias)
         if version is None:
             raise InputError(
                 f"no {alias} model registered under '{name}' in {self.tracking_uri}",
                 expected="a model trained first on this data (train it with the same input and <<registered_model>>)",
             )
-        with self._active(), self._errors():
-            wrapper = mlflow.pyfunc.load_model(f"models:/{name}/{version.version}").unwrap_python_model()
+        with self._errors(), tempfile.TemporaryDirectory() as tmp:
+            client = self._client()
+            source = client.get_model_version_download_uri(name, str(version.version))
+            local = mlflow.artifacts.download_artifacts(
+                artifact_uri=source, dst_path=tmp, tracking_uri=self.tracking_uri
+            )
+            wrapper = mlflow.pyfunc.load_model(local).unwrap_python_model()
         return wrapper.forecaster, wrapper.name, version
 
 
 class RunLog:
-    """What a run records: parameters, metrics, tags, tables, figures, the data set and models."""
+    """What a run records: parameters, metrics, tags, tables, figures, the data set and models,
+    all through the store's own client and the run's id."""
 
-    def __init__(self, store: Store, run_id: str):
+    def __init__(self, store: Store, client, run_id: str, artifact_uri: str):
         self.store = store
+        self.client = client
         self.run_id = run_id
+        self.artifact_uri = artifact_uri
 
     def log_params(self, params: Mapping[str, object]) -> None:
-        import mlflow
+        from mlflow.entities import Param
 
-        items = [(k, str(v)[:MAX_PARAM]) for k, v in params.items()]
+        items = [Param(k, str(v)[:MAX_PARAM]) for k, v in params.items()]
         with self.store._errors():
             for chunk in range(0, len(items), 100):
-                mlflow.log_params(dict(items[chunk : chunk + 100]))
+                self.client.log_batch(self.run_id, params=items[chunk : chunk + 100])
 
     def log_metrics(self, metrics: Mapping[str, float | None], step: int | None = None) -> None:
         """Finite values only (MLflow stores NaN, but nobody can compare with it)."""
-        import mlflow
+        from mlflow.entities import Metric
 
-        clean = {metric_key(k): float(v) for k, v in metrics.items() if v is not None and np.isfinite(v)}
+        now = int(time.time() * 1000)
+        items = [
+            Metric(metric_key(k), float(v), now, step or 0)
+            for k, v in metrics.items()
+            if v is not None and np.isfinite(v)
+        ]
         with self.store._errors():
-            mlflow.log_metrics(clean, step=step)
+            for chunk in range(0, len(items), 1000):
+                self.client.log_batch(self.run_id, metrics=items[chunk : chunk + 1000])
 
     def set_tags(self, tags: Mapping[str, str]) -> None:
-        import mlflow
+        from mlflow.entities import RunTag
 
         with self.store._errors():
-            mlflow.set_tags({k: str(v) for k, v in tags.items()})
+            self.client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
 
     def set_note(self, text: str) -> None:
         self.set_tags({"mlflow.note.content": text})
 
     def log_text(self, text: str, name: str) -> None:
-        import mlflow
-
         with self.store._errors():
-            mlflow.log_text(text, name)
+            self.client.log_text(self.run_id, text, name)
 
     def log_table(self, table: pd.DataFrame, name: str) -> None:
-        import mlflow
-
         with self.store._errors():
-            mlflow.log_table(table, name)
+            self.client.log_table(self.run_id, table, name)
 
     def log_figure(self, figure, name: str) -> None:
-        import mlflow
-
         with self.store._errors():
-            mlflow.log_figure(figure, name)
+            self.client.log_figure(self.run_id, figure, name)
 
-    def log_artifacts(self, folder: str | Path) -> None:
-        import mlflow
-
+    def log_artifacts(self, folder: str | Path, path: str | None = None) -> None:
         with self.store._errors():
-            mlflow.log_artifacts(str(folder))
+            self.client.log_artifacts(self.run_id, str(folder), path)
 
     def log_dataset(self, frame: pd.DataFrame, source: str, name: str, targets: str, context: str) -> None:
         import mlflow
+        from mlflow.entities import DatasetInput, InputTag
+        from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
         with (
             warnings.catch_warnings()
         ):  # MLflow cannot tell which kind of local path a source is; either is fine
             warnings.simplefilter("ignore", UserWarning)
             dataset = mlflow.data.from_pandas(frame, source=source, name=name, targets=targets)
+        entity = DatasetInput(dataset._to_mlflow_entity(), [InputTag(MLFLOW_DATASET_CONTEXT, context)])
         with self.store._errors():
-            mlflow.log_input(dataset, context=context)
+            self.client.log_inputs(self.run_id, datasets=[entity])
 
     def log_forecaster(self, forecaster, model_name: str, registered_name: str) -> int:
-        """Log a fitted forecaster as a pyfunc model and register it; returns the version.
+        """Log a fitted forecaster as a pyfunc model under ``model/`` and register it; returns
+        the version.
 
         The pyfunc takes a DataFrame with a ``timestamp`` column and returns the forecast
         table, so anything that can call MLflow (a notebook, another service) can forecast
         without knowing which model won; the forecasting package travels with the model."""
         import mlflow
+        from mlflow.exceptions import MlflowException
 
-        with self.store._errors():
-            info = mlflow.pyfunc.log_model(
-                name="model",
+        with self.store._errors(), tempfile.TemporaryDirectory() as tmp:
+            mlflow.pyfunc.save_model(
+                Path(tmp) / "model",
                 python_model=_python_model_class()(forecaster, model_name),
                 # no signature: timestamps may come as datetimes or as text, and predict parses both
-                registered_model_name=registered_name,
                 pip_requirements=PIP_REQUIREMENTS,
                 code_paths=[str(PACKAGE_DIR)],
             )
-        return int(info.registered_model_version)
+            self.client.log_artifacts(self.run_id, str(Path(tmp) / "model"), "model")
+            try:
+                self.client.create_registered_model(registered_name)
+            except MlflowException as exc:
+                if str(exc.error_code) != "RESOURCE_ALREADY_EXISTS":
+                    raise
+            found = self.client.create_model_version(
+                registered_name, f"{self.artifact_uri}/model", run_id=self.run_id
+            )
+        return int(found.version)
+
+
+def _quiet_mlflow() -> None:
+    """MLflow's start-up chatter and warnings about our own pickled class are noise to a planner;
+    a server that is down should answer in seconds, not after minutes of retries."""
+    for name in ("mlflow", "alembic", "sqlalchemy"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("mlflow.pyfunc").setLevel(logging.ERROR)
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
 
 
 def metric_key(text: str) -> str:
     """MLflow metric names allow letters, digits, _ - . / and spaces; '+' (combinations) is not."""
-    import re
-
     return re.sub(r"[^A-Za-z0-9_\-./ ]", "_", text.replace("+", "__"))
 
 
@@ -471,21 +491,29 @@ def _record(run) -> RunRecord:
     )
 
 
-def _quoted(text: str) -> str:
-    return str(text).replace("'", "\\'")
+def _literal(text: str) -> str:
+    """A string in MLflow's search syntax, which knows no escapes: quoted with the kind of quote
+    the text does not hold (callers check texts holding both themselves)."""
+    text = str(text)
+    return f'"{text}"' if "'" in text else f"'{text}'"
 
 
 def _sqlite_path(uri: str) -> Path | None:
-    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+    """The database file of a ``sqlite:///`` URI (without any ``?option=`` part)."""
+    return Path(uri.removeprefix("sqlite:///").split("?")[0]) if uri.startswith("sqlite:///") else None
 
 
 def _normal_uri(uri: str) -> str:
-    """Local paths and relative SQLite files as absolute ``sqlite:///`` URIs, so a store means
-    the same file whichever folder a command runs from."""
+    """Local paths and relative SQLite or file-store paths as absolute URIs, so a store means the
+    same thing whichever folder a command runs from. A plain path (no ``scheme:``) is a SQLite
+    file, or a folder to hold ``mlflow.db``; any other URI is passed on as MLflow reads it."""
     uri = str(uri).strip()
     if uri.startswith("sqlite:///"):
-        return f"sqlite:///{Path(uri.removeprefix('sqlite:///')).expanduser().resolve()}"
-    if "://" not in uri:  # a plain path: a SQLite file, or a folder to hold one
-        path = Path(uri).expanduser().resolve()
-        return f"sqlite:///{path / 'mlflow.db' if path.is_dir() or not path.suffix else path}"
-    return uri
+        path, _, query = uri.removeprefix("sqlite:///").partition("?")
+        return f"sqlite:///{Path(path).expanduser().resolve()}" + (f"?{query}" if query else "")
+    if uri.startswith("file:") and not uri.startswith("file:///"):
+        return Path(uri.removeprefix("file:").removeprefix("//")).expanduser().resolve().as_uri()
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", uri) or uri in BARE_SCHEMES:
+        return uri
+    path = Path(uri).expanduser().resolve()
+    return f"sqlite:///{path / 'mlflow.db' if path.is_dir() or not path.suffix else path}"

@@ -19,6 +19,7 @@ from forecasting.series import forecast_series
 from forecasting.store import Store
 from forecasting.training import train
 from scenarios.base_forecast import load_history, resolve_path
+from scenarios.bundled import BUNDLED_SCENARIOS
 from scenarios.cli.forecasting_commands import format_board, print_ingest_summary
 from scenarios.cli.scenario_commands import describe, format_comparison, run_one, save_table
 from scenarios.spec import load_scenario
@@ -56,15 +57,15 @@ def run_demo(store: Store, out: Path, origins: int = 5, n_jobs: int = -1, progre
     from scenarios.tracking import compare_runs
 
     started = time.monotonic()
-    baseline, _ = load_scenario("baseline")
+    baseline, path = load_scenario(BUNDLED_SCENARIOS / "baseline.yaml")  # the bundled ones, wherever it runs
     data = baseline.data
     print(f"1/4 ingest {data.input}")
-    result = load_history(data, baseline.forecast.interval)  # checked: every row must be usable
+    result = load_history(data, baseline.forecast.interval, path.parent)  # checked: every row must be usable
     write_outputs(result, out / "ingest")
     print_ingest_summary(result)
     print(f"2/4 backtest ({origins} origins) and train: {store}")
     history = forecast_series(result, "arrivals", data.queue)
-    source = resolve_path(data.input)
+    source = resolve_path(data.input, path.parent)
     name = baseline.forecast.registered_model or store.model_name(source, "arrivals", data.queue)
     outcome = train(
         store,
@@ -82,7 +83,7 @@ def run_demo(store: Store, out: Path, origins: int = 5, n_jobs: int = -1, progre
     print(outcome.decision)
     print(f"3/4 scenarios ({len(DEMO_SCENARIOS)})")
     for scenario in DEMO_SCENARIOS:
-        r, run_id = run_one(store, scenario, out / "scenarios")
+        r, run_id = run_one(store, BUNDLED_SCENARIOS / f"{scenario}.yaml", out / "scenarios")
         print("  " + describe(r, run_id))
     print("4/4 comparison (read back from MLflow), deltas against the baseline")
     table = compare_runs(store, list(DEMO_SCENARIOS))

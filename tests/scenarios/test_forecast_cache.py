@@ -46,3 +46,42 @@ def test_a_changed_history_file_gets_a_fresh_forecast(tmp_path):
     after = run_scenario(s, analysis=False, store=store)
     assert after.summary["volume_total"] == pytest.approx(2 * before.summary["volume_total"], rel=1e-6)
     assert len(list(store.forecast_cache.folder.glob("*.parquet"))) == 2
+
+
+def test_a_cached_forecast_is_checked_like_a_fresh_one(tmp_path):
+    """A champion forecasting hourly cannot plan half-hours: said on the first run and on every
+    run after it, when the forecast comes from the cache."""
+    from forecasting.errors import InputError
+    from tests.conftest import BANK_LOG
+
+    store = Store.at(tmp_path / "store")
+    result = ingest(BANK_LOG, IngestOptions(format="anonymous-bank", interval="60min"))
+    train(
+        store,
+        forecast_series(result),
+        result.calendar,
+        str(BANK_LOG),
+        "log",
+        ["weekday_mean"],
+        n_origins=2,
+        progress=False,
+    )
+    s = Scenario.model_validate(
+        {
+            **FAST,
+            "data": {"input": str(BANK_LOG), "format": "anonymous-bank"},
+            "forecast": {
+                "model": "champion",
+                "registered_model": "log",
+                "horizon_days": 3,
+                "interval": "30min",
+            },
+            "queues": {"voice": {}},
+        }
+    )
+    for _ in range(2):
+        with pytest.raises(InputError, match="planning interval shorter than the forecast's"):
+            run_scenario(s, analysis=False, store=store)
+    hourly = s.model_copy(update={"forecast": s.forecast.model_copy(update={"interval": "60min"})})
+    first, again = (run_scenario(hourly, analysis=False, store=store) for _ in range(2))
+    assert again.summary == first.summary and len(list(store.forecast_cache.folder.glob("*.parquet"))) == 2

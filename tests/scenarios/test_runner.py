@@ -275,3 +275,12 @@ def test_risk_uses_the_forecasts_own_rate_uncertainty():
     t = base.table[base.table["volume"] > 0]
     np.testing.assert_allclose(t["volume_sd"] / t["volume"], np.sqrt(model.spread_), rtol=1e-9)
     assert model.spread_ > 0
+
+
+def test_a_scenario_error_names_its_keys_not_command_line_options():
+    from forecasting.errors import InputError, cli_option
+
+    with pytest.raises(InputError) as err:
+        run_scenario(scenario(data={"queue": "nope"}), analysis=False)
+    said = err.value.render(cli_option)
+    assert "key 'data.queue'" in said and "--queue" not in said

@@ -67,7 +67,9 @@ def test_two_stores_in_one_process_keep_their_own_champions(tmp_path, bank_histo
     _fa, name_a, va = a.load_forecaster("calls")
     _fb, name_b, vb = b.load_forecaster("calls")
     assert (name_a, name_b) == ("weekday_mean", "seasonal_naive_week") and va.run_id != vb.run_id
-    assert not any(k.startswith("MLFLOW_") for k in os.environ)  # nothing left behind for the next command
+    assert not {"MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"} & set(
+        os.environ
+    )  # nothing left for the next command
     assert not (tmp_path / "mlflow.db").exists() and not os.path.exists("mlflow.db")
 
 
@@ -103,3 +105,67 @@ def test_cache_keys_cover_what_they_depend_on_and_entries_are_whole(tmp_path):
     ]  # no temporary files left
     (tmp_path / "cache" / "k.json").unlink()  # the marker written last is missing: the entry does not count
     assert cache.get("k") is None
+
+
+def test_uris_mlflow_reads_otherwise_are_passed_on(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert Store.open("file:mlruns", env={}).tracking_uri == (tmp_path / "mlruns").as_uri()
+    assert Store.open("databricks", env={}).tracking_uri == "databricks"
+    with_options = Store.open("sqlite:///x.db?timeout=30", env={})
+    assert with_options.tracking_uri == f"sqlite:///{tmp_path / 'x.db'}?timeout=30"
+    assert with_options.database == tmp_path / "x.db"
+
+
+def test_runs_are_found_by_names_with_quotes(tmp_path):
+    store = Store.at(tmp_path)
+    for name in ("O'Brien calls", 'the "big" queue', "bank_calls", "bank-calls"):
+        with store.start_run("scenarios", f"train {name}") as run:
+            run.set_tags({"scenario": name})
+    for name in ("O'Brien calls", 'the "big" queue', "bank_calls"):
+        assert [r.tags["scenario"] for r in store.runs("scenarios", tags={"scenario": name})] == [name]
+        assert store.latest_run("scenarios", run_name_suffix=f"train {name}").tags["scenario"] == name
+
+
+def test_the_app_sessions_threads_keep_their_runs_apart(tmp_path):
+    """Sessions of the app run in threads: one logging runs while another reads the store must
+    neither lose a run nor send one to another store."""
+    import threading
+
+    store = Store.at(tmp_path / "store")
+    store.runs("scenarios")
+    errors, done = [], threading.Event()
+
+    def read():
+        while not done.is_set():
+            try:
+                store.runs("scenarios")
+            except Exception as exc:
+                errors.append(exc)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for i in range(8):
+            with store.start_run("scenarios", f"run {i}") as run:
+                run.log_metrics({"x": i})
+                run.set_tags({"scenario": f"s{i}"})
+    finally:
+        done.set()
+        reader.join()
+    assert not errors
+    assert sorted(r.metrics["x"] for r in store.runs("scenarios")) == list(range(8))
+    assert not (tmp_path / "mlflow.db").exists() and not os.path.exists("mlflow.db")
+
+
+def test_a_server_that_is_not_an_mlflow_store_is_a_store_error(tmp_path):
+    import http.server
+    import threading
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        store = Store.open(f"http://127.0.0.1:{server.server_address[1]}", env={})
+        with pytest.raises(StoreError, match="the MLflow store failed"):
+            store.model_version("calls")
+    finally:
+        server.shutdown()
