@@ -112,6 +112,16 @@ if len(rejected):
 for w in s["warnings"]:
     st.warning(w)
 
+anomalies = result.anomalies
+if len(anomalies):
+    counts = ", ".join(
+        f"{n:,} {k.replace('_', ' ')}{'s' if n != 1 else ''}" for k, n in s["anomalies"].items()
+    )
+    st.warning(f"Unusual in this history: {counts}. Look before you forecast from it.")
+    with st.expander("What is unusual (anomalies)"):
+        st.dataframe(anomalies, hide_index=True, width="stretch")
+        st.download_button("Download (CSV)", anomalies.to_csv(index=False), "anomalies.csv", "text/csv")
+
 with st.expander("Opening hours and missing days (inferred)"):
     cal = s["calendar"]
     st.table(pd.DataFrame({"hours": cal["hours"], "slots": cal["slots"]}))

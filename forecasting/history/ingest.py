@@ -10,6 +10,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -18,6 +19,8 @@ import pandas as pd
 
 from forecasting.calendar import OperatingCalendar, infer_calendar
 from forecasting.errors import InputError
+from forecasting.history.anomalies import detect_anomalies
+from forecasting.history.anomalies import summary as anomaly_counts
 from forecasting.history.anonymous_bank import normalize_anonymous_bank
 from forecasting.history.contact_log import load_mapping, normalize_contact_log
 from forecasting.history.contacts import DEFAULT_QUEUE, Contacts
@@ -68,6 +71,11 @@ class IngestResult:
     gaps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["interval_start", "queue"]))
     seconds: float = 0.0
 
+    @cached_property
+    def anomalies(self) -> pd.DataFrame:
+        """What is unusual in the history (see ``forecasting.history.anomalies``)."""
+        return detect_anomalies(self.intervals, self.calendar)
+
     def summary(self) -> dict:
         """The accounting and what was inferred, as written to ``summary.json``."""
         t = self.intervals
@@ -90,6 +98,7 @@ class IngestResult:
             "totals": totals,
             "calendar": self.calendar.to_dict(),
             "gaps": len(self.gaps),
+            "anomalies": anomaly_counts(self.anomalies),
             "seconds": round(self.seconds, 3),
         }
 
@@ -185,7 +194,7 @@ def find_gaps(table: pd.DataFrame, calendar: OperatingCalendar) -> pd.DataFrame:
 
 
 def write_outputs(result: IngestResult, out: str | Path) -> dict[str, Path]:
-    """Write intervals.csv, summary.json, rejected.csv (always, even if empty) and gaps.csv."""
+    """Write intervals.csv, summary.json, rejected.csv, gaps.csv and anomalies.csv (always, even if empty)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -193,11 +202,15 @@ def write_outputs(result: IngestResult, out: str | Path) -> dict[str, Path]:
         "summary": out / "summary.json",
         "rejected": out / "rejected.csv",
         "gaps": out / "gaps.csv",
+        "anomalies": out / "anomalies.csv",
     }
     result.intervals.to_csv(
         paths["intervals"], index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g"
     )
     result.ledger.rejected_rows().to_csv(paths["rejected"], index=False)
     result.gaps.to_csv(paths["gaps"], index=False, date_format="%Y-%m-%d %H:%M:%S")
+    result.anomalies.to_csv(
+        paths["anomalies"], index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g"
+    )
     paths["summary"].write_text(json.dumps(result.summary(), indent=2, default=str) + "\n")
     return paths

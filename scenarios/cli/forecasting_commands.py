@@ -236,7 +236,29 @@ def load_series(args: argparse.Namespace):
 
     result = ingest_for(args, None)
     require_clean(result)
+    warn_anomalies(result, args.field, args.queue)
     return result, forecast_series(result, args.field, args.queue)
+
+
+def warn_anomalies(result: IngestResult, field: str, queue: str | None) -> None:
+    """What is unusual in the series about to be forecast: said before any model learns from it."""
+    import logging
+
+    a = result.anomalies
+    a = a[
+        (a["field"] == field)
+        & ((a["kind"] == "gap") | (a["queue"] == (queue or "all")) | (queue in (None, "all", "each")))
+    ]
+    gaps = len(result.gaps)
+    if len(a) or gaps:
+        kinds = a["kind"].value_counts()
+        said = [f"{n} {k.replace('_', ' ')}{'s' if n != 1 else ''}" for k, n in kinds.items()]
+        said += [f"{gaps} missing open intervals"] if gaps else []
+        logging.getLogger("capplan").warning(
+            "warning: the history has %s (`capplan ingest` lists them in anomalies.csv and gaps.csv); "
+            "the models learn from it as it is",
+            ", ".join(said),
+        )
 
 
 def run_backtest_command(args: argparse.Namespace) -> int:
@@ -275,6 +297,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
 
     result = ingest_for(args, None)
     require_clean(result)
+    warn_anomalies(result, args.field, args.queue)
     at = read_timestamps(args.at, interval=result.interval) if args.at else None
     table, selections, warning = make_forecast(
         result,
@@ -313,7 +336,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     result = ingest_for(args, args.out)
     paths = write_outputs(result, args.out)
     print_ingest_summary(result)
-    print(f"wrote {paths['intervals']}, {paths['summary']}, {paths['rejected']}")
+    print(f"wrote {paths['intervals']}, {paths['summary']}, {paths['rejected']}, {paths['anomalies']}")
     return 0
 
 
@@ -339,6 +362,15 @@ def print_ingest_summary(result: IngestResult) -> None:
     print(f"missing open days: {len(missing)}" + (f" ({', '.join(missing)})" if missing else ""))
     if s["gaps"]:
         print(f"gaps: {s['gaps']:,} open intervals missing on days with data (see gaps.csv)")
+    if s["anomalies"]:
+        counts = ", ".join(
+            f"{n:,} {kind.replace('_', ' ')}{'s' if n != 1 else ''}" for kind, n in s["anomalies"].items()
+        )
+        print(f"anomalies: {counts} (see anomalies.csv)")
+        for row in result.anomalies[result.anomalies["kind"] != "gap"].head(5).itertuples():
+            print(
+                f"  {row.kind.replace('_', ' ')} {row.queue}/{row.field} {row.start:%Y-%m-%d %H:%M}: {row.detail}"
+            )
 
 
 def run_kpis(args: argparse.Namespace) -> int:

@@ -1,0 +1,202 @@
+"""What is unusual in a history, found and reported before anything is forecast from it.
+
+A planner must see what a model would otherwise learn silently: a feed that stopped (a
+trailing run of zeros where there is normally traffic), single intervals far off their
+usual value (a mistyped 1e5 calls, a handle time of 1e12 s), special days (a holiday, a
+one-day surge), a lasting change of level, and open days with no data.
+
+"Usual" is robust and local: for each weekday and slot of the day, the median of the same
+weekday-slot over the surrounding weeks (±4), and the spread is the median absolute deviation
+there, floored by the Poisson noise of counts, so one bad value never hides another and a
+trend or a level shift is not mistaken for an outlier.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecasting.calendar import OperatingCalendar
+
+COLUMNS = ["kind", "queue", "field", "start", "end", "slots", "value", "expected", "detail"]
+WINDOW = 9  # same-weekday days around a day (±4 weeks) that define its usual value
+SLOT_Z = 8.0  # robust z-score beyond which a single interval is an outlier
+DAY_RATIO = 2.0  # a day with more than twice (or under half) its usual total is special
+SHIFT_RATIO = 1.3  # a lasting change of level by 30 % or more
+SHIFT_MIN_DAYS = 10  # open days each side of a level shift
+FIELDS = ("arrivals", "aht")
+
+
+def detect_anomalies(intervals: pd.DataFrame, calendar: OperatingCalendar) -> pd.DataFrame:
+    """One row per anomaly: kind (stopped_feed, spike, dip, special_day, level_shift, gap),
+    queue, field, first and last interval (or day), number of slots, the value seen and the
+    value expected, and a sentence saying what it is."""
+    rows = [
+        {"kind": "gap", "queue": "all", "field": "arrivals", "start": pd.Timestamp(day), "end": pd.Timestamp(day),
+         "slots": np.nan, "value": np.nan, "expected": np.nan, "detail": "an open weekday with no data at all"}
+        for day in calendar.missing_days
+    ]  # fmt: skip
+    for queue, part in intervals.groupby("queue", sort=True):
+        stamps = pd.DatetimeIndex(part["interval_start"])
+        open_ = calendar.is_open(stamps)
+        for field in FIELDS:
+            if field not in part or part[field].notna().sum() == 0:
+                continue
+            series = pd.Series(part[field].to_numpy(float), index=stamps)[open_].dropna()
+            if series.index.normalize().nunique() >= 7:
+                rows += [
+                    {"queue": str(queue), "field": field, **row}
+                    for row in series_anomalies(series, calendar.interval, field)
+                ]
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    for feed in table[
+        table["kind"] == "stopped_feed"
+    ].itertuples():  # its days have no traffic: not gaps of their own
+        inside = (
+            (table["kind"] == "gap")
+            & (table["start"] >= feed.start.normalize())
+            & (table["start"] <= feed.end)
+        )
+        table = table[~inside]
+    return table.sort_values(["queue", "field", "start", "kind"], ignore_index=True)
+
+
+def series_anomalies(series: pd.Series, interval: pd.Timedelta, field: str = "arrivals") -> list[dict]:
+    """Anomalies of one series of open slots (timestamps → values)."""
+    grid = _day_by_slot(series, interval)
+    counts = field == "arrivals"
+    found: list[dict] = []
+    stopped = _stopped_feed(grid, counts, interval)
+    if stopped is not None:
+        found.append(stopped["row"])
+        grid = grid.where(~stopped["mask"])  # not part of anyone's usual value
+    expected, spread = _usual(grid, counts)
+    found += _special_days(grid, expected, counts)
+    special = {row["start"].normalize() for row in found if row["kind"] == "special_day"}
+    found += _outlying_slots(grid, expected, spread, special, interval)
+    found += _level_shifts(grid, expected)
+    return found
+
+
+def _day_by_slot(series: pd.Series, interval: pd.Timedelta) -> pd.DataFrame:
+    """Days down, slots of the day across; NaN where a slot has no value."""
+    index = pd.DatetimeIndex(series.index)
+    days = index.normalize()
+    slots = ((index - days) // interval).astype(int)
+    grid = pd.DataFrame({"day": days, "slot": slots, "value": series.to_numpy(float)})
+    return grid.pivot_table(index="day", columns="slot", values="value", aggfunc="sum", dropna=False)
+
+
+def _usual(grid: pd.DataFrame, counts: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rolling same-weekday median and robust spread of every cell."""
+    expected = pd.DataFrame(np.nan, index=grid.index, columns=grid.columns)
+    spread = expected.copy()
+    weekday = grid.index.day_of_week
+    for day in np.unique(weekday):
+        rows = weekday == day
+        same = grid[rows]
+        med = same.rolling(WINDOW, center=True, min_periods=3).median()
+        mad = (same - med).abs().rolling(WINDOW, center=True, min_periods=3).median() * 1.4826
+        expected.loc[rows] = med.to_numpy()
+        spread.loc[rows] = mad.to_numpy()
+    floor = np.sqrt(expected.clip(lower=1.0)) if counts else 0.0
+    spread = np.maximum(spread.fillna(0.0), np.maximum(floor, 0.1 * expected.abs().fillna(0.0)))
+    return expected, spread
+
+
+def _stopped_feed(grid: pd.DataFrame, counts: bool, interval: pd.Timedelta) -> dict | None:
+    """A trailing run of zeros at least a day long where the same slots usually have traffic."""
+    if not counts:
+        return None
+    values = grid.stack(future_stack=True).dropna()
+    nonzero = np.flatnonzero(values.to_numpy() > 0)
+    last = nonzero[-1] if len(nonzero) else -1
+    run = values.iloc[last + 1 :]
+    per_day = int(grid.notna().sum(axis=1).median()) if len(grid) else 0
+    before = values.iloc[: last + 1]
+    typical = float(before.mean()) if len(before) else 0.0
+    if len(run) < max(per_day, 1) or typical * len(run) < 20:
+        return None
+    flags = pd.Series(np.arange(len(values)) > last, index=values.index)
+    mask = flags.unstack().reindex(index=grid.index, columns=grid.columns).fillna(False).astype(bool)
+    start, end = (pd.Timestamp(day) + slot * interval for day, slot in (run.index[0], run.index[-1]))
+    days = run.index.get_level_values(0).nunique()
+    row = {"kind": "stopped_feed", "start": start, "end": end, "slots": len(run), "value": 0.0,
+           "expected": typical * len(run),
+           "detail": f"no contacts in the last {len(run)} open intervals ({days} days); about {typical * len(run):,.0f} were expected: "
+                     "a feed that stopped, not a quiet spell"}  # fmt: skip
+    return {"row": row, "mask": mask}
+
+
+def _special_days(grid: pd.DataFrame, expected: pd.DataFrame, counts: bool) -> list[dict]:
+    """Whole days off their usual level: the typical slot of the day (the median of its ratios
+    to the usual values) at twice or half its usual, so one wild interval does not make a day
+    special, and for counts, a total beyond the Poisson noise."""
+    ratios = (grid / expected.where(expected > 0)).median(axis=1)
+    seen = grid.sum(axis=1, min_count=1) if counts else grid.mean(axis=1)
+    usual = (
+        expected.where(grid.notna()).sum(axis=1, min_count=1)
+        if counts
+        else expected.where(grid.notna()).mean(axis=1)
+    )
+    noise = 4 * np.sqrt(usual.clip(lower=1.0)) if counts else 0.0
+    off = ((ratios >= DAY_RATIO) | (ratios <= 1 / DAY_RATIO)) & ((seen - usual).abs() > noise)
+    rows = []
+    for day in grid.index[off.fillna(False).to_numpy(bool)]:
+        what = "busier" if ratios[day] > 1 else "quieter"
+        rows.append({"kind": "special_day", "start": day, "end": day, "slots": int(grid.loc[day].notna().sum()),
+                     "value": float(seen[day]), "expected": float(usual[day]),
+                     "detail": f"{ratios[day]:.1f}× the usual {day:%A}: {what} than an ordinary day (a holiday, an outage, a campaign?)"})  # fmt: skip
+    return rows
+
+
+def _outlying_slots(grid, expected, spread, special_days: set, interval: pd.Timedelta) -> list[dict]:
+    """Single intervals far off their weekday-slot's usual value (outside special days)."""
+    z = (grid - expected) / spread
+    hit = (z.abs() > SLOT_Z).fillna(False).astype(bool)
+    hit.loc[hit.index.isin(list(special_days))] = False
+    rows = []
+    cells = hit.stack()
+    for day, slot in cells[cells.astype(bool)].index:
+        value, usual = float(grid.loc[day, slot]), float(expected.loc[day, slot])
+        stamp = day + slot * interval
+        kind = "spike" if value > usual else "dip"
+        rows.append({"kind": kind, "start": stamp, "end": stamp, "slots": 1, "value": value, "expected": usual,
+                     "detail": f"{value:,.6g} where about {usual:,.4g} is usual for {stamp:%A %H:%M} (robust z {z.loc[day, slot]:+.0f})"})  # fmt: skip
+    return rows
+
+
+def _level_shifts(grid: pd.DataFrame, expected: pd.DataFrame) -> list[dict]:
+    """A lasting change of level: the median day before and after a date differ by 30 % or
+    more, each side steady. Days are first put on one scale by their weekday's typical total."""
+    totals = grid.sum(axis=1, min_count=1).dropna()
+    totals = totals[totals > 0]
+    if len(totals) < 2 * SHIFT_MIN_DAYS:
+        return []
+    weekday_level = totals.groupby(totals.index.day_of_week).transform("median")
+    level = (totals / weekday_level).to_numpy()
+    best, best_k = 0.0, None
+    for k in range(SHIFT_MIN_DAYS, len(level) - SHIFT_MIN_DAYS + 1):
+        before, after = level[max(0, k - 3 * SHIFT_MIN_DAYS) : k], level[k : k + 3 * SHIFT_MIN_DAYS]
+        gap = abs(np.log(np.median(after) / np.median(before)))
+        if gap > best:
+            best, best_k = gap, k
+    if best_k is None or best < np.log(SHIFT_RATIO):
+        return []
+    before = level[max(0, best_k - 3 * SHIFT_MIN_DAYS) : best_k]
+    after = level[best_k : best_k + 3 * SHIFT_MIN_DAYS]
+    steady = all(
+        np.median(np.abs(side - np.median(side))) / np.median(side) < 0.2 for side in (before, after)
+    )
+    if not steady:
+        return []
+    day = totals.index[best_k]
+    ratio = float(np.median(after) / np.median(before))
+    return [{"kind": "level_shift", "start": day, "end": totals.index[-1], "slots": np.nan,
+             "value": ratio, "expected": 1.0,
+             "detail": f"from {day:%Y-%m-%d} the level is {ratio:.2f}× what it was before: models should learn from the new level"}]  # fmt: skip
+
+
+def summary(anomalies: pd.DataFrame) -> dict[str, int]:
+    """Counts by kind, for the ingest summary."""
+    return {str(k): int(v) for k, v in anomalies["kind"].value_counts().sort_index().items()}
