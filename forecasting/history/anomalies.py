@@ -25,6 +25,7 @@ DAY_RATIO = 2.0  # a day with more than twice (or under half) its usual total is
 SHIFT_RATIO = 1.3  # a lasting change of level by 30 % or more
 SHIFT_MIN_DAYS = 10  # open days each side of a level shift
 FIELDS = ("arrivals", "aht")
+MIN_DAYS_AFTER_SHIFT = 28  # open days after a level shift before models learn from them alone
 
 
 def detect_anomalies(intervals: pd.DataFrame, calendar: OperatingCalendar) -> pd.DataFrame:
@@ -63,19 +64,54 @@ def detect_anomalies(intervals: pd.DataFrame, calendar: OperatingCalendar) -> pd
 
 def series_anomalies(series: pd.Series, interval: pd.Timedelta, field: str = "arrivals") -> list[dict]:
     """Anomalies of one series of open slots (timestamps → values)."""
+    return _find(series, interval, field == "arrivals")[0]
+
+
+def clean_series(series: pd.Series, interval: pd.Timedelta, counts: bool = True) -> pd.Series:
+    """The series as a model should learn from it: outlying intervals and special days at
+    their usual values, a stopped feed's zeros left out, and the days before a level shift left
+    out when at least four weeks remain after it. Uses only the series itself (a backtest cleans
+    each origin's past alone), and an ordinary series comes back unchanged."""
+    if series.index.normalize().nunique() < 7:
+        return series
+    rows, grid, expected, stopped = _find(series, interval, counts)
+    if not rows:
+        return series
+    cleaned = grid.copy()
+    outlying = [(r["start"].normalize(), (r["start"] - r["start"].normalize()) // interval) for r in rows
+                if r["kind"] in ("spike", "dip")]  # fmt: skip
+    for day, slot in outlying:
+        cleaned.loc[day, slot] = expected.loc[day, slot]
+    for r in rows:
+        if r["kind"] == "special_day":
+            cleaned.loc[r["start"]] = expected.loc[r["start"]].where(grid.loc[r["start"]].notna())
+        if r["kind"] == "level_shift" and (cleaned.index >= r["start"]).sum() >= MIN_DAYS_AFTER_SHIFT:
+            cleaned = cleaned[cleaned.index >= r["start"]]
+    if stopped is not None:
+        cleaned = cleaned.where(~stopped.reindex_like(cleaned).fillna(False).astype(bool))
+    values = cleaned.stack().dropna()
+    stamps = values.index.get_level_values(0) + values.index.get_level_values(1).to_numpy() * interval
+    return pd.Series(
+        values.to_numpy(float), index=pd.DatetimeIndex(stamps, name=series.index.name), name=series.name
+    )
+
+
+def _find(series: pd.Series, interval: pd.Timedelta, counts: bool):
+    """(anomaly rows, day × slot grid, usual values, stopped-feed mask or None)."""
     grid = _day_by_slot(series, interval)
-    counts = field == "arrivals"
     found: list[dict] = []
     stopped = _stopped_feed(grid, counts, interval)
+    mask = None
     if stopped is not None:
         found.append(stopped["row"])
-        grid = grid.where(~stopped["mask"])  # not part of anyone's usual value
+        mask = stopped["mask"]
+        grid = grid.where(~mask)  # not part of anyone's usual value
     expected, spread = _usual(grid, counts)
     found += _special_days(grid, expected, counts)
     special = {row["start"].normalize() for row in found if row["kind"] == "special_day"}
     found += _outlying_slots(grid, expected, spread, special, interval)
     found += _level_shifts(grid, expected)
-    return found
+    return found, grid, expected, mask
 
 
 def _day_by_slot(series: pd.Series, interval: pd.Timedelta) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator, clone
 
 from forecasting.calendar import OperatingCalendar
 from forecasting.errors import InputError
+from forecasting.history.anomalies import clean_series
 from forecasting.slots import as_history, calendar_of
 
 LEVELS = (80, 95)
@@ -28,6 +29,7 @@ class Forecaster(BaseEstimator):
 
     min_history_days: int = 7  # open days of history the model needs
     distribution: str = "negbin"  # "negbin" for counts, "normal" for handle times
+    clean_history: bool = True  # learn from the history with its anomalies mended (see fit)
 
     # --- public contract ------------------------------------------------------------------
     def fit(self, history: pd.Series, calendar: OperatingCalendar | None = None) -> Forecaster:
@@ -41,13 +43,17 @@ class Forecaster(BaseEstimator):
                 expected=f"at least {self.min_history_days} days with data for {type(self).__name__}",
                 found=f"{len(days)} days",
             )
+        end = history.index.max()
+        if self.clean_history:  # spikes, special days, a stopped feed, an old level: not the future
+            history = clean_series(history, self.calendar_.interval, self.distribution == "negbin")
+            days = history.index.normalize().unique()
         self.spread_, self.calibration_points_ = self._calibrate(history, days)
         self._fit(history)
         if self.calibration_points_ == 0:
             # Too short to hold days out: in-sample errors, widened because they flatter the model.
             fitted = np.clip(self._predict_mean(history.index), 0.0, None)
             self.spread_ = IN_SAMPLE_WIDENING * estimate_spread(history.to_numpy(), fitted, self.distribution)
-        self.history_end_ = history.index.max()
+        self.history_end_ = end  # forecasts start after the data as given, cleaned or not
         return self
 
     def predict(self, timestamps, levels: tuple[int, ...] = LEVELS) -> pd.DataFrame:

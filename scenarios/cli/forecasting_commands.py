@@ -256,7 +256,8 @@ def warn_anomalies(result: IngestResult, field: str, queue: str | None) -> None:
         said += [f"{gaps} missing open intervals"] if gaps else []
         logging.getLogger("capplan").warning(
             "warning: the history has %s (`capplan ingest` lists them in anomalies.csv and gaps.csv); "
-            "the models learn from it as it is",
+            "models learn from it mended: outliers and special days at their usual values, a stopped "
+            "feed left out, the level after a lasting shift",
             ", ".join(said),
         )
 

@@ -162,4 +162,4 @@ def save_table(table: pd.DataFrame, path: Path) -> None:
     elif path.suffix.lower() == ".parquet":
         table.reset_index().to_parquet(path, index=False)
     else:
-        table.to_csv(path, float_format="%.6g")
+        table.to_csv(path, float_format="%.10g")  # totals in the millions keep their units
