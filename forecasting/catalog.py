@@ -36,15 +36,16 @@ BASELINES = ("seasonal_naive_day", "seasonal_naive_week", "weekday_mean")
 COMBINE_SEP = "+"
 
 
-def make_model(name: str) -> Forecaster:
-    """A fresh forecaster by name; 'a+b' is the equal-weight combination of a and b."""
+def make_model(name: str, clean: bool = True) -> Forecaster:
+    """A fresh forecaster by name; 'a+b' is the equal-weight combination of a and b. ``clean``:
+    learn from the history mended of its anomalies (the default) or as it is."""
     if COMBINE_SEP in name:
         parts = name.split(COMBINE_SEP)
         if len(set(parts)) != len(parts) or not all(parts):
             raise InputError(
                 "bad combination", option="model", expected="distinct model names joined by +", found=name
             )
-        return Combination(tuple((part, make_model(part)) for part in parts))
+        return Combination(tuple((part, make_model(part, clean)) for part in parts))
     factory = MODELS.get(name) or AHT_MODELS.get(name)
     if factory is None:
         raise InputError(
@@ -53,7 +54,7 @@ def make_model(name: str) -> Forecaster:
             expected="auto or one of " + ", ".join([*MODELS, *AHT_MODELS]),
             found=name,
         )
-    return factory()
+    return factory().set_params(clean=clean)
 
 
 def parse_models(text: str | None, field: str = "arrivals") -> list[str]:

@@ -72,12 +72,13 @@ def backtest_and_choose(
     step_days: int = 1,
     progress: bool | Callable[[int, int], None] = True,
     n_jobs: int = 1,
+    clean: bool = True,
 ) -> Choice:
     """Backtest the candidates on the same origins and choose the best single model or
     combination of the best by MASE: the one selection step of ``backtest``, ``forecast
     --model auto``, ``train`` and ``retrain``. How much history is enough is the backtest's
     rule (a full horizon after each origin, a week before it, each model's own minimum)."""
-    models = {n: make_model(n) for n in names}
+    models = {n: make_model(n, clean) for n in names}
     backtest = run_backtest(
         models, history, horizon_days, n_origins, step_days, progress=progress, n_jobs=n_jobs
     )
@@ -94,6 +95,7 @@ def select_and_fit(
     select_origins: int = 5,
     progress: bool = True,
     n_jobs: int = 1,
+    clean: bool = True,
 ) -> Selection:
     """Fit the named model, or for ``auto`` backtest the candidates and fit the winner."""
     names = names or parse_models(None)
@@ -101,9 +103,9 @@ def select_and_fit(
         model = names[0]  # nothing to choose between (AHT has one model)
     if model != "auto":
         check_model_for_field(model, str(history.name) if history.name in ("arrivals", "aht") else "arrivals")
-        return Selection(model, make_model(model).fit(history, calendar), None, None)
+        return Selection(model, make_model(model, clean).fit(history, calendar), None, None)
     choice = backtest_and_choose(
-        history, names, horizon_days, select_origins, progress=progress, n_jobs=n_jobs
+        history, names, horizon_days, select_origins, progress=progress, n_jobs=n_jobs, clean=clean
     )
     log.info(
         "auto chose %s (backtest MASE %.3f over %d origins)",
@@ -112,7 +114,10 @@ def select_and_fit(
         choice.backtest.forecasts["origin"].nunique(),
     )
     return Selection(
-        choice.name, make_model(choice.name).fit(history, calendar), choice.backtest, choice.leaderboard
+        choice.name,
+        make_model(choice.name, clean).fit(history, calendar),
+        choice.backtest,
+        choice.leaderboard,
     )
 
 
@@ -203,6 +208,7 @@ def make_forecast(
     progress: bool = True,
     n_jobs: int = 1,
     store: Store | None = None,
+    clean: bool = True,
 ) -> tuple[pd.DataFrame, list[Selection], str | None]:
     """Forecast one series (a queue, or all queues together) or, with ``queue='each'``, every
     queue separately, each with its own model; returns the table, the selections and a warning
@@ -229,7 +235,7 @@ def make_forecast(
         else:
             names = candidate_names(field, None) if model == "auto" else None
             selection = select_and_fit(
-                history, result.calendar, model, names, horizon_days, select_origins, progress, n_jobs
+                history, result.calendar, model, names, horizon_days, select_origins, progress, n_jobs, clean
             )
         stamps = (
             at if at is not None else horizon_timestamps(result.calendar, history.index.max(), horizon_days)

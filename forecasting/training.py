@@ -82,6 +82,7 @@ def train(
     force: bool = False,
     progress: bool = True,
     n_jobs: int = 1,
+    clean: bool = True,
 ) -> TrainingOutcome:
     """Backtest the candidates, fit the winner on all history and register it; it becomes the
     champion if there is none yet (or with ``force``), else the challenger."""
@@ -97,15 +98,16 @@ def train(
                 "first_timestamp": history.index.min(),
                 "last_timestamp": history.index.max(),
                 "kind": "train",
+                "clean": clean,
             }
         )
         _log_dataset(run, history, source, "training")
         choice = backtest_and_choose(
-            history, names, horizon_days, n_origins, progress=progress, n_jobs=n_jobs
+            history, names, horizon_days, n_origins, progress=progress, n_jobs=n_jobs, clean=clean
         )
         board, chosen = choice.leaderboard, choice.name
         _log_backtest(run, board, choice.backtest)
-        fitted = make_model(chosen).fit(history, calendar)
+        fitted = make_model(chosen, clean).fit(history, calendar)
         _plot(run, history, choice.backtest, chosen, fitted, horizon_days)
         run.log_params({"chosen_model": chosen})
         run.log_metrics({k: board[k].iloc[0] for k in ("mase", "wape", "coverage80", "coverage95")})
@@ -140,6 +142,7 @@ def retrain(
     eval_origins: int = 5,
     progress: bool = True,
     n_jobs: int = 1,
+    clean: bool = True,
 ) -> TrainingOutcome:
     """Train a challenger on the new data and promote it only if it beats the champion on the
     most recent window (origins after the champion's training data ended)."""
@@ -159,6 +162,7 @@ def retrain(
                 "series": history.name,
                 "horizon_days": horizon_days,
                 "kind": "retrain",
+                "clean": clean,
                 "champion_version": champion_version.version,
                 "champion_model": champion_name,
                 "window_start": window[0],
@@ -168,11 +172,18 @@ def retrain(
         )
         _log_dataset(run, history, source, "retraining")
         # choose the challenger on data before the window, so the window judges it fairly
-        choice = backtest_and_choose(before, names, horizon_days, n_origins, progress=progress, n_jobs=n_jobs)
+        choice = backtest_and_choose(
+            before, names, horizon_days, n_origins, progress=progress, n_jobs=n_jobs, clean=clean
+        )
         board, challenger_name = choice.leaderboard, choice.name
         _log_backtest(run, board, choice.backtest)
         scores = compare_on_window(
-            history, window, horizon_days, champion, make_model(champion_name), make_model(challenger_name)
+            history,
+            window,
+            horizon_days,
+            champion,
+            make_model(champion_name, clean),
+            make_model(challenger_name, clean),
         )
         run.log_metrics({f"window.{k}.{m}": v for k, s in scores.items() for m, v in s.items()})
         # better than the champion as it stands, and no worse than the champion's model refitted
@@ -181,7 +192,7 @@ def retrain(
             scores["challenger"]["mase"] < scores["champion"]["mase"]
             and scores["challenger"]["mase"] <= scores["champion_refit"]["mase"] + 1e-12
         )
-        fitted = make_model(challenger_name).fit(history, calendar)
+        fitted = make_model(challenger_name, clean).fit(history, calendar)
         version = run.log_forecaster(fitted, challenger_name, registered_name)
         store.set_alias(registered_name, CHALLENGER, version)
         number = champion_version.version

@@ -151,6 +151,7 @@ def _forecast_key(
         "interval": str(interval),
         "model": forecast.model,
         "horizon_days": forecast.horizon_days,
+        "keep_raw": forecast.keep_raw,
         "table": 3,  # what an entry holds (2: the model's own rate_sd; 3: its calendar)
     }
     if champion is not None and store is not None:
@@ -205,7 +206,13 @@ def native_forecast(
             table["rate_sd"] = selection.model.rate_sd(pd.DatetimeIndex(table["timestamp"]))
         else:
             table, selections, _ = make_forecast(
-                result, "arrivals", data.queue, forecast.model, forecast.horizon_days, progress=False
+                result,
+                "arrivals",
+                data.queue,
+                forecast.model,
+                forecast.horizon_days,
+                progress=False,
+                clean=not forecast.keep_raw,
             )
             selection = selections[0]
             table["rate_sd"] = selection.model.rate_sd(pd.DatetimeIndex(table["timestamp"]))

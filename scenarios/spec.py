@@ -139,6 +139,7 @@ class ForecastSpec(Strict):
     horizon_days: int = Field(10, ge=1, le=120)
     interval: Literal["15min", "30min", "60min"] = "30min"  # planning interval
     staff_to: str | float = "mean"  # or a quantile of the forecast, e.g. 0.8
+    keep_raw: bool = False  # auto or a named model: fit on the history as it is, not mended of anomalies
 
     @field_validator("model")
     @classmethod

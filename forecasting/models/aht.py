@@ -18,7 +18,8 @@ class AhtProfile(Forecaster):
     distribution = "normal"
     min_history_days = 5
 
-    def __init__(self, weeks: int = 6, blend: float = 0.5, smoothing: int = 3):
+    def __init__(self, weeks: int = 6, blend: float = 0.5, smoothing: int = 3, clean: bool = True):
+        self.clean = clean
         self.weeks = weeks
         self.blend = blend
         self.smoothing = smoothing

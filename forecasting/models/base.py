@@ -29,7 +29,9 @@ class Forecaster(BaseEstimator):
 
     min_history_days: int = 7  # open days of history the model needs
     distribution: str = "negbin"  # "negbin" for counts, "normal" for handle times
-    clean_history: bool = True  # learn from the history with its anomalies mended (see fit)
+    clean: bool = (
+        True  # learn from the history with its anomalies mended (see fit); a parameter of every model
+    )
 
     # --- public contract ------------------------------------------------------------------
     def fit(self, history: pd.Series, calendar: OperatingCalendar | None = None) -> Forecaster:
@@ -44,7 +46,7 @@ class Forecaster(BaseEstimator):
                 found=f"{len(days)} days",
             )
         end = history.index.max()
-        if self.clean_history:  # spikes, special days, a stopped feed, an old level: not the future
+        if getattr(self, "clean", True):  # spikes, special days, a stopped feed, an old level: not the future
             history = clean_series(history, self.calendar_.interval, self.distribution == "negbin")
             days = history.index.normalize().unique()
         self.spread_, self.calibration_points_ = self._calibrate(history, days)

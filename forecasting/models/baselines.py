@@ -29,8 +29,9 @@ def _lookup(table: pd.Series, keys: pd.DataFrame, fallback: pd.Series | None = N
 class SeasonalNaive(Forecaster):
     """Each slot as it was on the last same weekday (``season='week'``) or the last open day."""
 
-    def __init__(self, season: str = "week"):
+    def __init__(self, season: str = "week", clean: bool = True):
         self.season = season
+        self.clean = clean
 
     def _fit(self, history: pd.Series) -> None:
         t = slot_table(history.index, self.calendar_.interval).assign(value=history.to_numpy())
@@ -51,8 +52,9 @@ class SameWeekdayMean(Forecaster):
     days of the history (a small rolling-origin backtest inside ``fit``).
     """
 
-    def __init__(self, weeks: int | str = "auto"):
+    def __init__(self, weeks: int | str = "auto", clean: bool = True):
         self.weeks = weeks
+        self.clean = clean
 
     def _fit(self, history: pd.Series) -> None:
         self.weeks_ = self._choose_weeks(history) if self.weeks == "auto" else int(self.weeks)

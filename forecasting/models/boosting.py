@@ -30,7 +30,9 @@ class GradientBoosting(Forecaster):
         max_iter: int = 150,
         learning_rate: float = 0.1,
         random_state: int = 0,
+        clean: bool = True,
     ):
+        self.clean = clean
         self.lags = lags
         self.min_lag_weeks = min_lag_weeks
         self.max_iter = max_iter

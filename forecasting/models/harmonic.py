@@ -43,7 +43,9 @@ class HarmonicRegression(Forecaster):
         window_weeks: int = 8,
         level_days: int = 5,
         alpha: float = 1e-4,
+        clean: bool = True,
     ):
+        self.clean = clean
         self.daily_terms = daily_terms
         self.weekly_terms = weekly_terms
         self.window_weeks = window_weeks

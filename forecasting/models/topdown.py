@@ -67,7 +67,9 @@ class TopDown(Forecaster):
         profile_smoothing: int = 3,
         country_holidays: str | None = None,
         regressors: pd.DataFrame | None = None,
+        clean: bool = True,
     ):
+        self.clean = clean
         self.daily = daily
         self.profile_weeks = profile_weeks
         self.profile_blend = profile_blend

@@ -228,6 +228,11 @@ def add_series_arguments(p: argparse.ArgumentParser) -> None:
         default=-1,
         help="parallel processes for backtests (default -1: every core)",
     )
+    p.add_argument(
+        "--keep-raw",
+        action="store_true",
+        help="fit models on the history as it is (default: mended of the anomalies ingest reports)",
+    )
 
 
 def load_series(args: argparse.Namespace):
@@ -256,8 +261,8 @@ def warn_anomalies(result: IngestResult, field: str, queue: str | None) -> None:
         said += [f"{gaps} missing open intervals"] if gaps else []
         logging.getLogger("capplan").warning(
             "warning: the history has %s (`capplan ingest` lists them in anomalies.csv and gaps.csv); "
-            "models learn from it mended: outliers and special days at their usual values, a stopped "
-            "feed left out, the level after a lasting shift",
+            "models learn from it mended (outliers and special days at their usual values, a stopped "
+            "feed left out, the level after a lasting shift) unless --keep-raw",
             ", ".join(said),
         )
 
@@ -268,7 +273,14 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     _, history = load_series(args)
     names = candidate_names(args.field, args.models)
     choice = backtest_and_choose(
-        history, names, args.horizon_days, args.origins, args.step_days, not args.quiet, args.jobs
+        history,
+        names,
+        args.horizon_days,
+        args.origins,
+        args.step_days,
+        not args.quiet,
+        args.jobs,
+        clean=not args.keep_raw,
     )
     board, backtest = choice.leaderboard, choice.backtest
     print(
@@ -310,6 +322,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
         args.select_origins,
         args.registered_model,
         progress=not args.quiet,
+        clean=not args.keep_raw,
         n_jobs=args.jobs,
         store=args.store,
     )
@@ -400,7 +413,11 @@ def run_training_command(args: argparse.Namespace) -> int:
     name = args.registered_model or args.store.model_name(path, args.field, args.queue)
     names = candidate_names(args.field, args.models)
     common = dict(
-        horizon_days=args.horizon_days, n_origins=args.origins, progress=not args.quiet, n_jobs=args.jobs
+        horizon_days=args.horizon_days,
+        n_origins=args.origins,
+        progress=not args.quiet,
+        n_jobs=args.jobs,
+        clean=not args.keep_raw,
     )
     if args.retrain:
         outcome = retrain(

@@ -152,3 +152,20 @@ def test_models_learn_from_the_mended_history(kind, model):
     assert found(bad)["kind"].str.contains(kind if kind != "spike" else "spike").any()
     expected = _forecast_total(clean, model, stamps)
     assert _forecast_total(bad, model, stamps) == pytest.approx(expected, rel=0.2)
+
+
+def test_keep_raw_fits_on_the_history_as_it_is(run_cli, tmp_path):
+    t = history()
+    t.loc[t.index[-150], "arrivals"] = 1e5
+    path = tmp_path / "calls.csv"
+    t.rename(columns={"interval_start": "time", "arrivals": "calls"})[["time", "calls"]].to_csv(
+        path, index=False
+    )
+    totals = {}
+    for flag in ([], ["--keep-raw"]):
+        out = tmp_path / f"f{len(flag)}.csv"
+        code, _, err = run_cli("forecast", "--input", path, "--time-col", "time", "--value-col", "calls",
+                               "--model", "weekday_mean", *flag, "--out", out)  # fmt: skip
+        assert code == 0, err
+        totals[bool(flag)] = pd.read_csv(out)["forecast"].sum()
+    assert totals[True] > 2 * totals[False]  # the mistyped 1e5 calls are learnt only when asked for
