@@ -287,6 +287,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         f"backtest of {history.name}: {backtest.forecasts['origin'].nunique()} origins, horizon {args.horizon_days} open days"
     )
     print(format_board(board))
+    print(format_by_horizon(backtest.by_horizon(), board))
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         board.to_csv(args.out / "leaderboard.csv", index=False, float_format="%.6g")
@@ -294,6 +295,20 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         backtest.forecasts.to_csv(args.out / "backtest_forecasts.csv", index=False, float_format="%.6g")
         print(f"wrote {args.out / 'leaderboard.csv'}")
     return 0
+
+
+def format_by_horizon(by_horizon, board, top: int = 3) -> str:
+    """MASE and 80 % coverage per horizon day of the best single models: are the bands honest
+    further ahead as well as tomorrow?"""
+    best = [m for m in board["model"] if m in set(by_horizon["model"])][:top]
+    part = by_horizon[by_horizon["model"].isin(best)]
+    if part.empty or "coverage80" not in part:
+        return ""
+    table = part.pivot_table(index="horizon_day", columns="model", values=["mase", "coverage80"], sort=False)
+    table = table.reindex(columns=best, level=1)
+    return "by horizon day (MASE, coverage of the 80 % interval):\n" + table.to_string(
+        float_format=lambda v: f"{v:.3f}"
+    )
 
 
 def format_board(board) -> str:

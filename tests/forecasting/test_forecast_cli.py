@@ -129,7 +129,7 @@ def test_backtest_prints_and_saves_the_leaderboard(run_cli, tmp_path):
         board["model"]
     ) | {"seasonal_naive_week+weekday_mean"}
     assert {"mase", "wape", "mae", "rmse", "bias", "coverage80", "coverage95"} <= set(board.columns)
-    assert "weekday_mean" in out
+    assert "weekday_mean" in out and "by horizon day (MASE, coverage of the 80 % interval)" in out
     assert set(pd.read_csv(tmp_path / "by_horizon.csv")["horizon_day"]) == {1, 2, 3, 4, 5}
 
 
