@@ -92,5 +92,7 @@ def run_demo(store: Store, out: Path, origins: int = 5, n_jobs: int = -1, progre
     print(
         f"demo done in {time.monotonic() - started:.0f} s; tables in {out}/, comparison in {out / 'comparison.csv'}"
     )
-    print(f"runs and the champion model are in the MLflow store {store} (`make ui` shows them)")
+    print(
+        f"runs and the champion model are in the MLflow store {store}: `mlflow ui --backend-store-uri {store}` shows them"
+    )
     return 0
