@@ -21,7 +21,7 @@ from sklearn.base import clone
 from tqdm.auto import tqdm
 
 from forecasting.errors import InputError
-from forecasting.metrics import accuracy, weekly_naive_scale
+from forecasting.metrics import accuracy, median_mase, weekly_naive_scale
 from forecasting.models.base import LEVELS, Forecaster
 from forecasting.slots import as_history, calendar_of, interval_of
 
@@ -44,6 +44,7 @@ class Backtest:
                 {
                     "model": model,
                     **accuracy(part, LEVELS),
+                    "mase_median": median_mase(part),
                     "origins": part["origin"].nunique(),
                     "seconds": self.seconds.get(model, np.nan),
                 }

@@ -13,7 +13,7 @@ import pandas as pd
 
 from forecasting.backtest import Backtest
 from forecasting.errors import InputError
-from forecasting.metrics import accuracy
+from forecasting.metrics import accuracy, median_mase
 from forecasting.models.aht import AhtProfile
 from forecasting.models.base import Forecaster
 from forecasting.models.baselines import SameWeekdayMean, SeasonalNaive
@@ -26,13 +26,14 @@ MODELS: dict[str, Callable[[], Forecaster]] = {
     "seasonal_naive_day": lambda: SeasonalNaive("day"),
     "seasonal_naive_week": lambda: SeasonalNaive("week"),
     "weekday_mean": lambda: SameWeekdayMean("auto"),
+    "weekday_median": lambda: SameWeekdayMean("auto", statistic="median"),
     "ets_topdown": lambda: TopDown("ets"),
     "prophet_topdown": lambda: TopDown("prophet"),
     "harmonic": lambda: HarmonicRegression(),
     "gbm": lambda: GradientBoosting(),
 }
 AHT_MODELS: dict[str, Callable[[], Forecaster]] = {"aht_profile": lambda: AhtProfile()}
-BASELINES = ("seasonal_naive_day", "seasonal_naive_week", "weekday_mean")
+BASELINES = ("seasonal_naive_day", "seasonal_naive_week", "weekday_mean", "weekday_median")
 COMBINE_SEP = "+"
 
 
@@ -108,7 +109,14 @@ def candidates(backtest: Backtest, max_members: int = 3) -> pd.DataFrame:
         combo = combination_forecasts(backtest.forecasts, ranked[:k])
         rows.append(
             pd.DataFrame(
-                [{"model": combo["model"].iloc[0], **accuracy(combo), "origins": combo["origin"].nunique()}]
+                [
+                    {
+                        "model": combo["model"].iloc[0],
+                        **accuracy(combo),
+                        "mase_median": median_mase(combo),
+                        "origins": combo["origin"].nunique(),
+                    }
+                ]
             )
         )
     board = pd.concat(rows, ignore_index=True).sort_values(["mase", "model"]).reset_index(drop=True)

@@ -14,6 +14,15 @@ def weekly_naive_scale(history: pd.Series) -> float:
     return float(diff.mean()) if diff.size else float("nan")
 
 
+def median_mase(frame: pd.DataFrame) -> float:
+    """The median over origins of each origin's MASE: how a model does on a typical week, which
+    one wild week cannot move (the mean MASE can)."""
+    per_origin = frame.groupby("origin").apply(
+        lambda p: np.mean(np.abs(p["forecast"] - p["actual"]) / p["scale"]), include_groups=False
+    )
+    return float(per_origin.median()) if len(per_origin) else float("nan")
+
+
 def accuracy(frame: pd.DataFrame, levels=(80, 95)) -> dict[str, float]:
     """MAE, RMSE, MASE, WAPE, bias and coverage of a frame with actual, forecast, scale, lo/hi."""
     err = frame["forecast"].to_numpy() - frame["actual"].to_numpy()

@@ -46,19 +46,21 @@ class SeasonalNaive(Forecaster):
 
 
 class SameWeekdayMean(Forecaster):
-    """Mean of the last ``weeks`` observations of the same weekday and slot.
+    """Mean (or, robust to one-off days, the median) of the last ``weeks`` observations of the
+    same weekday and slot.
 
     ``weeks='auto'`` picks k from WEEK_CHOICES by the model's own holdout error on the last
     days of the history (a small rolling-origin backtest inside ``fit``).
     """
 
-    def __init__(self, weeks: int | str = "auto", clean: bool = True):
+    def __init__(self, weeks: int | str = "auto", clean: bool = True, statistic: str = "mean"):
         self.weeks = weeks
         self.clean = clean
+        self.statistic = statistic
 
     def _fit(self, history: pd.Series) -> None:
         self.weeks_ = self._choose_weeks(history) if self.weeks == "auto" else int(self.weeks)
-        self.table_ = _recent_means(history, self.calendar_.interval, self.weeks_)
+        self.table_ = _recent_means(history, self.calendar_.interval, self.weeks_, self.statistic)
 
     def _predict_mean(self, timestamps: pd.DatetimeIndex) -> np.ndarray:
         t = slot_table(timestamps, self.calendar_.interval)
@@ -80,17 +82,19 @@ class SameWeekdayMean(Forecaster):
             )
             keys = slot_table(test.index, self.calendar_.interval)[["weekday", "slot"]]
             for k in WEEK_CHOICES:
-                table = _recent_means(train, self.calendar_.interval, k)
+                table = _recent_means(train, self.calendar_.interval, k, self.statistic)
                 errors[k] += float(
                     np.abs(_lookup(table["mean"], keys, table["by_slot"]) - test.to_numpy()).sum()
                 )
         return min(errors, key=errors.get) if any(errors.values()) else 4
 
 
-def _recent_means(history: pd.Series, interval: pd.Timedelta, weeks: int) -> dict[str, pd.Series]:
+def _recent_means(
+    history: pd.Series, interval: pd.Timedelta, weeks: int, statistic: str = "mean"
+) -> dict[str, pd.Series]:
     t = slot_table(history.index, interval).assign(value=history.to_numpy())
     recent = t.groupby(["weekday", "slot"], sort=False).tail(weeks)
     return {
-        "mean": recent.groupby(["weekday", "slot"])["value"].mean(),
-        "by_slot": recent.groupby("slot")["value"].mean(),
+        "mean": recent.groupby(["weekday", "slot"])["value"].agg(statistic),
+        "by_slot": recent.groupby("slot")["value"].agg(statistic),
     }

@@ -312,7 +312,19 @@ def format_by_horizon(by_horizon, board, top: int = 3) -> str:
 
 
 def format_board(board) -> str:
-    cols = ["rank", "model", "mase", "wape", "mae", "rmse", "bias", "coverage80", "coverage95", "seconds"]
+    cols = [
+        "rank",
+        "model",
+        "mase",
+        "mase_median",
+        "wape",
+        "mae",
+        "rmse",
+        "bias",
+        "coverage80",
+        "coverage95",
+        "seconds",
+    ]
     return board[[c for c in cols if c in board]].to_string(
         index=False, float_format=lambda v: f"{v:.3f}", na_rep=""
     )
