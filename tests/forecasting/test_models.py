@@ -92,3 +92,19 @@ def test_aht_profile_on_the_call_log():
     assert 100 < f["forecast"].mean() < 300  # seconds, like the history's 169 s
     assert np.abs(f["forecast"] - test).mean() < 0.35 * test.mean()
     assert set(AHT_MODELS) == {"aht_profile"}
+
+
+@pytest.mark.parametrize("name", ["harmonic", "weekday_mean", "ets_topdown"])
+def test_bands_widen_with_the_lead_time_and_never_collapse(name, bank_history, bank_result):
+    from forecasting.catalog import make_model
+    from forecasting.forecast_job import horizon_timestamps
+
+    model = make_model(name).fit(bank_history, bank_result.calendar)
+    stamps = horizon_timestamps(model.calendar_, model.history_end_, 30)
+    p = model.predict(stamps)
+    width = ((p["hi80"] - p["lo80"]) / p["forecast"].clip(lower=1)).groupby(stamps.normalize()).mean()
+    assert (np.diff(width.to_numpy()) >= -0.02).all()  # never narrower further ahead (up to integer rounding)
+    assert width.iloc[-1] > width.iloc[0] or model.spread_slope_ == 0
+    busy = p["forecast"] > 5
+    assert ((p["hi80"] > p["lo80"]) | ~busy).all()
+    assert ((p["lo80"] <= p["forecast"]) & (p["forecast"] <= p["hi80"])).all()

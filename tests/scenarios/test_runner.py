@@ -264,8 +264,8 @@ def test_analysing_a_computed_what_if_equals_a_full_run(base_result):
 
 def test_risk_uses_the_forecasts_own_rate_uncertainty():
     """The rate's standard deviation comes from the model's distribution (negative binomial:
-    Var = μ + φμ², so the rate's sd is √φ·μ), not rebuilt from rounded interval bounds; with
-    errors fully correlated within an interval, the interval's sd is √φ times its volume."""
+    Var = μ + φμ², so the rate's sd is √φ·μ, φ at the day's lead time), not rebuilt from rounded
+    interval bounds; with errors fully correlated within an interval, its sd is √φ times its volume."""
     from forecasting.catalog import make_model
 
     s = scenario(risk={"correlation": 1.0})
@@ -273,7 +273,8 @@ def test_risk_uses_the_forecasts_own_rate_uncertainty():
     model = make_model("weekday_mean").fit(forecast_series(result), result.calendar)
     base = base_forecast(s.data, s.forecast, 1.0)
     t = base.table[base.table["volume"] > 0]
-    np.testing.assert_allclose(t["volume_sd"] / t["volume"], np.sqrt(model.spread_), rtol=1e-9)
+    spread = model.spread_at(pd.DatetimeIndex(t["interval_start"]))  # by lead day: one per interval's day
+    np.testing.assert_allclose(t["volume_sd"] / t["volume"], np.sqrt(spread), rtol=1e-9)
     assert model.spread_ > 0
 
 
