@@ -73,6 +73,17 @@ def main() -> None:
     print(
         f"auto MASE {auto_row['mase']:.3f} vs best baseline {best_baseline:.3f}; auto 80 % coverage {auto_row['coverage80']:.3f}"
     )
+    baseline = table[table["kind"] == "baseline"].iloc[0]["model"]
+    scored_rows = bt.forecasts[(bt.forecasts["model"] == baseline) & (bt.forecasts["origin"] >= scored[0])]
+    by_day = []
+    for name, part in (("auto", auto), (baseline, scored_rows)):
+        for day, rows_of_day in part.groupby("horizon_day"):
+            by_day.append({"model": name, "horizon_day": int(day), **accuracy(rows_of_day)})
+    per_day = pd.DataFrame(by_day).pivot_table(
+        index="horizon_day", columns="model", values=["mase", "coverage80", "coverage95"]
+    )
+    print("\nby horizon day (is the band as honest on day 5 as on day 1?):")
+    print(per_day.round(3).to_markdown() if _has_tabulate() else per_day.round(3).to_string())
 
 
 def _has_tabulate() -> bool:
