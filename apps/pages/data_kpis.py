@@ -6,6 +6,7 @@ import streamlit as st
 
 from app_support import BUNDLED, MAX_UPLOAD_MB, ingest_bundled, ingest_file, save_upload, show_error
 from forecasting.errors import InputError
+from forecasting.history.anomalies import in_words
 from forecasting.history.ingest import IngestOptions
 from forecasting.history.kpis import kpi_report
 from forecasting.history.targets import load_targets
@@ -114,10 +115,7 @@ for w in s["warnings"]:
 
 anomalies = result.anomalies
 if len(anomalies):
-    counts = ", ".join(
-        f"{n:,} {k.replace('_', ' ')}{'s' if n != 1 else ''}" for k, n in s["anomalies"].items()
-    )
-    st.warning(f"Unusual in this history: {counts}. Look before you forecast from it.")
+    st.warning(f"Unusual in this history: {in_words(s['anomalies'])}. Look before you forecast from it.")
     with st.expander("What is unusual (anomalies)"):
         st.dataframe(anomalies, hide_index=True, width="stretch")
         st.download_button("Download (CSV)", anomalies.to_csv(index=False), "anomalies.csv", "text/csv")

@@ -10,7 +10,7 @@ from app_support import app_store, forecast_dataset, show_error, store_caption
 from forecasting.errors import InputError
 from forecasting.forecast_job import candidate_names, horizon_timestamps, require_clean
 from forecasting.series import forecast_series
-from forecasting.store import CHALLENGER, CHAMPION, FORECASTING, Store
+from forecasting.store import CHALLENGER, CHAMPION, FORECASTING, ModelVersion, Store
 from forecasting.training import retrain, train
 
 st.title("Forecast")
@@ -35,8 +35,8 @@ st.caption(f"Data: {label} · registered model `{name}`")
 
 
 @st.cache_resource(show_spinner="Loading the champion model…", hash_funcs={Store: str})
-def champion(store: Store, registered: str, version: int):
-    return store.load_forecaster(registered)
+def champion(store: Store, registered: str, version: ModelVersion):
+    return store.load_forecaster(registered, version=version)  # the version shown, not the alias again
 
 
 @st.cache_data(show_spinner=False, ttl=10, hash_funcs={Store: str})
@@ -68,7 +68,7 @@ st.subheader("Forecast with 80 % and 95 % bands")
 if version is None:
     st.info("No champion model for this data yet: train one below.")
 else:
-    forecaster, model_name, _ = champion(store, name, version.version)
+    forecaster, model_name, _ = champion(store, name, version)
     number = version.version
     days = st.slider("Open days ahead", 1, 20, 5)
     stamps = horizon_timestamps(forecaster.calendar_, forecaster.history_end_, days)

@@ -233,6 +233,11 @@ def _level_shifts(grid: pd.DataFrame, expected: pd.DataFrame) -> list[dict]:
              "detail": f"from {day:%Y-%m-%d} the level is {ratio:.2f}× what it was before: models should learn from the new level"}]  # fmt: skip
 
 
+def in_words(counts: dict[str, int]) -> str:
+    """'3 gaps, 1 spike': counts by kind as the CLI and the app say them."""
+    return ", ".join(f"{n:,} {kind.replace('_', ' ')}{'s' if n != 1 else ''}" for kind, n in counts.items())
+
+
 def summary(anomalies: pd.DataFrame) -> dict[str, int]:
     """Counts by kind, for the ingest summary."""
     return {str(k): int(v) for k, v in anomalies["kind"].value_counts().sort_index().items()}

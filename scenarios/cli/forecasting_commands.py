@@ -11,6 +11,8 @@ from pathlib import Path
 
 from forecasting.catalog import MODELS
 from forecasting.errors import InputError
+from forecasting.history.anomalies import in_words
+from forecasting.history.anomalies import summary as anomaly_counts
 from forecasting.history.ingest import FORMATS, IngestOptions, IngestResult, ingest, write_outputs
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 
@@ -256,8 +258,7 @@ def warn_anomalies(result: IngestResult, field: str, queue: str | None) -> None:
     ]
     gaps = len(result.gaps)
     if len(a) or gaps:
-        kinds = a["kind"].value_counts()
-        said = [f"{n} {k.replace('_', ' ')}{'s' if n != 1 else ''}" for k, n in kinds.items()]
+        said = [in_words(anomaly_counts(a))] if len(a) else []
         said += [f"{gaps} missing open intervals"] if gaps else []
         logging.getLogger("capplan").warning(
             "warning: the history has %s (`capplan ingest` lists them in anomalies.csv and gaps.csv); "
@@ -404,10 +405,7 @@ def print_ingest_summary(result: IngestResult) -> None:
     if s["gaps"]:
         print(f"gaps: {s['gaps']:,} open intervals missing on days with data (see gaps.csv)")
     if s["anomalies"]:
-        counts = ", ".join(
-            f"{n:,} {kind.replace('_', ' ')}{'s' if n != 1 else ''}" for kind, n in s["anomalies"].items()
-        )
-        print(f"anomalies: {counts} (see anomalies.csv)")
+        print(f"anomalies: {in_words(s['anomalies'])} (see anomalies.csv)")
         for row in result.anomalies[result.anomalies["kind"] != "gap"].head(5).itertuples():
             print(
                 f"  {row.kind.replace('_', ' ')} {row.queue}/{row.field} {row.start:%Y-%m-%d %H:%M}: {row.detail}"
