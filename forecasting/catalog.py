@@ -21,6 +21,7 @@ from forecasting.models.boosting import GradientBoosting
 from forecasting.models.ensemble import Combination
 from forecasting.models.harmonic import HarmonicRegression
 from forecasting.models.topdown import TopDown
+from forecasting.special_days import SpecialDays
 
 MODELS: dict[str, Callable[[], Forecaster]] = {
     "seasonal_naive_day": lambda: SeasonalNaive("day"),
@@ -29,6 +30,7 @@ MODELS: dict[str, Callable[[], Forecaster]] = {
     "weekday_median": lambda: SameWeekdayMean("auto", statistic="median"),
     "ets_topdown": lambda: TopDown("ets"),
     "prophet_topdown": lambda: TopDown("prophet"),
+    "calendar_regression": lambda: TopDown("calendar"),
     "harmonic": lambda: HarmonicRegression(),
     "gbm": lambda: GradientBoosting(),
 }
@@ -37,16 +39,17 @@ BASELINES = ("seasonal_naive_day", "seasonal_naive_week", "weekday_mean", "weekd
 COMBINE_SEP = "+"
 
 
-def make_model(name: str, clean: bool = True) -> Forecaster:
+def make_model(name: str, clean: bool = True, special_days: SpecialDays | None = None) -> Forecaster:
     """A fresh forecaster by name; 'a+b' is the equal-weight combination of a and b. ``clean``:
-    learn from the history mended of its anomalies (the default) or as it is."""
+    learn from the history mended of its anomalies (the default) or as it is; ``special_days``:
+    holidays and the planner's dates, for the models that learn their effects."""
     if COMBINE_SEP in name:
         parts = name.split(COMBINE_SEP)
         if len(set(parts)) != len(parts) or not all(parts):
             raise InputError(
                 "bad combination", option="model", expected="distinct model names joined by +", found=name
             )
-        return Combination(tuple((part, make_model(part, clean)) for part in parts))
+        return Combination(tuple((part, make_model(part, clean, special_days)) for part in parts))
     factory = MODELS.get(name) or AHT_MODELS.get(name)
     if factory is None:
         raise InputError(
@@ -55,7 +58,10 @@ def make_model(name: str, clean: bool = True) -> Forecaster:
             expected="auto or one of " + ", ".join([*MODELS, *AHT_MODELS]),
             found=name,
         )
-    return factory().set_params(clean=clean)
+    model = factory().set_params(clean=clean)
+    if special_days and "special_days" in model.get_params():
+        model.set_params(special_days=special_days)
+    return model
 
 
 def parse_models(text: str | None, field: str = "arrivals") -> list[str]:

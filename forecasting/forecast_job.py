@@ -19,9 +19,10 @@ from forecasting.history.intervals import interval_minutes
 from forecasting.history.ledger import RowLedger
 from forecasting.history.parsing import parse_times
 from forecasting.history.tables import read_table
-from forecasting.models.base import Forecaster
+from forecasting.models.base import LEVELS, Forecaster, interval_bounds
 from forecasting.series import forecast_series
 from forecasting.slots import next_open_days, open_slots
+from forecasting.special_days import SpecialDays
 from forecasting.store import ModelVersion, Store
 
 log = logging.getLogger(__name__)
@@ -69,21 +70,31 @@ def backtest_and_choose(
     names: list[str],
     horizon_days: int,
     n_origins: int,
-    step_days: int = 1,
+    step_days: int | None = None,
     progress: bool | Callable[[int, int], None] = True,
     n_jobs: int = 1,
     clean: bool = True,
+    special_days: SpecialDays | None = None,
 ) -> Choice:
     """Backtest the candidates on the same origins and choose the best single model or
     combination of the best by MASE: the one selection step of ``backtest``, ``forecast
     --model auto``, ``train`` and ``retrain``. How much history is enough is the backtest's
-    rule (a full horizon after each origin, a week before it, each model's own minimum)."""
-    models = {n: make_model(n, clean) for n in names}
+    rule (a full horizon after each origin, a week before it, each model's own minimum).
+    ``step_days`` None spaces origins by the horizon: a day apart for a week ahead, weeks
+    apart for months ahead, so the origins do not all see the same future."""
+    models = {n: make_model(n, clean, special_days) for n in names}
+    step_days = step_days or origin_step(horizon_days)
     backtest = run_backtest(
         models, history, horizon_days, n_origins, step_days, progress=progress, n_jobs=n_jobs
     )
     board = candidates(backtest)
     return Choice(backtest, board, str(board["model"].iloc[0]))
+
+
+def origin_step(horizon_days: int) -> int:
+    """Days between backtest origins for a horizon: 1 up to two weeks ahead, a week up to a
+    quarter, four weeks beyond."""
+    return 1 if horizon_days <= 14 else 7 if horizon_days <= 92 else 28
 
 
 def select_and_fit(
@@ -96,6 +107,7 @@ def select_and_fit(
     progress: bool = True,
     n_jobs: int = 1,
     clean: bool = True,
+    special_days: SpecialDays | None = None,
 ) -> Selection:
     """Fit the named model, or for ``auto`` backtest the candidates and fit the winner."""
     names = names or parse_models(None)
@@ -103,9 +115,16 @@ def select_and_fit(
         model = names[0]  # nothing to choose between (AHT has one model)
     if model != "auto":
         check_model_for_field(model, str(history.name) if history.name in ("arrivals", "aht") else "arrivals")
-        return Selection(model, make_model(model, clean).fit(history, calendar), None, None)
+        return Selection(model, make_model(model, clean, special_days).fit(history, calendar), None, None)
     choice = backtest_and_choose(
-        history, names, horizon_days, select_origins, progress=progress, n_jobs=n_jobs, clean=clean
+        history,
+        names,
+        horizon_days,
+        select_origins,
+        progress=progress,
+        n_jobs=n_jobs,
+        clean=clean,
+        special_days=special_days,
     )
     log.info(
         "auto chose %s (backtest MASE %.3f over %d origins)",
@@ -115,7 +134,7 @@ def select_and_fit(
     )
     return Selection(
         choice.name,
-        make_model(choice.name, clean).fit(history, calendar),
+        make_model(choice.name, clean, special_days).fit(history, calendar),
         choice.backtest,
         choice.leaderboard,
     )
@@ -183,9 +202,51 @@ def closed_warning(calendar: OperatingCalendar, stamps: pd.DatetimeIndex, limit:
     return f"{len(closed)} requested timestamps are outside opening hours and are forecast as closed (0): {shown}{more}"
 
 
-def forecast_table(model: Forecaster, stamps: pd.DatetimeIndex) -> pd.DataFrame:
+def forecast_table(
+    model: Forecaster, stamps: pd.DatetimeIndex, granularity: str = "interval"
+) -> pd.DataFrame:
+    """The forecast per requested timestamp, or its totals per day, week or month."""
+    if granularity != "interval":
+        return period_forecast(model, stamps, granularity)
     out = model.predict(stamps).reset_index()
     return out[OUTPUT_COLUMNS]
+
+
+PERIODS = {"day": "D", "week": "W-SUN", "month": "M"}
+
+
+def period_forecast(model: Forecaster, stamps: pd.DatetimeIndex, granularity: str) -> pd.DataFrame:
+    """Totals per day, week (Monday to Sunday) or month, for plans made by the week or month.
+
+    A period's interval is not the sum of its slots' intervals: errors of the expected rate
+    within a period move together (a level that is off is off all month), so its standard
+    deviation is the sum of the slots' (√φμ each), beside the Poisson noise of the total.
+    Handle times are averaged over the period's open slots, their spread likewise. Periods the
+    forecast covers only in part say so in ``complete``."""
+    slots = model.predict(stamps)
+    rate_sd = model.rate_sd(stamps)
+    period = pd.DatetimeIndex(stamps).to_period(PERIODS[granularity])
+    frame = pd.DataFrame({"period": period, "mean": slots["forecast"].to_numpy(), "sd": rate_sd})
+    frame["day"] = pd.DatetimeIndex(stamps).normalize()
+    grouped = frame.groupby("period", sort=True)
+    counts = model.distribution == "negbin"
+    mean = grouped["mean"].sum() if counts else grouped["mean"].mean()
+    sd = grouped["sd"].sum() if counts else grouped["sd"].mean()
+    out = pd.DataFrame({"timestamp": mean.index.start_time, "forecast": mean.to_numpy()})
+    for level in LEVELS:
+        if counts:
+            phi = np.where(mean > 0, (sd / mean.where(mean > 0, 1.0)) ** 2, 0.0)
+            lo, hi = interval_bounds(mean.to_numpy(), level, "negbin", phi)
+        else:
+            ratio = np.where(mean > 0, sd / mean.where(mean > 0, 1.0), 0.0)
+            lo, hi = interval_bounds(mean.to_numpy(), level, "normal", ratio)
+        out[f"lo{level}"] = np.minimum(lo, out["forecast"])
+        out[f"hi{level}"] = np.maximum(hi, out["forecast"])
+    days = grouped["day"].nunique()
+    out["open_days"] = days.to_numpy()
+    first, last = pd.DatetimeIndex(stamps).min().normalize(), pd.DatetimeIndex(stamps).max().normalize()
+    out["complete"] = (mean.index.start_time >= first) & (mean.index.end_time.normalize() <= last)
+    return out
 
 
 EACH_QUEUE = "each"
@@ -209,6 +270,8 @@ def make_forecast(
     n_jobs: int = 1,
     store: Store | None = None,
     clean: bool = True,
+    special_days: SpecialDays | None = None,
+    granularity: str = "interval",
 ) -> tuple[pd.DataFrame, list[Selection], str | None]:
     """Forecast one series (a queue, or all queues together) or, with ``queue='each'``, every
     queue separately, each with its own model; returns the table, the selections and a warning
@@ -235,12 +298,21 @@ def make_forecast(
         else:
             names = candidate_names(field, None) if model == "auto" else None
             selection = select_and_fit(
-                history, result.calendar, model, names, horizon_days, select_origins, progress, n_jobs, clean
+                history,
+                result.calendar,
+                model,
+                names,
+                horizon_days,
+                select_origins,
+                progress,
+                n_jobs,
+                clean,
+                special_days,
             )
         stamps = (
             at if at is not None else horizon_timestamps(result.calendar, history.index.max(), horizon_days)
         )
-        table = forecast_table(selection.model, stamps)
+        table = forecast_table(selection.model, stamps, granularity)
         if queue == EACH_QUEUE:
             table.insert(1, "queue", q)
         tables.append(table)

@@ -21,6 +21,7 @@ from forecasting.errors import InputError
 from forecasting.forecast_job import backtest_and_choose, horizon_timestamps
 from forecasting.metrics import accuracy
 from forecasting.plots import forecast_plot
+from forecasting.special_days import SpecialDays
 from forecasting.store import CHALLENGER, CHAMPION, FORECASTING, RunLog, Store
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ def train(
     progress: bool = True,
     n_jobs: int = 1,
     clean: bool = True,
+    special_days: SpecialDays | None = None,
 ) -> TrainingOutcome:
     """Backtest the candidates, fit the winner on all history and register it; it becomes the
     champion if there is none yet (or with ``force``), else the challenger."""
@@ -99,15 +101,23 @@ def train(
                 "last_timestamp": history.index.max(),
                 "kind": "train",
                 "clean": clean,
+                "special_days": special_days.describe() if special_days else "none",
             }
         )
         _log_dataset(run, history, source, "training")
         choice = backtest_and_choose(
-            history, names, horizon_days, n_origins, progress=progress, n_jobs=n_jobs, clean=clean
+            history,
+            names,
+            horizon_days,
+            n_origins,
+            progress=progress,
+            n_jobs=n_jobs,
+            clean=clean,
+            special_days=special_days,
         )
         board, chosen = choice.leaderboard, choice.name
         _log_backtest(run, board, choice.backtest)
-        fitted = make_model(chosen, clean).fit(history, calendar)
+        fitted = make_model(chosen, clean, special_days).fit(history, calendar)
         _plot(run, history, choice.backtest, chosen, fitted, horizon_days)
         run.log_params({"chosen_model": chosen})
         run.log_metrics({k: board[k].iloc[0] for k in ("mase", "wape", "coverage80", "coverage95")})
@@ -143,6 +153,7 @@ def retrain(
     progress: bool = True,
     n_jobs: int = 1,
     clean: bool = True,
+    special_days: SpecialDays | None = None,
 ) -> TrainingOutcome:
     """Train a challenger on the new data and promote it only if it beats the champion on the
     most recent window (origins after the champion's training data ended)."""
@@ -163,6 +174,7 @@ def retrain(
                 "horizon_days": horizon_days,
                 "kind": "retrain",
                 "clean": clean,
+                "special_days": special_days.describe() if special_days else "none",
                 "champion_version": champion_version.version,
                 "champion_model": champion_name,
                 "window_start": window[0],
@@ -173,7 +185,14 @@ def retrain(
         _log_dataset(run, history, source, "retraining")
         # choose the challenger on data before the window, so the window judges it fairly
         choice = backtest_and_choose(
-            before, names, horizon_days, n_origins, progress=progress, n_jobs=n_jobs, clean=clean
+            before,
+            names,
+            horizon_days,
+            n_origins,
+            progress=progress,
+            n_jobs=n_jobs,
+            clean=clean,
+            special_days=special_days,
         )
         board, challenger_name = choice.leaderboard, choice.name
         _log_backtest(run, board, choice.backtest)
@@ -182,8 +201,8 @@ def retrain(
             window,
             horizon_days,
             champion,
-            make_model(champion_name, clean),
-            make_model(challenger_name, clean),
+            make_model(champion_name, clean, special_days),
+            make_model(challenger_name, clean, special_days),
         )
         run.log_metrics({f"window.{k}.{m}": v for k, s in scores.items() for m, v in s.items()})
         # better than the champion as it stands, and no worse than the champion's model refitted
@@ -192,7 +211,7 @@ def retrain(
             scores["challenger"]["mase"] < scores["champion"]["mase"]
             and scores["challenger"]["mase"] <= scores["champion_refit"]["mase"] + 1e-12
         )
-        fitted = make_model(challenger_name, clean).fit(history, calendar)
+        fitted = make_model(challenger_name, clean, special_days).fit(history, calendar)
         version = run.log_forecaster(fitted, challenger_name, registered_name)
         store.set_alias(registered_name, CHALLENGER, version)
         number = champion_version.version

@@ -67,14 +67,20 @@ def series_anomalies(series: pd.Series, interval: pd.Timedelta, field: str = "ar
     return _find(series, interval, field == "arrivals")[0]
 
 
-def clean_series(series: pd.Series, interval: pd.Timedelta, counts: bool = True) -> pd.Series:
+def clean_series(
+    series: pd.Series, interval: pd.Timedelta, counts: bool = True, keep: pd.DatetimeIndex | None = None
+) -> pd.Series:
     """The series as a model should learn from it: outlying intervals and special days at
-    their usual values, a stopped feed's zeros left out, and the days before a level shift left
-    out when at least four weeks remain after it. Uses only the series itself (a backtest cleans
-    each origin's past alone), and an ordinary series comes back unchanged."""
+    their usual values, a stopped feed's zeros left out, and the days before a level shift brought
+    to the new level when at least four weeks remain after it. Uses only the series itself (a backtest cleans
+    each origin's past alone), and an ordinary series comes back unchanged. Days in ``keep``
+    (known holidays, whose effect a model learns) stay as they are."""
     if series.index.normalize().nunique() < 7:
         return series
     rows, grid, expected, stopped = _find(series, interval, counts)
+    if keep is not None and len(keep):
+        known = set(pd.DatetimeIndex(keep).normalize())
+        rows = [r for r in rows if r["kind"] == "level_shift" or r["start"].normalize() not in known]
     if not rows:
         return series
     cleaned = grid.copy()
@@ -86,7 +92,8 @@ def clean_series(series: pd.Series, interval: pd.Timedelta, counts: bool = True)
         if r["kind"] == "special_day":
             cleaned.loc[r["start"]] = expected.loc[r["start"]].where(grid.loc[r["start"]].notna())
         if r["kind"] == "level_shift" and (cleaned.index >= r["start"]).sum() >= MIN_DAYS_AFTER_SHIFT:
-            cleaned = cleaned[cleaned.index >= r["start"]]
+            # the old days brought to the new level: they still teach the weekly and yearly shape
+            cleaned.loc[cleaned.index < r["start"]] *= r["value"]
     if stopped is not None:
         cleaned = cleaned.where(~stopped.reindex_like(cleaned).fillna(False).astype(bool))
     values = cleaned.stack().dropna()

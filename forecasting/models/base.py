@@ -23,6 +23,10 @@ CALIBRATION_ORIGINS = 3  # inner holdouts used to measure the model's own error
 CALIBRATION_DAYS = 5  # open days per inner holdout
 IN_SAMPLE_WIDENING = 2.0  # applied to in-sample spread when the history is too short for holdouts
 SPREAD_FLOOR = 0.5  # no lead time's spread below half the pooled one: bands never collapse
+LONG_CALIBRATION_MIN_DAYS = 182  # open days of history before long holdouts are drawn
+LONG_CALIBRATION_LEADS = (28, 91, 182, 364)  # open days each long holdout forecasts
+# lead days pooled per spread estimate: single days for the first week, then wider buckets
+LEAD_BUCKET_EDGES = np.array([2, 3, 4, 5, 6, 7, 8, 15, 29, 57, 92, 183, 274, 365])
 
 
 class Forecaster(BaseEstimator):
@@ -48,16 +52,21 @@ class Forecaster(BaseEstimator):
             )
         end = history.index.max()
         if getattr(self, "clean", True):  # spikes, special days, a stopped feed, an old level: not the future
-            history = clean_series(history, self.calendar_.interval, self.distribution == "negbin")
+            history = clean_series(
+                history,
+                self.calendar_.interval,
+                self.distribution == "negbin",
+                keep=self._known_days(history),
+            )
             days = history.index.normalize().unique()
         self.spread_, self.calibration_points_, by_lead = self._calibrate(history, days)
-        self.spread_level_, self.spread_slope_ = _spread_line(by_lead, self.spread_)
+        self.spread_curve_ = _spread_curve(by_lead, self.spread_)
         self._fit(history)
         if self.calibration_points_ == 0:
             # Too short to hold days out: in-sample errors, widened because they flatter the model.
             fitted = np.clip(self._predict_mean(history.index), 0.0, None)
             self.spread_ = IN_SAMPLE_WIDENING * estimate_spread(history.to_numpy(), fitted, self.distribution)
-            self.spread_level_, self.spread_slope_ = self.spread_, 0.0
+            self.spread_curve_ = (np.array([1.0]), np.array([self.spread_]), 0.0)
         self.history_end_ = end  # forecasts start after the data as given, cleaned or not
         return self
 
@@ -85,13 +94,20 @@ class Forecaster(BaseEstimator):
 
     def spread_at(self, timestamps) -> np.ndarray | float:
         """The spread (φ, or the relative error) at each timestamp's lead time: errors grow the
-        further ahead a day is, as the model's own holdouts measured (linear in open days ahead,
-        never below half the pooled spread, never shrinking with the lead)."""
-        slope = getattr(self, "spread_slope_", None)
-        if slope is None:  # a model fitted before spreads depended on the lead
-            return self.spread_
+        further ahead a day is, as the model's own holdouts measured per lead bucket (never
+        shrinking with the lead, growing along the fitted line beyond the longest lead
+        measured, never below half the pooled spread)."""
         leads = open_days_ahead(self.calendar_, self.history_end_, pd.DatetimeIndex(timestamps))
-        return np.maximum(self.spread_level_ + slope * leads, SPREAD_FLOOR * self.spread_)
+        curve = getattr(self, "spread_curve_", None)
+        if curve is None:  # a model fitted before spreads depended on the lead
+            slope = getattr(self, "spread_slope_", None)
+            if slope is None:
+                return self.spread_
+            return np.maximum(self.spread_level_ + slope * leads, SPREAD_FLOOR * self.spread_)
+        at, values, slope = curve
+        inside = np.interp(leads, at, values)
+        beyond = values[-1] + slope * np.maximum(leads - at[-1], 0.0)
+        return np.maximum(np.where(leads > at[-1], beyond, inside), SPREAD_FLOOR * self.spread_)
 
     def rate_sd(self, timestamps) -> np.ndarray:
         """Standard deviation of the expected count itself per timestamp: the uncertainty of the
@@ -100,6 +116,14 @@ class Forecaster(BaseEstimator):
         mean = self.predict(timestamps, levels=())["forecast"].to_numpy()
         spread = self.spread_at(timestamps)
         return (np.sqrt(spread) if self.distribution == "negbin" else spread) * mean
+
+    def _known_days(self, history: pd.Series) -> pd.DatetimeIndex:
+        """Special days the model learns the effect of (holidays, the planner's dates): left as
+        they are when the history is mended."""
+        special = getattr(self, "special_days", None)
+        if not special:
+            return pd.DatetimeIndex([])
+        return special.between(history.index.min(), history.index.max()).index
 
     # --- for subclasses -------------------------------------------------------------------
     def _fit(self, history: pd.Series) -> None:
@@ -117,16 +141,26 @@ class Forecaster(BaseEstimator):
         return model
 
     def _calibrate(self, history: pd.Series, days: pd.DatetimeIndex) -> tuple[float, int, list]:
-        """Pooled spread, the number of points it rests on, and (lead day, points, spread) per
-        lead day of the holdouts."""
-        actual, forecast, leads = [], [], []
+        """Pooled spread, the number of points it rests on, and (mean lead, points, spread) per
+        lead bucket of the holdouts: three short ones (the last weeks, day by day) and, once
+        the history is long enough, long ones forecasting the last month, quarter, half year
+        and year from the past before them, so long horizons get the errors of long horizons."""
+        holdouts = []
         for k in range(1, CALIBRATION_ORIGINS + 1):
             start = len(days) - k * CALIBRATION_DAYS
             if start < self.min_history_days:
                 break
-            cut, stop = days[start], days[min(start + CALIBRATION_DAYS, len(days) - 1)]
+            stop = days[min(start + CALIBRATION_DAYS, len(days) - 1)] if k > 1 else None
+            holdouts.append((days[start], stop))
+        if len(days) >= LONG_CALIBRATION_MIN_DAYS:
+            for lead in LONG_CALIBRATION_LEADS:
+                start = len(days) - lead
+                if start >= max(self.min_history_days, lead // 2, LONG_CALIBRATION_MIN_DAYS // 2):
+                    holdouts.append((days[start], None))
+        actual, forecast, leads = [], [], []
+        for cut, stop in holdouts:
             train = history[history.index < cut]
-            test = history[(history.index >= cut) & ((history.index < stop) if k > 1 else True)]
+            test = history[(history.index >= cut) & ((history.index < stop) if stop is not None else True)]
             model = self._point_model(train)
             actual.append(test.to_numpy())
             forecast.append(np.clip(model._predict_mean(test.index), 0.0, None))
@@ -135,24 +169,28 @@ class Forecaster(BaseEstimator):
         if not actual:
             return 0.0, 0, []
         y, mu, lead = np.concatenate(actual), np.concatenate(forecast), np.concatenate(leads)
-        by_lead = [(d, int((lead == d).sum()), estimate_spread(y[lead == d], mu[lead == d], self.distribution))
-                   for d in np.unique(lead)]  # fmt: skip
+        bucket = np.searchsorted(LEAD_BUCKET_EDGES, lead, side="right")
+        by_lead = [(float(lead[bucket == b].mean()), int((bucket == b).sum()),
+                    estimate_spread(y[bucket == b], mu[bucket == b], self.distribution))
+                   for b in np.unique(bucket)]  # fmt: skip
         return estimate_spread(y, mu, self.distribution), len(y), by_lead
 
 
-def _spread_line(by_lead: list, pooled: float) -> tuple[float, float]:
-    """Spread as a line in the lead day: the slope fitted to the per-lead spreads (weighted by
-    their points, never negative), the level such that the holdouts' leads keep the pooled
-    spread on average."""
+def _spread_curve(by_lead: list, pooled: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Spread by lead: the per-bucket spreads made non-decreasing (isotonic, weighted by their
+    points) at the buckets' mean leads, and the slope of a weighted line through them (never
+    negative) to carry the growth beyond the longest lead measured."""
     if len(by_lead) < 2 or pooled <= 0:
-        return pooled, 0.0
+        return np.array([1.0]), np.array([pooled]), 0.0
+    from sklearn.isotonic import IsotonicRegression
+
     d, n, phi = (np.array(x, float) for x in zip(*by_lead, strict=True))
     d_mean = np.average(d, weights=n)
     slope = np.average((d - d_mean) * (phi - np.average(phi, weights=n)), weights=n) / np.average(
         (d - d_mean) ** 2, weights=n
     )
-    slope = max(float(slope), 0.0)
-    return pooled - slope * d_mean, slope
+    monotone = IsotonicRegression(increasing=True).fit_transform(d, phi, sample_weight=n)
+    return d, np.asarray(monotone, float), max(float(slope), 0.0)
 
 
 def open_days_ahead(

@@ -15,7 +15,9 @@ import pandas as pd
 
 from forecasting.errors import InputError
 from forecasting.models.base import Forecaster
+from forecasting.models.calendar_regression import DailyCalendarRegression
 from forecasting.slots import daily_totals, slot_table
+from forecasting.special_days import SpecialDays
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,7 @@ class IntradayProfile:
 
 
 class TopDown(Forecaster):
-    """Daily totals from ``daily`` ('ets', 'prophet' or 'weekday_mean') × intraday profile."""
+    """Daily totals from ``daily`` ('ets', 'prophet', 'calendar' or 'weekday_mean') × intraday profile."""
 
     min_history_days = 10
 
@@ -68,14 +70,21 @@ class TopDown(Forecaster):
         country_holidays: str | None = None,
         regressors: pd.DataFrame | None = None,
         clean: bool = True,
+        special_days: SpecialDays | None = None,
     ):
         self.clean = clean
+        self.special_days = special_days  # holidays and the planner's dates: learned, not mended
         self.daily = daily
         self.profile_weeks = profile_weeks
         self.profile_blend = profile_blend
         self.profile_smoothing = profile_smoothing
         self.country_holidays = country_holidays  # Prophet only, e.g. "US"
         self.regressors = regressors  # Prophet only: daily values indexed by date, past and future
+
+    def _known_days(self, history: pd.Series) -> pd.DatetimeIndex:
+        if self.daily not in ("calendar", "prophet"):  # the others cannot learn a holiday's effect
+            return pd.DatetimeIndex([])
+        return super()._known_days(history)
 
     def _fit(self, history: pd.Series) -> None:
         interval = self.calendar_.interval
@@ -84,7 +93,9 @@ class TopDown(Forecaster):
         )
         totals = daily_totals(history)
         if self.daily == "prophet":
-            model = DailyProphet(self.country_holidays, self.regressors)
+            model = DailyProphet(self.country_holidays, self.regressors, self.special_days)
+        elif self.daily == "calendar":
+            model = DailyCalendarRegression(self.special_days)
         else:
             model = {"ets": DailyETS, "weekday_mean": DailyWeekdayMean}[self.daily]()
         self.daily_model_ = model.fit(totals, sorted(self.calendar_.hours), self.calendar_.missing_days)
@@ -172,9 +183,15 @@ class DailyProphet:
     """Prophet on daily totals with weekly seasonality; missing open days are holidays, plus
     optional country holidays and daily regressors (known in advance, e.g. campaigns)."""
 
-    def __init__(self, country_holidays: str | None = None, regressors: pd.DataFrame | None = None):
+    def __init__(
+        self,
+        country_holidays: str | None = None,
+        regressors: pd.DataFrame | None = None,
+        special_days: SpecialDays | None = None,
+    ):
         self.country_holidays = country_holidays
         self.regressors = regressors
+        self.special_days = special_days
 
     def fit(self, totals: pd.Series, open_weekdays: list[int], missing_days=()) -> DailyProphet:
         for name in ("cmdstanpy", "prophet.plot"):  # Stan's chatter and the optional-plotly notice
@@ -182,13 +199,18 @@ class DailyProphet:
         logging.getLogger("prophet").setLevel(logging.WARNING)  # "n_changepoints greater than …" notes
         from prophet import Prophet
 
-        holidays = None
+        frames = []
         if missing_days:
-            holidays = pd.DataFrame({"holiday": "closed", "ds": pd.to_datetime(list(missing_days))})
+            frames.append(pd.DataFrame({"holiday": "closed", "ds": pd.to_datetime(list(missing_days))}))
+        if self.special_days:  # known ahead: past and the next two years
+            named = self.special_days.between(totals.index.min(), totals.index.max() + pd.Timedelta(days=731))
+            frames.append(pd.DataFrame({"holiday": named.to_numpy(), "ds": named.index}))
+        holidays = pd.concat(frames, ignore_index=True) if frames else None
+        span = (totals.index.max() - totals.index.min()).days
         self.model_ = Prophet(
             weekly_seasonality=True,
             daily_seasonality=False,
-            yearly_seasonality=False,
+            yearly_seasonality=span >= 730,  # Prophet asks two years to tell a yearly season from trend
             holidays=holidays,
             interval_width=0.8,
             uncertainty_samples=0,

@@ -136,7 +136,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_series_arguments(b)
     b.add_argument("--models", help="comma-separated model names (default: all): " + ", ".join(MODELS))
     b.add_argument("--origins", type=positive_int, default=10, help="number of forecast origins (default 10)")
-    b.add_argument("--step-days", type=positive_int, default=1, help="days between origins (default 1)")
+    b.add_argument(
+        "--step-days",
+        type=positive_int,
+        help="days between origins (default: 1 for horizons up to 14 days, 7 up to 92, 28 beyond)",
+    )
     b.add_argument(
         "--out", type=Path, help="folder for leaderboard.csv, by_horizon.csv, backtest_forecasts.csv"
     )
@@ -159,7 +163,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--select-origins", type=positive_int, default=5, help="backtest origins auto chooses by (default 5)"
     )
     f.add_argument(
-        "--out", type=Path, required=True, help="output CSV: timestamp,forecast,lo80,hi80,lo95,hi95"
+        "--granularity",
+        choices=("interval", "day", "week", "month"),
+        default="interval",
+        help="rows of the output: each interval of the data (default), or totals per day, week "
+        "(Monday to Sunday) or month, with intervals for the totals",
+    )
+    f.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="output CSV: timestamp,forecast,lo80,hi80,lo95,hi95 (with --granularity: per period, "
+        "with its open days)",
     )
     f.set_defaults(handler=run_forecast_command)
 
@@ -235,6 +250,28 @@ def add_series_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="fit models on the history as it is (default: mended of the anomalies ingest reports)",
     )
+    p.add_argument(
+        "--holidays",
+        metavar="COUNTRY",
+        help="public holidays whose effect the calendar and Prophet models learn and forecast: a country "
+        "code such as US, GB, DE, or with a region, US-CA",
+    )
+    p.add_argument(
+        "--special-days",
+        type=Path,
+        metavar="CSV",
+        help="your own special days: a CSV of date[,name] rows (a sale, a launch), past and future; "
+        "days with the same name share one effect",
+    )
+
+
+def special_days_of(args: argparse.Namespace):
+    """The holidays and special days the options name (None when neither is given)."""
+    from forecasting.special_days import SpecialDays, read_special_days
+
+    dates = read_special_days(args.special_days) if args.special_days else ()
+    days = SpecialDays(args.holidays, dates)
+    return days or None
 
 
 def load_series(args: argparse.Namespace):
@@ -282,6 +319,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         not args.quiet,
         args.jobs,
         clean=not args.keep_raw,
+        special_days=special_days_of(args),
     )
     board, backtest = choice.leaderboard, choice.backtest
     print(
@@ -353,6 +391,8 @@ def run_forecast_command(args: argparse.Namespace) -> int:
         clean=not args.keep_raw,
         n_jobs=args.jobs,
         store=args.store,
+        special_days=special_days_of(args),
+        granularity=args.granularity,
     )
     if warning:
         logging.getLogger("capplan").warning("warning: %s", warning)
@@ -443,6 +483,7 @@ def run_training_command(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         n_jobs=args.jobs,
         clean=not args.keep_raw,
+        special_days=special_days_of(args),
     )
     if args.retrain:
         outcome = retrain(
