@@ -98,7 +98,7 @@ def test_cli_year_ahead_in_weeks_and_months(tmp_path, run_cli, plain_daily):
     history, future = plain_daily
     path = write_daily(tmp_path, history)
     common = [path, "--time-col", "date", "--value-col", "calls", "--model", "calendar_regression"]
-    code, out, err = run_cli("forecast", *common, "--horizon-days", "365", "--out", tmp_path / "d.csv")
+    code, _, err = run_cli("forecast", *common, "--horizon-days", "365", "--out", tmp_path / "d.csv")
     assert code == 0, err
     daily = pd.read_csv(tmp_path / "d.csv", parse_dates=["timestamp"])
     assert len(daily) == 365
@@ -110,7 +110,7 @@ def test_cli_year_ahead_in_weeks_and_months(tmp_path, run_cli, plain_daily):
     assert (by_quarter.to_numpy()[1:] >= 0.97 * by_quarter.to_numpy()[:-1]).all()
     for granularity, freq in (("week", "W-SUN"), ("month", "M")):
         out_path = tmp_path / f"{granularity}.csv"
-        code, out, err = run_cli(
+        code, _, err = run_cli(
             "forecast", *common, "--horizon-days", "365", "--granularity", granularity, "--out", out_path
         )
         assert code == 0, err
