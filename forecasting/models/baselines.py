@@ -18,7 +18,7 @@ WEEK_CHOICES = (2, 3, 4, 5, 6, 8)
 def _lookup(table: pd.Series, keys: pd.DataFrame, fallback: pd.Series | None = None) -> np.ndarray:
     """Values of a (key...) -> value table for each row of ``keys``; NaN where unknown."""
     index = pd.MultiIndex.from_frame(keys) if keys.shape[1] > 1 else pd.Index(keys.iloc[:, 0])
-    out = table.reindex(index).to_numpy(dtype=float)
+    out = np.array(table.reindex(index).to_numpy(dtype=float))  # a copy: filled in below
     if fallback is not None:
         missing = np.isnan(out)
         if missing.any():

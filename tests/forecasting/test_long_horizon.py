@@ -142,3 +142,18 @@ def test_cli_bad_holiday_inputs(tmp_path, run_cli, plain_daily):
     bad.write_text("date,name\n2024-13-45,oops\n")
     code, _, err = run_cli("forecast", *common, "--special-days", bad, "--out", tmp_path / "f.csv")
     assert code == 2 and "days.csv" in err and "row 2" in err and "2024-13-45" in err
+
+
+@pytest.mark.parametrize(
+    "name", ["seasonal_naive_day", "seasonal_naive_week", "weekday_median", "calendar_regression"]
+)
+def test_slots_that_move_at_a_dst_change_are_forecast(name):
+    """UTC timestamps of a centre keeping local hours: after the change its slots are an hour
+    earlier, slots a model has never seen on that weekday (a crash once)."""
+    case = StressCase("dst", dst_zone="Europe/Berlin")
+    history, future = generate(case, "30min", 88, 14, seed=1)  # the change (31 March) inside
+    last_day = history[history.index.normalize() == history.index.max().normalize()]
+    assert history.index.min().hour == 7 and last_day.index.min().hour == 6
+    pred = make_model(name).fit(history).predict(future.index)
+    assert np.isfinite(pred.to_numpy()).all() and (pred["forecast"] >= 0).all()
+    assert abs(pred["forecast"].sum() / future.sum() - 1) < 0.25
