@@ -12,7 +12,7 @@ import pandas as pd
 
 from forecasting.backtest import Backtest, run_backtest
 from forecasting.calendar import OperatingCalendar
-from forecasting.catalog import candidates, check_model_for_field, make_model, parse_models
+from forecasting.catalog import candidates, check_model_for_field, choose_from, make_model, parse_models
 from forecasting.errors import InputError
 from forecasting.history.ingest import IngestResult
 from forecasting.history.intervals import interval_minutes
@@ -76,8 +76,8 @@ def backtest_and_choose(
     clean: bool = True,
     special_days: SpecialDays | None = None,
 ) -> Choice:
-    """Backtest the candidates on the same origins and choose the best single model or
-    combination of the best by MASE: the one selection step of ``backtest``, ``forecast
+    """Backtest the candidates on the same origins and choose the combination of the best by
+    MASE (a single model when it is clearly better): the one selection step of ``backtest``, ``forecast
     --model auto``, ``train`` and ``retrain``. How much history is enough is the backtest's
     rule (a full horizon after each origin, a week before it, each model's own minimum).
     ``step_days`` None spaces origins by the horizon: a day apart for a week ahead, weeks
@@ -88,7 +88,7 @@ def backtest_and_choose(
         models, history, horizon_days, n_origins, step_days, progress=progress, n_jobs=n_jobs
     )
     board = candidates(backtest)
-    return Choice(backtest, board, str(board["model"].iloc[0]))
+    return Choice(backtest, board, choose_from(board))
 
 
 def origin_step(horizon_days: int) -> int:
@@ -129,7 +129,7 @@ def select_and_fit(
     log.info(
         "auto chose %s (backtest MASE %.3f over %d origins)",
         choice.name,
-        choice.leaderboard["mase"].iloc[0],
+        choice.leaderboard.set_index("model").loc[choice.name, "mase"],
         choice.backtest.forecasts["origin"].nunique(),
     )
     return Selection(

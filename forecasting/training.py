@@ -120,7 +120,8 @@ def train(
         fitted = make_model(chosen, clean, special_days).fit(history, calendar)
         _plot(run, history, choice.backtest, chosen, fitted, horizon_days)
         run.log_params({"chosen_model": chosen})
-        run.log_metrics({k: board[k].iloc[0] for k in ("mase", "wape", "coverage80", "coverage95")})
+        row = board.set_index("model").loc[chosen]
+        run.log_metrics({k: row[k] for k in ("mase", "wape", "coverage80", "coverage95")})
         version = run.log_forecaster(fitted, chosen, registered_name)
         if existing is not None and not force:
             store.set_alias(registered_name, CHALLENGER, version)
