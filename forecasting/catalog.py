@@ -1,4 +1,4 @@
-"""Model names users can ask for, and ``auto``: the combination of the best by backtest.
+"""Model names users can ask for, and ``auto``: a combination of the best by backtest.
 
 Names are what appears in leaderboards, MLflow and ``--models``; each maps to a fresh,
 unfitted forecaster so backtests and final fits never share state.
@@ -38,6 +38,8 @@ MODELS: dict[str, Callable[[], Forecaster]] = {
 AHT_MODELS: dict[str, Callable[[], Forecaster]] = {"aht_profile": lambda: AhtProfile()}
 BASELINES = ("seasonal_naive_day", "seasonal_naive_week", "weekday_mean", "weekday_median")
 COMBINE_SEP = "+"
+MAX_MEMBERS = 5  # combinations of the best 2 to 5 models are scored beside the single models
+NOISE_MARGIN = 0.10  # MASE differences within 10 % are within the noise of a few origins
 
 
 def make_model(name: str, clean: bool = True, special_days: SpecialDays | None = None) -> Forecaster:
@@ -107,12 +109,12 @@ def combination_forecasts(forecasts: pd.DataFrame, members: list[str]) -> pd.Dat
     return combined.assign(model=COMBINE_SEP.join(members))
 
 
-def candidates(backtest: Backtest, max_members: int = 3) -> pd.DataFrame:
+def candidates(backtest: Backtest, max_members: int | None = None) -> pd.DataFrame:
     """Leaderboard of single models plus combinations of the best 2..max_members."""
     singles = backtest.leaderboard()
     ranked = singles["model"].tolist()
     rows = [singles.drop(columns=["rank"])]
-    for k in range(2, min(max_members, len(ranked)) + 1):
+    for k in range(2, min(max_members or MAX_MEMBERS, len(ranked)) + 1):
         combo = combination_forecasts(backtest.forecasts, ranked[:k])
         rows.append(
             pd.DataFrame(
@@ -131,27 +133,25 @@ def candidates(backtest: Backtest, max_members: int = 3) -> pd.DataFrame:
     return board
 
 
-SINGLE_MARGIN = 0.10  # a single model is chosen over the combination only if this much better
-
-
 def choose_from(board: pd.DataFrame) -> str:
-    """``auto``'s pick from a leaderboard: the combination of the best two or three (the
-    largest there is), unless one model beats it by more than 10 % MASE. Which single model
-    ranks first swings from one set of origins to the next; their average does not, and it
-    holds better on weeks no backtest saw."""
-    members = board["model"].str.count(re.escape(COMBINE_SEP))
-    combo = board[members == members.max()].iloc[0]
-    best = board.iloc[0]
-    return str(best["model"] if best["mase"] < (1 - SINGLE_MARGIN) * combo["mase"] else combo["model"])
+    """``auto``'s pick from a leaderboard: the combination of the most of the best models
+    (up to five) whose MASE is within 10 % of the best entry's, else the best entry. Which
+    single model ranks first swings from one set of origins to the next; an average of several
+    good ones does not, and it holds better on weeks no backtest saw. A model far ahead of the
+    rest (a yearly season only it knows) still wins alone: a combination with the others would
+    fall outside the margin."""
+    members = board["model"].str.count(re.escape(COMBINE_SEP)) + 1
+    close = board[board["mase"] <= (1 + NOISE_MARGIN) * board["mase"].min()]
+    return str(close.loc[members[close.index].idxmax(), "model"])
 
 
-def choose(backtest: Backtest, max_members: int = 3) -> str:
+def choose(backtest: Backtest, max_members: int | None = None) -> str:
     """The name ``auto`` chooses from this backtest (see :func:`choose_from`)."""
     return choose_from(candidates(backtest, max_members))
 
 
 def rolling_auto(
-    backtest: Backtest, start: pd.Timestamp, lookback: int = 10, max_members: int = 3
+    backtest: Backtest, start: pd.Timestamp, lookback: int = 10, max_members: int | None = None
 ) -> pd.DataFrame:
     """Backtest rows of ``auto``: at each origin from ``start``, the choice made from the
     backtests whose whole test window had ended by then (no look-ahead), over the last

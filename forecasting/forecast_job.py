@@ -76,8 +76,8 @@ def backtest_and_choose(
     clean: bool = True,
     special_days: SpecialDays | None = None,
 ) -> Choice:
-    """Backtest the candidates on the same origins and choose the combination of the best by
-    MASE (a single model when it is clearly better): the one selection step of ``backtest``, ``forecast
+    """Backtest the candidates on the same origins and choose, by MASE, a combination of the
+    best (see ``catalog.choose_from``): the one selection step of ``backtest``, ``forecast
     --model auto``, ``train`` and ``retrain``. How much history is enough is the backtest's
     rule (a full horizon after each origin, a week before it, each model's own minimum).
     ``step_days`` None spaces origins by the horizon: a day apart for a week ahead, weeks

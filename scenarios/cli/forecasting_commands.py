@@ -153,7 +153,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     f.add_argument(
         "--model",
         default="auto",
-        help="auto (default: the combination of the best three by backtest, or one clearly better model), champion (the registered model), a model name, or a+b",
+        help="auto (default: the combination of the most of the best models within 10 %% of the best backtest MASE), champion (the registered model), a model name, or a+b",
     )
     f.add_argument(
         "--registered-model",

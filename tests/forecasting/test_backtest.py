@@ -73,3 +73,17 @@ def test_combinations_and_rolling_auto(bank_history):
     auto = rolling_auto(bt, origins[-1], lookback=3)
     assert auto["origin"].unique().tolist() == [origins[-1]]
     assert auto["chosen"].iloc[0] in set(candidates(bt)["model"])
+
+
+def board_of(scores: dict[str, float]) -> pd.DataFrame:
+    return pd.DataFrame({"model": list(scores), "mase": list(scores.values())}).sort_values("mase")
+
+
+def test_auto_prefers_the_widest_combination_within_the_noise():
+    from forecasting.catalog import choose_from
+
+    close = board_of({"a": 0.80, "b": 0.82, "c": 0.85, "a+b": 0.79, "a+b+c": 0.78, "a+b+c+d": 0.85, "d": 1.2})
+    assert choose_from(close) == "a+b+c+d"  # 0.85 ≤ 1.1 × 0.78
+    far = board_of({"a": 0.50, "b": 0.90, "c": 0.95, "a+b": 0.62, "a+b+c": 0.70})
+    assert choose_from(far) == "a"  # one model far ahead (a yearly season only it knows) wins alone
+    assert choose_from(board_of({"a": 0.5})) == "a"
