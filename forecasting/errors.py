@@ -32,6 +32,9 @@ SETTINGS = {  # each setting in plain words: how an error says it when no front 
     "registered_model": "the registered model name",
     "store": "the MLflow store",
     "train_until": "the end of the calibration period",
+    "granularity": "the granularity",
+    "holidays": "the holiday calendar",
+    "special_days": "the special days file",
 }
 TOKEN = re.compile(r"<<(\w+)>>")
 

@@ -22,6 +22,7 @@ from forecasting.errors import InputError
 from forecasting.history.ingest import IngestOptions, IngestResult, ingest
 from forecasting.history.intervals import interval_minutes, parse_interval
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
+from forecasting.special_days import SpecialDays
 from forecasting.store import CHAMPION, ModelVersion, Store
 from forecasting.store.forecast_cache import digest, series_digest
 from scenarios.bundled import BUNDLED_ROOT
@@ -152,6 +153,7 @@ def _forecast_key(
         "model": forecast.model,
         "horizon_days": forecast.horizon_days,
         "keep_raw": forecast.keep_raw,
+        "holidays": forecast.holidays,
         "table": 3,  # what an entry holds (2: the model's own rate_sd; 3: its calendar)
     }
     if champion is not None and store is not None:
@@ -213,6 +215,7 @@ def native_forecast(
                 forecast.horizon_days,
                 progress=False,
                 clean=not forecast.keep_raw,
+                special_days=SpecialDays(forecast.holidays) if forecast.holidays else None,
             )
             selection = selections[0]
             table["rate_sd"] = selection.model.rate_sd(pd.DatetimeIndex(table["timestamp"]))

@@ -140,6 +140,21 @@ class ForecastSpec(Strict):
     interval: Literal["15min", "30min", "60min"] = "30min"  # planning interval
     staff_to: str | float = "mean"  # or a quantile of the forecast, e.g. 0.8
     keep_raw: bool = False  # auto or a named model: fit on the history as it is, not mended of anomalies
+    holidays: str | None = (
+        None  # auto or a named model: a country's holidays to learn and forecast (US, DE-BY)
+    )
+
+    @field_validator("holidays")
+    @classmethod
+    def _known_calendar(cls, value: str | None) -> str | None:
+        from forecasting.errors import InputError
+        from forecasting.special_days import SpecialDays
+
+        try:
+            SpecialDays(value)
+        except InputError as exc:
+            raise ValueError(f"{exc.expected}, not {value!r}") from None
+        return value
 
     @field_validator("model")
     @classmethod

@@ -157,7 +157,13 @@ def infer_interval(stamps: pd.Series, queues: pd.Series, raw: RawTable, time_col
             "cannot infer the interval length",
             path=raw.path,
             column=time_col,
-            expected="a regular step that divides 24 hours",
+            expected="a regular step that divides 24 hours"
+            + (
+                " (weekly or monthly totals cannot be read yet: give daily or intraday data and "
+                "ask `forecast` for <<granularity>> week or month)"
+                if length >= pd.Timedelta(days=7)
+                else ""
+            ),
             found=str(length),
         )
     return length

@@ -300,7 +300,7 @@ def warn_anomalies(result: IngestResult, field: str, queue: str | None) -> None:
         logging.getLogger("capplan").warning(
             "warning: the history has %s (`capplan ingest` lists them in anomalies.csv and gaps.csv); "
             "models learn from it mended (outliers and special days at their usual values, a stopped "
-            "feed left out, the level after a lasting shift) unless --keep-raw",
+            "feed left out, older days scaled to the level after a lasting shift) unless --keep-raw",
             ", ".join(said),
         )
 
@@ -308,6 +308,7 @@ def warn_anomalies(result: IngestResult, field: str, queue: str | None) -> None:
 def run_backtest_command(args: argparse.Namespace) -> int:
     from forecasting.forecast_job import backtest_and_choose, candidate_names
 
+    special_days = special_days_of(args)  # a bad calendar is said before the file is read
     _, history = load_series(args)
     names = candidate_names(args.field, args.models)
     choice = backtest_and_choose(
@@ -319,7 +320,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         not args.quiet,
         args.jobs,
         clean=not args.keep_raw,
-        special_days=special_days_of(args),
+        special_days=special_days,
     )
     board, backtest = choice.leaderboard, choice.backtest
     print(
@@ -374,6 +375,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
 
     from forecasting.forecast_job import make_forecast, read_timestamps, require_clean
 
+    special_days = special_days_of(args)
     result = ingest_for(args, None)
     require_clean(result)
     warn_anomalies(result, args.field, args.queue)
@@ -391,7 +393,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
         clean=not args.keep_raw,
         n_jobs=args.jobs,
         store=args.store,
-        special_days=special_days_of(args),
+        special_days=special_days,
         granularity=args.granularity,
     )
     if warning:
@@ -473,6 +475,7 @@ def run_training_command(args: argparse.Namespace) -> int:
     from forecasting.forecast_job import candidate_names
     from forecasting.training import retrain, train
 
+    special_days = special_days_of(args)
     result, history = load_series(args)
     path = input_path(args)
     name = args.registered_model or args.store.model_name(path, args.field, args.queue)
@@ -483,7 +486,7 @@ def run_training_command(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         n_jobs=args.jobs,
         clean=not args.keep_raw,
-        special_days=special_days_of(args),
+        special_days=special_days,
     )
     if args.retrain:
         outcome = retrain(

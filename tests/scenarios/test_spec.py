@@ -64,6 +64,8 @@ def test_wrong_choice_lists_the_allowed_values(write_scenario):
     assert "'queues.voice.channel'" in text and "'voice'" in text and "'chat'" in text and "'email'" in text
     text = _error(write_scenario, {**FAST, "forecast": {"staff_to": 1.5}})
     assert "'forecast.staff_to'" in text and "quantile" in text
+    text = _error(write_scenario, {**FAST, "forecast": {"model": "auto", "holidays": "Narnia"}})
+    assert "'forecast.holidays'" in text and "country code" in text and "Narnia" in text
 
 
 def test_consistency_checks(write_scenario):
