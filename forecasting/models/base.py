@@ -27,6 +27,7 @@ LONG_CALIBRATION_MIN_DAYS = 182  # open days of history before long holdouts are
 LONG_CALIBRATION_LEADS = (28, 91, 182, 364)  # open days each long holdout forecasts
 # lead days pooled per spread estimate: single days for the first week, then wider buckets
 LEAD_BUCKET_EDGES = np.array([2, 3, 4, 5, 6, 7, 8, 15, 29, 57, 92, 183, 274, 365])
+MIN_BUCKET_POINTS = 60  # neighbouring buckets are pooled until each holds this many errors
 
 
 class Forecaster(BaseEstimator):
@@ -169,11 +170,27 @@ class Forecaster(BaseEstimator):
         if not actual:
             return 0.0, 0, []
         y, mu, lead = np.concatenate(actual), np.concatenate(forecast), np.concatenate(leads)
-        bucket = np.searchsorted(LEAD_BUCKET_EDGES, lead, side="right")
+        bucket = _pooled_buckets(np.searchsorted(LEAD_BUCKET_EDGES, lead, side="right"))
         by_lead = [(float(lead[bucket == b].mean()), int((bucket == b).sum()),
                     estimate_spread(y[bucket == b], mu[bucket == b], self.distribution))
                    for b in np.unique(bucket)]  # fmt: skip
         return estimate_spread(y, mu, self.distribution), len(y), by_lead
+
+
+def _pooled_buckets(bucket: np.ndarray) -> np.ndarray:
+    """Lead buckets merged with their neighbours until each holds enough points for a spread
+    estimate: a daily series has one point per holdout and lead day, which alone is noise."""
+    labels, counts = np.unique(bucket, return_counts=True)
+    merged, group, held = {}, 0, 0
+    for label, count in zip(labels, counts, strict=True):
+        merged[label] = group
+        held += count
+        if held >= MIN_BUCKET_POINTS:
+            group, held = group + 1, 0
+    if 0 < held < MIN_BUCKET_POINTS and group > 0:  # a short tail joins the bucket before it
+        for label in labels[-len([v for v in merged.values() if v == group]) :]:
+            merged[label] = group - 1
+    return np.vectorize(merged.get)(bucket) if len(bucket) else bucket
 
 
 def _spread_curve(by_lead: list, pooled: float) -> tuple[np.ndarray, np.ndarray, float]:
