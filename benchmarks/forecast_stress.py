@@ -16,24 +16,14 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
 import pandas as pd
 
 from forecasting.catalog import BASELINES, make_model
 from forecasting.forecast_job import select_and_fit
-from forecasting.metrics import accuracy, weekly_naive_scale
+from forecasting.metrics import weekly_naive_scale
 from forecasting.slots import calendar_of
 from forecasting.special_days import SpecialDays
-from forecasting.stress import SETUPS, generate, horizon_bucket
-
-
-def scored(model, future: pd.Series, scale: float, granularity: str) -> pd.DataFrame:
-    """The model's forecast of the future with actuals, scale, lead day and bucket."""
-    pred = model.predict(future.index).reset_index(drop=True)
-    days = future.index.normalize()
-    lead = np.searchsorted(days.unique(), days) + 1
-    return pred.assign(actual=future.to_numpy(), scale=scale, horizon_day=lead,
-                       bucket=horizon_bucket(lead, granularity))  # fmt: skip
+from forecasting.stress import SETUPS, generate, score_rows
 
 
 def run_case(case, granularity: str, seed: int) -> list[dict]:
@@ -51,12 +41,10 @@ def run_case(case, granularity: str, seed: int) -> list[dict]:
         started = time.perf_counter()
         models[name] = (make_model(name).fit(history, calendar), time.perf_counter() - started)
     for name, (model, seconds) in models.items():
-        frame = scored(model, future, scale, granularity)
-        common = {"granularity": granularity, "case": case.name, "seed": seed, "model": name}
-        rows.append({**common, "bucket": "all", **accuracy(frame), "seconds": seconds,
-                     "chosen": auto.name if name == "auto" else name})  # fmt: skip
-        for bucket, part in frame.groupby("bucket", sort=False):
-            rows.append({**common, "bucket": bucket, **accuracy(part)})
+        scored = score_rows(model.predict(future.index), future, scale, granularity,
+                            granularity=granularity, case=case.name, seed=seed, model=name)  # fmt: skip
+        scored[0].update(seconds=seconds, chosen=auto.name if name == "auto" else name)
+        rows += scored
     return rows
 
 

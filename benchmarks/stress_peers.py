@@ -36,8 +36,8 @@ import pandas as pd
 from statsforecast import StatsForecast
 from statsforecast.models import MSTL, AutoARIMA, AutoETS
 
-from forecasting.metrics import accuracy, weekly_naive_scale
-from forecasting.stress import SETUPS, StressCase, generate, horizon_bucket
+from forecasting.metrics import weekly_naive_scale
+from forecasting.stress import SETUPS, StressCase, generate, score_rows
 
 LEVELS = (80, 95)
 SLOTS_PER_DAY = 24  # the generator's centre: open 08:00-20:00 in 30-minute slots
@@ -97,17 +97,13 @@ def run_case(case: StressCase, granularity: str, seed: int, models: list[str]) -
     history, future = generate(case, granularity, history_days, horizon, seed)
     scale = weekly_naive_scale(history)
     values = series_values(history, granularity)
-    days = future.index.normalize()
-    lead = np.searchsorted(days.unique(), days) + 1
     rows = []
     for name in models:
         pred, seconds = forecast(name, values, len(future), granularity, history_days)
-        frame = pred.assign(actual=future.to_numpy(), scale=scale, horizon_day=lead,
-                            bucket=horizon_bucket(lead, granularity))  # fmt: skip
-        common = {"granularity": granularity, "case": case.name, "seed": seed, "model": name}
-        rows.append({**common, "bucket": "all", **accuracy(frame), "seconds": seconds})
-        for bucket, part in frame.groupby("bucket", sort=False):
-            rows.append({**common, "bucket": bucket, **accuracy(part)})
+        scored = score_rows(pred, future, scale, granularity,
+                            granularity=granularity, case=case.name, seed=seed, model=name)  # fmt: skip
+        scored[0]["seconds"] = seconds
+        rows += scored
     return rows
 
 

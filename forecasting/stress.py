@@ -164,3 +164,19 @@ def horizon_bucket(horizon_day: np.ndarray, granularity: str) -> np.ndarray:
     starts = (1, *(e + 1 for e in edges[:-1]))
     labels = np.array([f"{a}-{b}" if a != b else f"{a}" for a, b in zip(starts, edges, strict=True)])
     return labels[np.searchsorted(np.array(edges), horizon_day, side="left").clip(0, len(edges) - 1)]
+
+
+def score_rows(pred: pd.DataFrame, future: pd.Series, scale: float, series_kind: str, **key) -> list[dict]:
+    """Accuracy rows of one forecast of a generated future (columns forecast, lo/hi per level,
+    in the future's order): overall (bucket 'all') and per horizon bucket of ``series_kind``
+    ('day' or '30min'), each with ``key``.
+    One home for the stress benchmarks' scoring, ours and the peers'."""
+    from forecasting.metrics import accuracy
+
+    days = future.index.normalize()
+    lead = np.searchsorted(days.unique(), days) + 1
+    frame = pred.reset_index(drop=True).assign(actual=future.to_numpy(), scale=scale,
+                                               bucket=horizon_bucket(lead, series_kind))  # fmt: skip
+    rows = [{**key, "bucket": "all", **accuracy(frame)}]
+    rows += [{**key, "bucket": b, **accuracy(part)} for b, part in frame.groupby("bucket", sort=False)]
+    return rows
