@@ -22,8 +22,10 @@ COLUMNS = ["kind", "queue", "field", "start", "end", "slots", "value", "expected
 WINDOW = 9  # same-weekday days around a day (±4 weeks) that define its usual value
 SLOT_Z = 8.0  # robust z-score beyond which a single interval is an outlier
 DAY_RATIO = 2.0  # a day with more than twice (or under half) its usual total is special
-SHIFT_RATIO = 1.3  # a lasting change of level by 30 % or more
+SHIFT_RATIO = 1.25  # a lasting change of level by 25 % or more
+SHIFT_SCREEN = 1.15  # the two sides' medians differ this much: then the change is measured
 SHIFT_MIN_DAYS = 10  # open days each side of a level shift
+SHIFT_FIT_DAYS = 60  # open days each side a level shift's size is measured on
 FIELDS = ("arrivals", "aht")
 MIN_DAYS_AFTER_SHIFT = 28  # open days after a level shift before models learn from them alone
 
@@ -224,7 +226,7 @@ def _level_shifts(grid: pd.DataFrame, expected: pd.DataFrame) -> list[dict]:
         gap = abs(np.log(np.median(after) / np.median(before)))
         if gap > best:
             best, best_k = gap, k
-    if best_k is None or best < np.log(SHIFT_RATIO):
+    if best_k is None or best < np.log(SHIFT_SCREEN):
         return []
     before = level[max(0, best_k - 3 * SHIFT_MIN_DAYS) : best_k]
     after = level[best_k : best_k + 3 * SHIFT_MIN_DAYS]
@@ -233,11 +235,33 @@ def _level_shifts(grid: pd.DataFrame, expected: pd.DataFrame) -> list[dict]:
     )
     if not steady:
         return []
-    day = totals.index[best_k]
-    ratio = float(np.median(after) / np.median(before))
+    nearby = range(max(1, best_k - SHIFT_MIN_DAYS), min(len(level) - 1, best_k + SHIFT_MIN_DAYS + 1))
+    fits = {k: _shift_fit(np.log(level), k) for k in nearby}  # the medians only roughly place it
+    best_k = min(fits, key=lambda k: fits[k][1])
+    day, ratio = totals.index[best_k], fits[best_k][0]
+    if abs(np.log(ratio)) < np.log(SHIFT_RATIO):
+        return []
     return [{"kind": "level_shift", "start": day, "end": totals.index[-1], "slots": np.nan,
              "value": ratio, "expected": 1.0,
              "detail": f"from {day:%Y-%m-%d} the level is {ratio:.2f}× what it was before: models should learn from the new level"}]  # fmt: skip
+
+
+def _shift_fit(log_level: np.ndarray, k: int) -> tuple[float, float]:
+    """(new level over old, mean absolute misfit) of a step at day ``k`` in a line fitted
+    through the weeks each side (outlying days refitted out), so a trend or the slope of a
+    yearly season around the change is not taken for part of it, as comparing the two sides'
+    medians would."""
+    lo, hi = max(0, k - SHIFT_FIT_DAYS), min(len(log_level), k + SHIFT_FIT_DAYS)
+    t = np.arange(lo, hi, dtype=float) - k
+    y = log_level[lo:hi]
+    design = np.column_stack([np.ones_like(t), t, (t >= 0).astype(float)])
+    keep = np.ones(len(t), bool)
+    for _ in range(3):
+        coef = np.linalg.lstsq(design[keep], y[keep], rcond=None)[0]
+        resid = y - design @ coef
+        scale = 1.4826 * np.median(np.abs(resid[keep] - np.median(resid[keep]))) + 1e-9
+        keep = np.abs(resid) <= 3 * scale
+    return float(np.exp(coef[2])), float(np.mean(np.abs(resid)))
 
 
 def in_words(counts: dict[str, int]) -> str:

@@ -85,6 +85,32 @@ def test_a_lasting_change_of_level_is_a_level_shift_not_a_run_of_outliers():
     assert abs((a["start"].iloc[0] - pd.Timestamp("2024-02-19")).days) <= 3 and 1.4 < a["value"].iloc[0] < 1.8
 
 
+@pytest.mark.parametrize("start", ["2021-01-04", "2021-03-01", "2021-07-05"])
+def test_a_level_shift_on_a_seasons_slope_is_measured_without_the_slope(start):
+    """Daily totals with trend and yearly season, 1.4× from two thirds on: the change is dated
+    within a day and measured near 1.4 whichever way the season runs then (comparing medians
+    of the weeks each side would take the season's slope for part of it, or miss the shift)."""
+    from forecasting.history.anomalies import series_anomalies
+    from forecasting.stress import StressCase, daily_history
+
+    ratios = []
+    for seed in range(4):
+        observed, _ = daily_history(StressCase("shift", level_shift=1.4), start=start, days=1100, seed=seed)
+        shifts = [r for r in series_anomalies(observed, pd.Timedelta("1D")) if r["kind"] == "level_shift"]
+        assert len(shifts) == 1 and abs((shifts[0]["start"] - observed.index[int(1100 * 2 / 3)]).days) <= 1
+        ratios.append(shifts[0]["value"])
+    assert abs(np.mean(ratios) / 1.4 - 1) < 0.04
+
+
+def test_a_season_alone_is_no_level_shift():
+    from forecasting.history.anomalies import series_anomalies
+    from forecasting.stress import StressCase, daily_history
+
+    for seed in range(4):
+        observed, _ = daily_history(StressCase("plain"), days=1100, yearly_amplitude=0.3, seed=seed)
+        assert not [r for r in series_anomalies(observed, pd.Timedelta("1D")) if r["kind"] == "level_shift"]
+
+
 def test_an_absurd_handle_time_is_a_spike_too():
     t = history()
     t["aht"] = 180 + np.random.default_rng(2).normal(0, 10, len(t))
