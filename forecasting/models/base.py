@@ -1,9 +1,11 @@
 """The forecaster contract and the prediction intervals every model shares.
 
 Intervals come from the model's own out-of-sample errors: ``fit`` first refits the model on
-the history without its last days, forecasts those days, and estimates how far actuals
-scatter around its forecasts (negative-binomial dispersion for counts, relative spread for
-handle times). A model that forecasts badly therefore gets wide intervals, as it should.
+the history without its last days, forecasts those days, and finds for each level the spread
+(negative-binomial dispersion for counts, relative spread for handle times) whose interval
+holds that share of the held-out actuals: conformal-style, so a few wild days in a holdout
+widen the 95 % band, not the 80 % one, as squared errors would. A model that forecasts badly
+gets wide intervals, as it should.
 """
 
 from __future__ import annotations
@@ -60,14 +62,21 @@ class Forecaster(BaseEstimator):
                 keep=self._known_days(history),
             )
             days = history.index.normalize().unique()
-        self.spread_, self.calibration_points_, by_lead = self._calibrate(history, days)
-        self.spread_curve_ = _spread_curve(by_lead, self.spread_)
+        pooled, self.calibration_points_, by_lead = self._calibrate(history, days)
         self._fit(history)
         if self.calibration_points_ == 0:
             # Too short to hold days out: in-sample errors, widened because they flatter the model.
             fitted = np.clip(self._predict_mean(history.index), 0.0, None)
-            self.spread_ = IN_SAMPLE_WIDENING * estimate_spread(history.to_numpy(), fitted, self.distribution)
-            self.spread_curve_ = (np.array([1.0]), np.array([self.spread_]), 0.0)
+            y = history.to_numpy()
+            pooled = {level: IN_SAMPLE_WIDENING * estimate_spread(y, fitted, self.distribution, level)
+                      for level in LEVELS}  # fmt: skip
+        self.pooled_spreads_ = pooled
+        self.spread_curves_ = {
+            level: _spread_curve([(d, n, spread[level]) for d, n, spread in by_lead], pooled[level])
+            for level in LEVELS
+        }
+        self.spread_ = pooled[LEVELS[0]]  # the narrower level's: the 'typical' spread (rate_sd)
+        self.spread_curve_ = self.spread_curves_[LEVELS[0]]
         self.history_end_ = end  # forecasts start after the data as given, cleaned or not
         return self
 
@@ -80,26 +89,27 @@ class Forecaster(BaseEstimator):
             mean[is_open] = np.clip(np.asarray(self._predict_mean(ts[is_open]), dtype=float), 0.0, None)
         out = pd.DataFrame({"forecast": mean}, index=ts)
         out.index.name = "timestamp"
-        spread = self.spread_at(ts)
-        for level in levels:
-            lo, hi = interval_bounds(mean, level, self.distribution, spread)
-            lo, hi = (
-                np.minimum(lo, mean),
-                np.maximum(hi, mean),
-            )  # integer quantiles never exclude the forecast
+        inner_lo, inner_hi = mean, mean
+        for level in sorted(levels):
+            lo, hi = interval_bounds(mean, level, self.distribution, self.spread_at(ts, level))
+            # never excluding the forecast (integer quantiles) nor a narrower level's band
+            lo, hi = np.minimum(lo, inner_lo), np.maximum(hi, inner_hi)
+            inner_lo, inner_hi = lo, hi
             out[f"lo{level}"], out[f"hi{level}"] = np.where(is_open, lo, 0.0), np.where(is_open, hi, 0.0)
         return out
 
     def interval_bounds(self, mean: np.ndarray, level: int) -> tuple[np.ndarray, np.ndarray]:
         return interval_bounds(mean, level, self.distribution, self.spread_)
 
-    def spread_at(self, timestamps) -> np.ndarray | float:
-        """The spread (φ, or the relative error) at each timestamp's lead time: errors grow the
-        further ahead a day is, as the model's own holdouts measured per lead bucket (never
-        shrinking with the lead, growing along the fitted line beyond the longest lead
-        measured, never below half the pooled spread)."""
+    def spread_at(self, timestamps, level: int = LEVELS[0]) -> np.ndarray | float:
+        """The spread (φ, or the relative error) of the ``level`` % interval at each timestamp's
+        lead time: errors grow the further ahead a day is, as the model's own holdouts measured
+        per lead bucket (never shrinking with the lead, growing along the fitted line beyond
+        the longest lead measured, never below half the pooled spread)."""
         leads = open_days_ahead(self.calendar_, self.history_end_, pd.DatetimeIndex(timestamps))
-        curve = getattr(self, "spread_curve_", None)
+        curves = getattr(self, "spread_curves_", None)
+        curve = curves[level] if curves else getattr(self, "spread_curve_", None)
+        floor = SPREAD_FLOOR * (self.pooled_spreads_[level] if curves else self.spread_)
         if curve is None:  # a model fitted before spreads depended on the lead
             slope = getattr(self, "spread_slope_", None)
             if slope is None:
@@ -108,7 +118,7 @@ class Forecaster(BaseEstimator):
         at, values, slope = curve
         inside = np.interp(leads, at, values)
         beyond = values[-1] + slope * np.maximum(leads - at[-1], 0.0)
-        return np.maximum(np.where(leads > at[-1], beyond, inside), SPREAD_FLOOR * self.spread_)
+        return np.maximum(np.where(leads > at[-1], beyond, inside), floor)
 
     def rate_sd(self, timestamps) -> np.ndarray:
         """Standard deviation of the expected count itself per timestamp: the uncertainty of the
@@ -141,11 +151,12 @@ class Forecaster(BaseEstimator):
         model._fit(history)
         return model
 
-    def _calibrate(self, history: pd.Series, days: pd.DatetimeIndex) -> tuple[float, int, list]:
-        """Pooled spread, the number of points it rests on, and (mean lead, points, spread) per
-        lead bucket of the holdouts: three short ones (the last weeks, day by day) and, once
-        the history is long enough, long ones forecasting the last month, quarter, half year
-        and year from the past before them, so long horizons get the errors of long horizons."""
+    def _calibrate(self, history: pd.Series, days: pd.DatetimeIndex) -> tuple[dict, int, list]:
+        """Pooled spread per level, the number of points it rests on, and (mean lead, points,
+        spread per level) per lead bucket of the holdouts: three short ones (the last weeks,
+        day by day) and, once the history is long enough, long ones forecasting the last month,
+        quarter, half year and year from the past before them, so long horizons get the errors
+        of long horizons."""
         holdouts = []
         for k in range(1, CALIBRATION_ORIGINS + 1):
             start = len(days) - k * CALIBRATION_DAYS
@@ -168,13 +179,16 @@ class Forecaster(BaseEstimator):
             test_days = test.index.normalize()
             leads.append(np.searchsorted(test_days.unique(), test_days) + 1)
         if not actual:
-            return 0.0, 0, []
+            return {level: 0.0 for level in LEVELS}, 0, []
         y, mu, lead = np.concatenate(actual), np.concatenate(forecast), np.concatenate(leads)
         bucket = _pooled_buckets(np.searchsorted(LEAD_BUCKET_EDGES, lead, side="right"))
-        by_lead = [(float(lead[bucket == b].mean()), int((bucket == b).sum()),
-                    estimate_spread(y[bucket == b], mu[bucket == b], self.distribution))
+
+        def spreads(part: np.ndarray) -> dict[int, float]:
+            return {level: estimate_spread(y[part], mu[part], self.distribution, level) for level in LEVELS}
+
+        by_lead = [(float(lead[bucket == b].mean()), int((bucket == b).sum()), spreads(bucket == b))
                    for b in np.unique(bucket)]  # fmt: skip
-        return estimate_spread(y, mu, self.distribution), len(y), by_lead
+        return spreads(np.ones(len(y), bool)), len(y), by_lead
 
 
 def _pooled_buckets(bucket: np.ndarray) -> np.ndarray:
@@ -221,15 +235,45 @@ def open_days_ahead(
     return np.maximum(ahead, 1).astype(float)
 
 
-def estimate_spread(actual: np.ndarray, forecast: np.ndarray, distribution: str) -> float:
-    """Negative-binomial dispersion φ (Var = μ + φμ²), or the relative error spread for 'normal'."""
+def estimate_spread(
+    actual: np.ndarray, forecast: np.ndarray, distribution: str, level: int | None = None
+) -> float:
+    """Negative-binomial dispersion φ (Var = μ + φμ²), or the relative error spread for 'normal':
+    by moments, or (``level``) the smallest spread whose ``level`` % intervals around the
+    forecasts hold that share of the actuals: robust to a few wild points, and right for the
+    band it is used for whatever the errors' tails."""
     ok = np.isfinite(actual) & np.isfinite(forecast) & (forecast > 0)
     y, mu = actual[ok], forecast[ok]
     if y.size == 0:
         return 0.0
+    if level is not None:
+        return _matched_spread(y, mu, distribution, level)
     if distribution == "negbin":
         return float(max(0.0, np.sum((y - mu) ** 2 - mu) / np.sum(mu**2)))
     return float(np.sqrt(np.mean(((y - mu) / mu) ** 2)))
+
+
+def _matched_spread(y: np.ndarray, mu: np.ndarray, distribution: str, level: int) -> float:
+    share = min(1.0, np.ceil((len(y) + 1) * level / 100) / len(y))  # split conformal's finite-sample rank
+    if distribution != "negbin":
+        z = stats.norm.ppf(0.5 + level / 200)
+        return float(np.quantile(np.abs(y - mu) / mu, share) / z)
+
+    def held(phi: float) -> float:
+        lo, hi = interval_bounds(mu, level, "negbin", phi)
+        return float(np.mean((y >= lo) & (y <= hi)))
+
+    if held(0.0) >= share:  # Poisson noise alone explains the errors
+        return 0.0
+    low, high = 1e-6, max(4 * estimate_spread(y, mu, "negbin"), 1e-3)
+    while held(high) < share and high < 1e4:
+        low, high = high, high * 4
+    for _ in range(30):  # bisection on a log scale: coverage only grows with φ
+        middle = np.sqrt(low * high)
+        low, high = (middle, high) if held(middle) < share else (low, middle)
+        if high / low < 1.01:
+            break
+    return float(high)
 
 
 def interval_bounds(
