@@ -213,6 +213,23 @@ def forecast_table(
 
 
 PERIODS = {"day": "D", "week": "W-SUN", "month": "M"}
+GRANULARITIES = ("interval", "day", "week", "month")  # finest first
+
+
+def output_granularity(result: IngestResult, asked: str | None) -> str:
+    """What a forecast's rows are: as asked, or by default each interval of the data, or the
+    week or month of data that were totals per week or month, never finer than those."""
+    reported = result.reported_by
+    if asked is None:
+        return reported or "interval"
+    if reported and GRANULARITIES.index(asked) < GRANULARITIES.index(reported):
+        raise InputError(
+            "finer than the data",
+            option="granularity",
+            expected=f"{reported}{' or month' if reported == 'week' else ''}: the data are totals per {reported}",
+            found=asked,
+        )
+    return asked
 
 
 def period_forecast(model: Forecaster, stamps: pd.DatetimeIndex, granularity: str) -> pd.DataFrame:
@@ -252,6 +269,43 @@ def period_forecast(model: Forecaster, stamps: pd.DatetimeIndex, granularity: st
 EACH_QUEUE = "each"
 
 
+def forecast_from_periods(
+    result: IngestResult, field: str, queue: str, model: str, horizon_days: int, granularity: str
+) -> tuple[pd.DataFrame, list[Selection], str | None]:
+    """Weekly or monthly totals forecast per period by the period models (one observation a
+    period), for the horizon's days rounded up to whole periods."""
+    from forecasting.period_models import forecast_periods
+
+    unit = result.reported_by
+    if model != "auto":
+        raise InputError(
+            f"totals per {unit} are forecast by the period models",
+            option="model",
+            expected="auto (seasonal naive, recent mean, Holt-Winters, log trend with season, chosen by backtest)",
+            found=model,
+        )
+    if granularity != unit:
+        raise InputError(
+            "not the data's period", option="granularity", expected=f"{unit}: the data are totals per {unit}",
+            found=granularity,
+        )  # fmt: skip
+    freq = result.period if unit == "week" else "M"
+    periods = int(np.ceil(horizon_days / (7 if unit == "week" else 365.25 / 12)))
+    queues = sorted(map(str, result.intervals["queue"].unique())) if queue == EACH_QUEUE else [queue]
+    tables, selections = [], []
+    for q in queues:
+        days = forecast_series(result, field, q)
+        grouped = days.groupby(days.index.to_period(freq))
+        totals = grouped.sum() if field == "arrivals" else grouped.mean()
+        done = forecast_periods(totals, unit, periods, counts=field == "arrivals")
+        table = done.table
+        if queue == EACH_QUEUE:
+            table.insert(1, "queue", q)
+        tables.append(table)
+        selections.append(Selection(f"{done.name} (per {unit})", None, None, done.leaderboard))  # type: ignore[arg-type]
+    return pd.concat(tables, ignore_index=True), selections, None
+
+
 def champion_selection(store: Store, registered_name: str, version: ModelVersion | None = None) -> Selection:
     forecaster, model_name, version = store.load_forecaster(registered_name, version=version)
     return Selection(f"{model_name} ({registered_name} version {version.version})", forecaster, None, None)
@@ -271,11 +325,14 @@ def make_forecast(
     store: Store | None = None,
     clean: bool = True,
     special_days: SpecialDays | None = None,
-    granularity: str = "interval",
+    granularity: str | None = None,
 ) -> tuple[pd.DataFrame, list[Selection], str | None]:
     """Forecast one series (a queue, or all queues together) or, with ``queue='each'``, every
     queue separately, each with its own model; returns the table, the selections and a warning
     naming requested timestamps outside opening hours."""
+    granularity = output_granularity(result, granularity)
+    if result.period:
+        return forecast_from_periods(result, field, queue, model, horizon_days, granularity)
     queues = sorted(map(str, result.intervals["queue"].unique())) if queue == EACH_QUEUE else [queue]
     tables, selections = [], []
     stale = None

@@ -97,6 +97,14 @@ def load_history(
     except InputError as exc:  # its settings are the keys beside data.input here
         raise exc.as_keys(key.rpartition(".")[0]) from None
     require_clean(result)
+    if result.period:
+        raise InputError(
+            f"totals per {result.reported_by} cannot be staffed",
+            path=path,
+            key=key,
+            expected="daily or intraday history for a scenario (weekly or monthly totals can be "
+            "forecast with `capplan forecast`)",
+        )
     return result
 
 

@@ -70,6 +70,12 @@ class IngestResult:
     contacts: Contacts | None = None
     gaps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["interval_start", "queue"]))
     seconds: float = 0.0
+    period: str | None = None  # weekly or monthly totals, spread over their days ('W-SUN', 'MS', …)
+
+    @property
+    def reported_by(self) -> str | None:
+        """'week' or 'month' when the data were totals per period: forecasts are no finer."""
+        return None if self.period is None else ("week" if self.period.startswith("W-") else "month")
 
     @cached_property
     def anomalies(self) -> pd.DataFrame:
@@ -90,6 +96,7 @@ class IngestResult:
             "ignored_by_reason": self.ledger.reasons(2),
             "warnings": self.ledger.warnings,
             "interval": interval_label(self.interval),
+            "reported_by": self.reported_by,
             "target_seconds": self.options.target_seconds,
             "queues": sorted(map(str, t["queue"].unique())),
             "first_interval": str(t["interval_start"].min()),
@@ -129,12 +136,13 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
 
     contacts = None
     gaps = None
+    period = None  # weekly or monthly totals
     if fmt == "intervals":
         if not options.time_col:
             raise InputError(
                 "missing setting", option="time_col", expected="the name of the timestamp column"
             )
-        table, native = normalize_interval_series(
+        table, native, period = normalize_interval_series(
             raw, ledger, options.time_col, list(options.value_cols), options.queue_col
         )
         calendar = infer_calendar(table, native)
@@ -166,6 +174,7 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
         table = contacts_to_intervals(contacts, length, options.target_seconds)
         calendar = infer_calendar(table, length)
     result = IngestResult(path, options, table, length, calendar, ledger, contacts)
+    result.period = period
     if gaps is not None:
         result.gaps = gaps
     result.seconds = time.perf_counter() - started

@@ -3,6 +3,11 @@
 ``--value-col Calls`` holds arrivals; ``--value-col Calls=arrivals --value-col AHT=aht`` maps
 columns onto interval fields; several plain columns are read as one queue each (wide format);
 ``--queue-col`` reads a long format with one row per queue and interval.
+
+Weekly or monthly totals are read too: each period's counts are spread evenly over its days
+(whole calls, the remainder on its first days) and its rates repeated, so the daily models
+learn trend, yearly season and holidays from them; the reporting period is kept so forecasts
+are given back by that period, never finer than the data can say.
 """
 
 from __future__ import annotations
@@ -68,8 +73,10 @@ def normalize_interval_series(
     queue_col: str | None = None,
     time_format: str | None = None,
     default_queue: str = "all",
-) -> tuple[pd.DataFrame, pd.Timedelta]:
-    """Validate rows, infer the interval length, and return the tidy table at that length."""
+) -> tuple[pd.DataFrame, pd.Timedelta, str | None]:
+    """Validate rows, infer the interval length, and return the tidy table at that length,
+    with the reporting period (a pandas frequency, e.g. 'W-SUN' or 'MS') of weekly or monthly
+    totals, which come back spread over their days."""
     specs = parse_value_columns(value_cols, queue_col is not None)
     raw.require([time_col] + [v.column for v in specs] + ([queue_col] if queue_col else []))
     f = raw.frame
@@ -112,7 +119,11 @@ def normalize_interval_series(
             expected="at least one valid row (see rejected.csv)",
             rejected=ledger,
         )
-    length = infer_interval(stamps[ledger.active], queues[ledger.active], raw, time_col)
+    period = reporting_period(stamps[ledger.active], queues[ledger.active], raw, time_col)
+    length = DAY if period else infer_interval(stamps[ledger.active], queues[ledger.active], raw, time_col)
+    counted = [v for v in specs if v.field == "arrivals"]
+    if period and counted:
+        _leave_out_unfinished_period(ledger, stamps, queues, values[counted[0]], period)
     off_grid = ((stamps - stamps.dt.floor("D")) % length != pd.Timedelta(0)).to_numpy()
     ledger.reject(off_grid, time_col, f"not on the {interval_label(length)} grid", stamps.astype(str))
 
@@ -134,16 +145,103 @@ def normalize_interval_series(
             table[c] = table[c].astype("Int64")
     if {"arrivals", "abandoned"} <= set(table.columns):
         table["abandon_rate"] = table["abandoned"] / table["arrivals"].replace(0, np.nan)
-    return order_columns(
-        table.sort_values(["queue", "interval_start"], kind="stable").reset_index(drop=True)
-    ), length
+    if period:
+        table = spread_over_days(table, period)
+    return (
+        order_columns(table.sort_values(["queue", "interval_start"], kind="stable").reset_index(drop=True)),
+        length,
+        period,
+    )
+
+
+UNFINISHED_SHARE = 0.5  # a last period under half its predecessors' median was exported before it ended
+
+
+def _leave_out_unfinished_period(
+    ledger: RowLedger, stamps: pd.Series, queues: pd.Series, arrivals: pd.Series, period: str
+) -> None:
+    """A report exported mid-month holds the month so far as if it were a whole month: left in,
+    it reads as a collapse of the level. The last period of a queue with under half the median
+    of the six before is left out of the history, and said so."""
+    frame = pd.DataFrame({"t": stamps, "q": queues, "v": arrivals})[ledger.active]
+    unit = "week" if period.startswith("W-") else "month"
+    for queue, rows in frame.sort_values("t").groupby("q"):
+        before = rows["v"].iloc[-7:-1].dropna()
+        last = rows.iloc[-1]
+        if len(before) < 3 or not np.isfinite(last["v"]) or before.median() <= 0:
+            continue
+        share = last["v"] / before.median()
+        if share < UNFINISHED_SHARE:
+            mask = np.zeros(len(stamps), bool)
+            mask[stamps.index.get_loc(rows.index[-1])] = True
+            ledger.ignore(mask, f"last {unit} looks unfinished (under half a usual {unit})")
+            ledger.warn(
+                f"queue {queue}: the last {unit} ({last['t']:%Y-%m-%d}) holds {share:.2f}× the median of the "
+                f"{unit}s before it: taken as exported before it ended and left out of the history"
+            )
+
+
+WEEKDAY_CODES = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+
+
+def _steps(stamps: pd.Series, queues: pd.Series) -> pd.Series:
+    frame = pd.DataFrame({"t": stamps, "q": queues}).sort_values(["q", "t"])
+    steps = frame.groupby("q")["t"].diff().dropna()
+    return steps[steps > pd.Timedelta(0)]
+
+
+def reporting_period(stamps: pd.Series, queues: pd.Series, raw: RawTable, time_col: str) -> str | None:
+    """'W-…' for weekly totals (weeks starting on the stamps' weekday), 'MS' or 'ME' for monthly
+    totals stamped on the first or last day of their month; None for days or finer."""
+    steps = _steps(stamps, queues)
+    if steps.empty or steps.mode().iloc[0] < pd.Timedelta(days=7):
+        return None
+    step = steps.mode().iloc[0]
+    if step == pd.Timedelta(days=7):
+        starts = stamps.dt.day_of_week.unique()
+        if len(starts) == 1:
+            return f"W-{WEEKDAY_CODES[(int(starts[0]) - 1) % 7]}"
+    elif pd.Timedelta(days=28) <= step <= pd.Timedelta(days=31):
+        if (stamps.dt.day == 1).all():
+            return "MS"
+        if stamps.dt.is_month_end.all():
+            return "ME"
+    raise InputError(
+        "cannot read the reporting period",
+        path=raw.path,
+        column=time_col,
+        expected="daily or finer intervals, weeks stamped on one weekday, or months stamped on "
+        "their first or last day",
+        found=f"a step of {step}",
+    )
+
+
+def spread_over_days(table: pd.DataFrame, period: str) -> pd.DataFrame:
+    """One row per day of each period: counts split evenly in whole calls (the remainder on the
+    period's first days, so totals are kept exactly), rates and times repeated."""
+    stamps = table["interval_start"]
+    if period.startswith("W-"):
+        start, end = stamps, stamps + pd.Timedelta(days=7)
+    else:
+        start = stamps.dt.to_period("M").dt.start_time
+        end = start + pd.offsets.MonthBegin(1)
+    days = ((end - start) // pd.Timedelta(days=1)).to_numpy(int)
+    rows = table.loc[table.index.repeat(days)].reset_index(drop=True)
+    offset = np.concatenate([np.arange(n) for n in days]) if len(days) else np.array([], int)
+    rows["interval_start"] = np.repeat(start.to_numpy(), days) + offset * np.timedelta64(1, "D")
+    n = np.repeat(days, days)
+    for c in COUNT_COLUMNS:
+        if c in rows:
+            total = rows[c].astype("Float64")
+            base = (total // n).astype("Float64")
+            extra = (offset < (total - base * n)).astype("Float64")
+            rows[c] = (base + extra).astype("Int64")
+    return rows
 
 
 def infer_interval(stamps: pd.Series, queues: pd.Series, raw: RawTable, time_col: str) -> pd.Timedelta:
     """The most common step between consecutive timestamps of a queue; must divide a day."""
-    frame = pd.DataFrame({"t": stamps, "q": queues}).sort_values(["q", "t"])
-    steps = frame.groupby("q")["t"].diff().dropna()
-    steps = steps[steps > pd.Timedelta(0)]
+    steps = _steps(stamps, queues)
     if steps.empty:
         raise InputError(
             "cannot infer the interval length",
@@ -157,13 +255,7 @@ def infer_interval(stamps: pd.Series, queues: pd.Series, raw: RawTable, time_col
             "cannot infer the interval length",
             path=raw.path,
             column=time_col,
-            expected="a regular step that divides 24 hours"
-            + (
-                " (weekly or monthly totals cannot be read yet: give daily or intraday data and "
-                "ask `forecast` for <<granularity>> week or month)"
-                if length >= pd.Timedelta(days=7)
-                else ""
-            ),
+            expected="a regular step that divides 24 hours",
             found=str(length),
         )
     return length

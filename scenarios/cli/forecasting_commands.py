@@ -165,9 +165,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     f.add_argument(
         "--granularity",
         choices=("interval", "day", "week", "month"),
-        default="interval",
-        help="rows of the output: each interval of the data (default), or totals per day, week "
-        "(Monday to Sunday) or month, with intervals for the totals",
+        default=None,
+        help="rows of the output: each interval of the data (default; for weekly or monthly data "
+        "their week or month), or totals per day, week (Monday to Sunday, or the data's own weeks) "
+        "or month, with intervals for the totals",
     )
     f.add_argument(
         "--out",
@@ -373,7 +374,7 @@ def format_board(board) -> str:
 def run_forecast_command(args: argparse.Namespace) -> int:
     import logging
 
-    from forecasting.forecast_job import make_forecast, read_timestamps, require_clean
+    from forecasting.forecast_job import make_forecast, output_granularity, read_timestamps, require_clean
 
     special_days = special_days_of(args)
     result = ingest_for(args, None)
@@ -409,8 +410,9 @@ def run_forecast_command(args: argparse.Namespace) -> int:
         if args.field == "arrivals"
         else f"mean AHT {table.loc[table['forecast'] > 0, 'forecast'].mean():,.0f} s"
     )
+    rows = {"interval": "intervals", "day": "days", "week": "weeks", "month": "months"}
     print(
-        f"model {models}: {len(table):,} intervals from {table['timestamp'].min()} to {table['timestamp'].max()}; "
+        f"model {models}: {len(table):,} {rows[output_granularity(result, args.granularity)]} from {table['timestamp'].min()} to {table['timestamp'].max()}; "
         f"{total}; wrote {args.out}"
     )
     return 0
@@ -437,6 +439,11 @@ def print_ingest_summary(result: IngestResult) -> None:
         print(f"  warning: {w}")
     totals = ", ".join(f"{k} {v:,}" for k, v in s["totals"].items())
     print(f"{s['intervals']:,} intervals of {s['interval']} for queues {', '.join(s['queues'])}; {totals}")
+    if s["reported_by"]:
+        print(
+            f"totals per {s['reported_by']}: spread evenly over their days for the models; "
+            f"forecasts are given per {s['reported_by']}"
+        )
     cal = s["calendar"]
     print(f"opening hours (inferred from {cal['interval_minutes']}-minute slots):")
     for day, hours in cal["hours"].items():
