@@ -226,7 +226,7 @@ def output_granularity(result: IngestResult, asked: str | None) -> str:
         raise InputError(
             "finer than the data",
             option="granularity",
-            expected=f"{reported}{' or month' if reported == 'week' else ''}: the data are totals per {reported}",
+            expected=f"{reported}: the data are totals per {reported}",
             found=asked,
         )
     return asked

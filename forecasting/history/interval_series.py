@@ -5,9 +5,9 @@ columns onto interval fields; several plain columns are read as one queue each (
 ``--queue-col`` reads a long format with one row per queue and interval.
 
 Weekly or monthly totals are read too: each period's counts are spread evenly over its days
-(whole calls, the remainder on its first days) and its rates repeated, so the daily models
-learn trend, yearly season and holidays from them; the reporting period is kept so forecasts
-are given back by that period, never finer than the data can say.
+(whole calls, the remainder on its first days) and its rates repeated, so the day tables, KPIs
+and accounting work on them as on any report; the reporting period is kept, and forecasts are
+made per period by the period models (``forecasting.period_models``), never finer.
 """
 
 from __future__ import annotations
