@@ -8,7 +8,6 @@ reads runs back from the store, so it works across processes, sessions and plann
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pandas as pd
 import yaml
 
 from forecasting.errors import InputError
+from forecasting.jsonable import dumps
 from forecasting.store import SCENARIOS, RunRecord, Store
 from scenarios.result import HEADLINE, ScenarioResult
 
@@ -94,7 +94,7 @@ def _write_tables(result: ScenarioResult, folder: Path) -> None:
     if result.evidence is not None:
         result.evidence.to_csv(folder / "evidence.csv", index=False, float_format="%.6g")
     (folder / "summary.json").write_text(
-        json.dumps({**result.summary, "achievable": result.achievable}, indent=2, default=float) + "\n"
+        dumps({**result.summary, "achievable": result.achievable}, indent=2, default=float) + "\n"
     )
 
 

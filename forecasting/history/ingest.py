@@ -6,7 +6,6 @@ every front end sees the same rows accepted and rejected for the same reasons.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from forecasting.history.intervals import contacts_to_intervals, interval_label,
 from forecasting.history.ledger import RowLedger
 from forecasting.history.tables import read_table
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
+from forecasting.jsonable import dumps
 
 log = logging.getLogger(__name__)
 Format = Literal["log", "anonymous-bank", "intervals"]
@@ -221,5 +221,5 @@ def write_outputs(result: IngestResult, out: str | Path) -> dict[str, Path]:
     result.anomalies.to_csv(
         paths["anomalies"], index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g"
     )
-    paths["summary"].write_text(json.dumps(result.summary(), indent=2, default=str) + "\n")
+    paths["summary"].write_text(dumps(result.summary(), indent=2, default=str) + "\n")
     return paths

@@ -6,7 +6,6 @@ Each handler parses options, calls one package function and prints or saves the 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from forecasting.catalog import MODELS
@@ -15,6 +14,7 @@ from forecasting.history.anomalies import in_words
 from forecasting.history.anomalies import summary as anomaly_counts
 from forecasting.history.ingest import FORMATS, IngestOptions, IngestResult, ingest, write_outputs
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
+from forecasting.jsonable import dumps
 
 
 def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
@@ -473,7 +473,7 @@ def run_kpis(args: argparse.Namespace) -> int:
     path = args.out / "kpis.csv"
     report.to_csv(path, index=False, float_format="%.6g")
     print_kpi_report(report)
-    (args.out / "summary.json").write_text(json.dumps(result.summary(), indent=2, default=str) + "\n")
+    (args.out / "summary.json").write_text(dumps(result.summary(), indent=2, default=str) + "\n")
     print(f"wrote {path}")
     return 0
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,8 @@ from forecasting.errors import InputError
 from forecasting.history.intervals import parse_interval
 from forecasting.history.tables import read_table
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
+from forecasting.input_rules import check_column, check_value
+from forecasting.jsonable import dumps
 from scenarios.staffing.requirements import MODELS, Targets
 from scenarios.staffing_plan import (
     DEFAULT_HOURS_PER_FTE,
@@ -121,33 +122,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v.set_defaults(handler=run_validate)
 
 
+# each numeric option and the rule (forecasting.input_rules) its value must keep
+OPTION_RULES = {
+    "calls": "calls",
+    "aht": "aht",
+    "service_level": "share",
+    "target_seconds": "seconds",
+    "asa_seconds": "positive_seconds",
+    "abandon_rate": "share",
+    "max_occupancy": "occupancy",
+    "blocking": "share",
+    "patience": "patience",
+    "shrinkage": "shrinkage",
+    "agents": "agents",
+    "hours_per_fte": "hours_per_fte",
+    "concurrency": "concurrency",
+    "response_hours": "response_hours",
+    "response_share": "share",
+    "simulate": "replications",
+    "handle_cv": "handle_cv",
+}
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    for option, rule in OPTION_RULES.items():
+        check_value(getattr(args, option, None), rule, option=option)
+
+
 def _targets(args: argparse.Namespace) -> Targets:
-    for name, value, high in (
-        ("--service-level", args.service_level, 1),
-        ("--abandon-rate", args.abandon_rate, 1),
-        ("--max-occupancy", args.max_occupancy, 1),
-        ("--shrinkage", args.shrinkage, 0.999),
-        ("--blocking", args.blocking, 1),
-    ):
-        if value is not None and not 0 <= value <= high:
-            raise InputError(
-                "out of range",
-                option=name.removeprefix("--").replace("-", "_"),
-                expected=f"a share between 0 and {high:g} (e.g. 0.8 for 80 %)",
-                found=value,
-            )
-    for name, value in (
-        ("--aht", args.aht),
-        ("--patience", args.patience),
-        ("--target-seconds", args.target_seconds),
-    ):
-        if (value is not None and value < 0) or (name != "--target-seconds" and value == 0):
-            raise InputError(
-                "out of range",
-                option=name.removeprefix("--").replace("-", "_"),
-                expected="a positive number of seconds",
-                found=value,
-            )
+    _check_options(args)
     targets = Targets(
         service_level=args.service_level,
         target_seconds=args.target_seconds,
@@ -215,6 +218,8 @@ def _options(
                 expected="numbers like 1,1.7,2.5",
                 found=args.efficiency,
             ) from None
+        for factor in efficiency:
+            check_value(factor, "efficiency", option="efficiency")
     if args.concurrency is not None and not 1 <= args.concurrency <= len(efficiency):
         raise InputError(
             "out of range",
@@ -243,10 +248,6 @@ def run_staff(args: argparse.Namespace) -> int:
         raise InputError(
             "missing case", option="calls", expected="--calls and --aht (or --input FILE for a batch)"
         )
-    if args.calls < 0:
-        raise InputError(
-            "out of range", option="calls", expected="a non-negative number of contacts", found=args.calls
-        )
     seconds = parse_interval(args.interval).total_seconds()
     if args.response_hours is not None:
         raise InputError(
@@ -272,7 +273,7 @@ def run_staff(args: argparse.Namespace) -> int:
         "overloaded": bool(row["overloaded"]),
     }
     if args.json:
-        print(json.dumps(result))
+        print(dumps(result))
     else:
         for key, value in result.items():
             print(f"{key:>17}: {value:.7g}" if isinstance(value, float) else f"{key:>17}: {value}")
@@ -309,7 +310,33 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
                 found=frame[col].iloc[i],
             )
         numbers[col] = values.to_numpy(float)
-    volume = np.nan_to_num(numbers[volume_col])
+    has_calls = np.nan_to_num(numbers[volume_col]) > 0
+    for col, rule in (
+        (volume_col, "calls"),
+        ("aht", "aht"),
+        ("patience", "patience"),
+        ("shrinkage", "shrinkage"),
+    ):
+        if col in numbers:  # a handle time matters, and must be above 0, only where there are contacts
+            values = np.where(has_calls, numbers[col], np.nan) if col == "aht" else numbers[col]
+            check_column(values, rule, raw.row_number, path=args.input, column=col)
+    if np.isnan(numbers[volume_col]).any():
+        i = int(np.flatnonzero(np.isnan(numbers[volume_col]))[0])
+        raise InputError(
+            "missing volume", path=args.input, row=raw.row_number(i), column=volume_col,
+            expected="a number of contacts in every row (0 for none)",
+        )  # fmt: skip
+    time_col = next((c for c in ("interval_start", "timestamp") if c in frame.columns), None)
+    if time_col:
+        key = frame[[time_col] + (["queue"] if "queue" in frame.columns else [])].astype(str)
+        twice = key.duplicated().to_numpy()
+        if twice.any():
+            i = int(np.flatnonzero(twice)[0])
+            raise InputError(
+                "duplicate interval", path=args.input, row=raw.row_number(i), column=time_col,
+                expected="each interval once (per queue)", found=frame[time_col].iloc[i],
+            )  # fmt: skip
+    volume = numbers[volume_col]
     aht = numbers.get("aht", np.full(volume.shape, np.nan))
     if args.aht:  # --aht fills intervals whose AHT is unknown (e.g. every contact abandoned)
         aht = np.where(np.isnan(aht), args.aht, aht)
@@ -330,7 +357,6 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
     agents = None if args.agents is None else np.full(volume.shape, args.agents)
     table = staff_intervals(volume, aht, seconds, options, agents)
     keep = [c for c in ("interval_start", "timestamp", "queue") if c in frame.columns]
-    time_col = next((c for c in ("interval_start", "timestamp") if c in frame.columns), None)
     parts = [frame[keep].reset_index(drop=True), pd.DataFrame({"calls": volume, "aht": aht}), table]
     if args.simulate:
         if "queue" in frame.columns and frame["queue"].nunique() > 1:

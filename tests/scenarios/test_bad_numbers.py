@@ -1,0 +1,118 @@
+"""Numbers a user gives to ``staff``: every one is checked by the same rules (finite, in range,
+with units) and a bad one stops with exit 2 and one line naming it, no traceback, no output
+file; before, ``nan`` calls staffed 0 agents, ``inf`` never finished, an occupancy cap of 0
+asked for ten billion agents, and -3 agents were scheduled."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from forecasting.errors import InputError
+from forecasting.input_rules import RULES, check_column, check_value
+
+CASE = ("--calls", "100", "--aht", "180")
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("--calls", "nan", "--aht", "180", "--service-level", "0.8"), "--calls"),
+        (("--calls", "inf", "--aht", "180", "--service-level", "0.8"), "--calls"),
+        (("--calls", "1e308", "--aht", "180", "--service-level", "0.8"), "--calls"),
+        (("--calls", "-1", "--aht", "180", "--service-level", "0.8"), "--calls"),
+        (("--calls", "100", "--aht", "inf", "--service-level", "0.8"), "--aht"),
+        (("--calls", "100", "--aht", "0", "--service-level", "0.8"), "--aht"),
+        ((*CASE, "--max-occupancy", "0"), "--max-occupancy"),
+        ((*CASE, "--agents", "-3"), "--agents"),
+        ((*CASE, "--service-level", "1.5"), "--service-level"),
+        ((*CASE, "--service-level", "nan"), "--service-level"),
+        ((*CASE, "--service-level", "0.8", "--target-seconds", "-1"), "--target-seconds"),
+        ((*CASE, "--abandon-rate", "0.05", "--patience", "0.01"), "--patience"),
+        ((*CASE, "--service-level", "0.8", "--shrinkage", "1"), "--shrinkage"),
+        ((*CASE, "--service-level", "0.8", "--efficiency", "1,-2"), "--efficiency"),
+        ((*CASE, "--service-level", "0.8", "--hours-per-fte", "0"), "--hours-per-fte"),
+        ((*CASE, "--service-level", "0.8", "--simulate", "-1"), "--simulate"),
+        ((*CASE, "--service-level", "0.8", "--simulate", "100000000"), "--simulate"),
+        ((*CASE, "--service-level", "0.8", "--response-share", "2"), "--response-share"),
+    ],
+)
+def test_a_bad_number_on_the_command_line_is_named_and_nothing_runs(run_cli, args, named):
+    code, out, err = run_cli("staff", *args)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and named in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("rows", "row", "column"),
+    [
+        (["100,180", "-5,180"], 3, "calls"),  # a negative volume
+        (["100,0"], 2, "aht"),  # contacts with no handle time
+        ([",180"], 2, "calls"),  # a blank volume
+        (["inf,180"], 2, "calls"),
+        (["1e308,180"], 2, "calls"),  # would never finish
+        (["100,1e400"], 2, "aht"),  # a float overflow read as inf
+    ],
+)
+def test_a_bad_batch_row_is_named_by_line_and_column_and_no_file_is_written(
+    run_cli, tmp_path, rows, row, column
+):
+    stamps = [f"2024-01-01 {8 + i // 2:02d}:{30 * (i % 2):02d}" for i in range(len(rows))]
+    path = tmp_path / "batch.csv"
+    path.write_text(
+        "interval_start,calls,aht\n" + "\n".join(f"{t},{r}" for t, r in zip(stamps, rows, strict=True)) + "\n"
+    )
+    code, _, err = run_cli("staff", "--input", path, "--service-level", "0.8", "--out", tmp_path / "s.csv")
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert f"row {row}" in err and f"column '{column}'" in err
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_a_duplicate_interval_in_a_batch_is_refused(run_cli, tmp_path):
+    path = tmp_path / "batch.csv"
+    path.write_text("interval_start,calls,aht\n2024-01-01 08:00,100,180\n2024-01-01 08:00,50,180\n")
+    code, _, err = run_cli("staff", "--input", path, "--service-level", "0.8", "--out", tmp_path / "s.csv")
+    assert code == 2 and "row 3" in err and "duplicate interval" in err
+
+
+def test_an_interval_without_contacts_needs_no_handle_time(run_cli, tmp_path):
+    path = tmp_path / "batch.csv"
+    path.write_text("interval_start,calls,aht\n2024-01-01 08:00,0,0\n2024-01-01 08:30,10,180\n")
+    code, _, err = run_cli("staff", "--input", path, "--service-level", "0.8", "--out", tmp_path / "s.csv")
+    assert code == 0, err
+
+
+def test_json_output_is_valid_json_when_a_number_is_infinite(run_cli):
+    code, out, _ = run_cli("staff", *CASE, "--agents", "2", "--json")  # overloaded: ASA is infinite
+    assert code == 0 and "Infinity" not in out and "NaN" not in out
+    assert json.loads(out)["asa_seconds"] is None
+
+
+@given(st.sampled_from(sorted(RULES)), st.floats(allow_nan=True, allow_infinity=True))
+def test_a_rule_refuses_exactly_what_is_not_finite_or_out_of_its_range(name, value):
+    rule = RULES[name]
+    inside = (
+        np.isfinite(value)
+        and (value > rule.low if rule.low_open else value >= rule.low)
+        and value <= rule.high
+    )
+    inside = inside and (not rule.integer or float(value).is_integer())
+    if inside:
+        assert check_value(value, name, option="x") == value
+    else:
+        with pytest.raises(InputError) as err:
+            check_value(value, name, option="x")
+        assert rule.expected in str(err.value)
+
+
+@given(st.lists(st.floats(min_value=0, max_value=1e7), min_size=1, max_size=30), st.integers(0, 29))
+def test_a_column_check_names_the_first_bad_row(values, bad_at):
+    values = np.array(values)
+    check_column(values, "calls", lambda i: i + 2, column="calls")  # all in range: passes
+    if bad_at < len(values):
+        values[bad_at] = np.inf
+        with pytest.raises(InputError) as err:
+            check_column(values, "calls", lambda i: i + 2, column="calls")
+        assert err.value.row == bad_at + 2
