@@ -116,14 +116,20 @@ def _daylight_saving(kind: pd.Series, local: pd.Series, present: np.ndarray) -> 
 
 
 def parse_numbers(values: pd.Series, column: str, ledger: RowLedger, what: str = "a number") -> pd.Series:
-    """Parse numbers; present-but-unreadable cells are rejected, blanks become NaN."""
+    """Parse numbers; present-but-unreadable cells are rejected, and so are infinite ones
+    (``inf``, ``Infinity``, ``1e400``: no count or duration is infinite, and one would make
+    every mean infinite); blanks become NaN."""
     if pd.api.types.is_numeric_dtype(values):
-        return values.astype(float)
-    text = values.astype(str).str.strip()
-    parsed = pd.to_numeric(text.where(~blank(values)), errors="coerce").astype(float)
-    bad = parsed.isna().to_numpy() & ~blank(values)
-    ledger.reject(bad, column, f"not {what}", values=text)
-    return parsed
+        parsed = values.astype(float)
+        text = values.astype(str)
+    else:
+        text = values.astype(str).str.strip()
+        parsed = pd.to_numeric(text.where(~blank(values)), errors="coerce").astype(float)
+        bad = parsed.isna().to_numpy() & ~blank(values)
+        ledger.reject(bad, column, f"not {what}", values=text)
+    infinite = np.isinf(parsed.to_numpy())
+    ledger.reject(infinite, column, f"not {what} (infinite)", values=text)
+    return parsed.where(~infinite)
 
 
 def parse_flags(

@@ -169,3 +169,39 @@ def test_all_rows_rejected_still_writes_rejected_csv(tmp_path, run_cli):
     code, _out, err = run_cli("ingest", path, "--out", tmp_path / "o")
     assert code == 2 and "no usable rows" in err
     assert "missing contact id" in (tmp_path / "o" / "rejected.csv").read_text()
+
+
+INFINITE = {
+    # kind: (file lines, extra args, row, column): a value no count or duration can have
+    "infinite handle time": (
+        [LOG_HEADER, LOG_ROWS[0], LOG_ROWS[1].replace(",170,", ",inf,"), LOG_ROWS[2]],
+        [],
+        (3, "handle_seconds"),
+    ),
+    "handle time overflowing to infinity": (
+        [LOG_HEADER, LOG_ROWS[0].replace(",270,", ",1e400,"), LOG_ROWS[1]],
+        [],
+        (2, "handle_seconds"),
+    ),
+    "interval report with Infinity": (
+        ["time,calls,aht", "2024-01-08 09:00,3,180", "2024-01-08 09:15,4,Infinity", "2024-01-08 09:30,5,170"],
+        ["--time-col", "time", "--value-col", "calls", "--value-col", "aht=aht"],
+        (3, "aht"),
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", INFINITE)
+def test_an_infinite_value_is_rejected_with_its_row_never_averaged(kind, tmp_path, run_cli):
+    """``inf``, ``Infinity`` or ``1e400`` once made AHT infinite; now the row is rejected
+    (counted, listed in rejected.csv with its reason) and no mean sees it."""
+    import pandas as pd
+
+    lines, extra, (row, column) = INFINITE[kind]
+    path = tmp_path / "input.csv"
+    path.write_text("\n".join(lines) + "\n")
+    code, out, err = run_cli("ingest", path, *extra, "--out", tmp_path / "out")
+    assert code == 0 and "infinite" in out, err
+    rejected = pd.read_csv(tmp_path / "out" / "rejected.csv")
+    assert list(rejected["row"]) == [row] and list(rejected["column"]) == [column]
+    assert "inf" not in (tmp_path / "out" / "intervals.csv").read_text().lower()
