@@ -9,6 +9,10 @@ are told the country's holidays, as a planner would tell them. Scores: MASE (sca
 history's one-week naive error), WAPE and the 80 % interval's coverage per horizon bucket.
 
     .venv/bin/python benchmarks/forecast_stress.py [--seeds 2] [--granularity day 30min]
+    .venv/bin/python benchmarks/forecast_stress.py --seeds 16 --granularity day --model calendar_regression
+
+``--model`` scores one catalog model in auto's place (no backtest): quick enough for the many
+seeds a coverage per horizon bucket needs to be more than noise.
 """
 
 from __future__ import annotations
@@ -19,14 +23,14 @@ import time
 import pandas as pd
 
 from forecasting.catalog import BASELINES, make_model
-from forecasting.forecast_job import select_and_fit
+from forecasting.forecast_job import Selection, select_and_fit
 from forecasting.metrics import weekly_naive_scale
 from forecasting.slots import calendar_of
 from forecasting.special_days import SpecialDays
 from forecasting.stress import SETUPS, generate, score_rows
 
 
-def run_case(case, granularity: str, seed: int) -> list[dict]:
+def run_case(case, granularity: str, seed: int, model: str | None = None) -> list[dict]:
     _, history_days, horizon = SETUPS[granularity]
     history, future = generate(case, granularity, history_days, horizon, seed)
     calendar = calendar_of(history)
@@ -34,8 +38,14 @@ def run_case(case, granularity: str, seed: int) -> list[dict]:
     special = SpecialDays("US") if granularity == "day" else None
     rows = []
     started = time.perf_counter()
-    auto = select_and_fit(history, calendar, "auto", horizon_days=horizon, progress=False, n_jobs=-1,
-                          special_days=special)  # fmt: skip
+    if model:  # one model in auto's place
+        fitted = make_model(model)
+        if special is not None and "special_days" in fitted.get_params():
+            fitted.set_params(special_days=special)
+        auto = Selection(model, fitted.fit(history, calendar), None, None)
+    else:
+        auto = select_and_fit(history, calendar, "auto", horizon_days=horizon, progress=False, n_jobs=-1,
+                              special_days=special)  # fmt: skip
     models = {"auto": (auto.model, time.perf_counter() - started)}
     for name in BASELINES:
         started = time.perf_counter()
@@ -53,13 +63,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=2, help="series drawn per case (default 2)")
     parser.add_argument("--granularity", nargs="+", default=list(SETUPS), choices=list(SETUPS))
     parser.add_argument("--out", help="CSV of every score (case, seed, model, bucket)")
+    parser.add_argument("--model", help="score this catalog model in auto's place (no backtest: fast)")
     args = parser.parse_args()
     rows = []
     for granularity in args.granularity:
         for case in SETUPS[granularity][0]:
             for seed in range(args.seeds):
                 started = time.perf_counter()
-                rows += run_case(case, granularity, seed)
+                rows += run_case(case, granularity, seed, args.model)
                 print(
                     f"{granularity} {case.name} seed {seed}: {time.perf_counter() - started:.0f} s",
                     flush=True,
