@@ -27,12 +27,13 @@ from forecasting.forecast_job import Selection, select_and_fit
 from forecasting.metrics import weekly_naive_scale
 from forecasting.slots import calendar_of
 from forecasting.special_days import SpecialDays
-from forecasting.stress import SETUPS, generate, score_rows
+from forecasting.stress import SETUPS, benchmark_draw, generate, score_rows
 
 
 def run_case(case, granularity: str, seed: int, model: str | None = None) -> list[dict]:
     _, history_days, horizon = SETUPS[granularity]
-    history, future = generate(case, granularity, history_days, horizon, seed)
+    draw = benchmark_draw(SETUPS[granularity][0].index(case), seed, granularity)
+    history, future = generate(case, granularity, history_days, horizon, **draw)
     calendar = calendar_of(history)
     scale = weekly_naive_scale(history)
     special = SpecialDays("US") if granularity == "day" else None

@@ -37,7 +37,7 @@ from statsforecast import StatsForecast
 from statsforecast.models import MSTL, AutoARIMA, AutoETS
 
 from forecasting.metrics import weekly_naive_scale
-from forecasting.stress import SETUPS, StressCase, generate, score_rows
+from forecasting.stress import SETUPS, StressCase, benchmark_draw, generate, score_rows
 
 LEVELS = (80, 95)
 SLOTS_PER_DAY = 24  # the generator's centre: open 08:00-20:00 in 30-minute slots
@@ -94,7 +94,8 @@ def forecast(
 def run_case(case: StressCase, granularity: str, seed: int, models: list[str]) -> list[dict]:
     """Score rows (overall and per horizon bucket) of each peer on one generated series."""
     _, history_days, horizon = SETUPS[granularity]
-    history, future = generate(case, granularity, history_days, horizon, seed)
+    draw = benchmark_draw(SETUPS[granularity][0].index(case), seed, granularity)
+    history, future = generate(case, granularity, history_days, horizon, **draw)
     scale = weekly_naive_scale(history)
     values = series_values(history, granularity)
     rows = []

@@ -38,15 +38,18 @@ def generate(
     history_days: int = 1100,
     horizon_days: int = 364,
     seed: int = 0,
+    start: str | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """(history with the case's troubles, the future as it then happens, without them): daily
     totals (three years of trend and yearly season by default) or 30-minute slots of a centre
-    open 08:00-20:00 every day (``granularity='30min'``)."""
+    open 08:00-20:00 every day (``granularity='30min'``), from ``start`` (the generator's
+    default date when None)."""
+    dated = {"start": start} if start else {}
     if granularity == "day":
-        observed, _ = daily_history(case, days=history_days + horizon_days, seed=seed)
+        observed, _ = daily_history(case, days=history_days + horizon_days, seed=seed, **dated)
     else:
         observed, _ = intraday_history(
-            case, days=history_days + horizon_days, interval=granularity, seed=seed
+            case, days=history_days + horizon_days, interval=granularity, seed=seed, **dated
         )
     days = observed.index.normalize()
     cut = days.unique()[history_days]
@@ -156,6 +159,18 @@ INTRADAY_CASES = (
 # horizon buckets (last open day ahead in each) the benchmark reports accuracy and coverage by
 HORIZON_BUCKETS = {"day": (7, 28, 91, 182, 364), "30min": (1, 7, 14)}
 SETUPS = {"day": (CASES, 1100, 364), "30min": (INTRADAY_CASES, 120, 14)}  # cases, history, horizon days
+
+
+def benchmark_draw(case_index: int, seed: int, granularity: str) -> dict:
+    """The ``seed`` and ``start`` of one benchmark series: every case and seed gets a base
+    series of its own (cases sharing one would score the same noise six times), and daily
+    series start on different days of the year so the horizon does not always begin in
+    January; intraday series keep their start, which puts the DST change inside."""
+    draw = 1000 * seed + case_index
+    if granularity != "day":
+        return {"seed": draw}
+    start = pd.Timestamp("2021-01-04") + pd.Timedelta(days=int(draw * 53 % 364))
+    return {"seed": draw, "start": str(start.date())}
 
 
 def horizon_bucket(horizon_day: np.ndarray, granularity: str) -> np.ndarray:

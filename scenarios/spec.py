@@ -28,16 +28,28 @@ from pydantic import (
 from forecasting.errors import InputError
 from forecasting.history.config import read_yaml_mapping, validate_mapping
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
+from forecasting.input_rules import RULES
 from scenarios.bundled import scenario_dir
 from scenarios.staffing_plan import DEFAULT_HOURS_PER_FTE
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-def _share(value: float) -> float:
-    if not 0 <= value <= 1:
-        raise ValueError("a share between 0 and 1 (80 % is written 0.8)")
-    return value
+def ruled(rule: str) -> BeforeValidator:
+    """The command line's rule for this kind of number (``forecasting.input_rules``), so a
+    scenario key refuses what ``capplan staff`` refuses, in the same words (checked before
+    the type, so ``.inf`` gets the rule's words rather than 'a finite number')."""
+
+    def check(value):
+        try:  # YAML reads 1e9 (no dot) as text; the model would take it as a number
+            number = None if isinstance(value, bool) else float(value)
+        except (TypeError, ValueError):
+            number = None  # not a number at all: the type check says so
+        if number is not None and RULES[rule].broken([number]).any():
+            raise ValueError(RULES[rule].expected)
+        return value
+
+    return BeforeValidator(check)
 
 
 def _timestamp(value: str | None) -> str | None:
@@ -73,7 +85,9 @@ def _hours(value: str | None) -> str | None:
     return str(value)
 
 
-Share = Annotated[float, AfterValidator(_share)]
+Share = Annotated[float, ruled("share")]
+Shrinkage = Annotated[float, ruled("shrinkage")]
+Seconds = Annotated[float, ruled("positive_seconds")]
 
 
 def _text(value):
@@ -94,7 +108,8 @@ Channel = Literal["voice", "chat", "email"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # .inf / .nan are never a setting: a handle time of .inf would hang the staffing search
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class Window(Strict):
@@ -176,10 +191,10 @@ class ForecastSpec(Strict):
 class QueueSpec(Strict):
     channel: Channel = "voice"
     share: Share = 1.0  # of the forecast volume
-    aht_seconds: float | None = Field(None, gt=0)  # needed when the data has no handle times
+    aht_seconds: Annotated[float, ruled("aht")] | None = None  # needed when the data has no handle times
     model: Literal["erlang-c", "erlang-a"] = "erlang-c"
-    patience_seconds: float | None = Field(None, gt=0)  # Erlang A
-    concurrency: int | None = Field(None, ge=1, le=5)  # chat
+    patience_seconds: Annotated[float, ruled("patience")] | None = None  # Erlang A
+    concurrency: Annotated[int, ruled("concurrency")] | None = None  # chat
 
     @model_validator(mode="after")
     def _consistent(self) -> QueueSpec:
@@ -191,7 +206,7 @@ class QueueSpec(Strict):
 
 
 class Multiplier(Window):
-    factor: float = Field(ge=0)
+    factor: float = Field(ge=0, le=100)
 
 
 class Event(Window):
@@ -201,9 +216,9 @@ class Event(Window):
     name: str = "event"
     start: Annotated[str, BeforeValidator(_text), AfterValidator(_timestamp)]
     shape: Literal["step", "spike", "decay"] = "decay"
-    lift: float = Field(gt=-1)  # 0.5: +50 % at the peak
-    duration_hours: float = Field(24.0, gt=0)
-    half_life_hours: float = Field(4.0, gt=0)
+    lift: float = Field(gt=-1, le=100)  # 0.5: +50 % at the peak
+    duration_hours: Annotated[float, ruled("response_hours")] = 24.0
+    half_life_hours: Annotated[float, ruled("response_hours")] = 4.0
 
 
 class Shift(Window):
@@ -215,12 +230,12 @@ class Shift(Window):
 
 
 class AhtChange(Window):
-    seconds: float = 0.0
-    percent: float = Field(0.0, gt=-100)
+    seconds: float = Field(0.0, ge=-86_400, le=86_400)
+    percent: float = Field(0.0, gt=-100, le=10_000)
 
 
 class Demand(Strict):
-    growth_pct: float = Field(0.0, gt=-100)
+    growth_pct: float = Field(0.0, gt=-100, le=10_000)
     multipliers: list[Multiplier] = []
     events: list[Event] = []
     shifts: list[Shift] = []
@@ -229,11 +244,11 @@ class Demand(Strict):
 
 class ServiceTargets(Strict):
     service_level: Share | None = None
-    target_seconds: float = Field(DEFAULT_TARGET_SECONDS, gt=0)
-    asa_seconds: float | None = Field(None, gt=0)
+    target_seconds: Seconds = DEFAULT_TARGET_SECONDS
+    asa_seconds: Seconds | None = None
     abandon_rate: Share | None = None
-    max_occupancy: Annotated[float, Field(gt=0, le=1)] | None = None
-    response_hours: float | None = Field(None, gt=0)  # deferred work (email)
+    max_occupancy: Annotated[float, ruled("occupancy")] | None = None
+    response_hours: Annotated[float, ruled("response_hours")] | None = None  # deferred work (email)
     response_share: Share = 1.0
 
 
@@ -248,15 +263,15 @@ class TargetsSpec(ServiceTargets):
 
 
 class ShrinkagePeriod(Window):
-    shrinkage: Annotated[float, Field(ge=0, lt=1)]
+    shrinkage: Shrinkage
 
 
 class Supply(Strict):
-    shrinkage: Annotated[float, Field(ge=0, lt=1)] = 0.3
+    shrinkage: Shrinkage = 0.3
     shrinkage_periods: list[ShrinkagePeriod] = []
-    hours_per_fte: float = Field(DEFAULT_HOURS_PER_FTE, gt=0)  # paid hours per week
-    cost_per_agent_hour: float = Field(0.0, ge=0)
-    headcount: float | None = Field(None, gt=0)  # FTE on the payroll
+    hours_per_fte: Annotated[float, ruled("hours_per_fte")] = DEFAULT_HOURS_PER_FTE  # paid hours per week
+    cost_per_agent_hour: float = Field(0.0, ge=0, le=1e6)
+    headcount: Annotated[float, Field(gt=0), ruled("agents")] | None = None  # FTE on the payroll
     budget: float | None = Field(None, gt=0)  # over the horizon, in the cost's currency
     available_agents: float | str | None = None  # agents scheduled per interval, or a CSV file
 
@@ -266,7 +281,9 @@ class Supply(Strict):
         expected = (
             "a number of agents >= 0 (no quotes), or a CSV file with columns interval_start[, queue], agents"
         )
-        if isinstance(value, bool) or (isinstance(value, (int, float)) and value < 0):
+        if isinstance(value, bool) or (
+            isinstance(value, (int, float)) and RULES["agents"].broken([value]).any()
+        ):
             raise ValueError(expected)
         if isinstance(value, str):
             try:

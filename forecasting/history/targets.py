@@ -10,6 +10,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from forecasting.errors import InputError
 from forecasting.history.config import load_yaml
 
 DEFAULT_TARGET_SECONDS = (
@@ -39,11 +40,42 @@ KPI_NAMES = (
 )
 KpiName = Literal[KPI_NAMES]  # type: ignore[valid-type]
 
+_SHARE = (0.0, 1.0, "a share from 0 to 1 (e.g. 0.8 for 80 %)")
+_SECONDS = (0.0, 10 * 365 * 86_400.0, "seconds from 0 (10 years at most)")
+_COUNT = (0.0, 1e9, "a count from 0")
+KPI_RANGES = {  # what a bound on each KPI can be: min: 5 for a share is a typo, not a target
+    **dict.fromkeys(("arrivals", "handled", "abandoned", "contacts_per_agent"), _COUNT),
+    **dict.fromkeys(("service_level", "abandon_rate", "csat", "fcr", "repeat_rate"), _SHARE),
+    **dict.fromkeys(("aht", "asa", "first_response_mean_s", "first_response_p90_s"), _SECONDS),
+    **dict.fromkeys(("resolution_mean_s", "resolution_p90_s"), _SECONDS),
+    "csat_mean": (0.0, 10.0, "a mean score from 0 to 10 (the survey's scale, e.g. 1-5)"),
+    "ces": (0.0, 10.0, "a mean effort score from 0 to 10 (the survey's scale, e.g. 1-7)"),
+    "nps": (-100.0, 100.0, "a net promoter score from -100 to 100"),
+    "contacts_per_issue": (1.0, 1e3, "contacts per issue from 1"),
+}
+
+
+def _check_ranges(targets: Targets, path) -> Targets:
+    """Each KPI's min and max within what that KPI can be, and min not above max."""
+    sections = [("targets", targets.targets)] + [(f"queues.{q}", b) for q, b in targets.queues.items()]
+    for section, bounds in sections:
+        for kpi, target in bounds.items():
+            low, high, expected = KPI_RANGES[kpi]
+            for side in ("min", "max"):
+                value = getattr(target, side)
+                if value is not None and not low <= value <= high:
+                    raise InputError("bad value", path=path, key=f"{section}.{kpi}.{side}", expected=expected,
+                                     found=f"{value:g}")  # fmt: skip
+            if target.min is not None and target.max is not None and target.min > target.max:
+                raise InputError("min above max", path=path, key=f"{section}.{kpi}",
+                                 expected="min at most max", found=f"{target.min:g} > {target.max:g}")  # fmt: skip
+    return targets
+
 
 class Target(BaseModel):
     """A bound on one KPI: met when min <= value <= max."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     min: float | None = None
     max: float | None = None
 
@@ -88,4 +120,5 @@ def load_targets(path: str | Path | None = None) -> Targets:
     if path is None:
         text = resources.files("forecasting.history").joinpath("default_targets.yaml").read_text()
         return Targets.model_validate(yaml.safe_load(text))
-    return load_yaml(path, Targets, "targets file", "a KPI name: " + ", ".join(KPI_NAMES))
+    targets = load_yaml(path, Targets, "targets file", "a KPI name: " + ", ".join(KPI_NAMES))
+    return _check_ranges(targets, path)

@@ -116,3 +116,47 @@ def test_a_column_check_names_the_first_bad_row(values, bad_at):
         with pytest.raises(InputError) as err:
             check_column(values, "calls", lambda i: i + 2, column="calls")
         assert err.value.row == bad_at + 2
+
+
+@pytest.mark.parametrize(
+    ("section", "text", "rule"),
+    [
+        ("queues", "{voice: {aht_seconds: .inf}}", "aht"),
+        ("queues", "{voice: {aht_seconds: 0}}", "aht"),
+        ("queues", "{voice: {model: erlang-a, patience_seconds: 0.01}}", "patience"),
+        ("queues", "{voice: {channel: chat, concurrency: 11}}", "concurrency"),
+        ("targets", "{service_level: .nan}", "share"),
+        ("targets", "{service_level: 5}", "share"),
+        ("targets", "{max_occupancy: 0}", "occupancy"),
+        ("targets", "{target_seconds: -1}", "positive_seconds"),
+        ("supply", "{shrinkage: 0.97}", "shrinkage"),
+        ("supply", "{hours_per_fte: .inf}", "hours_per_fte"),
+        ("supply", "{headcount: 1e9}", "agents"),
+    ],
+)
+def test_a_scenario_key_is_held_to_the_command_lines_rule(write_scenario, section, text, rule):
+    """``aht_seconds: .inf`` passed 'greater than 0' and hung the staffing search; a scenario
+    shrinkage of 0.97 was allowed where ``staff --shrinkage`` stopped at 0.95."""
+    from scenarios.spec import load_scenario
+
+    yaml_text = (
+        "name: bad\ndata: {input: x.csv, format: intervals, time_col: t, value_col: v}\n"
+        + f"{section}: {text}\n"
+    )
+    with pytest.raises(InputError) as err:
+        load_scenario(write_scenario("bad", yaml_text))
+    message = str(err.value)
+    assert f"key '{section}." in message and "\n" not in message
+    assert RULES[rule].expected in message
+
+
+def test_no_scenario_number_may_be_infinite(write_scenario):
+    from scenarios.spec import load_scenario
+
+    path = write_scenario(
+        "bad",
+        "name: bad\ndata: {input: x.csv, format: intervals, time_col: t, value_col: v}\ndemand: {growth_pct: .inf}\n",
+    )
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    assert "key 'demand.growth_pct'" in str(err.value) and "finite" in str(err.value)

@@ -54,7 +54,7 @@ def test_negative_multiplier_names_the_key(write_scenario):
 
 def test_target_above_100_percent_names_the_key(write_scenario):
     text = _error(write_scenario, {**FAST, "targets": {"service_level": 80}})
-    assert "'targets.service_level'" in text and "between 0 and 1" in text
+    assert "'targets.service_level'" in text and "from 0 to 1" in text
     text = _error(write_scenario, {**FAST, "targets": {"queues": {"voice": {"abandon_rate": 1.5}}}})
     assert "'targets.queues.voice.abandon_rate'" in text
 

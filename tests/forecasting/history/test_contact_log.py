@@ -131,6 +131,11 @@ def test_targets_marked_met_or_missed(tickets, tmp_path):
     [
         ("targets:\n  happiness: {min: 1}\n", "targets.happiness"),
         ("targets:\n  csat: {above: 1}\n", "targets.csat.above"),
+        ("targets:\n  service_level: {min: 5}\n", "targets.service_level.min.*a share from 0 to 1"),
+        ("targets:\n  service_level: {min: .nan}\n", "targets.service_level.min.*finite"),
+        ("targets:\n  asa: {max: .inf}\n", "targets.asa.max.*finite"),
+        ("queues:\n  chat: {nps: {min: 200}}\n", "queues.chat.nps.min.*-100 to 100"),
+        ("targets:\n  asa: {min: 30, max: 10}\n", "targets.asa.*min above max"),
     ],
 )
 def test_bad_targets_file_names_the_key(tmp_path, text, fragment):
