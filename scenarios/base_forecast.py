@@ -66,6 +66,7 @@ def ingest_options(
         mapping=data.mapping,
         interval=interval if data.format != "intervals" else None,
         target_seconds=target_seconds,
+        timezone=data.timezone,
     )
 
 

@@ -136,6 +136,7 @@ class DataSpec(Strict):
     value_col: str | None = None
     mapping: str | None = None
     queue: str | None = None  # forecast one queue of the data (default: all together)
+    timezone: str | None = None  # the centre's zone, for times written with UTC offsets or in UTC
 
     @model_validator(mode="after")
     def _columns_for_interval_reports(self) -> DataSpec:

@@ -21,7 +21,14 @@ from pydantic import BaseModel, ConfigDict
 from forecasting.history.config import load_yaml
 from forecasting.history.contacts import CONTACT_FIELDS, REQUIRED_FIELDS, Contacts, finish_contacts
 from forecasting.history.ledger import RowLedger
-from forecasting.history.parsing import blank, parse_flags, parse_numbers, parse_times, reject_outside
+from forecasting.history.parsing import (
+    blank,
+    daylight_saving_notes,
+    parse_flags,
+    parse_numbers,
+    parse_times_and_offsets,
+    reject_outside,
+)
 from forecasting.history.tables import RawTable
 
 Field = Literal[CONTACT_FIELDS + ("channel",)]  # type: ignore[valid-type]
@@ -49,7 +56,9 @@ def load_mapping(path: str | Path | None) -> LogMapping:
     return load_yaml(path, LogMapping, "mapping file", allowed)
 
 
-def normalize_contact_log(raw: RawTable, ledger: RowLedger, mapping: LogMapping) -> Contacts:
+def normalize_contact_log(
+    raw: RawTable, ledger: RowLedger, mapping: LogMapping, timezone: str | None = None
+) -> Contacts:
     """Validate and normalize a generic log; defects are rejected by row or, if fatal, raised."""
     f = raw.frame
     present = {name for name in CONTACT_FIELDS + ("channel",) if mapping.source(name) in f.columns}
@@ -72,9 +81,16 @@ def normalize_contact_log(raw: RawTable, ledger: RowLedger, mapping: LogMapping)
     ledger.reject(blank(col["arrival_time"]), mapping.source("arrival_time"), "missing arrival time")
     out = pd.DataFrame(index=f.index)
     out["contact_id"] = contact_id
+    offsets = {}
     for name in TIME_FIELDS:
         if name in present:
-            out[name] = parse_times(col[name], mapping.source(name), ledger, mapping.time_format)
+            out[name], offsets[name] = parse_times_and_offsets(
+                col[name], mapping.source(name), ledger, mapping.time_format, timezone
+            )
+    _on_arrival_clock(out, offsets)
+    if "arrival_time" in offsets:
+        for note in daylight_saving_notes(out["arrival_time"], offsets["arrival_time"]):
+            ledger.warn(note)
     _check_order(out, ledger, mapping)
     for name in ("wait_seconds", "handle_seconds"):
         if name in present:
@@ -108,6 +124,22 @@ def normalize_contact_log(raw: RawTable, ledger: RowLedger, mapping: LogMapping)
     present.discard("channel")
     out = out.drop(columns=[c for c in ("channel",) if c in out])[ledger.active]
     return finish_contacts(out, present)
+
+
+def _on_arrival_clock(out: pd.DataFrame, offsets: dict) -> None:
+    """Express a contact's later times on its arrival's clock when the times carry UTC
+    offsets, so every duration is one between instants: across a daylight-saving change an
+    answer at 03:00:05+02:00 is 10 s after an arrival at 01:59:55+01:00, not an hour and 10 s
+    (and autumn's answers no longer come 'before' their arrival). Arrivals keep their local
+    clock time, which is what intervals and days are counted by."""
+    arrival = offsets.get("arrival_time")
+    if arrival is None:
+        return
+    for name, offset in offsets.items():
+        if name != "arrival_time" and offset is not None:
+            shift = (offset - arrival).fillna(0.0)
+            if shift.any():
+                out[name] = out[name] - pd.to_timedelta(shift, unit="s")
 
 
 def _check_order(out: pd.DataFrame, ledger: RowLedger, mapping: LogMapping) -> None:

@@ -51,6 +51,7 @@ class IngestOptions:
     encoding: str | None = None
     strict: bool = True
     combine_queues: bool = False
+    timezone: str | None = None  # the centre's zone: times with offsets become its local clock
 
     @property
     def resolved_format(self) -> Format:
@@ -126,6 +127,12 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
             expected="<<format>> intervals (or no format: it is implied)",
             found=fmt,
         )
+    if options.timezone and fmt == "anonymous-bank":
+        raise InputError(
+            "<<timezone>> is for contact logs and interval reports",
+            option="timezone",
+            expected="no time zone with <<format>> anonymous-bank (its clock times carry none)",
+        )
     mapping = load_mapping(options.mapping) if fmt == "log" else None
     sep = options.sep or (mapping.sep if mapping else None)
     raw = read_table(
@@ -143,8 +150,9 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
                 "missing setting", option="time_col", expected="the name of the timestamp column"
             )
         table, native, period = normalize_interval_series(
-            raw, ledger, options.time_col, list(options.value_cols), options.queue_col
-        )
+            raw, ledger, options.time_col, list(options.value_cols), options.queue_col,
+            timezone=options.timezone,
+        )  # fmt: skip
         calendar = infer_calendar(table, native)
         gaps = find_gaps(table, calendar)
         length = parse_interval(options.interval) if options.interval else native
@@ -156,7 +164,7 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
         if fmt == "anonymous-bank":
             contacts = normalize_anonymous_bank(raw, ledger)
         else:
-            contacts = normalize_contact_log(raw, ledger, mapping)
+            contacts = normalize_contact_log(raw, ledger, mapping, options.timezone)
         if contacts.frame.empty:
             raise InputError(
                 "no usable rows",

@@ -20,7 +20,7 @@ import pandas as pd
 from forecasting.errors import InputError
 from forecasting.history.intervals import DAY, interval_label, order_columns
 from forecasting.history.ledger import RowLedger
-from forecasting.history.parsing import blank, parse_numbers, parse_times
+from forecasting.history.parsing import blank, daylight_saving_notes, parse_numbers, parse_times_and_offsets
 from forecasting.history.summarize import COUNT_COLUMNS, rollup_intervals
 from forecasting.history.tables import RawTable
 
@@ -73,6 +73,7 @@ def normalize_interval_series(
     queue_col: str | None = None,
     time_format: str | None = None,
     default_queue: str = "all",
+    timezone: str | None = None,
 ) -> tuple[pd.DataFrame, pd.Timedelta, str | None]:
     """Validate rows, infer the interval length, and return the tidy table at that length,
     with the reporting period (a pandas frequency, e.g. 'W-SUN' or 'MS') of weekly or monthly
@@ -82,7 +83,9 @@ def normalize_interval_series(
     f = raw.frame
     ledger.ignore(raw.blank_rows, "blank line")
     ledger.reject(blank(f[time_col]), time_col, "missing timestamp")
-    stamps = parse_times(f[time_col], time_col, ledger, time_format)
+    stamps, offsets = parse_times_and_offsets(f[time_col], time_col, ledger, time_format, timezone)
+    for note in daylight_saving_notes(stamps, offsets):
+        ledger.warn(note)
 
     values = {}
     for v in specs:
@@ -107,7 +110,10 @@ def normalize_interval_series(
     if queue_col:
         ledger.reject(blank(f[queue_col]), queue_col, "missing queue")
     # Only rows still active take part, so a rejected row never shadows a good one.
-    key = pd.DataFrame({"t": stamps, "q": queues})[ledger.active]
+    # the repeated autumn hour's two rows per slot (same clock time, offsets an hour apart) are
+    # both kept and added up below; any other repeat is a duplicate
+    offset = offsets if offsets is not None else pd.Series(0.0, index=f.index)
+    key = pd.DataFrame({"t": stamps, "q": queues, "o": offset.fillna(0.0)})[ledger.active]
     dup = np.zeros(len(f), bool)
     dup[np.flatnonzero(ledger.active)[key.duplicated(keep="first").to_numpy()]] = True
     ledger.reject(dup, time_col, "duplicate timestamp", stamps.astype(str))
@@ -135,10 +141,7 @@ def normalize_interval_series(
             pd.DataFrame({"interval_start": stamps, "queue": q, "field": v.field, "value": values[v]})[keep]
         )
     long = pd.concat(long_parts, ignore_index=True)
-    table = long.pivot_table(
-        index=["interval_start", "queue"], columns="field", values="value", aggfunc="first", dropna=False
-    )
-    table = table.reset_index()
+    table = _one_row_per_slot(long).reset_index()
     table.columns.name = None
     for c in COUNT_COLUMNS:
         if c in table:
@@ -152,6 +155,16 @@ def normalize_interval_series(
         length,
         period,
     )
+
+
+def _one_row_per_slot(long: pd.DataFrame) -> pd.DataFrame:
+    """Fields per (interval_start, queue). A slot holds one row, or two in the hour a
+    daylight-saving change repeats: their counts are added (the slot holds both hours, as a
+    contact log's does) and their rates (AHT, ASA, service level) averaged."""
+    grouped = long.groupby(["interval_start", "queue", "field"], sort=False)["value"]
+    summed, averaged = grouped.sum(min_count=1), grouped.mean()
+    is_count = summed.index.get_level_values("field").isin(COUNT_COLUMNS)
+    return summed.where(is_count, averaged).unstack("field")
 
 
 UNFINISHED_SHARE = 0.5  # a last period under half its predecessors' median was exported before it ended

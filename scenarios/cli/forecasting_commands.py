@@ -63,6 +63,12 @@ def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
         help="reject rows with unparsable or out-of-order times instead of stopping",
     )
     p.add_argument("--combine-queues", action="store_true", help="one table for all queues together")
+    p.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        help="the centre's time zone (e.g. Europe/Berlin): times with UTC offsets, or in UTC, are "
+        "counted on its local clock (default: the clock the times were written in)",
+    )
 
 
 def input_path(args: argparse.Namespace) -> Path:
@@ -106,6 +112,7 @@ def ingest_options(args: argparse.Namespace) -> IngestOptions:
         encoding=args.encoding,
         strict=not args.reject_bad_rows,
         combine_queues=args.combine_queues,
+        timezone=args.timezone,
     )
 
 

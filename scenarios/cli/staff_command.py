@@ -109,6 +109,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     v.add_argument("--mapping", type=Path, help="generic logs: YAML column mapping")
     v.add_argument("--sep", help="field delimiter")
+    v.add_argument("--timezone", metavar="ZONE", help="the centre's time zone, for times with UTC offsets")
     v.add_argument("--train-until", required=True, help="last day (YYYY-MM-DD) of the calibration period")
     v.add_argument("--interval", default="60min", help="interval length (default 60min)")
     v.add_argument(
@@ -406,6 +407,7 @@ def run_validate(args: argparse.Namespace) -> int:
             sep=args.sep,
             interval=args.interval,
             target_seconds=args.target_seconds,
+            timezone=args.timezone,
         ),
     )
     length = parse_interval(args.interval)
