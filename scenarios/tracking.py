@@ -17,6 +17,7 @@ import yaml
 
 from forecasting.errors import InputError
 from forecasting.jsonable import dumps
+from forecasting.output_files import OutputFolder
 from forecasting.store import SCENARIOS, RunRecord, Store
 from scenarios.result import HEADLINE, ScenarioResult
 
@@ -99,13 +100,14 @@ def _write_tables(result: ScenarioResult, folder: Path) -> None:
 
 
 def write_outputs(result: ScenarioResult, folder: Path, yaml_text: str) -> None:
-    """The same tables in a folder a planner opens (intervals also as CSV)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    _write_tables(result, folder)
-    result.intervals.to_csv(
-        folder / "intervals.csv", index=False, float_format="%.6g", date_format="%Y-%m-%d %H:%M"
-    )
-    (folder / "scenario.yaml").write_text(yaml_text)
+    """The same tables in a folder a planner opens (intervals also as CSV), all moved in at
+    the end with the marker of a complete run (``forecasting.output_files``)."""
+    with OutputFolder(folder, f"scenario run {result.scenario.name}") as out:
+        _write_tables(result, out.draft)
+        result.intervals.to_csv(
+            out.path("intervals.csv"), index=False, float_format="%.6g", date_format="%Y-%m-%d %H:%M"
+        )
+        out.path("scenario.yaml").write_text(yaml_text)
 
 
 def compare_runs(store: Store, names: list[str], baseline: str | None = None) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from forecasting.history.ledger import RowLedger
 from forecasting.history.tables import read_table
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 from forecasting.jsonable import dumps
+from forecasting.output_files import OutputFolder
 
 log = logging.getLogger(__name__)
 Format = Literal["log", "anonymous-bank", "intervals"]
@@ -210,24 +211,19 @@ def find_gaps(table: pd.DataFrame, calendar: OperatingCalendar) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["interval_start", "queue"])
 
 
-def write_outputs(result: IngestResult, out: str | Path) -> dict[str, Path]:
-    """Write intervals.csv, summary.json, rejected.csv, gaps.csv and anomalies.csv (always, even if empty)."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "intervals": out / "intervals.csv",
-        "summary": out / "summary.json",
-        "rejected": out / "rejected.csv",
-        "gaps": out / "gaps.csv",
-        "anomalies": out / "anomalies.csv",
-    }
-    result.intervals.to_csv(
-        paths["intervals"], index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g"
-    )
-    result.ledger.rejected_rows().to_csv(paths["rejected"], index=False)
-    result.gaps.to_csv(paths["gaps"], index=False, date_format="%Y-%m-%d %H:%M:%S")
-    result.anomalies.to_csv(
-        paths["anomalies"], index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g"
-    )
-    paths["summary"].write_text(dumps(result.summary(), indent=2, default=str) + "\n")
-    return paths
+def write_outputs(result: IngestResult, out: str | Path, command: str = "ingest") -> dict[str, Path]:
+    """Write intervals.csv, summary.json, rejected.csv, gaps.csv and anomalies.csv (always, even
+    if empty), all at once at the end (see ``forecasting.store.output_files``)."""
+    names = {name: f"{name}.csv" for name in ("intervals", "rejected", "gaps", "anomalies")}
+    names["summary"] = "summary.json"
+    with OutputFolder(out, command) as folder:
+        result.intervals.to_csv(
+            folder.path(names["intervals"]), index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g"
+        )
+        result.ledger.rejected_rows().to_csv(folder.path(names["rejected"]), index=False)
+        result.gaps.to_csv(folder.path(names["gaps"]), index=False, date_format="%Y-%m-%d %H:%M:%S")
+        result.anomalies.to_csv(
+            folder.path(names["anomalies"]), index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g"
+        )
+        folder.path(names["summary"]).write_text(dumps(result.summary(), indent=2, default=str) + "\n")
+    return {key: Path(out) / name for key, name in names.items()}

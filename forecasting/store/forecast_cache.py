@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
+
+from forecasting.output_files import atomic_write
 
 
 def digest(parts: dict) -> str:
@@ -52,16 +52,5 @@ class ForecastCache:
     def put(self, key: str, table: pd.DataFrame, meta: dict) -> None:
         table_path, meta_path = self._paths(key)
         self.folder.mkdir(parents=True, exist_ok=True)
-        _atomic_write(table_path, lambda path: table.to_parquet(path, index=False))
-        _atomic_write(meta_path, lambda path: Path(path).write_text(json.dumps(meta, default=str)))
-
-
-def _atomic_write(target: Path, write) -> None:
-    handle, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
-    os.close(handle)
-    try:
-        write(partial)
-        os.replace(partial, target)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
+        atomic_write(table_path, lambda path: table.to_parquet(path, index=False), "store")
+        atomic_write(meta_path, lambda path: Path(path).write_text(json.dumps(meta, default=str)), "store")

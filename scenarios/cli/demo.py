@@ -15,12 +15,19 @@ from pathlib import Path
 
 from forecasting.forecast_job import candidate_names
 from forecasting.history.ingest import write_outputs
+from forecasting.output_files import check_output_folder
 from forecasting.series import forecast_series
 from forecasting.store import Store
 from forecasting.training import train
 from scenarios.base_forecast import load_history, resolve_path
 from scenarios.bundled import BUNDLED_SCENARIOS
-from scenarios.cli.forecasting_commands import format_board, print_ingest_summary
+from scenarios.cli.forecasting_commands import (
+    MAX_ORIGINS,
+    format_board,
+    jobs_count,
+    print_ingest_summary,
+    up_to,
+)
 from scenarios.cli.scenario_commands import describe, format_comparison, run_one, save_table
 from scenarios.spec import load_scenario
 
@@ -41,15 +48,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     d.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default out/demo)")
     d.add_argument(
-        "--origins", type=int, default=5, help="backtest origins for choosing the model (default 5)"
+        "--origins",
+        type=up_to(MAX_ORIGINS),
+        default=5,
+        help="backtest origins for choosing the model (default 5)",
     )
     d.add_argument(
-        "--jobs", type=int, default=-1, help="parallel processes for the backtest (default: every core)"
+        "--jobs",
+        type=jobs_count,
+        default=-1,
+        help="parallel processes for the backtest (default: every core)",
     )
     d.set_defaults(handler=demo_command)
 
 
 def demo_command(args: argparse.Namespace) -> int:
+    check_output_folder(args.out)
     return run_demo(args.store, args.out, args.origins, args.jobs, progress=not args.quiet)
 
 

@@ -14,7 +14,9 @@ from forecasting.history.anomalies import in_words
 from forecasting.history.anomalies import summary as anomaly_counts
 from forecasting.history.ingest import FORMATS, IngestOptions, IngestResult, ingest, write_outputs
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
+from forecasting.input_rules import check_value
 from forecasting.jsonable import dumps
+from forecasting.output_files import OutputFolder, atomic_write, check_output_file, check_output_folder
 
 
 def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
@@ -93,13 +95,14 @@ def ingest_for(args: argparse.Namespace, out: Path | None) -> IngestResult:
     try:
         return ingest(input_path(args), ingest_options(args))
     except InputError as exc:
-        if exc.rejected is not None and out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            exc.rejected.rejected_rows().to_csv(out / "rejected.csv", index=False)
+        if exc.rejected is not None and out is not None:  # marked as a failed run's
+            with OutputFolder(out, args.command, status="failed") as folder:
+                exc.rejected.rejected_rows().to_csv(folder.path("rejected.csv"), index=False)
         raise
 
 
 def ingest_options(args: argparse.Namespace) -> IngestOptions:
+    check_value(args.target_seconds, "positive_seconds", option="target_seconds")
     return IngestOptions(
         format=args.format,
         time_col=args.time_col,
@@ -142,7 +145,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_ingest_arguments(b)
     add_series_arguments(b)
     b.add_argument("--models", help="comma-separated model names (default: all): " + ", ".join(MODELS))
-    b.add_argument("--origins", type=positive_int, default=10, help="number of forecast origins (default 10)")
+    b.add_argument(
+        "--origins", type=up_to(MAX_ORIGINS), default=10, help="number of forecast origins (default 10)"
+    )
     b.add_argument(
         "--step-days",
         type=positive_int,
@@ -167,7 +172,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="with --model champion: MLflow registered model name (default: capplan-<input>-<field>)",
     )
     f.add_argument(
-        "--select-origins", type=positive_int, default=5, help="backtest origins auto chooses by (default 5)"
+        "--select-origins",
+        type=up_to(MAX_ORIGINS),
+        default=5,
+        help="backtest origins auto chooses by (default 5)",
     )
     f.add_argument(
         "--granularity",
@@ -196,7 +204,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         t.add_argument("--models", help="comma-separated candidate models (default: all)")
         t.add_argument(
             "--origins",
-            type=positive_int,
+            type=up_to(MAX_ORIGINS),
             default=10,
             help="backtest origins for choosing the model (default 10)",
         )
@@ -207,7 +215,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         if name == "retrain":
             t.add_argument(
                 "--eval-origins",
-                type=positive_int,
+                type=up_to(MAX_ORIGINS),
                 default=5,
                 help="recent origins champion and challenger are compared on",
             )
@@ -218,15 +226,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         t.set_defaults(handler=run_training_command, retrain=name == "retrain")
 
 
-def positive_int(text: str) -> int:
-    """argparse type: a whole number of at least 1 (argparse prints the one-line error)."""
+def positive_int(text: str, high: int = 100_000) -> int:
+    """argparse type: a whole number from 1 to ``high`` (argparse prints the one-line error)."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1, found {value}")
+    if not 1 <= value <= high:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {high:,}, found {value}")
     return value
+
+
+def up_to(high: int):
+    """argparse type: a whole number from 1 to ``high``."""
+
+    def parse(text: str) -> int:
+        return positive_int(text, high)
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+MAX_HORIZON_DAYS = 1100  # open days: three years and more; a longer one is a typo
+MAX_ORIGINS = 200
 
 
 def jobs_count(text: str) -> int:
@@ -246,7 +268,9 @@ def add_series_arguments(p: argparse.ArgumentParser) -> None:
         "--queue",
         help="one queue (default: all queues together); forecast: 'each' forecasts every queue with its own model",
     )
-    p.add_argument("--horizon-days", type=positive_int, default=5, help="open days ahead (default 5)")
+    p.add_argument(
+        "--horizon-days", type=up_to(MAX_HORIZON_DAYS), default=5, help="open days ahead (default 5)"
+    )
     p.add_argument(
         "--jobs",
         type=jobs_count,
@@ -317,6 +341,8 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     from forecasting.forecast_job import backtest_and_choose, candidate_names
 
     special_days = special_days_of(args)  # a bad calendar is said before the file is read
+    if args.out:
+        check_output_folder(args.out)
     _, history = load_series(args)
     names = candidate_names(args.field, args.models)
     choice = backtest_and_choose(
@@ -337,10 +363,10 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     print(format_board(board))
     print(format_by_horizon(backtest.by_horizon(), board))
     if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        board.to_csv(args.out / "leaderboard.csv", index=False, float_format="%.6g")
-        backtest.by_horizon().to_csv(args.out / "by_horizon.csv", index=False, float_format="%.6g")
-        backtest.forecasts.to_csv(args.out / "backtest_forecasts.csv", index=False, float_format="%.6g")
+        with OutputFolder(args.out, "backtest") as folder:
+            board.to_csv(folder.path("leaderboard.csv"), index=False, float_format="%.6g")
+            backtest.by_horizon().to_csv(folder.path("by_horizon.csv"), index=False, float_format="%.6g")
+            backtest.forecasts.to_csv(folder.path("backtest_forecasts.csv"), index=False, float_format="%.6g")
         print(f"wrote {args.out / 'leaderboard.csv'}")
     return 0
 
@@ -384,6 +410,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     from forecasting.forecast_job import make_forecast, output_granularity, read_timestamps, require_clean
 
     special_days = special_days_of(args)
+    check_output_file(args.out)
     result = ingest_for(args, None)
     require_clean(result)
     warn_anomalies(result, args.field, args.queue)
@@ -406,8 +433,10 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     )
     if warning:
         logging.getLogger("capplan").warning("warning: %s", warning)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out, index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.4f")
+    atomic_write(
+        args.out,
+        lambda path: table.to_csv(path, index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.4f"),
+    )
     for selection in selections:
         if selection.leaderboard is not None and len(selections) == 1:
             print(format_board(selection.leaderboard.head(5)))
@@ -426,6 +455,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
+    check_output_folder(args.out)  # before the work, not after it
     result = ingest_for(args, args.out)
     paths = write_outputs(result, args.out)
     print_ingest_summary(result)
@@ -472,16 +502,16 @@ def run_kpis(args: argparse.Namespace) -> int:
     from forecasting.history.kpis import kpi_report, print_kpi_report
     from forecasting.history.targets import load_targets
 
+    check_output_folder(args.out)
+    targets = load_targets(args.targets)  # a bad targets file is said before the data is read
     result = ingest_for(args, args.out)
-    targets = load_targets(args.targets)
     periods = ("day", "week", "month", "quarter") if args.period == "all" else (args.period,)
     report = kpi_report(result, targets, periods)
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "kpis.csv"
-    report.to_csv(path, index=False, float_format="%.6g")
+    with OutputFolder(args.out, "kpis") as folder:
+        report.to_csv(folder.path("kpis.csv"), index=False, float_format="%.6g")
+        folder.path("summary.json").write_text(dumps(result.summary(), indent=2, default=str) + "\n")
     print_kpi_report(report)
-    (args.out / "summary.json").write_text(dumps(result.summary(), indent=2, default=str) + "\n")
-    print(f"wrote {path}")
+    print(f"wrote {args.out / 'kpis.csv'}")
     return 0
 
 

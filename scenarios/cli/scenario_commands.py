@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError, cli_option
+from forecasting.jsonable import dumps
+from forecasting.output_files import atomic_write, check_output_file, check_output_folder
 from forecasting.store import Store
 from scenarios.result import HEADLINE
 
@@ -74,6 +76,7 @@ def _fmt(v: float) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    check_output_folder(args.out)
     for name in args.scenarios:
         result, run_id = run_one(args.store, name, args.out, not args.no_track)
         print(describe(result, run_id))
@@ -135,13 +138,17 @@ def list_command(args: argparse.Namespace) -> int:
 def compare_command(args: argparse.Namespace) -> int:
     from scenarios.tracking import NoRunError, compare_runs
 
+    if args.out:
+        check_table_name(args.out)
     try:
         table = compare_runs(args.store, args.names, args.baseline)
     except NoRunError as exc:
         raise InputError(
             "no run of this scenario",
             key=exc.scenario,
-            expected=f"`capplan scenario run {exc.scenario}` first (runs are read from {args.store})",
+            expected=f"`capplan scenario run {exc.scenario}` first (runs are read from {args.store}"
+            + ("" if args.store.exists() else ", and there is no store there yet: check --store")
+            + ")",
         ) from None
     print(format_comparison(table))
     if args.out:
@@ -155,11 +162,28 @@ def format_comparison(table: pd.DataFrame) -> str:
         return table.to_string(float_format=lambda v: f"{v:,.4g}", na_rep="")
 
 
+TABLE_WRITERS = {  # what ``compare --out`` writes, by the file's suffix
+    ".csv": lambda table, path: table.to_csv(path, float_format="%.10g"),  # millions keep their units
+    ".xlsx": lambda table, path: table.to_excel(path, sheet_name="comparison"),
+    ".parquet": lambda table, path: table.reset_index().to_parquet(path, index=False),
+    ".json": lambda table, path: Path(path).write_text(
+        dumps(table.reset_index().to_dict(orient="records"), indent=2, default=str) + "\n"
+    ),
+}
+
+
 def save_table(table: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".xlsx":
-        table.to_excel(path, sheet_name="comparison")
-    elif path.suffix.lower() == ".parquet":
-        table.reset_index().to_parquet(path, index=False)
-    else:
-        table.to_csv(path, float_format="%.10g")  # totals in the millions keep their units
+    """The comparison in the format its name asks for (``x.json`` used to get CSV)."""
+    writer = TABLE_WRITERS[check_table_name(path).suffix.lower()]
+    atomic_write(path, lambda partial: writer(table, partial))
+
+
+def check_table_name(path: Path) -> Path:
+    if path.suffix.lower() not in TABLE_WRITERS:
+        raise InputError(
+            "unknown table format",
+            option="out",
+            expected="a file name ending in " + ", ".join(TABLE_WRITERS),
+            found=str(path),
+        )
+    return check_output_file(path)

@@ -14,6 +14,7 @@ from forecasting.history.tables import read_table
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 from forecasting.input_rules import check_column, check_value
 from forecasting.jsonable import dumps
+from forecasting.output_files import atomic_write, check_output_file
 from scenarios.staffing.requirements import MODELS, Targets
 from scenarios.staffing_plan import (
     DEFAULT_HOURS_PER_FTE,
@@ -244,6 +245,7 @@ def _options(
 def run_staff(args: argparse.Namespace) -> int:
     targets, model = _targets(args), _model(args)
     if args.input:
+        check_output_file(args.out or args.input.with_name(args.input.stem + "_staffing.csv"))
         return _run_batch(args, targets, model)
     if args.calls is None or args.aht is None:
         raise InputError(
@@ -373,17 +375,18 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
         )
     out = pd.concat(parts, axis=1)
     target = args.out or args.input.with_name(args.input.stem + "_staffing.csv")
-    out.to_csv(target, index=False, float_format="%.6g")
+    fte_path = target.with_name(target.stem + "_fte.csv")
+    fte = fte_by_period(frame[time_col], table, seconds, args.hours_per_fte) if time_col else None
+    # everything computed before anything is written; each file whole or not at all
+    if fte is not None:
+        atomic_write(fte_path, lambda p: fte.to_csv(p, index=False, float_format="%.4g"))
+    atomic_write(target, lambda p: out.to_csv(p, index=False, float_format="%.6g"))
     summary = f"{len(out):,} intervals ({'deferred' if args.response_hours else model}): peak {int(out['agents'].max())} agents, {int(out['scheduled_agents'].max())} scheduled"
     if "overloaded" in out:
         summary += f"; {int(out['overloaded'].sum())} overloaded"
     if "backlog" in out:
         summary += f"; largest backlog {out['backlog'].max():,.0f}, oldest item {out['oldest_age_hours'].max():.1f} h"
-    if time_col:
-        fte_path = target.with_name(target.stem + "_fte.csv")
-        fte_by_period(frame[time_col], table, seconds, args.hours_per_fte).to_csv(
-            fte_path, index=False, float_format="%.4g"
-        )
+    if fte is not None:
         summary += f"; FTE per day and week in {fte_path}"
     print(summary + f"; wrote {target}")
     return 0
@@ -392,6 +395,8 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
 def run_validate(args: argparse.Namespace) -> int:
     from forecasting.history.ingest import IngestOptions, ingest
     from scenarios.validation import validate_staffing
+
+    check_output_file(args.out)
 
     try:
         train_until = pd.Timestamp(args.train_until)
@@ -414,10 +419,12 @@ def run_validate(args: argparse.Namespace) -> int:
     report, summary, cal = validate_staffing(
         result.contacts, length, train_until, args.target_seconds, args.replications
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    report.to_csv(args.out, index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g")
     summary_path = args.out.with_name(args.out.stem + "_summary.csv")
-    summary.to_csv(summary_path, index=False, float_format="%.6g")
+    atomic_write(summary_path, lambda p: summary.to_csv(p, index=False, float_format="%.6g"))
+    atomic_write(
+        args.out,
+        lambda p: report.to_csv(p, index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g"),
+    )
     print(
         f"calibrated on the days up to {train_until:%Y-%m-%d}: mean patience {cal.patience_seconds:.0f} s "
         f"(Kaplan–Meier {cal.patience_km_seconds:.0f} s), handle time lognormal mean {cal.handle.mean:.0f} s "
