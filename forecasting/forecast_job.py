@@ -97,6 +97,15 @@ def origin_step(horizon_days: int) -> int:
     return 1 if horizon_days <= 14 else 7 if horizon_days <= 92 else 28
 
 
+def _repeats_every_week(history: pd.Series) -> bool:
+    """A constant series (or one whose weeks are all alike) leaves backtests nothing to score
+    against (the one-week naive error, MASE's scale, is 0): repeating it is the forecast."""
+    from forecasting.metrics import weekly_naive_scale
+
+    scale = weekly_naive_scale(history)
+    return bool(np.isfinite(scale) and scale == 0)
+
+
 def select_and_fit(
     history: pd.Series,
     calendar: OperatingCalendar,
@@ -113,6 +122,11 @@ def select_and_fit(
     names = names or parse_models(None)
     if model == "auto" and len(names) == 1:
         model = names[0]  # nothing to choose between (AHT has one model)
+    if model == "auto" and _repeats_every_week(history):
+        log.warning(
+            "the history repeats exactly every week: forecast as the same week again (seasonal_naive_week)"
+        )
+        model = "seasonal_naive_week"
     if model != "auto":
         check_model_for_field(model, str(history.name) if history.name in ("arrivals", "aht") else "arrivals")
         return Selection(model, make_model(model, clean, special_days).fit(history, calendar), None, None)
@@ -191,6 +205,30 @@ def read_timestamps(
                 found=str(stamps.iloc[i]),
             )
     return pd.DatetimeIndex(stamps)
+
+
+MAX_AHEAD = pd.Timedelta(days=3 * 366)  # forecasts further out are a typo, not a plan
+
+
+def check_requested_times(at: pd.DatetimeIndex, history_end: pd.Timestamp) -> None:
+    """Requested times lie after the history and within three years of its end: a time in
+    the past (a year typed wrong) was forecast silently, decades ahead would be made up."""
+    early = at[at <= history_end]
+    if len(early):
+        raise InputError(
+            "a time inside or before the history",
+            option="at",
+            expected=f"times after the history's end ({history_end:%Y-%m-%d %H:%M})",
+            found=f"{early[0]:%Y-%m-%d %H:%M}" + (f" and {len(early) - 1} more" if len(early) > 1 else ""),
+        )
+    late = at[at > history_end + MAX_AHEAD]
+    if len(late):
+        raise InputError(
+            "a time too far ahead",
+            option="at",
+            expected=f"times within three years of the history's end ({history_end:%Y-%m-%d})",
+            found=f"{late[0]:%Y-%m-%d %H:%M}" + (f" and {len(late) - 1} more" if len(late) > 1 else ""),
+        )
 
 
 def closed_warning(calendar: OperatingCalendar, stamps: pd.DatetimeIndex, limit: int = 5) -> str | None:
@@ -331,6 +369,8 @@ def make_forecast(
     queue separately, each with its own model; returns the table, the selections and a warning
     naming requested timestamps outside opening hours."""
     granularity = output_granularity(result, granularity)
+    if at is not None:
+        check_requested_times(at, result.intervals["interval_start"].max())
     if result.period:
         return forecast_from_periods(result, field, queue, model, horizon_days, granularity)
     queues = sorted(map(str, result.intervals["queue"].unique())) if queue == EACH_QUEUE else [queue]

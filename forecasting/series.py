@@ -33,6 +33,12 @@ def forecast_series(result: IngestResult, field: str = "arrivals", queue: str | 
         raise InputError(
             "no data for this field", column=field, expected=f"a column holding {field} (see <<value_col>>)"
         )
+    if field == "arrivals" and not (t["arrivals"].fillna(0) > 0).any():
+        raise InputError(
+            "no contacts in the history (every value is 0)",
+            column=field,
+            expected="a history with traffic to forecast from (is it the right column or queue?)",
+        )
     grouped = t.groupby("interval_start")
     if field == "arrivals":
         values = grouped["arrivals"].sum(min_count=1)

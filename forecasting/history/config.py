@@ -26,7 +26,17 @@ def read_yaml_mapping(path: str | Path, what: str) -> dict:
     if not path.is_file():
         raise InputError(f"{what} not found", path=path, expected=f"a YAML {what}")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not UTF-8 text (byte {exc.object[exc.start]:#x} at offset {exc.start})",
+            path=path,
+            expected=f"a {what} saved as UTF-8",
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            f"cannot read it ({exc.strerror or exc})", path=path, expected=f"a readable {what}"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(

@@ -28,6 +28,7 @@ from forecasting.history.parsing import (
     parse_numbers,
     parse_times_and_offsets,
     reject_outside,
+    reject_stray_times,
 )
 from forecasting.history.tables import RawTable
 
@@ -87,6 +88,8 @@ def normalize_contact_log(
             out[name], offsets[name] = parse_times_and_offsets(
                 col[name], mapping.source(name), ledger, mapping.time_format, timezone
             )
+    if "arrival_time" in out:
+        reject_stray_times(out["arrival_time"], mapping.source("arrival_time"), ledger, col["arrival_time"])
     _on_arrival_clock(out, offsets)
     if "arrival_time" in offsets:
         for note in daylight_saving_notes(out["arrival_time"], offsets["arrival_time"]):

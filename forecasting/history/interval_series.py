@@ -20,7 +20,13 @@ import pandas as pd
 from forecasting.errors import InputError
 from forecasting.history.intervals import DAY, interval_label, order_columns
 from forecasting.history.ledger import RowLedger
-from forecasting.history.parsing import blank, daylight_saving_notes, parse_numbers, parse_times_and_offsets
+from forecasting.history.parsing import (
+    blank,
+    daylight_saving_notes,
+    parse_numbers,
+    parse_times_and_offsets,
+    reject_stray_times,
+)
 from forecasting.history.summarize import COUNT_COLUMNS, rollup_intervals
 from forecasting.history.tables import RawTable
 
@@ -84,6 +90,7 @@ def normalize_interval_series(
     ledger.ignore(raw.blank_rows, "blank line")
     ledger.reject(blank(f[time_col]), time_col, "missing timestamp")
     stamps, offsets = parse_times_and_offsets(f[time_col], time_col, ledger, time_format, timezone)
+    reject_stray_times(stamps, time_col, ledger, f[time_col])
     for note in daylight_saving_notes(stamps, offsets):
         ledger.warn(note)
 

@@ -13,6 +13,10 @@ from forecasting.errors import InputError
 from forecasting.history.ledger import RowLedger
 
 _OFFSET = r"(Z|[+-]\d{2}:?\d{2})$"
+EARLIEST, LATEST = pd.Timestamp("1900-01-01"), pd.Timestamp("2200-01-01")
+YEARS = "a time in the years 1900 to 2199"
+STRAY_GAP = pd.Timedelta(days=366)  # data this far from the rest is a typo, not history
+STRAY_SHARE = 0.05
 TRUE_WORDS = {"1", "true", "t", "yes", "y"}
 FALSE_WORDS = {"0", "false", "f", "no", "n"}
 
@@ -87,7 +91,9 @@ def parse_times_and_offsets(
     bad = parsed.isna().to_numpy() & ~empty
     example = "a time like " + (time_format or "2003-03-03 07:00:00 (ISO 8601)")
     ledger.fail_or_reject(bad, column, "unparsable time", example, values=text)
-    parsed = parsed.astype("datetime64[ns]")
+    outside = (parsed.notna() & ((parsed < EARLIEST) | (parsed >= LATEST))).to_numpy()
+    ledger.fail_or_reject(outside, column, "year out of range", YEARS, values=text)
+    parsed = parsed.where(~outside).astype("datetime64[ns]")
     return _in_zone(parsed, offsets, zone) if zone else (parsed, offsets)
 
 
@@ -137,9 +143,13 @@ def _strip_single_offset(
         .fillna("no offset")
     )
     present = np.flatnonzero(~empty)
-    reference = kind.iloc[present[0]]
-    differs = (kind != reference).to_numpy() & ~empty
     stripped = text.str.replace(_OFFSET, "", regex=True)
+    # the first row that is a time sets the reference: an unreadable first row is reported
+    # as unparsable, not as the others being in 'another zone'
+    head = present[:1000]
+    readable = pd.to_datetime(stripped.iloc[head], format="ISO8601", errors="coerce").notna().to_numpy()
+    reference = kind.iloc[head[readable][0] if readable.any() else present[0]]
+    differs = (kind != reference).to_numpy() & ~empty
     # a row that is not a time at all is reported as unparsable later, not as another zone
     looks_like_time = (
         pd.to_datetime(stripped.where(differs), format="ISO8601", errors="coerce").notna().to_numpy()
@@ -211,6 +221,32 @@ def _daylight_saving(kind: pd.Series, local: pd.Series, present: np.ndarray) -> 
     changes = np.diff(seconds[order])
     changes = changes[(changes != 0) & np.isfinite(changes)]
     return bool(len(changes) <= 2 * when.dt.year.nunique() + 1 and np.all(np.abs(changes) == 3600))
+
+
+def reject_stray_times(stamps: pd.Series, column: str, ledger: RowLedger, values=None) -> None:
+    """Rows more than a year away from the bulk of the data (a few rows at most): a typed year
+    (2204 for 2024) would otherwise stretch the interval grid over two centuries."""
+    active = stamps.notna().to_numpy() & ledger.active
+    if active.sum() < 2:
+        return
+    days = stamps[active].dt.normalize()
+    unique = np.sort(days.unique())
+    jumps = np.flatnonzero(np.diff(unique) > STRAY_GAP.to_timedelta64())
+    if not len(jumps):
+        return
+    segment = np.searchsorted(unique[jumps + 1], days.to_numpy(), side="right")
+    sizes = np.bincount(segment)
+    main = int(np.argmax(sizes))
+    stray = (segment != main) & (sizes[segment] <= STRAY_SHARE * len(days))
+    mask = np.zeros(len(stamps), bool)
+    mask[np.flatnonzero(active)[stray]] = True
+    first, last = (
+        unique[jumps[main - 1] + 1] if main else unique[0],
+        unique[jumps[main]] if main < len(jumps) else unique[-1],
+    )
+    expected = f"a time near the rest of the data ({pd.Timestamp(first):%Y-%m-%d} to {pd.Timestamp(last):%Y-%m-%d}; a typo in the year?)"
+    ledger.fail_or_reject(mask, column, "time far from the rest of the data", expected,
+                          values=stamps.astype(str) if values is None else values)  # fmt: skip
 
 
 def parse_numbers(values: pd.Series, column: str, ledger: RowLedger, what: str = "a number") -> pd.Series:

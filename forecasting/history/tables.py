@@ -116,9 +116,15 @@ def read_table(path: str | Path, sep: str | None = None, encoding: str | None = 
     if path.suffix.lower() in {".parquet", ".pq"}:
         return _read_parquet(path)
     delimiter = normalize_delimiter(sep) or default_delimiter(path)
-    encoding = encoding or _sniff_encoding(path)
-    lines = _scan(path, delimiter, encoding)
-    frame = _read_delimited(path, delimiter, encoding)
+    encoding = _known_encoding(encoding) if encoding else _sniff_encoding(path)
+    try:
+        _check_size_and_lines(path)
+        lines = _scan(path, delimiter, encoding)
+        frame = _read_delimited(path, delimiter, encoding)
+    except OSError as exc:  # no permission, a device, a file removed while read
+        raise InputError(
+            f"cannot read it ({exc.strerror or exc})", path=path, expected="a readable file"
+        ) from None
     if frame.empty:
         raise InputError("empty file", path=path, row=2, expected="at least one data row after the header")
     return RawTable(
@@ -127,6 +133,64 @@ def read_table(path: str | Path, sep: str | None = None, encoding: str | None = 
         delimiter=delimiter,
         lines=lines[: len(frame)] if len(lines) >= len(frame) else None,
     )
+
+
+MAX_LINE_BYTES = 1 << 20  # no row of a contact log or report is a megabyte long
+MEMORY_PER_FILE_BYTE = 3  # what reading a text table takes, per byte of the file (measured ~2)
+
+
+def _check_size_and_lines(path: Path, chunk: int = 1 << 24) -> None:
+    """Refuse, before reading it into memory, a file whose rows are not lines (a 2 GB file with
+    no line break would be read whole as one line) or that this machine's memory cannot hold."""
+    size = path.stat().st_size
+    available = _available_memory()
+    if available and size * MEMORY_PER_FILE_BYTE > available:
+        raise InputError(
+            "file too large for this machine's memory",
+            path=path,
+            expected=f"a file under {available / MEMORY_PER_FILE_BYTE / 1e9:.1f} GB here (split it, e.g. by month)",
+            found=f"{size / 1e9:.1f} GB",
+        )
+    since_break, offset = 0, 0
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            breaks = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
+            gaps = np.diff(np.r_[-1, breaks]) - 1 if len(breaks) else np.array([], dtype=int)
+            longest = max(since_break + (gaps[0] if len(gaps) else len(block)), int(gaps[1:].max(initial=0)))
+            if longest > MAX_LINE_BYTES:
+                raise InputError(
+                    "a line is too long",
+                    path=path,
+                    expected=f"rows on lines of at most {MAX_LINE_BYTES >> 20} MB (is it a CSV file?)",
+                    found=f"over {MAX_LINE_BYTES >> 20} MB without a line break after byte {offset}",
+                )
+            since_break = len(block) - 1 - breaks[-1] if len(breaks) else since_break + len(block)
+            offset += len(block)
+
+
+def _available_memory() -> int | None:
+    """Memory the system can give without swapping (Linux's MemAvailable: free memory and
+    page cache), or None where it cannot be known (no check then)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _known_encoding(name: str) -> str:
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise InputError(
+            "unknown text encoding",
+            option="encoding",
+            expected="an encoding such as utf-8, latin-1, cp1252 or utf-16",
+            found=name,
+        ) from None
+    return name
 
 
 def _sniff_encoding(path: Path) -> str:

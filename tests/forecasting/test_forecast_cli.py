@@ -182,3 +182,63 @@ def test_a_constant_series_is_not_called_too_short(run_cli, tmp_path):
     path = bad_series(tmp_path, [f"{t:%Y-%m-%d %H:%M},5" for t in stamps])
     code, _out, err = run_cli("backtest", "--input", path, *SERIES, "--models", "weekday_mean")
     assert code == 2 and "does not change" in err and "too little" not in err, err
+
+
+@pytest.mark.parametrize(
+    ("stamp", "fragment"),
+    [
+        ("1990-06-02T07:00:00", "inside or before the history"),  # a year typed wrong
+        ("2003-05-20T07:00:00", "inside or before the history"),
+        ("2031-06-02T07:00:00", "too far ahead"),
+    ],
+)
+def test_requested_times_must_follow_the_history(run_cli, tmp_path, stamp, fragment):
+    at = tmp_path / "at.csv"
+    at.write_text(f"when\n2003-06-02T07:00:00\n{stamp}\n")
+    out = tmp_path / "f.csv"
+    code, _, err = run_cli(
+        "forecast", BANK_CALLS, *SERIES, "--model", "weekday_mean", "--at", at, "--out", out
+    )
+    assert code == 2 and "--at" in err and fragment in err and "2003-05-28" in err
+    assert err.strip().count("\n") <= 1 and not out.exists()  # a warning line at most, then the error
+
+
+def test_an_unreadable_first_requested_time_is_named_as_such(run_cli, tmp_path):
+    at = tmp_path / "at.csv"
+    at.write_text("when\nhello\n2003-06-02T07:00:00+02:00\n")
+    code, _, err = run_cli(
+        "forecast", BANK_CALLS, *SERIES, "--model", "weekday_mean", "--at", at, "--out", tmp_path / "f.csv"
+    )
+    assert code == 2 and "row 2" in err and "unparsable time" in err and "mixed time zones" not in err
+
+
+def test_a_horizon_of_centuries_is_refused(run_cli, tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:  # argparse stops before the command runs
+        run_cli("forecast", BANK_CALLS, *SERIES, "--horizon-days", "1000000", "--out", tmp_path / "f.csv")
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "--horizon-days" in err and "1 to 1,100" in err
+
+
+def _flat(tmp_path, value: float):
+    idx = pd.date_range("2024-01-01", "2024-03-01", freq="30min")
+    idx = idx[(idx.hour >= 8) & (idx.hour < 18)]
+    path = tmp_path / "flat.csv"
+    pd.DataFrame({"t": idx, "calls": value}).to_csv(path, index=False)
+    return path
+
+
+def test_a_constant_history_is_forecast_as_itself(run_cli, tmp_path):
+    out = tmp_path / "f.csv"
+    code, _, err = run_cli(
+        "forecast", _flat(tmp_path, 10), "--time-col", "t", "--value-col", "calls", "--out", out
+    )
+    assert code == 0, err
+    table = pd.read_csv(out)
+    assert (table["forecast"] == 10).all() and (table["lo80"] <= 10).all() and (table["hi80"] >= 10).all()
+
+
+def test_a_history_of_zeros_says_so(run_cli, tmp_path):
+    code, _, err = run_cli(
+        "forecast", _flat(tmp_path, 0), "--time-col", "t", "--value-col", "calls", "--out", tmp_path / "f.csv"
+    )
+    assert code == 2 and "every value is 0" in err

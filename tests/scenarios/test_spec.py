@@ -144,3 +144,24 @@ def test_a_mistake_in_the_extended_scenario_is_reported_in_its_file(write_scenar
     with pytest.raises(InputError) as info:
         load_scenario(child)
     assert str(parent) in str(info.value) and "demand.growth_pct" in str(info.value)
+
+
+def test_a_scenario_file_that_is_not_utf8_is_named(write_scenario):
+    path = write_scenario("latin", "name: latin\n")
+    path.write_bytes("name: latin\ndescription: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    assert str(path) in str(err.value) and "not UTF-8" in str(err.value)
+
+
+def test_scenario_list_survives_a_file_that_is_not_utf8(run_cli, tmp_path, monkeypatch):
+    import shutil
+
+    folder = tmp_path / "experiments" / "scenarios"  # ./experiments/scenarios is where names are looked up
+    shutil.copytree(SCENARIO_DIR, folder)
+    (folder / "latin.yaml").write_bytes("name: latin\ndescription: caf\xe9\n".encode("latin-1"))
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli("scenario", "list")
+    assert code == 0 and "Traceback" not in err
+    line = next(row for row in out.splitlines() if row.strip().startswith("latin"))
+    assert "invalid" in line and "not UTF-8" in line

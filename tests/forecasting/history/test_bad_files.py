@@ -80,6 +80,26 @@ CASES = {
         ["--time-col", "time", "--value-col", "volume"],
         ["row 1", "column 'volume'"],
     ),
+    "year 0001": (
+        [LOG_HEADER, LOG_ROWS[0].replace("2024-01-08 09:00:00", "0001-01-08 09:00:00", 1), LOG_ROWS[1]],
+        [],
+        ["row 2", "column 'arrival_time'", "year out of range", "1900 to 2199"],
+    ),
+    "year 9999 in a report": (
+        ["time,calls", "9999-12-31 09:00,3", "2024-01-08 09:15,4"],
+        ["--time-col", "time", "--value-col", "calls"],
+        ["row 2", "column 'time'", "year out of range"],
+    ),
+    "a year typed wrong": (
+        ["time,calls", *(f"2024-01-{d:02d} 09:00,3" for d in range(1, 29)), "2042-01-29 09:00,4"],
+        ["--time-col", "time", "--value-col", "calls"],
+        ["row 30", "column 'time'", "far from the rest of the data", "2024-01-01 to 2024-01-28"],
+    ),
+    "no line breaks": (
+        ["time,calls," + "9" * 1_100_000],
+        ["--time-col", "time", "--value-col", "calls"],
+        ["a line is too long", "without a line break"],
+    ),
     "anonymous bank read as comma-separated": (
         BANK_LOG.read_text().replace("\t", ",").splitlines()[:50],
         ["--format", "anonymous-bank", "--sep", ";"],
@@ -205,3 +225,33 @@ def test_an_infinite_value_is_rejected_with_its_row_never_averaged(kind, tmp_pat
     rejected = pd.read_csv(tmp_path / "out" / "rejected.csv")
     assert list(rejected["row"]) == [row] and list(rejected["column"]) == [column]
     assert "inf" not in (tmp_path / "out" / "intervals.csv").read_text().lower()
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragments"),
+    [
+        (["--encoding", "klingon"], ["--encoding", "unknown text encoding", "klingon"]),
+        (["--timezone", "Mars/Olympus"], ["--timezone", "unknown time zone"]),
+        (["--target-seconds", "inf"], ["--target-seconds", "not a finite number"]),
+    ],
+)
+def test_a_bad_reading_option_is_named(tmp_path, run_cli, extra, fragments):
+    path = log_file(tmp_path, [LOG_HEADER, *LOG_ROWS])
+    code, _out, err = run_cli("ingest", path, *extra, "--out", tmp_path / "out")
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert all(f in err for f in fragments), err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("lenient", [False, True])
+def test_years_out_of_range_never_crash(tmp_path, run_cli, lenient):
+    """Years 0001 and 9999 do not fit pandas' timestamps: they are bad rows, not a crash."""
+    good = [f"2024-01-01 {h:02d}:00,7" for h in range(8, 18)]
+    path = log_file(tmp_path, ["time,calls", "0001-01-01 08:00,5", "9999-12-31 08:00,5", *good])
+    args = ["--time-col", "time", "--value-col", "calls", *(["--reject-bad-rows"] if lenient else [])]
+    code, _out, err = run_cli("ingest", path, *args, "--out", tmp_path / "out")
+    assert "Traceback" not in err
+    if lenient:
+        assert code == 0 and (tmp_path / "out" / "rejected.csv").read_text().count("year out of range") == 2
+    else:
+        assert code == 2 and "row 2" in err
