@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    := out
 PORT   ?= 8501
+# the app serves this machine only; ADDRESS=0.0.0.0 serves a network
+ADDRESS ?= localhost
 
 LOG    := data/anonymous_bank_1999-02-01_14.tsv
 
@@ -27,7 +29,7 @@ run: setup
 
 app: setup  # the Streamlit app, on http://localhost:$(PORT) (Ctrl-C stops it)
 	@echo "capplan app: open http://localhost:$(PORT)"
-	$(BIN)/streamlit run apps/streamlit_app.py --server.port $(PORT)
+	$(BIN)/streamlit run apps/streamlit_app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: lint
 	$(BIN)/python -m pytest

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import tempfile
-import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -44,9 +43,49 @@ APP_SETTINGS = {  # settings as the Data page's widgets name them (the rest in t
 }
 
 
-@st.cache_resource(show_spinner="Reading and checking the history…")
+CACHED_HISTORIES = 6  # ingested files kept in memory (each can be hundreds of MB)
+CACHE_SECONDS = 3600
+
+
+@st.cache_resource(
+    show_spinner="Reading and checking the history…", max_entries=CACHED_HISTORIES, ttl=CACHE_SECONDS
+)
 def ingest_file(path: str, mtime: float, options: IngestOptions) -> IngestResult:
     return ingest(path, options)
+
+
+@st.cache_resource(
+    show_spinner="Reading and checking the history…", max_entries=CACHED_HISTORIES, ttl=CACHE_SECONDS
+)
+def ingest_upload(name: str, digest: str, options: IngestOptions, _data: bytes) -> IngestResult:
+    """An uploaded file ingested once per content and options (not once per rerun), from a
+    temporary copy deleted as soon as it is read: nothing of a planner's upload stays on disk."""
+    with tempfile.TemporaryDirectory(prefix="capplan-upload-") as folder:
+        path = Path(folder) / upload_file_name(name)
+        path.write_bytes(_data)
+        try:
+            return ingest(path, options)
+        except InputError as exc:  # the planner's own file name, never where the server kept it
+            if exc.path == str(path):
+                exc.path = upload_file_name(name)
+            raise
+
+
+def upload_file_name(name: str, limit: int = 120) -> str:
+    """The upload's own name, made safe as one file name: no folders, at most ``limit``
+    bytes (a name over 255 bytes cannot be written), the suffix kept (it picks the reader)."""
+    name = Path(name.replace("\\", "/")).name or "upload"
+    suffix = Path(name).suffix[:10]
+    stem = name[: len(name) - len(suffix)] if suffix else name
+    while len((stem + suffix).encode()) > limit:  # bytes, not characters: 'é' takes two
+        stem = stem[:-1]
+    return (stem or "upload") + suffix
+
+
+def content_digest(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
 
 
 def ingest_bundled(label: str) -> IngestResult:
@@ -54,26 +93,10 @@ def ingest_bundled(label: str) -> IngestResult:
     return ingest_file(str(path), path.stat().st_mtime, options)
 
 
-def save_upload(name: str, data: bytes) -> Path:
-    """An uploaded file on disk (ingestion reads files), in a folder of this browser session, so
-    two planners uploading files of the same name do not overwrite each other."""
-    session = st.session_state.setdefault("upload_folder", uuid.uuid4().hex[:12])
-    folder = Path(tempfile.gettempdir()) / "capplan-uploads" / session
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / Path(name).name
-    path.write_bytes(data)
-    return path
-
-
 def show_error(exc: InputError) -> None:
     """A user error as the app shows it: the one-line message and, if rows were rejected, a
     download of them."""
-    text = exc.render(APP_SETTINGS.get)
-    uploads = (
-        str(Path(tempfile.gettempdir()) / "capplan-uploads" / st.session_state.get("upload_folder", "-"))
-        + "/"
-    )
-    st.error(text.replace(uploads, ""))  # the planner's own file name, not where the server keeps it
+    st.error(exc.render(APP_SETTINGS.get))
     if getattr(exc, "rejected", None) is not None:
         rows = exc.rejected.rejected_rows()
         st.download_button(
@@ -150,7 +173,7 @@ def scenario_runs() -> pd.DataFrame:
     return _scenario_runs(app_store())
 
 
-@st.cache_data(ttl=10, show_spinner=False, hash_funcs={Store: str})
+@st.cache_data(ttl=10, max_entries=8, show_spinner=False, hash_funcs={Store: str})
 def _scenario_runs(store: Store) -> pd.DataFrame:
     from scenarios.tracking import runs_table
 
@@ -160,7 +183,7 @@ def _scenario_runs(store: Store) -> pd.DataFrame:
 scenario_runs.clear = _scenario_runs.clear  # type: ignore[attr-defined]
 
 
-@st.cache_data(show_spinner=False, hash_funcs={Store: str})
+@st.cache_data(show_spinner=False, max_entries=64, ttl=CACHE_SECONDS, hash_funcs={Store: str})
 def run_artifact_table(store: Store, run_id: str, name: str) -> pd.DataFrame | None:
     """A table logged with a run (runs are immutable, so cached for good)."""
     return store.artifact_table(run_id, name)

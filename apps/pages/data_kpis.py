@@ -4,7 +4,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_support import BUNDLED, MAX_UPLOAD_MB, ingest_bundled, ingest_file, save_upload, show_error
+from app_support import BUNDLED, MAX_UPLOAD_MB, content_digest, ingest_bundled, ingest_upload, show_error
 from forecasting.errors import InputError
 from forecasting.history.anomalies import in_words
 from forecasting.history.ingest import IngestOptions
@@ -66,7 +66,6 @@ try:
             st.info("Give the timestamp and value columns of the interval report.")
             st.stop()
         if upload is not None:
-            path = save_upload(upload.name, upload.getvalue())
             options = IngestOptions(
                 format=kind,
                 time_col=time_col or None,
@@ -76,7 +75,8 @@ try:
                 encoding=None if encoding.startswith("auto") else encoding,
                 sep=None if sep.startswith("auto") else sep,
             )
-            result = ingest_file(str(path), path.stat().st_mtime, options)
+            data = upload.getvalue()
+            result = ingest_upload(upload.name, content_digest(data), options, data)
             st.session_state["uploaded"] = result
         else:
             result = previous

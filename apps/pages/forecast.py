@@ -34,12 +34,14 @@ name = store.model_name(result.source, "arrivals", None)
 st.caption(f"Data: {label} · registered model `{name}`")
 
 
-@st.cache_resource(show_spinner="Loading the champion model…", hash_funcs={Store: str})
+@st.cache_resource(
+    show_spinner="Loading the champion model…", max_entries=4, ttl=3600, hash_funcs={Store: str}
+)
 def champion(store: Store, registered: str, version: ModelVersion):
     return store.load_forecaster(registered, version=version)  # the version shown, not the alias again
 
 
-@st.cache_data(show_spinner=False, ttl=10, hash_funcs={Store: str})
+@st.cache_data(show_spinner=False, ttl=10, max_entries=8, hash_funcs={Store: str})
 def latest_training(store: Store, registered: str) -> tuple[str | None, pd.DataFrame | None, str | None]:
     """(run id, leaderboard, decision) of the newest train or retrain run of this model."""
     run = store.latest_run(FORECASTING, run_name_suffix=f"train {registered}")

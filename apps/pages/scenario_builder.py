@@ -34,7 +34,9 @@ except InputError as exc:
 st.caption(base_spec.description)
 
 
-@st.cache_resource(show_spinner="Forecasting (once per model and horizon)…", hash_funcs={Store: str})
+@st.cache_resource(
+    show_spinner="Forecasting (once per model and horizon)…", max_entries=8, ttl=3600, hash_funcs={Store: str}
+)
 def cached_base(
     data_json: str,
     forecast_json: str,

@@ -21,7 +21,10 @@ except InputError as exc:
 
 
 @st.cache_data(
-    show_spinner="Costing targets (a few seconds, once per scenario and headcount)…", hash_funcs={Store: str}
+    show_spinner="Costing targets (a few seconds, once per scenario and headcount)…",
+    max_entries=16,
+    ttl=3600,
+    hash_funcs={Store: str},
 )
 def analysis(scenario_json: str, headcount: float | None, store: Store, champion: int | None):
     """One full scenario run with the headcount as its supply: curve, best targets, risk, evidence."""

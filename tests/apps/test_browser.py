@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -173,5 +174,24 @@ def test_a_bad_upload_is_explained(page, tmp_path):
     error = page.locator('[data-testid="stAlertContentError"]').first
     error.wait_for()
     assert "calls_export.csv" in error.inner_text()
+    assert "capplan-upload" not in error.inner_text() and "/tmp" not in error.inner_text()
     assert page.locator('[data-testid="stException"]').count() == 0
+    assert not list(Path(tempfile.gettempdir()).glob("capplan-upload*/*"))  # read, then deleted
     shot(page, "data_upload_error")
+
+
+def test_an_upload_with_a_very_long_name_is_read(page):
+    """A browser may send a name longer than a file system allows (255 bytes): the upload is
+    read under a shortened name instead of failing with a server path."""
+    go(page, "Data & KPIs")
+    page.get_by_text("Upload a file").click()
+    wait_idle(page)
+    rows = "contact_id,arrival_time\n" + "".join(f"{i},2024-01-08 08:{i:02d}\n" for i in range(30))
+    name = "calls_" + "é" * 150 + ".csv"  # 306 bytes in UTF-8
+    page.locator('input[type="file"]').set_input_files(
+        files=[{"name": name, "mimeType": "text/csv", "buffer": rows.encode()}]
+    )
+    wait_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.get_by_text("rows read").first.wait_for()
+    assert not list(Path(tempfile.gettempdir()).glob("capplan-upload*/*"))
