@@ -176,13 +176,32 @@ def erlang_a_metrics(
         "occupancy": np.clip(occupancy, 0.0, 1.0),
         "overloaded": np.zeros(load.shape, dtype=bool),
     }
-    # Patience so long that 𝒜 cannot be evaluated: Erlang C is the limit (where it is stable).
-    fallback = ~np.isfinite(p_wait) | ~np.isfinite(sl) | (theta <= 0)
+    # Where 𝒜 cannot be evaluated, the limits: patience so long that nobody leaves is Erlang C
+    # (where it is stable); patience so short that nobody waits is Erlang's loss system, whose
+    # callers finding every agent busy all leave (abandonment = Erlang B). Patience of 0.01 s
+    # used to fall back to Erlang C: abandonment 0 instead of B.
+    unevaluated = ~np.isfinite(p_wait) | ~np.isfinite(sl) | (theta <= 0)
+    fallback = unevaluated & (patience >= aht)
+    impatient = unevaluated & ~fallback
     if fallback.any():
         c = erlang_c_metrics(volume, aht, interval_seconds, agents, target_seconds)
         for key in ("p_wait", "service_level", "asa_seconds", "occupancy", "overloaded"):
             result[key] = np.where(fallback, c[key], result[key])
         result["abandon_rate"] = np.where(fallback, 0.0, result["abandon_rate"])
+    if impatient.any():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            blocked = np.clip(erlang_b(load, n), 0.0, 1.0)
+            loss = {
+                "p_wait": blocked,
+                "abandon_rate": blocked,
+                "service_level": 1.0 - blocked,  # the served were answered at once
+                "asa_seconds": np.zeros(load.shape),
+                "mean_wait_seconds": blocked * patience,
+                "p_wait_over_target": np.zeros(load.shape),
+                "occupancy": np.clip(load * (1.0 - blocked) / n, 0.0, 1.0),
+            }
+        for key, value in loss.items():
+            result[key] = np.where(impatient, value, result[key])
     nobody = (n <= 0) & (volume > 0)  # no agents: every caller waits out their patience
     for key, value in (
         ("p_wait", 1.0),

@@ -107,6 +107,27 @@ def test_erlang_a_tends_to_erlang_c_for_patient_callers():
     np.testing.assert_allclose(a["service_level"], c["service_level"], rtol=1e-3)
 
 
+@given(
+    volume=st.floats(10, 2000),
+    aht=st.floats(30, 900),
+    agents=st.integers(1, 120),
+    patience=st.floats(1e-9, 1e6),
+)
+@settings(max_examples=150, deadline=None)
+def test_erlang_a_abandonment_follows_patience_to_both_limits(volume, aht, agents, patience):
+    """Patience to 0 is Erlang's loss system (callers finding every agent busy all leave:
+    abandonment = Erlang B), to infinity Erlang C; in between abandonment falls as patience
+    grows. Patience of 0.01 s used to return Erlang C (abandonment 0)."""
+    load = volume * aht / 1800
+    shorter = erlang_a_metrics(volume, aht, 1800, agents, 20, patience)["abandon_rate"]
+    longer = erlang_a_metrics(volume, aht, 1800, agents, 20, patience * 4)["abandon_rate"]
+    assert np.isfinite(shorter) and 0 <= shorter <= 1
+    assert longer <= shorter + 1e-6
+    assert shorter <= erlang_b(load, agents) + 1e-6  # never worse than losing every caller who waits
+    if patience < 1e-3 * aht:
+        assert shorter == pytest.approx(erlang_b(load, agents), abs=2e-3)
+
+
 def test_required_agents_match_a_linear_search():
     rng = np.random.default_rng(5)
     volume, aht = rng.uniform(1, 800, 300), rng.uniform(30, 600, 300)
