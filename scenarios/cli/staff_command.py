@@ -397,6 +397,8 @@ def run_validate(args: argparse.Namespace) -> int:
     from scenarios.validation import validate_staffing
 
     check_output_file(args.out)
+    check_value(args.replications, "replications", option="replications")
+    check_value(args.target_seconds, "seconds", option="target_seconds")
 
     try:
         train_until = pd.Timestamp(args.train_until)

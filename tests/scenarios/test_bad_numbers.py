@@ -160,3 +160,17 @@ def test_no_scenario_number_may_be_infinite(write_scenario):
     with pytest.raises(InputError) as err:
         load_scenario(path)
     assert "key 'demand.growth_pct'" in str(err.value) and "finite" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--replications", "100000000"), ("--replications", "0"), ("--target-seconds", "nan")],
+)
+def test_validate_staffing_options_are_held_to_the_rules(run_cli, tmp_path, option, value):
+    """--replications 1e8 asked numpy for 125 GiB and died with a traceback."""
+    from tests.conftest import BANK_LOG
+
+    out = tmp_path / "v.csv"
+    code, _, err = run_cli("validate-staffing", "--log", BANK_LOG, "--format", "anonymous-bank",
+                           "--train-until", "1999-02-07", option, value, "--out", out)  # fmt: skip
+    assert code == 2 and option in err and err.count("\n") == 1 and not out.exists()
