@@ -62,7 +62,7 @@ def log_trend_season(y: np.ndarray, h: int, m: int, mix: np.ndarray | None = Non
     period's weekday mix (a month with five Mondays is busier than one with five Sundays;
     learnt from 30 months on); the slope is the last two years' only, so an old growth spurt
     does not run on."""
-    span = min(len(y), 2 * m) if len(y) >= 2 * m else len(y)
+    span = min(len(y), 2 * m)
     t = np.arange(len(y) + h, dtype=float)
     harmonics = min(3, m // 2) if len(y) >= 2 * m else 0
     cols = [np.ones_like(t), t]
@@ -189,8 +189,7 @@ def _log_ratio_by_lead(
     like √lead beyond the longest lead measured; floored by the Poisson noise of the total."""
     leads = np.arange(1, horizon + 1, dtype=float)
     poisson = 1 / np.sqrt(np.maximum(mean, 1.0))
-    ok = (errors["actual"] > 0) & (errors["forecast"] > 0) if len(errors) else pd.Series(dtype=bool)
-    part = errors[ok] if len(errors) else errors
+    part = errors[(errors["actual"] > 0) & (errors["forecast"] > 0)] if len(errors) else errors
     out = {}
     for level in LEVELS:
         z = stats.norm.ppf(0.5 + level / 200)

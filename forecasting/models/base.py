@@ -98,9 +98,6 @@ class Forecaster(BaseEstimator):
             out[f"lo{level}"], out[f"hi{level}"] = np.where(is_open, lo, 0.0), np.where(is_open, hi, 0.0)
         return out
 
-    def interval_bounds(self, mean: np.ndarray, level: int) -> tuple[np.ndarray, np.ndarray]:
-        return interval_bounds(mean, level, self.distribution, self.spread_)
-
     def spread_at(self, timestamps, level: int = LEVELS[0]) -> np.ndarray | float:
         """The spread (φ, or the relative error) of the ``level`` % interval at each timestamp's
         lead time: errors grow the further ahead a day is, as the model's own holdouts measured
