@@ -78,8 +78,18 @@ def read_special_days(path: str | Path) -> tuple[tuple[dt.date, str], ...]:
     raw = read_table(path)
     frame = raw.frame
     date_col = frame.columns[0]
+    if pd.notna(pd.to_datetime(pd.Series([str(date_col)]), format="ISO8601", errors="coerce").iloc[0]):
+        raise InputError(  # its first day was taken for the header and lost
+            "no header line",
+            path=raw.path,
+            row=1,
+            expected="a header line such as 'date,name' before the days",
+            found=str(date_col),
+        )
     days = pd.to_datetime(frame[date_col], format="ISO8601", errors="coerce")
-    bad = days.isna().to_numpy()
+    bad = (
+        days.isna() | (days < pd.Timestamp("1900-01-01")) | (days >= pd.Timestamp("2200-01-01"))
+    ).to_numpy()
     if bad.any():
         i = int(bad.argmax())
         raise InputError(

@@ -20,13 +20,43 @@ from forecasting.errors import InputError
 Model = TypeVar("Model", bound=BaseModel)
 
 
+class DuplicateKey(yaml.MarkedYAMLError):
+    pass
+
+
+class StrictLoader(yaml.SafeLoader):
+    """Safe YAML, stricter: a key given twice is an error (the last one silently won), and
+    dates stay the text they were written as (2003-02-30 crashed PyYAML's date parser; the
+    models check dates and say what is wrong)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise DuplicateKey(None, None, f"key '{key}' given twice", key_node.start_mark)
+            seen.add(key) if isinstance(key, (str, int, float, bool)) else None
+        return super().construct_mapping(node, deep=deep)
+
+
+StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml_text(text: str):
+    """``text`` parsed as strict safe YAML (see :class:`StrictLoader`)."""
+    return yaml.load(text, Loader=StrictLoader)  # a SafeLoader subclass: no arbitrary objects
+
+
 def read_yaml_mapping(path: str | Path, what: str) -> dict:
     """The YAML file as a dict, or an InputError naming the file (and line) when it is not one."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{what} not found", path=path, expected=f"a YAML {what}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml_text(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise InputError(
             f"not UTF-8 text (byte {exc.object[exc.start]:#x} at offset {exc.start})",
@@ -37,11 +67,19 @@ def read_yaml_mapping(path: str | Path, what: str) -> dict:
         raise InputError(
             f"cannot read it ({exc.strerror or exc})", path=path, expected=f"a readable {what}"
         ) from None
+    except DuplicateKey as exc:
+        raise InputError(
+            exc.problem, path=path, row=exc.problem_mark.line + 1, expected="each key once in its mapping"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(
             "invalid YAML", path=path, row=mark.line + 1 if mark else None, expected=f"a valid YAML {what}"
         ) from None
+    if data is None:
+        raise InputError(
+            f"empty {what}", path=path, expected=f"a YAML {what} with its keys (the file holds none)"
+        )
     if not isinstance(data, dict):
         raise InputError(
             f"invalid {what}",

@@ -167,12 +167,7 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
         else:
             contacts = normalize_contact_log(raw, ledger, mapping, options.timezone)
         if contacts.frame.empty:
-            raise InputError(
-                "no usable rows",
-                path=path,
-                expected="at least one valid contact (see rejected.csv)",
-                rejected=ledger,
-            )
+            raise ledger.nothing_usable("at least one valid contact")
         if options.combine_queues:
             contacts = Contacts(contacts.frame.assign(queue=DEFAULT_QUEUE), contacts.available)
         log.info(

@@ -57,6 +57,10 @@ def parse_value_columns(specs: list[str], has_queue_col: bool) -> list[ValueColu
                 found=spec,
             )
         parsed.append(ValueColumn(column.strip(), field, None))
+    columns = [v.column for v in parsed]
+    twice = next((c for i, c in enumerate(columns) if c in columns[:i]), None)
+    if twice is not None:  # the same column read twice doubled the volume
+        raise InputError("column given twice", option="value_col", expected="each column once", found=twice)
     plain = [s for s in specs if "=" not in s]
     if len(plain) > 1 and len(plain) == len(specs) and not has_queue_col:
         return [ValueColumn(v.column, "arrivals", v.column) for v in parsed]  # wide: one queue per column
@@ -110,6 +114,10 @@ def normalize_interval_series(
                 f[v.column],
             )
 
+    arrivals = next((values[v] for v in specs if v.field == "arrivals" and v.queue is None), None)
+    if arrivals is not None:
+        _check_counts_within_arrivals(specs, values, arrivals, ledger)
+
     no_value = np.logical_and.reduce([values[v].isna().to_numpy() for v in specs])
     ledger.reject(no_value, specs[0].column, "no value in any value column")
 
@@ -126,12 +134,7 @@ def normalize_interval_series(
     ledger.reject(dup, time_col, "duplicate timestamp", stamps.astype(str))
 
     if not ledger.active.any():
-        raise InputError(
-            "no usable rows",
-            path=raw.path,
-            expected="at least one valid row (see rejected.csv)",
-            rejected=ledger,
-        )
+        raise ledger.nothing_usable("at least one valid row")
     period = reporting_period(stamps[ledger.active], queues[ledger.active], raw, time_col)
     length = DAY if period else infer_interval(stamps[ledger.active], queues[ledger.active], raw, time_col)
     counted = [v for v in specs if v.field == "arrivals"]
@@ -162,6 +165,25 @@ def normalize_interval_series(
         length,
         period,
     )
+
+
+def _check_counts_within_arrivals(specs, values: dict, arrivals: pd.Series, ledger: RowLedger) -> None:
+    """Handled, abandoned or answered-in-target contacts may exceed an interval's arrivals
+    (a call arriving at 08:29 is handled in the next interval by some exports), but not the
+    file's: twice the arrivals handled is a wrong column, and every rate would be nonsense."""
+    rows = ledger.active & arrivals.notna().to_numpy()
+    total = float(arrivals[rows].sum())
+    for v in specs:
+        if v.field in ("handled", "abandoned", "answered_in_target"):
+            counted = float(values[v][rows].sum())
+            if counted > 1.02 * total + 10:
+                raise InputError(
+                    f"more {v.field.replace('_', ' ')} than arrivals over the whole file",
+                    path=ledger.raw.path,
+                    column=v.column,
+                    expected=f"at most the arrivals ({total:,.0f}): is it the right column for {v.field}?",
+                    found=f"{counted:,.0f}",
+                )
 
 
 def _one_row_per_slot(long: pd.DataFrame) -> pd.DataFrame:
@@ -208,6 +230,14 @@ def _steps(stamps: pd.Series, queues: pd.Series) -> pd.Series:
     frame = pd.DataFrame({"t": stamps, "q": queues}).sort_values(["q", "t"])
     steps = frame.groupby("q")["t"].diff().dropna()
     return steps[steps > pd.Timedelta(0)]
+
+
+def _steps_by_queue(stamps: pd.Series, queues: pd.Series) -> pd.Series:
+    """Positive steps between consecutive timestamps, indexed by their queue."""
+    frame = pd.DataFrame({"t": stamps, "q": queues}).sort_values(["q", "t"])
+    steps = frame.groupby("q")["t"].diff()
+    keep = steps > pd.Timedelta(0)
+    return pd.Series(steps[keep].to_numpy(), index=frame["q"][keep].to_numpy())
 
 
 def reporting_period(stamps: pd.Series, queues: pd.Series, raw: RawTable, time_col: str) -> str | None:
@@ -270,6 +300,16 @@ def infer_interval(stamps: pd.Series, queues: pd.Series, raw: RawTable, time_col
             expected="at least two distinct timestamps per queue",
         )
     length = steps.mode().iloc[0]
+    each = _steps_by_queue(stamps, queues).groupby(level=0).agg(lambda s: s.mode().iloc[0])
+    if each.nunique() > 1:  # A's half-hour totals would be spread into B's 15-minute slots
+        shown = ", ".join(f"{q} every {interval_label(step)}" for q, step in each.items())
+        raise InputError(
+            "queues reported at different intervals",
+            path=raw.path,
+            column=time_col,
+            expected="one interval length for every queue (ingest such queues one at a time)",
+            found=shown,
+        )
     if DAY % length != pd.Timedelta(0) and length != DAY:
         raise InputError(
             "cannot infer the interval length",

@@ -92,10 +92,38 @@ class RowLedger:
         picked = pd.Series(self._reason[self._status == status], dtype=object)
         return {str(k): int(v) for k, v in picked.value_counts().items()}
 
+    def nothing_usable(self, expected: str) -> InputError:
+        """The error when every row was rejected, naming the commonest reason with its first
+        row, column and value (a bare 'no usable rows' sent the user to a file to find out)."""
+        hit = np.flatnonzero(self._status == REJECTED)
+        if not len(hit):
+            return InputError("no usable rows", path=self.raw.path, expected=expected, rejected=self)
+        reasons = pd.Series(self._reason[hit], dtype=object)
+        top = reasons.value_counts().index[0]
+        first = hit[int(np.flatnonzero(reasons.to_numpy() == top)[0])]
+        count = int((reasons == top).sum())
+        others = len(hit) - count
+        text = f"no usable rows: {count:,} rejected as '{top}'" + (
+            f", {others:,} for other reasons" if others else ""
+        )
+        return InputError(
+            text + " (all in rejected.csv)",
+            path=self.raw.path,
+            row=int(self.raw.line[first]),
+            column=self._column[first] or None,
+            expected=expected,
+            found=self._value[first],
+            rejected=self,
+        )
+
     def rejected_rows(self) -> pd.DataFrame:
         """Rejected rows with their line number, column, reason and the original cells."""
         hit = self._status == REJECTED
-        original = self.raw.frame.loc[hit]
+        original = (  # taking no rows of a very wide table is slow; an empty frame is not
+            self.raw.frame.loc[hit]
+            if hit.any()
+            else pd.DataFrame(columns=self.raw.frame.columns, dtype=object)
+        )
         head = pd.DataFrame(
             {
                 "row": self.raw.line[hit].to_numpy(),

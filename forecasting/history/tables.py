@@ -47,8 +47,17 @@ class RawTable:
     @property
     def blank_rows(self) -> np.ndarray:
         """Rows with no content in any column (blank lines in a text file)."""
-        text = self.frame.astype(str)
-        return (self.frame.isna() | text.apply(lambda c: c.str.strip()).eq("")).all(axis=1).to_numpy()
+        # column by column over the rows still blank: usually the first column settles all but
+        # the blank lines, so a file 50,000 columns wide is not scanned cell by cell
+        candidates = np.ones(len(self.frame), bool)
+        for position in range(self.frame.shape[1]):
+            rows = np.flatnonzero(candidates)
+            if not len(rows):
+                break
+            values = self.frame.iloc[rows, position]
+            empty = (values.isna() | values.astype(str).str.strip().eq("")).to_numpy()
+            candidates[rows[~empty]] = False
+        return candidates
 
     def require(self, columns: list[str], what: str = "column") -> None:
         """Fail on the first missing column, hinting at a wrong delimiter when that is the cause."""
@@ -113,8 +122,11 @@ def read_table(path: str | Path, sep: str | None = None, encoding: str | None = 
         raise InputError("is a folder", path=path, expected="a CSV, TSV or Parquet file")
     if path.stat().st_size == 0:
         raise InputError("empty file", path=path, expected="a header row and at least one data row")
-    if path.suffix.lower() in {".parquet", ".pq"}:
-        return _read_parquet(path)
+    kind = _binary_kind(path)
+    if path.suffix.lower() in {".parquet", ".pq"} or kind == "parquet":
+        return _read_parquet(path)  # a Parquet file is read as one whatever its name
+    if kind is not None:
+        raise InputError(f"{kind[0]}, not a text table", path=path, expected=kind[1])
     delimiter = normalize_delimiter(sep) or default_delimiter(path)
     encoding = _known_encoding(encoding) if encoding else _sniff_encoding(path)
     try:
@@ -133,6 +145,31 @@ def read_table(path: str | Path, sep: str | None = None, encoding: str | None = 
         delimiter=delimiter,
         lines=lines[: len(frame)] if len(lines) >= len(frame) else None,
     )
+
+
+BINARY_KINDS = {  # the first bytes of files people send instead of a CSV
+    b"\x1f\x8b": ("a gzip-compressed file", "a CSV, TSV or Parquet file: unpack it first (gunzip)"),
+    b"PK\x03\x04": (
+        "a zip archive or Excel workbook",
+        "a CSV, TSV or Parquet file: unzip it, or save the sheet as CSV",
+    ),
+    b"\xd0\xcf\x11\xe0": ("an old Excel workbook", "a CSV, TSV or Parquet file: save the sheet as CSV"),
+    b"BZh": ("a bzip2-compressed file", "a CSV, TSV or Parquet file: unpack it first"),
+    b"\xfd7zXZ": ("an xz-compressed file", "a CSV, TSV or Parquet file: unpack it first"),
+    b"%PDF": ("a PDF document", "a CSV, TSV or Parquet file"),
+}
+
+
+def _binary_kind(path: Path):
+    """'parquet', (what it is, what to do) for another binary format, or None for text."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError:
+        return None  # said when it is read
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    return next((kind for magic, kind in BINARY_KINDS.items() if head.startswith(magic)), None)
 
 
 MAX_LINE_BYTES = 1 << 20  # no row of a contact log or report is a megabyte long
@@ -239,7 +276,8 @@ def _scan(path: Path, delimiter: str, encoding: str) -> np.ndarray:
         raise InputError(
             "malformed file", path=path, expected=f"{_name(delimiter)}-separated text", found=exc
         ) from None
-    dup = next((c for i, c in enumerate(header) if c in header[:i]), None)
+    seen: set[str] = set()
+    dup = next((c for c in header if c in seen or seen.add(c)), None)  # linear: headers can be wide
     if dup is not None:
         raise InputError(
             "duplicate column name", path=path, row=1, column=dup, expected="each column name once"
@@ -280,9 +318,8 @@ def _read_delimited(path: Path, delimiter: str, encoding: str) -> pd.DataFrame:
     except UnicodeDecodeError as exc:
         raise _decode_error(path, encoding, exc) from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    blank = frame.eq("").all(axis=1)
     last = len(frame)  # a trailing blank line is formatting, not data
-    while last > 0 and blank.iloc[last - 1]:
+    while last > 0 and frame.iloc[last - 1].eq("").all():
         last -= 1
     return frame.iloc[:last]
 

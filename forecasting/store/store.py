@@ -132,8 +132,10 @@ class Store:
 
     @staticmethod
     def model_name(source: str | Path, field: str = "arrivals", queue: str | None = None) -> str:
-        """The registered-model name for a history file, a field and (optionally) one queue."""
-        return "-".join(["capplan", Path(source).stem, field] + ([queue] if queue and queue != "all" else []))
+        """The registered-model name for a history file, a field and (optionally) one queue: only
+        letters, digits, '-', '_' and '.' (MLflow refuses a queue called 'a/b' after the backtest)."""
+        parts = ["capplan", Path(source).stem, field] + ([queue] if queue and queue != "all" else [])
+        return re.sub(r"[^A-Za-z0-9_.\-]+", "_", "-".join(map(str, parts)))
 
     # ------------------------------------------------------------------ MLflow access
     def _client(self):
@@ -451,6 +453,8 @@ def _quiet_mlflow() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("mlflow.pyfunc").setLevel(logging.ERROR)
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
+    # its artifact download bars are not progress a planner asked for (and -q promises quiet)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 def metric_key(text: str) -> str:

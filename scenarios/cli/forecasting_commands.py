@@ -6,6 +6,7 @@ Each handler parses options, calls one package function and prints or saves the 
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from forecasting.catalog import MODELS
@@ -520,6 +521,13 @@ def run_training_command(args: argparse.Namespace) -> int:
     from forecasting.training import retrain, train
 
     special_days = special_days_of(args)
+    if args.registered_model and not re.fullmatch(r"[A-Za-z0-9_.\-]+", args.registered_model):
+        raise InputError(  # before the backtest, not after it
+            "not a model name MLflow takes",
+            option="registered_model",
+            expected="letters, digits, '-', '_' and '.' only",
+            found=args.registered_model,
+        )
     result, history = load_series(args)
     path = input_path(args)
     name = args.registered_model or args.store.model_name(path, args.field, args.queue)

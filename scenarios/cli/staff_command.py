@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError
-from forecasting.history.intervals import parse_interval
+from forecasting.history.intervals import interval_label, parse_interval
 from forecasting.history.tables import read_table
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 from forecasting.input_rules import check_column, check_value
@@ -31,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--calls", type=float, help="contacts offered in the interval")
     p.add_argument("--aht", type=float, help="average handle time, seconds")
     p.add_argument(
-        "--interval", default="30min", help="interval length: 15min, 30min, 60min … (default 30min)"
+        "--interval",
+        help="interval length: 15min, 30min, 60min … (default: a batch's own spacing, else 30min)",
     )
     # the targets' names are those of a scenario's `targets:` (the older --target-* spellings still work)
     p.add_argument(
@@ -124,6 +125,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v.set_defaults(handler=run_validate)
 
 
+DEFAULT_INTERVAL = "30min"
 # each numeric option and the rule (forecasting.input_rules) its value must keep
 OPTION_RULES = {
     "calls": "calls",
@@ -251,7 +253,7 @@ def run_staff(args: argparse.Namespace) -> int:
         raise InputError(
             "missing case", option="calls", expected="--calls and --aht (or --input FILE for a batch)"
         )
-    seconds = parse_interval(args.interval).total_seconds()
+    seconds = parse_interval(args.interval or DEFAULT_INTERVAL).total_seconds()
     if args.response_hours is not None:
         raise InputError(
             "deferred work needs a series of intervals",
@@ -281,6 +283,36 @@ def run_staff(args: argparse.Namespace) -> int:
         for key, value in result.items():
             print(f"{key:>17}: {value:.7g}" if isinstance(value, float) else f"{key:>17}: {value}")
     return 0
+
+
+def _batch_interval(args: argparse.Namespace, raw, time_col: str | None) -> pd.Timedelta:
+    """The intervals' length: the spacing of the rows' start times (15-minute rows staffed as
+    half-hours needed 14 agents instead of 24), which ``--interval`` may state but not
+    contradict; ``--interval`` (default 30min) where the rows carry no times or only one."""
+    given = parse_interval(args.interval) if args.interval else None
+    if time_col is None:
+        return given or parse_interval(DEFAULT_INTERVAL)
+    from forecasting.history.interval_series import infer_interval
+    from forecasting.history.ledger import RowLedger
+    from forecasting.history.parsing import parse_times
+
+    stamps = parse_times(raw.frame[time_col], time_col, RowLedger(raw, strict=True))
+    queues = (
+        raw.frame["queue"].astype(str)
+        if "queue" in raw.frame.columns
+        else pd.Series("all", index=stamps.index)
+    )
+    if stamps.groupby(queues).nunique().max() < 2:
+        return given or parse_interval(DEFAULT_INTERVAL)
+    spacing = infer_interval(stamps, queues, raw, time_col)
+    if given is not None and given != spacing:
+        raise InputError(
+            "--interval differs from the rows' spacing",
+            option="interval",
+            expected=f"{interval_label(spacing)}, the spacing of {time_col} in {raw.path.name} (or no --interval)",
+            found=args.interval,
+        )
+    return spacing
 
 
 def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
@@ -353,7 +385,7 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
             column="aht",
             expected="an AHT for every interval with contacts (or --aht)",
         )
-    seconds = parse_interval(args.interval).total_seconds()
+    seconds = _batch_interval(args, raw, time_col).total_seconds()
     patience = numbers.get("patience", args.patience)
     shrinkage = numbers.get("shrinkage", args.shrinkage)
     options = _options(args, targets, model, patience, shrinkage)

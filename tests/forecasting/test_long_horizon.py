@@ -157,3 +157,23 @@ def test_slots_that_move_at_a_dst_change_are_forecast(name):
     pred = make_model(name).fit(history).predict(future.index)
     assert np.isfinite(pred.to_numpy()).all() and (pred["forecast"] >= 0).all()
     assert abs(pred["forecast"].sum() / future.sum() - 1) < 0.25
+
+
+def test_a_special_days_file_without_a_header_loses_no_day(tmp_path):
+    """Its first date was taken for the header and silently dropped."""
+    from forecasting.errors import InputError
+    from forecasting.special_days import read_special_days
+
+    path = tmp_path / "days.csv"
+    path.write_text("2003-03-10,promo\n2003-03-17,promo\n")
+    with pytest.raises(InputError, match="no header line"):
+        read_special_days(path)
+    path.write_text("date,name\n1850-03-10,promo\n")
+    with pytest.raises(InputError, match="not a date"):
+        read_special_days(path)
+
+
+def test_registered_model_names_are_ones_mlflow_takes():
+    from forecasting.store import Store
+
+    assert Store.model_name("data/calls.csv", "arrivals", "a/b c") == "capplan-calls-arrivals-a_b_c"

@@ -174,3 +174,22 @@ def test_validate_staffing_options_are_held_to_the_rules(run_cli, tmp_path, opti
     code, _, err = run_cli("validate-staffing", "--log", BANK_LOG, "--format", "anonymous-bank",
                            "--train-until", "1999-02-07", option, value, "--out", out)  # fmt: skip
     assert code == 2 and option in err and err.count("\n") == 1 and not out.exists()
+
+
+def test_a_batch_is_staffed_at_its_own_spacing(run_cli, tmp_path):
+    """15-minute rows were staffed as half-hours (14 agents instead of 24)."""
+    import pandas as pd
+
+    path = tmp_path / "batch.csv"
+    path.write_text(
+        "interval_start,calls,aht\n" + "".join(f"2024-01-01 08:{m:02d},100,180\n" for m in (0, 15, 30))
+    )
+    out = tmp_path / "s.csv"
+    code, _, err = run_cli("staff", "--input", path, "--service-level", "0.8", "--out", out)
+    assert code == 0, err
+    code, single, _ = run_cli("staff", *CASE, "--service-level", "0.8", "--interval", "15min", "--json")
+    assert code == 0 and (pd.read_csv(out)["agents"] == json.loads(single)["agents"]).all()
+    code, _, err = run_cli(
+        "staff", "--input", path, "--service-level", "0.8", "--interval", "30min", "--out", out
+    )
+    assert code == 2 and "--interval" in err and "15min" in err

@@ -100,6 +100,29 @@ CASES = {
         ["--time-col", "time", "--value-col", "calls"],
         ["a line is too long", "without a line break"],
     ),
+    "handled twice the arrivals": (
+        ["time,calls,handled", *(f"2024-01-08 {h:02d}:00,10,20" for h in range(8, 18))],
+        ["--time-col", "time", "--value-col", "calls", "--value-col", "handled=handled"],
+        ["column 'handled'", "more handled than arrivals", "right column"],
+    ),
+    "queues at different intervals": (
+        [
+            "t,q,calls",
+            "2024-01-08 08:00,A,5",
+            "2024-01-08 08:30,A,5",
+            "2024-01-08 09:00,A,5",
+            "2024-01-08 08:00,B,5",
+            "2024-01-08 08:15,B,5",
+            "2024-01-08 08:30,B,5",
+        ],
+        ["--time-col", "t", "--queue-col", "q", "--value-col", "calls"],
+        ["different intervals", "A every 30min, B every 15min"],
+    ),
+    "every row rejected": (
+        ["time,calls", '2024-01-08 08:00,"1,94"', '2024-01-08 08:30,"2,5"'],
+        ["--time-col", "time", "--value-col", "calls", "--reject-bad-rows"],
+        ["row 2", "column 'calls'", "no usable rows: 2 rejected as 'not a count'", "'1,94'"],
+    ),
     "anonymous bank read as comma-separated": (
         BANK_LOG.read_text().replace("\t", ",").splitlines()[:50],
         ["--format", "anonymous-bank", "--sep", ";"],
@@ -255,3 +278,57 @@ def test_years_out_of_range_never_crash(tmp_path, run_cli, lenient):
         assert code == 0 and (tmp_path / "out" / "rejected.csv").read_text().count("year out of range") == 2
     else:
         assert code == 2 and "row 2" in err
+
+
+def test_the_same_value_column_twice_is_refused(tmp_path, run_cli):
+    """Read twice, its volume doubled without a word."""
+    path = log_file(tmp_path, ["time,calls", "2024-01-08 08:00,5", "2024-01-08 08:30,6"])
+    code, _, err = run_cli("ingest", path, "--time-col", "time", "--value-col", "calls", "--value-col", "calls",
+                           "--out", tmp_path / "out")  # fmt: skip
+    assert code == 2 and "--value-col" in err and "column given twice" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"\x1f\x8b\x08\x00rest", "gzip-compressed"),
+        (b"PK\x03\x04rest", "zip archive or Excel workbook"),
+    ],
+)
+def test_a_binary_file_is_named_for_what_it_is(tmp_path, run_cli, content, fragment):
+    path = tmp_path / "calls.csv"
+    path.write_bytes(content)
+    code, _, err = run_cli(
+        "ingest", path, "--time-col", "t", "--value-col", "calls", "--out", tmp_path / "out"
+    )
+    assert code == 2 and fragment in err and "UTF-8" not in err
+
+
+def test_a_parquet_file_named_csv_is_read_as_parquet(tmp_path, run_cli):
+    import pandas as pd
+
+    frame = pd.DataFrame({"t": pd.date_range("2024-01-08 08:00", periods=6, freq="30min"), "calls": range(6)})
+    frame.to_parquet(tmp_path / "calls.csv")
+    code, _, err = run_cli("ingest", tmp_path / "calls.csv", "--time-col", "t", "--value-col", "calls",
+                             "--out", tmp_path / "out")  # fmt: skip
+    assert code == 0, err
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        (
+            "columns:\n  arrival_time: Created\n  arrival_time: Solved\n",
+            "row 3: key 'arrival_time' given twice",
+        ),
+        ("", "empty mapping file"),
+        ("# only a comment\n", "empty mapping file"),
+    ],
+)
+def test_a_mapping_file_says_what_is_wrong(tmp_path, run_cli, text, fragment):
+    """A key given twice silently took the last value; an empty file was 'no mapping'."""
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(text)
+    path = log_file(tmp_path, [LOG_HEADER, *LOG_ROWS])
+    code, _, err = run_cli("ingest", path, "--mapping", mapping, "--out", tmp_path / "out")
+    assert code == 2 and fragment in err and err.count("\n") == 1
