@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from forecasting.errors import InputError
+from forecasting.input_rules import RULES
 from scenarios.spec import WEEKDAYS, Demand, Event, Window
 
 
@@ -34,6 +36,10 @@ class DemandGrid:
                 "aht": self.aht.ravel(),
             }
         )
+
+
+MAX_INTERVAL_VOLUME = RULES["calls"].high
+MAX_AHT_SECONDS = RULES["aht"].high
 
 
 def _end_exclusive(text: str) -> pd.Timestamp:
@@ -95,6 +101,24 @@ def apply_demand(grid: DemandGrid, demand: Demand) -> DemandGrid:
         volume[queues.index(s.from_queue)] -= moved
         volume[queues.index(s.to_queue)] += moved
     aht = grid.aht.copy()
-    for a in demand.aht_changes:
-        aht = np.where(window_mask(a, grid), np.maximum(aht * (1 + a.percent / 100) + a.seconds, 1.0), aht)
+    for i, a in enumerate(demand.aht_changes):
+        where = window_mask(a, grid)
+        changed = aht * (1 + a.percent / 100) + a.seconds
+        out = where & ((changed <= 0) | (changed > MAX_AHT_SECONDS))
+        if out.any():  # was clamped to 1 s without a word: a staffing of a few agents
+            raise InputError(
+                "the AHT change leaves no sensible handle time",
+                key=f"demand.aht_changes.{i}",
+                expected=f"a handle time above 0 and at most {MAX_AHT_SECONDS:,.0f} s after the change",
+                found=f"{aht[out][0]:.0f} s becomes {changed[out][0]:.0f} s",
+            )
+        aht = np.where(where, changed, aht)
+    peak = float(np.nanmax(volume, initial=0.0))
+    if peak > MAX_INTERVAL_VOLUME:  # stacked multipliers: trillions of agents, or no end to the search
+        raise InputError(
+            "the demand changes make too many contacts",
+            key="demand",
+            expected=f"at most {MAX_INTERVAL_VOLUME:,.0f} contacts in an interval (check multipliers, events, growth)",
+            found=f"{peak:,.0f}",
+        )
     return replace(grid, volume=volume, aht=aht)

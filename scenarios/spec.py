@@ -126,6 +126,17 @@ class Window(Strict):
     def _lower(cls, value):
         return [str(v).lower() for v in value] if isinstance(value, list) else value
 
+    @model_validator(mode="after")
+    def _end_after_start(self):
+        start, end = getattr(self, "start", None), getattr(self, "end", None)
+        if start is not None and end is not None:
+            stop = pd.Timestamp(end) + (
+                pd.Timedelta(days=1) if len(str(end).strip()) <= 10 else pd.Timedelta(0)
+            )
+            if stop <= pd.Timestamp(start):
+                raise ValueError(f"an end after the start (end {end} is before start {start})")
+        return self
+
 
 class DataSpec(Strict):
     """The history the forecast is made from (paths relative to the project folder)."""
@@ -341,6 +352,14 @@ class Scenario(Strict):
         for name in value:
             _name(name)
         return value
+
+    @model_validator(mode="after")
+    def _own_name(self) -> Scenario:
+        if self.extends_name is not None and self.name == self.extends_name:
+            raise ValueError(
+                f"a name of its own: '{self.name}' is the scenario it extends (runs are found by name)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _queues_known(self) -> Scenario:

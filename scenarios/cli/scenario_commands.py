@@ -53,7 +53,12 @@ def run_one(store: Store, name: str, out: Path | None, track: bool = True):
 
     scenario, path = load_scenario(name)
     yaml_text = path.read_text()
-    result = run_scenario(scenario, path, store=store)
+    try:
+        result = run_scenario(scenario, path, store=store)
+    except InputError as exc:  # a key of this file (its demand, say) found wanting while running
+        if exc.key and exc.path is None:
+            exc.path = str(path)
+        raise
     for w in result.warnings:
         log.warning("warning: %s: %s", scenario.name, w)
     if out is not None:
@@ -76,7 +81,20 @@ def _fmt(v: float) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from scenarios.spec import load_scenario
+
     check_output_folder(args.out)
+    named: dict[str, str] = {}
+    for given in args.scenarios:  # every file checked, and no two runs under one name, before any runs
+        scenario, path = load_scenario(given)
+        if scenario.name in named and named[scenario.name] != str(path.resolve()):
+            raise InputError(
+                "two scenarios with one name",
+                key=scenario.name,
+                expected="a name of its own for each scenario run together (its tables and runs are found by name)",
+                found=f"{named[scenario.name]} and {path}",
+            )
+        named[scenario.name] = str(path.resolve())
     for name in args.scenarios:
         result, run_id = run_one(args.store, name, args.out, not args.no_track)
         print(describe(result, run_id))

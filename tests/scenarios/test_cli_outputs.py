@@ -133,3 +133,11 @@ def test_a_killed_scenario_run_leaves_no_truncated_table(tmp_path, write_scenari
     assert not list((out / "fast").glob(".capplan-partial-*"))  # the killed run's draft is gone
     _kill_when(_scenario_run(tmp_path, out), out, drafting=True, seconds=300)
     assert _complete_or_untouched(out / "fast") == "complete"  # the finished run still whole
+
+
+def test_two_scenarios_with_one_name_are_refused_before_either_runs(run_cli, tmp_path, write_scenario):
+    """The second overwrote the first's tables and became 'its' latest run."""
+    first = write_scenario("one", {**FAST, "name": "same"})
+    second = write_scenario("two", {**FAST, "name": "same", "demand": {"growth_pct": 50}})
+    code, _, err = run_cli("scenario", "run", first, second, "--no-track", "--out", tmp_path / "runs")
+    assert code == 2 and "two scenarios with one name" in err and not (tmp_path / "runs" / "same").exists()

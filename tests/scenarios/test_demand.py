@@ -80,3 +80,23 @@ def test_date_end_includes_the_whole_day(grid):
         grid, Demand.model_validate({"multipliers": [{"end": "2003-06-02 10:00", "factor": 3}]})
     )
     np.testing.assert_allclose(out.volume[0], [300, 300] + [100] * 6)
+
+
+def test_stacked_multipliers_beyond_any_centre_are_refused(grid):
+    """Each factor within its cap, together 10^8: trillions of agents, or a search that never ends."""
+    from forecasting.errors import InputError
+
+    d = Demand.model_validate({"multipliers": [{"factor": 100}] * 4})
+    with pytest.raises(InputError, match="too many contacts") as err:
+        apply_demand(grid, d)
+    assert err.value.key == "demand"
+
+
+def test_an_aht_change_below_zero_is_refused_not_clamped(grid):
+    """Clamped to 1 s, it staffed a few agents for the whole centre."""
+    from forecasting.errors import InputError
+
+    d = Demand.model_validate({"aht_changes": [{"hours": "09:00-10:00", "seconds": -500}]})
+    with pytest.raises(InputError, match="200 s becomes -300 s") as err:
+        apply_demand(grid, d)
+    assert err.value.key == "demand.aht_changes.0"

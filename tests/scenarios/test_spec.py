@@ -165,3 +165,27 @@ def test_scenario_list_survives_a_file_that_is_not_utf8(run_cli, tmp_path, monke
     assert code == 0 and "Traceback" not in err
     line = next(row for row in out.splitlines() if row.strip().startswith("latin"))
     assert "invalid" in line and "not UTF-8" in line
+
+
+@pytest.mark.parametrize(
+    ("demand", "fragment"),
+    [
+        (
+            "{multipliers: [{start: 2003-02-30, factor: 1.2}]}",
+            "'demand.multipliers.0.start'",
+        ),  # crashed PyYAML
+        ("{multipliers: [{start: 2003-13-01, factor: 1.2}]}", "'demand.multipliers.0.start'"),
+        ("{multipliers: [{start: 2003-06-05, end: 2003-06-01, factor: 1.2}]}", "an end after the start"),
+    ],
+)
+def test_a_bad_date_in_a_scenario_is_named(write_scenario, demand, fragment):
+    text = _error(
+        write_scenario, "name: bad\ndata: {input: x.csv, time_col: t, value_col: v}\ndemand: " + demand + "\n"
+    )
+    assert fragment in text
+
+
+def test_a_scenario_may_not_take_the_name_of_the_one_it_extends(write_scenario):
+    write_scenario("parent", FAST)
+    text = _error(write_scenario, "name: parent\nextends: parent\n")
+    assert "a name of its own" in text
