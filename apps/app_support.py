@@ -71,6 +71,25 @@ def ingest_upload(name: str, digest: str, options: IngestOptions, _data: bytes) 
             raise
 
 
+def remove_stale_uploads(max_age_seconds: float = 3600) -> None:
+    """At start-up: copies left by a server that was killed while reading an upload, and the
+    folder older versions kept every upload in (never emptied)."""
+    import shutil
+    import time
+
+    temp = Path(tempfile.gettempdir())
+    shutil.rmtree(temp / "capplan-uploads", ignore_errors=True)
+    for folder in temp.glob("capplan-upload-*"):
+        try:
+            if time.time() - folder.stat().st_mtime > max_age_seconds:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass
+
+
+remove_stale_uploads()  # once per server process: this module is imported once
+
+
 def upload_file_name(name: str, limit: int = 120) -> str:
     """The upload's own name, made safe as one file name: no folders, at most ``limit``
     bytes (a name over 255 bytes cannot be written), the suffix kept (it picks the reader)."""

@@ -176,7 +176,8 @@ def test_a_bad_upload_is_explained(page, tmp_path):
     assert "calls_export.csv" in error.inner_text()
     assert "capplan-upload" not in error.inner_text() and "/tmp" not in error.inner_text()
     assert page.locator('[data-testid="stException"]').count() == 0
-    assert not list(Path(tempfile.gettempdir()).glob("capplan-upload*/*"))  # read, then deleted
+    assert not list(Path(tempfile.gettempdir()).glob("capplan-upload-*/*"))  # read, then deleted
+    assert not (Path(tempfile.gettempdir()) / "capplan-uploads").exists()  # older versions' folder
     shot(page, "data_upload_error")
 
 
@@ -194,4 +195,4 @@ def test_an_upload_with_a_very_long_name_is_read(page):
     wait_idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     page.get_by_text("rows read").first.wait_for()
-    assert not list(Path(tempfile.gettempdir()).glob("capplan-upload*/*"))
+    assert not list(Path(tempfile.gettempdir()).glob("capplan-upload-*/*"))
