@@ -83,10 +83,11 @@ def test_compare_refuses_a_format_it_cannot_write(run_cli, tmp_path):
     assert code == 2 and ".csv, .xlsx, .parquet, .json" in err and not (tmp_path / "table.pdf").exists()
 
 
-def _scenario_run(tmp_path, out):
+def _scenario_run(tmp_path, out, track: bool = False):
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'kill.db'}"}
     command = [sys.executable, "-m", "scenarios.cli", "-q", "scenario", "run", str(tmp_path / "fast.yaml")]
-    return subprocess.Popen([*command, "--out", str(out), "--no-track"], env=env, stderr=subprocess.PIPE)
+    command += ["--out", str(out)] + ([] if track else ["--no-track"])
+    return subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
 
 
 def _complete_or_untouched(folder):
@@ -133,6 +134,42 @@ def test_a_killed_scenario_run_leaves_no_truncated_table(tmp_path, write_scenari
     assert not list((out / "fast").glob(".capplan-partial-*"))  # the killed run's draft is gone
     _kill_when(_scenario_run(tmp_path, out), out, drafting=True, seconds=300)
     assert _complete_or_untouched(out / "fast") == "complete"  # the finished run still whole
+
+
+@pytest.mark.slow
+def test_a_run_killed_while_recording_leaves_the_store_with_the_last_finished_run(tmp_path, write_scenario):
+    """Killed after its tables are in place, while MLflow records it: the store still opens,
+    lists and compares, and what it reports is the last run that finished, not half of the
+    killed one."""
+    from forecasting.store import SCENARIOS, Store
+
+    write_scenario("fast", FAST)
+    out = tmp_path / "runs"
+    finished = _scenario_run(tmp_path, out, track=True)
+    assert finished.wait(timeout=300) == 0, finished.stderr.read()
+    store = Store.open(f"sqlite:///{tmp_path / 'kill.db'}")
+    first = store.latest_run(SCENARIOS, tags={"scenario": "fast"})
+    write_scenario("fast", {**FAST, "demand": {"growth_pct": 50}})
+    marker = out / "fast" / MARKER
+    before = marker.stat().st_mtime_ns
+    process = _scenario_run(tmp_path, out, track=True)
+    deadline = time.monotonic() + 300
+    while process.poll() is None and time.monotonic() < deadline:
+        if marker.exists() and marker.stat().st_mtime_ns != before:
+            break  # its tables are in: it is recording the run now
+        time.sleep(0.001)
+    recording = process.poll() is None
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert recording  # killed while MLflow recorded it
+    assert _complete_or_untouched(out / "fast") == "complete"
+    latest = Store.open(f"sqlite:///{tmp_path / 'kill.db'}").latest_run(SCENARIOS, tags={"scenario": "fast"})
+    assert latest is not None and latest.run_id == first.run_id  # the killed run is not 'the latest'
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'kill.db'}"}
+    for args in (["scenario", "list"], ["scenario", "compare", "fast"]):
+        done = subprocess.run([sys.executable, "-m", "scenarios.cli", "-q", *args], env=env, capture_output=True,
+                              text=True, cwd=tmp_path, timeout=300)  # fmt: skip
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
 
 
 def test_two_scenarios_with_one_name_are_refused_before_either_runs(run_cli, tmp_path, write_scenario):
