@@ -213,22 +213,16 @@ MAX_AHEAD = pd.Timedelta(days=3 * 366)  # forecasts further out are a typo, not 
 def check_requested_times(at: pd.DatetimeIndex, history_end: pd.Timestamp) -> None:
     """Requested times lie after the history and within three years of its end: a time in
     the past (a year typed wrong) was forecast silently, decades ahead would be made up."""
-    early = at[at <= history_end]
-    if len(early):
-        raise InputError(
-            "a time inside or before the history",
-            option="at",
-            expected=f"times after the history's end ({history_end:%Y-%m-%d %H:%M})",
-            found=f"{early[0]:%Y-%m-%d %H:%M}" + (f" and {len(early) - 1} more" if len(early) > 1 else ""),
-        )
-    late = at[at > history_end + MAX_AHEAD]
-    if len(late):
-        raise InputError(
-            "a time too far ahead",
-            option="at",
-            expected=f"times within three years of the history's end ({history_end:%Y-%m-%d})",
-            found=f"{late[0]:%Y-%m-%d %H:%M}" + (f" and {len(late) - 1} more" if len(late) > 1 else ""),
-        )
+    for wrong, reason, expected in (
+        (at <= history_end, "a time inside or before the history",
+         f"times after the history's end ({history_end:%Y-%m-%d %H:%M})"),
+        (at > history_end + MAX_AHEAD, "a time too far ahead",
+         f"times within three years of the history's end ({history_end:%Y-%m-%d})"),
+    ):  # fmt: skip
+        if wrong.any():
+            more = int(wrong.sum()) - 1
+            found = f"{at[wrong][0]:%Y-%m-%d %H:%M}" + (f" and {more} more" if more else "")
+            raise InputError(reason, option="at", expected=expected, found=found)
 
 
 def closed_warning(calendar: OperatingCalendar, stamps: pd.DatetimeIndex, limit: int = 5) -> str | None:
