@@ -5,7 +5,7 @@ each month thirty times over when they measure their own errors, and give bands 
 Here the candidates work on the periods themselves (seasonal naive, the recent mean, a damped
 Holt-Winters, a log-linear trend with a yearly season), are chosen by rolling-origin error scaled
 by the seasonal naive's, and the chosen one's bands come from its own rolling-origin errors by
-lead (log ratios, so they are relative and never negative), widening with the lead beyond the
+lead (from origins with two years behind them, like the final fit, once there are six; log ratios, so they are relative and never negative), widening with the lead beyond the
 leads measured.
 """
 
@@ -26,6 +26,7 @@ from forecasting.models.base import LEVELS
 SEASON = {"week": 52, "month": 12}  # periods in a year
 MIN_PERIODS = 8  # fewer totals than this cannot be forecast with any honesty
 MAX_ORIGINS = 12  # rolling origins the candidates are scored on
+MIN_SEASONED_ORIGINS = 6  # origins with two years behind them before younger ones' errors are dropped
 MIN_BUCKET_ERRORS = 8  # errors pooled per lead bucket before a quantile is taken
 LEAD_EDGES = (1, 2, 3, 4, 6, 9, 13, 19, 27, 40, 53, 79)  # lead buckets, in periods
 
@@ -134,7 +135,7 @@ def forecast_periods(totals: pd.Series, unit: str, horizon: int, counts: bool = 
     board.insert(0, "rank", np.arange(1, len(board) + 1))
     name = str(board["model"].iloc[0]) if board["mase"].notna().any() else "recent_mean"
     mean = np.maximum(CANDIDATES[name](y, horizon, m, mix), 0.0) * ahead_days
-    log_ratio = _log_ratio_by_lead(errors[name], horizon, y * per_day, mean)
+    log_ratio = _log_ratio_by_lead(_like_the_final_fit(errors[name], m), horizon, y * per_day, mean)
     table = pd.DataFrame({"timestamp": index.start_time, "forecast": mean})
     for level in LEVELS:
         half = log_ratio[level]
@@ -143,6 +144,13 @@ def forecast_periods(totals: pd.Series, unit: str, horizon: int, counts: bool = 
     table["open_days"] = days_in(index).astype(int)
     table["complete"] = True
     return PeriodForecast(table, name, board)
+
+
+def _like_the_final_fit(errors: pd.DataFrame, m: int) -> pd.DataFrame:
+    """The origins whose models had the yearly season the final fit has (two years of history),
+    when there are enough of them: younger origins' errors are a season-blind model's."""
+    seasoned = errors[errors["origin"] >= 2 * m] if len(errors) else errors
+    return seasoned if seasoned["origin"].nunique() >= MIN_SEASONED_ORIGINS else errors
 
 
 def _naive_scale(y: np.ndarray, m: int) -> float:

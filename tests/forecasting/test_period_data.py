@@ -121,3 +121,16 @@ def test_weekly_totals_forecast_by_the_datas_own_weeks_and_never_finer(tmp_path,
     assert code != 0 and "totals per week" in err and "Traceback" not in err
     code, _, err = run_cli(*args, "--model", "weekday_mean", "--out", tmp_path / "d.csv")
     assert code != 0 and "period models" in err
+
+
+def test_bands_measured_on_origins_that_had_the_final_fits_yearly_season():
+    """36 months: origins from month 18 on are scored, but a model given under two years has no
+    yearly season; its errors would widen the final (seasonal) fit's bands, so they are left
+    out once six seasoned origins exist, and kept when fewer do."""
+    from forecasting.period_models import MIN_SEASONED_ORIGINS, _like_the_final_fit
+
+    errors = pd.DataFrame({"origin": np.repeat(np.arange(18, 36), 3), "lead": np.tile([1, 2, 3], 18)})
+    kept = _like_the_final_fit(errors, 12)
+    assert kept["origin"].min() == 24 and kept["origin"].nunique() == 12
+    young = errors[errors["origin"] < 24 + MIN_SEASONED_ORIGINS - 1]
+    assert _like_the_final_fit(young, 12).equals(young)
