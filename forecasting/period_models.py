@@ -5,8 +5,9 @@ each month thirty times over when they measure their own errors, and give bands 
 Here the candidates work on the periods themselves (seasonal naive, the recent mean, a damped
 Holt-Winters, a log-linear trend with a yearly season), are chosen by rolling-origin error scaled
 by the seasonal naive's, and the chosen one's bands come from its own rolling-origin errors by
-lead (from origins with two years behind them, like the final fit, once there are six; log ratios, so they are relative and never negative), widening with the lead beyond the
-leads measured.
+lead (from origins with two years behind them, like the final fit, once there are six; log
+ratios, so they are relative and never negative), widening with the lead beyond the leads
+measured.
 """
 
 from __future__ import annotations
