@@ -6,6 +6,7 @@ import pytest
 from sklearn.base import clone
 
 from forecasting.catalog import AHT_MODELS, MODELS, make_model
+from forecasting.models.aht import AhtProfile
 from forecasting.models.base import interval_bounds
 from forecasting.models.baselines import SameWeekdayMean, SeasonalNaive
 from forecasting.slots import next_open_days, open_slots
@@ -136,3 +137,35 @@ def test_bands_widen_with_the_lead_time_and_never_collapse(name, bank_history, b
     assert ((p["hi80"] > p["lo80"]) | ~busy).all()
     assert ((p["lo80"] <= p["forecast"]) & (p["forecast"] <= p["hi80"])).all()
     assert ((p["lo95"] <= p["lo80"]) & (p["hi80"] <= p["hi95"])).all()  # each level its own spread, nested
+
+
+def _aht_years(seed: int, amplitude: float, days: int = 3 * 365 + 100) -> tuple[pd.Series, pd.Series]:
+    """Hourly AHT 08:00-16:00 with a yearly season of ``amplitude`` and 15 % noise: (observed, truth)."""
+    rng = np.random.default_rng(seed)
+    day = pd.date_range("2021-03-01", periods=days, freq="D")
+    stamps = pd.DatetimeIndex((day.to_numpy()[:, None] + np.arange(8, 16) * np.timedelta64(1, "h")).ravel())
+    truth = 300 * (1 + amplitude * np.sin(2 * np.pi * (stamps.day_of_year.to_numpy() - 30) / 365.25))
+    observed = truth * np.exp(rng.normal(0, 0.15, len(stamps)))
+    return pd.Series(observed, index=stamps, name="aht"), pd.Series(truth, index=stamps)
+
+
+@pytest.mark.parametrize("amplitude", [0.12, 0.0])
+def test_aht_a_year_ahead_follows_the_time_of_year_only_where_the_history_shows_one(amplitude):
+    """Three years of AHT, forecast the next year: with a ±12 % yearly season the forecast
+    follows it (error a third of the flat profile's); without one, no curve is fitted (the
+    check on the last year turns the noise down) and the forecast is the flat profile."""
+    from forecasting.slots import calendar_of
+
+    observed, truth = _aht_years(1, amplitude)
+    cut = observed.index[-1] - pd.Timedelta(days=365)
+    history, future = observed[observed.index <= cut], truth[truth.index > cut]
+    errors = {}
+    for terms in (2, 0):
+        model = AhtProfile(yearly_terms=terms).fit(history, calendar_of(history))
+        errors[terms] = np.mean(np.abs(model.predict(future.index)["forecast"] / future - 1))
+        if terms == 2:
+            assert (model.season_ is not None) == (amplitude > 0)
+    if amplitude:
+        assert errors[2] < errors[0] / 3
+    else:
+        assert errors[2] == errors[0]
