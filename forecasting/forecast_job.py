@@ -267,10 +267,10 @@ def output_granularity(result: IngestResult, asked: str | None) -> str:
 def period_forecast(model: Forecaster, stamps: pd.DatetimeIndex, granularity: str) -> pd.DataFrame:
     """Totals per day, week (Monday to Sunday) or month, for plans made by the week or month.
 
-    A period's interval is not the sum of its slots' intervals: errors of the expected rate
-    within a period move together (a level that is off is off all month), so its standard
-    deviation is the sum of the slots' (√φμ each), beside the Poisson noise of the total.
-    Handle times are averaged over the period's open slots, their spread likewise. Periods the
+    A period's interval is neither the sum of its slots' intervals nor their sum in
+    quadrature: a level that is off is off all month, while a slot's or a day's own noise
+    averages out; the model's holdouts tell the two apart (``period_count_variance``). Handle
+    times are averaged over the period's open slots, their spread likewise. Periods the
     forecast covers only in part say so in ``complete``."""
     slots = model.predict(stamps)
     rate_sd = model.rate_sd(stamps)
@@ -280,11 +280,13 @@ def period_forecast(model: Forecaster, stamps: pd.DatetimeIndex, granularity: st
     grouped = frame.groupby("period", sort=True)
     counts = model.distribution == "negbin"
     mean = grouped["mean"].sum() if counts else grouped["mean"].mean()
-    sd = grouped["sd"].sum() if counts else grouped["sd"].mean()
+    sd = grouped["sd"].mean()
+    if counts:
+        extra = (period_count_variance(frame, *model.error_sharing()) - mean).clip(lower=0.0)
+        phi = np.where(mean > 0, extra / mean.where(mean > 0, 1.0) ** 2, 0.0)
     out = pd.DataFrame({"timestamp": mean.index.start_time, "forecast": mean.to_numpy()})
     for level in LEVELS:
         if counts:
-            phi = np.where(mean > 0, (sd / mean.where(mean > 0, 1.0)) ** 2, 0.0)
             lo, hi = interval_bounds(mean.to_numpy(), level, "negbin", phi)
         else:
             ratio = np.where(mean > 0, sd / mean.where(mean > 0, 1.0), 0.0)
@@ -296,6 +298,27 @@ def period_forecast(model: Forecaster, stamps: pd.DatetimeIndex, granularity: st
     first, last = pd.DatetimeIndex(stamps).min().normalize(), pd.DatetimeIndex(stamps).max().normalize()
     out["complete"] = (mean.index.start_time >= first) & (mean.index.end_time.normalize() <= last)
     return out
+
+
+def period_count_variance(frame: pd.DataFrame, slot_noise: float, day_noise: float) -> pd.Series:
+    """Variance of each period's total (``frame``: period, day, mean μ and rate sd s per
+    slot). Each slot's spread φ = (s/μ)² is split into its own noise (up to ``slot_noise``),
+    its day's (up to ``day_noise``) and the rest, shared across the period's days; the total's
+    variance is Σμ (Poisson) + Σ own·μ² + Σ_days (Σ_day √day·μ)² + (Σ √rest·μ)²."""
+    mu = frame["mean"].to_numpy(float)
+    phi = np.where(mu > 0, (frame["sd"].to_numpy(float) / np.maximum(mu, 1e-12)) ** 2, 0.0)
+    own = np.minimum(slot_noise, phi)
+    day = np.minimum(day_noise, phi - own)
+    rest = phi - own - day
+    parts = frame.assign(own=own * mu**2, day_sd=np.sqrt(day) * mu, rest_sd=np.sqrt(rest) * mu)
+    per_day = parts.groupby(["period", "day"], sort=True)["day_sd"].sum()
+    grouped = parts.groupby("period", sort=True)
+    return (
+        grouped["mean"].sum()
+        + grouped["own"].sum()
+        + (per_day**2).groupby(level="period").sum()
+        + grouped["rest_sd"].sum() ** 2
+    )
 
 
 EACH_QUEUE = "each"

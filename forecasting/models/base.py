@@ -63,7 +63,7 @@ class Forecaster(BaseEstimator):
                 keep=self._known_days(history),
             )
             days = history.index.normalize().unique()
-        pooled, self.calibration_points_, by_lead = self._calibrate(history, days)
+        pooled, self.calibration_points_, by_lead, self.error_sharing_ = self._calibrate(history, days)
         self._fit(history)
         if self.calibration_points_ == 0:
             # Too short to hold days out: in-sample errors, widened because they flatter the model.
@@ -126,6 +126,14 @@ class Forecaster(BaseEstimator):
         spread = self.spread_at(timestamps)
         return (np.sqrt(spread) if self.distribution == "negbin" else spread) * mean
 
+    def error_sharing(self) -> tuple[float, float]:
+        """(a slot's own noise, a day's own noise): the parts of φ the holdouts found not
+        shared with other slots of the day, or with other days. A week's or month's total adds
+        these in quadrature and the rest of each slot's spread in full (a level that is off
+        stays off for weeks; the further ahead, the larger that rest). (0, 0) when nothing was
+        measured: everything shared, the widest totals."""
+        return getattr(self, "error_sharing_", None) or (0.0, 0.0)
+
     def _known_days(self, history: pd.Series) -> pd.DatetimeIndex:
         """Special days the model learns the effect of (holidays, the planner's dates): left as
         they are when the history is mended."""
@@ -149,7 +157,9 @@ class Forecaster(BaseEstimator):
         model._fit(history)
         return model
 
-    def _calibrate(self, history: pd.Series, days: pd.DatetimeIndex) -> tuple[dict, int, list]:
+    def _calibrate(
+        self, history: pd.Series, days: pd.DatetimeIndex
+    ) -> tuple[dict, int, list, tuple[float, float] | None]:
         """Pooled spread per level, the number of points it rests on, and (mean lead, points,
         spread per level) per lead bucket of the holdouts: three short ones (the last weeks,
         day by day), one forecasting the last two weeks (leads beyond a short holdout's were
@@ -171,7 +181,7 @@ class Forecaster(BaseEstimator):
                 start = len(days) - lead
                 if start >= max(self.min_history_days, lead // 2, LONG_CALIBRATION_MIN_DAYS // 2):
                     holdouts.append((days[start], None))
-        actual, forecast, leads = [], [], []
+        actual, forecast, leads = [], [], []  # per holdout
         for cut, stop in holdouts:
             train = history[history.index < cut]
             test = history[(history.index >= cut) & ((history.index < stop) if stop is not None else True)]
@@ -181,7 +191,7 @@ class Forecaster(BaseEstimator):
             test_days = test.index.normalize()
             leads.append(np.searchsorted(test_days.unique(), test_days) + 1)
         if not actual:
-            return {level: 0.0 for level in LEVELS}, 0, []
+            return {level: 0.0 for level in LEVELS}, 0, [], None
         y, mu, lead = np.concatenate(actual), np.concatenate(forecast), np.concatenate(leads)
         bucket = _pooled_buckets(np.searchsorted(LEAD_BUCKET_EDGES, lead, side="right"))
 
@@ -190,7 +200,40 @@ class Forecaster(BaseEstimator):
 
         by_lead = [(float(lead[bucket == b].mean()), int((bucket == b).sum()), spreads(bucket == b))
                    for b in np.unique(bucket)]  # fmt: skip
-        return spreads(np.ones(len(y), bool)), len(y), by_lead
+        sharing = unshared_noise(actual, forecast, leads) if self.distribution == "negbin" else None
+        return spreads(np.ones(len(y), bool)), len(y), by_lead, sharing
+
+
+SHARED_ERROR_DAYS = 28  # errors of days this close in one holdout count as shared (a month)
+
+
+def unshared_noise(
+    actual: list[np.ndarray], forecast: list[np.ndarray], leads: list[np.ndarray]
+) -> tuple[float, float] | None:
+    """A slot's and a day's own noise in the holdouts' errors (see ``error_sharing``), by
+    moments: with r = actual − forecast per slot and D its sum per day (M the day's
+    forecast), φ = Σ(r² − μ)/Σμ²; two slots of one day share Σ(D² − Σr²)/Σ(M² − Σμ²); two
+    days up to four weeks apart in one holdout share ΣD·D'/ΣM·M'. A slot's own noise is φ
+    less the first, a day's the first less the second. None when there is too little."""
+    num_day = den_day = num_across = den_across = excess = scale = 0.0
+    for y, mu, lead in zip(actual, forecast, leads, strict=True):
+        r = y - mu
+        excess += float(np.sum(r**2 - mu))
+        scale += float(np.sum(mu**2))
+        n_days = int(lead.max())
+        D = np.bincount(lead - 1, weights=r, minlength=n_days)
+        M = np.bincount(lead - 1, weights=mu, minlength=n_days)
+        num_day += float(np.sum(D**2 - np.bincount(lead - 1, weights=r**2, minlength=n_days)))
+        den_day += float(np.sum(M**2 - np.bincount(lead - 1, weights=mu**2, minlength=n_days)))
+        for k in range(1, min(SHARED_ERROR_DAYS, n_days - 1) + 1):
+            num_across += float(D[:-k] @ D[k:])
+            den_across += float(M[:-k] @ M[k:])
+    if scale <= 0 or excess <= 0 or den_across <= 0:
+        return None
+    phi = excess / scale
+    across = float(np.clip(num_across / den_across, 0.0, phi))
+    within = float(np.clip(num_day / den_day, across, phi)) if den_day > 0 else phi
+    return phi - within, within - across
 
 
 def _pooled_buckets(bucket: np.ndarray) -> np.ndarray:

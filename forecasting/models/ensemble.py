@@ -34,5 +34,10 @@ class Combination(Forecaster):
         """The members' rate uncertainties averaged, as their quantiles are."""
         return np.mean([m.rate_sd(timestamps) for _, m in self.fitted_], axis=0)
 
+    def error_sharing(self) -> tuple[float, float]:
+        """The members' unshared noise averaged, as their spreads are."""
+        shares = np.array([m.error_sharing() for _, m in self.fitted_])
+        return float(shares[:, 0].mean()), float(shares[:, 1].mean())
+
     def _predict_mean(self, timestamps: pd.DatetimeIndex) -> np.ndarray:
         return self.predict(timestamps)["forecast"].to_numpy()
