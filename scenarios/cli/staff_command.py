@@ -426,7 +426,7 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     from forecasting.history.ingest import IngestOptions, ingest
-    from scenarios.validation import validate_staffing
+    from scenarios.service.validation import validate_staffing
 
     check_output_file(args.out)
     check_value(args.replications, "replications", option="replications")
@@ -450,23 +450,30 @@ def run_validate(args: argparse.Namespace) -> int:
         ),
     )
     length = parse_interval(args.interval)
-    report, summary, cal = validate_staffing(
-        result.contacts, length, train_until, args.target_seconds, args.replications
-    )
+    done = validate_staffing(result.contacts, length, train_until, args.target_seconds, args.replications)
+    summary, cal = done.summary, done.calibration
     summary_path = args.out.with_name(args.out.stem + "_summary.csv")
     atomic_write(summary_path, lambda p: summary.to_csv(p, index=False, float_format="%.6g"))
     atomic_write(
         args.out,
-        lambda p: report.to_csv(p, index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g"),
+        lambda p: done.report.to_csv(p, index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g"),
     )
     print(
         f"calibrated on the days up to {train_until:%Y-%m-%d}: mean patience {cal.patience_seconds:.0f} s "
         f"(Kaplan–Meier {cal.patience_km_seconds:.0f} s), handle time lognormal mean {cal.handle.mean:.0f} s "
-        f"CV {cal.handle.cv:.2f}, agents available {cal.availability:.0%} of those seen"
+        f"CV {cal.handle.cv:.2f}, agents available {cal.availability:.0%} of those seen; "
+        f"agents present (calls under {done.presence_gap / 60:g} min apart) {done.presence_availability:.0%}"
     )
     print(
-        f"errors over {summary['intervals'].iloc[0]} test intervals (arrival-weighted; SL at {args.target_seconds:g} s):"
+        f"errors over {summary['intervals'].iloc[0]} test intervals (arrival-weighted; SL at {args.target_seconds:g} s);"
+        " out_of_time_abandon_mae: each of the last training days predicted from the days before it"
     )
     print(summary.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    best = summary.set_index("model").loc[done.chosen]
+    print(
+        f"chosen by out-of-time error on the training days: {done.chosen} "
+        f"(test abandonment MAE {best['abandon_rate_mae']:.3f}, calibrated "
+        f"{summary.set_index('model').loc['calibrated', 'abandon_rate_mae']:.3f})"
+    )
     print(f"wrote {args.out} and {summary_path}")
     return 0

@@ -45,9 +45,14 @@ def test_report_shape(report):
         "observed_sl",
         "predicted_sl",
     ]
-    assert set(table["model"]) == {"erlang-c", "erlang-a", "calibrated", "simulation"}
+    models = {"erlang-c", "erlang-a", "calibrated", "calibrated-by-hour", "present", "learned", "simulation"}
+    assert set(table["model"]) == models
     assert table["interval_start"].min() >= pd.Timestamp("1999-02-10")
-    assert table.groupby("interval_start")["model"].size().eq(4).all()
+    assert table.groupby("interval_start")["model"].size().eq(len(models)).all()
+    summary = _summary
+    assert set(summary["model"]) == models and summary["chosen"].sum() == 1
+    for metric in ("abandon_rate", "asa", "sl"):
+        assert summary[[f"{metric}_mae", f"{metric}_bias"]].notna().all().all()
 
 
 def test_observed_values_follow_the_data_readme(report):
@@ -100,3 +105,26 @@ def test_bad_train_until(run_cli, tmp_path):
         tmp_path / "r.csv",
     )
     assert code == 2 and "--train-until" in err and "1999-02-01 to 1999-02-14" in err
+
+
+@pytest.mark.parametrize("train_until", ["1999-02-07", "1999-02-09"])
+def test_the_model_chosen_on_the_training_days_beats_calibrated_erlang_a(run_cli, tmp_path, train_until):
+    """Calibrate on the days up to ``train_until``, test on the rest: the model chosen by its
+    out-of-time error on the training days (before the test days are seen) has an hourly
+    abandonment MAE well below calibrated Erlang A's, on intervals with ≥ 30 arrivals too."""
+    code, out, err = run_cli("validate-staffing", "--log", BANK_LOG, "--format", "anonymous-bank",
+                             "--train-until", train_until, "--out", tmp_path / "r.csv")  # fmt: skip
+    assert code == 0, err
+    summary = pd.read_csv(tmp_path / "r_summary.csv").set_index("model")
+    chosen = summary.index[summary["chosen"]][0]
+    assert f"chosen by out-of-time error on the training days: {chosen}" in out
+    assert summary.loc[chosen, "abandon_rate_mae"] < 0.85 * summary.loc["calibrated", "abandon_rate_mae"]
+    report = pd.read_csv(tmp_path / "r.csv")
+    busy = report[report["arrivals"] >= 30]
+    mae = busy.groupby("model").apply(
+        lambda p: np.average(
+            np.abs(p["predicted_abandon_rate"] - p["observed_abandon_rate"]), weights=p["arrivals"]
+        ),
+        include_groups=False,
+    )
+    assert mae[chosen] < 0.85 * mae["calibrated"]

@@ -1,0 +1,141 @@
+"""Service models: from an interval's arrivals, AHT and agents to its abandonment, ASA and
+service level. Each is fitted on the days of a log and predicts other days (sklearn-like
+``fit(table, contacts)`` / ``predict(table)``), so the out-of-time check treats them alike.
+
+- ``erlang-c`` / ``erlang-a``: the textbook formulas on the agents seen (Erlang A with the
+  callers' mean patience from the log).
+- ``calibrated``: Erlang A on the agents seen × the availability α that reproduces the
+  training days' abandonment and service level; ``calibrated-by-hour``: one α per hour of
+  day, shrunk towards the overall one where an hour has few intervals.
+- ``present``: Erlang A on the agents *present* (their spans between calls, see
+  ``presence``) × α.
+- ``learned``: gradient boosting from a queueing model's prediction and the agents per
+  Erlang of load to what happened, monotone in both, so more agents never predict worse service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from forecasting.history.contacts import Contacts
+from scenarios.staffing.calibration import fit_availability, patience_from_abandonment
+from scenarios.staffing.erlang import erlang_a_metrics, erlang_c_metrics
+
+METRICS = ("abandon_rate", "asa_seconds", "service_level")
+OBSERVED = {"abandon_rate": "abandon_rate", "asa_seconds": "asa", "service_level": "service_level"}
+HOUR_SHRINK_INTERVALS = 10  # an hour's own α weighs as much as the overall α after this many intervals
+
+
+def patience_of(contacts: Contacts) -> float:
+    f = contacts.frame
+    return patience_from_abandonment(
+        f["wait_seconds"].fillna(0).to_numpy(float), f["abandoned"].to_numpy(bool)
+    )
+
+
+@dataclass
+class QueueingModel:
+    """Erlang C or A on an agents column, optionally scaled by a fitted availability α."""
+
+    kind: str  # "erlang-c" or "erlang-a"
+    interval_seconds: float
+    target_seconds: float
+    agents: str = "agents_seen"  # the table's column of agents
+    calibrate: bool = False
+    by_hour: bool = False
+    availability_: float = field(default=1.0, init=False)
+    by_hour_: dict = field(default_factory=dict, init=False)
+    patience_: float = field(default=float("inf"), init=False)
+
+    def fit(self, table: pd.DataFrame, contacts: Contacts) -> QueueingModel:
+        self.patience_ = patience_of(contacts)
+        if self.calibrate:
+            self.availability_ = self._alpha(table)
+            if self.by_hour:
+                hours = np.floor(table["hour"])
+                self.by_hour_ = {}
+                for hour, part in table.groupby(hours):
+                    weight = len(part) / (len(part) + HOUR_SHRINK_INTERVALS)
+                    self.by_hour_[hour] = weight * self._alpha(part) + (1 - weight) * self.availability_
+        return self
+
+    def _alpha(self, part: pd.DataFrame) -> float:
+        return fit_availability(part["arrivals"], part["aht"], part[self.agents], part["abandon_rate"],
+                                part["service_level"], self.interval_seconds, self.target_seconds,
+                                self.patience_)  # fmt: skip
+
+    def modelled_agents(self, table: pd.DataFrame) -> np.ndarray:
+        alpha = np.full(len(table), self.availability_)
+        if self.by_hour_:
+            alpha = np.floor(table["hour"]).map(self.by_hour_).fillna(self.availability_).to_numpy(float)
+        return np.maximum(table[self.agents].to_numpy(float) * alpha, 1e-3)
+
+    def predict(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
+        v, h = table["arrivals"].to_numpy(float), table["aht"].to_numpy(float)
+        n = self.modelled_agents(table)
+        if self.kind == "erlang-c":
+            m = erlang_c_metrics(v, h, self.interval_seconds, n, self.target_seconds)
+        else:
+            m = erlang_a_metrics(v, h, self.interval_seconds, n, self.target_seconds, self.patience_)
+        out = {k: np.asarray(m[k], float) for k in METRICS}
+        out["asa_seconds"] = np.where(np.isfinite(out["asa_seconds"]), out["asa_seconds"], np.nan)
+        out["agents_modelled"] = n
+        return out
+
+
+@dataclass
+class LearnedModel:
+    """What happened, learnt from a queueing model's prediction and the modelled agents per
+    Erlang of offered load (both monotone: more agents, better service), one gradient-boosted
+    regressor per metric, weighted by arrivals. Small trees and few leaves: a week of hours is
+    a few hundred rows."""
+
+    base: QueueingModel
+    seed: int = 0
+
+    def fit(self, table: pd.DataFrame, contacts: Contacts) -> LearnedModel:
+        from sklearn.ensemble import HistGradientBoostingRegressor
+
+        self.base.fit(table, contacts)
+        base = self.base.predict(table)
+        weight = table["arrivals"].to_numpy(float)
+        self.models_ = {}
+        for metric in METRICS:
+            X = self._features(table, base, metric)
+            y = table[OBSERVED[metric]].to_numpy(float)
+            ok = np.isfinite(y) & np.isfinite(X).all(axis=1)
+            better_with_agents = -1 if metric != "service_level" else 1
+            model = HistGradientBoostingRegressor(
+                max_iter=150, learning_rate=0.05, max_depth=2, min_samples_leaf=15, l2_regularization=1.0,
+                monotonic_cst=[1, better_with_agents], random_state=self.seed,
+            )  # fmt: skip
+            self.models_[metric] = (
+                model.fit(X[ok], y[ok], sample_weight=weight[ok]) if ok.sum() >= 20 else None
+            )
+        return self
+
+    def _features(self, table: pd.DataFrame, base: dict, metric: str) -> np.ndarray:
+        load = table["arrivals"].to_numpy(float) * table["aht"].to_numpy(float) / self.base.interval_seconds
+        per_load = base["agents_modelled"] / np.maximum(load, 1e-6)
+        return np.column_stack([base[metric], np.minimum(per_load, 50.0)])
+
+    def predict(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
+        base = self.base.predict(table)
+        out = {"agents_modelled": base["agents_modelled"]}
+        for metric in METRICS:
+            model = self.models_.get(metric)
+            if model is None:
+                out[metric] = base[metric]
+                continue
+            X = self._features(table, base, metric)
+            known = np.isfinite(X).all(axis=1)
+            predicted = np.full(len(table), np.nan)
+            predicted[known] = model.predict(X[known])
+            out[metric] = np.where(known, predicted, base[metric])
+        out["abandon_rate"] = np.clip(out["abandon_rate"], 0.0, 1.0)
+        out["service_level"] = np.clip(out["service_level"], 0.0, 1.0)
+        out["asa_seconds"] = np.clip(out["asa_seconds"], 0.0, None)
+        return out

@@ -1,0 +1,224 @@
+"""Staffing-model validation on a centre's own log: calibrate on the first days, then predict
+each later interval's abandonment, ASA and service level from its observed arrivals, handle
+time and agents, and compare with what really happened.
+
+Every model of ``models`` is fitted on the training days and scored on the test days; the one
+reported as *chosen* is picked before the test days are looked at, by its out-of-time error on
+the training days themselves (each of the last training days predicted from the days before
+it), so the choice is the one a planner could have made. The simulation (queues carried over
+between intervals) is reported beside them, not chosen: it is too slow to refit per day.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecasting.errors import InputError
+from forecasting.history.contacts import Contacts
+from forecasting.history.targets import DEFAULT_TARGET_SECONDS
+from scenarios.service.models import LearnedModel, QueueingModel
+from scenarios.service.presence import PRESENCE_GAPS
+from scenarios.service.table import present_column, service_table
+from scenarios.staffing.calibration import Calibration, fit_lognormal, patience_kaplan_meier
+from scenarios.staffing.simulation import Distribution, simulate
+
+log = logging.getLogger(__name__)
+REPORT_COLUMNS = [
+    "interval_start",
+    "model",
+    "arrivals",
+    "observed_abandon_rate",
+    "predicted_abandon_rate",
+    "observed_asa",
+    "predicted_asa",
+    "observed_sl",
+    "predicted_sl",
+    "agents_seen",
+    "agents_modelled",
+]
+MODELS = ("erlang-c", "erlang-a", "calibrated", "calibrated-by-hour", "present", "learned", "simulation")
+OUT_OF_TIME_DAYS = 7  # the last training days each predicted from the days before them
+MIN_FOLD_TRAIN_DAYS = 3  # days a fold's model is fitted on, at least
+
+
+@dataclass
+class Validation:
+    report: pd.DataFrame  # one row per test interval and model
+    summary: pd.DataFrame  # per model: test errors, out-of-time error on the training days, chosen
+    calibration: Calibration  # of the 'calibrated' model: patience, handle times, availability
+    chosen: str  # the model picked by out-of-time error on the training days
+    presence_gap: float  # seconds between calls still counted as present, picked likewise
+    presence_availability: float  # α of the 'present' model
+
+
+def candidate_models(seconds: float, target: float, gap: float) -> dict[str, object]:
+    present = present_column(gap)
+    return {
+        "erlang-c": QueueingModel("erlang-c", seconds, target),
+        "erlang-a": QueueingModel("erlang-a", seconds, target),
+        "calibrated": QueueingModel("erlang-a", seconds, target, calibrate=True),
+        "calibrated-by-hour": QueueingModel("erlang-a", seconds, target, calibrate=True, by_hour=True),
+        "present": QueueingModel("erlang-a", seconds, target, agents=present, calibrate=True),
+        "learned": LearnedModel(QueueingModel("erlang-a", seconds, target, agents=present, calibrate=True)),
+    }
+
+
+def validate_staffing(
+    contacts: Contacts,
+    length: pd.Timedelta,
+    train_until: pd.Timestamp,
+    target_seconds: float = DEFAULT_TARGET_SECONDS,
+    replications: int = 10,
+    seed: int = 0,
+) -> Validation:
+    if not contacts.has("agent_id", "answer_time", "wait_seconds", "handle_seconds"):
+        raise InputError(
+            "the log lacks what validation needs",
+            column="agent_id",
+            expected="agent, answer time, wait and handle time per contact (e.g. <<format>> anonymous-bank)",
+        )
+    table = service_table(contacts, length, target_seconds)
+    cut = pd.Timestamp(train_until).normalize() + pd.Timedelta(days=1)
+    train, test = table[table["interval_start"] < cut], table[table["interval_start"] >= cut]
+    if train.empty or test.empty:
+        span = f"{contacts.frame['arrival_time'].min():%Y-%m-%d} to {contacts.frame['arrival_time'].max():%Y-%m-%d}"
+        raise InputError("nothing to train on or to test", option="train_until",
+                         expected=f"a date inside the log, leaving days after it (log: {span})",
+                         found=str(pd.Timestamp(train_until).date()))  # fmt: skip
+    day_of_contact = contacts.frame["arrival_time"].dt.normalize()
+    seconds = length.total_seconds()
+
+    def contacts_on(days) -> Contacts:
+        return Contacts(contacts.frame[day_of_contact.isin(days)], contacts.available)
+
+    folds = _folds(train)
+    gap_errors = {
+        gap: _out_of_time(QueueingModel("erlang-a", seconds, target_seconds, agents=present_column(gap),
+                                        calibrate=True), train, folds, contacts_on)
+        for gap in PRESENCE_GAPS
+    }  # fmt: skip
+    gap = min(PRESENCE_GAPS, key=lambda g: (np.nan_to_num(gap_errors[g], nan=np.inf), g))
+    models = candidate_models(seconds, target_seconds, gap)
+    out_of_time = {name: _out_of_time(model, train, folds, contacts_on) for name, model in models.items()}
+    scored = {k: v for k, v in out_of_time.items() if np.isfinite(v)}
+    chosen = min(scored, key=scored.get) if scored else "calibrated"
+    train_contacts = contacts_on(train["interval_start"].dt.normalize().unique())
+    predictions = {}
+    for name, model in models.items():
+        model.fit(train, train_contacts)
+        predictions[name] = model.predict(test)
+    present = models["present"]
+    predictions["simulation"] = _simulated(test, present, train_contacts, seconds, target_seconds,
+                                           replications, seed)  # fmt: skip
+    report = _report(test, predictions)
+    summary = error_summary(report)
+    summary["out_of_time_abandon_mae"] = summary["model"].map(out_of_time)
+    summary["chosen"] = summary["model"] == chosen
+    calibration = _calibration(train_contacts, models["calibrated"])
+    log.info("chose %s by out-of-time abandonment error on %d training days; presence gap %g s",
+             chosen, len(folds), gap)  # fmt: skip
+    return Validation(report, summary, calibration, chosen, gap, present.availability_)
+
+
+def _folds(train: pd.DataFrame) -> list[pd.Timestamp]:
+    days = np.sort(train["interval_start"].dt.normalize().unique())
+    usable = days[MIN_FOLD_TRAIN_DAYS:]
+    return list(pd.DatetimeIndex(usable[-OUT_OF_TIME_DAYS:]))
+
+
+def _out_of_time(model, train: pd.DataFrame, folds: list, contacts_on) -> float:
+    """Arrival-weighted abandonment MAE of ``model`` over the fold days, each predicted by
+    the model fitted on the training days before it; NaN without folds."""
+    errors, weights = [], []
+    day = train["interval_start"].dt.normalize()
+    for fold in folds:
+        before, on = train[day < fold], train[day == fold]
+        if before.empty or on.empty:
+            continue
+        try:
+            model.fit(before, contacts_on(before["interval_start"].dt.normalize().unique()))
+        except ValueError:
+            continue
+        predicted = model.predict(on)["abandon_rate"]
+        observed = on["abandon_rate"].to_numpy(float)
+        ok = np.isfinite(predicted) & np.isfinite(observed)
+        errors.append(np.abs(predicted - observed)[ok])
+        weights.append(on["arrivals"].to_numpy(float)[ok])
+    if not errors or np.concatenate(weights).sum() == 0:
+        return float("nan")
+    return float(np.average(np.concatenate(errors), weights=np.concatenate(weights)))
+
+
+def _calibration(contacts: Contacts, calibrated: QueueingModel) -> Calibration:
+    f = contacts.frame
+    _, _, km_mean = patience_kaplan_meier(
+        f["wait_seconds"].fillna(0).to_numpy(float), f["abandoned"].to_numpy(bool)
+    )
+    handle = fit_lognormal(f.loc[f["handled"].astype(bool), "handle_seconds"].to_numpy(float))
+    return Calibration(calibrated.patience_, km_mean, handle, calibrated.availability_)
+
+
+def _simulated(test, present: QueueingModel, contacts: Contacts, seconds, target_seconds, replications, seed):
+    """The test intervals simulated in order as one run (queues carry over between them),
+    with the 'present' model's agents and lognormal handle times."""
+    f = contacts.frame
+    handle = fit_lognormal(f.loc[f["handled"].astype(bool), "handle_seconds"].to_numpy(float))
+    agents = np.round(present.modelled_agents(test))
+    result = simulate(
+        test["arrivals"].to_numpy(float),
+        agents,
+        seconds,
+        Distribution("lognormal", float(np.nanmean(test["aht"])), handle.cv),
+        Distribution("exponential", present.patience_),
+        target_seconds,
+        replications,
+        seed,
+    )
+    out = {k: result.mean[k] for k in ("abandon_rate", "asa_seconds", "service_level")}
+    out["agents_modelled"] = agents
+    return out
+
+
+def _report(test: pd.DataFrame, predictions: dict[str, dict]) -> pd.DataFrame:
+    parts = []
+    for model, m in predictions.items():
+        asa = np.asarray(m["asa_seconds"], float)
+        parts.append(pd.DataFrame({
+            "interval_start": test["interval_start"].to_numpy(),
+            "model": model,
+            "arrivals": test["arrivals"].to_numpy().astype(int),
+            "observed_abandon_rate": test["abandon_rate"].to_numpy(),
+            "predicted_abandon_rate": m["abandon_rate"],
+            "observed_asa": test["asa"].to_numpy(),
+            "predicted_asa": np.where(np.isfinite(asa), asa, np.nan),
+            "observed_sl": test["service_level"].to_numpy(),
+            "predicted_sl": m["service_level"],
+            "agents_seen": test["agents_seen"].to_numpy().astype(int),
+            "agents_modelled": m["agents_modelled"],
+        }))  # fmt: skip
+    report = pd.concat(parts, ignore_index=True)[REPORT_COLUMNS]
+    return report.sort_values(["interval_start", "model"], kind="stable").reset_index(drop=True)
+
+
+def error_summary(report: pd.DataFrame) -> pd.DataFrame:
+    """Arrival-weighted mean absolute error and bias of each model, per metric."""
+    rows = []
+    for model, part in report.groupby("model", sort=False):
+        w = part["arrivals"].to_numpy(float)
+        row = {"model": model, "intervals": len(part)}
+        for metric in ("abandon_rate", "asa", "sl"):
+            obs = part[f"observed_{metric}"].to_numpy(float)
+            pred = part[f"predicted_{metric}"].to_numpy(float)
+            ok = np.isfinite(obs) & np.isfinite(pred)
+            row[f"{metric}_mae"] = (
+                float(np.average(np.abs(pred[ok] - obs[ok]), weights=w[ok])) if ok.any() else np.nan
+            )
+            row[f"{metric}_bias"] = (
+                float(np.average(pred[ok] - obs[ok], weights=w[ok])) if ok.any() else np.nan
+            )
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values("abandon_rate_mae").reset_index(drop=True)
