@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from forecasting.history.contacts import Contacts
 from scenarios.staffing.calibration import fit_availability, patience_from_abandonment
@@ -133,7 +134,11 @@ class LearnedModel:
             X = self._features(table, base, metric)
             known = np.isfinite(X).all(axis=1)
             predicted = np.full(len(table), np.nan)
-            predicted[known] = model.predict(X[known])
+            if known.any():
+                # one thread: called on a few hundred rows, OpenMP's start-up per tree costs
+                # far more than the work (seconds per call on a busy two-core machine)
+                with threadpool_limits(limits=1, user_api="openmp"):
+                    predicted[known] = model.predict(X[known])
             out[metric] = np.where(known, predicted, base[metric])
         out["abandon_rate"] = np.clip(out["abandon_rate"], 0.0, 1.0)
         out["service_level"] = np.clip(out["service_level"], 0.0, 1.0)
