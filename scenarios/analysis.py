@@ -44,6 +44,7 @@ def analyse(result: ScenarioResult, evidence: IngestResult | None = None) -> Sce
             patience=q.patience_seconds,
             concurrency=q.concurrency,
             open_mask=weights,
+            service=demand.services.get(name),
         )
         on_duty = _on_grid(result.intervals, name, "scheduled_agents", demand.open_mask) * (
             1 - demand.shrinkage[i]
@@ -67,6 +68,7 @@ def analyse(result: ScenarioResult, evidence: IngestResult | None = None) -> Sce
         result.available is not None,
         demand.days_per_week,
     )
+    summary.update({k: v for name, fit in result.services.items() for k, v in fit.metrics(name).items()})
     return replace(
         result,
         daily=daily,

@@ -7,14 +7,18 @@ computing and analysing a scenario are pure and the app can reuse what it has lo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
+import pandas as pd
+
+from forecasting.errors import InputError
 from forecasting.history.ingest import IngestResult
 from forecasting.history.tables import RawTable
 from forecasting.store import Store
 from scenarios.base_forecast import BaseForecast, base_forecast, load_history, resolve_path
-from scenarios.spec import DataSpec, Scenario
+from scenarios.spec import FITTED_SERVICE_MODELS, DataSpec, Scenario
 from scenarios.supply import read_schedule
 
 EVIDENCE_INTERVAL = "60min"  # KPIs per period need no finer grid
@@ -26,6 +30,7 @@ class ScenarioInputs:
     path: Path | None  # the scenario file: relative paths in it are relative to its folder
     base: BaseForecast
     schedule: RawTable | None  # the supply's schedule file, when it names one
+    services: dict = field(default_factory=dict)  # queue -> FittedService, for models fitted on a log
 
 
 def load_inputs(
@@ -37,7 +42,52 @@ def load_inputs(
         base = base_forecast(scenario.data, scenario.forecast, scenario.risk.correlation, folder, store)
     agents = scenario.supply.available_agents
     schedule = read_schedule(resolve_path(agents, folder)) if isinstance(agents, str) else None
-    return ScenarioInputs(scenario, path, base, schedule)
+    return ScenarioInputs(scenario, path, base, schedule, load_services(scenario, folder))
+
+
+def load_services(scenario: Scenario, folder: Path | None) -> dict:
+    """The service model of each queue whose model is fitted on the centre's own log (the
+    scenario's data when it is a call log, else its evidence), fitted once per file version."""
+    fitted = {name: q.model for name, q in scenario.queues.items() if q.model in FITTED_SERVICE_MODELS}
+    if not fitted:
+        return {}
+    candidates = [(scenario.data, "data.input")]
+    if scenario.evidence is not None:
+        e = scenario.evidence
+        candidates.append((DataSpec(input=e.input, format=e.format, mapping=e.mapping), "evidence.input"))
+    logs = [(spec, key) for spec, key in candidates if spec.format != "intervals"]
+    if not logs:
+        first = next(iter(fitted))
+        raise InputError(
+            f"model {fitted[first]} is fitted on a call log",
+            key=f"queues.{first}.model",
+            expected="a per-contact log with agents as data.input or evidence.input (format anonymous-bank "
+            "or log), or model erlang-a / erlang-c",
+        )
+    spec, key = logs[0]
+    path = resolve_path(spec.input, folder)
+    stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path.is_file() else (0, 0)
+    services = {}
+    for name, kind in fitted.items():
+        try:
+            services[name] = _fitted(spec, key, str(folder) if folder else None, stamp,
+                                     scenario.forecast.interval, scenario.targets.target_seconds, kind)  # fmt: skip
+        except InputError as exc:
+            if exc.key is not None or exc.path is not None:
+                raise
+            raise InputError(exc.detail, path=path, column=exc.column, key=f"queues.{name}.model",
+                             expected=exc.expected, found=exc.found) from None  # fmt: skip
+    return services
+
+
+@lru_cache(maxsize=8)
+def _fitted(spec: DataSpec, key: str, folder: str | None, stamp: tuple, interval: str, target_seconds: float,
+            kind: str):  # fmt: skip
+    """Fit once per log version, interval, threshold and kind (the app reruns what-ifs)."""
+    from scenarios.service.fitted import fit_service
+
+    history = load_history(spec, interval, Path(folder) if folder else None, target_seconds, key=key)
+    return fit_service(history.contacts, pd.Timedelta(interval), target_seconds, kind)
 
 
 def load_evidence(scenario: Scenario, path: Path | None = None) -> IngestResult | None:

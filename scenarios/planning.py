@@ -7,7 +7,7 @@ reachable targets all staff through here, so they agree with each other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ class Demand:
     shrinkage: np.ndarray  # (queues, intervals)
     coverage: np.ndarray  # (intervals,) share of the interval inside opening hours (1 but at a closing edge)
     days_per_week: int  # open days a week, for FTE
+    services: dict = field(default_factory=dict)  # queue -> service model fitted on the centre's log
 
     @property
     def interval_hours(self) -> np.ndarray:
@@ -47,7 +48,7 @@ class Demand:
         return agent_hours / self.open_days / (hours_per_fte / self.days_per_week)
 
 
-def build_demand(scenario: Scenario, base: BaseForecast) -> Demand:
+def build_demand(scenario: Scenario, base: BaseForecast, services: dict | None = None) -> Demand:
     t = base.table
     days = pd.DatetimeIndex(t["interval_start"]).normalize().unique()
     stamps = day_grid(days, base.interval)
@@ -87,7 +88,7 @@ def build_demand(scenario: Scenario, base: BaseForecast) -> Demand:
     shrinkage = np.full(grid.volume.shape, scenario.supply.shrinkage)
     for p in scenario.supply.shrinkage_periods:
         shrinkage = np.where(window_mask(p, grid), p.shrinkage, shrinkage)
-    return Demand(grid, cv, open_mask, shrinkage, coverage, max(len(base.calendar.hours), 1))
+    return Demand(grid, cv, open_mask, shrinkage, coverage, max(len(base.calendar.hours), 1), services or {})
 
 
 def unmatched_changes(scenario: Scenario, demand: Demand) -> list[str]:
@@ -157,6 +158,7 @@ def staff_queue(
         concurrency=q.concurrency,
         response_hours=targets.response_hours if q.channel == "email" else None,
         response_share=targets.response_share,
+        service=demand.services.get(name),
     )
     mean = queue_volume(scenario, demand, i)
     aht = demand.grid.aht[i]

@@ -47,6 +47,7 @@ class ScenarioResult:
     demand: Demand | None = None  # what was staffed: the analysis works on it without recomputing
     available: np.ndarray | None = None  # (queues, intervals) agents the supply provides
     analysed: bool = False
+    services: dict = field(default_factory=dict)  # queue -> FittedService (models fitted on the log)
 
 
 def no_risk(intervals: pd.DataFrame) -> pd.DataFrame:
@@ -118,7 +119,7 @@ def summarize(
         out["asa_seconds"] = _weighted(queued["asa_seconds"], queued["volume"])
         out["occupancy"] = _weighted(queued["occupancy"], queued["volume"])
         out["overloaded_intervals"] = float(queued["overloaded"].astype(bool).sum())
-        abandoning = queued[queued["model"] == "erlang-a"]  # Erlang C has no abandonment to report
+        abandoning = queued[queued["model"] != "erlang-c"]  # Erlang C has no abandonment to report
         if len(abandoning):
             out["abandon_rate"] = _weighted(abandoning["abandon_rate"], abandoning["volume"])
     email = f[f["channel"] == "email"]
@@ -132,7 +133,7 @@ def summarize(
             out["supply_service_level"] = _weighted(queued["supply_service_level"], queued["volume"])
             out["supply_asa_seconds"] = _weighted(queued["supply_asa_seconds"], queued["volume"])
             out["supply_overloaded_intervals"] = float(queued["supply_overloaded"].astype(bool).sum())
-            abandoning = queued[queued["model"] == "erlang-a"]
+            abandoning = queued[queued["model"] != "erlang-c"]
             if len(abandoning):
                 out["supply_abandon_rate"] = _weighted(
                     abandoning["supply_abandon_rate"], abandoning["volume"]

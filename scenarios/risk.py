@@ -42,6 +42,7 @@ def daily_success(
     patience: float | None = None,
     concurrency: int | None = None,
     open_mask: np.ndarray | None = None,
+    service=None,
 ) -> pd.DataFrame:
     """Per day: probability that the day's service (arrival-weighted) meets the target, and the
     5th / 50th / 95th percentiles of that service over the draws. ``open_mask`` weighs the
@@ -80,6 +81,7 @@ def daily_success(
                 model,
                 patience,
                 asa=False,
+                service=service,
             )
         served = np.ones((s, n))
         served[:, busy] = m["service_level"].reshape(s, len(busy))

@@ -38,7 +38,7 @@ def compute(inputs: ScenarioInputs) -> ScenarioResult:
     tables and the summary: pure, from loaded inputs. Risk, the target curve, the best
     reachable targets and the evidence are left to :func:`scenarios.analysis.analyse`."""
     scenario, base = inputs.scenario, inputs.base
-    demand = build_demand(scenario, base)
+    demand = build_demand(scenario, base, {name: fit.function for name, fit in inputs.services.items()})
     g = demand.grid
     tables = [staff_queue(scenario, demand, i, scenario.targets.for_queue(q)) for i, q in enumerate(g.queues)]
     scheduled = np.stack([t["scheduled_agents"].to_numpy(float) for t in tables])
@@ -98,12 +98,28 @@ def compute(inputs: ScenarioInputs) -> ScenarioResult:
         demand.days_per_week,
     )
     summary = summarize(scenario, intervals, daily, fte, {}, available is not None, demand.days_per_week)
-    warnings = [w for w in (base.warning,) if w] + unmatched_changes(scenario, demand) + supply_warnings
+    summary.update(service_metrics(inputs.services))
+    service_warnings = [
+        inputs.services[q].load_warning(q, t["load"].to_numpy(float))
+        for q, t in zip(g.queues, tables, strict=True)
+        if q in inputs.services
+    ]
+    warnings = (
+        [w for w in (base.warning,) if w]
+        + unmatched_changes(scenario, demand)
+        + supply_warnings
+        + [w for w in service_warnings if w]
+    )
     empty_curve = pd.DataFrame(columns=["target", "value", "fte", "cost", "peak_agents"])
     return ScenarioResult(
         scenario, inputs.path, intervals, daily, fte, empty_curve, {}, None, summary, base.model, warnings,
-        demand=demand, available=available,
+        demand=demand, available=available, services=inputs.services,
     )  # fmt: skip
+
+
+def service_metrics(services: dict) -> dict[str, float]:
+    """The fitted service models' calibration and held-out errors, as MLflow metrics."""
+    return {key: value for name, fit in services.items() for key, value in fit.metrics(name).items()}
 
 
 def run_scenario(

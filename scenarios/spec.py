@@ -105,6 +105,8 @@ When = Annotated[str | None, BeforeValidator(_text), AfterValidator(_timestamp)]
 Hours = Annotated[str | None, AfterValidator(_hours)]
 Weekday = Literal[WEEKDAYS]  # type: ignore[valid-type]
 Channel = Literal["voice", "chat", "email"]
+FITTED_SERVICE_MODELS = ("calibrated", "learned")  # fitted on the centre's own log
+SERVICE_MODELS = ("erlang-c", "erlang-a", *FITTED_SERVICE_MODELS)
 
 
 class Strict(BaseModel):
@@ -204,14 +206,27 @@ class QueueSpec(Strict):
     channel: Channel = "voice"
     share: Share = 1.0  # of the forecast volume
     aht_seconds: Annotated[float, ruled("aht")] | None = None  # needed when the data has no handle times
-    model: Literal["erlang-c", "erlang-a"] = "erlang-c"
+    # the service model (also spelt service_model): Erlang C or A, or one fitted on the centre's
+    # log (data or evidence): calibrated Erlang A on the agents present, or the learned correction
+    model: Literal[SERVICE_MODELS] = "erlang-c"  # type: ignore[valid-type]
     patience_seconds: Annotated[float, ruled("patience")] | None = None  # Erlang A
     concurrency: Annotated[int, ruled("concurrency")] | None = None  # chat
+
+    @model_validator(mode="before")
+    @classmethod
+    def _service_model_spelling(cls, data):
+        """``service_model`` is ``model``; it wins over an inherited ``model`` (a scenario that
+        extends one with ``model: erlang-a`` and says ``service_model: learned`` means learned)."""
+        if isinstance(data, dict) and "service_model" in data:
+            data = {k: v for k, v in data.items() if k != "service_model"} | {"model": data["service_model"]}
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> QueueSpec:
         if self.model == "erlang-a" and self.patience_seconds is None:
             raise ValueError("patience_seconds with model erlang-a")
+        if self.model in FITTED_SERVICE_MODELS and self.channel != "voice":
+            raise ValueError(f"model {self.model} for voice queues only (it is fitted on a call log)")
         if self.concurrency is not None and self.channel != "chat":
             raise ValueError("concurrency only for channel chat")
         return self

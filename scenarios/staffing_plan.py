@@ -13,7 +13,14 @@ import pandas as pd
 
 from scenarios.staffing.backlog import backlog_required_agents, backlog_simulation
 from scenarios.staffing.chat import DEFAULT_EFFICIENCY, chat_required_agents, chat_service
-from scenarios.staffing.requirements import Targets, fte, required_agents, scheduled_agents, service_metrics
+from scenarios.staffing.requirements import (
+    ServiceFunction,
+    Targets,
+    fte,
+    required_agents,
+    scheduled_agents,
+    service_metrics,
+)
 from scenarios.staffing.simulation import Distribution, simulate
 
 METRICS = ("service_level", "asa_seconds", "p_wait", "occupancy", "abandon_rate")
@@ -34,6 +41,7 @@ class StaffingOptions:
     efficiency: tuple[float, ...] = DEFAULT_EFFICIENCY
     response_hours: float | None = None  # deferred work (email): answer within this many hours
     response_share: float = 1.0  # ... for this share of the work
+    service: ServiceFunction | None = None  # a service model fitted on the centre's log, in Erlang's place
 
 
 def staff_intervals(
@@ -73,13 +81,14 @@ def staff_intervals(
         )
     else:
         need = (
-            required_agents(volume, aht, interval_seconds, t, options.model, options.patience)
+            required_agents(
+                volume, aht, interval_seconds, t, options.model, options.patience, options.service
+            )
             if agents is None
             else agents
         )
-        m = service_metrics(
-            volume, aht, interval_seconds, need, t.target_seconds, options.model, options.patience
-        )
+        m = service_metrics(volume, aht, interval_seconds, need, t.target_seconds, options.model,
+                            options.patience, service=options.service)  # fmt: skip
     need = np.broadcast_to(np.asarray(need, float), volume.shape)
     table = _with_schedule(need, interval_seconds, options)
     for key in ("load", *METRICS, "overloaded") + (("blocking",) if "blocking" in m else ()):

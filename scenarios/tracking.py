@@ -94,6 +94,10 @@ def _write_tables(result: ScenarioResult, folder: Path) -> None:
     result.curve.to_csv(folder / "target_curve.csv", index=False, float_format="%.6g")
     if result.evidence is not None:
         result.evidence.to_csv(folder / "evidence.csv", index=False, float_format="%.6g")
+    validations = [fit.validation.assign(queue=name) for name, fit in result.services.items()
+                   if fit.validation is not None]  # fmt: skip
+    if validations:  # the service model fitted on the log, checked on its last week
+        pd.concat(validations).to_csv(folder / "service_validation.csv", index=False, float_format="%.6g")
     (folder / "summary.json").write_text(
         dumps({**result.summary, "achievable": result.achievable}, indent=2, default=float) + "\n"
     )

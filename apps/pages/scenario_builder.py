@@ -19,7 +19,7 @@ from scenarios.analysis import analyse
 from scenarios.base_forecast import base_forecast, champion_version
 from scenarios.inputs import load_evidence
 from scenarios.runner import run_scenario
-from scenarios.spec import Scenario, merge, raw_scenario
+from scenarios.spec import SERVICE_MODELS, Scenario, merge, raw_scenario
 
 st.title("Scenario builder")
 store_caption()
@@ -51,6 +51,13 @@ def cached_base(
     data, forecast = DataSpec.model_validate_json(data_json), ForecastSpec.model_validate_json(forecast_json)
     return base_forecast(data, forecast, correlation, path.parent, store)
 
+
+SERVICE_MODEL_LABELS = {
+    "erlang-c": "Erlang C (no abandonment)",
+    "erlang-a": "Erlang A (callers hang up)",
+    "calibrated": "calibrated on the centre's log",
+    "learned": "calibrated + learned correction",
+}
 
 left, right = st.columns(2)
 with left:
@@ -113,6 +120,23 @@ with right:
     shrinkage = st.slider("Shrinkage", 0.0, 0.95, float(s.shrinkage), 0.01)
     headcount = st.number_input("Headcount (FTE; 0: none)", 0.0, 100000.0, float(s.headcount or 0.0), 5.0)
     cost = st.number_input("Cost per agent-hour", 0.0, 1000.0, float(s.cost_per_agent_hour), 1.0)
+    queue_edits = {}
+    for qname, q in base_spec.queues.items():
+        if q.channel != "voice":
+            continue
+        chosen = st.selectbox(
+            f"Service model ({qname})",
+            SERVICE_MODELS,
+            index=SERVICE_MODELS.index(q.model),
+            format_func=SERVICE_MODEL_LABELS.get,
+            help="calibrated and learned are fitted on the centre's own call log (the scenario's data or "
+            "evidence) and checked on its last week",
+        )
+        queue_edits[qname] = {"service_model": chosen}
+        if chosen == "erlang-a":
+            queue_edits[qname]["patience_seconds"] = st.number_input(
+                f"Mean patience ({qname}, seconds)", 1.0, 7200.0, float(q.patience_seconds or 300.0), 10.0
+            )
 
 rows = multipliers.dropna(subset=["factor"])
 edits = {
@@ -135,6 +159,7 @@ edits = {
         "max_occupancy": occupancy if occupancy < 1 else None,
     },
     "supply": {"shrinkage": shrinkage, "headcount": headcount or None, "cost_per_agent_hour": cost},
+    "queues": queue_edits,
 }
 merged = merge(raw, edits)
 merged.pop("extends", None)

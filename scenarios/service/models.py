@@ -28,6 +28,7 @@ from scenarios.staffing.erlang import erlang_a_metrics, erlang_c_metrics
 METRICS = ("abandon_rate", "asa_seconds", "service_level")
 OBSERVED = {"abandon_rate": "abandon_rate", "asa_seconds": "asa", "service_level": "service_level"}
 HOUR_SHRINK_INTERVALS = 10  # an hour's own α weighs as much as the overall α after this many intervals
+LOAD_STRETCH = 1.25  # the learnt correction holds up to this × the busiest training interval's load
 
 
 def patience_of(contacts: Contacts) -> float:
@@ -74,17 +75,26 @@ class QueueingModel:
             alpha = np.floor(table["hour"]).map(self.by_hour_).fillna(self.availability_).to_numpy(float)
         return np.maximum(table[self.agents].to_numpy(float) * alpha, 1e-3)
 
-    def predict(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
+    def metrics(self, table: pd.DataFrame, interval_seconds: float | None = None,
+                target_seconds: float | None = None, asa: bool = True) -> dict[str, np.ndarray]:  # fmt: skip
+        """Every metric the formula gives (load, occupancy, …) and ``agents_modelled``, for
+        the table's intervals, at another interval length or threshold when given (without
+        Erlang A's ASA quadrature when ``asa`` is false: the staffing search rarely needs it)."""
         v, h = table["arrivals"].to_numpy(float), table["aht"].to_numpy(float)
+        seconds = interval_seconds or self.interval_seconds
+        target = self.target_seconds if target_seconds is None else target_seconds
         n = self.modelled_agents(table)
         if self.kind == "erlang-c":
-            m = erlang_c_metrics(v, h, self.interval_seconds, n, self.target_seconds)
+            m = dict(erlang_c_metrics(v, h, seconds, n, target))
         else:
-            m = erlang_a_metrics(v, h, self.interval_seconds, n, self.target_seconds, self.patience_)
-        out = {k: np.asarray(m[k], float) for k in METRICS}
-        out["asa_seconds"] = np.where(np.isfinite(out["asa_seconds"]), out["asa_seconds"], np.nan)
-        out["agents_modelled"] = n
-        return out
+            m = dict(erlang_a_metrics(v, h, seconds, n, target, self.patience_, served_asa=asa))
+        m["asa_seconds"] = np.where(np.isfinite(m["asa_seconds"]), m["asa_seconds"], np.nan)
+        m["agents_modelled"] = n
+        return m
+
+    def predict(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
+        m = self.metrics(table)
+        return {k: np.asarray(m[k], float) for k in (*METRICS, "agents_modelled")}
 
 
 @dataclass
@@ -96,6 +106,10 @@ class LearnedModel:
 
     base: QueueingModel
     seed: int = 0
+    edges_: dict = field(
+        default_factory=dict, init=False
+    )  # metric -> (best base value, most agents per load) seen
+    max_load_: float = field(default=float("inf"), init=False)  # Erlangs of the busiest training interval
 
     def fit(self, table: pd.DataFrame, contacts: Contacts) -> LearnedModel:
         from sklearn.ensemble import HistGradientBoostingRegressor
@@ -103,6 +117,7 @@ class LearnedModel:
         self.base.fit(table, contacts)
         base = self.base.predict(table)
         weight = table["arrivals"].to_numpy(float)
+        self.max_load_ = float(np.nanmax(self._load(table, {})))
         self.models_ = {}
         for metric in METRICS:
             X = self._features(table, base, metric)
@@ -116,30 +131,67 @@ class LearnedModel:
             self.models_[metric] = (
                 model.fit(X[ok], y[ok], sample_weight=weight[ok]) if ok.sum() >= 20 else None
             )
+            if ok.any():
+                best = X[ok, 0].max() if metric == "service_level" else X[ok, 0].min()
+                self.edges_[metric] = (best, X[ok, 1].max())
         return self
 
+    def _load(self, table: pd.DataFrame, base: dict) -> np.ndarray:
+        load = base.get("load")
+        if load is None:
+            load = (
+                table["arrivals"].to_numpy(float) * table["aht"].to_numpy(float) / self.base.interval_seconds
+            )
+        return np.asarray(load, float)
+
+    def familiar(self, load) -> np.ndarray:
+        """Intervals whose offered load (Erlangs) is like the history's: the correction was
+        learnt on a centre of that size and says nothing of a much busier one, where queueing's
+        economies of scale change the service; those get the base model."""
+        return np.asarray(load, float) <= LOAD_STRETCH * self.max_load_
+
     def _features(self, table: pd.DataFrame, base: dict, metric: str) -> np.ndarray:
-        load = table["arrivals"].to_numpy(float) * table["aht"].to_numpy(float) / self.base.interval_seconds
+        load = self._load(table, base)
         per_load = base["agents_modelled"] / np.maximum(load, 1e-6)
         return np.column_stack([base[metric], np.minimum(per_load, 50.0)])
 
     def predict(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
-        base = self.base.predict(table)
-        out = {"agents_modelled": base["agents_modelled"]}
+        m = self.metrics(table)
+        return {k: np.asarray(m[k], float) for k in (*METRICS, "agents_modelled")}
+
+    def metrics(self, table: pd.DataFrame, interval_seconds: float | None = None,
+                target_seconds: float | None = None, asa: bool = True) -> dict[str, np.ndarray]:  # fmt: skip
+        """The base model's metrics with abandonment, ASA and service level learnt.
+
+        Trees are flat beyond the data they saw: with more agents than any training interval
+        had, the learnt service would stop improving and a high target would never be met. So
+        beyond the training range the better of the learnt and the base model's value is
+        taken: still monotone in agents (both are, and the range is left for good), and any
+        target is reached as the base model's service goes to perfect. Intervals much busier
+        than any in the history get the base model (see :meth:`familiar`)."""
+        base = self.base.metrics(table, interval_seconds, target_seconds, asa)
+        out = dict(base)
         for metric in METRICS:
             model = self.models_.get(metric)
-            if model is None:
+            if model is None or (metric == "asa_seconds" and not asa):
                 out[metric] = base[metric]
                 continue
             X = self._features(table, base, metric)
             known = np.isfinite(X).all(axis=1)
             predicted = np.full(len(table), np.nan)
             if known.any():
-                # one thread: called on a few hundred rows, OpenMP's start-up per tree costs
-                # far more than the work (seconds per call on a busy two-core machine)
+                # one thread: the staffing search calls this hundreds of times on a few hundred
+                # rows, where OpenMP's start-up per tree costs a hundred times the work
                 with threadpool_limits(limits=1, user_api="openmp"):
                     predicted[known] = model.predict(X[known])
             out[metric] = np.where(known, predicted, base[metric])
+            best, most_per_load = self.edges_[metric]
+            higher_is_better = metric == "service_level"
+            with np.errstate(invalid="ignore"):
+                beyond = (X[:, 1] > most_per_load) | (X[:, 0] > best if higher_is_better else X[:, 0] < best)
+            better = np.fmax if higher_is_better else np.fmin
+            out[metric] = np.where(beyond, better(out[metric], base[metric]), out[metric])
+            out[metric] = np.where(self.familiar(self._load(table, base)), out[metric], base[metric])
         out["abandon_rate"] = np.clip(out["abandon_rate"], 0.0, 1.0)
         out["service_level"] = np.clip(out["service_level"], 0.0, 1.0)
         out["asa_seconds"] = np.clip(out["asa_seconds"], 0.0, None)

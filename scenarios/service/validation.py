@@ -89,19 +89,11 @@ def validate_staffing(
         raise InputError("nothing to train on or to test", option="train_until",
                          expected=f"a date inside the log, leaving days after it (log: {span})",
                          found=str(pd.Timestamp(train_until).date()))  # fmt: skip
-    day_of_contact = contacts.frame["arrival_time"].dt.normalize()
     seconds = length.total_seconds()
+    contacts_on = _contacts_on(contacts)
 
-    def contacts_on(days) -> Contacts:
-        return Contacts(contacts.frame[day_of_contact.isin(days)], contacts.available)
-
-    folds = _folds(train)
-    gap_errors = {
-        gap: _out_of_time(QueueingModel("erlang-a", seconds, target_seconds, agents=present_column(gap),
-                                        calibrate=True), train, folds, contacts_on)
-        for gap in PRESENCE_GAPS
-    }  # fmt: skip
-    gap = min(PRESENCE_GAPS, key=lambda g: (np.nan_to_num(gap_errors[g], nan=np.inf), g))
+    folds = out_of_time_folds(train)
+    gap = choose_presence_gap(train, folds, contacts, seconds, target_seconds)
     models = candidate_models(seconds, target_seconds, gap)
     out_of_time = {name: _out_of_time(model, train, folds, contacts_on) for name, model in models.items()}
     scored = {k: v for k, v in out_of_time.items() if np.isfinite(v)}
@@ -124,7 +116,30 @@ def validate_staffing(
     return Validation(report, summary, calibration, chosen, gap, present.availability_)
 
 
-def _folds(train: pd.DataFrame) -> list[pd.Timestamp]:
+def choose_presence_gap(train: pd.DataFrame, folds: list, contacts: Contacts, seconds: float,
+                        target_seconds: float) -> float:  # fmt: skip
+    """The gap between calls up to which an agent counts as present, of ``PRESENCE_GAPS``,
+    whose calibrated Erlang A has the lowest out-of-time abandonment error on the folds
+    (the middle one without folds)."""
+    contacts_on = _contacts_on(contacts)
+    errors = {
+        gap: _out_of_time(QueueingModel("erlang-a", seconds, target_seconds, agents=present_column(gap),
+                                        calibrate=True), train, folds, contacts_on)
+        for gap in PRESENCE_GAPS
+    }  # fmt: skip
+    if not any(np.isfinite(e) for e in errors.values()):
+        return PRESENCE_GAPS[len(PRESENCE_GAPS) // 2]
+    return min(PRESENCE_GAPS, key=lambda g: (np.nan_to_num(errors[g], nan=np.inf), g))
+
+
+def _contacts_on(contacts: Contacts):
+    """A function from days to the contacts that arrived on them."""
+    day = contacts.frame["arrival_time"].dt.normalize()
+    return lambda days: Contacts(contacts.frame[day.isin(days)], contacts.available)
+
+
+def out_of_time_folds(train: pd.DataFrame) -> list[pd.Timestamp]:
+    """The last training days (up to seven), each predicted from the days before it."""
     days = np.sort(train["interval_start"].dt.normalize().unique())
     usable = days[MIN_FOLD_TRAIN_DAYS:]
     return list(pd.DatetimeIndex(usable[-OUT_OF_TIME_DAYS:]))

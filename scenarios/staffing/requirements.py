@@ -7,6 +7,7 @@ bisection search over all intervals at once: about log2(range) evaluations, not 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +15,11 @@ import numpy as np
 from scenarios.staffing.erlang import erlang_a_metrics, erlang_b_metrics, erlang_c_metrics
 
 MODELS = ("erlang-c", "erlang-a", "erlang-b")  # erlang-b: lost-calls (trunks), blocking target only
+# a fitted service model in the formulas' place: (volume, aht, interval seconds, agents, target
+# seconds) -> the metrics erlang_a_metrics returns; it must be monotone in agents
+ServiceFunction = Callable[..., dict]
 _EPS = 1e-9
+MAX_STEP = 2.0**24  # agents beyond the load: no queue needs this many, a service model that plateaus would
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,9 +50,20 @@ class Targets:
 
 
 def service_metrics(
-    volume, aht, interval_seconds, agents, target_seconds, model="erlang-c", patience=None, asa: bool = True
+    volume,
+    aht,
+    interval_seconds,
+    agents,
+    target_seconds,
+    model="erlang-c",
+    patience=None,
+    asa: bool = True,
+    service: ServiceFunction | None = None,
 ):
-    """The service a staffing delivers (the inverse of ``required_agents``)."""
+    """The service a staffing delivers (the inverse of ``required_agents``); ``service``, when
+    given, in the formulas' place."""
+    if service is not None:
+        return service(volume, aht, interval_seconds, agents, target_seconds, asa)
     if model == "erlang-b":
         return erlang_b_metrics(volume, aht, interval_seconds, agents)
     if model == "erlang-a":
@@ -60,9 +76,16 @@ def service_metrics(
 
 
 def required_agents(
-    volume, aht, interval_seconds, targets: Targets, model: str = "erlang-c", patience=None
+    volume,
+    aht,
+    interval_seconds,
+    targets: Targets,
+    model: str = "erlang-c",
+    patience=None,
+    service: ServiceFunction | None = None,
 ) -> np.ndarray:
-    """Smallest whole number of agents meeting every target, per interval (0 with no contacts)."""
+    """Smallest whole number of agents meeting every target, per interval (0 with no contacts);
+    against ``service`` (a fitted service model, monotone in agents) when given."""
     arrays = [np.asarray(v, float) for v in (volume, aht, interval_seconds)]
     if patience is not None:
         arrays.append(np.asarray(patience, float))
@@ -70,7 +93,7 @@ def required_agents(
     volume, aht, interval_seconds, *rest = (np.broadcast_to(a, shape).ravel() for a in arrays)
     patience_arr = rest[0] if rest else None
     load = volume * aht / interval_seconds
-    lower = np.floor(load) if model == "erlang-c" else np.zeros(load.shape)  # not sufficient, or 0
+    lower = np.floor(load) if model == "erlang-c" and service is None else np.zeros(load.shape)
     if targets.max_occupancy:
         lower = np.maximum(lower, np.ceil(load / targets.max_occupancy - _EPS) - 1)
     lower = np.maximum(lower, 0)
@@ -85,6 +108,7 @@ def required_agents(
             model,
             None if patience_arr is None else patience_arr[idx],
             asa=targets.asa_seconds is not None,
+            service=service,
         )
         return targets.met(m)
 
@@ -95,6 +119,8 @@ def required_agents(
     hi = lo + step
     pending = ~ok(hi, active)
     while pending.any():  # gallop: double the step until the targets are met
+        if step[pending].max() > MAX_STEP:  # a service model that never gets there
+            raise ValueError("targets not reachable with any number of agents under this service model")
         step[pending] *= 2
         hi[pending] = lo[pending] + step[pending]
         pending[pending] = ~ok(hi[pending], active[pending])

@@ -140,3 +140,21 @@ def test_builder_shows_changes_that_touch_nothing(store):
     by_label(at.slider, "Horizon (open days)").set_value(1).run()
     assert not at.exception
     assert any("applies to no open interval" in w.value for w in at.warning)
+
+
+def test_builder_staffs_against_a_service_model_fitted_on_the_log(store):
+    from scenarios.runner import run_scenario
+    from scenarios.spec import Scenario, load_scenario, merge, raw_scenario
+
+    at = open_page("scenario_builder")
+    erlang = {m.label: m.value for m in at.metric}
+    by_label(at.selectbox, "Service model (voice)").set_value("calibrated").run()
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = {m.label: m.value for m in at.metric}
+    _, path = load_scenario("baseline")
+    raw = merge(
+        raw_scenario(path), {"name": "baseline_what_if", "queues": {"voice": {"service_model": "calibrated"}}}
+    )
+    expected = run_scenario(Scenario.model_validate(raw), path, analysis=False, store=store).summary
+    assert metrics["FTE"] == f"{expected['fte_total']:,.1f}" != erlang["FTE"]
+    assert "service.voice.availability" in expected
