@@ -59,7 +59,7 @@ def analyse(result: ScenarioResult, evidence: IngestResult | None = None) -> Sce
     curve = target_curve(scenario, demand)
     achievable = achievable_targets(scenario, demand, supply_fte(scenario, result.available, demand))
     table = evidence_table(scenario, evidence) if scenario.evidence and evidence is not None else None
-    summary = summarize(
+    summary = result.summary | summarize(  # keeps the service and satisfaction models' metrics
         scenario,
         result.intervals,
         daily,
@@ -68,7 +68,6 @@ def analyse(result: ScenarioResult, evidence: IngestResult | None = None) -> Sce
         result.available is not None,
         demand.days_per_week,
     )
-    summary.update({k: v for name, fit in result.services.items() for k, v in fit.metrics(name).items()})
     return replace(
         result,
         daily=daily,

@@ -31,6 +31,7 @@ class ScenarioInputs:
     base: BaseForecast
     schedule: RawTable | None  # the supply's schedule file, when it names one
     services: dict = field(default_factory=dict)  # queue -> FittedService, for models fitted on a log
+    satisfaction: dict = field(default_factory=dict)  # survey -> FittedSatisfaction, when the log has surveys
 
 
 def load_inputs(
@@ -42,7 +43,9 @@ def load_inputs(
         base = base_forecast(scenario.data, scenario.forecast, scenario.risk.correlation, folder, store)
     agents = scenario.supply.available_agents
     schedule = read_schedule(resolve_path(agents, folder)) if isinstance(agents, str) else None
-    return ScenarioInputs(scenario, path, base, schedule, load_services(scenario, folder))
+    return ScenarioInputs(
+        scenario, path, base, schedule, load_services(scenario, folder), load_satisfaction(scenario, folder)
+    )
 
 
 def load_services(scenario: Scenario, folder: Path | None) -> dict:
@@ -51,12 +54,8 @@ def load_services(scenario: Scenario, folder: Path | None) -> dict:
     fitted = {name: q.model for name, q in scenario.queues.items() if q.model in FITTED_SERVICE_MODELS}
     if not fitted:
         return {}
-    candidates = [(scenario.data, "data.input")]
-    if scenario.evidence is not None:
-        e = scenario.evidence
-        candidates.append((DataSpec(input=e.input, format=e.format, mapping=e.mapping), "evidence.input"))
-    logs = [(spec, key) for spec, key in candidates if spec.format != "intervals"]
-    if not logs:
+    own = own_log(scenario, folder)
+    if own is None:
         first = next(iter(fitted))
         raise InputError(
             f"model {fitted[first]} is fitted on a call log",
@@ -64,20 +63,45 @@ def load_services(scenario: Scenario, folder: Path | None) -> dict:
             expected="a per-contact log with agents as data.input or evidence.input (format anonymous-bank "
             "or log), or model erlang-a / erlang-c",
         )
-    spec, key = logs[0]
-    path = resolve_path(spec.input, folder)
-    stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path.is_file() else (0, 0)
     services = {}
     for name, kind in fitted.items():
         try:
-            services[name] = _fitted(spec, key, str(folder) if folder else None, stamp,
-                                     scenario.forecast.interval, scenario.targets.target_seconds, kind)  # fmt: skip
+            services[name] = _fitted(*own, scenario.forecast.interval, scenario.targets.target_seconds, kind)
         except InputError as exc:
             if exc.key is not None or exc.path is not None:
                 raise
-            raise InputError(exc.detail, path=path, column=exc.column, key=f"queues.{name}.model",
-                             expected=exc.expected, found=exc.found) from None  # fmt: skip
+            raise InputError(exc.detail, path=resolve_path(own[0].input, folder), column=exc.column,
+                             key=f"queues.{name}.model", expected=exc.expected, found=exc.found) from None  # fmt: skip
     return services
+
+
+def load_satisfaction(scenario: Scenario, folder: Path | None) -> dict:
+    """Survey → the wait-to-satisfaction model fitted on the centre's own log, for each survey
+    (CSAT, NPS) the log has; empty without a log or surveys."""
+    if not any(q.channel in ("voice", "chat") for q in scenario.queues.values()):
+        return {}
+    own = own_log(scenario, folder)
+    return (
+        {}
+        if own is None
+        else _satisfaction(*own, scenario.forecast.interval, scenario.targets.target_seconds)
+    )
+
+
+def own_log(scenario: Scenario, folder: Path | None) -> tuple | None:
+    """The centre's own per-contact log, as ``(spec, key, folder, version)``: the scenario's
+    data when it is a log, else its evidence; None when both are interval reports."""
+    candidates = [(scenario.data, "data.input")]
+    if scenario.evidence is not None:
+        e = scenario.evidence
+        candidates.append((DataSpec(input=e.input, format=e.format, mapping=e.mapping), "evidence.input"))
+    logs = [(spec, key) for spec, key in candidates if spec.format != "intervals"]
+    if not logs:
+        return None
+    spec, key = logs[0]
+    path = resolve_path(spec.input, folder)
+    stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path.is_file() else (0, 0)
+    return spec, key, str(folder) if folder else None, stamp
 
 
 @lru_cache(maxsize=8)
@@ -88,6 +112,16 @@ def _fitted(spec: DataSpec, key: str, folder: str | None, stamp: tuple, interval
 
     history = load_history(spec, interval, Path(folder) if folder else None, target_seconds, key=key)
     return fit_service(history.contacts, pd.Timedelta(interval), target_seconds, kind)
+
+
+@lru_cache(maxsize=8)
+def _satisfaction(spec: DataSpec, key: str, folder: str | None, stamp: tuple, interval: str,
+                  target_seconds: float) -> dict:  # fmt: skip
+    """Fit once per log version (the app reruns what-ifs)."""
+    from scenarios.service.satisfaction import fit_satisfaction
+
+    history = load_history(spec, interval, Path(folder) if folder else None, target_seconds, key=key)
+    return fit_satisfaction(history.contacts, pd.Timedelta(interval))
 
 
 def load_evidence(scenario: Scenario, path: Path | None = None) -> IngestResult | None:

@@ -20,10 +20,13 @@ HEADLINE = (
     "service_level",
     "asa_seconds",
     "abandon_rate",
+    "csat",
+    "nps",
     "occupancy",
     "p_meet_target_mean",
     "p_meet_target_min",
     "supply_service_level",
+    "supply_csat",
     "supply_p_meet_target_mean",
     "understaffed_intervals",
     "volume_total",
@@ -48,6 +51,7 @@ class ScenarioResult:
     available: np.ndarray | None = None  # (queues, intervals) agents the supply provides
     analysed: bool = False
     services: dict = field(default_factory=dict)  # queue -> FittedService (models fitted on the log)
+    satisfaction: dict = field(default_factory=dict)  # survey -> FittedSatisfaction (fitted on the log)
 
 
 def no_risk(intervals: pd.DataFrame) -> pd.DataFrame:

@@ -76,6 +76,7 @@ def compute(inputs: ScenarioInputs) -> ScenarioResult:
                 "overloaded",
                 "backlog",
                 "answered_in_time",
+                "p_wait",
             ):
                 if col in given:
                     frame[f"supply_{col}"] = given[col].to_numpy()
@@ -83,7 +84,7 @@ def compute(inputs: ScenarioInputs) -> ScenarioResult:
             frame["staffing"] = np.select(
                 [frame["staffing_gap"] < -0.5, frame["staffing_gap"] > 1.0], ["under", "over"], "ok"
             )
-        frames.append(frame[demand.open_mask])
+        frames.append(predicted_satisfaction(frame[demand.open_mask], inputs.satisfaction))
     intervals = pd.concat(frames, ignore_index=True)
     daily = daily_table(intervals, no_risk(intervals))
     seconds = g.interval.total_seconds()
@@ -99,6 +100,7 @@ def compute(inputs: ScenarioInputs) -> ScenarioResult:
     )
     summary = summarize(scenario, intervals, daily, fte, {}, available is not None, demand.days_per_week)
     summary.update(service_metrics(inputs.services))
+    summary.update(satisfaction_summary(intervals, inputs.satisfaction))
     service_warnings = [
         inputs.services[q].load_warning(q, t["load"].to_numpy(float))
         for q, t in zip(g.queues, tables, strict=True)
@@ -113,13 +115,45 @@ def compute(inputs: ScenarioInputs) -> ScenarioResult:
     empty_curve = pd.DataFrame(columns=["target", "value", "fte", "cost", "peak_agents"])
     return ScenarioResult(
         scenario, inputs.path, intervals, daily, fte, empty_curve, {}, None, summary, base.model, warnings,
-        demand=demand, available=available, services=inputs.services,
+        demand=demand, available=available, services=inputs.services, satisfaction=inputs.satisfaction,
     )  # fmt: skip
 
 
 def service_metrics(services: dict) -> dict[str, float]:
     """The fitted service models' calibration and held-out errors, as MLflow metrics."""
     return {key: value for name, fit in services.items() for key, value in fit.metrics(name).items()}
+
+
+def predicted_satisfaction(frame: pd.DataFrame, models: dict) -> pd.DataFrame:
+    """The queue's expected CSAT / NPS per interval from the service it gets under the plan
+    (and under the supply, when one is given), for live channels with waits."""
+    if not models or "p_wait" not in frame or frame["channel"].iloc[0] not in ("voice", "chat"):
+        return frame
+    frame = frame.copy()
+    for survey, fit in models.items():
+        for prefix in ("", "supply_"):
+            if f"{prefix}p_wait" in frame:
+                frame[f"{prefix}{survey}"] = fit.model.predict_service(
+                    frame[f"{prefix}p_wait"], frame[f"{prefix}asa_seconds"],
+                    frame.get(f"{prefix}abandon_rate", pd.Series(0.0, index=frame.index)),
+                )  # fmt: skip
+    return frame
+
+
+def satisfaction_summary(intervals: pd.DataFrame, models: dict) -> dict[str, float]:
+    """The scenario's expected CSAT / NPS (weighted by volume) and the models' checks."""
+    out = {}
+    for survey, fit in models.items():
+        out.update(fit.metrics())
+        for prefix in ("", "supply_"):
+            column = f"{prefix}{survey}"
+            if column in intervals:
+                ok = intervals[column].notna() & (intervals["volume"] > 0)
+                if ok.any():
+                    out[column] = float(
+                        np.average(intervals.loc[ok, column], weights=intervals.loc[ok, "volume"])
+                    )
+    return out
 
 
 def run_scenario(

@@ -98,6 +98,13 @@ def _write_tables(result: ScenarioResult, folder: Path) -> None:
                    if fit.validation is not None]  # fmt: skip
     if validations:  # the service model fitted on the log, checked on its last week
         pd.concat(validations).to_csv(folder / "service_validation.csv", index=False, float_format="%.6g")
+    checks = [
+        fit.validation.assign(survey=s)
+        for s, fit in result.satisfaction.items()
+        if fit.validation is not None
+    ]
+    if checks:  # the wait-to-satisfaction model, checked on the log's last week
+        pd.concat(checks).to_csv(folder / "satisfaction_validation.csv", index=False, float_format="%.6g")
     (folder / "summary.json").write_text(
         dumps({**result.summary, "achievable": result.achievable}, indent=2, default=float) + "\n"
     )

@@ -40,6 +40,28 @@ def readable(v: float) -> str:
 
 
 st.dataframe(table.map(readable), width="stretch")
+for survey, meaning in (
+    ("csat", "share of satisfied survey answers (4-5 of 5)"),
+    ("nps", "net promoter score"),
+):
+    if survey in table.index:
+        check = (
+            table.loc[[f"satisfaction.{survey}.validation_mae", f"satisfaction.{survey}.constant_mae"]].iloc[
+                :, 0
+            ]
+            if (f"satisfaction.{survey}.validation_mae" in table.index)
+            else None
+        )
+        st.caption(
+            f"**{survey}**: expected {meaning} given the waits each scenario's service gives, learnt from the "
+            "centre's own log (waiting longer never pleases more)"
+            + (
+                f"; on the log's last week its error per interval was {check.iloc[0]:.3g} against "
+                f"{check.iloc[1]:.3g} for the history's average."
+                if check is not None
+                else "."
+            )
+        )
 st.caption("Latest run of each scenario: " + ", ".join(f"{n} `{r}`" for n, r in table.attrs["runs"].items()))
 c1, c2 = st.columns(2)
 c1.download_button("Download (CSV)", table.to_csv(), "comparison.csv", "text/csv")

@@ -426,6 +426,7 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     from forecasting.history.ingest import IngestOptions, ingest
+    from scenarios.service.satisfaction import SURVEYS, validate_satisfaction
     from scenarios.service.validation import validate_staffing
 
     check_output_file(args.out)
@@ -475,5 +476,19 @@ def run_validate(args: argparse.Namespace) -> int:
         f"(test abandonment MAE {best['abandon_rate_mae']:.3f}, calibrated "
         f"{summary.set_index('model').loc['calibrated', 'abandon_rate_mae']:.3f})"
     )
-    print(f"wrote {args.out} and {summary_path}")
+    written = [args.out, summary_path]
+    for survey in SURVEYS:
+        if result.contacts.has(survey, "wait_seconds"):
+            try:
+                _, check = validate_satisfaction(result.contacts, length, train_until, survey)
+            except ValueError as exc:  # too few answers on the training days
+                print(f"{survey}: not validated ({exc})")
+                continue
+            path = args.out.with_name(f"{args.out.stem}_{survey}.csv")
+            atomic_write(path, lambda p, c=check: c.to_csv(p, index=False, float_format="%.6g"))
+            written.append(path)
+            print(f"{survey} per interval from the service (P(wait), ASA, abandonment) through the wait-to-{survey} "
+                  f"curve fitted on the training days, against the training days' {survey}:")  # fmt: skip
+            print(check.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    print("wrote " + ", ".join(str(p) for p in written))
     return 0

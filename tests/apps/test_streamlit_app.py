@@ -158,3 +158,38 @@ def test_builder_staffs_against_a_service_model_fitted_on_the_log(store):
     expected = run_scenario(Scenario.model_validate(raw), path, analysis=False, store=store).summary
     assert metrics["FTE"] == f"{expected['fte_total']:,.1f}" != erlang["FTE"]
     assert "service.voice.availability" in expected
+
+
+def test_compare_shows_each_scenario_s_expected_csat(empty_store, tmp_path):
+    import yaml
+
+    from scenarios.cli import main
+    from tests.scenarios.test_satisfaction import _log_file
+
+    log = _log_file(tmp_path / "contacts.csv")
+    spec = {"name": "good", "data": {"input": str(log), "format": "log"},
+            "forecast": {"model": "weekday_mean", "horizon_days": 2, "interval": "60min"},
+            "queues": {"voice": {"model": "erlang-a", "patience_seconds": 300}},
+            "targets": {"service_level": 0.9, "target_seconds": 20}, "risk": {"simulations": 50}}  # fmt: skip
+    (tmp_path / "good.yaml").write_text(yaml.safe_dump(spec))
+    (tmp_path / "poor.yaml").write_text(
+        yaml.safe_dump({"extends": "good", "name": "poor", "targets": {"service_level": 0.4}})
+    )
+    assert (
+        main(
+            [
+                "-q",
+                "scenario",
+                "run",
+                str(tmp_path / "good.yaml"),
+                str(tmp_path / "poor.yaml"),
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
+    at = open_page("compare")
+    shown = at.dataframe[0].value
+    assert "csat" in shown.index and float(shown.loc["csat", "good"]) > float(shown.loc["csat", "poor"])
+    assert any("**csat**" in c.value and "last week" in c.value for c in at.caption)
