@@ -114,6 +114,28 @@ def _fitted(spec: DataSpec, key: str, folder: str | None, stamp: tuple, interval
     return fit_service(history.contacts, pd.Timedelta(interval), target_seconds, kind)
 
 
+def load_service_check(scenario: Scenario, folder: Path | None):
+    """How well the service models reproduce the centre's own log's last week (validate-staffing
+    on it), or None without a log with agents or with too few days."""
+    own = own_log(scenario, folder)
+    return (
+        None
+        if own is None
+        else _service_check(*own, scenario.forecast.interval, scenario.targets.target_seconds)
+    )
+
+
+@lru_cache(maxsize=8)
+def _service_check(spec: DataSpec, key: str, folder: str | None, stamp: tuple, interval: str,
+                   target_seconds: float):  # fmt: skip
+    from scenarios.service.fitted import last_week_check
+
+    history = load_history(spec, interval, Path(folder) if folder else None, target_seconds, key=key)
+    if not history.contacts.has("agent_id", "answer_time", "wait_seconds", "handle_seconds"):
+        return None
+    return last_week_check(history.contacts, pd.Timedelta(interval), target_seconds)
+
+
 @lru_cache(maxsize=8)
 def _satisfaction(spec: DataSpec, key: str, folder: str | None, stamp: tuple, interval: str,
                   target_seconds: float) -> dict:  # fmt: skip

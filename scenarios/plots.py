@@ -100,3 +100,45 @@ def daily_service_plot(result):
     ax.legend(loc="lower left", fontsize=7, ncol=2)
     fig.tight_layout()
     return fig
+
+
+def validation_plot(report: pd.DataFrame, chosen: str):
+    """validate-staffing's picture: abandonment per test interval, observed against the chosen
+    model, the calibrated one and plain Erlang A; below, abandonment and service level by hour
+    of day (arrival-weighted), where a model's bias by time of day shows."""
+    from scenarios.service.validation import (
+        MIN_HOUR_ARRIVALS,
+        by_hour_of_day,
+        observed_and_predicted,
+        pictured_models,
+    )
+
+    models = pictured_models(chosen)
+    styles = {"observed": {"color": "black", "lw": 1.6}} | {
+        m: {"lw": 1, "ls": ls} for m, ls in zip(models, ("-", "--", ":"), strict=False)
+    }
+    fig = plt.figure(figsize=(12, 7))
+    top = fig.add_subplot(2, 1, 1)
+    table = observed_and_predicted(report, models, "abandon_rate")
+    x, ticks, labels = _positions(table["interval_start"])
+    for col in ("observed", *models):
+        if col in table:
+            label = col if col == "observed" else f"{col}{' (chosen)' if col == chosen else ''}"
+            top.plot(x, table[col], label=label, **styles[col])
+    top.set_xticks(ticks, labels, rotation=45, ha="right", fontsize=7)
+    top.set_ylabel("abandonment")
+    top.set_title("Abandonment per test interval: observed and predicted")
+    top.legend(loc="upper left", fontsize=8)
+    for i, (metric, name) in enumerate((("abandon_rate", "abandonment"), ("sl", "service level"))):
+        ax = fig.add_subplot(2, 2, 3 + i)
+        hourly = by_hour_of_day(observed_and_predicted(report, models, metric))
+        for col in ("observed", *models):
+            if col in hourly:
+                ax.plot(hourly["hour"], hourly[col], marker="o", ms=3, label=col, **styles[col])
+        ax.set_xlabel(f"hour of day (hours with {MIN_HOUR_ARRIVALS}+ test arrivals)")
+        ax.set_ylabel(name)
+        ax.set_title(f"{name.capitalize()} by hour of day (arrival-weighted)")
+        if metric == "sl":
+            ax.set_ylim(0, 1.02)
+    fig.tight_layout()
+    return fig

@@ -136,3 +136,85 @@ if evidence is not None:
         f"KPIs per {scenario.evidence.period} of {scenario.evidence.input}: median, best quarter and best tenth of periods, "
         "and how often the scenario's target would have been met."
     )
+
+st.subheader("Does the staffing model reproduce this centre?")
+
+
+@st.cache_data(show_spinner="Checking the service models on the centre's last week…", max_entries=8, ttl=3600)
+def service_check(scenario_json: str):
+    from scenarios.inputs import load_service_check
+    from scenarios.spec import Scenario
+
+    check = load_service_check(Scenario.model_validate_json(scenario_json), path.parent)
+    return None if check is None else (check.report, check.summary, check.chosen)
+
+
+try:
+    checked = service_check(scenario.model_dump_json())
+except InputError as exc:
+    show_error(exc)
+    checked = None
+if checked is None:
+    st.caption(
+        "Needs the centre's own call log with agents (the scenario's data or evidence, e.g. format "
+        "anonymous-bank) spanning at least ten days: its last week is predicted from the days before."
+    )
+else:
+    from scenarios.service.validation import (
+        MIN_HOUR_ARRIVALS,
+        PICTURED,
+        by_hour_of_day,
+        observed_and_predicted,
+        pictured_models,
+    )
+
+    report, check_summary, chosen = checked
+    models = pictured_models(chosen)
+    s = check_summary.set_index("model")
+    st.write(
+        f"Each service model, fitted on the days before the log's last week, predicts that week's "
+        f"intervals from their arrivals, handle times and agents. Chosen by out-of-time error: **{chosen}**, "
+        f"abandonment off by {s.loc[chosen, 'abandon_rate_mae']:.1%} per interval on average "
+        f"(calibrated Erlang A {s.loc['calibrated', 'abandon_rate_mae']:.1%}, textbook Erlang A "
+        f"{s.loc['erlang-a', 'abandon_rate_mae']:.1%}). Set `service_model` in the scenario to staff against it."
+    )
+    metric = (
+        st.segmented_control(
+            "Metric", list(PICTURED), default="abandon_rate", format_func=PICTURED.get, key="check_metric"
+        )
+        or "abandon_rate"
+    )
+    table = observed_and_predicted(report, models, metric)
+    series = ["observed", *[m for m in models if m in table]]
+    style = alt.Color("series:N", title=None, sort=series)
+    dash = alt.StrokeDash("series:N", title=None, sort=series)
+    long = table.melt(["interval_start", "arrivals"], series, var_name="series", value_name="value")
+    left, right = st.columns([3, 2])
+    left.altair_chart(
+        alt.Chart(long)
+        .mark_line(point=alt.OverlayMarkDef(size=12))
+        .encode(
+            x=alt.X("interval_start:T", title=None),
+            y=alt.Y("value:Q", title=PICTURED[metric]),
+            color=style,
+            strokeDash=dash,
+            tooltip=["interval_start:T", "series:N", alt.Tooltip("value:Q", format=".3f"), "arrivals:Q"],
+        )
+        .properties(title=f"{PICTURED[metric].capitalize()} per interval, last week: observed and predicted"),
+        width="stretch",
+    )
+    hourly = by_hour_of_day(table)
+    right.altair_chart(
+        alt.Chart(hourly.melt(["hour", "arrivals"], series, var_name="series", value_name="value"))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("hour:O", title="hour of day"),
+            y=alt.Y("value:Q", title=PICTURED[metric]),
+            color=style,
+            strokeDash=dash,
+            tooltip=["hour:O", "series:N", alt.Tooltip("value:Q", format=".3f"), "arrivals:Q"],
+        )
+        .properties(title=f"By hour of day (arrival-weighted, hours with {MIN_HOUR_ARRIVALS}+ calls)"),
+        width="stretch",
+    )
+    st.dataframe(check_summary, hide_index=True, width="stretch")

@@ -426,6 +426,7 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     from forecasting.history.ingest import IngestOptions, ingest
+    from scenarios.plots import plt, validation_plot
     from scenarios.service.satisfaction import SURVEYS, validate_satisfaction
     from scenarios.service.validation import validate_staffing
 
@@ -476,7 +477,11 @@ def run_validate(args: argparse.Namespace) -> int:
         f"(test abandonment MAE {best['abandon_rate_mae']:.3f}, calibrated "
         f"{summary.set_index('model').loc['calibrated', 'abandon_rate_mae']:.3f})"
     )
-    written = [args.out, summary_path]
+    picture = args.out.with_suffix(".png")
+    figure = validation_plot(done.report, done.chosen)
+    atomic_write(picture, lambda p: figure.savefig(p, dpi=110, bbox_inches="tight", format="png"))
+    plt.close(figure)
+    written = [args.out, summary_path, picture]
     for survey in SURVEYS:
         if result.contacts.has(survey, "wait_seconds"):
             try:

@@ -15,7 +15,7 @@ from forecasting.errors import InputError
 from forecasting.history.contacts import Contacts
 from scenarios.service.models import LearnedModel, QueueingModel
 from scenarios.service.table import service_table
-from scenarios.service.validation import choose_presence_gap, out_of_time_folds, validate_staffing
+from scenarios.service.validation import Validation, choose_presence_gap, out_of_time_folds, validate_staffing
 
 HELD_OUT_DAYS = 7  # the last week of the log is predicted from the days before it, for the record
 MIN_DAYS_TO_VALIDATE = 10  # fewer days: fitted on all, validated out of time on the training days only
@@ -105,9 +105,16 @@ def fit_service(contacts: Contacts, length: pd.Timedelta, target_seconds: float,
     base = QueueingModel("erlang-a", seconds, target_seconds, agents=f"present_{gap:g}", calibrate=True)
     model = base if kind == "calibrated" else LearnedModel(base)
     model.fit(table, contacts)
-    days = table["interval_start"].dt.normalize().unique()
-    validation = None
-    if len(days) >= MIN_DAYS_TO_VALIDATE:
-        train_until = pd.Timestamp(days[-HELD_OUT_DAYS - 1])
-        validation = validate_staffing(contacts, length, train_until, target_seconds, replications=3).summary
+    check = last_week_check(contacts, length, target_seconds)
+    validation = None if check is None else check.summary
     return FittedService(kind, ServiceFunction(model), gap, base.availability_, base.patience_, validation)
+
+
+def last_week_check(contacts: Contacts, length: pd.Timedelta, target_seconds: float) -> Validation | None:
+    """validate-staffing with the log's last week held out (None when the log is too short):
+    how well each service model, fitted on the days before, predicts that week."""
+    days = np.sort(contacts.frame["arrival_time"].dt.normalize().unique())
+    if len(days) < MIN_DAYS_TO_VALIDATE:
+        return None
+    train_until = pd.Timestamp(days[-HELD_OUT_DAYS - 1])
+    return validate_staffing(contacts, length, train_until, target_seconds, replications=3)

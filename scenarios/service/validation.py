@@ -237,3 +237,37 @@ def error_summary(report: pd.DataFrame) -> pd.DataFrame:
             )
         rows.append(row)
     return pd.DataFrame(rows).sort_values("abandon_rate_mae").reset_index(drop=True)
+
+
+MIN_HOUR_ARRIVALS = 30  # fewer test arrivals in an hour of day: left out of the by-hour picture
+PICTURED = {"abandon_rate": "abandonment", "sl": "service level", "asa": "ASA (s)"}  # report suffix -> name
+
+
+def pictured_models(chosen: str) -> list[str]:
+    """The models a predicted-versus-observed picture shows: the chosen one beside the plain
+    calibration and the textbook formula it is measured against."""
+    return list(dict.fromkeys([chosen, "calibrated", "erlang-a"]))
+
+
+def observed_and_predicted(report: pd.DataFrame, models: list[str], metric: str) -> pd.DataFrame:
+    """Per test interval: ``observed`` and each model's prediction of ``metric`` (a report
+    suffix: abandon_rate, sl or asa) in columns, with the interval's arrivals."""
+    part = report[report["model"].isin(models)]
+    wide = part.pivot_table(index="interval_start", columns="model", values=f"predicted_{metric}")
+    first = part.drop_duplicates("interval_start").set_index("interval_start")
+    wide.insert(0, "observed", first[f"observed_{metric}"])
+    wide.insert(0, "arrivals", first["arrivals"])
+    return wide[["arrivals", "observed", *[m for m in models if m in wide]]].reset_index()
+
+
+def by_hour_of_day(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`observed_and_predicted` averaged per hour of day, weighted by arrivals: where in
+    the day a model is biased. Hours with fewer than ``MIN_HOUR_ARRIVALS`` arrivals are left
+    out: a handful of calls is noise, not bias."""
+    values = [c for c in table.columns if c not in ("interval_start", "arrivals")]
+    hour = table["interval_start"].dt.hour.rename("hour")
+    weighted = table[values].mul(table["arrivals"], axis=0).where(table[values].notna())
+    weights = table[values].notna().mul(table["arrivals"], axis=0)
+    out = weighted.groupby(hour).sum() / weights.groupby(hour).sum().replace(0, np.nan)
+    out = out.assign(arrivals=table.groupby(hour)["arrivals"].sum()).reset_index()
+    return out[out["arrivals"] >= MIN_HOUR_ARRIVALS].reset_index(drop=True)

@@ -193,3 +193,18 @@ def test_compare_shows_each_scenario_s_expected_csat(empty_store, tmp_path):
     shown = at.dataframe[0].value
     assert "csat" in shown.index and float(shown.loc["csat", "good"]) > float(shown.loc["csat", "poor"])
     assert any("**csat**" in c.value and "last week" in c.value for c in at.caption)
+
+
+def test_targets_page_shows_how_the_service_model_reproduces_the_log(store):
+    from scenarios.inputs import load_service_check
+    from scenarios.spec import load_scenario
+
+    at = open_page("targets")
+    s, path = load_scenario("baseline")
+    check = load_service_check(s, path.parent)
+    text = " ".join(m.value for m in at.markdown)
+    assert f"Chosen by out-of-time error: **{check.chosen}**" in text
+    shown = at.dataframe[-1].value
+    assert list(shown["model"]) == list(check.summary["model"])
+    by_label(at.segmented_control, "Metric").set_value("sl").run()
+    assert not at.exception

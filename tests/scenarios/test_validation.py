@@ -8,10 +8,15 @@ from tests.conftest import BANK_LOG
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
+def report_folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("validation")
+
+
+@pytest.fixture(scope="module")
+def report(report_folder):
     from scenarios.cli import main
 
-    out = tmp_path_factory.mktemp("validation") / "REPORT.csv"
+    out = report_folder / "REPORT.csv"
     code = main(
         [
             "-q",
@@ -128,3 +133,28 @@ def test_the_model_chosen_on_the_training_days_beats_calibrated_erlang_a(run_cli
         include_groups=False,
     )
     assert mae[chosen] < 0.85 * mae["calibrated"]
+
+
+def test_the_picture_and_its_tables_agree_with_the_report(report):
+    from scenarios.service.validation import MIN_HOUR_ARRIVALS, by_hour_of_day, observed_and_predicted
+
+    table, _summary = report
+    wide = observed_and_predicted(table, ["learned", "calibrated"], "abandon_rate")
+    calibrated = table[table["model"] == "calibrated"].set_index("interval_start")
+    assert wide.set_index("interval_start")["calibrated"].to_numpy() == pytest.approx(
+        calibrated["predicted_abandon_rate"].to_numpy(), nan_ok=True
+    )
+    hourly = by_hour_of_day(wide).set_index("hour")
+    busy = calibrated.assign(hour=calibrated.index.hour)
+    for hour, part in busy.groupby("hour"):
+        if part["arrivals"].sum() < MIN_HOUR_ARRIVALS:
+            assert hour not in hourly.index
+            continue
+        observed = np.average(part["observed_abandon_rate"], weights=part["arrivals"])
+        assert hourly.loc[hour, "observed"] == pytest.approx(observed)
+    assert len(hourly) >= 10
+
+
+def test_validate_staffing_draws_predicted_against_observed(report, report_folder):
+    png = report_folder / "REPORT.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
