@@ -28,6 +28,7 @@ from scenarios.staffing.erlang import erlang_a_metrics, erlang_c_metrics
 METRICS = ("abandon_rate", "asa_seconds", "service_level")
 OBSERVED = {"abandon_rate": "abandon_rate", "asa_seconds": "asa", "service_level": "service_level"}
 HOUR_SHRINK_INTERVALS = 10  # an hour's own α weighs as much as the overall α after this many intervals
+PATIENCE_PRIOR_CALLS = 200  # an hour's own patience weighs as much as the overall one after this many calls
 LOAD_STRETCH = 1.25  # the learnt correction holds up to this × the busiest training interval's load
 
 
@@ -36,6 +37,25 @@ def patience_of(contacts: Contacts) -> float:
     return patience_from_abandonment(
         f["wait_seconds"].fillna(0).to_numpy(float), f["abandoned"].to_numpy(bool)
     )
+
+
+def patience_by_hour(contacts: Contacts) -> dict[float, float]:
+    """Mean patience per hour of day of arrival, θ̂ = P(Ab)/E[W] from the hour's totals with
+    ``PATIENCE_PRIOR_CALLS`` callers' worth of the overall totals added: evening callers may
+    hang up sooner than morning ones, but a quiet hour's few abandonments say little."""
+    f = contacts.frame
+    wait = f["wait_seconds"].fillna(0).to_numpy(float)
+    abandoned = f["abandoned"].to_numpy(bool)
+    hour = f["arrival_time"].dt.hour.to_numpy()
+    waits = np.bincount(hour, weights=wait, minlength=24)
+    hung_up = np.bincount(hour, weights=abandoned.astype(float), minlength=24)
+    calls = np.bincount(hour, minlength=24)
+    prior_wait, prior_ab = PATIENCE_PRIOR_CALLS * wait.mean(), PATIENCE_PRIOR_CALLS * abandoned.mean()
+    out = {}
+    for h in np.flatnonzero(calls):
+        ab = hung_up[h] + prior_ab
+        out[float(h)] = float((waits[h] + prior_wait) / ab) if ab > 0 else float("inf")
+    return out
 
 
 @dataclass
@@ -48,12 +68,16 @@ class QueueingModel:
     agents: str = "agents_seen"  # the table's column of agents
     calibrate: bool = False
     by_hour: bool = False
+    patience_by_hour: bool = False  # callers' patience per hour of day (shrunk towards the overall)
     availability_: float = field(default=1.0, init=False)
     by_hour_: dict = field(default_factory=dict, init=False)
     patience_: float = field(default=float("inf"), init=False)
+    patience_hours_: dict = field(default_factory=dict, init=False)
 
     def fit(self, table: pd.DataFrame, contacts: Contacts) -> QueueingModel:
         self.patience_ = patience_of(contacts)
+        if self.patience_by_hour:
+            self.patience_hours_ = patience_by_hour(contacts)
         if self.calibrate:
             self.availability_ = self._alpha(table)
             if self.by_hour:
@@ -67,7 +91,13 @@ class QueueingModel:
     def _alpha(self, part: pd.DataFrame) -> float:
         return fit_availability(part["arrivals"], part["aht"], part[self.agents], part["abandon_rate"],
                                 part["service_level"], self.interval_seconds, self.target_seconds,
-                                self.patience_)  # fmt: skip
+                                self.patience(part))  # fmt: skip
+
+    def patience(self, table: pd.DataFrame):
+        """Mean patience per row: the hour of day's when fitted by hour, else the overall one."""
+        if not self.patience_hours_ or "hour" not in table:
+            return self.patience_
+        return np.floor(table["hour"]).map(self.patience_hours_).fillna(self.patience_).to_numpy(float)
 
     def modelled_agents(self, table: pd.DataFrame) -> np.ndarray:
         alpha = np.full(len(table), self.availability_)
@@ -87,7 +117,7 @@ class QueueingModel:
         if self.kind == "erlang-c":
             m = dict(erlang_c_metrics(v, h, seconds, n, target))
         else:
-            m = dict(erlang_a_metrics(v, h, seconds, n, target, self.patience_, served_asa=asa))
+            m = dict(erlang_a_metrics(v, h, seconds, n, target, self.patience(table), served_asa=asa))
         m["asa_seconds"] = np.where(np.isfinite(m["asa_seconds"]), m["asa_seconds"], np.nan)
         m["agents_modelled"] = n
         return m

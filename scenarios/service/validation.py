@@ -63,6 +63,9 @@ def candidate_models(seconds: float, target: float, gap: float) -> dict[str, obj
         "calibrated": QueueingModel("erlang-a", seconds, target, calibrate=True),
         "calibrated-by-hour": QueueingModel("erlang-a", seconds, target, calibrate=True, by_hour=True),
         "present": QueueingModel("erlang-a", seconds, target, agents=present, calibrate=True),
+        "present-by-hour": QueueingModel(
+            "erlang-a", seconds, target, agents=present, calibrate=True, by_hour=True, patience_by_hour=True
+        ),
         "learned": LearnedModel(QueueingModel("erlang-a", seconds, target, agents=present, calibrate=True)),
     }
 
@@ -147,7 +150,10 @@ def out_of_time_folds(train: pd.DataFrame) -> list[pd.Timestamp]:
 
 def _out_of_time(model, train: pd.DataFrame, folds: list, contacts_on) -> float:
     """Arrival-weighted abandonment MAE of ``model`` over the fold days, each predicted by
-    the model fitted on the training days before it; NaN without folds."""
+    the model fitted on the training days before it, on hours (finer intervals pooled,
+    arrival-weighted); NaN without folds. Pooled because the MAE of a share over a handful
+    of calls rewards predicting the median, none: at 15 minutes textbook Erlang A, which
+    under-predicts abandonment everywhere, would win."""
     errors, weights = [], []
     day = train["interval_start"].dt.normalize()
     for fold in folds:
@@ -158,11 +164,14 @@ def _out_of_time(model, train: pd.DataFrame, folds: list, contacts_on) -> float:
             model.fit(before, contacts_on(before["interval_start"].dt.normalize().unique()))
         except ValueError:
             continue
-        predicted = model.predict(on)["abandon_rate"]
-        observed = on["abandon_rate"].to_numpy(float)
-        ok = np.isfinite(predicted) & np.isfinite(observed)
-        errors.append(np.abs(predicted - observed)[ok])
-        weights.append(on["arrivals"].to_numpy(float)[ok])
+        hourly = pd.DataFrame({"hour": on["interval_start"].dt.floor("h"), "arrivals": on["arrivals"],
+                               "predicted": model.predict(on)["abandon_rate"], "observed": on["abandon_rate"]})  # fmt: skip
+        hourly = hourly[np.isfinite(hourly["predicted"]) & np.isfinite(hourly["observed"])]
+        sums = hourly[["predicted", "observed"]].mul(hourly["arrivals"], axis=0).groupby(hourly["hour"]).sum()
+        calls = hourly.groupby("hour")["arrivals"].sum()
+        ok = calls > 0
+        errors.append((sums["predicted"] - sums["observed"])[ok].abs().to_numpy() / calls[ok].to_numpy())
+        weights.append(calls[ok].to_numpy(float))
     if not errors or np.concatenate(weights).sum() == 0:
         return float("nan")
     return float(np.average(np.concatenate(errors), weights=np.concatenate(weights)))
