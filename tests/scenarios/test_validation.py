@@ -50,7 +50,16 @@ def test_report_shape(report):
         "observed_sl",
         "predicted_sl",
     ]
-    models = {"erlang-c", "erlang-a", "calibrated", "calibrated-by-hour", "present", "learned", "simulation"}
+    models = {
+        "erlang-c",
+        "erlang-a",
+        "calibrated",
+        "calibrated-by-hour",
+        "present",
+        "present-by-hour",
+        "learned",
+        "simulation",
+    }
     assert set(table["model"]) == models
     assert table["interval_start"].min() >= pd.Timestamp("1999-02-10")
     assert table.groupby("interval_start")["model"].size().eq(len(models)).all()
