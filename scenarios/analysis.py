@@ -9,6 +9,7 @@ so the app's "Run and save" extends the instant what-if instead of staffing it a
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -30,35 +31,20 @@ def analyse(result: ScenarioResult, evidence: IngestResult | None = None) -> Sce
     g = demand.grid
     days = g.stamps.normalize().to_numpy()
     z = correlated_normals(days, scenario.risk.simulations, scenario.risk.correlation, scenario.risk.seed)
-    weights = demand.open_mask * demand.coverage  # a day's service weighs intervals by their contacts
-    parts = []
-    for i, name in enumerate(g.queues):
-        q, targets = scenario.queues[name], scenario.targets.for_queue(name)
-        rate = queue_volume(scenario, demand, i)
-        args = (z, days, rate, rate * demand.cv, g.aht[i])
-        options = dict(
-            interval_seconds=g.interval.total_seconds(),
-            channel=q.channel,
-            targets=targets,
-            model=q.model,
-            patience=q.patience_seconds,
-            concurrency=q.concurrency,
-            open_mask=weights,
-            service=demand.services.get(name),
-        )
-        on_duty = _on_grid(result.intervals, name, "scheduled_agents", demand.open_mask) * (
-            1 - demand.shrinkage[i]
-        )
-        daily = daily_success(*args, agents=on_duty, **options)
-        if result.available is not None:
-            on_phone = result.available[i] * (1 - demand.shrinkage[i])
-            supplied = daily_success(*args, agents=on_phone, **options).drop(columns=["date", "target"])
-            daily = pd.concat([daily, supplied.add_prefix("supply_")], axis=1)
-        parts.append(daily.assign(queue=name))
-    daily = daily_table(result.intervals, pd.concat(parts, ignore_index=True))
+    on_duty = [
+        _on_grid(result.intervals, name, "scheduled_agents", demand.open_mask) * (1 - demand.shrinkage[i])
+        for i, name in enumerate(g.queues)
+    ]
+    risk = _daily_risk(result, z, days, on_duty)
+    if result.available is not None:
+        on_phone = [result.available[i] * (1 - demand.shrinkage[i]) for i in range(len(g.queues))]
+        supplied = _daily_risk(result, z, days, on_phone).drop(columns=["date", "target", "queue"])
+        risk = pd.concat([risk, supplied.add_prefix("supply_")], axis=1)
+    daily = daily_table(result.intervals, risk)
     curve = target_curve(scenario, demand)
     achievable = achievable_targets(scenario, demand, supply_fte(scenario, result.available, demand))
     table = evidence_table(scenario, evidence) if scenario.evidence and evidence is not None else None
+    needed = fte_for_target_days(result, z, days, on_duty, scenario.risk.days_share)
     summary = result.summary | summarize(  # keeps the service and satisfaction models' metrics
         scenario,
         result.intervals,
@@ -68,6 +54,8 @@ def analyse(result: ScenarioResult, evidence: IngestResult | None = None) -> Sce
         result.available is not None,
         demand.days_per_week,
     )
+    if needed is not None:
+        summary["fte_for_target_days"] = needed
     return replace(
         result,
         daily=daily,
@@ -77,6 +65,54 @@ def analyse(result: ScenarioResult, evidence: IngestResult | None = None) -> Sce
         summary=summary,
         analysed=True,
     )
+
+
+def _daily_risk(
+    result: ScenarioResult, z: np.ndarray, days: np.ndarray, agents: list[np.ndarray]
+) -> pd.DataFrame:
+    """Per queue and day, the Monte Carlo chance of meeting the target with ``agents`` (per
+    queue, on the phones, on the full grid) over the forecast's uncertainty."""
+    scenario, demand = result.scenario, result.demand
+    g = demand.grid
+    weights = demand.open_mask * demand.coverage  # a day's service weighs intervals by their contacts
+    parts = []
+    for i, name in enumerate(g.queues):
+        q = scenario.queues[name]
+        rate = queue_volume(scenario, demand, i)
+        daily = daily_success(z, days, rate, rate * demand.cv, g.aht[i], agents=agents[i],
+                              interval_seconds=g.interval.total_seconds(), channel=q.channel,
+                              targets=scenario.targets.for_queue(name), model=q.model, patience=q.patience_seconds,
+                              concurrency=q.concurrency, open_mask=weights, service=demand.services.get(name))  # fmt: skip
+        parts.append(daily.assign(queue=name))
+    return pd.concat(parts, ignore_index=True)
+
+
+def fte_for_target_days(
+    result: ScenarioResult, z: np.ndarray, days: np.ndarray, on_duty: list[np.ndarray], share: float
+) -> float | None:
+    """FTE with which the target is met on ``share`` of the days on average (the plan's
+    staffing scaled up or down alike, as a headcount is spread), found by bisection on the
+    scale; None without a daily target. Staffing to the forecast mean meets it on about half
+    of the days: this is what a manager asking for "80 % of days" has to pay for."""
+
+    @cache
+    def chance(scale: float) -> float:
+        p = _daily_risk(result, z, days, [a * scale for a in on_duty])["p_meet_target"]
+        return float(p.mean()) if p.notna().any() else float("nan")
+
+    lo, hi = 0.5, 2.0
+    if not np.isfinite(chance(hi)):
+        return None
+    while chance(hi) < share and hi < 16:
+        lo, hi = hi, hi * 2
+    if chance(hi) < share:
+        return None
+    if chance(lo) >= share:
+        lo = 0.0
+    for _ in range(12):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if chance(mid) >= share else (mid, hi)
+    return float(result.summary["fte_total"] * hi)
 
 
 def _on_grid(intervals: pd.DataFrame, queue: str, column: str, open_mask: np.ndarray) -> np.ndarray:

@@ -331,6 +331,7 @@ class RiskSpec(Strict):
     simulations: int = Field(500, ge=20, le=20000)
     seed: int = 0
     correlation: Share = 0.5  # of forecast errors within a day
+    days_share: Annotated[float, Field(gt=0, lt=1)] = 0.8  # "to meet the target on 80 % of days: N FTE"
 
 
 class EvidenceSpec(Strict):

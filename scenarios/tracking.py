@@ -152,6 +152,20 @@ def _metric_order(name: str) -> tuple[int, str]:
     return (HEADLINE.index(name) if name in HEADLINE else len(HEADLINE), name)
 
 
+# what a list of runs shows: the plan's needs and service, and the supply's service where one was given
+LISTED = (
+    "fte_total",
+    "peak_agents",
+    "total_cost",
+    "service_level",
+    "asa_seconds",
+    "p_meet_target_mean",
+    "achievable_fte_available",
+    "supply_service_level",
+    "supply_p_meet_target_mean",
+)
+
+
 def runs_table(store: Store) -> pd.DataFrame:
     """Every finished scenario run in the store, newest first: name, time, run id, baseline and
     headline metrics."""
@@ -162,10 +176,8 @@ def runs_table(store: Store) -> pd.DataFrame:
             "run_id": r.run_id,
             "status": r.status,
             "baseline": r.tags.get("baseline"),
-            **{m: r.metrics.get(m, np.nan) for m in HEADLINE[:5]},
+            **{m: r.metrics.get(m, np.nan) for m in LISTED},
         }
         for r in store.runs(EXPERIMENT)
     ]
-    return pd.DataFrame(
-        rows, columns=["scenario", "start_time", "run_id", "status", "baseline", *HEADLINE[:5]]
-    )
+    return pd.DataFrame(rows, columns=["scenario", "start_time", "run_id", "status", "baseline", *LISTED])

@@ -10,7 +10,7 @@ import sys
 
 from forecasting.errors import InputError, cli_option
 from forecasting.store import FORECASTING, SCENARIOS, Store
-from scenarios.cli import demo, forecasting_commands, scenario_commands, staff_command
+from scenarios.cli import demo, forecasting_commands, scenario_commands, staff_command, targets_command
 
 
 class Parser(argparse.ArgumentParser):
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     forecasting_commands.register(sub)
     staff_command.register(sub)
     scenario_commands.register(sub)
+    targets_command.register(sub)
     demo.register(sub)
     info = sub.add_parser(
         "store", help="which MLflow store and forecast cache capplan uses, and what they hold"

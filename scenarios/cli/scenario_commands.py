@@ -13,12 +13,9 @@ from forecasting.errors import InputError, cli_option
 from forecasting.jsonable import dumps
 from forecasting.output_files import atomic_write, check_output_file, check_output_folder
 from forecasting.store import Store
-from scenarios.result import HEADLINE
+from scenarios.vocabulary import format_value, label, readable_comparison
 
 log = logging.getLogger("capplan")
-SHOWN = tuple(
-    m for m in HEADLINE if m not in ("occupancy", "p_meet_target_min", "volume_total", "aht_seconds")
-)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -67,20 +64,30 @@ def run_one(store: Store, name: str, out: Path | None, track: bool = True):
     return result, run_id
 
 
+PLAN_SHOWN = ("fte_total", "peak_agents", "total_cost", "service_level", "asa_seconds", "abandon_rate", "csat",
+              "nps", "answered_in_time", "p_meet_target_mean")  # fmt: skip
+SUPPLY_SHOWN = ("supply_service_level", "supply_asa_seconds", "supply_abandon_rate", "supply_csat", "supply_nps",
+                "supply_answered_in_time", "supply_p_meet_target_mean", "understaffed_intervals")  # fmt: skip
+
+
 def describe(result, run_id: str | None) -> str:
+    """The run in two lines, plan then supply, each number with its vocabulary label and format
+    (the app and the comparison use the same)."""
     s = result.summary
-    parts = [f"{k} {_fmt(s[k])}" for k in SHOWN if k in s]
-    where = f"; MLflow run {run_id}" if run_id else ""
-    return f"{result.scenario.name}: " + ", ".join(parts) + where
-
-
-def _fmt(v: float) -> str:
-    if v is None or not np.isfinite(v):
-        return "n/a"
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+    plan = " · ".join(f"{label(k, with_side=False)} {format_value(k, s[k])}" for k in PLAN_SHOWN if k in s)
+    lines = [f"{result.scenario.name}: plan: {plan}"]
+    supply = [f"{label(k, with_side=False)} {format_value(k, s[k])}" for k in SUPPLY_SHOWN if k in s]
+    if supply:
+        fte = s.get("achievable_fte_available")
+        given = f" ({format_value('fte_total', fte)} FTE)" if fte is not None else ""
+        lines.append(f"  supply{given}: " + " · ".join(supply))
+    if run_id:
+        lines.append(f"  MLflow run {run_id}")
+    return "\n".join(lines)
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from scenarios.answers import manager_answer
     from scenarios.spec import load_scenario
 
     check_output_folder(args.out)
@@ -98,13 +105,8 @@ def run_command(args: argparse.Namespace) -> int:
     for name in args.scenarios:
         result, run_id = run_one(args.store, name, args.out, not args.no_track)
         print(describe(result, run_id))
-        if result.achievable:
-            a = result.achievable
-            print(
-                "  with {:.0f} FTE: best service level {}, best ASA {} s".format(
-                    a["fte_available"], _fmt(a.get("service_level")), _fmt(a.get("asa_seconds"))
-                )
-            )
+        for sentence in manager_answer(result):
+            print("  " + sentence)
         print(f"  tables in {args.out / result.scenario.name}")
     if not args.no_track:
         print(
@@ -139,8 +141,15 @@ def list_command(args: argparse.Namespace) -> int:
                 "extends": extends,
                 "status": status,
                 "last_run": "" if run is None else pd.Timestamp(run["start_time"]).strftime("%Y-%m-%d %H:%M"),
-                "fte_total": np.nan if run is None else run.get("fte_total", np.nan),
-                "service_level": np.nan if run is None else run.get("service_level", np.nan),
+                **{
+                    label(k): "" if run is None else format_value(k, run.get(k, np.nan))
+                    for k in (
+                        "fte_total",
+                        "service_level",
+                        "achievable_fte_available",
+                        "supply_service_level",
+                    )
+                },
                 "description": text,
             }
         )
@@ -176,8 +185,8 @@ def compare_command(args: argparse.Namespace) -> int:
 
 
 def format_comparison(table: pd.DataFrame) -> str:
-    with pd.option_context("display.width", 250, "display.max_columns", 30):
-        return table.to_string(float_format=lambda v: f"{v:,.4g}", na_rep="")
+    with pd.option_context("display.width", 250, "display.max_columns", 30, "display.max_colwidth", 60):
+        return readable_comparison(table).to_string()
 
 
 TABLE_WRITERS = {  # what ``compare --out`` writes, by the file's suffix
@@ -193,7 +202,9 @@ TABLE_WRITERS = {  # what ``compare --out`` writes, by the file's suffix
 def save_table(table: pd.DataFrame, path: Path) -> None:
     """The comparison in the format its name asks for (``x.json`` used to get CSV)."""
     writer = TABLE_WRITERS[check_table_name(path).suffix.lower()]
-    atomic_write(path, lambda partial: writer(table, partial))
+    labelled = table.copy()
+    labelled.insert(0, "label", [label(k) for k in table.index])  # the numbers stay numbers to compute with
+    atomic_write(path, lambda partial: writer(labelled, partial))
 
 
 def check_table_name(path: Path) -> Path:

@@ -36,17 +36,24 @@ class Targets:
 
     def met(self, m: dict[str, np.ndarray]) -> np.ndarray:
         ok = ~m["overloaded"]
-        if self.service_level is not None:
-            ok &= m["service_level"] >= self.service_level - _EPS
-        if self.asa_seconds is not None:
-            ok &= m["asa_seconds"] <= self.asa_seconds + _EPS
-        if self.abandon_rate is not None:
-            ok &= m["abandon_rate"] <= self.abandon_rate + _EPS
-        if self.max_occupancy is not None:
-            ok &= m["occupancy"] <= self.max_occupancy + _EPS
-        if self.blocking is not None:
-            ok &= m["blocking"] <= self.blocking + _EPS
+        for missed in self.missed(m).values():
+            ok &= ~missed
         return ok
+
+    def missed(self, m: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Per target (by its name), where the metrics miss it."""
+        out = {}
+        if self.service_level is not None:
+            out["service level"] = m["service_level"] < self.service_level - _EPS
+        if self.asa_seconds is not None:
+            out["ASA"] = m["asa_seconds"] > self.asa_seconds + _EPS
+        if self.abandon_rate is not None:
+            out["abandonment"] = m["abandon_rate"] > self.abandon_rate + _EPS
+        if self.max_occupancy is not None:
+            out["occupancy cap"] = m["occupancy"] > self.max_occupancy + _EPS
+        if self.blocking is not None:
+            out["blocking"] = m["blocking"] > self.blocking + _EPS
+        return out
 
 
 def service_metrics(
