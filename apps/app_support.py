@@ -157,7 +157,33 @@ def pick_scenario(label: str) -> Path:
         st.info(f"No scenario files in {scenario_dir()}: add one (see baseline.yaml in the repository).")
         st.stop()
     names = list(files)
-    return files[st.selectbox(label, names, index=names.index("baseline") if "baseline" in names else 0)]
+    default = runnable_default(files)
+    chosen = st.selectbox(label, names, index=names.index(default))
+    if chosen == default != "baseline" and "baseline" in files:
+        st.info(
+            f"Opened on '{default}': 'baseline' forecasts with the registered champion model, and this store has "
+            "none yet. Train one on the **Forecast** page (or run `capplan demo`) to plan from it."
+        )
+    return files[chosen]
+
+
+def runnable_default(files: dict[str, Path]) -> str:
+    """The scenario a page opens on: baseline when it can run (its forecast model is trained),
+    else the first that can, so a first visit shows a plan rather than a no-champion error."""
+    from scenarios.base_forecast import champion_version
+    from scenarios.spec import load_scenario
+
+    order = (["baseline"] if "baseline" in files else []) + [n for n in files if n != "baseline"]
+    for name in order:
+        try:
+            scenario, path = load_scenario(files[name])
+            if scenario.forecast.model != "champion" or champion_version(
+                app_store(), scenario.data, scenario.forecast, path.parent
+            ):
+                return name
+        except (InputError, OSError):
+            continue
+    return order[0]
 
 
 def champion_hint(exc: InputError) -> None:
@@ -206,3 +232,16 @@ scenario_runs.clear = _scenario_runs.clear  # type: ignore[attr-defined]
 def run_artifact_table(store: Store, run_id: str, name: str) -> pd.DataFrame | None:
     """A table logged with a run (runs are immutable, so cached for good)."""
     return store.artifact_table(run_id, name)
+
+
+def readable(frame: pd.DataFrame, kinds: dict[str, str], names: dict[str, str] | None = None) -> pd.DataFrame:
+    """A table as people read it: each column in ``kinds`` written like the metric it names
+    (``scenarios.vocabulary``: counts with separators, shares as %, seconds, money), columns
+    renamed by ``names``. For showing only: downloads keep the numbers."""
+    from scenarios.vocabulary import format_value
+
+    out = frame.copy()
+    for column, key in kinds.items():
+        if column in out:
+            out[column] = [format_value(key, v) for v in out[column]]
+    return out.rename(columns=names or {})

@@ -29,7 +29,9 @@ def agents_chart(intervals_by: dict[str, pd.DataFrame], title: str, columns=None
     data = pd.concat(frames, ignore_index=True)
     data["day"] = data["interval_start"].dt.strftime("%Y-%m-%d")
     several = len(intervals_by) > 1
-    colour = "scenario:N" if several else alt.Color("kind:N", title=None)
+    colour = alt.Color("scenario:N", title=None) if several else alt.Color("kind:N", title=None)
+    # several scenarios: each its own dash too, so identical plans show as one dashed over another
+    dash = alt.StrokeDash("scenario:N" if data["kind"].nunique() == 1 else "kind:N", title=None)
     return (
         alt.Chart(data)
         .mark_line(interpolate="step-after")
@@ -37,7 +39,7 @@ def agents_chart(intervals_by: dict[str, pd.DataFrame], title: str, columns=None
             x=alt.X("interval_start:T", title=None),
             y=alt.Y("agents:Q", title="agents"),
             color=colour,
-            strokeDash=alt.StrokeDash("kind:N", title=None) if several else alt.value([1, 0]),
+            strokeDash=dash if several else alt.value([1, 0]),
             detail="day:N",
             tooltip=["scenario:N", "interval_start:T", "kind:N", alt.Tooltip("agents:Q", format=",.1f")],
         )
@@ -52,13 +54,18 @@ def service_chart(daily_by: dict[str, pd.DataFrame], title: str) -> alt.Chart:
     )
     return (
         alt.Chart(data)
-        .mark_line(point=True)
+        .mark_line(point=alt.OverlayMarkDef(filled=False, size=60))
         .encode(
             x=alt.X("date:T", title=None),
             y=alt.Y(
-                "service:Q", title="expected service level (calls and chats)", scale=alt.Scale(domain=[0, 1])
+                "service:Q",
+                title="expected service level (calls and chats)",
+                scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%"),
             ),
-            color="scenario:N",
+            color=alt.Color("scenario:N", title=None),
+            strokeDash=alt.StrokeDash("scenario:N", title=None),
+            shape=alt.Shape("scenario:N", title=None),
             tooltip=[
                 "scenario:N",
                 "date:T",

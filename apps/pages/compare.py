@@ -7,6 +7,7 @@ from app_support import app_store, excel_bytes, run_artifact_table, scenario_run
 from charts import agents_chart, service_chart
 from forecasting.errors import InputError
 from scenarios.tracking import compare_runs
+from scenarios.vocabulary import readable_comparison
 
 st.title("Compare scenarios")
 store_caption()
@@ -21,10 +22,22 @@ default = [
     n for n in ("baseline", "campaign_week", "product_launch", "holiday_shrinkage") if n in names
 ] or names[:3]
 chosen = st.multiselect("Scenarios", names, default=default)
+
+
+def _reference(chosen: list[str], runs) -> str:
+    """What the deltas are taken against: ``baseline`` when chosen, else the scenario the others
+    extend, else the first chosen."""
+    if "baseline" in chosen:
+        return "baseline"
+    parents = runs.drop_duplicates("scenario").set_index("scenario")["baseline"]
+    extended = [parents.get(n) for n in chosen if parents.get(n) in chosen]
+    return extended[0] if extended else chosen[0]
+
+
 if not chosen:
     st.info("Pick at least one scenario.")
     st.stop()
-baseline = st.selectbox("Deltas against", chosen, index=0)
+baseline = st.selectbox("Deltas against", chosen, index=chosen.index(_reference(chosen, runs)))
 try:
     table = compare_runs(app_store(), chosen, baseline)
 except InputError as exc:
@@ -32,14 +45,19 @@ except InputError as exc:
     st.stop()
 
 
-def readable(v: float) -> str:
-    """Whole numbers for counts and money, four significant digits for rates and seconds."""
-    if pd.isna(v):
-        return ""
-    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.4g}"
-
-
-st.dataframe(table.map(readable), width="stretch")
+view = readable_comparison(table).reset_index()
+view = view[["metric", *table.columns, "MLflow metric"]]
+st.dataframe(
+    view,
+    hide_index=True,
+    width="stretch",
+    column_config={"metric": st.column_config.TextColumn(pinned=True),
+                   "MLflow metric": st.column_config.TextColumn(width="small")},
+)  # fmt: skip
+st.caption(
+    "**plan**: staffed to meet the targets at the forecast; **supply**: what a scenario's headcount, budget or schedule "
+    f"gives. Deltas against **{baseline}**; shares differ in percentage points (pp)."
+)
 for survey, meaning in (
     ("csat", "share of satisfied survey answers (4-5 of 5)"),
     ("nps", "net promoter score"),

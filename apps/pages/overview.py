@@ -3,7 +3,8 @@
 import altair as alt
 import streamlit as st
 
-from app_support import scenario_runs, store_caption
+from app_support import readable, scenario_runs, store_caption
+from scenarios.vocabulary import label
 
 st.title("Capacity planning")
 st.write(
@@ -20,42 +21,32 @@ if runs.empty:
     st.stop()
 latest = runs.drop_duplicates("scenario")
 st.subheader(f"Scenarios ({len(latest)})")
-shown = latest[
-    [
-        c
-        for c in (
-            "scenario",
-            "baseline",
-            "fte_total",
-            "peak_agents",
-            "total_cost",
-            "service_level",
-            "asa_seconds",
-            "start_time",
-        )
-        if c in latest
-    ]
-]
+keys = ["fte_total", "peak_agents", "total_cost", "service_level", "asa_seconds", "p_meet_target_mean"]
+if "supply_service_level" in latest and latest["supply_service_level"].notna().any():
+    keys += ["achievable_fte_available", "supply_service_level", "supply_p_meet_target_mean"]
+columns = ["scenario", "baseline", *[k for k in keys if k in latest], "start_time"]
 st.dataframe(
-    shown,
+    readable(latest[columns], {k: k for k in keys}, {k: label(k) for k in keys} | {"start_time": "run at"}),
     hide_index=True,
     width="stretch",
-    column_config={
-        "fte_total": st.column_config.NumberColumn("FTE", format="%.1f"),
-        "peak_agents": st.column_config.NumberColumn("peak agents", format="%d"),
-        "total_cost": st.column_config.NumberColumn("cost", format="%.0f"),
-        "service_level": st.column_config.NumberColumn("service level", format="%.3f"),
-        "asa_seconds": st.column_config.NumberColumn("ASA (s)", format="%.1f"),
-    },
 )
+if len(keys) > 6:
+    st.caption(
+        "**plan**: staffed to meet the targets at the forecast; **supply**: what the scenario's headcount, budget or "
+        "schedule gives (blank for scenarios without one)."
+    )
 if "fte_total" in latest:
     chart = (
         alt.Chart(latest)
         .mark_bar()
         .encode(
-            x=alt.X("fte_total:Q", title="FTE needed"),
+            x=alt.X("fte_total:Q", title="FTE needed (plan)"),
             y=alt.Y("scenario:N", sort="-x", title=None),
-            tooltip=["scenario", "fte_total", "total_cost"],
+            tooltip=[
+                "scenario",
+                alt.Tooltip("fte_total:Q", title="FTE needed", format=",.1f"),
+                alt.Tooltip("total_cost:Q", title="cost", format=",.0f"),
+            ],
         )
     )
     st.altair_chart(chart, width="stretch")

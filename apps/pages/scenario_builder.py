@@ -5,7 +5,6 @@ import json
 import time
 
 import altair as alt
-import numpy as np
 import pandas as pd
 import streamlit as st
 import yaml
@@ -16,10 +15,12 @@ from forecasting.errors import InputError
 from forecasting.history.config import validate_mapping
 from forecasting.store import Store
 from scenarios.analysis import analyse
+from scenarios.answers import manager_answer
 from scenarios.base_forecast import base_forecast, champion_version
 from scenarios.inputs import load_evidence
 from scenarios.runner import run_scenario
 from scenarios.spec import SERVICE_MODELS, Scenario, merge, raw_scenario
+from scenarios.vocabulary import format_value, label
 
 st.title("Scenario builder")
 store_caption()
@@ -52,6 +53,10 @@ def cached_base(
     return base_forecast(data, forecast, correlation, path.parent, store)
 
 
+HELP = {
+    "service_level": "what the plan gives: agents staffed to meet the targets at the forecast mean",
+    "supply_service_level": "what the headcount gives, spread over the intervals like the plan",
+}
 SERVICE_MODEL_LABELS = {
     "erlang-c": "Erlang C (no abandonment)",
     "erlang-a": "Erlang A (callers hang up)",
@@ -188,28 +193,23 @@ except InputError as exc:
     st.stop()
 
 
-def show(result, label: str) -> None:
+def show(result, name: str) -> None:
     m = result.summary
-    c = st.columns(6)
-    c[0].metric("FTE", f"{m['fte_total']:,.1f}")
-    c[1].metric("peak agents", f"{m['peak_agents']:,.0f}")
-    c[2].metric("cost", f"{m['total_cost']:,.0f}")
-    c[3].metric("service level", f"{m.get('service_level', float('nan')):.3f}")
-    c[4].metric("ASA (s)", f"{m.get('asa_seconds', float('nan')):,.1f}")
+    keys = ["fte_total", "peak_agents", "total_cost", "service_level", "asa_seconds"]
     if "supply_service_level" in m:
-        c[5].metric(
-            "with the headcount", f"{m['supply_service_level']:.3f}", help="service level the headcount gives"
-        )
-    st.altair_chart(agents_chart({label: result.intervals}, f"{label}: agents by interval"), width="stretch")
+        keys.append("supply_service_level")
+    for column, key in zip(st.columns(len(keys)), keys, strict=True):
+        column.metric(label(key), format_value(key, m.get(key)), help=HELP.get(key))
+    st.altair_chart(agents_chart({name: result.intervals}, f"{name}: agents by interval"), width="stretch")
     st.altair_chart(
-        service_chart({label: result.daily}, f"{label}: expected service level by day"), width="stretch"
+        service_chart({name: result.daily}, f"{name}: expected service level by day"), width="stretch"
     )
     d = result.daily
     risk = [c for c in ("p_meet_target", "supply_p_meet_target") if c in d and d[c].notna().any()]
     if risk:
         bars = d.melt(["date", "queue"], risk, var_name="with", value_name="probability")
         bars["with"] = bars["with"].map(
-            {"p_meet_target": "the plan", "supply_p_meet_target": "the headcount"}
+            {"p_meet_target": "plan", "supply_p_meet_target": "supply (headcount)"}
         )
         st.altair_chart(
             alt.Chart(bars)
@@ -221,7 +221,7 @@ def show(result, label: str) -> None:
                 color=alt.Color("with:N", title="with"),
                 tooltip=["date:T", "queue:N", "with:N", alt.Tooltip("probability:Q", format=".0%")],
             )
-            .properties(title=f"{label}: probability of meeting the target each day"),
+            .properties(title=f"{name}: probability of meeting the target each day"),
             width="stretch",
         )
 
@@ -271,15 +271,16 @@ if st.button("Run and save", type="primary"):
         f"Saved '{scenario.name}' as MLflow run {run_id} (experiment 'scenarios'): compare it on the **Compare** page."
     )
     show(full, scenario.name)
-    c = st.columns(2)
-    for column, key, label in (
-        (c[0], "p_meet_target_mean", "with the plan"),
-        (c[1], "supply_p_meet_target_mean", "with the headcount"),
-    ):
-        p = full.summary.get(key)
-        if p is not None and np.isfinite(p):
-            column.metric(
-                f"chance of meeting the target on a day, {label}",
-                f"{p:.0%}",
-                help="mean over the days; Monte Carlo over the forecast",
-            )
+    for sentence in manager_answer(full):
+        st.write(sentence)
+    keys = [
+        k
+        for k in ("p_meet_target_mean", "supply_p_meet_target_mean", "fte_for_target_days")
+        if k in full.summary
+    ]
+    for column, key in zip(st.columns(max(len(keys), 1)), keys, strict=False):
+        column.metric(
+            label(key),
+            format_value(key, full.summary[key]),
+            help="Monte Carlo over the forecast's uncertainty",
+        )

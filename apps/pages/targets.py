@@ -2,15 +2,23 @@
 missing the target, and what the center's history shows to be attainable."""
 
 import altair as alt
-import numpy as np
 import streamlit as st
 
-from app_support import app_store, champion_hint, pick_scenario, show_error
+from app_support import app_store, champion_hint, pick_scenario, readable, show_error
 from forecasting.errors import InputError
 from forecasting.store import Store
+from scenarios.answers import manager_answer, with_headcount
 from scenarios.base_forecast import champion_version
 from scenarios.runner import run_scenario
 from scenarios.spec import load_scenario
+from scenarios.vocabulary import format_value, label
+
+HELP = {
+    "supply_service_level": "arrival-weighted over the horizon, the headcount spread over the intervals like the plan",
+    "achievable_service_level": "the highest target every interval meets when the headcount is spread to it: "
+    "a stricter measure than the average",
+    "fte_for_target_days": "Monte Carlo over the forecast's uncertainty; the plan's staffing scaled up or down",
+}
 
 st.title("Realistic targets")
 try:
@@ -30,11 +38,17 @@ def analysis(scenario_json: str, headcount: float | None, store: Store, champion
     """One full scenario run with the headcount as its supply: curve, best targets, risk, evidence."""
     from scenarios.spec import Scenario
 
-    s = Scenario.model_validate_json(scenario_json)
-    supply = {"headcount": headcount, "budget": None, "available_agents": None} if headcount else {}
-    s = s.model_copy(update={"supply": s.supply.model_copy(update=supply)})
-    result = run_scenario(s, path, store=store)
-    return result.curve, result.achievable, result.daily, result.summary, result.evidence
+    result = run_scenario(
+        with_headcount(Scenario.model_validate_json(scenario_json), headcount), path, store=store
+    )
+    return (
+        result.curve,
+        result.achievable,
+        result.daily,
+        result.summary,
+        result.evidence,
+        manager_answer(result),
+    )
 
 
 default = float(scenario.supply.headcount or 0)
@@ -48,7 +62,7 @@ try:
         if scenario.forecast.model == "champion"
         else None
     )
-    curve, best, daily, summary, evidence = analysis(
+    curve, best, daily, summary, evidence, answer = analysis(
         scenario.model_dump_json(), headcount or None, store, version and version.version
     )
 except InputError as exc:
@@ -57,28 +71,20 @@ except InputError as exc:
     st.stop()
 
 
-def share(v) -> str:
-    return "not reachable" if v is None or not np.isfinite(v) or v < 0.005 else f"{v:.1%}"
-
-
-if summary.get("achievable_fte_available") is not None or headcount:
-    c = st.columns(4)
-    c[0].metric("FTE the scenario's targets need", f"{summary['fte_total']:,.1f}")
-    sl, asa = best.get("service_level"), best.get("asa_seconds")
-    c[1].metric(
-        "best service level in every interval",
-        share(sl),
-        help=f"answered within {scenario.targets.target_seconds:g} s, staffing each interval to it, no occupancy cap",
-    )
-    c[2].metric(
-        "best ASA", "not reachable" if asa is None or (sl is not None and sl < 0.005) else f"{asa:,.1f} s"
-    )
-    p = summary.get("supply_p_meet_target_mean")
-    c[3].metric(
-        "chance of meeting the target on a day",
-        "n/a" if p is None or not np.isfinite(p) else f"{p:.0%}",
-        help="with the headcount; Monte Carlo over the forecast's uncertainty",
-    )
+for sentence in answer:
+    st.markdown(f"**{sentence}**" if sentence.startswith("With") else sentence)
+shown = [k for k in ("supply_service_level", "supply_p_meet_target_mean", "fte_for_target_days",
+                     "achievable_service_level") if k in summary]  # fmt: skip
+if not shown:
+    shown = [
+        k for k in ("fte_total", "service_level", "p_meet_target_mean", "fte_for_target_days") if k in summary
+    ]
+names = {
+    "fte_for_target_days": f"FTE to meet the target on {scenario.risk.days_share:.0%} of days",
+    "supply_p_meet_target_mean": "days meeting the target (supply)",
+}
+for column, key in zip(st.columns(len(shown)), shown, strict=True):
+    column.metric(names.get(key, label(key)), format_value(key, summary[key]), help=HELP.get(key))
 sl_curve = curve[curve["target"] == "service_level"]
 asa_curve = curve[curve["target"] == "asa_seconds"]
 left, right = st.columns(2)
@@ -111,7 +117,15 @@ if len(asa_curve):
         .properties(title="FTE against the ASA target"),
         width="stretch",
     )
-st.dataframe(curve, hide_index=True, width="stretch")
+curve_view = curve.assign(
+    target=[label(k, with_side=False) for k in curve["target"]],
+    value=[format_value(k, v) for k, v in zip(curve["target"], curve["value"], strict=True)],
+)
+st.dataframe(
+    readable(curve_view, {"fte": "fte_total", "cost": "total_cost", "peak_agents": "peak_agents"},
+             {"fte": "FTE", "peak_agents": "peak agents scheduled"}),
+    hide_index=True, width="stretch",
+)  # fmt: skip
 if "p_meet_target" in daily:
     st.subheader("Probability of meeting the target, by day")
     cols = [
@@ -128,10 +142,28 @@ if "p_meet_target" in daily:
         )
         if c in daily
     ]
-    st.dataframe(daily[cols], hide_index=True, width="stretch")
+    st.dataframe(
+        readable(daily[cols], {"volume": "volume_total", "service": "service_level", "p_meet_target": "p_meet_target_mean",
+                               "supply_p_meet_target": "p_meet_target_mean", "service_p5": "service_level",
+                               "service_p95": "service_level"},
+                 {"service": "expected service (plan)", "p_meet_target": "chance of meeting the target (plan)",
+                  "supply_p_meet_target": "chance of meeting the target (supply)", "service_p5": "service, 5th percentile",
+                  "service_p95": "service, 95th percentile"}),
+        hide_index=True, width="stretch",
+    )  # fmt: skip
 if evidence is not None:
     st.subheader("What history shows to be attainable")
-    st.dataframe(evidence, hide_index=True, width="stretch")
+    unit = {"asa": "asa_seconds", "first_response_mean_s": "asa_seconds", "resolution_mean_s": "asa_seconds",
+            "fcr": "service_level"}  # fmt: skip
+    shown = evidence.copy()
+    for column in ("median", "best_quarter", "best_tenth", "scenario_target"):
+        shown[column] = [
+            format_value(unit.get(k, k), v) for k, v in zip(evidence["kpi"], evidence[column], strict=True)
+        ]
+    shown["share_of_periods_meeting_target"] = [
+        format_value("service_level", v) for v in evidence["share_of_periods_meeting_target"]
+    ]
+    st.dataframe(shown.rename(columns=lambda c: c.replace("_", " ")), hide_index=True, width="stretch")
     st.caption(
         f"KPIs per {scenario.evidence.period} of {scenario.evidence.input}: median, best quarter and best tenth of periods, "
         "and how often the scenario's target would have been met."

@@ -74,9 +74,9 @@ def describe(result, run_id: str | None) -> str:
     """The run in two lines, plan then supply, each number with its vocabulary label and format
     (the app and the comparison use the same)."""
     s = result.summary
-    plan = " · ".join(f"{label(k, with_side=False)} {format_value(k, s[k])}" for k in PLAN_SHOWN if k in s)
-    lines = [f"{result.scenario.name}: plan: {plan}"]
-    supply = [f"{label(k, with_side=False)} {format_value(k, s[k])}" for k in SUPPLY_SHOWN if k in s]
+    plan = " · ".join(f"{label(k)} {format_value(k, s[k])}" for k in PLAN_SHOWN if k in s)
+    lines = [f"{result.scenario.name}: {plan}"]
+    supply = [f"{label(k)} {format_value(k, s[k])}" for k in SUPPLY_SHOWN if k in s]
     if supply:
         fte = s.get("achievable_fte_available")
         given = f" ({format_value('fte_total', fte)} FTE)" if fte is not None else ""
