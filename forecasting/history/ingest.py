@@ -21,12 +21,18 @@ from forecasting.errors import InputError
 from forecasting.history.anomalies import detect_anomalies
 from forecasting.history.anomalies import summary as anomaly_counts
 from forecasting.history.anonymous_bank import normalize_anonymous_bank
-from forecasting.history.contact_log import load_mapping, normalize_contact_log
+from forecasting.history.contact_log import CONTACT_FIELDS, load_mapping, normalize_contact_log
 from forecasting.history.contacts import DEFAULT_QUEUE, Contacts
-from forecasting.history.interval_series import combine_queues, normalize_interval_series, resample_intervals
+from forecasting.history.interval_series import (
+    VALUE_FIELDS,
+    combine_queues,
+    normalize_interval_series,
+    rebase_service_level,
+    resample_intervals,
+)
 from forecasting.history.intervals import contacts_to_intervals, interval_label, parse_interval
 from forecasting.history.ledger import RowLedger
-from forecasting.history.tables import read_table
+from forecasting.history.tables import RawTable, read_table
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 from forecasting.jsonable import dumps
 from forecasting.output_files import OutputFolder
@@ -53,6 +59,9 @@ class IngestOptions:
     strict: bool = True
     combine_queues: bool = False
     timezone: str | None = None  # the centre's zone: times with offsets become its local clock
+    # what a report's service-level column is a share of: all arrivals (Erlang's, capplan's) or
+    # handled contacts (many ACD exports); handled ones are re-based on arrivals, and said so
+    sl_denominator: Literal["arrivals", "handled"] = "arrivals"
 
     @property
     def resolved_format(self) -> Format:
@@ -154,6 +163,8 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
             raw, ledger, options.time_col, list(options.value_cols), options.queue_col,
             timezone=options.timezone,
         )  # fmt: skip
+        if "service_level" in table:
+            table = rebase_service_level(table, options.sl_denominator, ledger)
         calendar = infer_calendar(table, native)
         gaps = find_gaps(table, calendar)
         length = parse_interval(options.interval) if options.interval else native
@@ -177,12 +188,37 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
         )
         table = contacts_to_intervals(contacts, length, options.target_seconds)
         calendar = infer_calendar(table, length)
+    note = unread_columns(raw, options, mapping)
+    if note:
+        ledger.warn(note)
     result = IngestResult(path, options, table, length, calendar, ledger, contacts)
     result.period = period
     if gaps is not None:
         result.gaps = gaps
     result.seconds = time.perf_counter() - started
     return result
+
+
+def unread_columns(raw: RawTable, options: IngestOptions, mapping) -> str | None:
+    """A note naming the file's columns nothing was read from, and how to map one: an export's
+    handled or abandoned column left out is otherwise lost without a word."""
+    fmt = options.resolved_format
+    if fmt == "anonymous-bank":
+        return None  # a fixed format: its other columns are known and not needed
+    if fmt == "intervals":
+        used = {
+            options.time_col,
+            options.queue_col,
+            *(v.partition("=")[0].strip() for v in options.value_cols),
+        }
+        how = "map one with --value-col COLUMN=FIELD (fields: " + ", ".join(VALUE_FIELDS) + ")"
+    else:
+        used = {mapping.source(name) for name in (*CONTACT_FIELDS, "channel")}
+        how = "name one in the mapping file's columns (FIELD: COLUMN)"
+    unread = [str(c) for c in raw.frame.columns if c not in used and not str(c).startswith("Unnamed")]
+    if not unread:
+        return None
+    return f"columns not read: {', '.join(unread)}; {how}"
 
 
 def find_gaps(table: pd.DataFrame, calendar: OperatingCalendar) -> pd.DataFrame:

@@ -341,3 +341,55 @@ def resample_intervals(table: pd.DataFrame, native: pd.Timedelta, wanted: pd.Tim
         )
     start = table["interval_start"].dt.floor(wanted).rename("interval_start")
     return order_columns(rollup_intervals(table, [start, table["queue"]]))
+
+
+SL_GAP_TO_MENTION = 0.02  # handled-based and arrivals-based service level this far apart: say which was read
+
+
+def rebase_service_level(table: pd.DataFrame, denominator: str, ledger: RowLedger) -> pd.DataFrame:
+    """A report's service-level column on capplan's definition, answered in T / arrivals.
+
+    Read over ``handled`` contacts (as many ACD exports measure it), the answered-in-T count is
+    SL × handled and the rate is re-based on arrivals, with a note giving both: an export's
+    52 % of handled calls is 40 % of arrivals when a quarter hang up. Read over ``arrivals``
+    while the report has fewer handled than arrivals, a note says the other reading exists."""
+    if "answered_in_target" in table and table["answered_in_target"].notna().any():
+        return table  # counted in the export itself: nothing to infer
+    t = table.copy()
+    arrivals = t["arrivals"].astype(float) if "arrivals" in t else None
+    handled = t["handled"].astype(float) if "handled" in t else None
+    if denominator == "handled":
+        if handled is None or handled.isna().all() or arrivals is None:
+            raise InputError(
+                "service level over handled contacts needs their count",
+                path=ledger.raw.path,
+                option="sl_denominator",
+                expected="columns mapped to handled and arrivals (COLUMN=handled, COLUMN=arrivals), "
+                "or the service level read over arrivals",
+            )
+        t["answered_in_target"] = t["service_level"] * handled
+        t["service_level"] = t["answered_in_target"] / arrivals.replace(0, np.nan)
+        own = _overall(t["answered_in_target"], handled)
+        ours = _overall(t["answered_in_target"], arrivals)
+        ledger.warn(
+            f"service level read as a share of handled contacts, as the export measures it ({own:.1%} over the file); "
+            f"capplan reports it over arrivals, like Erlang's ({ours:.1%}); the KPI report keeps the export's as "
+            "service_level_of_handled"
+        )
+        return t
+    if handled is not None and arrivals is not None:
+        ours = _overall(t["service_level"] * arrivals, arrivals)
+        other = _overall(t["service_level"] * handled, arrivals)
+        if np.isfinite(other) and ours - other > SL_GAP_TO_MENTION:
+            ledger.warn(
+                f"service level read as a share of arrivals ({ours:.1%} over the file); if the export measures it over "
+                f"handled contacts, as many do, it is {other:.1%} of arrivals: say so with the service-level "
+                "denominator 'handled' (--sl-denominator handled)"
+            )
+    return t
+
+
+def _overall(answered: pd.Series, base: pd.Series) -> float:
+    ok = answered.notna() & base.notna()
+    total = float(base[ok].sum())
+    return float(answered[ok].sum()) / total if total > 0 else float("nan")

@@ -51,6 +51,10 @@ def kpi_table(result: IngestResult, period: str) -> pd.DataFrame:
         if several:
             parts.append(rollup_intervals(t, [start]).assign(queue=ALL_QUEUES))
     table = pd.concat(parts, ignore_index=True)
+    if result.options.sl_denominator == "handled" and {"answered_in_target", "handled"} <= set(table):
+        table["service_level_of_handled"] = table["answered_in_target"] / table["handled"].astype(
+            float
+        ).replace(0, np.nan)
     end = (table["period_start"].dt.to_period(PERIODS[period]).dt.end_time).dt.normalize()
     first, last = result.calendar.first_day, result.calendar.last_day
     table.insert(1, "period_end", end)

@@ -24,6 +24,7 @@ KPI_NAMES = (
     "aht",
     "asa",
     "service_level",
+    "service_level_of_handled",
     "abandon_rate",
     "first_response_mean_s",
     "first_response_p90_s",
@@ -45,7 +46,9 @@ _SECONDS = (0.0, 10 * 365 * 86_400.0, "seconds from 0 (10 years at most)")
 _COUNT = (0.0, 1e9, "a count from 0")
 KPI_RANGES = {  # what a bound on each KPI can be: min: 5 for a share is a typo, not a target
     **dict.fromkeys(("arrivals", "handled", "abandoned", "contacts_per_agent"), _COUNT),
-    **dict.fromkeys(("service_level", "abandon_rate", "csat", "fcr", "repeat_rate"), _SHARE),
+    **dict.fromkeys(
+        ("service_level", "service_level_of_handled", "abandon_rate", "csat", "fcr", "repeat_rate"), _SHARE
+    ),
     **dict.fromkeys(("aht", "asa", "first_response_mean_s", "first_response_p90_s"), _SECONDS),
     **dict.fromkeys(("resolution_mean_s", "resolution_p90_s"), _SECONDS),
     "csat_mean": (0.0, 10.0, "a mean score from 0 to 10 (the survey's scale, e.g. 1-5)"),

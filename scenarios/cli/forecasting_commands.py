@@ -72,6 +72,13 @@ def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
         help="the centre's time zone (e.g. Europe/Berlin): times with UTC offsets, or in UTC, are "
         "counted on its local clock (default: the clock the times were written in)",
     )
+    p.add_argument(
+        "--sl-denominator",
+        choices=["arrivals", "handled"],
+        default="arrivals",
+        help="what a report's service-level column is a share of: all arrivals (default) or handled "
+        "contacts, as many ACD exports measure it (needs a handled column; re-based on arrivals, and said so)",
+    )
 
 
 def input_path(args: argparse.Namespace) -> Path:
@@ -117,6 +124,7 @@ def ingest_options(args: argparse.Namespace) -> IngestOptions:
         strict=not args.reject_bad_rows,
         combine_queues=args.combine_queues,
         timezone=args.timezone,
+        sl_denominator=args.sl_denominator,
     )
 
 
@@ -508,6 +516,8 @@ def run_kpis(args: argparse.Namespace) -> int:
     result = ingest_for(args, args.out)
     periods = ("day", "week", "month", "quarter") if args.period == "all" else (args.period,)
     report = kpi_report(result, targets, periods)
+    for warning in result.summary()["warnings"]:
+        print(f"warning: {warning}")
     with OutputFolder(args.out, "kpis") as folder:
         report.to_csv(folder.path("kpis.csv"), index=False, float_format="%.6g")
         folder.path("summary.json").write_text(dumps(result.summary(), indent=2, default=str) + "\n")
