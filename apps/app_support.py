@@ -245,3 +245,38 @@ def readable(frame: pd.DataFrame, kinds: dict[str, str], names: dict[str, str] |
         if column in out:
             out[column] = [format_value(key, v) for v in out[column]]
     return out.rename(columns=names or {})
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHED_HISTORIES, ttl=CACHE_SECONDS)
+def peek_upload(name: str, digest: str, sep: str | None, encoding: str | None, _data: bytes):
+    """The upload's column names and the format and mapping they suggest
+    (``forecasting.history.detect``), read once per content."""
+    from forecasting.history.detect import suggest_reading
+    from forecasting.history.tables import read_table
+
+    with tempfile.TemporaryDirectory(prefix="capplan-upload-") as folder:
+        path = Path(folder) / upload_file_name(name)
+        path.write_bytes(_data)
+        try:
+            raw = read_table(path, sep, encoding)
+        except InputError as exc:
+            if exc.path == str(path):
+                exc.path = upload_file_name(name)
+            raise
+    frame = raw.frame.head(200)
+    return [str(c) for c in frame.columns], suggest_reading(frame)
+
+
+def uploaded_targets(name: str, data: bytes):
+    """A targets YAML uploaded in the app, checked like ``capplan kpis --targets``."""
+    from forecasting.history.targets import load_targets
+
+    with tempfile.TemporaryDirectory(prefix="capplan-upload-") as folder:
+        path = Path(folder) / upload_file_name(name)
+        path.write_bytes(data)
+        try:
+            return load_targets(path)
+        except InputError as exc:
+            if exc.path == str(path):
+                exc.path = upload_file_name(name)
+            raise

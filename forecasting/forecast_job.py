@@ -91,6 +91,33 @@ def backtest_and_choose(
     return Choice(backtest, board, choose_from(board))
 
 
+def choice_key(history: pd.Series, names: list[str], clean: bool, special_days: SpecialDays | None) -> str:
+    """What a backtest's choice depends on besides its horizon and origins: the history's
+    content, the candidates and how the history is prepared."""
+    from forecasting.store.forecast_cache import digest, series_digest
+
+    return digest({"history": series_digest(history), "candidates": sorted(names), "clean": clean,
+                   "special_days": special_days.describe() if special_days else None, "entry": 1})  # fmt: skip
+
+
+def remember_choice(cache, key: str, choice: Choice, horizon_days: int) -> None:
+    """Keep a backtest's leaderboard so ``forecast --model auto`` on the same data reuses its
+    choice instead of running a smaller selection that may choose otherwise."""
+    origins = int(choice.backtest.forecasts["origin"].nunique())
+    meta = {"winner": choice.name, "horizon_days": horizon_days, "origins": origins,
+            "at": pd.Timestamp.now().isoformat(timespec="seconds")}  # fmt: skip
+    cache.put(key, choice.leaderboard, meta)
+
+
+def recalled_choice(cache, key: str, horizon_days: int) -> tuple[pd.DataFrame, dict] | None:
+    """The latest backtest's leaderboard and choice for this content, when it looked at least
+    ``horizon_days`` ahead (a choice for tomorrow says little about next month)."""
+    hit = cache.get(key) if cache is not None else None
+    if hit is None or int(hit[1].get("horizon_days", 0)) < horizon_days:
+        return None
+    return hit
+
+
 def origin_step(horizon_days: int) -> int:
     """Days between backtest origins for a horizon: 1 up to two weeks ahead, a week up to a
     quarter, four weeks beyond."""
@@ -117,8 +144,10 @@ def select_and_fit(
     n_jobs: int = 1,
     clean: bool = True,
     special_days: SpecialDays | None = None,
+    choices=None,
 ) -> Selection:
-    """Fit the named model, or for ``auto`` backtest the candidates and fit the winner."""
+    """Fit the named model, or for ``auto`` backtest the candidates and fit the winner (the
+    winner of the latest ``backtest`` of the same content in ``choices``, when there is one)."""
     names = names or parse_models(None)
     if model == "auto" and len(names) == 1:
         model = names[0]  # nothing to choose between (AHT has one model)
@@ -130,6 +159,15 @@ def select_and_fit(
     if model != "auto":
         check_model_for_field(model, str(history.name) if history.name in ("arrivals", "aht") else "arrivals")
         return Selection(model, make_model(model, clean, special_days).fit(history, calendar), None, None)
+    recalled = recalled_choice(choices, choice_key(history, names, clean, special_days), horizon_days)
+    if recalled is not None:
+        board, meta = recalled
+        log.info(
+            "auto: the backtest of this data (%s, %d origins, %d days ahead) chose %s",
+            meta["at"], meta["origins"], meta["horizon_days"], meta["winner"],
+        )  # fmt: skip
+        fitted = make_model(meta["winner"], clean, special_days).fit(history, calendar)
+        return Selection(meta["winner"], fitted, None, board)
     choice = backtest_and_choose(
         history,
         names,
@@ -422,6 +460,7 @@ def make_forecast(
                 n_jobs,
                 clean,
                 special_days,
+                choices=store.choice_cache if store is not None else None,
             )
         stamps = (
             at if at is not None else horizon_timestamps(result.calendar, history.index.max(), horizon_days)

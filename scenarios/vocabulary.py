@@ -50,6 +50,23 @@ MEASURES: dict[str, Measure] = {
     "achievable_asa_seconds": Measure("lowest ASA target met in every interval", "seconds"),
     "achievable_response_hours": Measure("shortest email response target met", "hours"),
     "fte_for_target_days": Measure("FTE to meet the target on enough days", "fte"),
+    # the history's KPIs (capplan kpis, the Data & KPIs page)
+    "arrivals": Measure("arrivals", "count"),
+    "handled": Measure("handled", "count"),
+    "abandoned": Measure("abandoned", "count"),
+    "aht": Measure("AHT", "seconds"),
+    "asa": Measure("ASA", "seconds"),
+    "service_level_of_handled": Measure("service level of handled contacts", "share"),
+    "first_response_mean_s": Measure("first response, mean", "duration"),
+    "first_response_p90_s": Measure("first response, 90th percentile", "duration"),
+    "resolution_mean_s": Measure("resolution, mean", "duration"),
+    "resolution_p90_s": Measure("resolution, 90th percentile", "duration"),
+    "csat_mean": Measure("CSAT, mean score", "ratio"),
+    "ces": Measure("CES", "share"),
+    "fcr": Measure("first-contact resolution", "share"),
+    "repeat_rate": Measure("repeat contacts", "share"),
+    "contacts_per_issue": Measure("contacts per issue", "ratio"),
+    "contacts_per_agent": Measure("contacts per agent", "ratio"),
 }
 
 
@@ -132,6 +149,18 @@ def format_value(key: str, value, delta: bool = False) -> str:
         return f"{v:{sign},.1f} s"
     if kind == "hours":
         return f"{v:{sign},.1f} h"
+    if kind == "duration":  # seconds up to hours: in the unit a person would say
+        a = abs(v)
+        text = (
+            f"{v:{sign},.0f} s"
+            if a < 120
+            else f"{v / 60:{sign},.1f} min"
+            if a < 7200
+            else f"{v / 3600:{sign},.1f} h"
+        )
+        return text
+    if kind == "ratio":
+        return f"{v:{sign},.2f}"
     if kind == "score":
         return f"{v:+,.0f}" if delta or v else "0"
     return f"{v:{sign},.4g}" if abs(v) < 1000 else f"{v:{sign},.0f}"

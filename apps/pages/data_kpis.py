@@ -4,12 +4,30 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_support import BUNDLED, MAX_UPLOAD_MB, content_digest, ingest_bundled, ingest_upload, show_error
+from app_support import (
+    BUNDLED,
+    MAX_UPLOAD_MB,
+    content_digest,
+    ingest_bundled,
+    ingest_upload,
+    peek_upload,
+    show_error,
+    uploaded_targets,
+)
 from forecasting.errors import InputError
 from forecasting.history.anomalies import in_words
 from forecasting.history.ingest import IngestOptions
+from forecasting.history.interval_series import VALUE_FIELDS
 from forecasting.history.kpis import kpi_report
 from forecasting.history.targets import load_targets
+from scenarios.vocabulary import format_value, label, measure
+
+NOT_READ = "(not read)"
+FORMAT_NAMES = {
+    "intervals": "interval report (a time column and counts or rates)",
+    "log": "contact log (one row per call, chat or ticket)",
+    "anonymous-bank": "Anonymous Bank call log",
+}
 
 st.title("Data & KPIs")
 CHOICES = [*BUNDLED, "Upload a file"]
@@ -31,19 +49,6 @@ try:
             type=["csv", "tsv", "txt", "parquet"],
         )
         previous = st.session_state.get("uploaded")
-        kind = st.selectbox(
-            "Format",
-            ["log", "anonymous-bank", "intervals"],
-            help="log: one row per contact (generic schema); intervals: a timestamp column and value columns",
-        )
-        c1, c2, c3 = st.columns(3)
-        time_col = c1.text_input("Timestamp column (interval reports)", disabled=kind != "intervals")
-        value_col = c2.text_input(
-            "Value column, e.g. Calls (or Calls=arrivals)", disabled=kind != "intervals"
-        )
-        interval = c3.selectbox(
-            "Interval", ["15min", "30min", "60min", "day"], index=1, disabled=kind == "intervals"
-        )
         c4, c5, c6 = st.columns(3)
         sep = c4.selectbox(
             "Field delimiter", ["auto (tab for .tsv, else comma)", "comma", "semicolon", "tab", "pipe"]
@@ -55,28 +60,87 @@ try:
         )
         lenient = c6.checkbox("Reject bad rows and go on (instead of stopping at the first)")
         if upload is None and previous is None:
-            st.info("Choose a file to check it; nothing is changed in it.")
+            st.info(
+                "Choose a file to check it; nothing is changed in it. Its format and columns are detected."
+            )
             st.stop()
         if upload is not None and upload.size > MAX_UPLOAD_MB * 1024 * 1024:
             st.error(
                 f"{upload.name}: {upload.size / 1e6:.0f} MB is more than the {MAX_UPLOAD_MB} MB limit: use `capplan ingest` for large files."
             )
             st.stop()
-        if upload is not None and kind == "intervals" and not (time_col and value_col):
-            st.info("Give the timestamp and value columns of the interval report.")
-            st.stop()
         if upload is not None:
+            data = upload.getvalue()
+            digest = content_digest(data)
+            sep_option = None if sep.startswith("auto") else sep
+            encoding_option = None if encoding.startswith("auto") else encoding
+            columns, suggestion = peek_upload(upload.name, digest, sep_option, encoding_option, data)
+            kinds = ["intervals", "log", "anonymous-bank"]
+            kind = st.selectbox(
+                "Format",
+                kinds,
+                index=kinds.index(suggestion.format),
+                format_func=FORMAT_NAMES.get,
+                help="detected from the file's columns; change it if the guess is wrong",
+                key=f"format_{digest}",
+            )
+            value_cols, time_col, denominator = (), None, "arrivals"
+            if kind == "intervals":
+                time_col = st.selectbox(
+                    "Timestamp column",
+                    columns,
+                    index=columns.index(suggestion.time_col) if suggestion.time_col in columns else 0,
+                    key=f"time_{digest}",
+                )
+                fields = st.data_editor(
+                    pd.DataFrame(
+                        {
+                            "column": [c for c in columns if c != time_col],
+                            "field": [suggestion.fields.get(c, NOT_READ) for c in columns if c != time_col],
+                        }
+                    ),
+                    hide_index=True,
+                    disabled=["column"],
+                    key=f"fields_{digest}_{time_col}",
+                    column_config={
+                        "field": st.column_config.SelectboxColumn(
+                            "read as", options=[NOT_READ, *VALUE_FIELDS], required=True
+                        )
+                    },
+                )
+                chosen_fields = fields[fields["field"] != NOT_READ]
+                value_cols = tuple(
+                    f"{c}={f}" for c, f in zip(chosen_fields["column"], chosen_fields["field"], strict=True)
+                )
+                if "service_level" in set(chosen_fields["field"]):
+                    denominator = st.radio(
+                        "The report's service level is a share of",
+                        ["arrivals", "handled"],
+                        horizontal=True,
+                        format_func={
+                            "arrivals": "all arrivals (offered)",
+                            "handled": "handled (answered) calls",
+                        }.get,
+                        help="many ACD exports measure it over handled calls; capplan reports it over arrivals",
+                        key=f"denominator_{digest}",
+                    )
+                if not value_cols:
+                    st.info("Choose at least one column to read (e.g. the offered calls as arrivals).")
+                    st.stop()
+            interval = st.selectbox(
+                "Interval", ["15min", "30min", "60min", "day"], index=1, disabled=kind == "intervals"
+            )
             options = IngestOptions(
                 format=kind,
-                time_col=time_col or None,
-                value_cols=(value_col,) if value_col else (),
+                time_col=time_col,
+                value_cols=value_cols,
                 interval=None if kind == "intervals" else interval,
                 strict=not lenient,
-                encoding=None if encoding.startswith("auto") else encoding,
-                sep=None if sep.startswith("auto") else sep,
+                encoding=encoding_option,
+                sep=sep_option,
+                sl_denominator=denominator,
             )
-            data = upload.getvalue()
-            result = ingest_upload(upload.name, content_digest(data), options, data)
+            result = ingest_upload(upload.name, digest, options, data)
             st.session_state["uploaded"] = result
         else:
             result = previous
@@ -130,7 +194,19 @@ period = (
     st.segmented_control("Period", ["week", "month", "day", "quarter"], default="week", key="kpi_period")
     or "week"
 )
-report = kpi_report(result, load_targets(), (period,))
+targets_upload = st.file_uploader(
+    "Targets file (YAML, optional; default: the reference targets)",
+    type=["yaml", "yml"],
+    help="e.g. targets: {service_level: {min: 0.8}, asa: {max: 20}}; queues: {sales: {...}}",
+)
+try:
+    targets = (
+        uploaded_targets(targets_upload.name, targets_upload.getvalue()) if targets_upload else load_targets()
+    )
+except InputError as exc:
+    show_error(exc)
+    st.stop()
+report = kpi_report(result, targets, (period,))
 if report.empty:
     st.info("No KPI can be computed from this data: it has no counts, times or survey answers.")
     st.stop()
@@ -142,29 +218,53 @@ queue = (
 )
 part = report[report["queue"] == queue]
 table = part.pivot_table(index="kpi", columns="period_start", values="value", aggfunc="first", sort=False)
-table.columns = [f"{pd.Timestamp(c):%Y-%m-%d}" for c in table.columns]
-latest = part.sort_values("period_start").groupby("kpi", sort=False).last()
-table.insert(0, "target", latest["target"].reindex(table.index))
+partial = part.drop_duplicates("period_start").set_index("period_start")["partial"]
+table = pd.DataFrame(
+    {f"{pd.Timestamp(c):%Y-%m-%d}" + (" *" if partial.get(c, False) else ""): [format_value(k, v) for k, v in table[c].items()]
+     for c in table.columns},
+    index=table.index,
+)  # fmt: skip
+latest = part[~part["partial"]].sort_values("period_start").groupby("kpi", sort=False).last()
+table.insert(0, "target", latest["target"].reindex(table.index).fillna(""))
 table.insert(1, "latest", latest["status"].reindex(table.index).fillna(""))
+table.index = [label(k, with_side=False) for k in table.index]
 st.dataframe(table, width="stretch")
-st.caption("met ✓ / missed ✗ compares the latest period with the target (defaults: DOMAIN.md's table).")
-kpis = [k for k in table.index if part.loc[part["kpi"] == k, "value"].notna().sum() > 1]
+st.caption(
+    "met ✓ / missed ✗ compares the latest whole period with the target (defaults: DOMAIN.md's table, or the "
+    "targets file uploaded above); * a partial period (the data start or end inside it)."
+)
+whole = part[~part["partial"]]
+kpis = [k for k in dict.fromkeys(part["kpi"]) if whole.loc[whole["kpi"] == k, "value"].notna().sum() > 1]
 chosen = st.multiselect(
-    "Trend", kpis, default=[k for k in ("service_level", "abandon_rate") if k in kpis][:2] or kpis[:1]
+    "Trend",
+    kpis,
+    default=[k for k in ("service_level", "abandon_rate") if k in kpis][:2] or kpis[:1],
+    format_func=lambda k: label(k, with_side=False),
 )
 if chosen:
-    trend = part[part["kpi"].isin(chosen)]
+    trend = whole[whole["kpi"].isin(chosen)].assign(
+        kpi=lambda d: d["kpi"].map(lambda k: label(k, with_side=False))
+    )
+    shares = all(measure(k).kind == "share" for k in chosen)
     chart = (
         alt.Chart(trend)
         .mark_line(point=True)
         .encode(
             x=alt.X("period_start:T", title=period),
-            y=alt.Y("value:Q"),
-            color="kpi:N",
-            tooltip=["kpi", "period_start", "value", "target", "status"],
+            y=alt.Y(
+                "value:Q",
+                title=None,
+                axis=alt.Axis(format="%") if shares else alt.Axis(),
+                scale=alt.Scale(domain=[0, 1]) if shares else alt.Scale(zero=True),
+            ),
+            color=alt.Color("kpi:N", title=None),
+            strokeDash=alt.StrokeDash("kpi:N", title=None),
+            tooltip=["kpi", "period_start", alt.Tooltip("value:Q", format=",.3~f"), "target", "status"],
         )
     )
     st.altair_chart(chart, width="stretch")
+    if part["partial"].any():
+        st.caption("Partial periods (the data start or end inside them) are left out of the chart.")
 st.download_button(
     "Download the KPI report (CSV)", report.to_csv(index=False), f"kpis_{period}.csv", "text/csv"
 )

@@ -130,6 +130,11 @@ class Store:
     def forecast_cache(self) -> ForecastCache:
         return ForecastCache(self.home / "cache" / "forecasts")
 
+    @property
+    def choice_cache(self) -> ForecastCache:
+        """Backtest leaderboards by the content they were run on, for ``forecast --model auto``."""
+        return ForecastCache(self.home / "cache" / "choices")
+
     @staticmethod
     def model_name(source: str | Path, field: str = "arrivals", queue: str | None = None) -> str:
         """The registered-model name for a history file, a field and (optionally) one queue: only

@@ -93,7 +93,7 @@ def run_demo(store: Store, out: Path, origins: int = 5, n_jobs: int = -1, progre
         progress=progress,
         n_jobs=n_jobs,
     )
-    print(format_board(outcome.leaderboard.head(6)))
+    print(format_board(outcome.leaderboard, top=6))
     print(outcome.decision)
     print(f"3/4 scenarios ({len(DEMO_SCENARIOS)})")
     for scenario in DEMO_SCENARIOS:

@@ -347,7 +347,7 @@ def warn_anomalies(result: IngestResult, field: str, queue: str | None) -> None:
 
 
 def run_backtest_command(args: argparse.Namespace) -> int:
-    from forecasting.forecast_job import backtest_and_choose, candidate_names
+    from forecasting.forecast_job import backtest_and_choose, candidate_names, choice_key, remember_choice
 
     special_days = special_days_of(args)  # a bad calendar is said before the file is read
     if args.out:
@@ -365,6 +365,8 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         clean=not args.keep_raw,
         special_days=special_days,
     )
+    remember_choice(args.store.choice_cache, choice_key(history, names, not args.keep_raw, special_days), choice,
+                    args.horizon_days)  # fmt: skip
     board, backtest = choice.leaderboard, choice.backtest
     print(
         f"backtest of {history.name}: {backtest.forecasts['origin'].nunique()} origins, horizon {args.horizon_days} open days"
@@ -394,7 +396,18 @@ def format_by_horizon(by_horizon, board, top: int = 3) -> str:
     )
 
 
-def format_board(board) -> str:
+def format_board(board, top: int | None = None) -> str:
+    """The leaderboard as a table; cut to its ``top`` rows with a line saying so."""
+    shown = board if top is None else board.head(top)
+    note = (
+        f"\n(top {len(shown)} of {len(board)} models; all in leaderboard.csv)"
+        if len(shown) < len(board)
+        else ""
+    )
+    return _board_table(shown) + note
+
+
+def _board_table(board) -> str:
     cols = [
         "rank",
         "model",
@@ -448,7 +461,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     )
     for selection in selections:
         if selection.leaderboard is not None and len(selections) == 1:
-            print(format_board(selection.leaderboard.head(5)))
+            print(format_board(selection.leaderboard, top=5))
     models = ", ".join(sorted({s.name for s in selections}))
     total = (
         f"total forecast {table['forecast'].sum():,.0f}"
@@ -565,7 +578,7 @@ def run_training_command(args: argparse.Namespace) -> int:
         outcome = train(
             args.store, history, result.calendar, str(path), name, names, force=args.promote, **common
         )
-    print(format_board(outcome.leaderboard.head(8)))
+    print(format_board(outcome.leaderboard, top=8))
     print(outcome.decision)
     print(f"MLflow run {outcome.run_id} in {args.store}; model {name} version {outcome.version}")
     return 0

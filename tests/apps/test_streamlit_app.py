@@ -54,7 +54,17 @@ def test_data_page_shows_the_ingest_accounting_and_kpis(store):
     )
     assert metrics["ignored"] == f"{expected['rows_ignored']:,}"
     kpis = at.dataframe[0].value
-    assert {"service_level", "abandon_rate", "target", "latest"} <= set(kpis.index) | set(kpis.columns)
+    assert {"service level", "abandonment", "ASA"} <= set(kpis.index) and {"target", "latest"} <= set(
+        kpis.columns
+    )
+    from forecasting.history.kpis import ALL_QUEUES, kpi_table
+
+    weekly = kpi_table(ingest(BANK_LOG, IngestOptions(format="anonymous-bank", interval="60min")), "week")
+    first = weekly[weekly["queue"] == ALL_QUEUES].iloc[0]  # the page opens on all queues
+    column = f"{first['period_start']:%Y-%m-%d}" + (" *" if first["partial"] else "")
+    assert kpis.loc["service level", column] == f"{first['service_level']:.1%}"  # shares as %
+    assert kpis.loc["arrivals", column] == f"{first['arrivals']:,.0f}"  # counts with separators
+    assert kpis.loc["ASA", column] == f"{first['asa']:,.1f} s"
     at.radio(key="source").set_value(at.radio(key="source").options[1]).run()
     assert not at.exception and {m.label: m.value for m in at.metric}["rows read"] == "10,140"
 

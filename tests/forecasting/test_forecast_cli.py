@@ -242,3 +242,30 @@ def test_a_history_of_zeros_says_so(run_cli, tmp_path):
         "forecast", _flat(tmp_path, 0), "--time-col", "t", "--value-col", "calls", "--out", tmp_path / "f.csv"
     )
     assert code == 2 and "every value is 0" in err
+
+
+def test_auto_reuses_the_backtest_of_the_same_data(tmp_path):
+    """`backtest` then `forecast --model auto` on the same data: the forecast takes the backtest's
+    choice (no second, smaller selection that may choose otherwise); other data, or a longer
+    horizon than the backtest looked at, are selected afresh."""
+    from forecasting.forecast_job import backtest_and_choose, choice_key, remember_choice, select_and_fit
+    from forecasting.history.ingest import IngestOptions, ingest
+    from forecasting.series import forecast_series
+    from forecasting.store.forecast_cache import ForecastCache
+
+    result = ingest(BANK_CALLS, IngestOptions(time_col="DateTime", value_cols=("Calls",)))
+    history = forecast_series(result)
+    names = ["weekday_mean", "seasonal_naive_week"]
+    cache = ForecastCache(tmp_path / "choices")
+    choice = backtest_and_choose(history, names, 5, 3, progress=False)
+    remember_choice(cache, choice_key(history, names, True, None), choice, 5)
+
+    reused = select_and_fit(history, result.calendar, "auto", names, 5, 2, progress=False, choices=cache)
+    assert reused.name == choice.name and reused.backtest is None
+    assert reused.leaderboard.equals(choice.leaderboard)
+    longer = select_and_fit(history, result.calendar, "auto", names, 10, 2, progress=False, choices=cache)
+    assert longer.backtest is not None  # chosen afresh for a horizon the backtest did not look at
+    other = select_and_fit(
+        history.iloc[:-169], result.calendar, "auto", names, 5, 2, progress=False, choices=cache
+    )
+    assert other.backtest is not None
