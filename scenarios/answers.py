@@ -47,8 +47,11 @@ def manager_answer(result: ScenarioResult) -> list[str]:
         text = f"To meet {target} on {share:.0%} of days: {needed:,.1f} FTE"
         if supply_fte is not None:
             extra = needed - supply_fte
-            per_week = extra * scenario.supply.hours_per_fte * scenario.supply.cost_per_agent_hour
-            text += f" ({format_value('fte_total', extra, delta=True)} FTE, {format_value('total_cost', per_week, delta=True)} per week)"
+            per_week = abs(extra) * scenario.supply.hours_per_fte * scenario.supply.cost_per_agent_hour
+            if extra >= 0:
+                text += f" ({format_value('fte_total', extra, delta=True)} FTE, +{format_value('total_cost', per_week)} per week)"
+            else:
+                text += f" ({format_value('fte_total', -extra)} FTE fewer, {format_value('total_cost', per_week)} less per week)"
         sentences.append(text + ".")
     history = _history(result, target)
     if history:

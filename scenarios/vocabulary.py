@@ -46,8 +46,8 @@ MEASURES: dict[str, Measure] = {
     "understaffed_intervals": Measure("intervals understaffed", "count"),
     "overstaffed_intervals": Measure("intervals overstaffed", "count"),
     "achievable_fte_available": Measure("FTE available", "fte"),
-    "achievable_service_level": Measure("highest service-level target met in every interval", "share"),
-    "achievable_asa_seconds": Measure("lowest ASA target met in every interval", "seconds"),
+    "achievable_service_level": Measure("service level met in every interval", "share"),
+    "achievable_asa_seconds": Measure("ASA met in every interval", "seconds"),
     "achievable_response_hours": Measure("shortest email response target met", "hours"),
     "fte_for_target_days": Measure("FTE to meet the target on enough days", "fte"),
     # the history's KPIs (capplan kpis, the Data & KPIs page)

@@ -80,8 +80,7 @@ if not shown:
         k for k in ("fte_total", "service_level", "p_meet_target_mean", "fte_for_target_days") if k in summary
     ]
 names = {
-    "fte_for_target_days": f"FTE to meet the target on {scenario.risk.days_share:.0%} of days",
-    "supply_p_meet_target_mean": "days meeting the target (supply)",
+    "fte_for_target_days": f"FTE for {scenario.risk.days_share:.0%} of days",
 }
 for column, key in zip(st.columns(len(shown)), shown, strict=True):
     column.metric(names.get(key, label(key)), format_value(key, summary[key]), help=HELP.get(key))
