@@ -61,9 +61,23 @@ st.subheader("Leaderboard of the latest backtest")
 if board is None:
     st.info("No training run for this data yet: press **Train** below (or run `capplan demo`).")
 else:
-    st.dataframe(board, hide_index=True, width="stretch")
+    st.dataframe(
+        board,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            **{
+                c: st.column_config.NumberColumn(c, format="%.3f")
+                for c in ("mase", "mase_median", "wape", "bias")
+            },
+            **{c: st.column_config.NumberColumn(c, format="%.1f") for c in ("mae", "rmse")},
+            **{c: st.column_config.NumberColumn(c, format="percent") for c in ("coverage80", "coverage95")},
+            "seconds": st.column_config.NumberColumn("seconds", format="%.1f"),
+        },
+    )
     st.caption(
-        f"Rolling-origin backtest, run `{run_id}`. MASE < 1 beats the one-week seasonal naive forecast. {decision or ''}"
+        f"All {len(board)} models and combinations of the rolling-origin backtest, run `{run_id}`, best first. "
+        f"MASE < 1 beats the one-week seasonal naive forecast. {decision or ''}"
     )
 
 st.subheader("Forecast with 80 % and 95 % bands")

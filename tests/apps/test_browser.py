@@ -114,6 +114,7 @@ def page(app_url):
         page = browser.new_page(viewport={"width": 1400, "height": 1800})
         page.set_default_timeout(120_000)
         page.goto(app_url)
+        app_navigation(page)
         yield page
         browser.close()
 
@@ -130,8 +131,21 @@ def wait_idle(page) -> None:
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=180_000)
 
 
+def app_navigation(page) -> None:
+    """Until the sidebar shows the app's own navigation. Before the main script has run once,
+    Streamlit may draw the files of apps/pages/ as links of their own ("data kpis"); a click
+    on one runs that page alone, outside the app."""
+    for _ in range(5):
+        try:
+            page.get_by_role("link", name="Data & KPIs", exact=True).wait_for(timeout=20_000)
+            return
+        except Exception:
+            page.reload()
+    page.get_by_role("link", name="Data & KPIs", exact=True).wait_for()
+
+
 def go(page, title: str) -> None:
-    page.get_by_role("link", name=title).first.click()
+    page.get_by_role("link", name=title, exact=True).first.click()
     wait_idle(page)
 
 
