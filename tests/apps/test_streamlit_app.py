@@ -39,9 +39,18 @@ def test_every_page_on_an_empty_store_says_what_to_do(empty_store, page):
 
 
 def test_overview_lists_the_scenario_runs(store):
+    from scenarios.tracking import latest_run
+
     at = open_page("overview")
-    table = at.dataframe[0].value
-    assert {"baseline", "campaign_week"} <= set(table["scenario"])
+    table = at.dataframe[0].value.set_index("scenario")
+    assert {"baseline", "campaign_week"} <= set(table.index)
+    logged = latest_run(store, "baseline").metrics
+    for key in ("fte_total", "total_cost", "service_level", "asa_seconds"):
+        assert table.loc["baseline", label(key)] == format_value(key, logged[key])
+    # the bundled baseline has a headcount: the supply's service is listed beside the plan's
+    assert table.loc["baseline", label("supply_service_level")] == format_value(
+        "supply_service_level", logged["supply_service_level"]
+    )
 
 
 def test_data_page_shows_the_ingest_accounting_and_kpis(store):
@@ -74,6 +83,7 @@ def test_forecast_page_shows_leaderboard_and_champion(store):
     board = at.dataframe[0].value
     assert list(board["model"]) == ["weekday_mean"]
     assert any("Champion: weekday_mean (version 1)" in c.value for c in at.caption)
+    assert any(c.value.startswith(f"All {len(board)} models") for c in at.caption)
 
 
 def test_builder_what_if_equals_the_runner_and_saves_to_mlflow(store):
