@@ -211,7 +211,7 @@ def unread_columns(raw: RawTable, options: IngestOptions, mapping) -> str | None
             options.queue_col,
             *(v.partition("=")[0].strip() for v in options.value_cols),
         }
-        how = "map one with --value-col COLUMN=FIELD (fields: " + ", ".join(VALUE_FIELDS) + ")"
+        how = "read one by naming it as a value column COLUMN=FIELD (fields: " + ", ".join(VALUE_FIELDS) + ")"
     else:
         used = {mapping.source(name) for name in (*CONTACT_FIELDS, "channel")}
         how = "name one in the mapping file's columns (FIELD: COLUMN)"

@@ -383,8 +383,8 @@ def rebase_service_level(table: pd.DataFrame, denominator: str, ledger: RowLedge
         if np.isfinite(other) and ours - other > SL_GAP_TO_MENTION:
             ledger.warn(
                 f"service level read as a share of arrivals ({ours:.1%} over the file); if the export measures it over "
-                f"handled contacts, as many do, it is {other:.1%} of arrivals: say so with the service-level "
-                "denominator 'handled' (--sl-denominator handled)"
+                f"handled contacts, as many do, it is {other:.1%} of arrivals: say so by setting the service-level "
+                "denominator to 'handled'"
             )
     return t
 

@@ -52,13 +52,13 @@ def test_read_over_arrivals_the_other_reading_is_said(daily_report):
     weighted = (month["SL"] * month["Offered"]).sum() / month["Offered"].sum()
     assert table.set_index("period_start").loc["2021-11-01", "service_level"] == pytest.approx(weighted)
     note = " ".join(result.summary()["warnings"])
-    assert "--sl-denominator handled" in note
+    assert "service-level denominator to 'handled'" in note
 
 
 def test_columns_nobody_mapped_are_named(daily_report):
     path, _ = daily_report
     note = " ".join(ingest(path, _options()).summary()["warnings"])
-    assert "columns not read: Abandoned, Agents" in note and "--value-col COLUMN=FIELD" in note
+    assert "columns not read: Abandoned, Agents" in note and "value column COLUMN=FIELD" in note
 
 
 def test_handled_denominator_needs_the_handled_column(daily_report):
