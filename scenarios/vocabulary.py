@@ -61,6 +61,16 @@ MEASURES: dict[str, Measure] = {
     "first_response_p90_s": Measure("first response, 90th percentile", "duration"),
     "resolution_mean_s": Measure("resolution, mean", "duration"),
     "resolution_p90_s": Measure("resolution, 90th percentile", "duration"),
+    "first_response_median_s": Measure("first response, median (open ones counted)", "duration"),
+    "first_response_in_sla": Measure("first response within SLA", "share"),
+    "first_response_sla_agreement": Measure("export's response SLA flag agrees", "share"),
+    "resolution_median_s": Measure("resolution, median (open ones counted)", "duration"),
+    "resolution_in_sla": Measure("resolved within SLA", "share"),
+    "resolution_sla_agreement": Measure("export's resolution SLA flag agrees", "share"),
+    "backlog": Measure("open tickets at period end", "count"),
+    "backlog_age_median_s": Measure("open tickets' median age", "duration"),
+    "backlog_age_max_s": Measure("oldest open ticket", "duration"),
+    "backlog_over_sla": Measure("open tickets past resolution SLA", "share"),
     "csat_mean": Measure("CSAT, mean score", "ratio"),
     "ces": Measure("CES", "share"),
     "fcr": Measure("first-contact resolution", "share"),
@@ -149,16 +159,13 @@ def format_value(key: str, value, delta: bool = False) -> str:
         return f"{v:{sign},.1f} s"
     if kind == "hours":
         return f"{v:{sign},.1f} h"
-    if kind == "duration":  # seconds up to hours: in the unit a person would say
+    if kind == "duration":  # seconds up to days: in the unit a person would say
         a = abs(v)
-        text = (
-            f"{v:{sign},.0f} s"
-            if a < 120
-            else f"{v / 60:{sign},.1f} min"
-            if a < 7200
-            else f"{v / 3600:{sign},.1f} h"
-        )
-        return text
+        if a < 120:
+            return f"{v:{sign},.0f} s"
+        if a < 7200:
+            return f"{v / 60:{sign},.1f} min"
+        return f"{v / 3600:{sign},.1f} h" if a < 172_800 else f"{v / 86_400:{sign},.1f} d"
     if kind == "ratio":
         return f"{v:{sign},.2f}"
     if kind == "score":

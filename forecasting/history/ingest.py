@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -21,7 +21,7 @@ from forecasting.errors import InputError
 from forecasting.history.anomalies import detect_anomalies
 from forecasting.history.anomalies import summary as anomaly_counts
 from forecasting.history.anonymous_bank import normalize_anonymous_bank
-from forecasting.history.contact_log import CONTACT_FIELDS, load_mapping, normalize_contact_log
+from forecasting.history.contact_log import MAPPED_FIELDS, load_mapping, normalize_contact_log
 from forecasting.history.contacts import DEFAULT_QUEUE, Contacts
 from forecasting.history.interval_series import (
     VALUE_FIELDS,
@@ -180,7 +180,7 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
         if contacts.frame.empty:
             raise ledger.nothing_usable("at least one valid contact")
         if options.combine_queues:
-            contacts = Contacts(contacts.frame.assign(queue=DEFAULT_QUEUE), contacts.available)
+            contacts = replace(contacts, frame=contacts.frame.assign(queue=DEFAULT_QUEUE))
         log.info(
             "validated %s contacts; aggregating to %s intervals",
             f"{len(contacts.frame):,}",
@@ -213,7 +213,7 @@ def unread_columns(raw: RawTable, options: IngestOptions, mapping) -> str | None
         }
         how = "read one by naming it as a value column COLUMN=FIELD (fields: " + ", ".join(VALUE_FIELDS) + ")"
     else:
-        used = {mapping.source(name) for name in (*CONTACT_FIELDS, "channel")}
+        used = {mapping.source(name) for name in MAPPED_FIELDS}
         how = "name one in the mapping file's columns (FIELD: COLUMN)"
     unread = [str(c) for c in raw.frame.columns if c not in used and not str(c).startswith("Unnamed")]
     if not unread:

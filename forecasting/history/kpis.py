@@ -13,6 +13,7 @@ from forecasting.errors import InputError
 from forecasting.history.ingest import IngestResult
 from forecasting.history.summarize import rollup_intervals, summarize_contacts
 from forecasting.history.targets import KPI_NAMES, Targets
+from forecasting.history.tickets import backlog_at, ticket_kpis, ticket_slas
 
 PERIODS = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q"}  # weeks run Monday to Sunday
 ALL_QUEUES = "all queues"  # the total row; a space keeps it apart from real queue names
@@ -33,24 +34,41 @@ def period_start(times: pd.Series, period: str) -> pd.Series:
     return times.dt.to_period(PERIODS[period]).dt.start_time.rename("period_start")
 
 
-def kpi_table(result: IngestResult, period: str) -> pd.DataFrame:
-    """Wide table: one row per period and queue (plus 'all' when there are several queues)."""
+def kpi_table(result: IngestResult, period: str, targets: Targets | None = None) -> pd.DataFrame:
+    """Wide table: one row per period and queue (plus 'all' when there are several queues).
+
+    With ``targets``, a log's tickets are also measured against their response and
+    resolution SLAs (``forecasting.history.tickets``); a ticket export adds the backlog
+    at each period's end.
+    """
     parts = []
     several = result.intervals["queue"].nunique() > 1
     if result.contacts is not None:
-        f = result.contacts.frame
+        contacts = result.contacts
+        f = contacts.frame
         start = period_start(f["arrival_time"], period)
         T = result.options.target_seconds
-        parts.append(summarize_contacts(result.contacts, [start, f["queue"]], T))
-        if several:
-            parts.append(summarize_contacts(result.contacts, [start], T).assign(queue=ALL_QUEUES))
+        slas = ticket_slas(contacts, targets) if targets is not None else {}
+        groupings = [([start, f["queue"]], None)] + ([([start], ALL_QUEUES)] if several else [])
+        for keys, total in groupings:
+            part = summarize_contacts(contacts, keys, T)
+            extra = ticket_kpis(contacts, keys, slas)
+            part = (
+                part.merge(extra, on=[k.name for k in keys], how="left")
+                if len(extra.columns) > len(keys)
+                else part
+            )
+            parts.append(part if total is None else part.assign(queue=total))
+        table = pd.concat(parts, ignore_index=True)
+        if contacts.tickets:
+            table = _with_backlog(table, contacts, period, slas.get("resolution"))
     else:
         t = result.intervals
         start = period_start(t["interval_start"], period)
         parts.append(rollup_intervals(t, [start, t["queue"]]))
         if several:
             parts.append(rollup_intervals(t, [start]).assign(queue=ALL_QUEUES))
-    table = pd.concat(parts, ignore_index=True)
+        table = pd.concat(parts, ignore_index=True)
     if result.options.sl_denominator == "handled" and {"answered_in_target", "handled"} <= set(table):
         table["service_level_of_handled"] = table["answered_in_target"] / table["handled"].astype(
             float
@@ -62,13 +80,29 @@ def kpi_table(result: IngestResult, period: str) -> pd.DataFrame:
     return table
 
 
+def _with_backlog(table: pd.DataFrame, contacts, period: str, resolution_sla) -> pd.DataFrame:
+    """The open tickets at the end of each period (the next period's start, or the export)."""
+    starts = pd.Series(table["period_start"].unique())
+    ends = (starts.dt.to_period(PERIODS[period]) + 1).dt.start_time
+    backlog = backlog_at(contacts, ends, resolution_sla)
+    backlog["period_start"] = backlog["end"].map(dict(zip(ends, starts, strict=True)))
+    backlog["queue"] = backlog["queue"].fillna(ALL_QUEUES)
+    if table["queue"].nunique() == 1:
+        backlog = backlog[backlog["queue"] == ALL_QUEUES].assign(queue=table["queue"].iloc[0])
+    else:
+        backlog = backlog[backlog["queue"].isin(set(table["queue"]))]
+    merged = table.merge(backlog.drop(columns="end"), on=["period_start", "queue"], how="left")
+    merged["backlog"] = merged["backlog"].fillna(0).astype(int)
+    return merged
+
+
 def kpi_report(
     result: IngestResult, targets: Targets, periods=("day", "week", "month", "quarter")
 ) -> pd.DataFrame:
     """Long table period × queue × KPI with the target and met / missed."""
     frames = []
     for period in periods:
-        wide = kpi_table(result, period)
+        wide = kpi_table(result, period, targets)
         kpis = [k for k in KPI_NAMES if k in wide and wide[k].notna().any()]
         long = wide.melt(
             id_vars=["period_start", "period_end", "partial", "queue"], value_vars=kpis, var_name="kpi"
@@ -96,37 +130,3 @@ def kpi_report(
     report["target"] = target_text
     report["status"] = status
     return report[REPORT_COLUMNS]
-
-
-def print_kpi_report(report: pd.DataFrame, max_periods: int = 8) -> None:
-    """One block per period type: KPIs down, latest periods across, met ✓ / missed ✗."""
-    queues = report["queue"].unique()
-    if len(queues) == 0:
-        print("No KPI can be computed from this data (it has no counts, times or survey answers).")
-        return
-    queue = ALL_QUEUES if ALL_QUEUES in queues else queues[0]
-    for period, rows in report[report["queue"] == queue].groupby("period", sort=False):
-        starts = sorted(rows["period_start"].unique())[-max_periods:]
-        rows = rows[rows["period_start"].isin(starts)]
-        cell = rows["value"].map(_fmt) + rows["status"].map({"met": " ✓", "missed": " ✗"}).fillna("")
-        grid = rows.assign(cell=cell).pivot(index="kpi", columns="period_start", values="cell")
-        grid = grid.reindex([k for k in KPI_NAMES if k in grid.index])
-        grid.columns = [pd.Timestamp(c).strftime("%Y-%m-%d") for c in grid.columns]
-        targets = rows.drop_duplicates("kpi").set_index("kpi")["target"].reindex(grid.index)
-        grid.insert(0, "target", targets)
-        shown = f"last {len(starts)} " if len(starts) == max_periods else ""
-        print(
-            f"\nKPIs by {period} ({shown}periods starting; queue {queue}; ✓ met, ✗ missed, * partial period):"
-        )
-        partial = rows.drop_duplicates("period_start").set_index("period_start")["partial"]
-        grid.columns = [
-            c + ("*" if partial.get(pd.Timestamp(c), False) else "") if i else c
-            for i, c in enumerate(grid.columns)
-        ]
-        print(grid.fillna("").to_string())
-
-
-def _fmt(value: float) -> str:
-    if pd.isna(value):
-        return ""
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"

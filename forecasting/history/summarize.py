@@ -21,14 +21,19 @@ def summarize_contacts(contacts: Contacts, keys: list[pd.Series], target_seconds
     cols: dict[str, pd.Series] = {
         "arrivals": pd.Series(1, index=f.index),
         "handled": f["handled"].astype(int),
-        "abandoned": f["abandoned"].astype(int),
     }
+    if not contacts.tickets or contacts.has("abandoned"):  # tickets are not abandoned unless said
+        cols["abandoned"] = f["abandoned"].astype(int)
     means: dict[str, pd.Series] = {}
     p90: dict[str, pd.Series] = {}
-    if contacts.has("wait_seconds"):
+    # the voice service level and ASA mean something only where the customer waits on the line
+    realtime = f["realtime"].to_numpy(bool) if "realtime" in f else np.ones(len(f), bool)
+    if contacts.has("wait_seconds") and realtime.any():
         wait = f["wait_seconds"].astype(float)
-        cols["answered_in_target"] = (handled & (wait.to_numpy() <= target_seconds)).astype(int)
-        means["asa"] = wait.where(handled)
+        cols["answered_in_target"] = (handled & realtime & (wait.to_numpy() <= target_seconds)).astype(int)
+        if not realtime.all():
+            cols["realtime_arrivals"] = pd.Series(realtime.astype(int), index=f.index)
+        means["asa"] = wait.where(handled & realtime)
     if contacts.has("handle_seconds"):
         means["aht"] = f["handle_seconds"].astype(float).where(handled)
     for name in ("first_response_seconds", "resolution_seconds"):
@@ -81,8 +86,14 @@ def add_rates(table: pd.DataFrame) -> pd.DataFrame:
         return table
     arrivals = table["arrivals"].astype(float).replace(0, np.nan)
     if "answered_in_target" in table:
-        table["service_level"] = table["answered_in_target"] / arrivals
-    table["abandon_rate"] = table["abandoned"] / arrivals
+        waiting = (
+            table["realtime_arrivals"].astype(float).replace(0, np.nan)
+            if "realtime_arrivals" in table
+            else arrivals
+        )
+        table["service_level"] = table["answered_in_target"] / waiting
+    if "abandoned" in table:
+        table["abandon_rate"] = table["abandoned"] / arrivals
     if "repeat_contacts" in table:
         known = table["known_customer_contacts"].astype(float)
         episodes = (known - table["repeat_contacts"]).replace(0, np.nan)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from forecasting.errors import InputError
 from forecasting.history.config import load_yaml
+from forecasting.history.durations import duration_seconds
 
 DEFAULT_TARGET_SECONDS = (
     20.0  # T of the service level (80/20: 80 % answered within 20 s), everywhere a default is needed
@@ -28,8 +29,18 @@ KPI_NAMES = (
     "abandon_rate",
     "first_response_mean_s",
     "first_response_p90_s",
+    "first_response_median_s",
+    "first_response_in_sla",
+    "first_response_sla_agreement",
     "resolution_mean_s",
     "resolution_p90_s",
+    "resolution_median_s",
+    "resolution_in_sla",
+    "resolution_sla_agreement",
+    "backlog",
+    "backlog_age_median_s",
+    "backlog_age_max_s",
+    "backlog_over_sla",
     "csat",
     "csat_mean",
     "nps",
@@ -44,13 +55,20 @@ KpiName = Literal[KPI_NAMES]  # type: ignore[valid-type]
 _SHARE = (0.0, 1.0, "a share from 0 to 1 (e.g. 0.8 for 80 %)")
 _SECONDS = (0.0, 10 * 365 * 86_400.0, "seconds from 0 (10 years at most)")
 _COUNT = (0.0, 1e9, "a count from 0")
+SLA_KINDS = ("first_response", "resolution")
 KPI_RANGES = {  # what a bound on each KPI can be: min: 5 for a share is a typo, not a target
-    **dict.fromkeys(("arrivals", "handled", "abandoned", "contacts_per_agent"), _COUNT),
+    **dict.fromkeys(("arrivals", "handled", "abandoned", "contacts_per_agent", "backlog"), _COUNT),
     **dict.fromkeys(
         ("service_level", "service_level_of_handled", "abandon_rate", "csat", "fcr", "repeat_rate"), _SHARE
     ),
+    **dict.fromkeys(
+        ("first_response_in_sla", "resolution_in_sla", "backlog_over_sla")
+        + ("first_response_sla_agreement", "resolution_sla_agreement"),
+        _SHARE,
+    ),
     **dict.fromkeys(("aht", "asa", "first_response_mean_s", "first_response_p90_s"), _SECONDS),
-    **dict.fromkeys(("resolution_mean_s", "resolution_p90_s"), _SECONDS),
+    **dict.fromkeys(("first_response_median_s", "backlog_age_median_s", "backlog_age_max_s"), _SECONDS),
+    **dict.fromkeys(("resolution_mean_s", "resolution_p90_s", "resolution_median_s"), _SECONDS),
     "csat_mean": (0.0, 10.0, "a mean score from 0 to 10 (the survey's scale, e.g. 1-5)"),
     "ces": (0.0, 10.0, "a mean effort score from 0 to 10 (the survey's scale, e.g. 1-7)"),
     "nps": (-100.0, 100.0, "a net promoter score from -100 to 100"),
@@ -104,10 +122,46 @@ class Target(BaseModel):
         return " and ".join(parts)
 
 
+SlaRule = dict[str, float | dict[str, float]]
+
+
 class Targets(BaseModel):
+    """KPI bounds, per queue if need be, and the response / resolution SLAs of tickets.
+
+    An SLA is a time per channel, queue or priority (``default`` for the rest), or per
+    channel and priority nested: ``first_response: {email: 4h, chat: 60s, default: 1h}``,
+    ``resolution: {critical: 4h, email: {high: 8h, default: 24h}, default: 48h}``. A ticket
+    takes the most specific: its channel and priority nested, its priority, its channel (or
+    queue), that channel's default, the default.
+    """
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     targets: dict[KpiName, Target] = {}
     queues: dict[str, dict[KpiName, Target]] = {}
+    first_response: SlaRule = {}
+    resolution: SlaRule = {}
+
+    @field_validator("first_response", "resolution", mode="before")
+    @classmethod
+    def _durations(cls, value, info):
+        if not isinstance(value, dict):
+            raise ValueError(
+                "a mapping of channel, queue or priority to a time, e.g. {email: 4h, default: 1h}"
+            )
+
+        def seconds(key: str, item) -> float:
+            try:
+                return duration_seconds(item)
+            except ValueError as exc:
+                raise ValueError(f"{info.field_name}.{key}: {exc}") from None
+
+        rule: dict = {}
+        for key, item in value.items():
+            if isinstance(item, dict):
+                rule[str(key)] = {str(k): seconds(f"{key}.{k}", v) for k, v in item.items()}
+            else:
+                rule[str(key)] = seconds(str(key), item)
+        return rule
 
     @field_validator("queues", mode="before")
     @classmethod

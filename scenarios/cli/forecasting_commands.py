@@ -144,8 +144,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="all",
         help="default: all four",
     )
-    k.add_argument("--targets", type=Path, help="YAML targets file (default: the targets in DOMAIN.md)")
+    k.add_argument(
+        "--targets",
+        type=Path,
+        help="YAML targets file: KPI bounds and ticket SLAs by channel and priority (default: the targets in DOMAIN.md)",
+    )
     k.add_argument("--out", type=Path, required=True, help="output folder for kpis.csv")
+    k.add_argument(
+        "--report",
+        type=Path,
+        help="also write a review (Markdown) of the latest --period (quarter when all): each KPI against "
+        "target per queue, trends, largest misses, backlog and age",
+    )
     k.set_defaults(handler=run_kpis)
 
     b = subparsers.add_parser(
@@ -521,21 +531,33 @@ def print_ingest_summary(result: IngestResult) -> None:
 
 
 def run_kpis(args: argparse.Namespace) -> int:
-    from forecasting.history.kpis import kpi_report, print_kpi_report
+    from forecasting.history.kpis import kpi_report
     from forecasting.history.targets import load_targets
+    from scenarios.kpi_review import FINER, flag_notes, print_kpi_report, review_markdown
 
     check_output_folder(args.out)
+    if args.report:
+        check_output_file(args.report, option="report")
     targets = load_targets(args.targets)  # a bad targets file is said before the data is read
     result = ingest_for(args, args.out)
     periods = ("day", "week", "month", "quarter") if args.period == "all" else (args.period,)
-    report = kpi_report(result, targets, periods)
-    for warning in result.summary()["warnings"]:
+    review_period = "quarter" if args.period == "all" else args.period
+    finer = FINER[review_period]
+    extra = (finer,) if args.report and finer and finer not in periods else ()
+    report = kpi_report(result, targets, periods + extra)
+    for warning in result.summary()["warnings"] + flag_notes(report):
         print(f"warning: {warning}")
+    shown = report[report["period"].isin(periods)]
     with OutputFolder(args.out, "kpis") as folder:
-        report.to_csv(folder.path("kpis.csv"), index=False, float_format="%.6g")
+        shown.to_csv(folder.path("kpis.csv"), index=False, float_format="%.6g")
         folder.path("summary.json").write_text(dumps(result.summary(), indent=2, default=str) + "\n")
-    print_kpi_report(report)
+    print_kpi_report(shown)
     print(f"wrote {args.out / 'kpis.csv'}")
+    if args.report:
+        targets_from = f"`{args.targets}`" if args.targets else "the defaults (DOMAIN.md's table)"
+        text = review_markdown(report, review_period, str(input_path(args)), targets_from)
+        atomic_write(args.report, lambda path: path.write_text(text, encoding="utf-8"), option="report")
+        print(f"wrote {args.report} (review by {review_period})")
     return 0
 
 
