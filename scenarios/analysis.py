@@ -82,9 +82,14 @@ def _daily_risk(
         daily = daily_success(z, days, rate, rate * demand.cv, g.aht[i], agents=agents[i],
                               interval_seconds=g.interval.total_seconds(), channel=q.channel,
                               targets=scenario.targets.for_queue(name), model=q.model, patience=q.patience_seconds,
-                              concurrency=q.concurrency, open_mask=weights, service=demand.services.get(name))  # fmt: skip
+                              concurrency=q.concurrency, open_mask=weights, service=demand.services.get(name),
+                              starting_backlog=_starting(demand, i))  # fmt: skip
         parts.append(daily.assign(queue=name))
     return pd.concat(parts, ignore_index=True)
+
+
+def _starting(demand, i: int) -> float:
+    return 0.0 if demand.starting_backlog is None else float(demand.starting_backlog[i])
 
 
 def fte_for_target_days(

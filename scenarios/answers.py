@@ -11,8 +11,13 @@ from scenarios.vocabulary import format_value
 
 
 def target_words(result: ScenarioResult) -> str | None:
-    """The scenario's service target as planners write it: ``80/20``, ``ASA ≤ 30 s``."""
+    """The scenario's service target as planners write it: ``80/20``, ``ASA ≤ 30 s``, or for
+    email alone ``90% answered within 4 h``."""
     t = result.scenario.targets
+    queues = result.scenario.queues
+    if all(q.channel == "email" for q in queues.values()):
+        e = t.for_queue(next(iter(queues)))
+        return f"{e.response_share:.0%} answered within {e.response_hours:g} h"
     if t.service_level is not None:
         return f"{100 * t.service_level:g}/{t.target_seconds:g}"
     if t.asa_seconds is not None:

@@ -22,6 +22,7 @@ from forecasting.errors import InputError
 from forecasting.history.ingest import IngestOptions, IngestResult, ingest
 from forecasting.history.intervals import interval_minutes, parse_interval
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
+from forecasting.history.tickets import waiting_for_response
 from forecasting.special_days import SpecialDays
 from forecasting.store import CHAMPION, ModelVersion, Store
 from forecasting.store.forecast_cache import digest, series_digest
@@ -39,6 +40,10 @@ class BaseForecast:
     model: str  # what made it, e.g. "topdown-ets (capplan-bank_calls-arrivals version 3)"
     history_end: pd.Timestamp
     warning: str | None = None
+    # a ticket export's open tickets waiting for a first response at its end (ages, seconds):
+    # deferred-work staffing starts from them
+    waiting: pd.Series | None = None
+    exported_at: pd.Timestamp | None = None
 
 
 def resolve_path(text: str, relative_to: Path | None = None) -> Path:
@@ -57,13 +62,16 @@ def resolve_path(text: str, relative_to: Path | None = None) -> Path:
 
 
 def ingest_options(
-    data: DataSpec, interval: str | None, target_seconds: float = DEFAULT_TARGET_SECONDS
+    data: DataSpec,
+    interval: str | None,
+    target_seconds: float = DEFAULT_TARGET_SECONDS,
+    relative_to: Path | None = None,
 ) -> IngestOptions:
     return IngestOptions(
         format=data.format,
         time_col=data.time_col,
         value_cols=(data.value_col,) if data.value_col else (),
-        mapping=data.mapping,
+        mapping=resolve_path(data.mapping, relative_to) if data.mapping else None,
         interval=interval if data.format != "intervals" else None,
         target_seconds=target_seconds,
         timezone=data.timezone,
@@ -93,7 +101,10 @@ def load_history(
     stat = path.stat()
     try:
         result = _ingest_cached(
-            str(path), stat.st_mtime_ns, stat.st_size, ingest_options(data, interval, target_seconds)
+            str(path),
+            stat.st_mtime_ns,
+            stat.st_size,
+            ingest_options(data, interval, target_seconds, relative_to),
         )
     except InputError as exc:  # its settings are the keys beside data.input here
         raise exc.as_keys(key.rpartition(".")[0]) from None
@@ -287,4 +298,7 @@ def base_forecast(
         den = pd.Series(weights).groupby(native["timestamp"].dt.floor(interval).to_numpy()).sum()
         aht = (num / den).reindex(table["interval_start"]).to_numpy()
     table["aht"] = aht
-    return BaseForecast(table, interval, calendar, model, end, warning)
+    waiting, exported_at = None, None
+    if result.contacts is not None and result.contacts.tickets:
+        waiting, exported_at = waiting_for_response(result.contacts, data.queue), result.contacts.as_of
+    return BaseForecast(table, interval, calendar, model, end, warning, waiting, exported_at)

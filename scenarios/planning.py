@@ -33,6 +33,7 @@ class Demand:
     coverage: np.ndarray  # (intervals,) share of the interval inside opening hours (1 but at a closing edge)
     days_per_week: int  # open days a week, for FTE
     services: dict = field(default_factory=dict)  # queue -> service model fitted on the centre's log
+    starting_backlog: np.ndarray | None = None  # (queues,) deferred work waiting at the start
 
     @property
     def interval_hours(self) -> np.ndarray:
@@ -88,7 +89,21 @@ def build_demand(scenario: Scenario, base: BaseForecast, services: dict | None =
     shrinkage = np.full(grid.volume.shape, scenario.supply.shrinkage)
     for p in scenario.supply.shrinkage_periods:
         shrinkage = np.where(window_mask(p, grid), p.shrinkage, shrinkage)
-    return Demand(grid, cv, open_mask, shrinkage, coverage, max(len(base.calendar.hours), 1), services or {})
+    backlog = starting_backlog(scenario, base)
+    days_per_week = max(len(base.calendar.hours), 1)
+    return Demand(grid, cv, open_mask, shrinkage, coverage, days_per_week, services or {}, backlog)
+
+
+def starting_backlog(scenario: Scenario, base: BaseForecast) -> np.ndarray:
+    """Per queue, the deferred work waiting when the horizon starts: a number the scenario
+    gives, or (``auto``) its share of the tickets waiting for a first response at the end
+    of a ticket export; none for real-time queues."""
+    waiting = 0 if base.waiting is None else len(base.waiting)
+    out = np.zeros(len(scenario.queues))
+    for i, q in enumerate(scenario.queues.values()):
+        if q.channel == "email":
+            out[i] = q.share * waiting if q.starting_backlog == "auto" else float(q.starting_backlog)
+    return out
 
 
 def unmatched_changes(scenario: Scenario, demand: Demand) -> list[str]:
@@ -159,6 +174,7 @@ def staff_queue(
         response_hours=targets.response_hours if q.channel == "email" else None,
         response_share=targets.response_share,
         service=demand.services.get(name),
+        starting_backlog=float(demand.starting_backlog[i]) if demand.starting_backlog is not None else 0.0,
     )
     mean = queue_volume(scenario, demand, i)
     aht = demand.grid.aht[i]

@@ -43,6 +43,7 @@ def daily_success(
     concurrency: int | None = None,
     open_mask: np.ndarray | None = None,
     service=None,
+    starting_backlog: float = 0.0,
 ) -> pd.DataFrame:
     """Per day: probability that the day's service (arrival-weighted) meets the target, and the
     5th / 50th / 95th percentiles of that service over the draws. ``open_mask`` weighs the
@@ -54,7 +55,9 @@ def daily_success(
         target = targets.response_share
         served = np.empty_like(draws)
         for i in range(s):  # a backlog carries across intervals, so each draw is one sequential pass
-            sim = backlog_simulation(draws[i], aht, agents, interval_seconds, targets.response_hours * 3600)
+            sim = backlog_simulation(
+                draws[i], aht, agents, interval_seconds, targets.response_hours * 3600, starting_backlog
+            )
             served[i] = np.nan_to_num(sim["answered_in_time"], nan=1.0)
     else:
         target = targets.service_level

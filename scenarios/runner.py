@@ -104,8 +104,11 @@ def compute(inputs: ScenarioInputs) -> ScenarioResult:
         for q, t in zip(g.queues, tables, strict=True)
         if q in inputs.services
     ]
+    if demand.starting_backlog is not None and demand.starting_backlog.any():
+        summary["starting_backlog"] = float(demand.starting_backlog.sum())
     warnings = (
         [w for w in (base.warning,) if w]
+        + backlog_notes(scenario, demand, base)
         + unmatched_changes(scenario, demand)
         + supply_warnings
         + [w for w in service_warnings if w]
@@ -115,6 +118,38 @@ def compute(inputs: ScenarioInputs) -> ScenarioResult:
         scenario, inputs.path, intervals, daily, fte, empty_curve, {}, None, summary, base.model, warnings,
         demand=demand, available=available, services=inputs.services, satisfaction=inputs.satisfaction,
     )  # fmt: skip
+
+
+def backlog_notes(scenario: Scenario, demand, base: BaseForecast) -> list[str]:
+    """What the plan starts from, said: the tickets waiting at the export, and how stale that
+    is when the horizon starts well after it."""
+    if demand.starting_backlog is None or not demand.starting_backlog.any():
+        return []
+    notes = []
+    start = demand.grid.stamps[demand.open_mask].min()
+    for i, name in enumerate(demand.grid.queues):
+        count = demand.starting_backlog[i]
+        if count <= 0:
+            continue
+        hours = scenario.targets.for_queue(name).response_hours
+        auto = scenario.queues[name].starting_backlog == "auto"
+        source = (
+            f"ticket{'s' if round(count) != 1 else ''} waiting for a first response at the end of the data"
+        )
+        if auto and base.waiting is not None and len(base.waiting):
+            source += (
+                f" ({base.exported_at:%Y-%m-%d %H:%M}, median age {base.waiting.median() / 3600:,.1f} h)"
+            )
+        notes.append(
+            f"{name}: starts from {count:,.0f} {source if auto else 'items waiting (starting_backlog)'}; "
+            f"staffed to answer them within {hours:g} h of {start:%Y-%m-%d %H:%M}"
+        )
+    if base.exported_at is not None and start - base.exported_at > pd.Timedelta(days=1):
+        notes.append(
+            f"the horizon starts {(start - base.exported_at).days} days after the export ({base.exported_at:%Y-%m-%d}): "
+            "the backlog then is not known; set starting_backlog for the email queues if it differs"
+        )
+    return notes
 
 
 def service_metrics(services: dict) -> dict[str, float]:

@@ -211,6 +211,9 @@ class QueueSpec(Strict):
     model: Literal[SERVICE_MODELS] = "erlang-c"  # type: ignore[valid-type]
     patience_seconds: Annotated[float, ruled("patience")] | None = None  # Erlang A
     concurrency: Annotated[int, ruled("concurrency")] | None = None  # chat
+    # email: work waiting when the horizon starts; auto: the queue's share of the tickets
+    # waiting for a first response at the end of the data (a ticket export), else none
+    starting_backlog: Literal["auto"] | Annotated[float, Field(ge=0, le=1e7)] = "auto"
 
     @model_validator(mode="before")
     @classmethod
@@ -229,6 +232,8 @@ class QueueSpec(Strict):
             raise ValueError(f"model {self.model} for voice queues only (it is fitted on a call log)")
         if self.concurrency is not None and self.channel != "chat":
             raise ValueError("concurrency only for channel chat")
+        if self.starting_backlog != "auto" and self.channel != "email":
+            raise ValueError("starting_backlog only for channel email (deferred work)")
         return self
 
 

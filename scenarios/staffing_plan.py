@@ -41,6 +41,7 @@ class StaffingOptions:
     efficiency: tuple[float, ...] = DEFAULT_EFFICIENCY
     response_hours: float | None = None  # deferred work (email): answer within this many hours
     response_share: float = 1.0  # ... for this share of the work
+    starting_backlog: float = 0.0  # deferred work waiting at the start (open tickets at the data's end)
     service: ServiceFunction | None = None  # a service model fitted on the centre's log, in Erlang's place
 
 
@@ -111,11 +112,13 @@ def _deferred(volume, aht, interval_seconds, options: StaffingOptions, agents, o
     target = options.response_hours * 3600
     open_mask = np.ones(volume.shape, bool) if open_mask is None else np.asarray(open_mask, bool)
     need = (
-        backlog_required_agents(volume, aht, open_mask, interval_seconds, target, options.response_share)
+        backlog_required_agents(
+            volume, aht, open_mask, interval_seconds, target, options.response_share, options.starting_backlog
+        )
         if agents is None
         else np.asarray(agents, float)
     )
-    sim = backlog_simulation(volume, aht, need, interval_seconds, target)
+    sim = backlog_simulation(volume, aht, need, interval_seconds, target, options.starting_backlog)
     table = _with_schedule(np.asarray(need, float), interval_seconds, options)
     capacity = np.asarray(need, float) * interval_seconds
     with np.errstate(invalid="ignore", divide="ignore"):

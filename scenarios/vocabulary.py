@@ -41,6 +41,7 @@ MEASURES: dict[str, Measure] = {
     "overloaded_intervals": Measure("overloaded intervals", "count"),
     "answered_in_time": Measure("email answered in time", "share"),
     "backlog_max": Measure("largest email backlog", "count"),
+    "starting_backlog": Measure("email waiting at the start", "count"),
     "csat": Measure("CSAT", "share"),
     "nps": Measure("NPS", "score"),
     "understaffed_intervals": Measure("intervals understaffed", "count"),

@@ -200,3 +200,18 @@ def backlog_at(contacts: Contacts, ends: pd.Series, resolution_sla: np.ndarray |
     if not np.isfinite(sla).any():
         table = table.drop(columns="backlog_over_sla")
     return table
+
+
+def waiting_for_response(contacts: Contacts, queue: str | None = None) -> pd.Series:
+    """Ages (seconds, at the export) of the open tickets still waiting for a first response:
+    the work a response-time SLA is staffed against when a plan starts from this export.
+    Without first-response times every open ticket counts. Empty when it is no ticket export."""
+    if not contacts.tickets or not contacts.has("open_age_seconds"):
+        return pd.Series(dtype=float)
+    f = contacts.frame
+    waiting = f["status"].eq("open") & f["open_age_seconds"].notna()
+    if contacts.has("first_response_seconds"):
+        waiting &= f["first_response_seconds"].isna()
+    if queue is not None:
+        waiting &= f["queue"].eq(queue)
+    return f.loc[waiting, "open_age_seconds"].reset_index(drop=True)
