@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -57,17 +58,32 @@ def ingest_file(path: str, mtime: float, options: IngestOptions) -> IngestResult
 @st.cache_resource(
     show_spinner="Reading and checking the history…", max_entries=CACHED_HISTORIES, ttl=CACHE_SECONDS
 )
-def ingest_upload(name: str, digest: str, options: IngestOptions, _data: bytes) -> IngestResult:
-    """An uploaded file ingested once per content and options (not once per rerun), from a
-    temporary copy deleted as soon as it is read: nothing of a planner's upload stays on disk."""
+def ingest_upload(
+    name: str,
+    digest: str,
+    options: IngestOptions,
+    _data: bytes,
+    mapping_name: str | None = None,
+    mapping_digest: str | None = None,
+    _mapping: bytes | None = None,
+) -> IngestResult:
+    """An uploaded file (and the mapping uploaded with a log) ingested once per content and
+    options (not once per rerun), from temporary copies deleted as soon as they are read:
+    nothing of a planner's upload stays on disk."""
     with tempfile.TemporaryDirectory(prefix="capplan-upload-") as folder:
         path = Path(folder) / upload_file_name(name)
         path.write_bytes(_data)
+        if _mapping is not None:
+            mapping = Path(folder) / ("mapping-" + upload_file_name(mapping_name or "mapping.yaml"))
+            mapping.write_bytes(_mapping)
+            options = replace(options, mapping=mapping)
         try:
             return ingest(path, options)
-        except InputError as exc:  # the planner's own file name, never where the server kept it
+        except InputError as exc:  # the planner's own file names, never where the server kept them
             if exc.path == str(path):
                 exc.path = upload_file_name(name)
+            elif _mapping is not None and exc.path == str(mapping):
+                exc.path = upload_file_name(mapping_name or "mapping.yaml")
             raise
 
 

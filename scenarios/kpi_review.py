@@ -150,7 +150,7 @@ def review_markdown(report: pd.DataFrame, period: str, source: str, targets_from
     lines = [
         f"# KPI review: {period} of {pd.Timestamp(latest_start):%Y-%m-%d} to {pd.Timestamp(end):%Y-%m-%d}{partial_note}",
         "",
-        f"Data: `{source}`, {rows['period_start'].nunique()} {period}s from "
+        f"Data: `{source}`, {_count(rows['period_start'].nunique(), period)} from "
         f"{pd.Timestamp(rows['period_start'].min()):%Y-%m-%d}. Targets: {targets_from}.",
         "",
     ]
@@ -167,6 +167,10 @@ def review_markdown(report: pd.DataFrame, period: str, source: str, targets_from
     if notes:
         lines += ["## Notes", "", *[f"- {n[0].upper()}{n[1:]}." for n in notes], ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _table(header: list[str], body: list[list[str]]) -> list[str]:
@@ -211,7 +215,7 @@ def _trends(report: pd.DataFrame, period: str, queues: list[str]) -> list[str]:
     rows, unit = _trend_rows(report, period)
     count = rows["period_start"].nunique()
     if count < 3:
-        return ["## Trend", "", f"Too few whole {unit}s ({count}) to read a trend.", ""]
+        return ["## Trend", "", f"Too few whole {unit}s to read a trend ({_count(count, unit)}).", ""]
     body = []
     for kpi in _kpis(rows):
         mine = rows[rows["kpi"] == kpi]
@@ -224,7 +228,7 @@ def _trends(report: pd.DataFrame, period: str, queues: list[str]) -> list[str]:
         if any(words):
             body.append([label(kpi, with_side=False), *words])
     intro = (
-        f"Over the last {count} whole {unit}s: better / worse when a robust (Theil-Sen) slope's "
+        f"Over the last {_count(count, 'whole ' + unit)}: better / worse when a robust (Theil-Sen) slope's "
         f"{TREND_CONFIDENCE:.0%} interval excludes no change, else flat."
     )
     return ["## Trend", "", intro, "", *_table(["KPI", *queues], body)]

@@ -20,6 +20,7 @@ from forecasting.history.ingest import IngestOptions
 from forecasting.history.interval_series import VALUE_FIELDS
 from forecasting.history.kpis import kpi_report
 from forecasting.history.targets import load_targets
+from scenarios.kpi_review import FINER, flag_notes, review_markdown
 from scenarios.vocabulary import format_value, label, measure
 
 NOT_READ = "(not read)"
@@ -127,6 +128,17 @@ try:
                 if not value_cols:
                     st.info("Choose at least one column to read (e.g. the offered calls as arrivals).")
                     st.stop()
+            mapping_upload = None
+            if kind == "log":
+                mapping_upload = st.file_uploader(
+                    "Mapping file (YAML, optional)",
+                    type=["yaml", "yml"],
+                    help="for exports whose columns have other names, durations in minutes or hours, or a "
+                    "status column: e.g. columns: {contact_id: Ticket ID, arrival_time: Created, "
+                    "first_response_seconds: {column: FRT (min), unit: minutes}, status: {column: Status, "
+                    "resolved: [Resolved], open: [Open]}} (experiments/helpdesk/mapping.yaml)",
+                    key=f"mapping_{digest}",
+                )
             interval = st.selectbox(
                 "Interval", ["15min", "30min", "60min", "day"], index=1, disabled=kind == "intervals"
             )
@@ -140,7 +152,13 @@ try:
                 sep=sep_option,
                 sl_denominator=denominator,
             )
-            result = ingest_upload(upload.name, digest, options, data)
+            mapping_data = mapping_upload.getvalue() if mapping_upload is not None else None
+            result = ingest_upload(
+                upload.name, digest, options, data,
+                mapping_upload.name if mapping_upload is not None else None,
+                content_digest(mapping_data) if mapping_data is not None else None,
+                mapping_data,
+            )  # fmt: skip
             st.session_state["uploaded"] = result
         else:
             result = previous
@@ -206,7 +224,9 @@ try:
 except InputError as exc:
     show_error(exc)
     st.stop()
-report = kpi_report(result, targets, (period,))
+finer = FINER[period]
+everything = kpi_report(result, targets, (period, finer) if finer else (period,))
+report = everything[everything["period"] == period]
 if report.empty:
     st.info("No KPI can be computed from this data: it has no counts, times or survey answers.")
     st.stop()
@@ -265,6 +285,13 @@ if chosen:
     st.altair_chart(chart, width="stretch")
     if part["partial"].any():
         st.caption("Partial periods (the data start or end inside them) are left out of the chart.")
+for note in flag_notes(everything):
+    st.warning(note[0].upper() + note[1:] + ".")
 st.download_button(
     "Download the KPI report (CSV)", report.to_csv(index=False), f"kpis_{period}.csv", "text/csv"
 )
+with st.expander(f"Review of the latest {period} (as `capplan kpis --report`)", expanded=period == "quarter"):
+    targets_from = f"`{targets_upload.name}`" if targets_upload else "the defaults (DOMAIN.md's table)"
+    review = review_markdown(everything, period, result.source.name, targets_from)
+    st.markdown(review)
+    st.download_button("Download the review (Markdown)", review, f"review_{period}.md", "text/markdown")

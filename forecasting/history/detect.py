@@ -36,7 +36,7 @@ def suggest_reading(frame: pd.DataFrame) -> Suggestion:
     columns = [str(c) for c in frame.columns]
     if set(ANONYMOUS_BANK_COLUMNS) <= set(columns):
         return Suggestion("anonymous-bank")
-    if set(REQUIRED_FIELDS) <= set(columns):
+    if set(REQUIRED_FIELDS) <= set(columns) or _looks_like_a_log(frame):
         return Suggestion("log")
     time_col = next((c for c in columns if _looks_like_times(frame[c])), None)
     fields: dict[str, str] = {}
@@ -54,6 +54,21 @@ def suggest_reading(frame: pd.DataFrame) -> Suggestion:
         if first:
             fields[first] = "arrivals"
     return Suggestion("intervals", time_col, fields)
+
+
+ID_WORDS = r"\b(id|ticket|case|incident|contact|call|chat|number|no|ref)\b"
+LOG_WORDS = r"status|priority|channel|agent|assignee|requester|customer|subject"
+
+
+def _looks_like_a_log(frame: pd.DataFrame) -> bool:
+    """One row per contact: a column of distinct identifiers (Ticket ID, Case No.) beside
+    columns a contact has (status, priority, channel, agent), as helpdesk exports are."""
+    names = {c: re.sub(r"[_\-.#]+", " ", str(c).lower()) for c in frame.columns}
+    ids = [
+        c for c, name in names.items()
+        if re.search(ID_WORDS, name) and frame[c].notna().all() and frame[c].astype(str).is_unique
+    ]  # fmt: skip
+    return bool(ids) and any(re.search(LOG_WORDS, name) for name in names.values())
 
 
 def _looks_like_times(values: pd.Series) -> bool:

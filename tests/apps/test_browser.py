@@ -214,6 +214,41 @@ def test_a_multi_column_report_is_uploaded_and_read(page, tmp_path):
     shot(page, "data_upload_report")
 
 
+def test_a_helpdesk_export_is_read_with_its_mapping_and_reviewed(page, tmp_path):
+    """A helpdesk export (experiments/helpdesk): detected as a contact log, read with its
+    mapping (minutes, hours, status) and the SLA targets uploaded beside it; the quarterly
+    review shows SLAs per channel and the backlog."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_export", ROOT / "experiments/helpdesk/make_export.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    export = tmp_path / "helpdesk_export.csv"
+    module.make_export(__import__("pandas").Timestamp("2025-06-30 16:00"), days=200).to_csv(
+        export, index=False
+    )
+    go(page, "Data & KPIs")
+    page.get_by_text("Upload a file").click()
+    wait_idle(page)
+    page.locator('input[type="file"]').first.set_input_files(str(export))
+    wait_idle(page)
+    page.get_by_text("Mapping file (YAML, optional)").wait_for()  # asked for contact logs only: detected
+    page.locator('input[type="file"]').nth(1).set_input_files(str(ROOT / "experiments/helpdesk/mapping.yaml"))
+    wait_idle(page)
+    page.get_by_text("rows read").first.wait_for()
+    page.locator('input[type="file"]').nth(2).set_input_files(str(ROOT / "experiments/helpdesk/targets.yaml"))
+    wait_idle(page)
+    page.locator('[data-testid="stButtonGroup"]').get_by_text("quarter", exact=True).click()
+    wait_idle(page)
+    page.get_by_text("KPI review: quarter").wait_for()  # the rerun may not have started at once
+    wait_idle(page)
+    no_error_on_the_page(page)
+    body = page.locator("body").inner_text()
+    for text in ("KPI review: quarter", "first response within SLA", "Largest misses", "past resolution SLA"):
+        assert text in body, text
+    shot(page, "data_helpdesk_review")
+
+
 def test_overview_shows_the_scenarios(page):
     go(page, "Overview")
     page.get_by_text("Scenarios (2)").wait_for()

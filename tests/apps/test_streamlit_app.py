@@ -78,6 +78,25 @@ def test_data_page_shows_the_ingest_accounting_and_kpis(store):
     assert not at.exception and {m.label: m.value for m in at.metric}["rows read"] == "10,140"
 
 
+def test_data_page_shows_the_review_of_the_cli(store):
+    """The page's review is the one `capplan kpis --report` writes for the same data and period."""
+    from forecasting.history.kpis import kpi_report
+    from forecasting.history.targets import load_targets
+    from scenarios.kpi_review import review_markdown
+
+    at = open_page("data_kpis")
+    at.segmented_control(key="kpi_period").set_value("month").run()
+    assert not at.exception
+    result = ingest(BANK_LOG, IngestOptions(format="anonymous-bank", interval="60min"))
+    expected = review_markdown(
+        kpi_report(result, load_targets(), ("month", "week")), "month", result.source.name,
+        "the defaults (DOMAIN.md's table)",
+    )  # fmt: skip
+    shown = [m.value for m in at.markdown if m.value.startswith("# KPI review")]
+    assert shown == [expected.strip()]
+    assert "## Against target" in expected and "## Trend" in expected
+
+
 def test_forecast_page_shows_leaderboard_and_champion(store):
     at = open_page("forecast")
     board = at.dataframe[0].value
