@@ -34,6 +34,7 @@ from forecasting.history.intervals import contacts_to_intervals, interval_label,
 from forecasting.history.ledger import RowLedger
 from forecasting.history.tables import RawTable, read_table
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
+from forecasting.history.tickets import waiting_for_response
 from forecasting.jsonable import dumps
 from forecasting.output_files import OutputFolder
 
@@ -93,6 +94,19 @@ class IngestResult:
         """What is unusual in the history (see ``forecasting.history.anomalies``)."""
         return detect_anomalies(self.intervals, self.calendar)
 
+    def ticket_counts(self) -> dict | None:
+        """A ticket export's resolved and open tickets at the export (None for other data)."""
+        c = self.contacts
+        if c is None or not c.tickets:
+            return None
+        status = c.frame["status"]
+        return {
+            "resolved": int(status.eq("resolved").sum()),
+            "open": int(status.eq("open").sum()),
+            "waiting_for_first_response": len(waiting_for_response(c)),
+            "exported_at": str(c.as_of) if c.as_of is not None else None,
+        }
+
     def summary(self) -> dict:
         """The accounting and what was inferred, as written to ``summary.json``."""
         t = self.intervals
@@ -115,6 +129,7 @@ class IngestResult:
             "intervals": len(t),
             "totals": totals,
             "calendar": self.calendar.to_dict(),
+            "tickets": self.ticket_counts(),
             "gaps": len(self.gaps),
             "anomalies": anomaly_counts(self.anomalies),
             "seconds": round(self.seconds, 3),

@@ -508,6 +508,12 @@ def print_ingest_summary(result: IngestResult) -> None:
         print(f"  warning: {w}")
     totals = ", ".join(f"{k} {v:,}" for k, v in s["totals"].items())
     print(f"{s['intervals']:,} intervals of {s['interval']} for queues {', '.join(s['queues'])}; {totals}")
+    if s["tickets"]:
+        t = s["tickets"]
+        print(
+            f"tickets: {t['resolved']:,} resolved, {t['open']:,} open at {t['exported_at']} "
+            f"({t['waiting_for_first_response']:,} of them waiting for a first response)"
+        )
     if s["reported_by"]:
         print(
             f"totals per {s['reported_by']}: spread evenly over their days for the models; "
