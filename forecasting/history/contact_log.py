@@ -220,12 +220,29 @@ def normalize_contact_log(
             out[name] = col[name].astype(str).str.strip().replace("", np.nan)
     if "status" in present:
         out["status"] = status
+        _note_unplaced(out, present, ledger, source)
     if "queue" not in present and "channel" in present:
         out["queue"] = out["channel"]
         present.add("queue")
     out = out[ledger.active]
     as_of = _exported_at(mapping, out, ledger) if "status" in present else None
     return finish_contacts(out, present, realtime_channels=mapping.realtime_channels, as_of=as_of)
+
+
+def _note_unplaced(out: pd.DataFrame, present: set[str], ledger: RowLedger, source: dict) -> None:
+    """Say how many resolved tickets have no resolution time: they are left out of the
+    resolution times and of the backlog counts (when they closed is not known)."""
+    timed = [name for name in ("resolution_seconds", "end_time") if name in present]
+    if not timed:
+        return
+    resolved = out["status"].eq("resolved").to_numpy() & ledger.active
+    missing = resolved & np.logical_and.reduce([out[name].isna().to_numpy() for name in timed])
+    if missing.any():
+        columns = " or ".join(source[name] for name in timed)
+        ledger.warn(
+            f"{int(missing.sum()):,} resolved tickets have no {columns}: left out of resolution times "
+            "and of backlog counts (when they closed is not known)"
+        )
 
 
 def source_field(name: str, wait_name: str) -> str:

@@ -30,10 +30,12 @@ def summarize_contacts(contacts: Contacts, keys: list[pd.Series], target_seconds
     realtime = f["realtime"].to_numpy(bool) if "realtime" in f else np.ones(len(f), bool)
     if contacts.has("wait_seconds") and realtime.any():
         wait = f["wait_seconds"].astype(float)
-        cols["answered_in_target"] = (handled & realtime & (wait.to_numpy() <= target_seconds)).astype(int)
+        # a ticket is answered by its first response, resolved or not
+        answered = wait.notna().to_numpy() if contacts.tickets else handled
+        cols["answered_in_target"] = (answered & realtime & (wait.to_numpy() <= target_seconds)).astype(int)
         if not realtime.all():
             cols["realtime_arrivals"] = pd.Series(realtime.astype(int), index=f.index)
-        means["asa"] = wait.where(handled & realtime)
+        means["asa"] = wait.where(answered & realtime)
     if contacts.has("handle_seconds"):
         means["aht"] = f["handle_seconds"].astype(float).where(handled)
     for name in ("first_response_seconds", "resolution_seconds"):

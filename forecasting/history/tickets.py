@@ -121,8 +121,9 @@ def ticket_kpis(contacts: Contacts, keys: list[pd.Series], slas: dict[str, np.nd
     """Per group of ``keys``: Kaplan-Meier median time to first response and to resolution (a
     ticket export: open ones censored at the export), the Kaplan-Meier share within its SLA,
     and how often the export's own SLA flags agree with ours."""
-    group = pd.MultiIndex.from_arrays([k.to_numpy() for k in keys], names=[k.name for k in keys])
-    codes, uniques = pd.factorize(group)
+    keyed = pd.DataFrame({k.name: k.to_numpy() for k in keys})
+    codes = keyed.groupby(list(keyed.columns), sort=False, dropna=False).ngroup().to_numpy()
+    uniques = pd.MultiIndex.from_frame(keyed.groupby(codes).first())
     out = pd.DataFrame(index=pd.RangeIndex(len(uniques)))
     for kind in CLOCKS:
         if not contacts.has(CLOCKS[kind]):
@@ -139,7 +140,7 @@ def ticket_kpis(contacts: Contacts, keys: list[pd.Series], slas: dict[str, np.nd
                 both = np.isfinite(theirs) & np.isfinite(ours)
                 agree = pd.Series(np.where(both, (theirs == ours).astype(float), np.nan))
                 out[f"{kind}_sla_agreement"] = agree.groupby(codes).mean().reindex(out.index)
-    out.index = uniques.set_names(group.names)
+    out.index = uniques
     return out.dropna(axis=1, how="all").reset_index()
 
 
@@ -147,7 +148,7 @@ def _share_within(duration, observed, codes, sla) -> pd.Series:
     """1 − S(SLA) by Kaplan-Meier, in each group's tickets of one SLA, weighted by their number."""
     known = np.isfinite(sla) & np.isfinite(duration)
     part = pd.DataFrame({"group": codes[known], "sla": sla[known]})
-    cls, _ = pd.factorize(pd.MultiIndex.from_frame(part))
+    cls = part.groupby(["group", "sla"], sort=False).ngroup().to_numpy()
     at = part.groupby(cls)["sla"].first()
     within = 1.0 - survival_at(duration[known], observed[known], cls, at)
     sizes = pd.Series(cls).value_counts()
@@ -173,30 +174,28 @@ def backlog_at(contacts: Contacts, ends: pd.Series, resolution_sla: np.ndarray |
     queue = f["queue"].to_numpy()
     sla = np.full(len(f), np.nan) if resolution_sla is None else np.asarray(resolution_sla, float)
     as_of = contacts.as_of
-    rows = []
-    for end in pd.unique(ends):
-        at = min(pd.Timestamp(end), as_of) if as_of is not None else pd.Timestamp(end)
-        waiting = placed & (arrival < np.datetime64(at)) & (closed >= np.datetime64(at))
-        age = (np.datetime64(at) - arrival[waiting]) / np.timedelta64(1, "s")
-        over = np.where(np.isfinite(sla[waiting]), age > sla[waiting], np.nan)
-        part = pd.DataFrame({"queue": queue[waiting], "age": age, "over": over})
-        stats = part.groupby("queue").agg(
-            backlog=("age", "size"),
-            backlog_age_median_s=("age", "median"),
-            backlog_age_max_s=("age", "max"),
-            backlog_over_sla=("over", "mean"),
+    ends = pd.unique(ends)
+    parts = []
+    for number, end in enumerate(ends):
+        at = np.datetime64(min(pd.Timestamp(end), as_of) if as_of is not None else pd.Timestamp(end))
+        waiting = np.flatnonzero(placed & (arrival < at) & (closed >= at))
+        parts.append(
+            (np.full(len(waiting), number), waiting, (at - arrival[waiting]) / np.timedelta64(1, "s"))
         )
-        total = pd.DataFrame(
-            {
-                "backlog": [len(part)],
-                "backlog_age_median_s": [part["age"].median()],
-                "backlog_age_max_s": [part["age"].max()],
-                "backlog_over_sla": [part["over"].mean()],
-            },
-            index=pd.Index([None], name="queue"),
-        )
-        rows.append(pd.concat([stats, total]).assign(end=end))
-    table = pd.concat(rows).rename_axis("queue").reset_index()
+    end_number = np.concatenate([p[0] for p in parts])
+    rows = np.concatenate([p[1] for p in parts]).astype(int)
+    ages = np.concatenate([p[2] for p in parts])
+    with np.errstate(invalid="ignore"):
+        over = np.where(np.isfinite(sla[rows]), ages > sla[rows], np.nan)
+    long = pd.DataFrame({"end": end_number, "queue": queue[rows], "age": ages, "over": over})
+    named = {"backlog": ("age", "size"), "backlog_age_median_s": ("age", "median"),
+             "backlog_age_max_s": ("age", "max"), "backlog_over_sla": ("over", "mean")}  # fmt: skip
+    per_queue = long.groupby(["end", "queue"]).agg(**named).reset_index()
+    total = long.groupby("end").agg(**named).reindex(range(len(ends))).rename_axis("end").reset_index()
+    total["queue"] = None
+    total["backlog"] = total["backlog"].fillna(0).astype(int)
+    table = pd.concat([per_queue, total], ignore_index=True)
+    table["end"] = np.asarray(ends)[table["end"].to_numpy()]
     if not np.isfinite(sla).any():
         table = table.drop(columns="backlog_over_sla")
     return table

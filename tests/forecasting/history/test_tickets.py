@@ -287,7 +287,7 @@ def test_voice_service_level_only_for_realtime_channels(export):
     truth, result, _ = export
     month = kpi_table(result, "month").query("queue == @ALL_QUEUES").set_index("period_start")
     live = truth["channel"].isin(["Chat", "Phone"])
-    in_target = live & truth["resolved"] & (truth["first_response_s"] <= 20)
+    in_target = live & (truth["first_response_s"] <= 20)  # answered by the first response, resolved or not
     by_month = truth["created"].dt.to_period("M").dt.start_time
     expected = in_target.groupby(by_month).sum() / live.groupby(by_month).sum()
     np.testing.assert_allclose(month["service_level"], expected.reindex(month.index))
@@ -348,3 +348,28 @@ def test_sla_key_not_in_the_data_is_named(export):
     assert "first_response.fax" in str(info.value) and "email" in str(info.value)
     with pytest.raises(ValidationError, match=r"first_response\.email"):
         Targets.model_validate({"first_response": {"email": "soon"}})
+
+
+def test_realtime_channels_can_be_named_and_unplaced_resolutions_are_said(tmp_path):
+    data = tmp_path / "log.csv"
+    data.write_text(
+        "Id,T,FRT,Channel,Status,Res\n"
+        "1,2024-01-01 08:00,0:00:10,Email,Done,1\n"
+        "2,2024-01-01 09:00,0:00:30,Email,Done,\n"
+        "3,2024-01-01 10:00,0:00:10,Chat,Open,\n"
+    )
+    mapping = tmp_path / "m.yaml"
+    base = (
+        "columns: {contact_id: Id, arrival_time: T, wait_seconds: FRT, channel: Channel,"
+        " resolution_seconds: {column: Res, unit: hours}, status: {column: Status, resolved: [Done], open: [Open]}}"
+    )
+    mapping.write_text(base)
+    result = ingest(data, IngestOptions(mapping=mapping))
+    assert any("1 resolved tickets have no Res" in w for w in result.ledger.warnings)
+    day = kpi_table(result, "day").query("queue == @ALL_QUEUES").iloc[0]
+    assert day["service_level"] == 1.0  # the chat is real-time, answered in 10 s; emails are not counted
+    mapping.write_text(base + "\nrealtime_channels: [Email]")
+    named = (
+        kpi_table(ingest(data, IngestOptions(mapping=mapping)), "day").query("queue == @ALL_QUEUES").iloc[0]
+    )
+    assert named["service_level"] == 0.5  # the two emails: one answered within 20 s
