@@ -213,7 +213,20 @@ class QueueSpec(Strict):
     concurrency: Annotated[int, ruled("concurrency")] | None = None  # chat
     # email: work waiting when the horizon starts; auto: the queue's share of the tickets
     # waiting for a first response at the end of the data (a ticket export), else none
-    starting_backlog: Literal["auto"] | Annotated[float, Field(ge=0, le=1e7)] = "auto"
+    starting_backlog: Literal["auto"] | float = "auto"
+
+    @field_validator("starting_backlog", mode="before")
+    @classmethod
+    def _auto_or_count(cls, value):
+        if value == "auto":
+            return value
+        try:
+            count = float(value)
+        except (TypeError, ValueError):
+            count = float("nan")
+        if isinstance(value, bool) or not 0 <= count <= 1e7:
+            raise ValueError("auto, or a number of items waiting from 0 to 10,000,000")
+        return count
 
     @model_validator(mode="before")
     @classmethod

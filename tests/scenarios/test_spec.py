@@ -125,6 +125,19 @@ def test_cli_reports_bad_scenario_in_one_line(run_cli, write_scenario):
         ({"supply": {"available_agents": True}}, "supply.available_agents", "number of agents"),
         ({"targets": {"service_level": None}}, None, "a target for queue 'voice'"),
         ({"demand": {"multipliers": [{"factr": 2}]}}, "demand.multipliers.0.factr", "factor"),
+        (
+            {"queues": {"voice": {"aht_seconds": 180, "starting_backlog": 40}}},
+            "queues.voice",
+            "only for channel email",
+        ),
+        (
+            {
+                "queues": {"email": {"channel": "email", "aht_seconds": 600, "starting_backlog": -3}},
+                "targets": {"response_hours": 4},
+            },
+            "queues.email.starting_backlog",
+            "auto, or a number of items waiting",
+        ),
     ],
 )
 def test_more_bad_values_name_their_key(write_scenario, change, key, words):
