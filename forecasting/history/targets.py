@@ -168,6 +168,20 @@ class Targets(BaseModel):
     def _queue_names_are_text(cls, value):  # YAML reads a queue called 1 as a number
         return {str(k): v for k, v in value.items()} if isinstance(value, dict) else value
 
+    def unbounded_slas(self) -> list[str]:
+        """Sentences for SLA rules whose share within SLA has no bound: without one, no period
+        can be met or missed on it."""
+        notes = []
+        for kind in SLA_KINDS:
+            kpi = f"{kind}_in_sla"
+            bounded = kpi in self.targets or any(kpi in bounds for bounds in self.queues.values())
+            if getattr(self, kind) and not bounded:
+                notes.append(
+                    f"{kind} SLAs are given but no bound on {kpi}: add e.g. targets: {{{kpi}: {{min: 0.9}}}} "
+                    "to mark periods met or missed"
+                )
+        return notes
+
     def for_queue(self, queue: str) -> dict[str, Target]:
         return {**self.targets, **self.queues.get(queue, {})}
 

@@ -551,7 +551,7 @@ def run_kpis(args: argparse.Namespace) -> int:
     finer = FINER[review_period]
     extra = (finer,) if args.report and finer and finer not in periods else ()
     report = kpi_report(result, targets, periods + extra)
-    for warning in result.summary()["warnings"] + flag_notes(report):
+    for warning in result.summary()["warnings"] + flag_notes(report) + targets.unbounded_slas():
         print(f"warning: {warning}")
     shown = report[report["period"].isin(periods)]
     with OutputFolder(args.out, "kpis") as folder:

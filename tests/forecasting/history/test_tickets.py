@@ -373,3 +373,11 @@ def test_realtime_channels_can_be_named_and_unplaced_resolutions_are_said(tmp_pa
         kpi_table(ingest(data, IngestOptions(mapping=mapping)), "day").query("queue == @ALL_QUEUES").iloc[0]
     )
     assert named["service_level"] == 0.5  # the two emails: one answered within 20 s
+
+
+def test_an_sla_without_a_bound_on_its_share_is_said():
+    assert Targets(first_response={"default": "1h"}).unbounded_slas()[0].startswith("first_response SLAs")
+    bounded = Targets(first_response={"default": "1h"}, targets={"first_response_in_sla": {"min": 0.9}})
+    assert bounded.unbounded_slas() == []
+    per_queue = Targets(resolution={"default": "2d"}, queues={"Email": {"resolution_in_sla": {"min": 0.8}}})
+    assert per_queue.unbounded_slas() == []
