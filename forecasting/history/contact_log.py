@@ -158,11 +158,14 @@ def normalize_contact_log(
         if spec.column not in f.columns:
             raw.require([spec.column], what=f"column mapped to {name}")
     col = {name: f[mapping.source(name)] for name in present}
-    wait_name = "first_response_seconds" if "first_response_seconds" in mapping.columns else "wait_seconds"
-    if wait_name in present:  # a ticket's first response is the wait of a call
-        present.discard("first_response_seconds")
+    # a ticket's first response is the wait of a call (a file may name it either way)
+    ticket_name = "first_response_seconds" in present and "wait_seconds" not in present
+    wait_name = "first_response_seconds" if ticket_name else "wait_seconds"
+    if ticket_name:
         present.add("wait_seconds")
-        col["wait_seconds"] = col.pop(wait_name)
+        col["wait_seconds"] = col.pop("first_response_seconds")
+    present.discard("first_response_seconds")
+    col.pop("first_response_seconds", None)
     source = {name: mapping.source(wait_name if name == "wait_seconds" else name) for name in present}
     ledger.ignore(raw.blank_rows, "blank line")
 

@@ -381,3 +381,13 @@ def test_an_sla_without_a_bound_on_its_share_is_said():
     assert bounded.unbounded_slas() == []
     per_queue = Targets(resolution={"default": "2d"}, queues={"Email": {"resolution_in_sla": {"min": 0.8}}})
     assert per_queue.unbounded_slas() == []
+
+
+def test_a_file_with_canonical_names_may_call_the_wait_first_response(tmp_path):
+    data = tmp_path / "tickets.csv"
+    data.write_text(
+        "contact_id,arrival_time,first_response_seconds\n1,2024-01-01 08:00,30\n2,2024-01-01 09:00,90\n"
+    )
+    result = ingest(data, IngestOptions())
+    assert sorted(result.contacts.frame["first_response_seconds"]) == [30.0, 90.0]
+    assert kpi_table(result, "day")["first_response_mean_s"].iloc[0] == 60.0
