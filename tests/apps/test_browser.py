@@ -144,6 +144,22 @@ def app_navigation(page) -> None:
     page.get_by_role("link", name="Data & KPIs", exact=True).wait_for()
 
 
+def choose_upload(page) -> None:
+    """Switch Data & KPIs to an upload and wait until its uploader is drawn: on a busy machine
+    the rerun may start after wait_idle has looked, and a file set before it can be lost."""
+    page.get_by_text("Upload a file").click()
+    page.get_by_text("Contact log or interval report").first.wait_for()
+    wait_idle(page)
+
+
+def upload(page, path, nth: int = 0) -> None:
+    """Give the nth file uploader a file and wait until it shows the file's name and the page
+    has run with it."""
+    page.locator('input[type="file"]').nth(nth).set_input_files(str(path))
+    page.get_by_text(Path(path).name, exact=True).first.wait_for()
+    wait_idle(page)
+
+
 def go(page, title: str) -> None:
     page.get_by_role("link", name=title, exact=True).first.click()
     wait_idle(page)
@@ -200,10 +216,8 @@ def test_a_multi_column_report_is_uploaded_and_read(page, tmp_path):
     path = tmp_path / "acd_daily.csv"
     report.to_csv(path, index=False)
     go(page, "Data & KPIs")
-    page.get_by_text("Upload a file").click()
-    wait_idle(page)
-    page.locator('input[type="file"]').first.set_input_files(str(path))
-    wait_idle(page)
+    choose_upload(page)
+    upload(page, path)
     page.get_by_text("The report's service level is a share of").wait_for()
     page.get_by_text("handled (answered) calls").click()
     wait_idle(page)
@@ -228,16 +242,12 @@ def test_a_helpdesk_export_is_read_with_its_mapping_and_reviewed(page, tmp_path)
         export, index=False
     )
     go(page, "Data & KPIs")
-    page.get_by_text("Upload a file").click()
-    wait_idle(page)
-    page.locator('input[type="file"]').first.set_input_files(str(export))
-    wait_idle(page)
+    choose_upload(page)
+    upload(page, export)
     page.get_by_text("Mapping file (YAML, optional)").wait_for()  # asked for contact logs only: detected
-    page.locator('input[type="file"]').nth(1).set_input_files(str(ROOT / "experiments/helpdesk/mapping.yaml"))
-    wait_idle(page)
+    upload(page, ROOT / "experiments/helpdesk/mapping.yaml", 1)
     page.get_by_text("rows read").first.wait_for()
-    page.locator('input[type="file"]').nth(2).set_input_files(str(ROOT / "experiments/helpdesk/targets.yaml"))
-    wait_idle(page)
+    upload(page, ROOT / "experiments/helpdesk/targets.yaml", 2)
     page.locator('[data-testid="stButtonGroup"]').get_by_text("quarter", exact=True).click()
     wait_idle(page)
     page.get_by_text("KPI review: quarter").wait_for()  # the rerun may not have started at once
@@ -278,8 +288,7 @@ def test_compare_two_scenarios(page):
 
 def test_a_bad_upload_is_explained(page, tmp_path):
     go(page, "Data & KPIs")
-    page.get_by_text("Upload a file").click()
-    wait_idle(page)
+    choose_upload(page)
     bad = tmp_path / "calls_export.csv"
     bad.write_text("contact_id,queue,arrival_time\n1,sales,next tuesday\n")
     page.locator('input[type="file"]').first.set_input_files(str(bad))
@@ -298,8 +307,7 @@ def test_an_upload_with_a_very_long_name_is_read(page):
     """A browser may send a name longer than a file system allows (255 bytes): the upload is
     read under a shortened name instead of failing with a server path."""
     go(page, "Data & KPIs")
-    page.get_by_text("Upload a file").click()
-    wait_idle(page)
+    choose_upload(page)
     rows = "contact_id,arrival_time\n" + "".join(f"{i},2024-01-08 08:{i:02d}\n" for i in range(30))
     name = "calls_" + "é" * 150 + ".csv"  # 306 bytes in UTF-8
     page.locator('input[type="file"]').first.set_input_files(
