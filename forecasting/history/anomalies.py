@@ -46,10 +46,13 @@ def detect_anomalies(intervals: pd.DataFrame, calendar: OperatingCalendar) -> pd
             if field not in part or part[field].notna().sum() == 0:
                 continue
             series = pd.Series(part[field].to_numpy(float), index=stamps)[open_].dropna()
+            contacts = None  # a mean's contacts: an AHT of two tickets is no special day
+            if field != "arrivals" and "handled" in part and part["handled"].notna().any():
+                contacts = pd.Series(part["handled"].to_numpy(float), index=stamps).reindex(series.index)
             if series.index.normalize().nunique() >= 7:
                 rows += [
                     {"queue": str(queue), "field": field, **row}
-                    for row in series_anomalies(series, calendar.interval, field)
+                    for row in series_anomalies(series, calendar.interval, field, contacts)
                 ]
     table = pd.DataFrame(rows, columns=COLUMNS)
     for feed in table[
@@ -64,9 +67,12 @@ def detect_anomalies(intervals: pd.DataFrame, calendar: OperatingCalendar) -> pd
     return table.sort_values(["queue", "field", "start", "kind"], ignore_index=True)
 
 
-def series_anomalies(series: pd.Series, interval: pd.Timedelta, field: str = "arrivals") -> list[dict]:
-    """Anomalies of one series of open slots (timestamps → values)."""
-    return _find(series, interval, field == "arrivals")[0]
+def series_anomalies(
+    series: pd.Series, interval: pd.Timedelta, field: str = "arrivals", contacts: pd.Series | None = None
+) -> list[dict]:
+    """Anomalies of one series of open slots (timestamps → values); ``contacts`` (per slot)
+    are what a mean such as AHT was taken over: a day's mean is off only beyond its noise."""
+    return _find(series, interval, field == "arrivals", contacts)[0]
 
 
 def clean_series(
@@ -105,9 +111,10 @@ def clean_series(
     )
 
 
-def _find(series: pd.Series, interval: pd.Timedelta, counts: bool):
+def _find(series: pd.Series, interval: pd.Timedelta, counts: bool, contacts: pd.Series | None = None):
     """(anomaly rows, day × slot grid, usual values, stopped-feed mask or None)."""
     grid = _day_by_slot(series, interval)
+    per_day = None if contacts is None else _day_by_slot(contacts.fillna(0.0), interval).sum(axis=1)
     found: list[dict] = []
     stopped = _stopped_feed(grid, counts, interval)
     mask = None
@@ -116,7 +123,7 @@ def _find(series: pd.Series, interval: pd.Timedelta, counts: bool):
         mask = stopped["mask"]
         grid = grid.where(~mask)  # not part of anyone's usual value
     expected, spread = _usual(grid, counts)
-    found += _special_days(grid, expected, counts)
+    found += _special_days(grid, expected, counts, per_day)
     special = {row["start"].normalize() for row in found if row["kind"] == "special_day"}
     found += _outlying_slots(grid, expected, spread, special, interval)
     found += _level_shifts(grid, expected)
@@ -173,10 +180,16 @@ def _stopped_feed(grid: pd.DataFrame, counts: bool, interval: pd.Timedelta) -> d
     return {"row": row, "mask": mask}
 
 
-def _special_days(grid: pd.DataFrame, expected: pd.DataFrame, counts: bool) -> list[dict]:
+MEAN_CV = 1.0  # spread of single handle times around their mean (lognormal ones: 0.5 to 1)
+
+
+def _special_days(
+    grid: pd.DataFrame, expected: pd.DataFrame, counts: bool, contacts: pd.Series | None = None
+) -> list[dict]:
     """Whole days off their usual level: the typical slot of the day (the median of its ratios
     to the usual values) at twice or half its usual, so one wild interval does not make a day
-    special, and for counts, a total beyond the Poisson noise."""
+    special, and for counts, a total beyond the Poisson noise; for a mean over a known number
+    of contacts, beyond that mean's noise (4 standard errors)."""
     ratios = (grid / expected.where(expected > 0)).median(axis=1)
     seen = grid.sum(axis=1, min_count=1) if counts else grid.mean(axis=1)
     usual = (
@@ -184,11 +197,20 @@ def _special_days(grid: pd.DataFrame, expected: pd.DataFrame, counts: bool) -> l
         if counts
         else expected.where(grid.notna()).mean(axis=1)
     )
-    noise = 4 * np.sqrt(usual.clip(lower=1.0)) if counts else 0.0
+    if counts:
+        noise = 4 * np.sqrt(usual.clip(lower=1.0))
+    elif contacts is not None:
+        noise = 4 * MEAN_CV * usual / np.sqrt(contacts.reindex(grid.index).clip(lower=1.0))
+    else:
+        noise = 0.0
     off = ((ratios >= DAY_RATIO) | (ratios <= 1 / DAY_RATIO)) & ((seen - usual).abs() > noise)
     rows = []
     for day in grid.index[off.fillna(False).to_numpy(bool)]:
-        what = "busier" if ratios[day] > 1 else "quieter"
+        what = (
+            ("busier" if ratios[day] > 1 else "quieter")
+            if counts
+            else ("higher" if ratios[day] > 1 else "lower")
+        )
         rows.append({"kind": "special_day", "start": day, "end": day, "slots": int(grid.loc[day].notna().sum()),
                      "value": float(seen[day]), "expected": float(usual[day]),
                      "detail": f"{ratios[day]:.1f}× the usual {day:%A}: {what} than an ordinary day (a holiday, an outage, a campaign?)"})  # fmt: skip

@@ -195,3 +195,26 @@ def test_keep_raw_fits_on_the_history_as_it_is(run_cli, tmp_path):
         assert code == 0, err
         totals[bool(flag)] = pd.read_csv(out)["forecast"].sum()
     assert totals[True] > 2 * totals[False]  # the mistyped 1e5 calls are learnt only when asked for
+
+
+def test_a_handle_time_of_a_few_contacts_is_no_special_day():
+    """A day's AHT is a mean over its contacts: twice the usual over three tickets is noise,
+    over a thousand calls it is a special day."""
+    t = history()
+    rng = np.random.default_rng(3)
+    t["handled"] = t["arrivals"]
+    t["aht"] = 180 * rng.lognormal(0, 0.05, len(t))
+    day = t["interval_start"].dt.normalize()
+    few, many = day.unique()[10], day.unique()[20]
+    t.loc[day == few, "handled"] = 0.15  # three tickets over the day's 20 slots
+    t.loc[day == few, "aht"] *= 2.5
+    t.loc[day == many, "aht"] *= 2.5
+    a = found(t)
+    special = a[(a["kind"] == "special_day") & (a["field"] == "aht")]
+    assert list(special["start"]) == [many]
+    assert "higher" in special["detail"].iloc[0]
+    without = found(t.drop(columns="handled"))  # contacts unknown: the mean alone decides, as before
+    assert set(without.loc[(without["kind"] == "special_day") & (without["field"] == "aht"), "start"]) == {
+        few,
+        many,
+    }
