@@ -245,7 +245,6 @@ def test_export_sla_flags_agreement(export):
     truth, result, folder = export
     table = kpi_table(result, "quarter", load_targets(folder / "targets.yaml"))
     quarter = truth["created"].dt.to_period("Q").dt.start_time
-    age = (EXPORTED - truth["created"]).dt.total_seconds()
     sla = np.array(
         [sla_of("first_response", c, p) for c, p in zip(truth["channel"], truth["priority"], strict=True)]
     )
@@ -253,9 +252,7 @@ def test_export_sla_flags_agreement(export):
         truth["first_response_s"] <= 3600
     )  # the export's flag: 1 h for every ticket; blank when unanswered
     ours = truth["first_response_s"] <= sla
-    judged = truth["first_response_s"].notna()
-    late_open = truth["first_response_s"].isna() & (age > sla)  # missed for us; no flag from the export
-    assert not (judged & late_open).any()
+    judged = truth["first_response_s"].notna()  # unanswered ones have no flag from the export
     for start, rows in table[table["queue"] == ALL_QUEUES].groupby("period_start"):
         mask = (quarter == start) & judged
         expected = (theirs[mask] == ours[mask]).mean()
