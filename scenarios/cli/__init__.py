@@ -11,6 +11,7 @@ import sys
 from forecasting.errors import InputError, cli_option
 from forecasting.store import FORECASTING, SCENARIOS, Store
 from scenarios.cli import demo, forecasting_commands, scenario_commands, staff_command, targets_command
+from scenarios.cli.options import OptionValueError
 
 
 class Parser(argparse.ArgumentParser):
@@ -18,6 +19,14 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    def _get_value(self, action: argparse.Action, arg_string: str):
+        """A value refused by its type (``scenarios.cli.options``) is an ``InputError`` naming
+        the option it was given to."""
+        try:
+            return super()._get_value(action, arg_string)
+        except OptionValueError as exc:
+            raise exc.for_option(action.dest) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +64,11 @@ def store_command(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except InputError as exc:  # an option's value refused by its type
+        print(f"capplan: error: {exc.render(cli_option)}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(asctime)s %(message)s",

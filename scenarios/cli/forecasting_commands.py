@@ -18,6 +18,7 @@ from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 from forecasting.input_rules import check_value
 from forecasting.jsonable import dumps
 from forecasting.output_files import OutputFolder, atomic_write, check_output_file, check_output_folder
+from scenarios.cli.options import number, text
 
 
 def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
@@ -44,11 +45,13 @@ def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--queue-col", help="interval reports in long format: the queue column")
     p.add_argument("--mapping", type=Path, help="contact logs: YAML mapping of columns and time format")
     p.add_argument(
-        "--interval", help="5min, 15min, 30min, 60min or day (default: the data's own, or 30min for logs)"
+        "--interval",
+        type=text("an interval length such as 15min"),
+        help="5min, 15min, 30min, 60min or day (default: the data's own, or 30min for logs)",
     )
     p.add_argument(
         "--target-seconds",
-        type=float,
+        type=number("positive_seconds"),
         default=DEFAULT_TARGET_SECONDS,
         help=f"service level threshold T in seconds (default {DEFAULT_TARGET_SECONDS:g})",
     )
@@ -58,6 +61,7 @@ def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--encoding",
+        type=text("a text encoding such as utf-8, cp1252 or utf-16"),
         help="text encoding (default: UTF-8, or UTF-16 when the file starts with its mark), e.g. latin-1, cp1252",
     )
     p.add_argument(
@@ -69,6 +73,7 @@ def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--timezone",
         metavar="ZONE",
+        type=text("a time zone such as Europe/Berlin"),
         help="the centre's time zone (e.g. Europe/Berlin): times with UTC offsets, or in UTC, are "
         "counted on its local clock (default: the clock the times were written in)",
     )

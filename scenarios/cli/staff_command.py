@@ -12,10 +12,11 @@ from forecasting.errors import InputError
 from forecasting.history.intervals import interval_label, parse_interval
 from forecasting.history.tables import read_table
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
-from forecasting.input_rules import check_column, check_value
+from forecasting.input_rules import check_column
 from forecasting.jsonable import dumps
 from forecasting.output_files import atomic_write, check_output_file
 from scenarios.staffing.requirements import MODELS, Targets
+from scenarios.cli.options import factors_for, number, number_list, text
 from scenarios.staffing_plan import (
     DEFAULT_HOURS_PER_FTE,
     METRICS,
@@ -28,72 +29,92 @@ from scenarios.staffing_plan import (
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("staff", help="required agents (Erlang C / A) for a case or a CSV of intervals")
-    p.add_argument("--calls", type=float, help="contacts offered in the interval")
-    p.add_argument("--aht", type=float, help="average handle time, seconds")
+    p.add_argument("--calls", type=number("calls"), help="contacts offered in the interval")
+    p.add_argument("--aht", type=number("aht"), help="average handle time, seconds")
     p.add_argument(
         "--interval",
         help="interval length: 15min, 30min, 60min … (default: a batch's own spacing, else 30min)",
+        type=text("an interval length such as 15min"),
     )
     # the targets' names are those of a scenario's `targets:` (the older --target-* spellings still work)
     p.add_argument(
-        "--service-level", "--target-sl", type=float, help="service level target as a share, e.g. 0.8"
+        "--service-level",
+        "--target-sl",
+        type=number("share"),
+        help="service level target as a share, e.g. 0.8",
     )
     p.add_argument(
         "--target-seconds",
-        type=float,
+        type=number("seconds"),
         default=DEFAULT_TARGET_SECONDS,
         help=f"service level threshold T, seconds (default {DEFAULT_TARGET_SECONDS:g})",
     )
-    p.add_argument("--asa-seconds", "--target-asa", type=float, help="maximum ASA, seconds")
+    p.add_argument(
+        "--asa-seconds", "--target-asa", type=number("positive_seconds"), help="maximum ASA, seconds"
+    )
     p.add_argument(
         "--abandon-rate",
         "--target-abandon",
-        type=float,
+        type=number("share"),
         help="maximum abandonment rate (Erlang A), e.g. 0.05",
     )
-    p.add_argument("--max-occupancy", type=float, help="occupancy cap, e.g. 0.85")
+    p.add_argument("--max-occupancy", type=number("occupancy"), help="occupancy cap, e.g. 0.85")
     p.add_argument(
         "--blocking",
         "--target-blocking",
-        type=float,
+        type=number("share"),
         help="Erlang B (lines/trunks): maximum share of contacts blocked",
     )
-    p.add_argument("--patience", type=float, help="mean patience, seconds (implies Erlang A)")
+    p.add_argument("--patience", type=number("patience"), help="mean patience, seconds (implies Erlang A)")
     p.add_argument(
         "--model",
         choices=MODELS,
         help="erlang-c (default without --patience), erlang-a, or erlang-b (implied by --target-blocking)",
     )
-    p.add_argument("--shrinkage", type=float, default=0.0, help="share of paid time not available, e.g. 0.3")
-    p.add_argument("--agents", type=float, help="evaluate this staffing instead of finding the requirement")
+    p.add_argument(
+        "--shrinkage",
+        type=number("shrinkage"),
+        default=0.0,
+        help="share of paid time not available, e.g. 0.3",
+    )
+    p.add_argument(
+        "--agents", type=number("agents"), help="evaluate this staffing instead of finding the requirement"
+    )
     p.add_argument(
         "--hours-per-fte",
-        type=float,
+        type=number("hours_per_fte"),
         default=DEFAULT_HOURS_PER_FTE,
         help=f"weekly hours of one FTE (default {DEFAULT_HOURS_PER_FTE:g})",
     )
-    p.add_argument("--concurrency", type=int, help="chat: contacts an agent handles at once (1–5)")
     p.add_argument(
-        "--efficiency",
-        help="chat: comma-separated efficiency factors for 1..k chats (default 1,1.7,2.5,2.9,3.5)",
+        "--concurrency", type=number("concurrency"), help="chat: contacts an agent handles at once (1–5)"
     )
     p.add_argument(
-        "--response-hours", type=float, help="deferred work (email/tickets): answer within this many hours"
+        "--efficiency",
+        type=number_list("efficiency", position_bound=True),
+        help="chat: comma-separated efficiency factors for 1..k chats (default 1,1.7,2.5,2.9,3.5), "
+        "or one factor for --concurrency k",
+    )
+    p.add_argument(
+        "--response-hours",
+        type=number("response_hours"),
+        help="deferred work (email/tickets): answer within this many hours",
     )
     p.add_argument(
         "--response-share",
-        type=float,
-        default=1.0,
-        help="deferred work: share to answer in time (default 1.0)",
+        type=number("share"),
+        help=f"deferred work: share to answer in time (default {DEFAULT_RESPONSE_SHARE:g})",
     )
     p.add_argument(
-        "--simulate", type=int, metavar="N", help="batch: also check the plan with N simulation replications"
+        "--simulate",
+        type=number("replications"),
+        metavar="N",
+        help="batch: also check the plan with N simulation replications",
     )
     p.add_argument(
         "--handle-cv",
-        type=float,
-        default=1.0,
-        help="simulation: coefficient of variation of handle times (1 = exponential)",
+        type=number("handle_cv"),
+        help=f"simulation (default {DEFAULT_HANDLE_CV:g}): coefficient of variation of handle times (1 = exponential)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
@@ -112,49 +133,52 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v.add_argument("--mapping", type=Path, help="generic logs: YAML column mapping")
     v.add_argument("--sep", help="field delimiter")
     v.add_argument("--timezone", metavar="ZONE", help="the centre's time zone, for times with UTC offsets")
-    v.add_argument("--train-until", required=True, help="last day (YYYY-MM-DD) of the calibration period")
-    v.add_argument("--interval", default="60min", help="interval length (default 60min)")
+    v.add_argument(
+        "--train-until",
+        required=True,
+        type=text("a date YYYY-MM-DD"),
+        help="last day (YYYY-MM-DD) of the calibration period",
+    )
+    v.add_argument(
+        "--interval",
+        default="60min",
+        type=text("an interval length such as 60min"),
+        help="interval length (default 60min)",
+    )
     v.add_argument(
         "--target-seconds",
-        type=float,
+        type=number("seconds"),
         default=DEFAULT_TARGET_SECONDS,
         help=f"service level threshold T (default {DEFAULT_TARGET_SECONDS:g})",
     )
-    v.add_argument("--replications", type=int, default=10, help="simulation replications (default 10)")
+    v.add_argument(
+        "--replications", type=number("replications"), default=10, help="simulation replications (default 10)"
+    )
     v.add_argument("--out", type=Path, required=True, help="REPORT.csv: one row per interval and model")
     v.set_defaults(handler=run_validate)
 
 
 DEFAULT_INTERVAL = "30min"
-# each numeric option and the rule (forecasting.input_rules) its value must keep
-OPTION_RULES = {
-    "calls": "calls",
-    "aht": "aht",
-    "service_level": "share",
-    "target_seconds": "seconds",
-    "asa_seconds": "positive_seconds",
-    "abandon_rate": "share",
-    "max_occupancy": "occupancy",
-    "blocking": "share",
-    "patience": "patience",
-    "shrinkage": "shrinkage",
-    "agents": "agents",
-    "hours_per_fte": "hours_per_fte",
-    "concurrency": "concurrency",
-    "response_hours": "response_hours",
-    "response_share": "share",
-    "simulate": "replications",
-    "handle_cv": "handle_cv",
-}
+# options that only mean something beside another: (option, needs, the other in words)
+COMPANIONS = (
+    ("handle_cv", "simulate", "<<simulate>> (the simulation is what uses it)"),
+    ("simulate", "input", "<<input>> (a batch of intervals: the simulation runs them in sequence)"),
+    ("response_share", "response_hours", "<<response_hours>> (deferred work)"),
+)
+DEFAULT_HANDLE_CV = 1.0
+DEFAULT_RESPONSE_SHARE = 1.0
 
 
-def _check_options(args: argparse.Namespace) -> None:
-    for option, rule in OPTION_RULES.items():
-        check_value(getattr(args, option, None), rule, option=option)
+def _check_companions(args: argparse.Namespace) -> None:
+    """An option given without the one it works with is refused, not silently ignored (each
+    value itself was held to its rule by its argparse type, ``scenarios.cli.options``)."""
+    for option, needs, words in COMPANIONS:
+        if getattr(args, option, None) is not None and getattr(args, needs, None) is None:
+            raise InputError(f"without <<{needs}>>", option=option, expected=words)
 
 
 def _targets(args: argparse.Namespace) -> Targets:
-    _check_options(args)
+    _check_companions(args)
     targets = Targets(
         service_level=args.service_level,
         target_seconds=args.target_seconds,
@@ -211,26 +235,13 @@ def _model(args: argparse.Namespace) -> str:
 def _options(
     args: argparse.Namespace, targets: Targets, model: str, patience=None, shrinkage=None
 ) -> StaffingOptions:
-    efficiency = StaffingOptions.__dataclass_fields__["efficiency"].default
-    if args.efficiency:
-        try:
-            efficiency = tuple(float(x) for x in args.efficiency.split(","))
-        except ValueError:
-            raise InputError(
-                "bad efficiency factors",
-                option="efficiency",
-                expected="numbers like 1,1.7,2.5",
-                found=args.efficiency,
-            ) from None
-        for factor in efficiency:
-            check_value(factor, "efficiency", option="efficiency")
-    if args.concurrency is not None and not 1 <= args.concurrency <= len(efficiency):
-        raise InputError(
-            "out of range",
-            option="concurrency",
-            expected=f"1 to {len(efficiency)} (one efficiency factor each)",
-            found=args.concurrency,
-        )
+    efficiency = factors_for(
+        args.efficiency,
+        args.concurrency,
+        StaffingOptions.__dataclass_fields__["efficiency"].default,
+        option="efficiency",
+        companion="concurrency",
+    )
     return StaffingOptions(
         targets,
         model,
@@ -240,7 +251,7 @@ def _options(
         args.concurrency,
         efficiency,
         args.response_hours,
-        args.response_share,
+        DEFAULT_RESPONSE_SHARE if args.response_share is None else args.response_share,
     )
 
 
@@ -402,7 +413,13 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
             )
         parts.append(
             simulated_service(
-                volume, aht, seconds, table["agents"].to_numpy(), options, args.handle_cv, args.simulate
+                volume,
+                aht,
+                seconds,
+                table["agents"].to_numpy(),
+                options,
+                DEFAULT_HANDLE_CV if args.handle_cv is None else args.handle_cv,
+                args.simulate,
             )
         )
     out = pd.concat(parts, axis=1)
@@ -431,8 +448,6 @@ def run_validate(args: argparse.Namespace) -> int:
     from scenarios.service.validation import validate_staffing
 
     check_output_file(args.out)
-    check_value(args.replications, "replications", option="replications")
-    check_value(args.target_seconds, "seconds", option="target_seconds")
 
     try:
         train_until = pd.Timestamp(args.train_until)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from forecasting.errors import InputError
 from forecasting.output_files import atomic_write, check_output_file
+from scenarios.cli.options import number
 from scenarios.vocabulary import format_value, label
 
 
@@ -19,10 +20,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="what a headcount gives and what a target costs, in sentences (a scenario's targets and forecast)",
     )
     t.add_argument("scenario", help="a scenario file, or the name of one in experiments/scenarios")
-    t.add_argument("--headcount", type=float, help="FTE the centre has (default: the scenario's own supply)")
+    t.add_argument(
+        "--headcount",
+        type=number("headcount"),
+        help="FTE the centre has (default: the scenario's own supply)",
+    )
     t.add_argument(
         "--days-share",
-        type=float,
+        type=number("days_share"),
         help="share of days the target should be met on (default: the scenario's, 0.8)",
     )
     t.add_argument("--out", type=Path, help="write the FTE-against-target table here (.csv)")
@@ -34,13 +39,6 @@ def targets_command(args: argparse.Namespace) -> int:
     from scenarios.runner import run_scenario
     from scenarios.spec import load_scenario
 
-    if args.headcount is not None and not args.headcount > 0:
-        raise InputError(
-            "bad headcount", option="headcount", expected="a number of FTE above 0", found=str(args.headcount)
-        )
-    if args.days_share is not None and not 0 < args.days_share < 1:
-        raise InputError("bad share of days", option="days_share", expected="a share between 0 and 1, e.g. 0.8",
-                         found=str(args.days_share))  # fmt: skip
     if args.out:
         check_output_file(args.out)
     scenario, path = load_scenario(args.scenario)
