@@ -19,6 +19,7 @@ from forecasting.history.intervals import interval_minutes
 from forecasting.history.ledger import RowLedger
 from forecasting.history.parsing import parse_times
 from forecasting.history.tables import read_table
+from forecasting.model_contract import Fit, ModelContract, data_contract, load_checked
 from forecasting.models.base import LEVELS, Forecaster, interval_bounds
 from forecasting.series import forecast_series
 from forecasting.slots import next_open_days, open_slots
@@ -35,6 +36,7 @@ class Selection:
     model: Forecaster
     backtest: Backtest | None
     leaderboard: pd.DataFrame | None
+    fit: Fit | None = None  # a stored model's slots against the data's intervals
 
 
 def require_clean(result: IngestResult) -> None:
@@ -263,6 +265,34 @@ def check_requested_times(at: pd.DatetimeIndex, history_end: pd.Timestamp) -> No
             raise InputError(reason, option="at", expected=expected, found=found)
 
 
+def check_history_reach(history: pd.Series, stamps: pd.DatetimeIndex, start: pd.Timestamp | None = None,
+                        end: pd.Timestamp | None = None, option: str = "horizon_days") -> None:  # fmt: skip
+    """A forecast reaches no further ahead than the history reaches back: beyond that every
+    model, not only the backtested ones, extrapolates a season or a trend it never saw twice,
+    and its band would be narrow only because nothing measured how wrong it gets."""
+    start = history.index.min() if start is None else start
+    end = history.index.max() if end is None else end
+    if len(stamps) == 0:
+        return
+    last = pd.DatetimeIndex(stamps).max()
+    reach = (end.normalize() - start.normalize()).days + 1  # calendar days the history covers
+    ahead = (last.normalize() - end.normalize()).days
+    if ahead > reach:
+        raise InputError(
+            "further ahead than the history reaches back",
+            option=option,
+            expected=f"times at most {reach} days after {end:%Y-%m-%d} (the history covers {reach} days from "
+            f"{start:%Y-%m-%d}), or a longer history",
+            found=f"{last:%Y-%m-%d} ({ahead} days ahead)",
+        )
+
+
+def check_horizon(model: Forecaster, stamps: pd.DatetimeIndex, option: str = "horizon_days") -> None:
+    """The same reach for a stored model, measured on the history it was trained on."""
+    first = pd.Timestamp(model.calendar_.first_day)
+    check_history_reach(pd.Series(dtype=float), stamps, first, model.history_end_, option)
+
+
 def closed_warning(calendar: OperatingCalendar, stamps: pd.DatetimeIndex, limit: int = 5) -> str | None:
     closed = stamps[~calendar.is_open(stamps)]
     if len(closed) == 0:
@@ -310,11 +340,26 @@ def period_forecast(model: Forecaster, stamps: pd.DatetimeIndex, granularity: st
     averages out; the model's holdouts tell the two apart (``period_count_variance``). Handle
     times are averaged over the period's open slots, their spread likewise. Periods the
     forecast covers only in part say so in ``complete``."""
+    stamps = pd.DatetimeIndex(stamps)
+    period = stamps.to_period(PERIODS[granularity])
+    out = grouped_totals(model, stamps, period)
+    days = pd.DataFrame({"period": period, "day": stamps.normalize()}).groupby("period", sort=True)["day"]
+    out["open_days"] = days.nunique().to_numpy()
+    index = pd.PeriodIndex(days.size().index)
+    first, last = stamps.min().normalize(), stamps.max().normalize()
+    out["complete"] = (index.start_time >= first) & (index.end_time.normalize() <= last)
+    return out
+
+
+def grouped_totals(model: Forecaster, stamps: pd.DatetimeIndex, keys) -> pd.DataFrame:
+    """Forecast and bands of the totals of ``stamps`` grouped by ``keys`` (periods, or the
+    longer intervals a model's slots make up): counts summed with their errors shared as the
+    holdouts measured, handle times averaged."""
+    stamps = pd.DatetimeIndex(stamps)
     slots = model.predict(stamps)
     rate_sd = model.rate_sd(stamps)
-    period = pd.DatetimeIndex(stamps).to_period(PERIODS[granularity])
-    frame = pd.DataFrame({"period": period, "mean": slots["forecast"].to_numpy(), "sd": rate_sd})
-    frame["day"] = pd.DatetimeIndex(stamps).normalize()
+    frame = pd.DataFrame({"period": keys, "mean": slots["forecast"].to_numpy(), "sd": rate_sd})
+    frame["day"] = stamps.normalize()
     grouped = frame.groupby("period", sort=True)
     counts = model.distribution == "negbin"
     mean = grouped["mean"].sum() if counts else grouped["mean"].mean()
@@ -322,7 +367,8 @@ def period_forecast(model: Forecaster, stamps: pd.DatetimeIndex, granularity: st
     if counts:
         extra = (period_count_variance(frame, *model.error_sharing()) - mean).clip(lower=0.0)
         phi = np.where(mean > 0, extra / mean.where(mean > 0, 1.0) ** 2, 0.0)
-    out = pd.DataFrame({"timestamp": mean.index.start_time, "forecast": mean.to_numpy()})
+    starts = mean.index.start_time if isinstance(mean.index, pd.PeriodIndex) else pd.DatetimeIndex(mean.index)
+    out = pd.DataFrame({"timestamp": starts, "forecast": mean.to_numpy()})
     for level in LEVELS:
         if counts:
             lo, hi = interval_bounds(mean.to_numpy(), level, "negbin", phi)
@@ -331,10 +377,6 @@ def period_forecast(model: Forecaster, stamps: pd.DatetimeIndex, granularity: st
             lo, hi = interval_bounds(mean.to_numpy(), level, "normal", ratio)
         out[f"lo{level}"] = np.minimum(lo, out["forecast"])
         out[f"hi{level}"] = np.maximum(hi, out["forecast"])
-    days = grouped["day"].nunique()
-    out["open_days"] = days.to_numpy()
-    first, last = pd.DatetimeIndex(stamps).min().normalize(), pd.DatetimeIndex(stamps).max().normalize()
-    out["complete"] = (mean.index.start_time >= first) & (mean.index.end_time.normalize() <= last)
     return out
 
 
@@ -399,9 +441,48 @@ def forecast_from_periods(
     return pd.concat(tables, ignore_index=True), selections, None
 
 
-def champion_selection(store: Store, registered_name: str, version: ModelVersion | None = None) -> Selection:
-    forecaster, model_name, version = store.load_forecaster(registered_name, version=version)
-    return Selection(f"{model_name} ({registered_name} version {version.version})", forecaster, None, None)
+def champion_selection(
+    store: Store,
+    registered_name: str,
+    version: ModelVersion | None = None,
+    data: ModelContract | None = None,
+    key: dict | None = None,
+) -> Selection:
+    """The stored model, checked against the data it will forecast (``data``) before use."""
+    if data is None:
+        forecaster, model_name, version = store.load_forecaster(registered_name, version=version)
+        fit = None
+    else:
+        forecaster, model_name, version, fit = load_checked(store, registered_name, data, version, key=key)
+    return Selection(
+        f"{model_name} ({registered_name} version {version.version})", forecaster, None, None, fit
+    )
+
+
+def expand_to_slots(stamps: pd.DatetimeIndex, fit: Fit) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
+    """The model's slots inside each of the data's intervals, and the interval each belongs to."""
+    stamps = pd.DatetimeIndex(stamps)
+    offsets = pd.to_timedelta(np.arange(fit.slots) * fit.model_interval.value, unit="ns")
+    slots = pd.DatetimeIndex((stamps.to_numpy()[:, None] + offsets.to_numpy()[None, :]).ravel())
+    return slots, pd.DatetimeIndex(np.repeat(stamps.to_numpy(), fit.slots))
+
+
+def converted_forecast_table(
+    model: Forecaster, stamps: pd.DatetimeIndex, fit: Fit, granularity: str = "interval"
+) -> pd.DataFrame:
+    """A finer model's forecast at the data's longer intervals: each interval is the total of
+    the model's open slots inside it (the mean, for handle times), its band from the slots'
+    shared and own errors as for period totals, never the slot's value at the interval start."""
+    slots, owner = expand_to_slots(stamps, fit)
+    open_ = model.calendar_.is_open(slots)
+    slots, owner = slots[open_], owner[open_]
+    if granularity != "interval":
+        return period_forecast(model, slots, granularity)
+    if len(slots) == 0:
+        return pd.DataFrame(0.0, index=range(len(stamps)), columns=OUTPUT_COLUMNS).assign(timestamp=stamps)
+    table = grouped_totals(model, slots, owner).set_index("timestamp")
+    table = table.reindex(pd.DatetimeIndex(stamps), fill_value=0.0).rename_axis("timestamp").reset_index()
+    return table[OUTPUT_COLUMNS]
 
 
 def make_forecast(
@@ -429,24 +510,40 @@ def make_forecast(
     if result.period:
         return forecast_from_periods(result, field, queue, model, horizon_days, granularity)
     queues = sorted(map(str, result.intervals["queue"].unique())) if queue == EACH_QUEUE else [queue]
-    tables, selections = [], []
+    if model == "champion" and store is None:
+        raise InputError(
+            "no MLflow store to take the champion from",
+            expected="a store (<<store>> or MLFLOW_TRACKING_URI)",
+        )
+    if model == "champion" and queue == EACH_QUEUE and registered_name:
+        raise InputError(
+            "one registered model cannot forecast every queue",
+            option="registered_model",
+            expected=f"no name with <<queue>> {EACH_QUEUE}: each queue then uses its own champion "
+            f"(capplan-{Path(str(result.source)).stem}-{field}-<queue>)",
+            found=registered_name,
+        )
+    tables, selections, notes = [], [], []
     stale = None
     for q in queues:
         history = forecast_series(result, field, q)
+        stamps = (
+            at if at is not None else horizon_timestamps(result.calendar, history.index.max(), horizon_days)
+        )
         if model == "champion":
-            if store is None:
-                raise InputError(
-                    "no MLflow store to take the champion from",
-                    expected="a store (<<store>> or MLFLOW_TRACKING_URI)",
-                )
             selection = champion_selection(
-                store, registered_name or store.model_name(result.source, field, q)
+                store,
+                registered_name or store.model_name(result.source, field, q),
+                data=data_contract(result, field, q),
             )
+            check_horizon(selection.model, stamps, "at" if at is not None else "horizon_days")
             if selection.model.history_end_ < history.index.max():
                 stale = (
                     f"the champion was trained on data up to {selection.model.history_end_:%Y-%m-%d %H:%M}; the input runs "
                     f"to {history.index.max():%Y-%m-%d %H:%M}: retrain to use the newer data"
                 )
+            if selection.fit is not None and selection.fit.converts:
+                notes.append(selection.fit.note())
         else:
             names = candidate_names(field, None) if model == "auto" else None
             selection = select_and_fit(
@@ -462,13 +559,16 @@ def make_forecast(
                 special_days,
                 choices=store.choice_cache if store is not None else None,
             )
-        stamps = (
-            at if at is not None else horizon_timestamps(result.calendar, history.index.max(), horizon_days)
-        )
-        table = forecast_table(selection.model, stamps, granularity)
+            check_history_reach(history, stamps, option="at" if at is not None else "horizon_days")
+        if selection.fit is not None and selection.fit.converts:
+            table = converted_forecast_table(selection.model, stamps, selection.fit, granularity)
+        else:
+            table = forecast_table(selection.model, stamps, granularity)
         if queue == EACH_QUEUE:
             table.insert(1, "queue", q)
         tables.append(table)
         selections.append(selection)
+    if notes:
+        log.info("%s", notes[0])
     warnings = [w for w in (closed_warning(result.calendar, at) if at is not None else None, stale) if w]
     return pd.concat(tables, ignore_index=True), selections, "; ".join(warnings) or None

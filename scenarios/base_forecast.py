@@ -10,7 +10,7 @@ or another store never reuses an old forecast.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from forecasting.history.ingest import IngestOptions, IngestResult, ingest
 from forecasting.history.intervals import interval_minutes, parse_interval
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 from forecasting.history.tickets import waiting_for_response
+from forecasting.model_contract import check_fits, data_contract, stored_contract
 from forecasting.special_days import SpecialDays
 from forecasting.store import CHAMPION, ModelVersion, Store
 from forecasting.store.forecast_cache import digest, series_digest
@@ -30,6 +31,7 @@ from scenarios.bundled import BUNDLED_ROOT
 from scenarios.spec import DataSpec, ForecastSpec
 
 log = logging.getLogger(__name__)
+MODEL_KEY = {"key": "forecast.model"}  # where a scenario names the model its forecast comes from
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,14 @@ def native_forecast(
                 key="forecast.model",
                 expected=f"a model trained first on {data.input} (train it, or run the demo), or forecast.model: auto",
             )
+    contract = None
+    if champion is not None:  # checked before any cached number is reused, and again on loading
+        contract = replace(
+            data_contract(result, "arrivals", data.queue), interval=parse_interval(forecast.interval)
+        )
+        recorded = stored_contract(store, champion)
+        if recorded is not None:
+            check_fits(recorded, contract, f"{champion.name} version {champion.version}", key=MODEL_KEY)
     cache = store.forecast_cache if store is not None else None
     key = _forecast_key(store, forecast, data, history, result.interval, champion)
     cached = cache.get(key) if cache is not None else None
@@ -222,7 +232,9 @@ def native_forecast(
     else:
         log.info("forecasting %s (%s, %d open days)", history.name, forecast.model, forecast.horizon_days)
         if champion is not None:  # it forecasts from where its training data ended
-            selection = champion_selection(store, champion.name, champion)  # the version the key names
+            selection = champion_selection(
+                store, champion.name, champion, contract, MODEL_KEY
+            )  # the version the key names
             end, calendar = selection.model.history_end_, selection.model.calendar_
             table = forecast_table(selection.model, horizon_timestamps(calendar, end, forecast.horizon_days))
             table["rate_sd"] = selection.model.rate_sd(pd.DatetimeIndex(table["timestamp"]))
