@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from forecasting.errors import InputError
-from forecasting.history.config import read_yaml_mapping, validate_mapping
+from forecasting.history.config import ConfigModel, read_yaml_mapping, validate_mapping
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 from forecasting.input_rules import RULES
 from scenarios.bundled import scenario_dir
@@ -109,8 +109,9 @@ FITTED_SERVICE_MODELS = ("calibrated", "learned")  # fitted on the centre's own 
 SERVICE_MODELS = ("erlang-c", "erlang-a", *FITTED_SERVICE_MODELS)
 
 
-class Strict(BaseModel):
-    # .inf / .nan are never a setting: a handle time of .inf would hang the staffing search
+class Strict(ConfigModel, BaseModel):  # BaseModel named for ruff: it knows pydantic models by their bases
+    # .inf / .nan and booleans are never a number here (ConfigModel): a handle time of .inf
+    # would hang the staffing search, service_level: true was a target of 100 %
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
@@ -127,6 +128,13 @@ class Window(Strict):
     @classmethod
     def _lower(cls, value):
         return [str(v).lower() for v in value] if isinstance(value, list) else value
+
+    @field_validator("weekdays", "queues")
+    @classmethod
+    def _not_empty(cls, value):  # [] read as 'every day / every queue': say so with null instead
+        if value is not None and not value:
+            raise ValueError("at least one name (leave the key out, or null, for all)")
+        return value
 
     @model_validator(mode="after")
     def _end_after_start(self):
@@ -273,6 +281,12 @@ class Shift(Window):
     to_queue: str = Field(alias="to")
     share: Share
 
+    @model_validator(mode="after")
+    def _two_queues(self) -> Shift:
+        if self.from_queue == self.to_queue:
+            raise ValueError(f"a shift between two queues (from and to are both '{self.from_queue}')")
+        return self
+
 
 class AhtChange(Window):
     seconds: float = Field(0.0, ge=-86_400, le=86_400)
@@ -347,7 +361,7 @@ class Supply(Strict):
 
 class RiskSpec(Strict):
     simulations: int = Field(500, ge=20, le=20000)
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=2**32 - 1)  # numpy takes no negative seed
     correlation: Share = 0.5  # of forecast errors within a day
     days_share: Annotated[float, Field(gt=0, lt=1)] = 0.8  # "to meet the target on 80 % of days: N FTE"
 

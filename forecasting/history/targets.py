@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, field_validator, model_validator
 
 from forecasting.errors import InputError
-from forecasting.history.config import load_yaml
+from forecasting.history.config import ConfigModel, load_yaml, load_yaml_text
 from forecasting.history.durations import duration_seconds
 
 DEFAULT_TARGET_SECONDS = (
@@ -93,10 +92,9 @@ def _check_ranges(targets: Targets, path) -> Targets:
     return targets
 
 
-class Target(BaseModel):
-    """A bound on one KPI: met when min <= value <= max."""
+class Target(ConfigModel):
+    """A bound on one KPI: met when min <= value <= max (never a boolean, inf or nan)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     min: float | None = None
     max: float | None = None
 
@@ -125,7 +123,7 @@ class Target(BaseModel):
 SlaRule = dict[str, float | dict[str, float]]
 
 
-class Targets(BaseModel):
+class Targets(ConfigModel, BaseModel):  # BaseModel named for ruff (RUF012)
     """KPI bounds, per queue if need be, and the response / resolution SLAs of tickets.
 
     An SLA is a time per channel, queue or priority (``default`` for the rest), or per
@@ -135,7 +133,6 @@ class Targets(BaseModel):
     queue), that channel's default, the default.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     targets: dict[KpiName, Target] = {}
     queues: dict[str, dict[KpiName, Target]] = {}
     first_response: SlaRule = {}
@@ -190,6 +187,6 @@ def load_targets(path: str | Path | None = None) -> Targets:
     """Read a targets YAML; without a path, the packaged defaults (DOMAIN.md's table)."""
     if path is None:
         text = resources.files("forecasting.history").joinpath("default_targets.yaml").read_text()
-        return Targets.model_validate(yaml.safe_load(text))
+        return Targets.model_validate(load_yaml_text(text))
     targets = load_yaml(path, Targets, "targets file", "a KPI name: " + ", ".join(KPI_NAMES))
     return _check_ranges(targets, path)
