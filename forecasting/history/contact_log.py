@@ -29,7 +29,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from forecasting.history.config import load_yaml
-from forecasting.history.contacts import CONTACT_FIELDS, REQUIRED_FIELDS, Contacts, finish_contacts
+from forecasting.history.contacts import (
+    CONTACT_FIELDS,
+    REQUIRED_FIELDS,
+    Contacts,
+    finish_contacts,
+    warn_oddities,
+)
 from forecasting.history.durations import Unit, parse_durations
 from forecasting.history.ledger import RowLedger
 from forecasting.history.parsing import (
@@ -227,9 +233,12 @@ def normalize_contact_log(
     if "queue" not in present and "channel" in present:
         out["queue"] = out["channel"]
         present.add("queue")
+    lines = raw.line.to_numpy()[ledger.active]
     out = out[ledger.active]
     as_of = _exported_at(mapping, out, ledger) if "status" in present else None
-    return finish_contacts(out, present, realtime_channels=mapping.realtime_channels, as_of=as_of)
+    contacts = finish_contacts(out, present, realtime_channels=mapping.realtime_channels, as_of=as_of)
+    warn_oddities(contacts, ledger, lines)
+    return contacts
 
 
 def _note_unplaced(out: pd.DataFrame, present: set[str], ledger: RowLedger, source: dict) -> None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from forecasting.history.ledger import RowLedger
+
 REQUIRED_FIELDS = ("contact_id", "arrival_time")
 OPTIONAL_FIELDS = (
     "queue",
@@ -38,6 +40,8 @@ BLANK_QUEUE = "unassigned"  # contacts whose queue cell is empty in a log that h
 REPEAT_WINDOW = pd.Timedelta(days=7)
 REALTIME_WORDS = ("voice", "phone", "call", "chat", "tel")  # answered while the customer waits
 DEFERRED_WORDS = ("mail", "ticket", "web", "form", "social", "sms", "message", "letter", "fax", "portal")
+# no caller or chatter waits, nor talks, a whole day on the line: beyond it a time is wrong
+REALTIME_LONGEST_SECONDS = 86_400.0
 
 
 @dataclass(frozen=True)
@@ -154,3 +158,65 @@ def _mark_repeats(frame: pd.DataFrame) -> pd.DataFrame:
     followed[censored] = pd.NA
     frame["followed_up"] = followed.reindex(frame.index)
     return frame
+
+
+@dataclass(frozen=True)
+class Oddity:
+    """Contacts whose values are valid one by one but unlikely: kept (they may be true), but
+    warned and counted, as they change the KPIs."""
+
+    kind: str  # its key in the ledger's counts
+    rows: np.ndarray  # mask over the contacts
+    says: str  # what it is and what it does, in words, with the count
+
+
+REALTIME_HINT = "wrong times, or a ticket channel? a mapping's realtime_channels names the real-time ones"
+
+
+def oddities(contacts: Contacts) -> list[Oddity]:
+    """Handle times of 0, real-time waits or handle times over a day, and (outside ticket
+    exports, where an open ticket is neither yet) contacts neither answered nor abandoned."""
+    f = contacts.frame
+    handled = f["handled"].to_numpy(bool)
+    realtime = f["realtime"].to_numpy(bool)
+    found = []
+
+    def add(kind: str, rows: np.ndarray, says) -> None:
+        if rows.any():
+            found.append(Oddity(kind, rows, says(int(rows.sum()))))
+
+    if contacts.has("handle_seconds"):
+        handle = f["handle_seconds"].to_numpy(float)
+        n_handled = int(handled.sum())
+        add("handle time 0", handled & (handle == 0), lambda n: (
+            f"all {n:,} handled contacts have a handle time of 0 s: AHT is 0 and would staff no one "
+            "(is it the right column, in the right unit?)" if n == n_handled else
+            f"{n:,} of {n_handled:,} handled contacts ({n / n_handled:.0%}) have a handle time of 0 s: they lower AHT"
+        ))  # fmt: skip
+        long = handled & realtime & (handle > REALTIME_LONGEST_SECONDS)
+        add("real-time handle time over a day", long, lambda n: (
+            f"{n:,} real-time contacts (voice, chat) have a handle time over a day (longest "
+            f"{handle[long].max() / 86_400:.1f} days): they raise AHT ({REALTIME_HINT})"
+        ))  # fmt: skip
+    if contacts.has("wait_seconds"):
+        wait = f["wait_seconds"].to_numpy(float)
+        long_wait = realtime & (wait > REALTIME_LONGEST_SECONDS)
+        add("real-time wait over a day", long_wait, lambda n: (
+            f"{n:,} real-time contacts (voice, chat) waited over a day (longest "
+            f"{wait[long_wait].max() / 86_400:.1f} days): they raise ASA and the patience estimate ({REALTIME_HINT})"
+        ))  # fmt: skip
+    if not contacts.tickets:
+        neither = ~handled & ~f["abandoned"].to_numpy(bool)
+        add("neither answered nor abandoned", neither, lambda n: (
+            f"{n:,} of {len(f):,} contacts are neither answered (no answer time, handle time or wait) nor "
+            "abandoned: counted as arrivals, they lower the service level and are in no AHT or abandon rate"
+        ))  # fmt: skip
+    return found
+
+
+def warn_oddities(contacts: Contacts, ledger: RowLedger, lines: np.ndarray | None = None) -> None:
+    """Each oddity as a warning with its count and first row (``lines``: each contact's line
+    in the file), and counted in the ledger (summary.json's ``warned_by_reason``)."""
+    for oddity in oddities(contacts):
+        first = f" (first at row {int(lines[np.argmax(oddity.rows)])})" if lines is not None else ""
+        ledger.note(oddity.kind, int(oddity.rows.sum()), oddity.says + first)

@@ -26,7 +26,8 @@ class RowLedger:
         self._reason = np.full(n, None, dtype=object)
         self._column = np.full(n, None, dtype=object)
         self._value = np.full(n, None, dtype=object)
-        self.warnings: list[str] = []
+        self.warnings: list[str] = list(raw.notes)
+        self.noted: dict[str, int] = {}  # rows kept but warned about, by kind
 
     @property
     def active(self) -> np.ndarray:
@@ -78,6 +79,11 @@ class RowLedger:
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
+
+    def note(self, kind: str, count: int, message: str) -> None:
+        """Rows used but unusual (a handle time of 0, a wait of days): warned and counted."""
+        self.noted[kind] = self.noted.get(kind, 0) + count
+        self.warn(message)
 
     # --- reporting -------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:

@@ -35,6 +35,7 @@ class RawTable:
     delimiter: str | None  # None for Parquet
     lines: np.ndarray | None = None  # physical line of each row; None: row position + first_row
     first_row: int = FIRST_DATA_LINE  # number shown for the first data row (1 for Parquet)
+    notes: tuple[str, ...] = ()  # what reading it assumed (an encoding guessed), for the warnings
 
     @property
     def line(self) -> pd.Series:
