@@ -10,11 +10,13 @@ import io
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 import streamlit as st
 
 from forecasting.errors import InputError
+from forecasting.history.config import MAX_YAML_BYTES
 from forecasting.history.ingest import IngestOptions, IngestResult, ingest
 from forecasting.store import Store
 from scenarios.bundled import BUNDLED_DATA, scenario_dir
@@ -32,7 +34,7 @@ BUNDLED = {
         IngestOptions(time_col="DateTime", value_cols=("Calls",)),
     ),
 }
-MAX_UPLOAD_MB = 50
+CONFIG_UPLOAD_BYTES = MAX_YAML_BYTES  # a mapping or targets file: what the command line reads
 APP_SETTINGS = {  # settings as the Data page's widgets name them (the rest in the errors' plain words)
     "sep": "'Field delimiter'",
     "encoding": "'Text encoding'",
@@ -104,6 +106,32 @@ def remove_stale_uploads(max_age_seconds: float = 3600) -> None:
 
 
 remove_stale_uploads()  # once per server process: this module is imported once
+
+
+def data_upload_limit_mb() -> int:
+    """The data upload limit in MB: Streamlit's ``server.maxUploadSize`` (50 in the project's
+    .streamlit/config.toml), so a server that raises it raises ours, and both say the same."""
+    return int(st.get_option("server.maxUploadSize"))
+
+
+def upload_bytes(upload, kind: Literal["data", "config"]) -> bytes:
+    """An upload's bytes, refused with one line before they are read or parsed when over its
+    kind's limit: a data file up to ``data_upload_limit_mb()``, a mapping or targets file
+    up to ``CONFIG_UPLOAD_BYTES`` (one small upload must not take the server's memory)."""
+    limit = data_upload_limit_mb() * 2**20 if kind == "data" else CONFIG_UPLOAD_BYTES
+    if upload.size > limit:
+        what = "data file" if kind == "data" else "mapping or targets file"
+        raise InputError(
+            f"too large to upload ({_in_units(upload.size)})",
+            path=upload_file_name(upload.name),
+            expected=f"a {what} of at most {_in_units(limit)}"
+            + (" (use `capplan ingest` for larger files)" if kind == "data" else ""),
+        )
+    return upload.getvalue()
+
+
+def _in_units(size: int) -> str:
+    return f"{size / 2**20:,.1f} MB" if size >= 2**20 else f"{size / 2**10:,.0f} KB"
 
 
 def upload_file_name(name: str, limit: int = 120) -> str:

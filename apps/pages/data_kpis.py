@@ -6,12 +6,13 @@ import streamlit as st
 
 from app_support import (
     BUNDLED,
-    MAX_UPLOAD_MB,
     content_digest,
+    data_upload_limit_mb,
     ingest_bundled,
     ingest_upload,
     peek_upload,
     show_error,
+    upload_bytes,
     uploaded_targets,
 )
 from forecasting.errors import InputError
@@ -46,7 +47,7 @@ result = None
 try:
     if source == "Upload a file":
         upload = st.file_uploader(
-            f"Contact log or interval report (CSV, TSV or Parquet, up to {MAX_UPLOAD_MB} MB)",
+            f"Contact log or interval report (CSV, TSV or Parquet, up to {data_upload_limit_mb()} MB)",
             type=["csv", "tsv", "txt", "parquet"],
         )
         previous = st.session_state.get("uploaded")
@@ -65,13 +66,8 @@ try:
                 "Choose a file to check it; nothing is changed in it. Its format and columns are detected."
             )
             st.stop()
-        if upload is not None and upload.size > MAX_UPLOAD_MB * 1024 * 1024:
-            st.error(
-                f"{upload.name}: {upload.size / 1e6:.0f} MB is more than the {MAX_UPLOAD_MB} MB limit: use `capplan ingest` for large files."
-            )
-            st.stop()
         if upload is not None:
-            data = upload.getvalue()
+            data = upload_bytes(upload, "data")  # refused unread over the limit
             digest = content_digest(data)
             sep_option = None if sep.startswith("auto") else sep
             encoding_option = None if encoding.startswith("auto") else encoding
@@ -152,7 +148,7 @@ try:
                 sep=sep_option,
                 sl_denominator=denominator,
             )
-            mapping_data = mapping_upload.getvalue() if mapping_upload is not None else None
+            mapping_data = upload_bytes(mapping_upload, "config") if mapping_upload is not None else None
             result = ingest_upload(
                 upload.name, digest, options, data,
                 mapping_upload.name if mapping_upload is not None else None,
@@ -219,7 +215,9 @@ targets_upload = st.file_uploader(
 )
 try:
     targets = (
-        uploaded_targets(targets_upload.name, targets_upload.getvalue()) if targets_upload else load_targets()
+        uploaded_targets(targets_upload.name, upload_bytes(targets_upload, "config"))
+        if targets_upload
+        else load_targets()
     )
 except InputError as exc:
     show_error(exc)
