@@ -14,6 +14,7 @@ import pandas as pd
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 PRESENCE_SHARE = 0.5  # a weekday or slot counts as open if it had traffic on at least half its days
+OBSERVED_REACH = 3  # days: a day with data within ±3 days puts a day inside a stretch with data
 STRAY_SHARE = (
     0.05  # a slot with less than 5 % of its day's typical slot volume is a stray call, not opening hours
 )
@@ -82,7 +83,10 @@ class OperatingCalendar:
 
 
 def infer_calendar(intervals: pd.DataFrame, length: pd.Timedelta) -> OperatingCalendar:
-    """Infer hours from slots with traffic on most days; missing days are open weekdays without any."""
+    """Infer hours from slots with traffic on most days; missing days are open weekdays without any.
+
+    A weekday is open if it has traffic on most of its days that lie within stretches of data,
+    so a hole of any length is missing open days, never a closure."""
     total = intervals.groupby("interval_start")["arrivals"].sum(min_count=1)
     positive = total[total > 0]
     typical = positive.groupby(positive.index.normalize()).transform("mean")
@@ -95,10 +99,12 @@ def infer_calendar(intervals: pd.DataFrame, length: pd.Timedelta) -> OperatingCa
     )
     busy_days = pd.DatetimeIndex(busy.index.normalize().unique())
     has_data = days.isin(busy_days)
+    seen = observed_days(has_data)
+    weekday = days.day_of_week
     open_weekdays = [
         d
         for d in range(7)
-        if (days.day_of_week == d).any() and has_data[days.day_of_week == d].mean() >= PRESENCE_SHARE
+        if (seen & (weekday == d)).any() and has_data[seen & (weekday == d)].mean() >= PRESENCE_SHARE
     ]
     slot = pd.Series(((busy.index - busy.index.normalize()) // length).astype(int), index=busy.index)
     frame = pd.DataFrame(
@@ -118,6 +124,16 @@ def infer_calendar(intervals: pd.DataFrame, length: pd.Timedelta) -> OperatingCa
         day.date() for day, ok in zip(days, has_data, strict=False) if not ok and day.weekday() in hours
     )
     return OperatingCalendar(length, hours, days[0].date(), days[-1].date(), missing)
+
+
+def observed_days(has_data: np.ndarray) -> np.ndarray:
+    """Days within a stretch of data: some day within ±3 days has data. A day deep inside a hole
+    of a week or more says nothing about which weekdays open (every weekday is missing there),
+    so it must not vote "closed"; a genuinely closed weekday (Sunday) sits between days with
+    data and still does."""
+    window = 2 * OBSERVED_REACH + 1
+    near = pd.Series(np.asarray(has_data, dtype=float)).rolling(window, center=True, min_periods=1).max()
+    return near.to_numpy() > 0
 
 
 def _runs(slots: np.ndarray, length: pd.Timedelta) -> tuple[tuple[pd.Timedelta, pd.Timedelta], ...]:

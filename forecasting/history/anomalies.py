@@ -39,9 +39,10 @@ def detect_anomalies(intervals: pd.DataFrame, calendar: OperatingCalendar) -> pd
          "slots": np.nan, "value": np.nan, "expected": np.nan, "detail": "an open weekday with no data at all"}
         for day in calendar.missing_days
     ]  # fmt: skip
+    holes = _holes(intervals, calendar)
     for queue, part in intervals.groupby("queue", sort=True):
         stamps = pd.DatetimeIndex(part["interval_start"])
-        open_ = calendar.is_open(stamps)
+        open_ = calendar.is_open(stamps) & ~stamps.normalize().isin(holes)
         for field in FIELDS:
             if field not in part or part[field].notna().sum() == 0:
                 continue
@@ -65,6 +66,21 @@ def detect_anomalies(intervals: pd.DataFrame, calendar: OperatingCalendar) -> pd
         )
         table = table[~inside]
     return table.sort_values(["queue", "field", "start", "kind"], ignore_index=True)
+
+
+def _holes(intervals: pd.DataFrame, calendar: OperatingCalendar) -> pd.DatetimeIndex:
+    """Missing open days before the last day with traffic: a log's grid holds zeros there, which
+    are no one's usual value (a long hole would make every day after it a spike). Trailing
+    missing days stay in, to be read as a stopped feed."""
+    missing = pd.DatetimeIndex(pd.to_datetime(list(calendar.missing_days)))
+    traffic = (
+        intervals.loc[intervals["arrivals"].fillna(0) > 0, "interval_start"]
+        if "arrivals" in intervals
+        else []
+    )
+    if missing.empty or len(traffic) == 0:
+        return missing[:0]
+    return missing[missing < pd.Timestamp(traffic.max()).normalize()]
 
 
 def series_anomalies(
@@ -263,9 +279,16 @@ def _level_shifts(grid: pd.DataFrame, expected: pd.DataFrame) -> list[dict]:
     day, ratio = totals.index[best_k], fits[best_k][0]
     if abs(np.log(ratio)) < np.log(SHIFT_RATIO):
         return []
+    after = int((grid.index >= day).sum())
+    how = (
+        "models should learn from the new level"
+        if after >= MIN_DAYS_AFTER_SHIFT
+        else f"only {after} open days follow, too few to learn the new level from alone "
+        f"({MIN_DAYS_AFTER_SHIFT} needed): models still learn from the older days as they are"
+    )
     return [{"kind": "level_shift", "start": day, "end": totals.index[-1], "slots": np.nan,
              "value": ratio, "expected": 1.0,
-             "detail": f"from {day:%Y-%m-%d} the level is {ratio:.2f}× what it was before: models should learn from the new level"}]  # fmt: skip
+             "detail": f"from {day:%Y-%m-%d} the level is {ratio:.2f}× what it was before: {how}"}]  # fmt: skip
 
 
 def _shift_fit(log_level: np.ndarray, k: int) -> tuple[float, float]:
