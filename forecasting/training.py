@@ -17,6 +17,7 @@ import pandas as pd
 
 from forecasting.backtest import Backtest, origins_for, run_backtest
 from forecasting.catalog import COMBINE_SEP, combination_forecasts, make_model
+from forecasting.csv_safety import write_csv
 from forecasting.errors import InputError
 from forecasting.forecast_job import backtest_and_choose, horizon_timestamps
 from forecasting.metrics import accuracy
@@ -47,7 +48,7 @@ def _log_backtest(run: RunLog, board: pd.DataFrame, backtest: Backtest) -> None:
     for row in backtest.by_horizon().itertuples():
         run.log_metrics({f"{row.model}.mase_by_horizon": row.mase}, step=int(row.horizon_day))
     run.log_table(board, "leaderboard.json")
-    run.log_text(board.to_csv(index=False), "leaderboard.csv")
+    run.log_text(write_csv(board, index=False, name="leaderboard.csv"), "leaderboard.csv")
 
 
 def _log_dataset(run: RunLog, history: pd.Series, source: str, context: str) -> None:
@@ -87,8 +88,10 @@ def train(
     special_days: SpecialDays | None = None,
 ) -> TrainingOutcome:
     """Backtest the candidates, fit the winner on all history and register it; it becomes the
-    champion if there is none yet (or with ``force``), else the challenger."""
-    existing = store.model_version(registered_name, CHAMPION)
+    champion if there is none yet (or with ``force``), else the challenger. The backtest runs
+    unlocked; registration and the champion decision hold the store's lock, so of two first
+    trainings at once exactly one becomes the champion."""
+    before = store.model_version(registered_name, CHAMPION)
     with store.start_run(EXPERIMENT, f"train {registered_name}") as run:
         run.log_params(
             {
@@ -122,19 +125,22 @@ def train(
         run.log_params({"chosen_model": chosen})
         row = board.set_index("model").loc[chosen]
         run.log_metrics({k: row[k] for k in ("mase", "wape", "coverage80", "coverage95")})
-        version = run.log_forecaster(fitted, chosen, registered_name)
-        if existing is not None and not force:
-            store.set_alias(registered_name, CHALLENGER, version)
-            decision = (
-                f"version {version} ({chosen}) registered as challenger; champion stays version {existing.version}: "
-                "retrain to compare them, or promote it to replace it"
-            )
-        elif existing is not None:
-            store.set_alias(registered_name, CHAMPION, version)
-            decision = f"version {version} ({chosen}) replaces champion version {existing.version} (promoted on request)"
-        else:
-            store.set_alias(registered_name, CHAMPION, version)
-            decision = f"version {version} ({chosen}) is the first champion"
+        with store.lock():  # the champion seen and the alias set are one step for all processes
+            existing = store.model_version(registered_name, CHAMPION)
+            version = run.log_forecaster(fitted, chosen, registered_name)
+            if existing is not None and not force:
+                store.set_alias(registered_name, CHALLENGER, version)
+                meanwhile = " (registered by another training while this one ran)" if before is None else ""
+                decision = (
+                    f"version {version} ({chosen}) registered as challenger; champion stays version {existing.version}"
+                    f"{meanwhile}: retrain to compare them, or promote it to replace it"
+                )
+            elif existing is not None:
+                store.set_alias(registered_name, CHAMPION, version)
+                decision = f"version {version} ({chosen}) replaces champion version {existing.version} (promoted on request)"
+            else:
+                store.set_alias(registered_name, CHAMPION, version)
+                decision = f"version {version} ({chosen}) is the first champion"
         run.set_tags({"decision": decision})
         return TrainingOutcome(
             run.run_id, registered_name, version, chosen, board, existing is None or force, decision
@@ -213,17 +219,26 @@ def retrain(
             and scores["challenger"]["mase"] <= scores["champion_refit"]["mase"] + 1e-12
         )
         fitted = make_model(challenger_name, clean, special_days).fit(history, calendar)
-        version = run.log_forecaster(fitted, challenger_name, registered_name)
-        store.set_alias(registered_name, CHALLENGER, version)
-        number = champion_version.version
-        verdict = "promoted to champion" if better else f"not promoted; champion stays version {number}"
+        with store.lock():  # promote only over the champion it was compared with
+            current = store.model_version(registered_name, CHAMPION)
+            version = run.log_forecaster(fitted, challenger_name, registered_name)
+            store.set_alias(registered_name, CHALLENGER, version)
+            number = champion_version.version
+            moved = current is not None and current.version != number
+            verdict = "promoted to champion" if better else f"not promoted; champion stays version {number}"
+            if better and moved:
+                verdict = (
+                    f"not promoted: the champion became version {current.version} while this retrain ran "
+                    "(retrain again to compare with it)"
+                )
+            better = better and not moved
+            if better:
+                store.set_alias(registered_name, CHAMPION, version)
         decision = (
             f"challenger version {version} ({challenger_name}) MASE {scores['challenger']['mase']:.3f} vs champion "
             f"version {number} ({champion_name}) {scores['champion']['mase']:.3f} as trained and "
             f"{scores['champion_refit']['mase']:.3f} refitted, on {len(window)} origins from {window[0]:%Y-%m-%d}: {verdict}"
         )
-        if better:
-            store.set_alias(registered_name, CHAMPION, version)
         run.set_tags({"decision": decision})
         run.log_params({"challenger_model": challenger_name})
         run.log_metrics({"promoted": float(better)})

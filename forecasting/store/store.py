@@ -11,10 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import logging
 import os
+import pickle
 import re
+import shutil
+import signal
+import socket
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Iterator, Mapping
@@ -38,6 +44,22 @@ PIP_REQUIREMENTS = ["pandas", "numpy", "scipy", "scikit-learn", "statsmodels", "
 BARE_SCHEMES = ("databricks", "databricks-uc", "uc")  # MLflow URIs with no colon
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # forecasting/: travels with every logged model
 SOURCE_DIR = PACKAGE_DIR.parent
+PID_TAG, PID_START_TAG, HOST_TAG = "capplan.pid", "capplan.pid_start", "capplan.host"  # who runs a run
+CHECKSUM_TAG = "capplan.model_sha256"  # of a registered version's files, checked before loading them
+CONTRACT_PREFIX = "capplan.contract."  # model-version tags: what a model was trained on
+UNREADABLE_MODEL = (  # what unpickling a damaged or foreign model file raises
+    pickle.UnpicklingError,
+    EOFError,
+    AttributeError,
+    ImportError,
+    IndexError,
+    KeyError,
+    TypeError,
+    ValueError,
+    MemoryError,
+)
+_READY: set[tuple[str, str]] = set()  # stores whose schema this process has made sure of
+_READY_GUARD = threading.Lock()
 
 
 class StoreError(InputError):
@@ -149,9 +171,21 @@ class Store:
         from mlflow import MlflowClient
 
         _quiet_mlflow()
-        if self.database is not None:
+        key = (self.tracking_uri, self.registry_uri)
+        if self.database is None or key in _READY:
+            return MlflowClient(self.tracking_uri, registry_uri=self.registry_uri)
+        # The first client of a local store in this process creates or checks its schema (MLflow
+        # runs its migrations on an empty database): two processes doing it at once fail, so it
+        # happens under the store's lock, with the clean-up of runs whose process is gone.
+        with self.lock():
             self.database.parent.mkdir(parents=True, exist_ok=True)
-        return MlflowClient(self.tracking_uri, registry_uri=self.registry_uri)
+            client = MlflowClient(self.tracking_uri, registry_uri=self.registry_uri)
+            if key not in _READY:
+                client.search_registered_models(max_results=1)  # the registry's store, made here too
+                _end_orphaned_runs(client, self.tracking_uri)
+                with _READY_GUARD:
+                    _READY.add(key)
+        return client
 
     @contextlib.contextmanager
     def _errors(self) -> Iterator[None]:
@@ -190,15 +224,20 @@ class Store:
     # ------------------------------------------------------------------ runs
     @contextlib.contextmanager
     def start_run(self, experiment: str, run_name: str) -> Iterator[RunLog]:
-        """A run in ``experiment``, finished when the block ends (failed if it raises)."""
+        """A run in ``experiment``, finished when the block ends (failed if it raises, killed on
+        Ctrl-C or SIGTERM). Its process is tagged so that, if it dies without a word (SIGKILL, a
+        power cut), the next process on this host marks the run KILLED instead of RUNNING for ever."""
         with self._errors():
             client = self._client()
-            run = client.create_run(self._experiment_id(client, experiment), run_name=run_name)
+            run = client.create_run(
+                self._experiment_id(client, experiment), run_name=run_name, tags=_process_tags()
+            )
         status = "FAILED"
         try:
-            yield RunLog(self, client, run.info.run_id, run.info.artifact_uri)
+            with _sigterm_as_exit():
+                yield RunLog(self, client, run.info.run_id, run.info.artifact_uri)
             status = "FINISHED"
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SystemExit):
             status = "KILLED"
             raise
         finally:
@@ -222,25 +261,43 @@ class Store:
             yield
             return
         path = self.database.with_name(self.database.name + ".lock")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a+") as handle:
-            deadline = time.monotonic() + timeout_seconds
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise StoreError(
-                            f"the MLflow store stayed busy for {timeout_seconds:.0f} s",
-                            path=self.tracking_uri,
-                            expected="the other capplan process to finish",
-                        ) from None
-                    time.sleep(0.1)
+        with _HELD_GUARD:
+            held = _HELD.setdefault(path, _HeldLock())
+        busy = StoreError(
+            f"the MLflow store stayed busy for {timeout_seconds:.0f} s",
+            path=self.tracking_uri,
+            expected="the other capplan process to finish",
+        )
+        deadline = time.monotonic() + timeout_seconds
+        # reentrant in a thread (a locked block may open the store for the first time), exclusive
+        # between threads (the flock alone would not be) and between processes (the flock)
+        if not held.thread_lock.acquire(timeout=timeout_seconds):
+            raise busy
+        try:
+            if held.depth == 0:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                handle = open(path, "a+")  # noqa: SIM115 - held across the yield, closed below
+                while True:
+                    try:
+                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > deadline:
+                            handle.close()
+                            raise busy from None
+                        time.sleep(0.1)
+                held.handle = handle
+            held.depth += 1
             try:
                 yield
             finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                held.depth -= 1
+                if held.depth == 0 and held.handle is not None:
+                    fcntl.flock(held.handle, fcntl.LOCK_UN)
+                    held.handle.close()
+                    held.handle = None
+        finally:
+            held.thread_lock.release()
 
     def runs(
         self,
@@ -340,14 +397,60 @@ class Store:
                 f"no {alias} model registered under '{name}' in {self.tracking_uri}",
                 expected="a model trained first on this data (train it with the same input and <<registered_model>>)",
             )
+        from mlflow.exceptions import MlflowException
+
         with self._errors(), tempfile.TemporaryDirectory() as tmp:
             client = self._client()
+            recorded = client.get_model_version(name, str(version.version)).tags.get(CHECKSUM_TAG)
             source = client.get_model_version_download_uri(name, str(version.version))
             local = mlflow.artifacts.download_artifacts(
                 artifact_uri=source, dst_path=tmp, tracking_uri=self.tracking_uri
             )
-            wrapper = mlflow.pyfunc.load_model(local).unwrap_python_model()
-        return wrapper.forecaster, wrapper.name, version
+            if not Path(local).resolve().is_relative_to(Path(tmp).resolve()):  # never touch the store's own
+                local = shutil.copytree(local, Path(tmp) / "copy")
+            for path in sorted(Path(local).rglob("*"), reverse=True):  # no unchecked file is loaded
+                if _not_model(Path(local), path):
+                    shutil.rmtree(path) if path.is_dir() else path.unlink()
+            self._check_model_files(Path(local), recorded, name, version.version)
+            try:  # unpickling runs the file's code: only after the checksum matched
+                wrapper = mlflow.pyfunc.load_model(local).unwrap_python_model()
+                forecaster, model_name = wrapper.forecaster, str(wrapper.name)
+            except (*UNREADABLE_MODEL, MlflowException) as exc:
+                first = (str(exc).strip().splitlines() or [""])[0][:200]
+                raise StoreError(
+                    f"the model files of {name} version {version.version} cannot be read "
+                    f"({type(exc).__name__}: {first})",
+                    path=self.tracking_uri,
+                    expected="a model saved whole by capplan (train it again)",
+                ) from None
+        return forecaster, model_name, version
+
+    def _check_model_files(self, folder: Path, recorded: str | None, name: str, number: int) -> None:
+        """Refuse model files that are not the ones registered: loading them runs their code."""
+        if recorded is None:  # registered before capplan recorded checksums
+            if (self.tracking_uri, name, number) not in _UNCHECKED_WARNED:
+                _UNCHECKED_WARNED.add((self.tracking_uri, name, number))
+                log.warning(
+                    "warning: %s version %d has no checksum of its files (registered by an older "
+                    "capplan): loaded unchecked; train it again to have them checked",
+                    name,
+                    number,
+                )
+            return
+        if model_digest(folder) != recorded:
+            raise StoreError(
+                f"the model files of {name} version {number} do not match the checksum recorded at "
+                "registration: refusing to load them (a shared store is code you run)",
+                path=self.tracking_uri,
+                expected="model files as capplan registered them (train the model again)",
+            )
+
+    def model_contract(self, version: ModelVersion) -> dict[str, str]:
+        """What a registered version was trained on (recorded by ``log_forecaster(contract=…)``);
+        empty for versions registered without one."""
+        with self._errors():
+            tags = self._client().get_model_version(version.name, str(version.version)).tags
+        return {k.removeprefix(CONTRACT_PREFIX): v for k, v in tags.items() if k.startswith(CONTRACT_PREFIX)}
 
 
 class RunLog:
@@ -421,34 +524,168 @@ class RunLog:
         with self.store._errors():
             self.client.log_inputs(self.run_id, datasets=[entity])
 
-    def log_forecaster(self, forecaster, model_name: str, registered_name: str) -> int:
+    def log_forecaster(
+        self,
+        forecaster,
+        model_name: str,
+        registered_name: str,
+        contract: Mapping[str, str] | None = None,
+    ) -> int:
         """Log a fitted forecaster as a pyfunc model under ``model/`` and register it; returns
         the version.
 
         The pyfunc takes a DataFrame with a ``timestamp`` column and returns the forecast
         table, so anything that can call MLflow (a notebook, another service) can forecast
-        without knowing which model won; the forecasting package travels with the model."""
+        without knowing which model won; the forecasting package travels with the model.
+        The version carries the SHA-256 of its files (checked before they are unpickled) and
+        ``contract``, what it was trained on, as ``capplan.contract.<key>`` tags."""
         import mlflow
         from mlflow.exceptions import MlflowException
 
         with self.store._errors(), tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / "model"
             mlflow.pyfunc.save_model(
-                Path(tmp) / "model",
+                folder,
                 python_model=_python_model_class()(forecaster, model_name),
                 # no signature: timestamps may come as datetimes or as text, and predict parses both
                 pip_requirements=PIP_REQUIREMENTS,
                 code_paths=[str(PACKAGE_DIR)],
             )
-            self.client.log_artifacts(self.run_id, str(Path(tmp) / "model"), "model")
+            checksum = model_digest(folder)
+            self.set_tags({CHECKSUM_TAG: checksum})
+            self.client.log_artifacts(self.run_id, str(folder), "model")
             try:
                 self.client.create_registered_model(registered_name)
             except MlflowException as exc:
                 if str(exc.error_code) != "RESOURCE_ALREADY_EXISTS":
                     raise
-            found = self.client.create_model_version(
-                registered_name, f"{self.artifact_uri}/model", run_id=self.run_id
+            tags = {CHECKSUM_TAG: checksum} | {
+                f"{CONTRACT_PREFIX}{k}": str(v) for k, v in (contract or {}).items()
+            }
+            found = self.client.create_model_version(  # with its tags: never a version without them
+                registered_name, f"{self.artifact_uri}/model", run_id=self.run_id, tags=tags
             )
         return int(found.version)
+
+
+def model_digest(folder: Path) -> str:
+    """SHA-256 of a saved model's files (names and contents, in name order): the pickle and the
+    code beside it, which loading the model runs."""
+    total = hashlib.sha256()
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file() and not _not_model(folder, p)):
+        total.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        total.update(hashlib.sha256(path.read_bytes()).digest())
+    return total.hexdigest()
+
+
+def _not_model(folder: Path, path: Path) -> bool:
+    """Files that are not the saved model: Python's bytecode caches (regenerated, and deleted
+    before loading, since they would run unchecked) and the note MLflow writes into a local
+    model folder each time it is loaded through ``models:/``."""
+    relative = path.relative_to(folder)
+    return (
+        "__pycache__" in relative.parts
+        or path.suffix == ".pyc"
+        or relative.as_posix() == "registered_model_meta"
+    )
+
+
+@dataclass
+class _HeldLock:
+    """A store lock as this process holds it: one thread at a time, nested blocks counted."""
+
+    thread_lock: threading.RLock = field(default_factory=threading.RLock)
+    depth: int = 0
+    handle: object = None
+
+
+_HELD: dict[Path, _HeldLock] = {}
+_HELD_GUARD = threading.Lock()
+_UNCHECKED_WARNED: set[tuple[str, str, int]] = set()
+
+
+def _process_start(pid: int) -> str | None:
+    """When a process started (clock ticks since boot, Linux), telling it from a later process
+    given the same pid; None where /proc does not say."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()  # after the command name, which may hold spaces
+    return fields[19] if len(fields) > 19 and fields[0] != "Z" else "zombie"
+
+
+def _process_tags() -> dict[str, str]:
+    pid = os.getpid()
+    return {PID_TAG: str(pid), PID_START_TAG: _process_start(pid) or "", HOST_TAG: socket.gethostname()}
+
+
+def _process_alive(pid: str | None, started: str | None) -> bool:
+    """Whether the process that tagged a run still runs (unknown pids count as alive)."""
+    try:
+        number = int(pid or "")
+        os.kill(number, 0)
+    except ValueError:
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's process: it exists
+    now = _process_start(number)
+    return now != "zombie" and (not started or now is None or now == started)
+
+
+def _end_orphaned_runs(client, uri: str) -> None:
+    """Mark KILLED the runs this host left RUNNING in processes that are gone (SIGKILL, a crash):
+    a run no process will finish must not look as if one still might."""
+    from mlflow.exceptions import MlflowException
+    from sqlalchemy.exc import SQLAlchemyError
+
+    host = socket.gethostname()
+    try:
+        ids = [e.experiment_id for e in client.search_experiments(max_results=1000)]
+        if not ids:
+            return
+        running = client.search_runs(
+            ids, f"attributes.status = 'RUNNING' and tags.`{HOST_TAG}` = {_literal(host)}", max_results=1000
+        )
+        for run in running:
+            tags = run.data.tags
+            if tags.get(HOST_TAG) == host and not _process_alive(tags.get(PID_TAG), tags.get(PID_START_TAG)):
+                client.set_terminated(run.info.run_id, "KILLED")
+                log.warning(
+                    "marked run %s (%s) KILLED: its process %s ended without finishing it",
+                    run.info.run_id,
+                    run.info.run_name,
+                    tags.get(PID_TAG),
+                )
+    except (
+        MlflowException,
+        SQLAlchemyError,
+        OSError,
+    ) as exc:  # a read-only store, say: not the command's fault
+        log.warning("could not check %s for runs left running: %s", uri, str(exc).strip()[:200])
+
+
+@contextlib.contextmanager
+def _sigterm_as_exit() -> Iterator[None]:
+    """In the main thread, a SIGTERM (``kill``, a stopped container) during a run raises
+    SystemExit, so the run is marked KILLED as with Ctrl-C; handlers someone else set are kept."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) not in (
+        signal.SIG_DFL,
+        None,
+    ):
+        yield
+        return
+
+    def stop(signum: int, _frame) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _quiet_mlflow() -> None:
