@@ -202,10 +202,11 @@ class ForecastSpec(Strict):
             return value
         raise ValueError("champion, auto, or one of " + ", ".join(MODELS) + " (or several joined by '+')")
 
-    @field_validator("staff_to")
+    @field_validator("staff_to", mode="before")  # before the union: its errors name 'str' and 'float'
     @classmethod
     def _mean_or_quantile(cls, value):
-        if value == "mean" or (isinstance(value, (int, float)) and 0.5 <= value <= 0.975):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if value == "mean" or (number and 0.5 <= value <= 0.975):
             return value
         raise ValueError("'mean' or a quantile of the forecast between 0.5 and 0.975, e.g. 0.8")
 

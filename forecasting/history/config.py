@@ -25,6 +25,7 @@ from forecasting.errors import InputError
 
 Model = TypeVar("Model", bound=BaseModel)
 NOT_A_BOOLEAN = "a number, not true or false"
+UNION_MEMBER = re.compile(r"str|int|float|bool|none|[\w-]+\[.*\]")
 
 
 class ConfigModel(BaseModel):
@@ -277,6 +278,8 @@ def validation_error(
         (e for e in errors if e["type"] == "extra_forbidden"), errors[0]
     )  # a misspelt key explains the rest
     loc = [p for p in err["loc"] if p != "[key]"]
+    while loc and isinstance(loc[-1], str) and UNION_MEMBER.fullmatch(loc[-1]):
+        loc.pop()  # which member of a union failed ('str', 'float'): no key of the file
     key = ".".join(str(p) for p in loc) or None
     kind = err["type"]
     found = err.get("input")
