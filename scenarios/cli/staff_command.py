@@ -15,8 +15,8 @@ from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 from forecasting.input_rules import check_column
 from forecasting.jsonable import dumps
 from forecasting.output_files import atomic_write, check_output_file
-from scenarios.staffing.requirements import MODELS, Targets
 from scenarios.cli.options import factors_for, number, number_list, text
+from scenarios.staffing.requirements import MODELS, Targets
 from scenarios.staffing_plan import (
     DEFAULT_HOURS_PER_FTE,
     METRICS,
@@ -33,8 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--aht", type=number("aht"), help="average handle time, seconds")
     p.add_argument(
         "--interval",
-        help="interval length: 15min, 30min, 60min … (default: a batch's own spacing, else 30min)",
         type=text("an interval length such as 15min"),
+        help="interval length: 15min, 30min, 60min … (default: a batch's own spacing, else 30min)",
     )
     # the targets' names are those of a scenario's `targets:` (the older --target-* spellings still work)
     p.add_argument(
@@ -476,8 +476,13 @@ def run_validate(args: argparse.Namespace) -> int:
         lambda p: done.report.to_csv(p, index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g"),
     )
     print(
-        f"calibrated on the days up to {train_until:%Y-%m-%d}: mean patience {cal.patience_seconds:.0f} s "
-        f"(Kaplan–Meier {cal.patience_km_seconds:.0f} s), handle time lognormal mean {cal.handle.mean:.0f} s "
+        f"calibrated on the days up to {train_until:%Y-%m-%d}: mean patience "
+        + (
+            f"{cal.patience_seconds:.0f} s (Kaplan–Meier {cal.patience_km_seconds:.0f} s)"
+            if np.isfinite(cal.patience_seconds)
+            else "unbounded (no caller abandoned)"
+        )
+        + f", handle time lognormal mean {cal.handle.mean:.0f} s "
         f"CV {cal.handle.cv:.2f}, agents available {cal.availability:.0%} of those seen; "
         f"agents present (calls under {done.presence_gap / 60:g} min apart) {done.presence_availability:.0%}"
     )
@@ -485,11 +490,16 @@ def run_validate(args: argparse.Namespace) -> int:
         f"errors over {summary['intervals'].iloc[0]} test intervals (arrival-weighted; SL at {args.target_seconds:g} s);"
         " out_of_time_abandon_mae: each of the last training days predicted from the days before it"
     )
-    print(summary.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    shown = summary.drop(columns="chosen_because")  # said in words below
+    print(shown.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     best = summary.set_index("model").loc[done.chosen]
+    how = (
+        f"cannot choose a model on the training days ({done.undecided}); kept the textbook {done.chosen}"
+        if done.undecided
+        else f"chosen by out-of-time error on the training days: {done.chosen}"
+    )
     print(
-        f"chosen by out-of-time error on the training days: {done.chosen} "
-        f"(test abandonment MAE {best['abandon_rate_mae']:.3f}, calibrated "
+        f"{how} (test abandonment MAE {best['abandon_rate_mae']:.3f}, calibrated "
         f"{summary.set_index('model').loc['calibrated', 'abandon_rate_mae']:.3f})"
     )
     picture = args.out.with_suffix(".png")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecasting.errors import InputError
 from forecasting.output_files import atomic_write, check_output_file
 from scenarios.cli.options import number
 from scenarios.vocabulary import format_value, label

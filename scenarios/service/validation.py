@@ -42,6 +42,7 @@ REPORT_COLUMNS = [
 ]
 MODELS = ("erlang-c", "erlang-a", "calibrated", "calibrated-by-hour", "present", "learned", "simulation")
 OUT_OF_TIME_DAYS = 7  # the last training days each predicted from the days before them
+DEFAULT_MODEL = "erlang-a"  # the textbook formula, kept when the training days cannot choose
 MIN_FOLD_TRAIN_DAYS = 3  # days a fold's model is fitted on, at least
 
 
@@ -50,7 +51,8 @@ class Validation:
     report: pd.DataFrame  # one row per test interval and model
     summary: pd.DataFrame  # per model: test errors, out-of-time error on the training days, chosen
     calibration: Calibration  # of the 'calibrated' model: patience, handle times, availability
-    chosen: str  # the model picked by out-of-time error on the training days
+    chosen: str  # the model picked by out-of-time error on the training days (or the default)
+    undecided: str | None  # why the training days could not choose (DEFAULT_MODEL kept); None if they did
     presence_gap: float  # seconds between calls still counted as present, picked likewise
     presence_availability: float  # α of the 'present' model
 
@@ -99,8 +101,12 @@ def validate_staffing(
     gap = choose_presence_gap(train, folds, contacts, seconds, target_seconds)
     models = candidate_models(seconds, target_seconds, gap)
     out_of_time = {name: _out_of_time(model, train, folds, contacts_on) for name, model in models.items()}
-    scored = {k: v for k, v in out_of_time.items() if np.isfinite(v)}
-    chosen = min(scored, key=scored.get) if scored else "calibrated"
+    undecided = why_undecided(train, folds, out_of_time)
+    chosen = (
+        DEFAULT_MODEL
+        if undecided
+        else min(out_of_time, key=lambda k: np.nan_to_num(out_of_time[k], nan=np.inf))
+    )
     train_contacts = contacts_on(train["interval_start"].dt.normalize().unique())
     predictions = {}
     for name, model in models.items():
@@ -113,24 +119,51 @@ def validate_staffing(
     summary = error_summary(report)
     summary["out_of_time_abandon_mae"] = summary["model"].map(out_of_time)
     summary["chosen"] = summary["model"] == chosen
+    summary["chosen_because"] = np.where(
+        summary["chosen"],
+        f"cannot choose: {undecided}; the textbook model kept" if undecided else "lowest out-of-time error",
+        "",
+    )
     calibration = _calibration(train_contacts, models["calibrated"])
-    log.info("chose %s by out-of-time abandonment error on %d training days; presence gap %g s",
-             chosen, len(folds), gap)  # fmt: skip
-    return Validation(report, summary, calibration, chosen, gap, present.availability_)
+    log.info("chose %s (%s) on %d training days; presence gap %g s",
+             chosen, undecided or "by out-of-time abandonment error", len(folds), gap)  # fmt: skip
+    return Validation(report, summary, calibration, chosen, undecided, gap, present.availability_)
+
+
+def why_undecided(train: pd.DataFrame, folds: list, scores: dict[str, float]) -> str | None:
+    """Why the training days cannot tell the models apart, or None when they can: too few days
+    to predict any from those before it, no abandonment to predict (every model predicting
+    none scores 0), no score at all, or the best score shared (a choice would be arbitrary)."""
+    days = train["interval_start"].dt.normalize().nunique()
+    if not folds:
+        return (f"{days} training day{'s' if days != 1 else ''}: choosing predicts each of the last ones from "
+                f"at least {MIN_FOLD_TRAIN_DAYS} days before it, so it needs {MIN_FOLD_TRAIN_DAYS + 1} or more")  # fmt: skip
+    on_folds = train["interval_start"].dt.normalize().isin(folds)
+    if train.loc[on_folds, "abandoned"].sum() == 0:
+        return "no abandonment on the scored training days: every model predicting none scores 0, so they cannot be told apart"
+    finite = {k: v for k, v in scores.items() if np.isfinite(v)}
+    if not finite:
+        return "no model could be scored on the training days (no usable intervals to predict)"
+    best = min(finite.values())
+    tied = sorted(k for k, v in finite.items() if np.isclose(v, best, rtol=1e-9, atol=1e-12))
+    if len(tied) > 1:
+        return f"{len(tied)} models tie at an out-of-time error of {best:.4f} ({', '.join(tied)})"
+    return None
 
 
 def choose_presence_gap(train: pd.DataFrame, folds: list, contacts: Contacts, seconds: float,
                         target_seconds: float) -> float:  # fmt: skip
     """The gap between calls up to which an agent counts as present, of ``PRESENCE_GAPS``,
     whose calibrated Erlang A has the lowest out-of-time abandonment error on the folds
-    (the middle one without folds)."""
+    (the middle one when they cannot be told apart)."""
     contacts_on = _contacts_on(contacts)
     errors = {
         gap: _out_of_time(QueueingModel("erlang-a", seconds, target_seconds, agents=present_column(gap),
                                         calibrate=True), train, folds, contacts_on)
         for gap in PRESENCE_GAPS
     }  # fmt: skip
-    if not any(np.isfinite(e) for e in errors.values()):
+    finite = [e for e in errors.values() if np.isfinite(e)]
+    if not finite or (len(finite) > 1 and np.ptp(finite) <= 1e-12):  # no choice: the middle one
         return PRESENCE_GAPS[len(PRESENCE_GAPS) // 2]
     return min(PRESENCE_GAPS, key=lambda g: (np.nan_to_num(errors[g], nan=np.inf), g))
 
