@@ -82,6 +82,9 @@ def check_column(values, rule: str, row_of, **where) -> None:
 
 
 def _number(value) -> float:
+    """``value`` as a float; nan (refused) for what is no number, a boolean included."""
+    if isinstance(value, (bool, np.bool_)):
+        return float("nan")
     try:
         return float(value)
     except (TypeError, ValueError):

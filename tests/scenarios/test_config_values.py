@@ -207,3 +207,13 @@ def test_each_command_says_it_in_one_line(run_cli, tmp_path, monkeypatch, comman
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
     assert named in err and str(tmp_path / file) in err
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_no_rule_takes_a_boolean_for_a_number(value):
+    """The rules shared by options, widgets and batch files refuse a boolean as they refuse nan."""
+    from forecasting.input_rules import RULES, check_value
+
+    for rule in RULES:
+        with pytest.raises(InputError, match="not a finite number"):
+            check_value(value, rule, key="x")
