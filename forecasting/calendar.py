@@ -56,6 +56,29 @@ class OperatingCalendar:
             out[name] = f"slots starting {text} ({n} slots)" if ranges else "closed"
         return out
 
+    def missing_stretches(self) -> list[tuple[dt.date, dt.date, int]]:
+        """Missing open days grouped into stretches (first, last, open days) with no open day
+        of data inside: a hole of months reads as one stretch, not a hundred dates."""
+        if not self.missing_days or not self.hours:
+            return []
+        days = pd.date_range(self.first_day, self.last_day, freq="D")
+        days = days[np.isin(days.day_of_week, list(self.hours))]
+        missing = days.isin(pd.DatetimeIndex(pd.to_datetime(list(self.missing_days))))
+        run = np.cumsum(~missing)[missing]  # one id per stretch: open days with data in between
+        stretch = pd.Series(days[missing], index=run).groupby(level=0)
+        return [
+            (a.date(), b.date(), int(n))
+            for a, b, n in zip(stretch.min(), stretch.max(), stretch.size(), strict=True)
+        ]
+
+    def describe_missing(self) -> str:
+        """'35 (2024-01-25 to 2024-03-13: 35 days; 2024-05-01)': the count, then each stretch."""
+        parts = [
+            a.isoformat() if n == 1 else f"{a.isoformat()} to {b.isoformat()}: {n} days"
+            for a, b, n in self.missing_stretches()
+        ]
+        return f"{len(self.missing_days)}" + (f" ({'; '.join(parts)})" if parts else "")
+
     def to_dict(self) -> dict:
         return {
             "interval_minutes": int(self.interval.total_seconds() // 60),

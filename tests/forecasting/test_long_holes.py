@@ -108,6 +108,9 @@ def test_a_hole_of_any_length_is_missing_open_days_not_a_closure(tmp_path, hole_
     expected = "00:00–24:00" if freq == "D" else "08:00–18:00"
     assert [hours[d] for d in WEEKDAYS] == [expected] * 5 + ["closed"] * 2
     assert list(result.calendar.missing_days) == open_missing(hole_weeks)
+    days = open_missing(hole_weeks)
+    assert result.calendar.missing_stretches() == [(days[0], days[-1], len(days))]  # one hole
+    assert result.calendar.describe_missing() == f"{len(days)} ({days[0]} to {days[-1]}: {len(days)} days)"
     gaps = result.anomalies[result.anomalies["kind"] == "gap"]
     assert [t.date() for t in gaps["start"]] == open_missing(hole_weeks)
     # nothing else is unusual: the hole is not read as quiet days, spikes or a stopped feed
@@ -123,6 +126,7 @@ def test_a_weekday_closed_around_the_hole_stays_closed(tmp_path, open_days):
     hours = result.calendar.describe_hours()
     assert [i for i, d in enumerate(WEEKDAYS) if hours[d] != "closed"] == list(open_days)
     assert list(result.calendar.missing_days) == open_missing(9, open_days)
+    assert len(result.calendar.missing_stretches()) == 1  # closed days do not split the hole
 
 
 def test_a_contact_log_with_a_long_hole(tmp_path):
