@@ -15,6 +15,7 @@ from typing import Literal
 import pandas as pd
 import streamlit as st
 
+from forecasting.csv_safety import write_csv, write_excel
 from forecasting.errors import InputError
 from forecasting.history.config import MAX_YAML_BYTES
 from forecasting.history.ingest import IngestOptions, IngestResult, ingest
@@ -164,7 +165,7 @@ def show_error(exc: InputError) -> None:
         rows = exc.rejected.rejected_rows()
         st.download_button(
             f"Download the {len(rows):,} rejected rows (CSV)",
-            rows.to_csv(index=False),
+            write_csv(rows, index=False, name="rejected.csv"),
             "rejected.csv",
             "text/csv",
         )
@@ -242,7 +243,7 @@ def excel_bytes(frames: dict[str, pd.DataFrame]) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for sheet, frame in frames.items():
-            frame.to_excel(writer, sheet_name=sheet[:31])
+            write_excel(frame, writer, sheet_name=sheet[:31])
     return buffer.getvalue()
 
 

@@ -5,6 +5,7 @@ import streamlit as st
 
 from app_support import app_store, excel_bytes, run_artifact_table, scenario_runs, show_error, store_caption
 from charts import agents_chart, service_chart
+from forecasting.csv_safety import write_csv
 from forecasting.errors import InputError
 from scenarios.tracking import compare_runs
 from scenarios.vocabulary import readable_comparison
@@ -82,7 +83,7 @@ for survey, meaning in (
         )
 st.caption("Latest run of each scenario: " + ", ".join(f"{n} `{r}`" for n, r in table.attrs["runs"].items()))
 c1, c2 = st.columns(2)
-c1.download_button("Download (CSV)", table.to_csv(), "comparison.csv", "text/csv")
+c1.download_button("Download (CSV)", write_csv(table, name="comparison.csv"), "comparison.csv", "text/csv")
 c2.download_button(
     "Download (Excel)",
     excel_bytes({"comparison": table}),

@@ -15,6 +15,7 @@ from app_support import (
     upload_bytes,
     uploaded_targets,
 )
+from forecasting.csv_safety import write_csv
 from forecasting.errors import InputError
 from forecasting.history.anomalies import in_words
 from forecasting.history.ingest import IngestOptions
@@ -186,7 +187,10 @@ if len(rejected):
         + ", ".join(f"{k} ({v:,})" for k, v in s["rejected_by_reason"].items())
     )
     st.download_button(
-        "Download rejected rows (CSV)", rejected.to_csv(index=False), "rejected.csv", "text/csv"
+        "Download rejected rows (CSV)",
+        write_csv(rejected, index=False, name="rejected.csv"),
+        "rejected.csv",
+        "text/csv",
     )
 for w in s["warnings"]:
     st.warning(w)
@@ -196,7 +200,12 @@ if len(anomalies):
     st.warning(f"Unusual in this history: {in_words(s['anomalies'])}. Look before you forecast from it.")
     with st.expander("What is unusual (anomalies)"):
         st.dataframe(anomalies, hide_index=True, width="stretch")
-        st.download_button("Download (CSV)", anomalies.to_csv(index=False), "anomalies.csv", "text/csv")
+        st.download_button(
+            "Download (CSV)",
+            write_csv(anomalies, index=False, name="anomalies.csv"),
+            "anomalies.csv",
+            "text/csv",
+        )
 
 with st.expander("Opening hours and missing days (inferred)"):
     cal = s["calendar"]
@@ -286,7 +295,10 @@ if chosen:
 for note in flag_notes(everything):
     st.warning(note[0].upper() + note[1:] + ".")
 st.download_button(
-    "Download the KPI report (CSV)", report.to_csv(index=False), f"kpis_{period}.csv", "text/csv"
+    "Download the KPI report (CSV)",
+    write_csv(report, index=False, name="kpis.csv"),
+    f"kpis_{period}.csv",
+    "text/csv",
 )
 with st.expander(f"Review of the latest {period} (as `capplan kpis --report`)", expanded=period == "quarter"):
     targets_from = f"`{targets_upload.name}`" if targets_upload else "the defaults (DOMAIN.md's table)"

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app_support import app_store, forecast_dataset, show_error, store_caption
+from forecasting.csv_safety import write_csv
 from forecasting.errors import InputError
 from forecasting.forecast_job import candidate_names, horizon_timestamps, require_clean
 from forecasting.series import forecast_series
@@ -111,7 +112,12 @@ else:
         st.warning(
             f"The data runs to {history.index.max():%Y-%m-%d}, past the champion's training data: retrain to use it."
         )
-    st.download_button("Download the forecast (CSV)", table.to_csv(index=False), "forecast.csv", "text/csv")
+    st.download_button(
+        "Download the forecast (CSV)",
+        write_csv(table, index=False, name="forecast.csv"),
+        "forecast.csv",
+        "text/csv",
+    )
     if run_id:
         with tempfile.TemporaryDirectory() as tmp:
             plot = store.artifact_file(run_id, "forecast_vs_actual.png", tmp)

@@ -11,6 +11,7 @@ import yaml
 
 from app_support import app_store, champion_hint, pick_scenario, scenario_runs, show_error, store_caption
 from charts import agents_chart, service_chart
+from forecasting.csv_safety import write_csv
 from forecasting.errors import InputError
 from forecasting.history.config import validate_mapping
 from forecasting.store import Store
@@ -236,7 +237,10 @@ show(quick, scenario.name)
 with st.expander("Per-interval table"):
     st.dataframe(quick.intervals, hide_index=True, width="stretch")
     st.download_button(
-        "Download (CSV)", quick.intervals.to_csv(index=False), f"{scenario.name}_intervals.csv", "text/csv"
+        "Download (CSV)",
+        write_csv(quick.intervals, index=False),
+        f"{scenario.name}_intervals.csv",
+        "text/csv",
     )
 st.download_button(
     "Download this scenario as YAML",

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecasting.csv_safety import one_note, write_csv, write_excel
 from forecasting.errors import InputError, cli_option
 from forecasting.jsonable import dumps
 from forecasting.output_files import atomic_write, check_output_file, check_output_folder
@@ -58,9 +59,10 @@ def run_one(store: Store, name: str, out: Path | None, track: bool = True):
         raise
     for w in result.warnings:
         log.warning("warning: %s: %s", scenario.name, w)
-    if out is not None:
-        write_outputs(result, out / scenario.name, yaml_text)
-    run_id = log_scenario(store, result, yaml_text) if track else None
+    with one_note():  # formula cells in the folder's tables and the run's artifacts: said once
+        if out is not None:
+            write_outputs(result, out / scenario.name, yaml_text)
+        run_id = log_scenario(store, result, yaml_text) if track else None
     return result, run_id
 
 
@@ -190,8 +192,8 @@ def format_comparison(table: pd.DataFrame) -> str:
 
 
 TABLE_WRITERS = {  # what ``compare --out`` writes, by the file's suffix
-    ".csv": lambda table, path: table.to_csv(path, float_format="%.10g"),  # millions keep their units
-    ".xlsx": lambda table, path: table.to_excel(path, sheet_name="comparison"),
+    ".csv": lambda table, path: write_csv(table, path, float_format="%.10g"),  # millions keep their units
+    ".xlsx": lambda table, path: write_excel(table, path, sheet_name="comparison"),
     ".parquet": lambda table, path: table.reset_index().to_parquet(path, index=False),
     ".json": lambda table, path: Path(path).write_text(
         dumps(table.reset_index().to_dict(orient="records"), indent=2, default=str) + "\n"

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecasting.csv_safety import write_csv
 from forecasting.errors import InputError
 from forecasting.history.intervals import interval_label, parse_interval
 from forecasting.history.tables import read_table
@@ -428,8 +429,8 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
     fte = fte_by_period(frame[time_col], table, seconds, args.hours_per_fte) if time_col else None
     # everything computed before anything is written; each file whole or not at all
     if fte is not None:
-        atomic_write(fte_path, lambda p: fte.to_csv(p, index=False, float_format="%.4g"))
-    atomic_write(target, lambda p: out.to_csv(p, index=False, float_format="%.6g"))
+        atomic_write(fte_path, lambda p: write_csv(fte, p, index=False, float_format="%.4g"))
+    atomic_write(target, lambda p: write_csv(out, p, index=False, float_format="%.6g"))
     summary = f"{len(out):,} intervals ({'deferred' if args.response_hours else model}): peak {int(out['agents'].max())} agents, {int(out['scheduled_agents'].max())} scheduled"
     if "overloaded" in out:
         summary += f"; {int(out['overloaded'].sum())} overloaded"
@@ -470,10 +471,12 @@ def run_validate(args: argparse.Namespace) -> int:
     done = validate_staffing(result.contacts, length, train_until, args.target_seconds, args.replications)
     summary, cal = done.summary, done.calibration
     summary_path = args.out.with_name(args.out.stem + "_summary.csv")
-    atomic_write(summary_path, lambda p: summary.to_csv(p, index=False, float_format="%.6g"))
+    atomic_write(summary_path, lambda p: write_csv(summary, p, index=False, float_format="%.6g"))
     atomic_write(
         args.out,
-        lambda p: done.report.to_csv(p, index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g"),
+        lambda p: write_csv(
+            done.report, p, index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g"
+        ),
     )
     print(
         f"calibrated on the days up to {train_until:%Y-%m-%d}: mean patience "
@@ -515,7 +518,7 @@ def run_validate(args: argparse.Namespace) -> int:
                 print(f"{survey}: not validated ({exc})")
                 continue
             path = args.out.with_name(f"{args.out.stem}_{survey}.csv")
-            atomic_write(path, lambda p, c=check: c.to_csv(p, index=False, float_format="%.6g"))
+            atomic_write(path, lambda p, c=check: write_csv(c, p, index=False, float_format="%.6g"))
             written.append(path)
             print(f"{survey} per interval from the service (P(wait), ASA, abandonment) through the wait-to-{survey} "
                   f"curve fitted on the training days, against the training days' {survey}:")  # fmt: skip

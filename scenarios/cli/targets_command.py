@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from forecasting.csv_safety import write_csv
 from forecasting.output_files import atomic_write, check_output_file
 from scenarios.cli.options import number
 from scenarios.vocabulary import format_value, label
@@ -73,6 +74,6 @@ def targets_command(args: argparse.Namespace) -> int:
         print("\nFTE each target costs (staffed to the forecast, each target alone):")
         print(shown.to_string(index=False))
     if args.out:
-        atomic_write(args.out, lambda p: curve.to_csv(p, index=False, float_format="%.6g"))
+        atomic_write(args.out, lambda p: write_csv(curve, p, index=False, float_format="%.6g"))
         print(f"wrote {args.out}")
     return 0
