@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pandas as pd
 
 from forecasting.errors import InputError
 
+log = logging.getLogger(__name__)
 DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 DELIMITER_ALIASES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 FIRST_DATA_LINE = 2  # the header is line 1, as in a spreadsheet
@@ -129,15 +131,26 @@ def read_table(path: str | Path, sep: str | None = None, encoding: str | None = 
     if kind is not None:
         raise InputError(f"{kind[0]}, not a text table", path=path, expected=kind[1])
     delimiter = normalize_delimiter(sep) or default_delimiter(path)
-    encoding = _known_encoding(encoding) if encoding else _sniff_encoding(path)
+    given = encoding is not None
+    encoding, notes = (_known_encoding(encoding), ()) if given else _sniff_encoding(path)
     try:
         _check_size_and_lines(path)
-        lines = _scan(path, delimiter, encoding)
+        try:
+            lines = _scan(path, delimiter, encoding)
+        except UnicodeDecodeError as exc:
+            if given or encoding != "utf-8-sig":
+                raise _decode_error(path, encoding, exc) from None
+            encoding, notes = _single_byte(path, exc)  # not UTF-8: a Windows or Latin-1 export
+            lines = _scan(path, delimiter, encoding)
         frame = _read_delimited(path, delimiter, encoding)
     except OSError as exc:  # no permission, a device, a file removed while read
         raise InputError(
             f"cannot read it ({exc.strerror or exc})", path=path, expected="a readable file"
         ) from None
+    except UnicodeDecodeError as exc:
+        raise _decode_error(path, encoding, exc) from None
+    for note in notes:
+        log.info("%s: %s", path, note)
     if frame.empty:
         raise InputError("empty file", path=path, row=2, expected="at least one data row after the header")
     return RawTable(
@@ -145,6 +158,7 @@ def read_table(path: str | Path, sep: str | None = None, encoding: str | None = 
         frame=frame,
         delimiter=delimiter,
         lines=lines[: len(frame)] if len(lines) >= len(frame) else None,
+        notes=notes,
     )
 
 
@@ -231,12 +245,69 @@ def _known_encoding(name: str) -> str:
     return name
 
 
-def _sniff_encoding(path: Path) -> str:
+SNIFF_BYTES = 1 << 16
+BOMS = (  # longest first: UTF-32 LE's mark starts with UTF-16 LE's
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),  # Excel's "Unicode text" export
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# where the NUL bytes of mostly-ASCII text fall, by byte position modulo 4, for each encoding
+NUL_PATTERNS = {
+    "utf-32-le": (False, True, True, True),
+    "utf-32-be": (True, True, True, False),
+    "utf-16-le": (False, True, False, True),
+    "utf-16-be": (True, False, True, False),
+}
+
+
+def _sniff_encoding(path: Path) -> tuple[str, tuple[str, ...]]:
+    """The encoding a byte-order mark names; else UTF-16/32 without one, told by where its
+    NUL bytes fall (a CSV is mostly ASCII: every other byte of UTF-16 is NUL); else UTF-8,
+    which ``read_table`` leaves for cp1252 or Latin-1 if the file does not decode. With the
+    note to warn with when it was a guess."""
     with path.open("rb") as handle:
-        start = handle.read(4)
-    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"  # Excel's "Unicode text" export
-    return "utf-8-sig"
+        head = handle.read(SNIFF_BYTES)
+    for bom, name in BOMS:
+        if head.startswith(bom):
+            return name, ()
+    if b"\x00" not in head:
+        return "utf-8-sig", ()
+    usable = head[: len(head) // 4 * 4] or b"\x00" * 4  # a few bytes: no pattern to see
+    nul = np.frombuffer(usable, dtype=np.uint8).reshape(-1, 4) == 0
+    share = nul.mean(axis=0)
+    for name, pattern in NUL_PATTERNS.items():
+        mask = np.array(pattern)
+        if share[mask].min() > 0.5 and share[~mask].max() < 0.05:
+            label = name.upper().replace("-LE", " LE").replace("-BE", " BE")
+            return name, (f"read as {label}: the file has no byte-order mark, its NUL bytes say so "
+                          "(saving it as UTF-8 avoids the guess)",)  # fmt: skip
+    raise InputError(
+        "NUL bytes in a text file",
+        path=path,
+        expected="text in UTF-8; if it is UTF-16 without a byte-order mark, save it as UTF-8 "
+        "or set <<encoding>> (utf-16-le or utf-16-be)",
+        found=f"{int(nul.sum()):,} NUL bytes in its first {len(usable):,}",
+    )
+
+
+def _single_byte(path: Path, exc: UnicodeDecodeError) -> tuple[str, tuple[str, ...]]:
+    """cp1252 (Windows' Western European, Excel's 'CSV' on most PCs) when every byte of the
+    file is one of its characters, else Latin-1, which has all 256; said in a note, as a
+    guess it is (a file in another code page reads with wrong accents)."""
+    name = "cp1252"
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 24):
+            try:
+                block.decode("cp1252")
+            except UnicodeDecodeError:
+                name = "latin-1"
+                break
+    return name, (
+        f"not UTF-8 (a byte {exc.object[exc.start]:#x}): read as {name}; if accented letters look "
+        "wrong, name the file's encoding (the encoding setting) or save it as UTF-8",
+    )
 
 
 def _read_parquet(path: Path) -> RawTable:
@@ -271,8 +342,6 @@ def _scan(path: Path, delimiter: str, encoding: str) -> np.ndarray:
             for row in reader:
                 lengths.append(len(row))
                 ends.append(reader.line_num)
-    except UnicodeDecodeError as exc:
-        raise _decode_error(path, encoding, exc) from None
     except csv.Error as exc:
         raise InputError(
             "malformed file", path=path, expected=f"{_name(delimiter)}-separated text", found=exc
@@ -316,8 +385,6 @@ def _read_delimited(path: Path, delimiter: str, encoding: str) -> pd.DataFrame:
         raise InputError(
             "malformed file", path=path, expected=f"{_name(delimiter)}-separated text", found=exc
         ) from None
-    except UnicodeDecodeError as exc:
-        raise _decode_error(path, encoding, exc) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     last = len(frame)  # a trailing blank line is formatting, not data
     while last > 0 and frame.iloc[last - 1].eq("").all():

@@ -62,7 +62,8 @@ def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--encoding",
         type=text("a text encoding such as utf-8, cp1252 or utf-16"),
-        help="text encoding (default: UTF-8, or UTF-16 when the file starts with its mark), e.g. latin-1, cp1252",
+        help="text encoding, e.g. utf-8, cp1252, utf-16-le (default: detected: a byte-order mark, UTF-16 "
+        "or UTF-32 without one, UTF-8, else cp1252 or Latin-1, said in the warnings)",
     )
     p.add_argument(
         "--reject-bad-rows",
