@@ -38,7 +38,8 @@ class ModelContract:
         return UNITS.get(self.series, "")
 
     def to_tags(self) -> dict[str, str]:
-        """Model-version tags (MLflow's registry shows them beside the version)."""
+        """Model-version tags (MLflow's registry shows them beside the version; the store
+        prefixes them with ``capplan.contract.``)."""
         values = {
             "series": self.series,
             "interval_minutes": str(interval_minutes(self.interval)),
@@ -48,12 +49,13 @@ class ModelContract:
             "source": self.source,
             "hours": self.hours,
         }
-        return {TAG_PREFIX + k: v[:5000] for k, v in values.items() if v is not None}
+        return {k: v[:5000] for k, v in values.items() if v is not None}
 
     @classmethod
     def from_tags(cls, tags: dict[str, str]) -> ModelContract | None:
-        """The contract recorded with a version, or None for a version registered before contracts."""
-        got = {k.removeprefix(TAG_PREFIX): v for k, v in tags.items() if k.startswith(TAG_PREFIX)}
+        """The contract recorded with a version (tags with or without their prefix), or None
+        for a version registered before contracts."""
+        got = {k.removeprefix(TAG_PREFIX): v for k, v in tags.items()}
         if "series" not in got or "interval_minutes" not in got:
             return None
         queues = got.get("queues")

@@ -21,6 +21,7 @@ from forecasting.csv_safety import write_csv
 from forecasting.errors import InputError
 from forecasting.forecast_job import backtest_and_choose, horizon_timestamps
 from forecasting.metrics import accuracy
+from forecasting.model_contract import ModelContract, check_fits, load_checked, stored_contract
 from forecasting.plots import forecast_plot
 from forecasting.special_days import SpecialDays
 from forecasting.store import CHALLENGER, CHAMPION, FORECASTING, RunLog, Store
@@ -86,12 +87,14 @@ def train(
     n_jobs: int = 1,
     clean: bool = True,
     special_days: SpecialDays | None = None,
+    contract: ModelContract | None = None,
 ) -> TrainingOutcome:
     """Backtest the candidates, fit the winner on all history and register it; it becomes the
     champion if there is none yet (or with ``force``), else the challenger. The backtest runs
     unlocked; registration and the champion decision hold the store's lock, so of two first
     trainings at once exactly one becomes the champion."""
     before = store.model_version(registered_name, CHAMPION)
+    unlike = _unlike_champion(store, before, contract, registered_name, force)
     with store.start_run(EXPERIMENT, f"train {registered_name}") as run:
         run.log_params(
             {
@@ -127,7 +130,7 @@ def train(
         run.log_metrics({k: row[k] for k in ("mase", "wape", "coverage80", "coverage95")})
         with store.lock():  # the champion seen and the alias set are one step for all processes
             existing = store.model_version(registered_name, CHAMPION)
-            version = run.log_forecaster(fitted, chosen, registered_name)
+            version = run.log_forecaster(fitted, chosen, registered_name, _tags(contract))
             if existing is not None and not force:
                 store.set_alias(registered_name, CHALLENGER, version)
                 meanwhile = " (registered by another training while this one ran)" if before is None else ""
@@ -137,7 +140,7 @@ def train(
                 )
             elif existing is not None:
                 store.set_alias(registered_name, CHAMPION, version)
-                decision = f"version {version} ({chosen}) replaces champion version {existing.version} (promoted on request)"
+                decision = f"version {version} ({chosen}) replaces champion version {existing.version} (promoted on request{unlike})"
             else:
                 store.set_alias(registered_name, CHAMPION, version)
                 decision = f"version {version} ({chosen}) is the first champion"
@@ -161,10 +164,18 @@ def retrain(
     n_jobs: int = 1,
     clean: bool = True,
     special_days: SpecialDays | None = None,
+    contract: ModelContract | None = None,
 ) -> TrainingOutcome:
     """Train a challenger on the new data and promote it only if it beats the champion on the
-    most recent window (origins after the champion's training data ended)."""
-    champion, champion_name, champion_version = store.load_forecaster(registered_name, CHAMPION)
+    most recent window (origins after the champion's training data ended). Data unlike the
+    champion's (another interval, series or queue set) is refused before any work: the two
+    could not be compared, and the challenger would silently replace another series' model."""
+    if contract is not None:
+        champion, champion_name, champion_version, _ = load_checked(
+            store, registered_name, contract, purpose="retrain", key=NAME_OPTION
+        )
+    else:
+        champion, champion_name, champion_version = store.load_forecaster(registered_name, CHAMPION)
     window = [o for o in origins_for(history, horizon_days, eval_origins) if o > champion.history_end_]
     if not window:
         raise InputError(
@@ -221,7 +232,7 @@ def retrain(
         fitted = make_model(challenger_name, clean, special_days).fit(history, calendar)
         with store.lock():  # promote only over the champion it was compared with
             current = store.model_version(registered_name, CHAMPION)
-            version = run.log_forecaster(fitted, challenger_name, registered_name)
+            version = run.log_forecaster(fitted, challenger_name, registered_name, _tags(contract))
             store.set_alias(registered_name, CHALLENGER, version)
             number = champion_version.version
             moved = current is not None and current.version != number
@@ -243,6 +254,30 @@ def retrain(
         run.log_params({"challenger_model": challenger_name})
         run.log_metrics({"promoted": float(better)})
         return TrainingOutcome(run.run_id, registered_name, version, challenger_name, board, better, decision)
+
+
+NAME_OPTION = {"option": "registered_model"}
+
+
+def _tags(contract: ModelContract | None) -> dict[str, str] | None:
+    return contract.to_tags() if contract is not None else None
+
+
+def _unlike_champion(store: Store, champion, contract: ModelContract | None, name: str, force: bool) -> str:
+    """A training registered beside a champion of other data would become a challenger no
+    retrain can compare: refused, unless it replaces the champion on request (then said)."""
+    if champion is None or contract is None:
+        return ""
+    recorded = stored_contract(store, champion)
+    if recorded is None:
+        return ""
+    try:
+        check_fits(recorded, contract, f"{name} version {champion.version}", purpose="train", key=NAME_OPTION)
+    except InputError as exc:
+        if not force:
+            raise
+        return f"; it was trained on other data: {exc.detail}, {exc.found}"
+    return ""
 
 
 def compare_on_window(

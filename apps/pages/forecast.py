@@ -9,7 +9,13 @@ import streamlit as st
 from app_support import app_store, forecast_dataset, show_error, store_caption
 from forecasting.csv_safety import write_csv
 from forecasting.errors import InputError
-from forecasting.forecast_job import candidate_names, horizon_timestamps, require_clean
+from forecasting.forecast_job import (
+    candidate_names,
+    converted_forecast_table,
+    horizon_timestamps,
+    require_clean,
+)
+from forecasting.model_contract import ModelContract, data_contract, load_checked
 from forecasting.series import forecast_series
 from forecasting.store import CHALLENGER, CHAMPION, FORECASTING, ModelVersion, Store
 from forecasting.training import retrain, train
@@ -38,8 +44,9 @@ st.caption(f"Data: {label} · registered model `{name}`")
 @st.cache_resource(
     show_spinner="Loading the champion model…", max_entries=4, ttl=3600, hash_funcs={Store: str}
 )
-def champion(store: Store, registered: str, version: ModelVersion):
-    return store.load_forecaster(registered, version=version)  # the version shown, not the alias again
+def champion(store: Store, registered: str, version: ModelVersion, contract: ModelContract):
+    """The version shown (not the alias again), checked against the data on the page."""
+    return load_checked(store, registered, contract, version)
 
 
 @st.cache_data(show_spinner=False, ttl=10, max_entries=8, hash_funcs={Store: str})
@@ -85,11 +92,22 @@ st.subheader("Forecast with 80 % and 95 % bands")
 if version is None:
     st.info("No champion model for this data yet: train one below.")
 else:
-    forecaster, model_name, _ = champion(store, name, version)
+    try:
+        forecaster, model_name, _, fit = champion(
+            store, name, version, data_contract(result, "arrivals", None)
+        )
+    except InputError as exc:
+        show_error(exc)
+        st.stop()
     number = version.version
     days = st.slider("Open days ahead", 1, 20, 5)
-    stamps = horizon_timestamps(forecaster.calendar_, forecaster.history_end_, days)
-    table = forecaster.predict(stamps).reset_index()
+    if fit.converts:  # the data's longer intervals, each the total of the model's slots
+        stamps = horizon_timestamps(result.calendar, forecaster.history_end_, days)
+        table = converted_forecast_table(forecaster, stamps, fit)
+        st.caption(fit.note())
+    else:
+        stamps = horizon_timestamps(forecaster.calendar_, forecaster.history_end_, days)
+        table = forecaster.predict(stamps).reset_index()
     recent = (
         history[history.index > history.index.max() - pd.Timedelta(days=7)]
         .rename("actual")
@@ -181,6 +199,7 @@ elif action:
             n_origins=int(origins),
             progress=step,
             n_jobs=1,
+            contract=data_contract(result, "arrivals", None),
         )
     except InputError as exc:
         bar.empty()

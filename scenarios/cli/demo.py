@@ -15,6 +15,7 @@ from pathlib import Path
 
 from forecasting.forecast_job import candidate_names
 from forecasting.history.ingest import write_outputs
+from forecasting.model_contract import data_contract
 from forecasting.output_files import check_output_folder
 from forecasting.series import forecast_series
 from forecasting.store import Store
@@ -92,6 +93,7 @@ def run_demo(store: Store, out: Path, origins: int = 5, n_jobs: int = -1, progre
         n_origins=origins,
         progress=progress,
         n_jobs=n_jobs,
+        contract=data_contract(result, "arrivals", data.queue, source=source.name),
     )
     print(format_board(outcome.leaderboard, top=6))
     print(outcome.decision)

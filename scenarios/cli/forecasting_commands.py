@@ -10,15 +10,37 @@ import re
 from pathlib import Path
 
 from forecasting.catalog import MODELS
+from forecasting.csv_safety import one_note, write_csv
 from forecasting.errors import InputError
 from forecasting.history.anomalies import in_words
 from forecasting.history.anomalies import summary as anomaly_counts
-from forecasting.history.ingest import FORMATS, IngestOptions, IngestResult, ingest, write_outputs
+from forecasting.history.ingest import (
+    FAILED_REJECTED,
+    FORMATS,
+    IngestOptions,
+    IngestResult,
+    ingest,
+    write_outputs,
+)
+from forecasting.history.ingest import OUTPUTS as INGEST_OUTPUTS
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 from forecasting.input_rules import check_value
 from forecasting.jsonable import dumps
 from forecasting.output_files import OutputFolder, atomic_write, check_output_file, check_output_folder
 from scenarios.cli.options import number, text
+
+# the files each command writes in its --out folder (forecasting.output_files: it replaces or
+# removes no other), and those a failed run writes instead (beside a complete run's, never over)
+WRITES = {
+    "ingest": INGEST_OUTPUTS,
+    "kpis": ("kpis.csv", "kpis_summary.json"),  # not summary.json: ingest's, in a folder they share
+    "backtest": ("leaderboard.csv", "by_horizon.csv", "backtest_forecasts.csv"),
+}
+FAILED_WRITES = ("rejected.csv", FAILED_REJECTED)
+
+
+def outputs_of(command: str) -> tuple[str, ...]:
+    return (*WRITES[command], *FAILED_WRITES)
 
 
 def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
@@ -105,14 +127,38 @@ def input_path(args: argparse.Namespace) -> Path:
 
 
 def ingest_for(args: argparse.Namespace, out: Path | None) -> IngestResult:
-    """Ingest; if it fails after rows were rejected, still write rejected.csv so they can be fixed."""
+    """Ingest; if it fails after rows were rejected, still write rejected.csv so they can be fixed,
+    but never over the last complete run's outputs: beside them, as rejected_failed.csv."""
     try:
         return ingest(input_path(args), ingest_options(args))
     except InputError as exc:
         if exc.rejected is not None and out is not None:  # marked as a failed run's
-            with OutputFolder(out, args.command, status="failed") as folder:
-                exc.rejected.rejected_rows().to_csv(folder.path("rejected.csv"), index=False)
+            write_failed_rejected(exc, args.command, out)
         raise
+
+
+def write_failed_rejected(exc: InputError, command: str, out: Path) -> None:
+    """A failed run's rejected rows, in its own file; the error's one line says where (and how
+    many cells were neutralised as formulas, not in a line of its own)."""
+    name, written = "rejected.csv", True
+    with one_note() as note:
+        note.said = True
+        try:
+            with OutputFolder(out, command, status="failed", outputs=outputs_of(command)) as folder:
+                name = name if folder.can_take(name) else FAILED_REJECTED
+                write_csv(exc.rejected.rejected_rows(), folder.path(name), index=False)
+        except InputError as refused:  # a file there that capplan did not write: kept
+            written, name = False, refused.path or str(out)
+    if not written:
+        where = f"the rejected rows were not written: {name} is not capplan's to replace"
+    elif name == "rejected.csv":
+        where = "all in rejected.csv"
+    else:
+        where = f"the rejected rows are in {Path(out) / name}; the last complete {command} there is kept as it was"
+    if written and note.cells:
+        cells = f"{note.cells:,} text cell" + ("s" if note.cells > 1 else "")
+        where += f"; {cells} a spreadsheet would run as formulas prefixed with '"
+    exc.detail = exc.detail.replace(" (all in rejected.csv)", "") + f" ({where})"
 
 
 def ingest_options(args: argparse.Namespace) -> IngestOptions:
@@ -367,7 +413,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
 
     special_days = special_days_of(args)  # a bad calendar is said before the file is read
     if args.out:
-        check_output_folder(args.out)
+        check_output_folder(args.out, command="backtest", writes=WRITES["backtest"])
     _, history = load_series(args)
     names = candidate_names(args.field, args.models)
     choice = backtest_and_choose(
@@ -390,10 +436,12 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     print(format_board(board))
     print(format_by_horizon(backtest.by_horizon(), board))
     if args.out:
-        with OutputFolder(args.out, "backtest") as folder:
-            board.to_csv(folder.path("leaderboard.csv"), index=False, float_format="%.6g")
-            backtest.by_horizon().to_csv(folder.path("by_horizon.csv"), index=False, float_format="%.6g")
-            backtest.forecasts.to_csv(folder.path("backtest_forecasts.csv"), index=False, float_format="%.6g")
+        with OutputFolder(args.out, "backtest", outputs=outputs_of("backtest")) as folder:
+            write_csv(board, folder.path("leaderboard.csv"), index=False, float_format="%.6g")
+            write_csv(backtest.by_horizon(), folder.path("by_horizon.csv"), index=False, float_format="%.6g")
+            write_csv(
+                backtest.forecasts, folder.path("backtest_forecasts.csv"), index=False, float_format="%.6g"
+            )
         print(f"wrote {args.out / 'leaderboard.csv'}")
     return 0
 
@@ -473,7 +521,9 @@ def run_forecast_command(args: argparse.Namespace) -> int:
         logging.getLogger("capplan").warning("warning: %s", warning)
     atomic_write(
         args.out,
-        lambda path: table.to_csv(path, index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.4f"),
+        lambda path: write_csv(
+            table, path, index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.4f"
+        ),
     )
     for selection in selections:
         if selection.leaderboard is not None and len(selections) == 1:
@@ -493,7 +543,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
-    check_output_folder(args.out)  # before the work, not after it
+    check_output_folder(args.out, command="ingest", writes=WRITES["ingest"])  # before the work
     result = ingest_for(args, args.out)
     paths = write_outputs(result, args.out)
     print_ingest_summary(result)
@@ -547,7 +597,7 @@ def run_kpis(args: argparse.Namespace) -> int:
     from forecasting.history.targets import load_targets
     from scenarios.kpi_review import FINER, flag_notes, print_kpi_report, review_markdown
 
-    check_output_folder(args.out)
+    check_output_folder(args.out, command="kpis", writes=WRITES["kpis"])
     if args.report:
         check_output_file(args.report, option="report")
     targets = load_targets(args.targets)  # a bad targets file is said before the data is read
@@ -560,9 +610,9 @@ def run_kpis(args: argparse.Namespace) -> int:
     for warning in result.summary()["warnings"] + flag_notes(report) + targets.unbounded_slas():
         print(f"warning: {warning}")
     shown = report[report["period"].isin(periods)]
-    with OutputFolder(args.out, "kpis") as folder:
-        shown.to_csv(folder.path("kpis.csv"), index=False, float_format="%.6g")
-        folder.path("summary.json").write_text(dumps(result.summary(), indent=2, default=str) + "\n")
+    with OutputFolder(args.out, "kpis", outputs=outputs_of("kpis")) as folder:
+        write_csv(shown, folder.path("kpis.csv"), index=False, float_format="%.6g")
+        folder.path("kpis_summary.json").write_text(dumps(result.summary(), indent=2, default=str) + "\n")
     print_kpi_report(shown)
     print(f"wrote {args.out / 'kpis.csv'}")
     if args.report:
@@ -575,6 +625,7 @@ def run_kpis(args: argparse.Namespace) -> int:
 
 def run_training_command(args: argparse.Namespace) -> int:
     from forecasting.forecast_job import candidate_names
+    from forecasting.model_contract import data_contract
     from forecasting.training import retrain, train
 
     special_days = special_days_of(args)
@@ -590,6 +641,7 @@ def run_training_command(args: argparse.Namespace) -> int:
     name = args.registered_model or args.store.model_name(path, args.field, args.queue)
     names = candidate_names(args.field, args.models)
     common = dict(
+        contract=data_contract(result, args.field, args.queue, source=path.name),
         horizon_days=args.horizon_days,
         n_origins=args.origins,
         progress=not args.quiet,
