@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from forecasting.csv_safety import write_csv
 from forecasting.errors import InputError
 from forecasting.jsonable import dumps
 from forecasting.output_files import OutputFolder
@@ -89,34 +90,53 @@ def _note(result: ScenarioResult, baseline: RunRecord | None) -> str:
 
 def _write_tables(result: ScenarioResult, folder: Path) -> None:
     result.intervals.to_parquet(folder / "intervals.parquet", index=False)
-    result.daily.to_csv(folder / "daily.csv", index=False, float_format="%.6g")
-    result.fte.to_csv(folder / "fte.csv", index=False, float_format="%.6g")
-    result.curve.to_csv(folder / "target_curve.csv", index=False, float_format="%.6g")
+    write_csv(result.daily, folder / "daily.csv", index=False, float_format="%.6g")
+    write_csv(result.fte, folder / "fte.csv", index=False, float_format="%.6g")
+    write_csv(result.curve, folder / "target_curve.csv", index=False, float_format="%.6g")
     if result.evidence is not None:
-        result.evidence.to_csv(folder / "evidence.csv", index=False, float_format="%.6g")
+        write_csv(result.evidence, folder / "evidence.csv", index=False, float_format="%.6g")
     validations = [fit.validation.assign(queue=name) for name, fit in result.services.items()
                    if fit.validation is not None]  # fmt: skip
     if validations:  # the service model fitted on the log, checked on its last week
-        pd.concat(validations).to_csv(folder / "service_validation.csv", index=False, float_format="%.6g")
+        write_csv(pd.concat(validations), folder / "service_validation.csv", index=False, float_format="%.6g")
     checks = [
         fit.validation.assign(survey=s)
         for s, fit in result.satisfaction.items()
         if fit.validation is not None
     ]
     if checks:  # the wait-to-satisfaction model, checked on the log's last week
-        pd.concat(checks).to_csv(folder / "satisfaction_validation.csv", index=False, float_format="%.6g")
+        write_csv(pd.concat(checks), folder / "satisfaction_validation.csv", index=False, float_format="%.6g")
     (folder / "summary.json").write_text(
         dumps({**result.summary, "achievable": result.achievable}, indent=2, default=float) + "\n"
     )
 
 
+# every file a scenario run can write in its folder (see _write_tables)
+OUTPUTS = (
+    "intervals.parquet",
+    "intervals.csv",
+    "daily.csv",
+    "fte.csv",
+    "target_curve.csv",
+    "evidence.csv",
+    "service_validation.csv",
+    "satisfaction_validation.csv",
+    "summary.json",
+    "scenario.yaml",
+)
+
+
 def write_outputs(result: ScenarioResult, folder: Path, yaml_text: str) -> None:
     """The same tables in a folder a planner opens (intervals also as CSV), all moved in at
     the end with the marker of a complete run (``forecasting.output_files``)."""
-    with OutputFolder(folder, f"scenario run {result.scenario.name}") as out:
+    with OutputFolder(folder, f"scenario run {result.scenario.name}", outputs=OUTPUTS) as out:
         _write_tables(result, out.draft)
-        result.intervals.to_csv(
-            out.path("intervals.csv"), index=False, float_format="%.6g", date_format="%Y-%m-%d %H:%M"
+        write_csv(
+            result.intervals,
+            out.path("intervals.csv"),
+            index=False,
+            float_format="%.6g",
+            date_format="%Y-%m-%d %H:%M",
         )
         out.path("scenario.yaml").write_text(yaml_text)
 

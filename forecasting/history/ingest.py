@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.calendar import OperatingCalendar, infer_calendar
+from forecasting.csv_safety import write_csv
 from forecasting.errors import InputError
 from forecasting.history.anomalies import detect_anomalies
 from forecasting.history.anomalies import summary as anomaly_counts
@@ -257,19 +258,33 @@ def find_gaps(table: pd.DataFrame, calendar: OperatingCalendar) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["interval_start", "queue"])
 
 
+# a failed ingest's rejected rows, beside the last complete run's outputs (never over them)
+FAILED_REJECTED = "rejected_failed.csv"
+OUTPUTS = ("intervals.csv", "summary.json", "rejected.csv", "gaps.csv", "anomalies.csv")
+
+
 def write_outputs(result: IngestResult, out: str | Path, command: str = "ingest") -> dict[str, Path]:
     """Write intervals.csv, summary.json, rejected.csv, gaps.csv and anomalies.csv (always, even
-    if empty), all at once at the end (see ``forecasting.store.output_files``)."""
+    if empty), all at once at the end, formula cells neutralised (``forecasting.output_files``,
+    ``forecasting.csv_safety``)."""
     names = {name: f"{name}.csv" for name in ("intervals", "rejected", "gaps", "anomalies")}
     names["summary"] = "summary.json"
-    with OutputFolder(out, command) as folder:
-        result.intervals.to_csv(
-            folder.path(names["intervals"]), index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g"
+    with OutputFolder(out, command, outputs=(*OUTPUTS, FAILED_REJECTED)) as folder:
+        write_csv(
+            result.intervals,
+            folder.path(names["intervals"]),
+            index=False,
+            date_format="%Y-%m-%d %H:%M:%S",
+            float_format="%.6g",
         )
-        result.ledger.rejected_rows().to_csv(folder.path(names["rejected"]), index=False)
-        result.gaps.to_csv(folder.path(names["gaps"]), index=False, date_format="%Y-%m-%d %H:%M:%S")
-        result.anomalies.to_csv(
-            folder.path(names["anomalies"]), index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g"
+        write_csv(result.ledger.rejected_rows(), folder.path(names["rejected"]), index=False)
+        write_csv(result.gaps, folder.path(names["gaps"]), index=False, date_format="%Y-%m-%d %H:%M:%S")
+        write_csv(
+            result.anomalies,
+            folder.path(names["anomalies"]),
+            index=False,
+            date_format="%Y-%m-%d %H:%M:%S",
+            float_format="%.6g",
         )
         folder.path(names["summary"]).write_text(dumps(result.summary(), indent=2, default=str) + "\n")
     return {key: Path(out) / name for key, name in names.items()}

@@ -1,6 +1,6 @@
 """Outputs are written whole or not at all: a failed or killed command leaves its output
-folder as it was, a finished one marks it complete and removes the previous run's files it
-did not write again (never a user's own)."""
+folder as it was, a finished one marks it complete and removes its own previous run's files it
+did not write again (never a user's own, nor another command's: see test_output_ownership)."""
 
 import json
 
@@ -10,16 +10,19 @@ import pytest
 from forecasting.errors import InputError
 from forecasting.output_files import MARKER, OutputFolder, atomic_write
 
+OUTPUTS = ("a.csv", "b.csv")
+
 
 def test_a_finished_folder_is_marked_and_the_previous_runs_leftovers_go(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
-    with OutputFolder(tmp_path, "first") as out:
+    with OutputFolder(tmp_path, "run", outputs=OUTPUTS) as out:
         out.path("a.csv").write_text("1")
         out.path("b.csv").write_text("2")
-    with OutputFolder(tmp_path, "second") as out:
+    with OutputFolder(tmp_path, "run", outputs=OUTPUTS) as out:
         out.path("a.csv").write_text("3")
     marker = json.loads((tmp_path / MARKER).read_text())
-    assert marker["command"] == "second" and marker["status"] == "complete" and marker["files"] == ["a.csv"]
+    assert marker["command"] == "run" and marker["status"] == "complete" and marker["files"] == ["a.csv"]
+    assert list(marker["runs"]) == ["run"] and list(marker["runs"]["run"]["files"]) == ["a.csv"]
     assert (tmp_path / "a.csv").read_text() == "3"
     assert not (tmp_path / "b.csv").exists()  # the first run's, not written again
     assert (tmp_path / "notes.txt").read_text() == "mine"  # never listed by a marker: kept
