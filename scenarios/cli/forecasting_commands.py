@@ -84,7 +84,8 @@ def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--encoding",
         type=text("a text encoding such as utf-8, cp1252 or utf-16"),
-        help="text encoding (default: UTF-8, or UTF-16 when the file starts with its mark), e.g. latin-1, cp1252",
+        help="text encoding, e.g. utf-8, cp1252, utf-16-le (default: detected: a byte-order mark, UTF-16 "
+        "or UTF-32 without one, UTF-8, else cp1252 or Latin-1, said in the warnings)",
     )
     p.add_argument(
         "--reject-bad-rows",
@@ -624,6 +625,7 @@ def run_kpis(args: argparse.Namespace) -> int:
 
 def run_training_command(args: argparse.Namespace) -> int:
     from forecasting.forecast_job import candidate_names
+    from forecasting.model_contract import data_contract
     from forecasting.training import retrain, train
 
     special_days = special_days_of(args)
@@ -639,6 +641,7 @@ def run_training_command(args: argparse.Namespace) -> int:
     name = args.registered_model or args.store.model_name(path, args.field, args.queue)
     names = candidate_names(args.field, args.models)
     common = dict(
+        contract=data_contract(result, args.field, args.queue, source=path.name),
         horizon_days=args.horizon_days,
         n_origins=args.origins,
         progress=not args.quiet,
