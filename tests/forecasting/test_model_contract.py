@@ -6,6 +6,8 @@ and convert (a finer model summed into the data's longer intervals) or refuse in
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -188,3 +190,53 @@ def test_stored_contract_round_trips_and_explains_the_difference():
             check_fits(model, other, "m")
     with pytest.raises(InputError, match="1-hour"):
         check_fits(model, hourly, "m", purpose="retrain")
+
+
+def test_scenario_checks_the_same_contract(tmp_path, half_hours, run_cli, tracking_store):
+    """``scenario run`` puts a champion on data through the same check: converted to a longer
+    planning interval, refused on data of another queue set, before any number is made."""
+    import yaml
+
+    train(run_cli, write(half_hours, tmp_path / "slots.csv"), "calls")
+    total = half_hours.groupby("timestamp", as_index=False)["calls"].sum()  # one series, no queue column
+    one = write(export(total.assign(queue="x"), "60min").drop(columns="queue"), tmp_path / "hourly.csv")
+
+    def scenario(name: str, data_input: str, interval: str) -> str:
+        spec = {
+            "name": name,
+            "data": {"input": data_input, "time_col": "timestamp", "value_col": "calls"},
+            "forecast": {
+                "model": "champion",
+                "registered_model": "calls",
+                "horizon_days": 3,
+                "interval": interval,
+            },
+            "queues": {"voice": {"aht_seconds": 180}},
+            "supply": {"shrinkage": 0.3, "cost_per_agent_hour": 30},
+            "risk": {"simulations": 50},
+        }
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(spec))
+        return str(path)
+
+    code, _, err = run_cli(
+        "scenario", "run", scenario("hourly", one, "60min"), "--out", tmp_path / "out", "--no-track"
+    )
+    assert code != 0 and "queues" in err and "'all'" in err and len(err.strip().splitlines()) == 1
+    # the same series trained without queues: its half-hours summed into the hourly plan
+    native = write(total, tmp_path / "total.csv")
+    code, _, err = run_cli(
+        "train", native, "--time-col", "timestamp", "--value-col", "calls", "--models", "weekday_mean",
+        "--horizon-days", "2", "--origins", "2", "--jobs", "1", "--registered-model", "calls-total",
+    )  # fmt: skip
+    assert code == 0, err
+    path = scenario("hourly", one, "60min")
+    spec = yaml.safe_load(Path(path).read_text())
+    spec["forecast"]["registered_model"] = "calls-total"
+    Path(path).write_text(yaml.safe_dump(spec))
+    code, _, err = run_cli("scenario", "run", path, "--out", tmp_path / "out", "--no-track")
+    assert code == 0, err
+    planned = pd.read_csv(tmp_path / "out" / "hourly" / "intervals.csv", parse_dates=["interval_start"])
+    hourly_mean = total.groupby(total["timestamp"].dt.floor("60min"))["calls"].sum().mean()
+    volume = next(c for c in planned.columns if c in ("volume", "arrivals", "forecast_volume"))
+    assert planned.loc[planned[volume] > 0, volume].mean() == pytest.approx(hourly_mean, rel=0.2)
