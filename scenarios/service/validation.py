@@ -133,7 +133,9 @@ def validate_staffing(
 def why_undecided(train: pd.DataFrame, folds: list, scores: dict[str, float]) -> str | None:
     """Why the training days cannot tell the models apart, or None when they can: too few days
     to predict any from those before it, no abandonment to predict (every model predicting
-    none scores 0), no score at all, or the best score shared (a choice would be arbitrary)."""
+    none scores 0), no score at all, or every model scoring the same. (A tie among some at the
+    top is no such case: the first of them in ``candidate_models``' order, the simplest, is
+    taken; a learned model that fell back to its base ties with it.)"""
     days = train["interval_start"].dt.normalize().nunique()
     if not folds:
         return (f"{days} training day{'s' if days != 1 else ''}: choosing predicts each of the last ones from "
@@ -145,9 +147,9 @@ def why_undecided(train: pd.DataFrame, folds: list, scores: dict[str, float]) ->
     if not finite:
         return "no model could be scored on the training days (no usable intervals to predict)"
     best = min(finite.values())
-    tied = sorted(k for k, v in finite.items() if np.isclose(v, best, rtol=1e-9, atol=1e-12))
-    if len(tied) > 1:
-        return f"{len(tied)} models tie at an out-of-time error of {best:.4f} ({', '.join(tied)})"
+    tied = [k for k, v in finite.items() if np.isclose(v, best, rtol=1e-9, atol=1e-12)]
+    if len(finite) > 1 and len(tied) == len(finite):
+        return f"all {len(tied)} models scored tie at an out-of-time error of {best:.4f}"
     return None
 
 

@@ -31,7 +31,7 @@ SCORES = {"erlang-a": 0.05, "calibrated": 0.02, "present": 0.03}
         (10, 0, {"erlang-c": 0.0, "erlang-a": 0.0, "calibrated": 0.01}, "no abandonment"),
         (10, 0, SCORES, "no abandonment"),  # one model alone predicting none would 'win'
         (10, 1, {k: np.nan for k in SCORES}, "no model could be scored"),
-        (10, 1, {**SCORES, "present": 0.02}, "2 models tie"),
+        (10, 1, dict.fromkeys(SCORES, 0.04), "all 3 models scored tie"),
     ],
 )
 def test_the_training_days_cannot_choose(days, abandoned, scores, fragment):
@@ -40,9 +40,13 @@ def test_the_training_days_cannot_choose(days, abandoned, scores, fragment):
     assert reason is not None and fragment in reason
 
 
-def test_distinct_scores_on_days_with_abandonment_choose():
+@pytest.mark.parametrize(
+    "scores",
+    [SCORES, {**SCORES, "present": 0.02}, {**SCORES, "present": np.nan}],  # a tie at the top is no deadlock
+)
+def test_scores_that_differ_on_days_with_abandonment_choose(scores):
     train = _train(10)
-    assert why_undecided(train, _folds(train), SCORES) is None
+    assert why_undecided(train, _folds(train), scores) is None
 
 
 @pytest.fixture(scope="module")
