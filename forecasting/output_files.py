@@ -59,6 +59,15 @@ def check_output_file(target: str | Path, option: str = "out") -> Path:
     if target.exists() and not target.is_file():
         raise InputError("not a regular file", option=option, expected=FILE_EXPECTED, found=str(target))
     _check_parent(target.parent, FILE_EXPECTED, option, shown=target)
+    if target.name != MARKER and target.is_file():  # a command's output, as its folder's marker proves
+        writers = [key for key, run in _read_runs(target.parent).items() if _ours(target, run, target.name)]
+        if writers:
+            raise InputError(
+                f"that is the {target.name} that `{writers[0]}` wrote in its output folder (it is kept)",
+                option=option,
+                expected="another file name, or a folder of its own",
+                found=str(target),
+            )
     return target
 
 
@@ -333,7 +342,7 @@ def _in_the_way(path: Path, name: str, command: str, others: dict[str, Run], opt
             expected=f"another folder for the outputs of `{command}`",
         )
     return InputError(
-        f"holds a {name} that capplan did not write there, or that was changed since (it is kept)",
+        f"holds {name}, which capplan did not write there or which was changed since (it is kept)",
         path=str(path),
         option=option,
         expected="another folder, or that file moved away first",

@@ -68,12 +68,23 @@ def test_a_file_not_provably_ours_is_kept_and_refused(tmp_path, how):
         (out / "a.csv").write_text("edited by the planner")
     name = "c.csv" if how == "the user's own" else "a.csv"
     before = snapshot(out)
-    with pytest.raises(InputError, match=f"holds a {re.escape(name)} that capplan did not write") as err:
+    with pytest.raises(InputError, match=f"holds {re.escape(name)}, which capplan did not write") as err:
         run(out, "ingest", {"a.csv": "2", "c.csv": "2"})
     assert "\n" not in str(err.value)
     assert snapshot(out) == before
     with pytest.raises(InputError, match="capplan did not write"):
         check_output_folder(out, command="ingest", writes=["a.csv", "c.csv"])
+
+
+def test_a_single_file_output_never_replaces_a_commands_file(tmp_path):
+    out = tmp_path / "out"
+    run(out, "ingest", {"a.csv": "ingest a"})
+    with pytest.raises(InputError, match="`ingest` wrote"):
+        atomic_write(out / "a.csv", lambda p: p.write_text("a forecast"))
+    assert (out / "a.csv").read_text() == "ingest a"
+    atomic_write(out / "mine.csv", lambda p: p.write_text("1"))
+    atomic_write(out / "mine.csv", lambda p: p.write_text("2"))  # a file the user names: theirs to replace
+    assert (out / "mine.csv").read_text() == "2"
 
 
 def test_a_changed_file_is_not_removed_as_the_previous_runs(tmp_path):
