@@ -60,6 +60,7 @@ UNREADABLE_MODEL = (  # what unpickling a damaged or foreign model file raises
 )
 _READY: set[tuple[str, str]] = set()  # stores whose schema this process has made sure of
 _READY_GUARD = threading.Lock()
+_CREATED: set[Path] = set()  # databases this process created
 
 
 class StoreError(InputError):
@@ -148,6 +149,11 @@ class Store:
         """False for a local store whose database file is not there yet (a new or mistyped path)."""
         return self.database is None or self.database.is_file()
 
+    def created_by_this_process(self) -> bool:
+        """Whether this process created the local store's database: of several processes starting
+        on a new store at once, exactly one (so exactly one says it made the store)."""
+        return self.database is not None and self.database in _CREATED
+
     @property
     def forecast_cache(self) -> ForecastCache:
         return ForecastCache(self.home / "cache" / "forecasts")
@@ -179,6 +185,8 @@ class Store:
         # happens under the store's lock, with the clean-up of runs whose process is gone.
         with self.lock():
             self.database.parent.mkdir(parents=True, exist_ok=True)
+            if not self.database.is_file():  # only one process sees it missing: the lock is held
+                _CREATED.add(self.database)
             client = MlflowClient(self.tracking_uri, registry_uri=self.registry_uri)
             if key not in _READY:
                 client.search_registered_models(max_results=1)  # the registry's store, made here too
@@ -254,8 +262,9 @@ class Store:
         """Hold a local SQLite store for one process at a time (a file lock beside it).
 
         SQLite lets one writer in at a time and MLflow's first use creates the schema; two
-        planners logging at once could otherwise see "database is locked" and lose a run.
-        Servers handle concurrency themselves: no lock there.
+        planners logging at once could otherwise see "database is locked" and lose a run, or
+        both register a first champion. A block holding it may take it again (the first use of
+        the store inside it does). Servers handle concurrency themselves: no lock there.
         """
         if self.database is None:
             yield

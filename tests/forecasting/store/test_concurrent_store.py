@@ -133,3 +133,20 @@ def test_a_process_on_another_host_is_not_judged_from_here(tmp_path):
         timeout=120,
     )
     assert raw.get_run(run_id).info.status == "RUNNING"
+
+
+def test_only_the_process_that_made_the_database_says_it_created_it(tmp_path):
+    store = Store.at(tmp_path / "store")
+    store.runs("forecasting")  # reading a store that is not there creates nothing
+    assert not store.created_by_this_process() and not store.exists()
+    with store.start_run("forecasting", "first"):
+        pass
+    assert store.created_by_this_process() and store.exists()
+    code = (
+        "import sys\nfrom forecasting.store import Store\ns = Store.at(sys.argv[1])\ns.runs('forecasting')\n"
+    )
+    code += "print(s.created_by_this_process())"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(store.home)], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "False"
