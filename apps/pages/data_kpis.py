@@ -210,7 +210,7 @@ if len(anomalies):
 with st.expander("Opening hours and missing days (inferred)"):
     cal = s["calendar"]
     st.table(pd.DataFrame({"hours": cal["hours"], "slots": cal["slots"]}))
-    st.write("Missing open days: " + (", ".join(cal["missing_days"]) or "none"))
+    st.write("Missing open days: " + (result.calendar.describe_missing() if cal["missing_days"] else "none"))
 
 st.subheader("KPIs against targets")
 period = (

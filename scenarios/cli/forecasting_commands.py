@@ -391,6 +391,10 @@ def warn_anomalies(result: IngestResult, field: str, queue: str | None) -> None:
     """What is unusual in the series about to be forecast: said before any model learns from it."""
     import logging
 
+    import pandas as pd
+
+    from forecasting.history.anomalies import MIN_DAYS_AFTER_SHIFT
+
     a = result.anomalies
     a = a[
         (a["field"] == field)
@@ -400,11 +404,18 @@ def warn_anomalies(result: IngestResult, field: str, queue: str | None) -> None:
     if len(a) or gaps:
         said = [in_words(anomaly_counts(a))] if len(a) else []
         said += [f"{gaps} missing open intervals"] if gaps else []
+        shifts = a[a["kind"] == "level_shift"]
+        days = pd.DatetimeIndex(result.intervals["interval_start"]).normalize().unique()
+        scaled = bool(len(shifts)) and (days >= shifts["start"].iloc[-1]).sum() >= MIN_DAYS_AFTER_SHIFT
+        mended = "outliers and special days at their usual values, a stopped feed left out" + (
+            ", older days scaled to the level after the lasting shift" if scaled else ""
+        )
         logging.getLogger("capplan").warning(
             "warning: the history has %s (`capplan ingest` lists them in anomalies.csv and gaps.csv); "
-            "models learn from it mended (outliers and special days at their usual values, a stopped "
-            "feed left out, older days scaled to the level after a lasting shift) unless --keep-raw",
+            "models learn from it mended (%s) unless --keep-raw%s",
             ", ".join(said),
+            mended,
+            "" if scaled or not len(shifts) else f"; {shifts['detail'].iloc[-1]}",
         )
 
 
@@ -580,8 +591,7 @@ def print_ingest_summary(result: IngestResult) -> None:
     for day, hours in cal["hours"].items():
         slots = cal["slots"][day]
         print(f"  {day:<9} {hours}" + (f"  ({slots})" if hours != "closed" else ""))
-    missing = cal["missing_days"]
-    print(f"missing open days: {len(missing)}" + (f" ({', '.join(missing)})" if missing else ""))
+    print(f"missing open days: {result.calendar.describe_missing()}")
     if s["gaps"]:
         print(f"gaps: {s['gaps']:,} open intervals missing on days with data (see gaps.csv)")
     if s["anomalies"]:
