@@ -202,9 +202,15 @@ else:
     report, check_summary, chosen = checked
     models = pictured_models(chosen)
     s = check_summary.set_index("model")
+    because = str(s["chosen_because"].get(chosen, "")) if "chosen_because" in s else ""
+    how = (
+        f"The training days cannot choose a model ({because.removeprefix('cannot choose: ')}): **{chosen}**"
+        if because.startswith("cannot choose")
+        else f"Chosen by out-of-time error: **{chosen}**"
+    )
     st.write(
         f"Each service model, fitted on the days before the log's last week, predicts that week's "
-        f"intervals from their arrivals, handle times and agents. Chosen by out-of-time error: **{chosen}**, "
+        f"intervals from their arrivals, handle times and agents. {how}, "
         f"abandonment off by {s.loc[chosen, 'abandon_rate_mae']:.1%} per interval on average "
         f"(calibrated Erlang A {s.loc['calibrated', 'abandon_rate_mae']:.1%}, textbook Erlang A "
         f"{s.loc['erlang-a', 'abandon_rate_mae']:.1%}). Set `service_model` in the scenario to staff against it."
