@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecasting.history.contacts import Contacts, finish_contacts
+from forecasting.history.contacts import Contacts, finish_contacts, warn_oddities
 from forecasting.history.intervals import DAY
 from forecasting.history.ledger import RowLedger
 from forecasting.history.parsing import blank, parse_numbers
@@ -106,7 +106,7 @@ def normalize_anonymous_bank(raw: RawTable, ledger: RowLedger) -> Contacts:
             "priority": f["priority"].str.strip(),
         }
     )[keep]
-    return finish_contacts(
+    contacts = finish_contacts(
         frame,
         {
             "contact_id",
@@ -121,6 +121,8 @@ def normalize_anonymous_bank(raw: RawTable, ledger: RowLedger) -> Contacts:
             "agent_id",
         },
     )
+    warn_oddities(contacts, ledger, raw.line.to_numpy()[keep])
+    return contacts
 
 
 def _parse_clock(values: pd.Series, column: str, ledger: RowLedger) -> pd.Series:

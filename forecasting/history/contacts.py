@@ -191,7 +191,7 @@ def oddities(contacts: Contacts) -> list[Oddity]:
         add("handle time 0", handled & (handle == 0), lambda n: (
             f"all {n:,} handled contacts have a handle time of 0 s: AHT is 0 and would staff no one "
             "(is it the right column, in the right unit?)" if n == n_handled else
-            f"{n:,} of {n_handled:,} handled contacts ({n / n_handled:.0%}) have a handle time of 0 s: they lower AHT"
+            f"{n:,} of {n_handled:,} handled contacts ({n / n_handled:.1%}) have a handle time of 0 s: they lower AHT"
         ))  # fmt: skip
         long = handled & realtime & (handle > REALTIME_LONGEST_SECONDS)
         add("real-time handle time over a day", long, lambda n: (

@@ -120,6 +120,7 @@ class IngestResult:
             **self.ledger.counts(),
             "rejected_by_reason": self.ledger.reasons(1),
             "ignored_by_reason": self.ledger.reasons(2),
+            "warned_by_reason": dict(self.ledger.noted),  # rows kept but unlikely (contact logs)
             "warnings": self.ledger.warnings,
             "interval": interval_label(self.interval),
             "reported_by": self.reported_by,

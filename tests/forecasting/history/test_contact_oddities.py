@@ -92,3 +92,21 @@ def test_an_open_ticket_is_not_odd(tmp_path):
     )
     result = ingest(path, IngestOptions(mapping=mapping))
     assert "neither answered nor abandoned" not in result.ledger.noted
+
+
+def test_bank_log_zero_handle_times_are_warned_and_counted(tmp_path):
+    """The anonymous-bank preset goes through the same oddity checks as mapped logs, and the
+    counts reach summary.json (served calls with ser_time 0, counted independently here)."""
+    import pandas as pd
+
+    from forecasting.history.ingest import write_outputs
+    from tests.conftest import BANK_LOG
+
+    raw = pd.read_csv(BANK_LOG, sep="\t", dtype=str)
+    served = raw["outcome"].str.strip().eq("AGENT") & raw["server"].str.strip().ne("NO_SERVER")
+    zero = int((served & raw["ser_time"].str.strip().eq("0")).sum())
+    result = ingest(BANK_LOG, IngestOptions(format="anonymous-bank", interval="60min"))
+    write_outputs(result, tmp_path / "out")
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert zero > 0 and summary["warned_by_reason"]["handle time 0"] == zero
+    assert any(f"{zero} of" in w and "handle time of 0 s" in w for w in summary["warnings"])
