@@ -52,6 +52,7 @@ UNREADABLE_MODEL = (  # what unpickling a damaged or foreign model file raises
     EOFError,
     AttributeError,
     ImportError,
+    SyntaxError,
     IndexError,
     KeyError,
     TypeError,
