@@ -447,13 +447,16 @@ def champion_selection(
     version: ModelVersion | None = None,
     data: ModelContract | None = None,
     key: dict | None = None,
+    purpose: str = "forecast",
 ) -> Selection:
     """The stored model, checked against the data it will forecast (``data``) before use."""
     if data is None:
         forecaster, model_name, version = store.load_forecaster(registered_name, version=version)
         fit = None
     else:
-        forecaster, model_name, version, fit = load_checked(store, registered_name, data, version, key=key)
+        forecaster, model_name, version, fit = load_checked(
+            store, registered_name, data, version, purpose, key
+        )
     return Selection(
         f"{model_name} ({registered_name} version {version.version})", forecaster, None, None, fit
     )

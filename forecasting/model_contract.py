@@ -125,7 +125,8 @@ def check_fits(
 ) -> Fit:
     """Whether the model ``name`` may be used on data with contract ``data``, and how.
 
-    ``purpose`` 'forecast' converts a finer model to the data's longer intervals; 'retrain'
+    ``purpose`` 'forecast' converts a finer model to the data's longer intervals ('plan' to a
+    scenario's longer planning interval); 'retrain'
     and 'train' compare or replace the model on this data, so the series must be the same
     in every respect (no conversion). Raises one line naming what differs."""
     where = key or {"option": "model"}
@@ -153,16 +154,21 @@ def check_fits(
         )
     step, wanted = model.interval, data.interval
     exact = wanted >= step and wanted % step == pd.Timedelta(0)
-    if wanted != step and (purpose != "forecast" or not exact):
-        expected = f"data at {_length(step)} intervals" + (
-            " or a multiple of them" if purpose == "forecast" else ""
+    converts = purpose in ("forecast", "plan")
+    if wanted != step and (not converts or not exact):
+        what = "a planning interval of" if purpose == "plan" else "data at"
+        expected = f"{what} {_length(step)} intervals" + (" or a multiple of them" if converts else "")
+        shown = (
+            f"a planning interval of {_length(wanted)}"
+            if purpose == "plan"
+            else f"{_length(wanted)} intervals"
         )
-        raise refuse(f"forecasts {_length(step)} slots", f"{_length(wanted)} intervals", expected)
+        raise refuse(f"forecasts {_length(step)} slots", shown, expected)
     return Fit(step, wanted)
 
 
 def _fix(purpose: str) -> str:
-    if purpose == "forecast":
+    if purpose in ("forecast", "plan"):
         return "train a model on this data, or name another with <<registered_model>>"
     return "train under another name (<<registered_model>>), or give data like the model's"
 

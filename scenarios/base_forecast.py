@@ -221,7 +221,8 @@ def native_forecast(
         )
         recorded = stored_contract(store, champion)
         if recorded is not None:
-            check_fits(recorded, contract, f"{champion.name} version {champion.version}", key=MODEL_KEY)
+            label = f"{champion.name} version {champion.version}"
+            check_fits(recorded, contract, label, purpose="plan", key=MODEL_KEY)
     cache = store.forecast_cache if store is not None else None
     key = _forecast_key(store, forecast, data, history, result.interval, champion)
     cached = cache.get(key) if cache is not None else None
@@ -233,7 +234,7 @@ def native_forecast(
         log.info("forecasting %s (%s, %d open days)", history.name, forecast.model, forecast.horizon_days)
         if champion is not None:  # it forecasts from where its training data ended
             selection = champion_selection(
-                store, champion.name, champion, contract, MODEL_KEY
+                store, champion.name, champion, contract, MODEL_KEY, purpose="plan"
             )  # the version the key names
             end, calendar = selection.model.history_end_, selection.model.calendar_
             table = forecast_table(selection.model, horizon_timestamps(calendar, end, forecast.horizon_days))

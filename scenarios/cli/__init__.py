@@ -8,6 +8,7 @@ import argparse
 import logging
 import sys
 
+from forecasting.csv_safety import one_note
 from forecasting.errors import InputError, cli_option
 from forecasting.store import FORECASTING, SCENARIOS, Store
 from scenarios.cli import demo, forecasting_commands, scenario_commands, staff_command, targets_command
@@ -77,9 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         args.store = Store.open(args.store)
-        new = not args.store.exists()
-        code = args.handler(args)
-        if new and args.store.exists():  # said once, when capplan makes its store
+        with one_note():  # cells neutralised in the command's tables: said once
+            code = args.handler(args)
+        if args.store.created_by_this_process():  # said once, by the process that made it
             print(
                 f"capplan: created the MLflow store {args.store.database} (choose another with --store or MLFLOW_TRACKING_URI)",
                 file=sys.stderr,
