@@ -47,10 +47,12 @@ def run_one(store: Store, name: str, out: Path | None, track: bool = True):
     """Load, run, save and record one scenario; returns (result, run id or None)."""
     from scenarios.runner import run_scenario
     from scenarios.spec import load_scenario
-    from scenarios.tracking import log_scenario, write_outputs
+    from scenarios.tracking import OUTPUTS, log_scenario, write_outputs
 
     scenario, path = load_scenario(name)
     yaml_text = path.read_text()
+    if out is not None:  # a file in the way is said before the work, not after it
+        check_output_folder(out / scenario.name, command=f"scenario run {scenario.name}", writes=OUTPUTS)
     try:
         result = run_scenario(scenario, path, store=store)
     except InputError as exc:  # a key of this file (its demand, say) found wanting while running

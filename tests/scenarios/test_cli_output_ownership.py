@@ -163,3 +163,19 @@ def test_outputs_honour_the_umask(run_cli, tmp_path, logs, umask):
         p.name: oct(0o666 & ~umask) for p in made
     }
     assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o777 & ~umask
+
+
+def test_scenario_run_refuses_a_users_file_before_the_work(run_cli, write_scenario, tmp_path):
+    """A file of the user's where a scenario writes its table is kept and said before the
+    scenario is run (no forecast, no MLflow run), not found after minutes of work."""
+    from tests.scenarios.conftest import FAST
+
+    # its champion does not exist: run first, the scenario would fail on that instead
+    path = write_scenario("fast", {**FAST, "forecast": {**FAST["forecast"], "model": "champion"}})
+    folder = tmp_path / "out" / "fast"
+    folder.mkdir(parents=True)
+    (folder / "daily.csv").write_text("my own notes\n")
+    code, _, err = run_cli("scenario", "run", path, "--out", tmp_path / "out", "--no-track")
+    assert code == 2 and "daily.csv" in err and len(err.strip().splitlines()) == 1
+    assert (folder / "daily.csv").read_text() == "my own notes\n"
+    assert sorted(p.name for p in folder.iterdir()) == ["daily.csv"]  # nothing else was written
