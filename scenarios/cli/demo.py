@@ -22,13 +22,8 @@ from forecasting.store import Store
 from forecasting.training import train
 from scenarios.base_forecast import load_history, resolve_path
 from scenarios.bundled import BUNDLED_SCENARIOS
-from scenarios.cli.forecasting_commands import (
-    MAX_ORIGINS,
-    format_board,
-    jobs_count,
-    print_ingest_summary,
-    up_to,
-)
+from scenarios.cli.forecasting_commands import format_board, print_ingest_summary
+from scenarios.cli.options import MAX_ORIGINS, jobs_count, up_to
 from scenarios.cli.scenario_commands import describe, format_comparison, run_one, save_table
 from scenarios.spec import load_scenario
 

@@ -27,7 +27,7 @@ from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 from forecasting.input_rules import check_value
 from forecasting.jsonable import dumps
 from forecasting.output_files import OutputFolder, atomic_write, check_output_file, check_output_folder
-from scenarios.cli.options import number, text
+from scenarios.cli.options import MAX_HORIZON_DAYS, MAX_ORIGINS, jobs_count, number, positive_int, text, up_to
 
 # the files each command writes in its --out folder (forecasting.output_files: it replaces or
 # removes no other), and those a failed run writes instead (beside a complete run's, never over)
@@ -295,40 +295,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                 "--promote", action="store_true", help="make the new model champion even if one exists"
             )
         t.set_defaults(handler=run_training_command, retrain=name == "retrain")
-
-
-def positive_int(text: str, high: int = 100_000) -> int:
-    """argparse type: a whole number from 1 to ``high`` (argparse prints the one-line error)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
-    if not 1 <= value <= high:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {high:,}, found {value}")
-    return value
-
-
-def up_to(high: int):
-    """argparse type: a whole number from 1 to ``high``."""
-
-    def parse(text: str) -> int:
-        return positive_int(text, high)
-
-    parse.__name__ = "whole number"
-    return parse
-
-
-MAX_HORIZON_DAYS = 1100  # open days: three years and more; a longer one is a typo
-MAX_ORIGINS = 200
-
-
-def jobs_count(text: str) -> int:
-    value = int(text) if text.lstrip("-").isdigit() else 0
-    if value == 0 or value < -1:
-        raise argparse.ArgumentTypeError(
-            f"expected a number of processes (1, 2, …) or -1 for every core, found {text!r}"
-        )
-    return value
 
 
 def add_series_arguments(p: argparse.ArgumentParser) -> None:

@@ -11,6 +11,7 @@ Checks between options (a list against its companion) are :func:`factors_for`'s.
 
 from __future__ import annotations
 
+import argparse
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -166,3 +167,37 @@ def factors_for(
             found=",".join(f"{v:g}" for v in factors),
         )
     return factors
+
+
+def positive_int(text: str, high: int = 100_000) -> int:
+    """argparse type: a whole number from 1 to ``high`` (argparse prints the one-line error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if not 1 <= value <= high:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {high:,}, found {value}")
+    return value
+
+
+def up_to(high: int):
+    """argparse type: a whole number from 1 to ``high``."""
+
+    def parse(text: str) -> int:
+        return positive_int(text, high)
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+MAX_HORIZON_DAYS = 1100  # open days: three years and more; a longer one is a typo
+MAX_ORIGINS = 200
+
+
+def jobs_count(text: str) -> int:
+    value = int(text) if text.lstrip("-").isdigit() else 0
+    if value == 0 or value < -1:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of processes (1, 2, …) or -1 for every core, found {text!r}"
+        )
+    return value
