@@ -31,6 +31,7 @@ from scenarios.bundled import BUNDLED_ROOT
 from scenarios.spec import DataSpec, ForecastSpec
 
 log = logging.getLogger(__name__)
+FORECAST_KEYS = ("horizon_days", "model", "registered_model")  # options that are forecast.* keys here
 MODEL_KEY = {"key": "forecast.model"}  # where a scenario names the model its forecast comes from
 
 
@@ -194,7 +195,13 @@ def native_forecast(
 ) -> tuple[pd.DataFrame, str, pd.Timestamp, OperatingCalendar, str | None]:
     """Forecast table (timestamp, forecast, lo80, hi80, …) at the model's own interval, cached
     beside the store (no store: computed every time)."""
-    from forecasting.forecast_job import champion_selection, forecast_table, horizon_timestamps, make_forecast
+    from forecasting.forecast_job import (
+        champion_selection,
+        check_horizon,
+        forecast_table,
+        horizon_timestamps,
+        make_forecast,
+    )
     from forecasting.series import forecast_series
 
     try:
@@ -237,19 +244,27 @@ def native_forecast(
                 store, champion.name, champion, contract, MODEL_KEY, purpose="plan"
             )  # the version the key names
             end, calendar = selection.model.history_end_, selection.model.calendar_
-            table = forecast_table(selection.model, horizon_timestamps(calendar, end, forecast.horizon_days))
+            stamps = horizon_timestamps(calendar, end, forecast.horizon_days)
+            try:
+                check_horizon(selection.model, stamps)
+            except InputError as exc:
+                raise exc.as_keys("forecast") from None
+            table = forecast_table(selection.model, stamps)
             table["rate_sd"] = selection.model.rate_sd(pd.DatetimeIndex(table["timestamp"]))
         else:
-            table, selections, _ = make_forecast(
-                result,
-                "arrivals",
-                data.queue,
-                forecast.model,
-                forecast.horizon_days,
-                progress=False,
-                clean=not forecast.keep_raw,
-                special_days=SpecialDays(forecast.holidays) if forecast.holidays else None,
-            )
+            try:
+                table, selections, _ = make_forecast(
+                    result,
+                    "arrivals",
+                    data.queue,
+                    forecast.model,
+                    forecast.horizon_days,
+                    progress=False,
+                    clean=not forecast.keep_raw,
+                    special_days=SpecialDays(forecast.holidays) if forecast.holidays else None,
+                )
+            except InputError as exc:  # the scenario's forecast keys, not the command line's options
+                raise (exc.as_keys("forecast") if exc.option in FORECAST_KEYS else exc) from None
             selection = selections[0]
             table["rate_sd"] = selection.model.rate_sd(pd.DatetimeIndex(table["timestamp"]))
             end, calendar = history.index.max(), result.calendar

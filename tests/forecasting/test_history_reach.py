@@ -1,0 +1,85 @@
+"""Every model's forecast reaches no further ahead than its history reaches back (issue 24):
+``auto`` refused long horizons through its backtest, an explicit model forecast 1,100 days
+from 10 days of history with a band as narrow as day 1's."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.conftest import BANK_CALLS
+
+SERIES = ["--time-col", "DateTime", "--value-col", "Calls"]
+
+
+@pytest.fixture(scope="module")
+def short_history(tmp_path_factory):
+    """The first 17 calendar days of the bank's 5-minute calls (15 with data)."""
+    frame = pd.read_csv(BANK_CALLS, parse_dates=["DateTime"])
+    path = tmp_path_factory.mktemp("short") / "short.csv"
+    frame[frame["DateTime"] < frame["DateTime"].min() + pd.Timedelta(days=17)].to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("model", ["weekday_mean", "seasonal_naive_week", "harmonic"])
+def test_an_explicit_model_is_held_to_the_history_it_has(run_cli, tmp_path, short_history, model):
+    out = tmp_path / "f.csv"
+    code, _, err = run_cli(
+        "forecast", "--input", short_history, *SERIES, "--model", model, "--horizon-days", "60", "--out", out
+    )
+    assert code == 2 and "--horizon-days" in err and "further ahead than the history" in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+    code, _, err = run_cli(
+        "forecast", "--input", short_history, *SERIES, "--model", model, "--horizon-days", "5", "--out", out
+    )
+    assert code == 0, err
+    table = pd.read_csv(out, parse_dates=["timestamp"])
+    end = pd.read_csv(short_history, parse_dates=["DateTime"])["DateTime"].max().tz_localize(None)
+    assert (table["timestamp"].max().normalize() - end.normalize()).days <= 17
+
+
+def test_requested_times_are_held_likewise(run_cli, tmp_path, short_history):
+    far = tmp_path / "at.csv"
+    far.write_text("timestamp\n2003-03-24T09:00:00Z\n2003-05-20T09:00:00Z\n")
+    code, _, err = run_cli(
+        "forecast",
+        "--input",
+        short_history,
+        *SERIES,
+        "--model",
+        "weekday_mean",
+        "--at",
+        far,
+        "--out",
+        tmp_path / "f.csv",
+    )
+    assert code == 2 and "--at" in err and "2003-05-20" in err
+
+
+def test_a_champion_is_held_to_its_training_history(run_cli, tmp_path, short_history, tracking_store):
+    code, _, err = run_cli(
+        "train", "--input", short_history, *SERIES, "--models", "weekday_mean", "--horizon-days", "1",
+        "--origins", "2", "--jobs", "1", "--registered-model", "short",
+    )  # fmt: skip
+    assert code == 0, err
+    code, _, err = run_cli(
+        "forecast", "--input", short_history, *SERIES, "--model", "champion", "--registered-model", "short",
+        "--horizon-days", "60", "--out", tmp_path / "f.csv",
+    )  # fmt: skip
+    assert code == 2 and "further ahead than the history" in err
+
+
+def test_a_scenario_names_its_key(run_cli, tmp_path, short_history):
+    spec = {
+        "name": "short",
+        "data": {"input": str(short_history), "time_col": "DateTime", "value_col": "Calls"},
+        "forecast": {"model": "weekday_mean", "horizon_days": 60, "interval": "30min"},
+        "queues": {"voice": {"aht_seconds": 180}},
+        "supply": {"shrinkage": 0.3, "cost_per_agent_hour": 30},
+        "risk": {"simulations": 50},
+    }
+    path = tmp_path / "short.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    code, _, err = run_cli("scenario", "run", path, "--out", tmp_path / "out", "--no-track")
+    assert code == 2 and "short.yaml" in err and "key 'forecast.horizon_days'" in err
