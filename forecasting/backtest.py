@@ -9,6 +9,7 @@ combinations be scored, without refitting.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -160,6 +161,8 @@ def run_backtest(
         mininterval=0.5 if sys.stderr.isatty() else 10.0,
     )
     parts, seconds = [], {name: 0.0 for name in models}
+    cores = os.cpu_count() or 1  # more processes than cores or fits only costs memory (--jobs 99999)
+    n_jobs = max(1, min(cores if n_jobs < 0 else n_jobs, cores, len(tasks)))
     run = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
         delayed(_fit_predict)(*task) for task in tasks
     )
