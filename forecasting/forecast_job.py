@@ -528,11 +528,13 @@ def make_forecast(
         )
     tables, selections, notes = [], [], []
     stale = None
+    data_end = pd.Timestamp(result.intervals["interval_start"].max())
     for q in queues:
         history = forecast_series(result, field, q)
-        stamps = (
-            at if at is not None else horizon_timestamps(result.calendar, history.index.max(), horizon_days)
-        )
+        # after the data, not after its last usable day: a stopped feed's last weeks are left
+        # out of the series, and forecasting them would put the plan in the past
+        start = max(history.index.max(), data_end)
+        stamps = at if at is not None else horizon_timestamps(result.calendar, start, horizon_days)
         if model == "champion":
             selection = champion_selection(
                 store,

@@ -278,6 +278,14 @@ def native_forecast(
         )
     else:
         warning = None
+    data_end = pd.Timestamp(result.intervals["interval_start"].max())
+    late = [d for d in result.calendar.missing_days if d > history.index.max().date()]
+    if late and champion is None:
+        warning = (
+            f"the data runs to {data_end:%Y-%m-%d} but has no usable open days after "
+            f"{history.index.max():%Y-%m-%d} (a stopped feed or missing days: `capplan ingest` lists them); "
+            "the forecast starts after the data's end"
+        )
     return table, model, end, calendar, warning
 
 

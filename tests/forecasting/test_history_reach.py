@@ -83,3 +83,45 @@ def test_a_scenario_names_its_key(run_cli, tmp_path, short_history):
     path.write_text(yaml.safe_dump(spec))
     code, _, err = run_cli("scenario", "run", path, "--out", tmp_path / "out", "--no-track")
     assert code == 2 and "short.yaml" in err and "key 'forecast.horizon_days'" in err
+
+
+def test_forecasts_start_after_a_stopped_feed_not_inside_the_file(run_cli, tmp_path, caplog):
+    """A report whose last three weeks are zeros (a stopped feed): those days are left out of
+    what models learn, but the forecast still starts after the file's end, for a forecast and
+    for a scenario's plan (which says why it has no recent data)."""
+    import numpy as np
+
+    rng = np.random.default_rng(4)
+    days = pd.date_range("2024-01-01", periods=11 * 7, freq="D")
+    days = days[days.day_of_week < 5]
+    offsets = pd.to_timedelta(np.arange(8 * 60, 18 * 60, 30), unit="min")
+    stamps = pd.DatetimeIndex([d + o for d in days for o in offsets])
+    calls = rng.poisson(50, len(stamps))
+    calls[stamps >= pd.Timestamp("2024-02-26")] = 0
+    path = tmp_path / "stopped.csv"
+    pd.DataFrame({"DateTime": stamps, "Calls": calls}).to_csv(path, index=False)
+    out = tmp_path / "f.csv"
+    code, _, err = run_cli(
+        "forecast", "--input", path, *SERIES, "--model", "weekday_mean", "--horizon-days", "3", "--out", out
+    )
+    assert code == 0, err
+    table = pd.read_csv(out, parse_dates=["timestamp"])
+    assert table["timestamp"].min() > stamps.max()
+    assert table["forecast"].sum() == pytest.approx(
+        3 * 20 * 50, rel=0.15
+    )  # the level before the feed stopped
+    spec = {
+        "name": "stopped",
+        "data": {"input": str(path), "time_col": "DateTime", "value_col": "Calls"},
+        "forecast": {"model": "weekday_mean", "horizon_days": 3, "interval": "30min"},
+        "queues": {"voice": {"aht_seconds": 180}},
+        "supply": {"shrinkage": 0.3, "cost_per_agent_hour": 30},
+        "risk": {"simulations": 50},
+    }
+    scenario = tmp_path / "stopped.yaml"
+    scenario.write_text(yaml.safe_dump(spec))
+    code, _, err = run_cli("scenario", "run", scenario, "--out", tmp_path / "out", "--no-track")
+    assert code == 0, err
+    plan = pd.read_csv(tmp_path / "out" / "stopped" / "intervals.csv", parse_dates=["interval_start"])
+    assert plan["interval_start"].min() > stamps.max()
+    assert "no usable open days after 2024-02-23" in caplog.text
