@@ -28,7 +28,7 @@ from pydantic import (
 from forecasting.errors import InputError
 from forecasting.history.config import ConfigModel, read_yaml_mapping, validate_mapping
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
-from forecasting.input_rules import RULES
+from forecasting.input_rules import RULES, number_text
 from scenarios.bundled import scenario_dir
 from scenarios.staffing_plan import DEFAULT_HOURS_PER_FTE
 
@@ -42,8 +42,14 @@ def ruled(rule: str) -> BeforeValidator:
 
     def check(value):
         try:  # YAML reads 1e9 (no dot) as text; the model would take it as a number
-            number = None if isinstance(value, bool) else float(value)
-        except (TypeError, ValueError):
+            number = (
+                None
+                if isinstance(value, bool)
+                else number_text(value)
+                if isinstance(value, str)
+                else float(value)
+            )
+        except (TypeError, ValueError, OverflowError):
             number = None  # not a number at all: the type check says so
         if number is not None and RULES[rule].broken([number]).any():
             raise ValueError(RULES[rule].expected)
@@ -230,8 +236,8 @@ class QueueSpec(Strict):
         if value == "auto":
             return value
         try:
-            count = float(value)
-        except (TypeError, ValueError):
+            count = number_text(value) if isinstance(value, str) else float(value)
+        except (TypeError, ValueError, OverflowError):
             count = float("nan")
         if isinstance(value, bool) or not 0 <= count <= 1e7:
             raise ValueError("auto, or a number of items waiting from 0 to 10,000,000")
@@ -330,9 +336,9 @@ class Supply(Strict):
     shrinkage: Shrinkage = 0.3
     shrinkage_periods: list[ShrinkagePeriod] = []
     hours_per_fte: Annotated[float, ruled("hours_per_fte")] = DEFAULT_HOURS_PER_FTE  # paid hours per week
-    cost_per_agent_hour: float = Field(0.0, ge=0, le=1e6)
+    cost_per_agent_hour: Annotated[float, ruled("cost_per_hour")] = 0.0
     headcount: Annotated[float, Field(gt=0), ruled("agents")] | None = None  # FTE on the payroll
-    budget: float | None = Field(None, gt=0)  # over the horizon, in the cost's currency
+    budget: Annotated[float, ruled("budget")] | None = None  # over the horizon, in the cost's currency
     available_agents: float | str | None = None  # agents scheduled per interval, or a CSV file
 
     @field_validator("available_agents", mode="before")

@@ -22,9 +22,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
 from forecasting.errors import InputError
+from forecasting.input_rules import NUMBER_TEXT
 
 Model = TypeVar("Model", bound=BaseModel)
 NOT_A_BOOLEAN = "a number, not true or false"
+NOT_NUMBER_TEXT = "a number written with the digits 0-9 (no '_', no other digits)"
 UNION_MEMBER = re.compile(r"str|int|float|bool|none|[\w-]+\[.*\]")
 
 
@@ -38,6 +40,10 @@ class ConfigModel(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_boolean_as_number(cls, value, info: ValidationInfo):
+        if isinstance(value, str) and info.field_name in cls.model_fields:
+            kinds = _leaf_types(cls.model_fields[info.field_name].annotation)
+            if kinds & {int, float} and str not in kinds and not NUMBER_TEXT.fullmatch(value):
+                raise ValueError(NOT_NUMBER_TEXT)  # pydantic read the text '1_000' as 1000
         if isinstance(value, (bool, dict, list, tuple)) and info.field_name in cls.model_fields:
             kinds = _leaf_types(cls.model_fields[info.field_name].annotation)
             if (
@@ -91,6 +97,15 @@ class TooLarge(yaml.MarkedYAMLError):
     """A document beyond the parsing bounds; ``problem`` says which, ``context`` what is allowed."""
 
 
+class BadScalar(yaml.MarkedYAMLError):
+    """A value PyYAML's constructor cannot build (an integer of 5,000 digits: Python refuses to
+    read more than 4,300) or that no number of the models could hold (an integer beyond the
+    largest float); ``problem`` says which, ``note`` what is allowed."""
+
+
+MAX_NUMBER_DIGITS = 300  # an integer of more digits overflows a float (at about 308): no model holds it
+
+
 class StrictLoader(yaml.SafeLoader):
     """Safe YAML, stricter: a key given twice is an error (the last one silently won), and
     dates stay the text they were written as (2003-02-30 crashed PyYAML's date parser; the
@@ -117,6 +132,25 @@ class StrictLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+    def construct_object(self, node, deep=False):
+        """Any value its constructor refuses (ValueError, OverflowError: Python reads at most
+        4,300 decimal digits) is one error at its line, and so is an integer of more than
+        ``MAX_NUMBER_DIGITS`` (``0x`` and 4,000 f's overflowed every float conversion after)."""
+        try:
+            value = super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError, ArithmeticError) as exc:
+            detail = "a number too long" if "digits" in str(exc) else f"a value YAML cannot read ({exc})"
+            raise BadScalar(
+                None, None, f"{detail} ({len(str(node.value)):,} characters)", node.start_mark,
+                f"a number of at most {MAX_NUMBER_DIGITS} digits",
+            ) from None  # fmt: skip
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**MAX_NUMBER_DIGITS:
+            raise BadScalar(
+                None, None, f"a number too large ({len(str(node.value)):,} characters)", node.start_mark,
+                f"a number of at most {MAX_NUMBER_DIGITS} digits",
+            )  # fmt: skip
+        return value
 
     def construct_document(self, node):
         """The document built only once its size with every alias written out is known to be
@@ -228,7 +262,7 @@ def read_yaml_mapping(path: str | Path, what: str) -> dict:
         raise InputError(
             exc.problem, path=path, row=exc.problem_mark.line + 1, expected="each key once in its mapping"
         ) from None
-    except TooLarge as exc:
+    except (TooLarge, BadScalar) as exc:
         mark = exc.problem_mark
         raise InputError(
             exc.problem, path=path, row=mark.line + 1 if mark else None, expected=exc.note

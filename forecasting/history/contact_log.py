@@ -217,13 +217,20 @@ def normalize_contact_log(
     for name in ("fcr", *SLA_FLAG_FIELDS):
         if name in present:
             out[name] = parse_flags(col[name], source[name], ledger, blank_means=None)
-    if "abandoned" in present and "answer_time" in present:
-        ledger.reject(
-            (out["abandoned"] & out["answer_time"].notna()).to_numpy(dtype=bool),
-            source["abandoned"],
-            "abandoned but has an answer time",
-            col["abandoned"],
-        )
+    # abandoned means never answered: an answer time or a handle time above 0 says the opposite,
+    # and which one is wrong the file does not say (a handle time was silently dropped)
+    answered_signs = {
+        "answer_time": ("an answer time", lambda v: v.notna()),
+        "handle_seconds": ("a handle time", lambda v: v.gt(0)),
+    }
+    for name, (sign, shown) in answered_signs.items():
+        if "abandoned" in present and name in present:
+            ledger.reject(
+                (out["abandoned"] & shown(out[name])).to_numpy(dtype=bool),
+                source["abandoned"],
+                f"abandoned but has {sign}",
+                col["abandoned"],
+            )
     for name in TEXT_FIELDS:
         if name in present:
             out[name] = col[name].astype(str).str.strip().replace("", np.nan)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from forecasting.errors import InputError
-from forecasting.input_rules import RULES, Rule
+from forecasting.input_rules import RULES, Rule, number_text
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,11 @@ def _rule(name: str) -> Rule:
 
 
 def _read(text: str, expected: str) -> float:
-    """``text`` as a float, or an error saying what was expected (a decimal comma named)."""
+    """``text`` as a float, or an error saying what was expected (a decimal comma named). Only
+    ASCII digits (:func:`~forecasting.input_rules.number_text`): float() read '1_000' as 1000
+    and '٣' as 3."""
     try:
-        return float(text)
+        return number_text(text)
     except ValueError:
         hint = " (a point for decimals)" if re.fullmatch(r"\s*-?\d+,\d+\s*", text) else ""
         what = "no value" if not text.strip() else "not a number"
@@ -132,8 +134,9 @@ def factors_for(
     companion: str,
 ) -> tuple[float, ...]:
     """A per-position list (``factors[k-1]`` for k) held against its companion ``count``: it
-    must reach position ``count``, or be one value, which is then the one for ``count`` (the
-    rest are unused). Without ``count`` a list is an error, not silently ignored."""
+    must hold exactly ``count`` values (one for each of 1 to ``count``: fewer leave ``count``
+    without one, more are for chats never held at once), or one value, which is then the one for
+    ``count``. Without ``count`` a list is an error, not silently ignored."""
     if factors is None:
         if count is not None and count > len(default):
             raise InputError(
@@ -159,7 +162,7 @@ def factors_for(
                 found=f"{value:g}",
             )
         return tuple(float(k) for k in range(1, count)) + (value,)
-    if len(factors) < count:
+    if len(factors) != count:  # more than count: factors for chats never held at once, a typo
         raise InputError(
             f"{len(factors)} values for <<{companion}>> {count}",
             option=option,
@@ -170,8 +173,11 @@ def factors_for(
 
 
 def positive_int(text: str, high: int = 100_000) -> int:
-    """argparse type: a whole number from 1 to ``high`` (argparse prints the one-line error)."""
+    """argparse type: a whole number from 1 to ``high`` (argparse prints the one-line error);
+    ASCII digits only, as :func:`_read` (int() read '٣' as 3 and '1_000' as 1000)."""
     try:
+        if not re.fullmatch(r"\s*[+-]?[0-9]+\s*", text, re.ASCII):
+            raise ValueError(text)
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
@@ -195,7 +201,7 @@ MAX_ORIGINS = 200
 
 
 def jobs_count(text: str) -> int:
-    value = int(text) if text.lstrip("-").isdigit() else 0
+    value = int(text) if re.fullmatch(r"-?[0-9]+", text) else 0  # ASCII digits: '٣'.isdigit()
     if value == 0 or value < -1:
         raise argparse.ArgumentTypeError(
             f"expected a number of processes (1, 2, …) or -1 for every core, found {text!r}"
