@@ -19,7 +19,7 @@ from forecasting.history.intervals import interval_minutes
 from forecasting.history.ledger import RowLedger
 from forecasting.history.parsing import parse_times
 from forecasting.history.tables import read_table
-from forecasting.model_contract import Fit, ModelContract, data_contract, load_checked
+from forecasting.model_contract import Fit, ModelContract, check_hours, data_contract, load_checked
 from forecasting.models.base import LEVELS, Forecaster, interval_bounds
 from forecasting.series import forecast_series
 from forecasting.slots import next_open_days, open_slots
@@ -542,6 +542,7 @@ def make_forecast(
                 data=data_contract(result, field, q),
             )
             check_horizon(selection.model, stamps, "at" if at is not None else "horizon_days")
+            check_hours(selection.model, history, selection.fit, selection.name)
             if selection.model.history_end_ < history.index.max():
                 stale = (
                     f"the champion was trained on data up to {selection.model.history_end_:%Y-%m-%d %H:%M}; the input runs "

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError
@@ -219,3 +220,62 @@ def load_checked(
     forecaster, model_name, version = store.load_forecaster(name, version=found)
     contract = contract or ModelContract.of_forecaster(forecaster)
     return forecaster, model_name, version, check_fits(contract, data, label, purpose, key)
+
+
+CLOSED_SHARE = 0.02  # of the data's recent volume at times the model is closed: more is not stray
+
+
+def check_hours(forecaster, history: pd.Series, fit: Fit, name: str, key: dict | None = None) -> None:
+    """Refuse a stored model for data that is open when the model's centre was closed (longer
+    hours, weekends, another time zone): it would forecast 0 there, and a plan would staff no
+    one. Judged on the data's last four weeks, by the share of contacts (of intervals, for
+    handle times) in intervals holding none of the model's open slots, so a stray call at the
+    edge of the day is not a reason."""
+    recent = history[history.index > history.index.max() - pd.Timedelta(days=28)]
+    if recent.empty:
+        return
+    stamps = pd.DatetimeIndex(recent.index)
+    if fit.data_interval < fit.model_interval:  # finer data (a scenario plans at the model's slots)
+        covered = forecaster.calendar_.is_open(stamps.floor(fit.model_interval))
+    elif fit.converts:
+        offsets = np.arange(fit.slots) * fit.model_interval.value
+        slots = pd.DatetimeIndex((stamps.asi8[:, None] + offsets[None, :]).ravel())
+        covered = forecaster.calendar_.is_open(slots).reshape(len(stamps), fit.slots).any(axis=1)
+    else:
+        covered = forecaster.calendar_.is_open(stamps)
+    counts = recent.name != "aht"
+    weights = recent.to_numpy(float) if counts else np.ones(len(recent))
+    total = weights.sum()
+    share = weights[~covered].sum() / total if total > 0 else 0.0
+    if share <= CLOSED_SHARE:
+        return
+    what = "of its contacts" if counts else "of its intervals"
+    raise InputError(
+        f"the model {name} was trained on a centre closed at times this data is open ({share:.0%} {what} "
+        f"in the last four weeks): {_closed_times(stamps[~covered], fit.data_interval)}",
+        expected="data within the model's opening hours (train a model on this data, or check the time zone)",
+        **(key or {"option": "model"}),
+    )
+
+
+def _closed_times(stamps: pd.DatetimeIndex, step: pd.Timedelta, shown: int = 3) -> str:
+    """'Saturday 08:00-18:00, Monday 06:00-08:00 and 2 more': the first and last such interval
+    of each weekday."""
+    from forecasting.calendar import WEEKDAYS
+
+    frame = pd.DataFrame({"day": stamps.day_of_week, "at": stamps - stamps.normalize()}).drop_duplicates()
+    parts = []
+    for day, group in frame.groupby("day", sort=True):
+        at = np.sort(group["at"].to_numpy())
+        breaks = np.flatnonzero(np.diff(at) > step.to_timedelta64()) + 1  # runs of adjacent intervals
+        runs = [
+            f"{_hhmm(pd.Timedelta(r[0]))}-{_hhmm(pd.Timedelta(r[-1]) + step)}" for r in np.split(at, breaks)
+        ]
+        parts.append(f"{WEEKDAYS[day]} {' and '.join(runs)}")
+    more = f" and {len(parts) - shown} more" if len(parts) > shown else ""
+    return ", ".join(parts[:shown]) + more
+
+
+def _hhmm(offset: pd.Timedelta) -> str:
+    minutes = int(offset.total_seconds() // 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"

@@ -23,7 +23,7 @@ from forecasting.history.ingest import IngestOptions, IngestResult, ingest
 from forecasting.history.intervals import interval_minutes, parse_interval
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 from forecasting.history.tickets import waiting_for_response
-from forecasting.model_contract import check_fits, data_contract, stored_contract
+from forecasting.model_contract import Fit, check_fits, check_hours, data_contract, stored_contract
 from forecasting.special_days import SpecialDays
 from forecasting.store import CHAMPION, ModelVersion, Store
 from forecasting.store.forecast_cache import digest, series_digest
@@ -244,6 +244,10 @@ def native_forecast(
                 store, champion.name, champion, contract, MODEL_KEY, purpose="plan"
             )  # the version the key names
             end, calendar = selection.model.history_end_, selection.model.calendar_
+            fit = Fit(calendar.interval, result.interval)
+            check_hours(
+                selection.model, history, fit, f"{champion.name} version {champion.version}", MODEL_KEY
+            )
             stamps = horizon_timestamps(calendar, end, forecast.horizon_days)
             try:
                 check_horizon(selection.model, stamps)

@@ -240,3 +240,35 @@ def test_scenario_checks_the_same_contract(tmp_path, half_hours, run_cli, tracki
     hourly_mean = total.groupby(total["timestamp"].dt.floor("60min"))["calls"].sum().mean()
     volume = next(c for c in planned.columns if c in ("volume", "arrivals", "forecast_volume"))
     assert planned.loc[planned[volume] > 0, volume].mean() == pytest.approx(hourly_mean, rel=0.2)
+
+
+def test_champion_refuses_data_open_when_its_centre_was_closed(tmp_path, half_hours, run_cli, tracking_store):
+    """Longer hours, open weekends or another clock: the model would forecast 0 there and a
+    plan would staff no one; refused naming the times, while the same hours at an hourly
+    export (whose first hour holds the model's first slots) pass."""
+    total = half_hours.groupby("timestamp", as_index=False)["calls"].sum()
+    native = write(total, tmp_path / "total.csv")
+    code, _, err = run_cli(
+        "train", native, "--time-col", "timestamp", "--value-col", "calls", "--models", "weekday_mean",
+        "--horizon-days", "2", "--origins", "2", "--jobs", "1", "--registered-model", "total",
+    )  # fmt: skip
+    assert code == 0, err
+    saturdays = total.assign(timestamp=total["timestamp"] + pd.Timedelta(days=5))
+    saturdays = saturdays[saturdays["timestamp"].dt.day_of_week == 5]
+    cases = {
+        "weekend": (pd.concat([total, saturdays]).sort_values("timestamp"), "Saturday 08:00-18:00"),
+        "earlier clock": (total.assign(timestamp=total["timestamp"] - pd.Timedelta(hours=5)), "03:00-08:00"),
+    }
+    for name, (frame, said) in cases.items():
+        path = write(frame, tmp_path / f"{name}.csv")
+        code, _, err = run_cli(
+            "forecast", path, "--time-col", "timestamp", "--value-col", "calls", "--model", "champion",
+            "--registered-model", "total", "--horizon-days", "3", "--out", tmp_path / "x.csv",
+        )  # fmt: skip
+        assert code == 2 and "closed" in err and said in err, (name, err)
+    hourly = write(export(total.assign(queue="q"), "60min").drop(columns="queue"), tmp_path / "hourly.csv")
+    code, _, err = run_cli(
+        "forecast", hourly, "--time-col", "timestamp", "--value-col", "calls", "--model", "champion",
+        "--registered-model", "total", "--horizon-days", "3", "--out", tmp_path / "y.csv",
+    )  # fmt: skip
+    assert code == 0, err
