@@ -83,7 +83,8 @@ class ModelContract:
 
 def data_contract(result, field: str, queue: str | None, source: str | None = None) -> ModelContract:
     """The contract a model trained on (or asked to forecast) this ingested history would have."""
-    queues = tuple(sorted(map(str, result.intervals["queue"].unique())))
+    combined = getattr(result, "combined_queues", None)  # summed at ingest: still the file's queues
+    queues = combined or tuple(sorted(map(str, result.intervals["queue"].unique())))
     calendar = result.calendar
     hours = "; ".join(f"{day} {text}" for day, text in calendar.describe_hours().items())
     return ModelContract(

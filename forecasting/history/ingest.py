@@ -84,6 +84,7 @@ class IngestResult:
     gaps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["interval_start", "queue"]))
     seconds: float = 0.0
     period: str | None = None  # weekly or monthly totals, spread over their days ('W-SUN', 'MS', …)
+    combined_queues: tuple[str, ...] | None = None  # the file's queues, when combined into one
 
     @property
     def reported_by(self) -> str | None:
@@ -171,6 +172,7 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
     contacts = None
     gaps = None
     period = None  # weekly or monthly totals
+    combined = None  # the queues --combine-queues summed into one
     if fmt == "intervals":
         if not options.time_col:
             raise InputError(
@@ -187,6 +189,7 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
         length = parse_interval(options.interval) if options.interval else native
         table = resample_intervals(table, native, length)
         if options.combine_queues:
+            combined = _queue_names(table["queue"])
             table = combine_queues(table, DEFAULT_QUEUE)
     else:
         length = parse_interval(options.interval or DEFAULT_LOG_INTERVAL)
@@ -197,6 +200,7 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
         if contacts.frame.empty:
             raise ledger.nothing_usable("at least one valid contact")
         if options.combine_queues:
+            combined = _queue_names(contacts.frame["queue"])
             contacts = replace(contacts, frame=contacts.frame.assign(queue=DEFAULT_QUEUE))
         log.info(
             "validated %s contacts; aggregating to %s intervals",
@@ -210,6 +214,7 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
         ledger.warn(note)
     result = IngestResult(path, options, table, length, calendar, ledger, contacts)
     result.period = period
+    result.combined_queues = combined
     if gaps is not None:
         result.gaps = gaps
     result.seconds = time.perf_counter() - started
@@ -289,3 +294,7 @@ def write_outputs(result: IngestResult, out: str | Path, command: str = "ingest"
         )
         folder.path(names["summary"]).write_text(dumps(result.summary(), indent=2, default=str) + "\n")
     return {key: Path(out) / name for key, name in names.items()}
+
+
+def _queue_names(queues: pd.Series) -> tuple[str, ...]:
+    return tuple(sorted(map(str, queues.dropna().unique())))

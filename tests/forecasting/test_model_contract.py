@@ -272,3 +272,19 @@ def test_champion_refuses_data_open_when_its_centre_was_closed(tmp_path, half_ho
         "--registered-model", "total", "--horizon-days", "3", "--out", tmp_path / "y.csv",
     )  # fmt: skip
     assert code == 0, err
+
+
+def test_combined_queues_keep_their_names_in_the_contract(tmp_path, half_hours, run_cli, tracking_store):
+    """--combine-queues sums the file's queues at ingest; the contract still names them, so a
+    model of A+B is not used on A+B+C (a third of the volume missing, exit 0, before)."""
+    ab = write(half_hours, tmp_path / "ab.csv")
+    train(run_cli, ab, "combined", "--combine-queues")
+    abc = write(pd.concat([half_hours, slots_30min(("C",), seed=5)]), tmp_path / "abc.csv")
+    code, err, _ = forecast(
+        run_cli, abc, tmp_path / "x.csv", "--registered-model", "combined", "--combine-queues"
+    )
+    assert code == 2 and "'C'" in err
+    code, err, _ = forecast(
+        run_cli, ab, tmp_path / "y.csv", "--registered-model", "combined", "--combine-queues"
+    )
+    assert code == 0, err
