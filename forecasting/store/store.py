@@ -187,14 +187,26 @@ class Store:
         with self.lock():
             self.database.parent.mkdir(parents=True, exist_ok=True)
             if not self.database.is_file():  # only one process sees it missing: the lock is held
+                _create_database(self.database, self.tracking_uri)
                 _CREATED.add(self.database)
-            client = MlflowClient(self.tracking_uri, registry_uri=self.registry_uri)
             if key not in _READY:
-                client.search_registered_models(max_results=1)  # the registry's store, made here too
+                try:  # the tracking store is made (and checked) here, the registry's just below
+                    client = MlflowClient(self.tracking_uri, registry_uri=self.registry_uri)
+                    client.search_registered_models(max_results=1)
+                except Exception as exc:
+                    if "out-of-date database schema" not in str(exc) and _half_created(self.database):
+                        raise StoreError(
+                            "the store's database was left half-created by a process that was killed:"
+                            f" move {self.database} away and run again",
+                            path=self.tracking_uri,
+                            expected="a complete MLflow database (a new one is made when none is there)",
+                        ) from None
+                    raise
                 _end_orphaned_runs(client, self.tracking_uri)
                 with _READY_GUARD:
                     _READY.add(key)
-        return client
+                return client
+        return MlflowClient(self.tracking_uri, registry_uri=self.registry_uri)
 
     @contextlib.contextmanager
     def _errors(self) -> Iterator[None]:
@@ -752,6 +764,61 @@ def _literal(text: str) -> str:
     the text does not hold (callers check texts holding both themselves)."""
     text = str(text)
     return f'"{text}"' if "'" in text else f"'{text}'"
+
+
+def _create_database(database: Path, uri: str) -> None:
+    """Create a local store's whole schema (MLflow's migrations: tracking and registry) in a file
+    beside ``database``, then move it into place: a process killed at any moment leaves either no
+    database or a complete one, never a half-migrated one. Called under the store's lock."""
+    from mlflow.store.tracking import DEFAULT_LOCAL_FILE_AND_ARTIFACT_PATH
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    for stale in database.parent.glob(f".{database.name}.*.partial*"):  # left by killed processes
+        pid = stale.name.removeprefix(f".{database.name}.").split(".")[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or not _pid_alive(int(pid)):
+            with contextlib.suppress(OSError):
+                stale.unlink()
+    partial = database.with_name(f".{database.name}.{os.getpid()}.partial")
+    query = uri.partition("?")[2]
+    partial_uri = f"sqlite:///{partial}" + (f"?{query}" if query else "")
+    try:
+        store = SqlAlchemyStore(partial_uri, DEFAULT_LOCAL_FILE_AND_ARTIFACT_PATH)
+        store.engine.dispose()  # no connection left open on the file that is moved
+        with SqlAlchemyStore._engine_map_lock:
+            SqlAlchemyStore._engine_map.pop(partial_uri, None)
+        os.replace(partial, database)
+    finally:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process
+    return True
+
+
+def _half_created(database: Path) -> bool:
+    """Whether a local store's database has tables but is not at MLflow's schema head: what a
+    process killed while MLflow migrated a new store leaves (a complete store of an older MLflow
+    fails with "out-of-date database schema" instead, and is not called half-created)."""
+    import sqlite3
+
+    from mlflow.store.db.utils import _get_latest_schema_revision
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)) as db:
+            tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if "alembic_version" not in tables:
+                return bool(tables)  # MLflow's tables without their version: a kill before it was set
+            versions = [v for (v,) in db.execute("SELECT version_num FROM alembic_version")]
+    except sqlite3.Error:
+        return False
+    return versions != [_get_latest_schema_revision()]
 
 
 def _sqlite_path(uri: str) -> Path | None:
