@@ -67,19 +67,29 @@ def window_mask(window: Window, grid: DemandGrid) -> np.ndarray:
 
 
 def event_lift(event: Event, grid: DemandGrid) -> np.ndarray:
-    """Relative lift per interval (0 outside the event), measured at interval midpoints."""
-    hours = ((grid.stamps + grid.interval / 2 - pd.Timestamp(event.start)) / pd.Timedelta(hours=1)).to_numpy(
-        float
-    )
-    d = event.duration_hours
-    if event.shape == "step":
-        shape = ((hours >= 0) & (hours < d)).astype(float)
-    elif event.shape == "spike":
-        shape = np.clip(1 - np.abs(hours - d / 2) / (d / 2), 0, None) * ((hours >= 0) & (hours < d))
-    else:  # decay
-        shape = np.where(hours >= 0, 0.5 ** (np.maximum(hours, 0) / event.half_life_hours), 0.0)
+    """Relative lift per interval (0 outside the event): the shape's mean over each interval,
+    integrated exactly, so a quarter-hour step is half a half-hour's lift and a spike is its
+    area, wherever the interval's midpoint falls (a sample there dropped short events)."""
+    start = ((grid.stamps - pd.Timestamp(event.start)) / pd.Timedelta(hours=1)).to_numpy(float)
+    width = grid.interval / pd.Timedelta(hours=1)
+    shape = (_shape_area(event, start + width) - _shape_area(event, start)) / width
     window = replace_start(event)
     return event.lift * shape[None, :] * window_mask(window, grid)
+
+
+def _shape_area(event: Event, hours: np.ndarray) -> np.ndarray:
+    """The area under the event's shape from its start to ``hours`` after it (its antiderivative)."""
+    d = event.duration_hours
+    if event.shape == "step":
+        return np.clip(hours, 0.0, d)
+    if event.shape == "spike":  # a triangle rising to 1 at d/2 and back to 0 at d
+        c = d / 2
+        h = np.clip(hours, 0.0, d)
+        rising = np.minimum(h, c) ** 2 / (2 * c)
+        past = np.clip(h - c, 0.0, c)
+        return rising + past - past**2 / (2 * c)
+    half_life = event.half_life_hours  # decay: 0.5 ** (h / half-life) from the start on
+    return np.where(hours > 0, half_life / np.log(2) * (1 - 0.5 ** (np.maximum(hours, 0) / half_life)), 0.0)
 
 
 def replace_start(event: Event) -> Window:

@@ -46,8 +46,9 @@ def test_events_have_their_shape(grid):
     lift = 1.0
     cases = {
         "step": [0, 1, 1, 0, 0, 0, 0, 0],
-        "spike": [0, 0.5, 0.5, 0, 0, 0, 0, 0],  # rises to the peak at 10:00, measured at midpoints
-        "decay": [0, 2**-0.25, 2**-0.75, 2**-1.25, 2**-1.75, 2**-2.25, 2**-2.75, 2**-3.25],
+        "spike": [0, 0.5, 0.5, 0, 0, 0, 0, 0],  # rises to the peak at 10:00: half of each hour's area
+        # the mean of 0.5 ** (h / 2) over each hour after 09:00 (its integral, 2/ln 2 · Δ0.5^(h/2))
+        "decay": [0] + [2 / np.log(2) * (0.5 ** (k / 2) - 0.5 ** ((k + 1) / 2)) for k in range(7)],
     }
     for shape, factors in cases.items():
         event = {
@@ -100,3 +101,18 @@ def test_an_aht_change_below_zero_is_refused_not_clamped(grid):
     with pytest.raises(InputError, match="200 s becomes -300 s") as err:
         apply_demand(grid, d)
     assert err.value.key == "demand.aht_changes.0"
+
+
+def test_events_shorter_than_an_interval_lift_it_by_their_area(grid):
+    """A quarter-hour step is a quarter of an hour's lift, a spike its triangle's area, wherever
+    it starts in the interval (sampling the midpoint dropped some and doubled others)."""
+    for start, shape, hours, lift, expected in (
+        ("2003-06-02 09:00", "step", 0.25, 1.0, 0.25),
+        ("2003-06-02 09:40", "step", 0.25, 1.0, 0.25),
+        ("2003-06-02 09:05", "spike", 0.25, 1.0, 0.125),
+        ("2003-06-02 09:00", "spike", 0.0001, 100.0, 0.005),
+    ):
+        event = {"start": start, "shape": shape, "lift": lift, "duration_hours": hours}
+        out = apply_demand(grid, Demand.model_validate({"events": [event]}))
+        np.testing.assert_allclose(out.volume[0, 1], 100 * (1 + expected), err_msg=f"{shape} {start} {hours}")
+        np.testing.assert_allclose(np.delete(out.volume[0], 1), 100.0)
