@@ -15,6 +15,11 @@ cannot prove ours, is refused in one line and kept); it removes only its own pre
 files that it did not write again, by the same proof and only by names the command can
 produce. The marker is never a list of files to delete: a hand-written one proves nothing.
 
+A single-file command (``staff``, ``validate-staffing``) may write companions beside the file
+its ``--out`` names (``X_fte.csv`` beside ``X.csv``), names the user never typed:
+:class:`FileOutputs` lets such a file replace only the command's own unchanged output, by the
+same marker, and records what it wrote there.
+
 Paths that cannot be written (a file where a folder is expected, ``/dev/full``, a read-only
 place, a full disk) are user errors naming the option, not tracebacks. Files and folders are
 made as a plain ``open()`` or ``mkdir`` would make them (so they honour the umask).
@@ -34,7 +39,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from forecasting.csv_safety import one_note
-from forecasting.errors import InputError
+from forecasting.errors import InputError, cli_option
 
 MARKER = "capplan_run.json"
 STAGING_PREFIX = ".capplan-partial-"
@@ -50,9 +55,10 @@ FILE_EXPECTED = "a file name in a folder you can write to, e.g. out/table.csv"
 FOLDER_EXPECTED = "a folder you can write to (it is made if missing)"
 
 
-def check_output_file(target: str | Path, option: str = "out") -> Path:
+def check_output_file(target: str | Path, option: str = "out", command: str | None = None) -> Path:
     """Refuse, before any work, a file output that cannot be written: a folder, a device such
-    as /dev/full (a rename would replace it), a path through a file, a read-only folder."""
+    as /dev/full (a rename would replace it), a path through a file, a read-only folder, or a
+    file another command's outputs record (``command``'s own may be replaced)."""
     target = Path(target)
     if target.is_dir():
         raise InputError("that is a folder", option=option, expected=FILE_EXPECTED, found=str(target))
@@ -60,10 +66,12 @@ def check_output_file(target: str | Path, option: str = "out") -> Path:
         raise InputError("not a regular file", option=option, expected=FILE_EXPECTED, found=str(target))
     _check_parent(target.parent, FILE_EXPECTED, option, shown=target)
     if target.name != MARKER and target.is_file():  # a command's output, as its folder's marker proves
-        writers = [key for key, run in _read_runs(target.parent).items() if _ours(target, run, target.name)]
+        own = _family(command) if command else set()
+        runs = _read_runs(target.parent)
+        writers = [key for key, run in runs.items() if key not in own and _ours(target, run, target.name)]
         if writers:
             raise InputError(
-                f"that is the {target.name} that `{writers[0]}` wrote in its output folder (it is kept)",
+                f"that is the {target.name} that `{writers[0]}` wrote there (it is kept)",
                 option=option,
                 expected="another file name, or a folder of its own",
                 found=str(target),
@@ -127,10 +135,12 @@ def _create_folder(folder: Path, prefix: str) -> Path:
             continue
 
 
-def atomic_write(target: str | Path, write: Callable[[Path], object], option: str = "out") -> Path:
+def atomic_write(
+    target: str | Path, write: Callable[[Path], object], option: str = "out", command: str | None = None
+) -> Path:
     """``write(path)`` to a temporary file beside ``target``, then rename it into place, so a
     reader sees the old file or the whole new one, never a part."""
-    target = check_output_file(target, option)
+    target = check_output_file(target, option, command)
     expected = FILE_EXPECTED
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -296,16 +306,143 @@ class OutputFolder:
         raise _in_the_way(path, name, self.command, others, self.option)
 
     def _write_marker(self, runs: dict, status: str, files: list[str], finished: str) -> None:
-        record = {
-            "format": 2,
-            "command": self.command,  # the latest run: its command, status, time and files
-            "status": status,
-            "finished": finished,
-            "files": files,
-            "runs": {key: _jsonable(run) for key, run in sorted(runs.items())},  # each command's files
-        }
-        text = json.dumps(record, indent=2) + "\n"
-        atomic_write(self.folder / MARKER, lambda p: p.write_text(text, encoding="utf-8"), self.option)
+        _write_marker(self.folder, self.command, runs, status, files, finished, self.option)
+
+
+def _write_marker(
+    folder: Path, command: str, runs: dict, status: str, files: list[str], finished: str, option: str
+) -> None:
+    record = {
+        "format": 2,
+        "command": command,  # the latest run: its command, status, time and files
+        "status": status,
+        "finished": finished,
+        "files": files,
+        "runs": {key: _jsonable(run) for key, run in sorted(runs.items())},  # each command's files
+    }
+    text = json.dumps(record, indent=2) + "\n"
+    atomic_write(folder / MARKER, lambda p: p.write_text(text, encoding="utf-8"), option)
+
+
+class FileOutputs:
+    """The files of a single-file command: the one its ``--out`` names and the companions it
+    writes beside it under names the user never typed (``X_fte.csv`` beside ``X.csv``).
+
+    The named file is the user's to replace (unless another command's outputs record it: see
+    :func:`check_output_file`). A companion, and the main file when its name was derived rather
+    than typed (``named=False``), replaces only this command's own unchanged output, as the
+    folder's marker proves: the user's file, another command's or one edited since is refused
+    in one line and kept. Creating the object checks the main file and :meth:`expect` the
+    companions, before the work; :meth:`write` checks again, writes the file whole and records
+    its size and SHA-256 in the marker under the command, so the command may run again over
+    its own outputs."""
+
+    def __init__(self, command: str, main: str | Path, option: str = "out", named: bool = True):
+        self.command, self.option, self.named = command, option, named
+        self.main = Path(main)
+        self.folder = self.main.parent
+        self.companions: list[Path] = []
+        self.written: list[str] = []
+        self._check(self.main)
+
+    def expect(self, *paths: str | Path) -> None:
+        """Refuse now a companion ``path`` in the way (call before the work that fills it)."""
+        for path in map(Path, paths):
+            if path.parent != self.folder or not path.name:
+                raise ValueError(f"a companion of {self.main} must lie beside it: {path}")
+            if path.name == self.main.name:
+                raise InputError(
+                    f"`{self.command}` also writes a file of that very name beside it",
+                    option=self.option,
+                    expected="another name, e.g. one ending in .csv",
+                    found=str(self.main),
+                )
+            self._check(path)
+            if path not in self.companions:
+                self.companions.append(path)
+
+    def write(self, path: str | Path, write: Callable[[Path], object]) -> Path:
+        """``write(path)`` whole (see :func:`atomic_write`) if nothing but this command's own
+        output is in the way, and record the file as this command's."""
+        path = Path(path)
+        if path != self.main and path not in self.companions:
+            raise ValueError(f"{self.command} did not expect to write {path}")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise cannot_write(path, exc, FILE_EXPECTED, self.option) from None
+        with _folder_lock(self.folder):
+            self._check(path)  # again: a file may have appeared during the work
+            atomic_write(path, write, self.option, self.command)
+            try:
+                self._record(path)
+            except OSError as exc:
+                raise cannot_write(self.folder / MARKER, exc, FILE_EXPECTED, self.option) from None
+        return path
+
+    def _check(self, path: Path) -> None:
+        if path.name == MARKER:
+            raise InputError(
+                "that name is where capplan records the files it writes in a folder",
+                option=self.option,
+                expected="another file name",
+                found=str(path),
+            )
+        check_output_file(path, self.option, self.command)
+        marker = self.folder / MARKER
+        if os.path.lexists(marker) and not _is_marker(marker):
+            raise InputError(
+                f"holds a {MARKER} that capplan did not write, where it would record the files "
+                f"`{self.command}` writes (it is kept)",
+                path=str(marker),
+                option=self.option,
+                expected="another folder, or that file moved away first",
+            )
+        if (path == self.main and self.named) or not os.path.lexists(path):
+            return
+        runs = _read_runs(self.folder)
+        family = {key: runs.pop(key) for key in _family(self.command) if key in runs}
+        if any(_ours(path, run, path.name) for run in family.values()):
+            return
+        writers = [key for key, run in runs.items() if _ours(path, run, path.name)]
+        whose = (
+            f"the one `{writers[0]}` wrote"
+            if writers
+            else "a file capplan did not write there or one changed since"
+        )
+        option = cli_option(self.option)
+        beside = f"without {option}" if path == self.main else f"beside {self.main.name}"
+        name = f"{option} naming another file" if path == self.main else f"another {option} name"
+        raise InputError(
+            f"`{self.command}` writes {path.name} {beside}, and that is {whose} (it is kept)",
+            path=str(path),
+            option=self.option,
+            expected=f"{name}, or that file moved away first",
+        )
+
+    def _record(self, path: Path) -> None:
+        runs = _read_runs(self.folder)
+        mine = runs.pop(self.command, None)
+        files = _existing(self.folder, mine)["files"] if mine else {}
+        files[path.name] = [_fingerprint(path)]
+        if path.name not in self.written:
+            self.written.append(path.name)
+        kept = {key: _existing(self.folder, run) for key, run in runs.items()}
+        kept = {key: run for key, run in kept.items() if run["files"]}
+        finished = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        runs = {**kept, self.command: _run("complete", finished, files)}
+        _write_marker(self.folder, self.command, runs, "complete", self.written, finished, self.option)
+
+
+def _is_marker(path: Path) -> bool:
+    """Whether ``path`` reads as a marker capplan wrote (of this format or the one before)."""
+    try:
+        if not path.is_file() or path.is_symlink() or path.stat().st_size > MARKER_LIMIT:
+            return False
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and ("runs" in record or "command" in record)
 
 
 def _run(status: str, finished: str, files: dict[str, list[Fingerprint]]) -> Run:

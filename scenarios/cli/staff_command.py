@@ -15,7 +15,7 @@ from forecasting.history.tables import read_table
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 from forecasting.input_rules import check_column
 from forecasting.jsonable import dumps
-from forecasting.output_files import atomic_write, check_output_file
+from forecasting.output_files import FileOutputs
 from scenarios.cli.options import factors_for, number, number_list, text
 from scenarios.staffing.requirements import MODELS, Targets
 from scenarios.staffing_plan import (
@@ -258,9 +258,9 @@ def _options(
 
 def run_staff(args: argparse.Namespace) -> int:
     targets, model = _targets(args), _model(args)
-    if args.input:
-        check_output_file(args.out or args.input.with_name(args.input.stem + "_staffing.csv"))
-        return _run_batch(args, targets, model)
+    if args.input:  # the files in the way refused before the work (a name not typed: only ours)
+        target = args.out or args.input.with_name(args.input.stem + "_staffing.csv")
+        return _run_batch(args, targets, model, FileOutputs("staff", target, named=args.out is not None))
     if args.calls is None or args.aht is None:
         raise InputError(
             "missing case", option="calls", expected="--calls and --aht (or --input FILE for a batch)"
@@ -327,7 +327,7 @@ def _batch_interval(args: argparse.Namespace, raw, time_col: str | None) -> pd.T
     return spacing
 
 
-def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
+def _run_batch(args: argparse.Namespace, targets: Targets, model: str, outputs: FileOutputs) -> int:
     raw = read_table(args.input)
     frame = raw.frame
     volume_col = next((c for c in ("calls", "arrivals", "volume", "forecast") if c in frame.columns), None)
@@ -374,7 +374,10 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
             expected="a number of contacts in every row (0 for none)",
         )  # fmt: skip
     time_col = next((c for c in ("interval_start", "timestamp") if c in frame.columns), None)
-    if time_col:
+    target = outputs.main
+    fte_path = target.with_name(target.stem + "_fte.csv")
+    if time_col:  # FTE per day and week beside the table: a name the user did not type
+        outputs.expect(fte_path)
         key = frame[[time_col] + (["queue"] if "queue" in frame.columns else [])].astype(str)
         twice = key.duplicated().to_numpy()
         if twice.any():
@@ -424,13 +427,11 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str) -> int:
             )
         )
     out = pd.concat(parts, axis=1)
-    target = args.out or args.input.with_name(args.input.stem + "_staffing.csv")
-    fte_path = target.with_name(target.stem + "_fte.csv")
     fte = fte_by_period(frame[time_col], table, seconds, args.hours_per_fte) if time_col else None
     # everything computed before anything is written; each file whole or not at all
     if fte is not None:
-        atomic_write(fte_path, lambda p: write_csv(fte, p, index=False, float_format="%.4g"))
-    atomic_write(target, lambda p: write_csv(out, p, index=False, float_format="%.6g"))
+        outputs.write(fte_path, lambda p: write_csv(fte, p, index=False, float_format="%.4g"))
+    outputs.write(target, lambda p: write_csv(out, p, index=False, float_format="%.6g"))
     summary = f"{len(out):,} intervals ({'deferred' if args.response_hours else model}): peak {int(out['agents'].max())} agents, {int(out['scheduled_agents'].max())} scheduled"
     if "overloaded" in out:
         summary += f"; {int(out['overloaded'].sum())} overloaded"
@@ -448,7 +449,10 @@ def run_validate(args: argparse.Namespace) -> int:
     from scenarios.service.satisfaction import SURVEYS, validate_satisfaction
     from scenarios.service.validation import validate_staffing
 
-    check_output_file(args.out)
+    outputs = FileOutputs("validate-staffing", args.out)
+    summary_path = args.out.with_name(args.out.stem + "_summary.csv")
+    picture = args.out.with_suffix(".png")
+    outputs.expect(summary_path, picture)  # the files beside --out, refused before the work
 
     try:
         train_until = pd.Timestamp(args.train_until)
@@ -468,11 +472,12 @@ def run_validate(args: argparse.Namespace) -> int:
         ),
     )
     length = parse_interval(args.interval)
+    surveys = [s for s in SURVEYS if result.contacts.has(s, "wait_seconds")]
+    outputs.expect(*(args.out.with_name(f"{args.out.stem}_{s}.csv") for s in surveys))
     done = validate_staffing(result.contacts, length, train_until, args.target_seconds, args.replications)
     summary, cal = done.summary, done.calibration
-    summary_path = args.out.with_name(args.out.stem + "_summary.csv")
-    atomic_write(summary_path, lambda p: write_csv(summary, p, index=False, float_format="%.6g"))
-    atomic_write(
+    outputs.write(summary_path, lambda p: write_csv(summary, p, index=False, float_format="%.6g"))
+    outputs.write(
         args.out,
         lambda p: write_csv(
             done.report, p, index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g"
@@ -505,20 +510,19 @@ def run_validate(args: argparse.Namespace) -> int:
         f"{how} (test abandonment MAE {best['abandon_rate_mae']:.3f}, calibrated "
         f"{summary.set_index('model').loc['calibrated', 'abandon_rate_mae']:.3f})"
     )
-    picture = args.out.with_suffix(".png")
     figure = validation_plot(done.report, done.chosen)
-    atomic_write(picture, lambda p: figure.savefig(p, dpi=110, bbox_inches="tight", format="png"))
+    outputs.write(picture, lambda p: figure.savefig(p, dpi=110, bbox_inches="tight", format="png"))
     plt.close(figure)
     written = [args.out, summary_path, picture]
     for survey in SURVEYS:
-        if result.contacts.has(survey, "wait_seconds"):
+        if survey in surveys:
             try:
                 _, check = validate_satisfaction(result.contacts, length, train_until, survey)
             except ValueError as exc:  # too few answers on the training days
                 print(f"{survey}: not validated ({exc})")
                 continue
             path = args.out.with_name(f"{args.out.stem}_{survey}.csv")
-            atomic_write(path, lambda p, c=check: write_csv(c, p, index=False, float_format="%.6g"))
+            outputs.write(path, lambda p, c=check: write_csv(c, p, index=False, float_format="%.6g"))
             written.append(path)
             print(f"{survey} per interval from the service (P(wait), ASA, abandonment) through the wait-to-{survey} "
                   f"curve fitted on the training days, against the training days' {survey}:")  # fmt: skip
