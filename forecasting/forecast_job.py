@@ -265,6 +265,22 @@ def check_requested_times(at: pd.DatetimeIndex, history_end: pd.Timestamp) -> No
             raise InputError(reason, option="at", expected=expected, found=found)
 
 
+def call_weights(result: IngestResult, queue: str | None, stamps: pd.DatetimeIndex) -> np.ndarray | None:
+    """The calls each slot can expect (the mean of its weekday and time over the last eight
+    weeks of arrivals), to weigh handle times by; None when the data has no arrivals."""
+    try:
+        arrivals = forecast_series(result, "arrivals", queue)
+    except InputError:
+        return None
+    recent = arrivals[arrivals.index > arrivals.index.max() - pd.Timedelta(weeks=8)]
+    index = pd.DatetimeIndex(recent.index)
+    profile = recent.groupby([index.day_of_week, index - index.normalize()]).mean()
+    stamps = pd.DatetimeIndex(stamps)
+    keys = pd.MultiIndex.from_arrays([stamps.day_of_week, stamps - stamps.normalize()])
+    weights = profile.reindex(keys).fillna(0.0).to_numpy(float)
+    return weights if weights.sum() > 0 else None
+
+
 def check_history_reach(history: pd.Series, stamps: pd.DatetimeIndex, start: pd.Timestamp | None = None,
                         end: pd.Timestamp | None = None, option: str = "horizon_days") -> None:  # fmt: skip
     """A forecast reaches no further ahead than the history reaches back: beyond that every
@@ -303,11 +319,15 @@ def closed_warning(calendar: OperatingCalendar, stamps: pd.DatetimeIndex, limit:
 
 
 def forecast_table(
-    model: Forecaster, stamps: pd.DatetimeIndex, granularity: str = "interval"
+    model: Forecaster,
+    stamps: pd.DatetimeIndex,
+    granularity: str = "interval",
+    weights: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """The forecast per requested timestamp, or its totals per day, week or month."""
+    """The forecast per requested timestamp, or its totals per day, week or month (handle
+    times: their mean weighted by ``weights``, the calls expected in each slot)."""
     if granularity != "interval":
-        return period_forecast(model, stamps, granularity)
+        return period_forecast(model, stamps, granularity, weights)
     out = model.predict(stamps).reset_index()
     return out[OUTPUT_COLUMNS]
 
@@ -332,7 +352,9 @@ def output_granularity(result: IngestResult, asked: str | None) -> str:
     return asked
 
 
-def period_forecast(model: Forecaster, stamps: pd.DatetimeIndex, granularity: str) -> pd.DataFrame:
+def period_forecast(
+    model: Forecaster, stamps: pd.DatetimeIndex, granularity: str, weights: np.ndarray | None = None
+) -> pd.DataFrame:
     """Totals per day, week (Monday to Sunday) or month, for plans made by the week or month.
 
     A period's interval is neither the sum of its slots' intervals nor their sum in
@@ -342,7 +364,7 @@ def period_forecast(model: Forecaster, stamps: pd.DatetimeIndex, granularity: st
     forecast covers only in part say so in ``complete``."""
     stamps = pd.DatetimeIndex(stamps)
     period = stamps.to_period(PERIODS[granularity])
-    out = grouped_totals(model, stamps, period)
+    out = grouped_totals(model, stamps, period, weights)
     days = pd.DataFrame({"period": period, "day": stamps.normalize()}).groupby("period", sort=True)["day"]
     out["open_days"] = days.nunique().to_numpy()
     index = pd.PeriodIndex(days.size().index)
@@ -351,19 +373,32 @@ def period_forecast(model: Forecaster, stamps: pd.DatetimeIndex, granularity: st
     return out
 
 
-def grouped_totals(model: Forecaster, stamps: pd.DatetimeIndex, keys) -> pd.DataFrame:
+def grouped_totals(
+    model: Forecaster, stamps: pd.DatetimeIndex, keys, weights: np.ndarray | None = None
+) -> pd.DataFrame:
     """Forecast and bands of the totals of ``stamps`` grouped by ``keys`` (periods, or the
     longer intervals a model's slots make up): counts summed with their errors shared as the
-    holdouts measured, handle times averaged."""
+    holdouts measured; handle times averaged, weighted by the calls each slot is expected to
+    handle when ``weights`` are given (a day's AHT is not the mean of its slots' AHTs when
+    mornings are busy and afternoons long)."""
     stamps = pd.DatetimeIndex(stamps)
     slots = model.predict(stamps)
     rate_sd = model.rate_sd(stamps)
     frame = pd.DataFrame({"period": keys, "mean": slots["forecast"].to_numpy(), "sd": rate_sd})
     frame["day"] = stamps.normalize()
-    grouped = frame.groupby("period", sort=True)
     counts = model.distribution == "negbin"
-    mean = grouped["mean"].sum() if counts else grouped["mean"].mean()
-    sd = grouped["sd"].mean()
+    if not counts and weights is not None:
+        w = pd.Series(np.asarray(weights, float), index=frame.index)
+        total = w.groupby(frame["period"]).transform("sum")
+        size = frame.groupby("period")["mean"].transform("size")
+        w = np.where(total > 0, w / total.where(total > 0, 1.0), 1.0 / size)  # no calls: a plain mean
+        frame["mean"], frame["sd"] = frame["mean"] * w, frame["sd"] * w
+        grouped = frame.groupby("period", sort=True)
+        mean, sd = grouped["mean"].sum(), grouped["sd"].sum()
+    else:
+        grouped = frame.groupby("period", sort=True)
+        mean = grouped["mean"].sum() if counts else grouped["mean"].mean()
+        sd = grouped["sd"].mean()
     if counts:
         extra = (period_count_variance(frame, *model.error_sharing()) - mean).clip(lower=0.0)
         phi = np.where(mean > 0, extra / mean.where(mean > 0, 1.0) ** 2, 0.0)
@@ -567,9 +602,20 @@ def make_forecast(
             )
             check_history_reach(history, stamps, option="at" if at is not None else "horizon_days")
         if selection.fit is not None and selection.fit.converts:
+            if field == "aht":
+                raise InputError(
+                    "handle times of longer intervals need the calls of each of the model's slots to weigh them",
+                    option="model",
+                    expected=f"data at the model's {interval_minutes(selection.fit.model_interval)}-minute slots "
+                    "for its handle times (or an AHT model trained on this data)",
+                    found=f"{interval_minutes(selection.fit.data_interval)}-minute intervals",
+                )
             table = converted_forecast_table(selection.model, stamps, selection.fit, granularity)
         else:
-            table = forecast_table(selection.model, stamps, granularity)
+            weights = (
+                call_weights(result, q, stamps) if field == "aht" and granularity != "interval" else None
+            )
+            table = forecast_table(selection.model, stamps, granularity, weights)
         if queue == EACH_QUEUE:
             table.insert(1, "queue", q)
         tables.append(table)
