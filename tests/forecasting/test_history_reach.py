@@ -13,6 +13,17 @@ from tests.conftest import BANK_CALLS
 SERIES = ["--time-col", "DateTime", "--value-col", "Calls"]
 
 
+def scenario_on(folder, name: str, data, horizon_days: int):
+    """The quick scenario of the scenario tests (tests/scenarios/conftest.py) on ``data``."""
+    from tests.scenarios.conftest import FAST
+
+    spec = {**FAST, "name": name, "data": {**FAST["data"], "input": str(data)},
+            "forecast": {**FAST["forecast"], "horizon_days": horizon_days}}  # fmt: skip
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
 @pytest.fixture(scope="module")
 def short_history(tmp_path_factory):
     """The first 17 calendar days of the bank's 5-minute calls (15 with data)."""
@@ -71,16 +82,7 @@ def test_a_champion_is_held_to_its_training_history(run_cli, tmp_path, short_his
 
 
 def test_a_scenario_names_its_key(run_cli, tmp_path, short_history):
-    spec = {
-        "name": "short",
-        "data": {"input": str(short_history), "time_col": "DateTime", "value_col": "Calls"},
-        "forecast": {"model": "weekday_mean", "horizon_days": 60, "interval": "30min"},
-        "queues": {"voice": {"aht_seconds": 180}},
-        "supply": {"shrinkage": 0.3, "cost_per_agent_hour": 30},
-        "risk": {"simulations": 50},
-    }
-    path = tmp_path / "short.yaml"
-    path.write_text(yaml.safe_dump(spec))
+    path = scenario_on(tmp_path, "short", short_history, horizon_days=60)
     code, _, err = run_cli("scenario", "run", path, "--out", tmp_path / "out", "--no-track")
     assert code == 2 and "short.yaml" in err and "key 'forecast.horizon_days'" in err
 
@@ -110,16 +112,7 @@ def test_forecasts_start_after_a_stopped_feed_not_inside_the_file(run_cli, tmp_p
     assert table["forecast"].sum() == pytest.approx(
         3 * 20 * 50, rel=0.15
     )  # the level before the feed stopped
-    spec = {
-        "name": "stopped",
-        "data": {"input": str(path), "time_col": "DateTime", "value_col": "Calls"},
-        "forecast": {"model": "weekday_mean", "horizon_days": 3, "interval": "30min"},
-        "queues": {"voice": {"aht_seconds": 180}},
-        "supply": {"shrinkage": 0.3, "cost_per_agent_hour": 30},
-        "risk": {"simulations": 50},
-    }
-    scenario = tmp_path / "stopped.yaml"
-    scenario.write_text(yaml.safe_dump(spec))
+    scenario = scenario_on(tmp_path, "stopped", path, horizon_days=3)
     code, _, err = run_cli("scenario", "run", scenario, "--out", tmp_path / "out", "--no-track")
     assert code == 0, err
     plan = pd.read_csv(tmp_path / "out" / "stopped" / "intervals.csv", parse_dates=["interval_start"])
