@@ -15,7 +15,7 @@ from scipy.stats import theilslopes
 
 from forecasting.history.kpis import ALL_QUEUES
 from forecasting.history.targets import KPI_NAMES
-from scenarios.vocabulary import format_value, label
+from scenarios.vocabulary import format_value, label, measure
 
 FINER = {"quarter": "month", "month": "week", "week": "day", "day": None}
 MIN_TREND_POINTS = 6  # fewer periods than this: the trend is read from the next finer ones
@@ -53,6 +53,47 @@ def cell(kpi: str, value, status: str = "") -> str:
     return format_value(kpi, value) + mark if pd.notna(value) else ""
 
 
+SIDES = {">=": "≥", "<=": "≤"}
+
+
+def bounds(target: str) -> list[tuple[str, float]]:
+    """A report's target text ('>= 0.8 and <= 0.95', canonical units) as (side, bound) pairs."""
+    out = []
+    for part in filter(None, str(target).split(" and ")):
+        side, bound = part.split(" ", 1)
+        out.append((side, float(bound)))
+    return out
+
+
+def target_text(kpi: str, target: str) -> str:
+    """The target as its KPI's values are written: '<= 600' for a first response reads
+    '≤ 10.0 min', '>= 0.8' for a share '≥ 80.0%' (the CSV keeps seconds and fractions)."""
+    return " and ".join(f"{SIDES[side]} {format_value(kpi, bound)}" for side, bound in bounds(target))
+
+
+def miss_text(kpi: str, value: float, target: str) -> str:
+    """How far a value misses its target, in the KPI's own terms: a time or count by how much
+    and how many times the target ('58.4 min over, 6.8× the target'), a share in percentage
+    points ('12.3 pp under'); '' when it is met."""
+    kind = measure(kpi).kind
+    for side, bound in bounds(target):
+        over = value - bound if side == "<=" else bound - value
+        if not over > 0:
+            continue
+        word = "over" if side == "<=" else "under"
+        if kind == "share":
+            return f"{100 * over:.1f} pp {word}"
+        text = f"{format_value(kpi, over)} {word}"
+        if kind == "score" or bound <= 0:
+            return text
+        return (
+            f"{text}, {value / bound:.1f}× the target"
+            if side == "<="
+            else (f"{text}, {value / bound:.0%} of the target")
+        )
+    return ""
+
+
 def print_kpi_report(report: pd.DataFrame, max_periods: int = 8) -> None:
     """One block per period type: KPIs down, latest periods across, met ✓ / missed ✗."""
     queues = report["queue"].unique()
@@ -71,7 +112,9 @@ def print_kpi_report(report: pd.DataFrame, max_periods: int = 8) -> None:
             f"{pd.Timestamp(c):%Y-%m-%d}" + ("*" if partial.get(c, False) else "") for c in grid.columns
         ]
         targets = rows.drop_duplicates("kpi").set_index("kpi")["target"].reindex(grid.index)
-        grid.insert(0, "target", targets)
+        grid.insert(
+            0, "target", [target_text(k, t) if isinstance(t, str) else "" for k, t in targets.items()]
+        )
         grid.index = [f"{label(k, with_side=False)} ({k})" for k in grid.index]
         shown = f"last {len(starts)} " if len(starts) == max_periods else ""
         print(
@@ -189,7 +232,7 @@ def _against_target(latest: pd.DataFrame, queues: list[str]) -> list[str]:
         mine = latest[latest["kpi"] == kpi].set_index("queue")
         target = next((t for t in mine["target"] if t), "")
         body.append(
-            [label(kpi, with_side=False), target]
+            [label(kpi, with_side=False), target_text(kpi, target)]
             + [
                 cell(kpi, mine["value"].get(q), mine["status"].get(q, "")) if q in mine.index else ""
                 for q in queues
@@ -241,18 +284,31 @@ def _misses(latest: pd.DataFrame, top: int = 5) -> list[str]:
     missed["gap"] = [_gap(v, t) for v, t in zip(missed["value"], missed["target"], strict=True)]
     missed = missed.sort_values("gap", ascending=False).head(top)
     body = [
-        [str(r.queue), label(r.kpi, with_side=False), format_value(r.kpi, r.value), r.target, f"{r.gap:.0%}"]
+        [
+            str(r.queue),
+            label(r.kpi, with_side=False),
+            format_value(r.kpi, r.value),
+            target_text(r.kpi, r.target),
+            miss_text(r.kpi, r.value, r.target),
+        ]
         for r in missed.itertuples()
     ]
-    return ["## Largest misses", "", *_table(["queue", "KPI", "value", "target", "short by"], body)]
+    intro = "Ordered by how far each misses relative to its target."
+    return [
+        "## Largest misses",
+        "",
+        intro,
+        "",
+        *_table(["queue", "KPI", "value", "target", "missed by"], body),
+    ]
 
 
 def _gap(value: float, target: str) -> float:
-    """How far short of its target a value is, relative to the target (0.25: 25 % short)."""
+    """How far a value misses its target relative to the target (0.25: by a quarter of it):
+    only the order of the misses, never shown (a time's 6.8× and a share's 10 pp do not
+    compare as one percentage)."""
     gaps = [0.0]
-    for part in target.split(" and "):
-        side, bound = part.split(" ", 1)
-        bound = float(bound)
+    for side, bound in bounds(target):
         scale = abs(bound) or 1.0
         gaps.append((bound - value) / scale if side == ">=" else (value - bound) / scale)
     return max(gaps)

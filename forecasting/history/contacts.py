@@ -42,6 +42,9 @@ REALTIME_WORDS = ("voice", "phone", "call", "chat", "tel")  # answered while the
 DEFERRED_WORDS = ("mail", "ticket", "web", "form", "social", "sms", "message", "letter", "fax", "portal")
 # no caller or chatter waits, nor talks, a whole day on the line: beyond it a time is wrong
 REALTIME_LONGEST_SECONDS = 86_400.0
+# a ticket channel named like phone or chat is answered live only if its tickets are: first
+# responses within minutes (median), not a "Phone" ticket logged from a call and answered later
+LIVE_RESPONSE_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class Contacts:
     frame: pd.DataFrame
     available: frozenset[str] = field(default_factory=frozenset)
     as_of: pd.Timestamp | None = None  # a ticket export's time: open tickets are censored there
+    notes: tuple[str, ...] = ()  # what was decided about the data that a user should read
 
     @property
     def tickets(self) -> bool:
@@ -115,6 +119,9 @@ def finish_contacts(
         else:
             out["first_response_seconds"] = out["wait_seconds"].where(out["handled"])
         available = available | {"first_response_seconds"}
+    notes: tuple[str, ...] = ()
+    if tickets and realtime_channels is None:
+        out["realtime"], notes = _answered_live(out, available)
     if tickets and as_of is not None:
         age = (as_of - out["arrival_time"]).dt.total_seconds()
         out["open_age_seconds"] = age.where(out["status"].eq("open") & (age >= 0))
@@ -122,7 +129,34 @@ def finish_contacts(
     if "customer_id" in available:
         out = _mark_repeats(out)
         available = available | {"repeat", "followed_up"}
-    return Contacts(frame=out.reset_index(drop=True), available=frozenset(available), as_of=as_of)
+    return Contacts(
+        frame=out.reset_index(drop=True), available=frozenset(available), as_of=as_of, notes=notes
+    )
+
+
+def _answered_live(out: pd.DataFrame, available: set[str]) -> tuple[pd.Series, tuple[str, ...]]:
+    """A ticket export's channels guessed real-time by name keep the voice service level only
+    when their tickets are first answered within LIVE_RESPONSE_SECONDS (median of those
+    answered); the others are deferred work, said in a note. No first responses: none is."""
+    realtime = out["realtime"].astype(bool)
+    if not realtime.any():
+        return realtime, ()
+    if "first_response_seconds" not in available:
+        return pd.Series(False, index=out.index), ()
+    channel = (out["channel"] if "channel" in available else out["queue"]).astype(str)
+    median = out["first_response_seconds"].where(realtime).groupby(channel.where(realtime)).median()
+    slow = median[~(median <= LIVE_RESPONSE_SECONDS)]
+    notes = tuple(
+        f"{name} tickets are first answered after a median {_minutes(seconds)}, not while the customer "
+        "waits: no voice service level or ASA for them (name real-time channels with realtime_channels "
+        "in the mapping)"
+        for name, seconds in slow.items()
+    )
+    return realtime & ~channel.isin(slow.index), notes
+
+
+def _minutes(seconds: float) -> str:
+    return "unknown time (none answered yet)" if np.isnan(seconds) else f"{seconds / 60:,.1f} min"
 
 
 def _realtime(out: pd.DataFrame, available: set[str], named: tuple[str, ...] | None) -> np.ndarray:
@@ -217,6 +251,8 @@ def oddities(contacts: Contacts) -> list[Oddity]:
 def warn_oddities(contacts: Contacts, ledger: RowLedger, lines: np.ndarray | None = None) -> None:
     """Each oddity as a warning with its count and first row (``lines``: each contact's line
     in the file), and counted in the ledger (summary.json's ``warned_by_reason``)."""
+    for note in contacts.notes:
+        ledger.warn(note)
     for oddity in oddities(contacts):
         first = f" (first at row {int(lines[np.argmax(oddity.rows)])})" if lines is not None else ""
         ledger.note(oddity.kind, int(oddity.rows.sum()), oddity.says + first)

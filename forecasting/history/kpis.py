@@ -6,6 +6,8 @@ exact), or rolled up from the interval table when the input is an interval repor
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 
@@ -74,10 +76,37 @@ def kpi_table(result: IngestResult, period: str, targets: Targets | None = None)
             float
         ).replace(0, np.nan)
     end = (table["period_start"].dt.to_period(PERIODS[period]).dt.end_time).dt.normalize()
-    first, last = result.calendar.first_day, result.calendar.last_day
+    first, last = covered_days(result)
     table.insert(1, "period_end", end)
     table.insert(2, "partial", (table["period_start"].dt.date < first) | (end.dt.date > last))
     return table
+
+
+def coverage_end(result: IngestResult) -> pd.Timestamp | None:
+    """The latest instant the data speaks for: a ticket export's time (``exported_at``, else
+    its latest created, responded or resolved time), a log's latest arrival, answer or end."""
+    c = result.contacts
+    if c is None:
+        return None
+    f = c.frame
+    latest = [f[name].max() for name in ("arrival_time", "answer_time", "end_time") if f[name].notna().any()]
+    for name in ("wait_seconds", "resolution_seconds"):
+        if c.has(name) and f[name].notna().any():
+            latest.append((f["arrival_time"] + pd.to_timedelta(f[name], unit="s")).max())
+    if c.as_of is not None:
+        latest.append(c.as_of)
+    return max(latest) if latest else None
+
+
+def covered_days(result: IngestResult) -> tuple[dt.date, dt.date]:
+    """First and last day the data covers: a period ending after the last is partial. The last
+    is the later of the last day with data and the day the data's time span reaches (an export
+    taken on 1 July at 00:00 covers 30 June whole, a ticket created on it or not)."""
+    first, last = result.calendar.first_day, result.calendar.last_day
+    end = coverage_end(result)
+    if end is not None and pd.notna(end):
+        last = max(last, (pd.Timestamp(end) - pd.Timedelta(1, "ns")).date())
+    return first, last
 
 
 def _with_backlog(table: pd.DataFrame, contacts, period: str, resolution_sla) -> pd.DataFrame:

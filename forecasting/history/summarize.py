@@ -79,10 +79,16 @@ def summarize_contacts(contacts: Contacts, keys: list[pd.Series], target_seconds
     if contacts.has("agent_id"):
         agents = f["agent_id"].where(handled)
         out["agents_seen"] = agents.groupby(keys, sort=True, observed=True).nunique()
-    return add_rates(out.reset_index())
+    return add_rates(out.reset_index(), tickets=contacts.tickets)
 
 
-def add_rates(table: pd.DataFrame) -> pd.DataFrame:
+def per_agent_kpi(tickets: bool) -> str:
+    """The name of handled contacts per agent: in a ticket export handled means resolved (the
+    open ones' agents are not counted), so it says so."""
+    return "resolved_tickets_per_agent" if tickets else "contacts_per_agent"
+
+
+def add_rates(table: pd.DataFrame, tickets: bool = False) -> pd.DataFrame:
     """Rates that follow from counts; empty groups get NaN, not a fake 0 % or 100 %."""
     if "arrivals" not in table:  # e.g. an interval report of AHT only
         return table
@@ -102,7 +108,7 @@ def add_rates(table: pd.DataFrame) -> pd.DataFrame:
         table["repeat_rate"] = table["repeat_contacts"] / known.replace(0, np.nan)
         table["contacts_per_issue"] = known / episodes
     if "agents_seen" in table:
-        table["contacts_per_agent"] = table["handled"] / table["agents_seen"].replace(0, np.nan)
+        table[per_agent_kpi(tickets)] = table["handled"] / table["agents_seen"].replace(0, np.nan)
     return table
 
 

@@ -48,6 +48,7 @@ KPI_NAMES = (
     "repeat_rate",
     "contacts_per_issue",
     "contacts_per_agent",
+    "resolved_tickets_per_agent",  # a ticket export's handled per agent (forecasting.history.summarize)
 )
 KpiName = Literal[KPI_NAMES]  # type: ignore[valid-type]
 
@@ -56,7 +57,10 @@ _SECONDS = (0.0, 10 * 365 * 86_400.0, "seconds from 0 (10 years at most)")
 _COUNT = (0.0, 1e9, "a count from 0")
 SLA_KINDS = ("first_response", "resolution")
 KPI_RANGES = {  # what a bound on each KPI can be: min: 5 for a share is a typo, not a target
-    **dict.fromkeys(("arrivals", "handled", "abandoned", "contacts_per_agent", "backlog"), _COUNT),
+    **dict.fromkeys(
+        ("arrivals", "handled", "abandoned", "contacts_per_agent", "resolved_tickets_per_agent", "backlog"),
+        _COUNT,
+    ),
     **dict.fromkeys(
         ("service_level", "service_level_of_handled", "abandon_rate", "csat", "fcr", "repeat_rate"), _SHARE
     ),
