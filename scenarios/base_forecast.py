@@ -23,14 +23,23 @@ from forecasting.history.ingest import IngestOptions, IngestResult, ingest
 from forecasting.history.intervals import interval_minutes, parse_interval
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 from forecasting.history.tickets import waiting_for_response
+from forecasting.intraday_profile import (
+    RECENT_WEEKS,
+    TYPICAL_WARNING,
+    IntradayProfile,
+    from_ingest,
+    read_profile,
+    typical_profile,
+)
 from forecasting.model_contract import Fit, check_fits, check_hours, data_contract, stored_contract
 from forecasting.special_days import SpecialDays
 from forecasting.store import CHAMPION, ModelVersion, Store
 from forecasting.store.forecast_cache import digest, series_digest
 from scenarios.bundled import BUNDLED_ROOT
-from scenarios.spec import DataSpec, ForecastSpec
+from scenarios.spec import DataSpec, ForecastSpec, HistorySpec
 
 log = logging.getLogger(__name__)
+DAY = pd.Timedelta(days=1)
 FORECAST_KEYS = ("horizon_days", "model", "registered_model")  # options that are forecast.* keys here
 MODEL_KEY = {"key": "forecast.model"}  # where a scenario names the model its forecast comes from
 
@@ -65,7 +74,7 @@ def resolve_path(text: str, relative_to: Path | None = None) -> Path:
 
 
 def ingest_options(
-    data: DataSpec,
+    data: HistorySpec,
     interval: str | None,
     target_seconds: float = DEFAULT_TARGET_SECONDS,
     relative_to: Path | None = None,
@@ -87,7 +96,7 @@ def _ingest_cached(path: str, mtime_ns: int, size: int, options: IngestOptions) 
 
 
 def load_history(
-    data: DataSpec,
+    data: HistorySpec,
     interval: str,
     relative_to: Path | None = None,
     target_seconds: float = DEFAULT_TARGET_SECONDS,
@@ -171,7 +180,8 @@ def _forecast_key(
     was read), by which model (the champion's store, registry and run, or the model name) and how far."""
     parts = {
         "history": series_digest(history),
-        "data": data.model_dump(mode="json"),
+        # the native forecast is the same whatever spreads it to intervals
+        "data": data.model_dump(mode="json", exclude={"intraday_profile", "intraday_history"}),
         "interval": str(interval),
         "model": forecast.model,
         "horizon_days": forecast.horizon_days,
@@ -191,10 +201,16 @@ def _forecast_key(
 
 
 def native_forecast(
-    result: IngestResult, forecast: ForecastSpec, data: DataSpec, source: Path, store: Store | None
+    result: IngestResult,
+    forecast: ForecastSpec,
+    data: DataSpec,
+    source: Path,
+    store: Store | None,
+    plan_interval: pd.Timedelta | None = None,
 ) -> tuple[pd.DataFrame, str, pd.Timestamp, OperatingCalendar, str | None]:
     """Forecast table (timestamp, forecast, lo80, hi80, …) at the model's own interval, cached
-    beside the store (no store: computed every time)."""
+    beside the store (no store: computed every time). ``plan_interval`` is what the forecast is
+    asked for (default the scenario's planning interval; a daily history's: a day, spread later)."""
     from forecasting.forecast_job import (
         champion_selection,
         check_horizon,
@@ -224,7 +240,8 @@ def native_forecast(
     contract = None
     if champion is not None:  # checked before any cached number is reused, and again on loading
         contract = replace(
-            data_contract(result, "arrivals", data.queue), interval=parse_interval(forecast.interval)
+            data_contract(result, "arrivals", data.queue),
+            interval=plan_interval or parse_interval(forecast.interval),
         )
         recorded = stored_contract(store, champion)
         if recorded is not None:
@@ -306,6 +323,8 @@ def base_forecast(
 
     interval = parse_interval(forecast.interval)
     result = load_history(data, forecast.interval, relative_to)
+    if result.interval >= DAY:  # a daily report: forecast by day, spread to the planning interval
+        return spread_base_forecast(result, data, forecast, interval, relative_to, store)
     if result.interval > interval:
         raise InputError(
             "planning interval shorter than the data's",
@@ -342,3 +361,94 @@ def base_forecast(
     if result.contacts is not None and result.contacts.tickets:
         waiting, exported_at = waiting_for_response(result.contacts, data.queue), result.contacts.as_of
     return BaseForecast(table, interval, calendar, model, end, warning, waiting, exported_at)
+
+
+def spread_base_forecast(
+    result: IngestResult,
+    data: DataSpec,
+    forecast: ForecastSpec,
+    interval: pd.Timedelta,
+    relative_to: Path | None = None,
+    store: Store | None = None,
+) -> BaseForecast:
+    """A daily history's base forecast: forecast by day (the models fit daily data as it is),
+    then each day's volume and its uncertainty spread to the planning interval by the intraday
+    profile (``intraday_profile_for``), totals kept exactly; a day's AHT holds in each of its
+    intervals."""
+    from forecasting.models.aht import AhtProfile
+    from forecasting.series import forecast_series
+
+    source = resolve_path(data.input, relative_to)
+    native, model, end, calendar, warning = native_forecast(
+        result, forecast, data, source, store, plan_interval=result.interval
+    )
+    profile, notes = intraday_profile_for(data, forecast, relative_to)
+    profile = profile.at(interval, key={"key": "forecast.interval"})
+    days = pd.DatetimeIndex(pd.to_datetime(native["timestamp"])).normalize()
+    spread = profile.spread_days(days, native["forecast"].to_numpy(float), native["rate_sd"].to_numpy(float))
+    table = pd.DataFrame(
+        {
+            "interval_start": pd.DatetimeIndex(spread["timestamp"]),
+            "volume": spread["volume"].to_numpy(),
+            "volume_sd": spread["sd"].to_numpy(),
+            "coverage": spread["coverage"].to_numpy(),
+        }
+    )
+    day_aht = np.full(len(days), np.nan)
+    if "aht" in result.intervals and result.intervals["aht"].notna().any():
+        history = forecast_series(result, "aht", data.queue)
+        day_aht = AhtProfile().fit(history, result.calendar).predict(days)["forecast"].to_numpy(float)
+    at = pd.Index(days).get_indexer(table["interval_start"].dt.normalize())
+    table["aht"] = day_aht[at]
+    open_days = set(calendar.hours) if calendar.hours else set(profile.open_weekdays)
+    hours = {d: h for d, h in profile.hours().items() if d in open_days}
+    calendar = OperatingCalendar(
+        interval, hours, calendar.first_day, calendar.last_day, calendar.missing_days
+    )
+    said = "; ".join(w for w in (warning, *notes) if w) or None
+    waiting, exported_at = None, None
+    if result.contacts is not None and result.contacts.tickets:
+        waiting, exported_at = waiting_for_response(result.contacts, data.queue), result.contacts.as_of
+    label = f"{model}, by day, spread by {profile.source}"
+    return BaseForecast(table, interval, calendar, label, end, said, waiting, exported_at)
+
+
+def intraday_profile_for(
+    data: DataSpec, forecast: ForecastSpec, relative_to: Path | None = None
+) -> tuple[IntradayProfile, list[str]]:
+    """The shape a daily history is spread by, and what to say about it: the scenario's profile
+    file (``data.intraday_profile``), the profile of an intraday history of the same queue
+    (``data.intraday_history``), else capplan's typical day, with a warning that it is generic."""
+    if data.intraday_profile is not None:
+        path = resolve_path(data.intraday_profile, relative_to)
+        if not path.is_file():
+            raise InputError(
+                "intraday profile not found",
+                path=path,
+                key="data.intraday_profile",
+                expected="a CSV with columns weekday, time, share (or time and one column per weekday)",
+            )
+        profile = read_profile(path)
+        return profile, list(profile.notes)
+    if data.intraday_history is not None:
+        spec = data.intraday_history
+        key = "data.intraday_history.input"
+        result = load_history(spec, forecast.interval, relative_to, key=key)
+        if result.interval >= DAY:
+            raise InputError(
+                "the intraday history is not intraday",
+                path=resolve_path(spec.input, relative_to),
+                key=key,
+                expected="an interval report or log of the same queue with intervals within the day",
+                found=f"intervals of {interval_minutes(result.interval)} minutes",
+            )
+        try:
+            profile = from_ingest(
+                result,
+                spec.queue,
+                source=f"the intraday history {Path(spec.input).name} (its last {RECENT_WEEKS} weeks)",
+            )
+        except InputError as exc:
+            raise exc.as_keys("data.intraday_history") from None
+        return profile, []
+    return typical_profile(), [TYPICAL_WARNING]

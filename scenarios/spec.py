@@ -154,8 +154,8 @@ class Window(Strict):
         return self
 
 
-class DataSpec(Strict):
-    """The history the forecast is made from (paths relative to the project folder)."""
+class HistorySpec(Strict):
+    """A history file and how to read it (paths relative to the scenario file or project folder)."""
 
     input: str
     format: Literal["intervals", "anonymous-bank", "log"] = "intervals"
@@ -166,7 +166,7 @@ class DataSpec(Strict):
     timezone: str | None = None  # the centre's zone, for times written with UTC offsets or in UTC
 
     @model_validator(mode="after")
-    def _columns_for_interval_reports(self) -> DataSpec:
+    def _columns_for_interval_reports(self) -> HistorySpec:
         if self.format == "intervals" and not (self.time_col and self.value_col):
             raise ValueError("time_col and value_col for an interval report (format: intervals)")
         if self.format != "intervals" and (self.time_col or self.value_col):
@@ -174,6 +174,25 @@ class DataSpec(Strict):
                 f"no time_col / value_col for format {self.format} (they are for format: intervals)"
             )
         return self
+
+
+class DataSpec(HistorySpec):
+    """The history the forecast is made from. A daily (or weekly) history is spread to the
+    planning interval by an intraday profile: a profile file (``intraday_profile``), or one made
+    from an intraday history of the same queue (``intraday_history``); without either, capplan's
+    bundled typical day, with a warning."""
+
+    intraday_profile: str | None = None  # CSV: weekday, time, share (or time + a column per weekday)
+    intraday_history: HistorySpec | None = None  # an interval report or log of the same queue
+
+    @model_validator(mode="after")
+    def _one_profile(self) -> DataSpec:
+        if self.intraday_profile is not None and self.intraday_history is not None:
+            raise ValueError("intraday_profile or intraday_history, not both (one shape of the day)")
+        return self
+
+
+PLANNING_INTERVALS = ("15min", "30min", "60min")
 
 
 class ForecastSpec(Strict):
@@ -186,6 +205,24 @@ class ForecastSpec(Strict):
     holidays: str | None = (
         None  # auto or a named model: a country's holidays to learn and forecast (US, DE-BY)
     )
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _intervals_within_the_day(cls, value):
+        """A day or week is the data's interval, not a planning one: say how daily data is planned."""
+        if isinstance(value, str) and value.strip().lower() not in PLANNING_INTERVALS:
+            try:
+                long = pd.Timedelta(value.strip().lower().replace("daily", "1d").replace("weekly", "7d"))
+            except ValueError:
+                long = pd.Timedelta(days=7) if value.strip().lower() in ("day", "week", "1w") else None
+            if value.strip().lower() == "day" or (long is not None and long >= pd.Timedelta(hours=2)):
+                raise ValueError(
+                    "15min, 30min or 60min: staffing needs intervals within the day. A daily or "
+                    "weekly history is spread to them by data.intraday_profile (a CSV of weekday, "
+                    "time, share) or data.intraday_history (an intraday report of the same queue); "
+                    "without either, by a typical day, with a warning"
+                )
+        return value
 
     @field_validator("holidays")
     @classmethod

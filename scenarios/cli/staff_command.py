@@ -122,6 +122,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--input", type=Path, help="batch: CSV of intervals with columns calls (or arrivals, volume) and aht"
     )
     p.add_argument("--out", type=Path, help="batch: output CSV")
+    p.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="batch of days or weeks: the shape of the day that spreads them to intervals: a CSV of "
+        "weekday, time, share (or time and a column per weekday), or an intraday report of the same "
+        "queue (interval_start, calls); default: a typical contact-centre day, with a warning",
+    )
     p.set_defaults(handler=run_staff)
 
     v = subparsers.add_parser(
@@ -165,6 +173,7 @@ COMPANIONS = (
     ("handle_cv", "simulate", "<<simulate>> (the simulation is what uses it)"),
     ("simulate", "input", "<<input>> (a batch of intervals: the simulation runs them in sequence)"),
     ("response_share", "response_hours", "<<response_hours>> (deferred work)"),
+    ("profile", "input", "<<input>> (a table of days or weeks to spread to intervals)"),
 )
 DEFAULT_HANDLE_CV = 1.0
 DEFAULT_RESPONSE_SHARE = 1.0
@@ -327,6 +336,111 @@ def _batch_interval(args: argparse.Namespace, raw, time_col: str | None) -> pd.T
     return spacing
 
 
+def _others(numbers: dict) -> dict:
+    return {k: v for k, v in numbers.items() if k in ("patience", "shrinkage")}
+
+
+def _period(raw, time_col: str) -> pd.Timedelta | None:
+    """A day or a week when the rows are daily or weekly totals (midnight timestamps a day or
+    more apart within each queue), else None."""
+    from forecasting.history.ledger import RowLedger
+    from forecasting.history.parsing import parse_times
+    from forecasting.intraday_profile import period_of
+
+    stamps = parse_times(raw.frame[time_col], time_col, RowLedger(raw, strict=True))
+    queues = raw.frame["queue"].astype(str).to_numpy() if "queue" in raw.frame.columns else None
+    return period_of(pd.DatetimeIndex(stamps), queues)
+
+
+def _profile(args: argparse.Namespace):
+    """The --profile file (a profile, or an intraday report to take one from), else the typical
+    day and the warning that says so."""
+    from forecasting.history.ingest import IngestOptions, ingest
+    from forecasting.intraday_profile import (
+        TYPICAL_WARNING,
+        WEEKDAY_NAMES,
+        from_ingest,
+        profile_from_table,
+        typical_profile,
+    )
+
+    if args.profile is None:
+        return typical_profile(), TYPICAL_WARNING.replace(
+            "give an intraday profile or an intraday history of the queue", "give one with --profile FILE"
+        )
+    raw = read_table(args.profile)
+    columns = {str(c).strip().lower() for c in raw.frame.columns}
+    days = {n.lower() for n in WEEKDAY_NAMES} | {n[:3].lower() for n in WEEKDAY_NAMES}
+    if "share" in columns or columns & days:
+        profile = profile_from_table(raw.frame, args.profile, raw.row_number)
+        return profile, "; ".join(profile.notes) or None
+    time_col = next(
+        (c for c in raw.frame.columns if str(c).strip().lower() in ("interval_start", "timestamp")), None
+    )
+    value_col = next(
+        (c for c in raw.frame.columns if str(c).strip().lower() in ("calls", "arrivals", "volume")), None
+    )
+    if time_col is None or value_col is None:
+        raise InputError(
+            "not an intraday profile",
+            path=args.profile,
+            row=1,
+            expected="columns weekday, time, share (or time and one column per weekday), or an intraday "
+            "report with columns interval_start and calls",
+        )
+    result = ingest(
+        args.profile, IngestOptions(format="intervals", time_col=str(time_col), value_cols=(str(value_col),))
+    )
+    return from_ingest(result, source=f"the intraday report {args.profile.name}"), None
+
+
+def _spread_rows(
+    args: argparse.Namespace, frame: pd.DataFrame, time_col: str, period: pd.Timedelta, columns: dict
+) -> tuple[pd.DataFrame, dict, pd.Timedelta, str]:
+    """Daily or weekly rows spread to intervals by the intraday profile: the volume by its
+    shares (totals kept), the AHT and other columns held in each of a row's intervals."""
+    import logging
+
+    from forecasting.intraday_profile import DAY
+
+    profile, warning = _profile(args)
+    step = (
+        parse_interval(args.interval)
+        if args.interval
+        else max(profile.interval, parse_interval(DEFAULT_INTERVAL))
+    )
+    profile = profile.at(step, key={"option": "interval"})
+    stamps = pd.DatetimeIndex(pd.to_datetime(frame[time_col]))
+    volume = next(iter(columns.values()))
+    where = {"path": args.input, "column": time_col}
+    if period == DAY:
+        spread, note = profile.spread_days(stamps, volume, what="table", where=where), None
+        unit = "day"
+    elif period == 7 * DAY:
+        spread, note = profile.spread_weeks(stamps, volume, what="table", where=where)
+        unit = "week"
+    else:
+        raise InputError(
+            f"rows {period.days} days apart cannot be spread to intervals",
+            **where,
+            expected="intervals within the day, or daily or weekly totals (a weekly row dated its first day)",
+        )
+    rows = spread["row"].to_numpy()
+    out = pd.DataFrame({time_col: pd.DatetimeIndex(spread["timestamp"])})
+    if "queue" in frame.columns:
+        out["queue"] = frame["queue"].to_numpy()[rows]
+    spread_cols = {k: np.asarray(v, float)[rows] for k, v in columns.items()}
+    spread_cols[next(iter(columns))] = spread["volume"].to_numpy()
+    for words in (warning, note):
+        if words:
+            logging.getLogger("capplan").warning("warning: %s", words)
+    said = (
+        f"{len(frame):,} {unit}{'s' if len(frame) != 1 else ''} spread to {interval_label(step)} intervals "
+        f"by {profile.source}"
+    )
+    return out, spread_cols, step, said
+
+
 def _run_batch(args: argparse.Namespace, targets: Targets, model: str, outputs: FileOutputs) -> int:
     raw = read_table(args.input)
     frame = raw.frame
@@ -400,7 +514,17 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str, outputs: 
             column="aht",
             expected="an AHT for every interval with contacts (or --aht)",
         )
-    seconds = _batch_interval(args, raw, time_col).total_seconds()
+    spread_note = None
+    period = _period(raw, time_col) if time_col else None
+    if period is not None:  # days or weeks: never staffed as one long interval
+        frame, cols, step, spread_note = _spread_rows(
+            args, frame, time_col, period, {volume_col: volume, "aht": aht} | _others(numbers)
+        )
+        volume, aht = cols.pop(volume_col), cols.pop("aht")
+        numbers = cols
+        seconds = step.total_seconds()
+    else:
+        seconds = _batch_interval(args, raw, time_col).total_seconds()
     patience = numbers.get("patience", args.patience)
     shrinkage = numbers.get("shrinkage", args.shrinkage)
     options = _options(args, targets, model, patience, shrinkage)
@@ -432,7 +556,10 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str, outputs: 
     if fte is not None:
         outputs.write(fte_path, lambda p: write_csv(fte, p, index=False, float_format="%.4g"))
     outputs.write(target, lambda p: write_csv(out, p, index=False, float_format="%.6g"))
-    summary = f"{len(out):,} intervals ({'deferred' if args.response_hours else model}): peak {int(out['agents'].max())} agents, {int(out['scheduled_agents'].max())} scheduled"
+    summary = (
+        (spread_note + "; " if spread_note else "")
+        + f"{len(out):,} intervals ({'deferred' if args.response_hours else model}): peak {int(out['agents'].max())} agents, {int(out['scheduled_agents'].max())} scheduled"
+    )
     if "overloaded" in out:
         summary += f"; {int(out['overloaded'].sum())} overloaded"
     if "backlog" in out:
