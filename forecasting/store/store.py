@@ -78,6 +78,20 @@ class ModelVersion:
 
 
 @dataclass(frozen=True)
+class RegisteredModel:
+    """A registered model as ``capplan store`` lists it: versions, aliases, each version's tags."""
+
+    name: str
+    versions: tuple[int, ...]
+    aliases: dict[str, int]  # champion, challenger -> version
+    tags: dict[int, dict[str, str]]  # version -> its tags (contract, checksum, live accuracy)
+    run_ids: dict[int, str]  # version -> the run that registered it
+
+    def version(self, number: int) -> ModelVersion:
+        return ModelVersion(self.name, number, self.run_ids[number])
+
+
+@dataclass(frozen=True)
 class RunRecord:
     """A finished run as the rest of capplan sees it: plain values, no MLflow types."""
 
@@ -473,6 +487,74 @@ class Store:
         with self._errors():
             tags = self._client().get_model_version(version.name, str(version.version)).tags
         return {k.removeprefix(CONTRACT_PREFIX): v for k, v in tags.items() if k.startswith(CONTRACT_PREFIX)}
+
+    def model_version_number(self, name: str, number: int) -> ModelVersion | None:
+        """Version ``number`` of the registered model ``name``, or None when there is none."""
+        from mlflow.exceptions import MlflowException
+
+        if not self.exists():
+            return None
+        with self._errors():
+            try:
+                found = self._client().get_model_version(name, str(int(number)))
+            except MlflowException as exc:
+                if str(exc.error_code) in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                    return None
+                raise
+        return ModelVersion(name, int(found.version), str(found.run_id))
+
+    def run(self, run_id: str) -> RunRecord | None:
+        """One run by its id (any experiment), or None when the store has no such run."""
+        from mlflow.exceptions import MlflowException
+
+        if not self.exists():
+            return None
+        with self._errors():
+            try:
+                return _record(self._client().get_run(run_id))
+            except MlflowException as exc:
+                if str(exc.error_code) in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                    return None
+                raise
+
+    def set_version_tags(self, version: ModelVersion, tags: Mapping[str, str]) -> None:
+        """Tags on a registered version (its live accuracy, say), beside its contract."""
+        with self._errors():
+            client = self._client()
+            for key, value in tags.items():
+                client.set_model_version_tag(version.name, str(version.version), key, str(value))
+
+    def version_tags(self, version: ModelVersion) -> dict[str, str]:
+        with self._errors():
+            return dict(self._client().get_model_version(version.name, str(version.version)).tags)
+
+    def registered_models(self) -> list[RegisteredModel]:
+        """Every registered model with its versions, aliases and each version's tags, by name."""
+        if not self.exists():
+            return []
+        out = []
+        with self._errors():
+            client = self._client()
+            models, token = [], None
+            while True:
+                page = client.search_registered_models(max_results=1000, page_token=token)
+                models.extend(page)
+                token = page.token
+                if not token:
+                    break
+            for model in sorted(models, key=lambda m: m.name):
+                versions = client.search_model_versions(f"name = {_literal(model.name)}")
+                found = sorted(versions, key=lambda v: int(v.version))
+                out.append(
+                    RegisteredModel(
+                        model.name,
+                        tuple(int(v.version) for v in found),
+                        {alias: int(number) for alias, number in (model.aliases or {}).items()},
+                        {int(v.version): dict(v.tags) for v in found},
+                        {int(v.version): str(v.run_id) for v in found},
+                    )
+                )
+        return out
 
 
 class RunLog:

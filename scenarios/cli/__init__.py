@@ -10,8 +10,15 @@ import sys
 
 from forecasting.csv_safety import one_note
 from forecasting.errors import InputError, cli_option
-from forecasting.store import FORECASTING, SCENARIOS, Store
-from scenarios.cli import demo, forecasting_commands, scenario_commands, staff_command, targets_command
+from forecasting.store import CHAMPION, FORECASTING, SCENARIOS, RegisteredModel, Store
+from scenarios.cli import (
+    accuracy_command,
+    demo,
+    forecasting_commands,
+    scenario_commands,
+    staff_command,
+    targets_command,
+)
 from scenarios.cli.options import OptionValueError
 
 
@@ -41,12 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     forecasting_commands.register(sub)
+    accuracy_command.register(sub)
     staff_command.register(sub)
     scenario_commands.register(sub)
     targets_command.register(sub)
     demo.register(sub)
     info = sub.add_parser(
-        "store", help="which MLflow store and forecast cache capplan uses, and what they hold"
+        "store",
+        help="which MLflow store and forecast cache capplan uses, and what they hold (runs, registered models)",
     )
     info.set_defaults(handler=store_command)
     return parser
@@ -60,7 +69,68 @@ def store_command(args: argparse.Namespace) -> int:
     print(f"forecast cache: {store.forecast_cache.folder}")
     for experiment in (FORECASTING, SCENARIOS):
         print(f"{experiment} runs: {len(store.runs(experiment))}")
+    models = store.registered_models()
+    print(f"registered models: {len(models)}")
+    for model in models:
+        print("\n".join(f"  {line}" for line in describe_model(store, model)))
     return 0
+
+
+def describe_model(store: Store, model: RegisteredModel) -> list[str]:
+    """A registered model in a few lines: versions and aliases, what the champion (else the
+    newest version) forecasts, the period it was trained on and its live accuracy."""
+    from forecasting.accuracy import LIVE_PREFIX
+    from forecasting.model_contract import ModelContract
+
+    aliases = ", ".join(f"{alias} {number}" for alias, number in sorted(model.aliases.items()))
+    numbers = model.versions
+    shown = model.aliases.get(CHAMPION, numbers[-1] if numbers else None)
+    lines = [
+        f"{model.name}: {len(numbers)} version{'s' if len(numbers) != 1 else ''}"
+        + (f"; {aliases}" if aliases else "")
+    ]
+    if shown is None:
+        return lines
+    tags = model.tags.get(shown, {})
+    contract = ModelContract.from_tags(tags)
+    which = "champion" if model.aliases.get(CHAMPION) == shown else "newest"
+    if contract is not None:
+        source = f" from {contract.source}" if contract.source else ""
+        lines.append(f"  version {shown} ({which}): {contract.describe()} ({contract.units}){source}")
+    else:
+        lines.append(f"  version {shown} ({which}): registered without a contract (an older capplan)")
+    run = store.run(model.run_ids[shown])
+    if run is not None:
+        first, last = run.params.get("first_timestamp"), run.params.get("last_timestamp")
+        if last:
+            lines.append(f"  trained on data {'from ' + first[:10] + ' ' if first else ''}to {last[:16]}"
+                         f" ({run.params.get('chosen_model') or run.params.get('kind', '')}, run {run.run_id})")  # fmt: skip
+    live = {k.removeprefix(LIVE_PREFIX): v for k, v in tags.items() if k.startswith(LIVE_PREFIX)}
+    if live:
+        lines.append("  live accuracy: " + live_words(live))
+    else:
+        lines.append(
+            f"  live accuracy: none logged (capplan accuracy --model {model.name} with the newer data)"
+        )
+    return lines
+
+
+def live_words(live: dict[str, str]) -> str:
+    """'by day over 2024-01-01 to 2024-01-28 (20 days): WAPE 6.2 %, bias -3.1 %, ...'."""
+
+    def pct(key: str) -> str | None:
+        return f"{100 * float(live[key]):.1f} %" if key in live else None
+
+    parts = [f"{label} {pct(key)}" for key, label in (("wape", "WAPE"), ("bias", "bias"),
+             ("coverage80", "inside the 80 % band")) if key in live]  # fmt: skip
+    if "mase" in live:
+        parts.append(f"MASE {float(live['mase']):.2f}")
+    when = f" over {live.get('from', '?')} to {live.get('to', '?')} ({live.get('n', '?')} rows)"
+    return (
+        f"by {live.get('level', '?')}{when}: "
+        + ", ".join(parts)
+        + (f"; logged {live['at']}" if "at" in live else "")
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,534 @@
+"""A stored forecast against the actuals that arrived since: what ``capplan accuracy`` and the
+Forecast page show, the first step before deciding to retrain.
+
+Pure: a forecast table (timestamp, forecast, lo/hi 80 and 95, at interval, day, week or month
+rows) and the actuals (an ingested series at the same or a finer interval) in, tables out. The
+actuals are totalled into each forecast row's span, never the forecast spread over finer rows,
+and actuals coarser than the forecast are refused. Each level (the forecast's own rows, then
+day, week and month totals) is scored with the backtest's measures (``forecasting.metrics``)
+on the rows whose span the actuals cover completely: a period the actuals cover in part is
+listed, not scored, and forecast rows without actuals (a gap, or times not yet reached) are
+counted, never silently left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecasting.calendar import OperatingCalendar
+from forecasting.errors import InputError
+from forecasting.forecast_job import OUTPUT_COLUMNS, PERIODS
+from forecasting.metrics import accuracy, weekly_naive_scale
+from forecasting.slots import open_slots
+
+LEVELS = ("interval", "day", "week", "month")  # finest first
+BANDS = ("lo80", "hi80", "lo95", "hi95")
+SCORED = "scored"
+MIN_SCALE_WEEKS = 2  # of history before the forecast, for its own MASE scale
+RETRAIN_MASE_RATIO = 1.25  # live MASE this much above the backtest's: worse than promised
+RETRAIN_COVERAGE_DROP = 0.15  # 80 % band coverage this far below the backtest's: bands too narrow
+LIVE_PREFIX = "capplan.live."  # model-version tags holding the latest live accuracy
+
+
+@dataclass(frozen=True)
+class Actuals:
+    """What happened: one field of one queue (or all) on the data's open intervals."""
+
+    series: pd.Series  # values at open interval starts (``forecasting.series.forecast_series``)
+    interval: pd.Timedelta  # the series' step
+    calendar: OperatingCalendar  # whose open slots a completely covered period holds
+    granularity: str = "interval"  # the finest rows the data really tell (week: weekly totals)
+    week: str = PERIODS["week"]  # the data's own weeks (weekly totals), else Monday to Sunday
+    weights: pd.Series | None = None  # handle times: the calls each interval's AHT is weighed by
+
+    @property
+    def counts(self) -> bool:
+        return self.series.name != "aht"
+
+    @classmethod
+    def from_ingest(cls, result, field: str = "arrivals", queue: str | None = None) -> Actuals:
+        from forecasting.series import forecast_series
+
+        series = forecast_series(result, field, queue)
+        weights = None
+        if field == "aht":
+            try:
+                weights = forecast_series(result, "arrivals", queue).reindex(series.index).fillna(0.0)
+            except InputError:
+                weights = None
+        granularity = result.reported_by or ("day" if result.interval >= pd.Timedelta(days=1) else "interval")
+        week = result.period if result.reported_by == "week" and result.period else PERIODS["week"]
+        return cls(series, result.interval, result.calendar, granularity, week, weights)
+
+
+@dataclass
+class Accuracy:
+    """The comparison: a summary per level and every compared row."""
+
+    summary: pd.DataFrame  # one row per level: counts, period, MASE, WAPE, bias, coverage
+    rows: pd.DataFrame  # level, timestamp, forecast, actual, error, bands, inside80/95, status
+    granularity: str  # the forecast's own rows
+    scale_from: str  # where the MASE scale came from, in words
+
+    def level(self, name: str) -> dict | None:
+        found = self.summary[self.summary["level"] == name]
+        return None if found.empty else found.iloc[0].to_dict()
+
+    def headline_level(self) -> str | None:
+        """The level a planner reads first: days when scored (an intraday forecast's slots are
+        noisy, weeks few), else the forecast's own rows, else the first scored level."""
+        scored = self.summary[self.summary["n"] > 0]["level"].tolist()
+        for name in ("day", self.granularity, *scored):
+            if name in scored:
+                return name
+        return None
+
+
+# ---------------------------------------------------------------------------- the forecast table
+def read_forecast(path: str | Path, queue: str | None = None) -> pd.DataFrame:
+    """A forecast CSV as ``capplan forecast`` writes it (timestamp, forecast, lo80, hi80, lo95,
+    hi95; per period also open_days and complete), checked: one line naming file, row and
+    column for anything else. A table of every queue (``queue`` column) needs ``queue``."""
+    from forecasting.history.tables import read_table
+
+    raw = read_table(path)
+    frame = raw.frame.copy()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    for column in ("timestamp", "forecast"):
+        if column not in frame:
+            raise InputError(
+                "not a forecast table",
+                path=raw.path,
+                column=column,
+                expected="the columns timestamp, forecast, lo80, hi80, lo95, hi95 (as `capplan forecast` writes)",
+                found=", ".join(map(str, frame.columns[:8])),
+            )
+    if "queue" in frame:
+        queues = sorted(frame["queue"].astype(str).unique())
+        if queue in (None, "all") and len(queues) > 1:
+            raise InputError(
+                "a forecast of several queues",
+                path=raw.path,
+                column="queue",
+                expected="one queue chosen with <<queue>> (the actuals of the same queue)",
+                found=", ".join(queues[:5]),
+            )
+        if queue not in (None, "all"):
+            if queue not in queues:
+                raise InputError(
+                    "no rows of this queue", path=raw.path, column="queue", expected=f"rows of queue '{queue}'",
+                    found=", ".join(queues[:5]),
+                )  # fmt: skip
+            frame = frame[frame["queue"].astype(str) == queue]
+    stamps = pd.to_datetime(frame["timestamp"], errors="coerce", format="mixed")
+    _refuse_rows(raw, frame, stamps.isna(), "timestamp", "not a timestamp", "a date or date and time")
+    _refuse_rows(raw, frame, stamps.duplicated(), "timestamp", "duplicate timestamp", "each timestamp once")
+    out = pd.DataFrame({"timestamp": pd.DatetimeIndex(stamps)}, index=frame.index)
+    for column in ("forecast", *BANDS):
+        if column not in frame:
+            out[column] = np.nan  # a table without bands: scored without coverage
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = values.isna() | ~np.isfinite(values.fillna(0)) | (values < 0)
+        _refuse_rows(raw, frame, bad, column, "not a forecast value", "a number of 0 or more")
+        out[column] = values.astype(float)
+    if "complete" in frame:
+        out["complete"] = frame["complete"].astype(str).str.strip().str.lower().isin(("true", "1", "yes"))
+    if "open_days" in frame:
+        out["open_days"] = pd.to_numeric(frame["open_days"], errors="coerce")
+    if out.empty:
+        raise InputError("no forecast rows", path=raw.path, expected="at least one row")
+    return out.sort_values("timestamp").reset_index(drop=True)
+
+
+def _refuse_rows(raw, frame: pd.DataFrame, bad, column: str, what: str, expected: str) -> None:
+    bad = np.asarray(bad, bool)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            what + (f" ({int(bad.sum())} rows in all)" if bad.sum() > 1 else ""),
+            path=raw.path,
+            row=raw.row_number(raw.frame.index.get_loc(frame.index[i])),
+            column=column,
+            expected=expected,
+            found=frame[column].iloc[i],
+        )
+
+
+def forecast_step(forecast: pd.DataFrame, fallback: pd.Timedelta) -> pd.Timedelta:
+    """A row forecast's interval: the shortest step between its timestamps (one row: the data's)."""
+    diffs = np.diff(_ns(forecast["timestamp"]).asi8)
+    diffs = diffs[diffs > 0]
+    return pd.Timedelta(int(diffs.min()), unit="ns") if diffs.size else fallback
+
+
+def forecast_granularity(forecast: pd.DataFrame, fallback: pd.Timedelta) -> str:
+    """What a forecast's rows are: periods (a table with ``open_days``) by their spacing, else
+    intervals (days when the interval is a day)."""
+    stamps = pd.DatetimeIndex(forecast["timestamp"])
+    if "open_days" not in forecast:
+        return "day" if forecast_step(forecast, fallback) >= pd.Timedelta(days=1) else "interval"
+    if len(stamps) > 1:
+        step = forecast_step(forecast, fallback)
+        if step == pd.Timedelta(days=1):
+            return "day"
+        return "month" if step >= pd.Timedelta(days=28) and (stamps.day == 1).all() else "week"
+    days = float(forecast["open_days"].iloc[0])
+    return "day" if days <= 1 else "month" if stamps[0].day == 1 and days > 7 else "week"
+
+
+# ---------------------------------------------------------------------------- spans and totals
+def _span_ends(starts: pd.DatetimeIndex, level: str, step: pd.Timedelta) -> pd.DatetimeIndex:
+    if level == "interval":
+        return starts + step
+    if level == "month":
+        return starts + pd.offsets.MonthBegin(1)
+    return starts + pd.Timedelta(days=1 if level == "day" else 7)
+
+
+def _period_starts(stamps: pd.DatetimeIndex, level: str, week: str, step: pd.Timedelta) -> pd.DatetimeIndex:
+    """The start of the row of ``level`` each timestamp falls in."""
+    if level == "interval":
+        day = stamps.normalize()
+        return day + ((stamps - day) // step) * step
+    if level == "day":
+        return stamps.normalize()
+    freq = week if level == "week" else PERIODS["month"]
+    return pd.DatetimeIndex(stamps.to_period(freq).start_time)
+
+
+def _ns(stamps) -> pd.DatetimeIndex:
+    """Timestamps in nanoseconds, whatever unit they came in (their integers are compared)."""
+    return pd.DatetimeIndex(stamps).as_unit("ns")
+
+
+def _locate(stamps: pd.DatetimeIndex, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Index of the span holding each stamp (-1: none); spans sorted and not overlapping."""
+    at = _ns(stamps).asi8
+    i = np.searchsorted(starts, at, side="right") - 1
+    inside = (i >= 0) & (at < ends[np.maximum(i, 0)])
+    return np.where(inside, i, -1)
+
+
+def _totals(actuals: Actuals, starts: pd.DatetimeIndex, ends: pd.DatetimeIndex) -> pd.DataFrame:
+    """Per span: the actual total (handle times: their call-weighted mean), the open intervals
+    the data's calendar has in it and how many of them have a value."""
+    s, e = _ns(starts).asi8, _ns(ends).asi8
+    series = actuals.series.dropna()
+    where = _locate(pd.DatetimeIndex(series.index), s, e)
+    keep = where >= 0
+    n = len(starts)
+    present = np.bincount(where[keep], minlength=n)
+    values = series.to_numpy(float)[keep]
+    if actuals.counts:
+        total = np.bincount(where[keep], weights=values, minlength=n)
+    else:
+        w = (
+            np.ones(keep.sum())
+            if actuals.weights is None
+            else actuals.weights.reindex(series.index).to_numpy(float)[keep]
+        )
+        w = np.where(np.isfinite(w), w, 0.0)
+        sum_w = np.bincount(where[keep], weights=w, minlength=n)
+        plain = np.bincount(where[keep], weights=values, minlength=n) / np.maximum(present, 1)
+        weighted = np.bincount(where[keep], weights=values * w, minlength=n) / np.where(sum_w > 0, sum_w, 1.0)
+        total = np.where(sum_w > 0, weighted, plain)
+    expected = np.zeros(n, int)
+    if n:
+        days = pd.date_range(starts.min().normalize(), (ends.max() - pd.Timedelta(1)).normalize(), freq="D")
+        slots = open_slots(actuals.calendar, days)
+        slot_where = _locate(slots, s, e)
+        expected = np.bincount(slot_where[slot_where >= 0], minlength=n)
+    return pd.DataFrame({"actual": total, "present": present, "expected": np.maximum(expected, present)})
+
+
+def _status(spans: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> np.ndarray:
+    """Why a row is scored or not: its actuals complete, a part, none (a gap, before or after
+    the actuals), or the forecast covers only part of its period."""
+    present, expected = spans["present"].to_numpy(), spans["expected"].to_numpy()
+    starts, ends = pd.DatetimeIndex(spans["timestamp"]), pd.DatetimeIndex(spans["end"])
+    after, before = starts > last, ends <= first
+    within = ~after & ~before
+    status = np.select(
+        [
+            ~spans["forecast_complete"].to_numpy(bool),
+            (present == expected) & (expected > 0),
+            (expected == 0) & within,  # closed all along: nothing came, and nothing was due
+            (present > 0) & (present < expected),
+            after,
+            before,
+        ],
+        ["partial forecast", SCORED, SCORED, "partial actuals", "after the actuals", "before the actuals"],
+        default="gap in the actuals",
+    )
+    return status
+
+
+# ---------------------------------------------------------------------------- levels
+def _aggregate_forecast(own: pd.DataFrame, level: str, actuals: Actuals, step: pd.Timedelta,
+                        counts: bool) -> pd.DataFrame:  # fmt: skip
+    """The forecast's own rows totalled (handle times: averaged) per day, week or month. Bands
+    cannot be added up from rows (their errors are shared), so they are left empty here."""
+    stamps = pd.DatetimeIndex(own["timestamp"])
+    keys = _period_starts(stamps, level, actuals.week, step)
+    grouped = own["forecast"].groupby(keys)
+    table = (
+        (grouped.sum() if counts else grouped.mean())
+        .rename("forecast")
+        .rename_axis("timestamp")
+        .reset_index()
+    )
+    for band in BANDS:
+        table[band] = np.nan
+    return table
+
+
+def _forecast_covers(table: pd.DataFrame, own: pd.DataFrame, level: str, step: pd.Timedelta) -> np.ndarray:
+    """Whether the forecast's own rows run from the first to the last day of each period of
+    ``table`` (and, for a model's period table, whether it says the period is complete)."""
+    first, last = pd.Timestamp(own["timestamp"].min()), pd.Timestamp(own["timestamp"].max())
+    starts = pd.DatetimeIndex(table["timestamp"])
+    last_days = (_span_ends(starts, level, step) - pd.Timedelta(1)).normalize()
+    covered = (starts >= first.normalize()) & (last_days <= last.normalize())
+    if "complete" in table:
+        covered &= table["complete"].to_numpy(bool)
+    return np.asarray(covered, bool)
+
+
+def _level_series(series: pd.Series, level: str, actuals: Actuals, step: pd.Timedelta) -> pd.Series:
+    """A series totalled (handle times: averaged) per row of ``level``; weeks and months cut
+    at both ends, which may be partial."""
+    if series.empty:
+        return series
+    keys = _period_starts(pd.DatetimeIndex(series.index), level, actuals.week, step)
+    grouped = series.groupby(keys)
+    out = grouped.sum() if actuals.counts else grouped.mean()
+    if level in ("week", "month"):
+        out = out.iloc[1:-1]
+    return out
+
+
+def _scale(series: pd.Series, level: str) -> float:
+    """The MASE scale: the one-week seasonal naive's mean absolute error (months: the month
+    before, the naive a month ahead can use)."""
+    if len(series) < 2:
+        return float("nan")
+    if level == "month":
+        return float(np.mean(np.abs(np.diff(series.to_numpy(float)))))
+    return weekly_naive_scale(series)
+
+
+def compare(
+    forecast: pd.DataFrame,
+    actuals: Actuals,
+    granularity: str | None = None,
+    tables: dict[str, pd.DataFrame] | None = None,
+    history: pd.Series | None = None,
+) -> Accuracy:
+    """Score ``forecast`` (its own rows, then day, week and month totals) against ``actuals``.
+
+    ``granularity``: the forecast's rows (default: told from the table). ``tables``: forecast
+    tables of coarser levels with their own bands (a stored model makes them; a file's rows
+    are only totalled, without bands). ``history``: data before the forecast for the MASE
+    scale (default: the actuals before the forecast's first timestamp)."""
+    missing = [c for c in ("timestamp", "forecast") if c not in forecast]
+    if missing:
+        raise InputError("not a forecast table", column=missing[0], expected=", ".join(OUTPUT_COLUMNS))
+    own = forecast.sort_values("timestamp").reset_index(drop=True).copy()
+    own["timestamp"] = _ns(own["timestamp"])
+    for band in BANDS:
+        if band not in own:
+            own[band] = np.nan
+    step = forecast_step(own, actuals.interval)
+    level0 = granularity or forecast_granularity(own, actuals.interval)
+    _check_not_coarser(actuals, level0, step, own)
+    nesting = {"interval": LEVELS[1:], "day": ("week", "month"), "week": (), "month": ()}
+    levels = [level0, *nesting[level0]]
+    series = actuals.series.dropna()
+    first_actual, last_actual = series.index.min(), series.index.max()
+    start = own["timestamp"].min()
+    before = (history if history is not None else series[series.index < start]).dropna()
+    scale_from = _scale_source(before, series)
+    summaries, frames = [], []
+    for level in levels:
+        if level == level0:
+            table = own
+        elif tables and level in tables:
+            table = tables[level].copy()
+        else:
+            table = _aggregate_forecast(own, level, actuals, step, actuals.counts)
+        table = table.sort_values("timestamp").reset_index(drop=True)
+        starts = pd.DatetimeIndex(table["timestamp"])
+        ends = _span_ends(starts, level, step)
+        spans = _totals(actuals, starts, ends)
+        spans["timestamp"], spans["end"] = starts, ends
+        if level != level0:
+            spans["forecast_complete"] = _forecast_covers(table, own, level, step)
+        else:
+            spans["forecast_complete"] = table["complete"].to_numpy(bool) if "complete" in table else True
+        status = _status(spans, first_actual, last_actual)
+        rows = pd.DataFrame(
+            {"level": level, "timestamp": starts, "forecast": table["forecast"].to_numpy(float)}
+        )
+        rows["actual"] = np.where(status == SCORED, spans["actual"].to_numpy(float), np.nan)
+        rows["error"] = rows["forecast"] - rows["actual"]
+        for band in BANDS:
+            rows[band] = table[band].to_numpy(float) if band in table else np.nan
+        for level_ in (80, 95):
+            inside = (rows["actual"] >= rows[f"lo{level_}"]) & (rows["actual"] <= rows[f"hi{level_}"])
+            known = rows["actual"].notna() & rows[f"lo{level_}"].notna()
+            rows[f"inside{level_}"] = inside.where(known)
+        rows["status"] = status
+        scale = _scale(_level_series(before if scale_from.startswith("history") else series, level,
+                                     actuals, step), level)  # fmt: skip
+        summaries.append(_summarise(rows, level, scale))
+        frames.append(rows)
+    summary = pd.DataFrame(summaries)
+    summary.attrs["scale_from"] = scale_from
+    return Accuracy(summary, pd.concat(frames, ignore_index=True), level0, scale_from)
+
+
+def _scale_source(before: pd.Series, series: pd.Series) -> str:
+    span = before.index.max() - before.index.min() if len(before) else pd.Timedelta(0)
+    if span >= pd.Timedelta(weeks=MIN_SCALE_WEEKS):
+        return f"history before the forecast ({before.index.min():%Y-%m-%d} to {before.index.max():%Y-%m-%d})"
+    return "the actuals themselves (under two weeks of history before the forecast)"
+
+
+def _summarise(rows: pd.DataFrame, level: str, scale: float) -> dict:
+    scored = rows[rows["status"] == SCORED]
+    counts = rows["status"].value_counts()
+    out = {
+        "level": level,
+        "n": len(scored),
+        "from": scored["timestamp"].min() if len(scored) else pd.NaT,
+        "to": scored["timestamp"].max() if len(scored) else pd.NaT,
+        "mase": np.nan,
+        "wape": np.nan,
+        "bias": np.nan,
+        "coverage80": np.nan,
+        "coverage95": np.nan,
+        "mae": np.nan,
+        "scale": scale,
+    }
+    if len(scored):
+        frame = scored.assign(scale=scale if np.isfinite(scale) and scale > 0 else np.nan)
+        bands = [b for b in BANDS if frame[b].notna().all()]
+        got = accuracy(frame.drop(columns=[b for b in BANDS if b not in bands]))
+        out.update(
+            {k: got.get(k, np.nan) for k in ("mase", "wape", "bias", "coverage80", "coverage95", "mae")}
+        )
+    for status in ("partial forecast", "partial actuals", "gap in the actuals", "after the actuals",
+                   "before the actuals"):  # fmt: skip
+        out[status.replace(" ", "_")] = int(counts.get(status, 0))
+    return out
+
+
+def _check_not_coarser(actuals: Actuals, level: str, step: pd.Timedelta, own: pd.DataFrame) -> None:
+    """Actuals are totalled into the forecast's rows, never spread over them: actuals coarser
+    than the forecast (or on another grid) are refused."""
+    if LEVELS.index(actuals.granularity) > LEVELS.index(level):
+        raise InputError(
+            f"the actuals are totals per {actuals.granularity}, coarser than the forecast's {level} rows",
+            option="input",
+            expected=f"actuals per {level} or finer (or a forecast per {actuals.granularity})",
+        )
+    if level == "interval" and (step < actuals.interval or step % actuals.interval != pd.Timedelta(0)):
+        raise InputError(
+            "the actuals' intervals do not add up to the forecast's",
+            option="input",
+            expected=f"actuals at {_minutes(step)} minutes or an interval that divides it",
+            found=f"{_minutes(actuals.interval)}-minute intervals",
+        )
+    if level == "week" and actuals.granularity == "week":
+        stamps = pd.DatetimeIndex(own["timestamp"])
+        off = stamps != pd.DatetimeIndex(stamps.to_period(actuals.week).start_time)
+        if off.any():
+            raise InputError(
+                "the forecast's weeks are not the actuals' weeks",
+                option="input",
+                expected=f"weeks starting as the actuals' ({actuals.week})",
+                found=f"{stamps[off][0]:%Y-%m-%d} ({stamps[off][0]:%A})",
+            )
+
+
+def _minutes(step: pd.Timedelta) -> int:
+    return int(step / pd.Timedelta(minutes=1))
+
+
+# ---------------------------------------------------------------------------- words
+def verdict(result: Accuracy, promised: dict[str, float] | None = None) -> str:
+    """One sentence a planner acts on: the headline level's numbers, and whether they are
+    within what the backtest promised (or, without one, better than last week repeated)."""
+    name = result.headline_level()
+    if name is None:
+        return "nothing to score yet: no forecast row has complete actuals (see the counts above)"
+    row = result.level(name)
+    days = (pd.Timestamp(row["to"]) - pd.Timestamp(row["from"])).days + 1
+    span = f"{days // 7} weeks" if days >= 14 else f"{days} days"
+    text = (
+        f"last {span} ({row['n']} {_plural(name)}): WAPE {_pct(row['wape'])}, bias {_pct(row['bias'], '+')}"
+    )
+    if np.isfinite(row["coverage80"]):
+        text += f", {100 * row['coverage80']:.0f} % inside the 80 % band"
+    own = result.level(result.granularity) or row
+    mase = own["mase"]
+    judged = f"MASE {mase:.2f}" + (f" per {result.granularity}" if result.granularity != name else "")
+    if promised and np.isfinite(promised.get("mase", np.nan)) and np.isfinite(mase):
+        worse = mase > RETRAIN_MASE_RATIO * promised["mase"]
+        cov, promised_cov = own.get("coverage80", np.nan), promised.get("coverage80", np.nan)
+        narrow = np.isfinite(cov) and np.isfinite(promised_cov) and cov < promised_cov - RETRAIN_COVERAGE_DROP
+        if worse or narrow:
+            why = f"{judged} against the backtest's {promised['mase']:.2f}" if worse else (
+                f"{100 * cov:.0f} % inside the 80 % band against the backtest's {100 * promised_cov:.0f} %")  # fmt: skip
+            return f"{text} — worse than the backtest ({why}): consider `capplan retrain`"
+        return f"{text} — within what the backtest promised ({judged}, backtest {promised['mase']:.2f})"
+    if np.isfinite(mase):
+        if mase >= 1:
+            return f"{text} — {judged}: no better than repeating last week; consider `capplan retrain`"
+        return f"{text} — {judged} (below 1 beats repeating last week)"
+    return text
+
+
+def _pct(value: float, sign: str = "") -> str:
+    return f"{100 * value:{sign}.1f} %"
+
+
+def _plural(level: str) -> str:
+    return {"interval": "intervals", "day": "days", "week": "weeks", "month": "months"}[level]
+
+
+def live_tags(result: Accuracy) -> dict[str, str]:
+    """The headline numbers as model-version tags (``capplan.live.*``) for ``capplan store``
+    and the app to show beside the version."""
+    name = result.headline_level()
+    if name is None:
+        return {}
+    row = result.level(name)
+    tags = {
+        "level": name,
+        "n": str(row["n"]),
+        "from": f"{row['from']:%Y-%m-%d}",
+        "to": f"{row['to']:%Y-%m-%d}",
+    }
+    for key in ("mase", "wape", "bias", "coverage80", "coverage95"):
+        if np.isfinite(row[key]):
+            tags[key] = f"{row[key]:.4g}"
+    own = result.level(result.granularity)
+    if own is not None and np.isfinite(own["mase"]):
+        tags[f"mase_{result.granularity}"] = f"{own['mase']:.4g}"
+    tags["at"] = pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC")
+    return {f"{LIVE_PREFIX}{k}": v for k, v in tags.items()}
+
+
+def live_metrics(result: Accuracy) -> dict[str, float]:
+    """Every level's measures as MLflow metrics, ``<level>.<measure>``."""
+    out = {}
+    for row in result.summary.to_dict("records"):
+        for key in ("n", "mase", "wape", "bias", "coverage80", "coverage95", "mae"):
+            out[f"{row['level']}.{key}"] = float(row[key])
+    return out

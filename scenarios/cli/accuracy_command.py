@@ -1,0 +1,312 @@
+"""``capplan accuracy``: a stored forecast (a forecast file, a registered model, or a scenario
+run) against the actuals that arrived since; with a registered model, its live accuracy is
+logged to MLflow so ``capplan store`` and the app show when to retrain."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecasting.accuracy import (
+    LEVELS,
+    Accuracy,
+    Actuals,
+    compare,
+    live_metrics,
+    live_tags,
+    read_forecast,
+    verdict,
+)
+from forecasting.csv_safety import write_csv
+from forecasting.errors import InputError
+from forecasting.output_files import OutputFolder, check_output_folder
+from forecasting.store import CHALLENGER, CHAMPION, FORECASTING, ModelVersion, Store
+from scenarios.cli.forecasting_commands import add_ingest_arguments, ingest_for, input_path
+
+OUTPUTS = ("accuracy_summary.csv", "accuracy_rows.csv", "accuracy.png")
+SHOWN = ["level", "n", "from", "to", "mase", "wape", "bias", "coverage80", "coverage95"]
+NOT_SCORED = (
+    "partial_forecast",
+    "partial_actuals",
+    "gap_in_the_actuals",
+    "after_the_actuals",
+    "before_the_actuals",
+)
+
+
+@dataclass
+class Source:
+    """A forecast to score, as the actuals will be compared with it."""
+
+    table: pd.DataFrame
+    label: str
+    tables: dict[str, pd.DataFrame] | None = None  # coarser levels with their own bands
+    history: pd.Series | None = None  # the data before the forecast, for the MASE scale
+    granularity: str | None = None
+    version: ModelVersion | None = None  # a registered model's, to log its live accuracy
+    promised: dict[str, float] | None = None  # the backtest's numbers at registration
+    note: str | None = None
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "accuracy",
+        help="a stored forecast against the actuals since: MASE, WAPE, bias and band coverage by interval, day, week, month",
+    )
+    add_ingest_arguments(p)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--forecast", type=Path, metavar="CSV", help="a forecast file `capplan forecast` wrote"
+    )
+    which.add_argument(
+        "--model",
+        metavar="NAME[:VERSION]",
+        help="a registered model (its champion, or NAME:3, NAME:challenger): it forecasts the actuals after "
+        "its training data ended, and its live accuracy is logged to MLflow",
+    )
+    which.add_argument(
+        "--run",
+        metavar="RUN",
+        help="a scenario run (its MLflow run id, or a scenario name for its latest run)",
+    )
+    p.add_argument("--field", choices=("arrivals", "aht"), default="arrivals", help="what was forecast")
+    p.add_argument("--queue", help="one queue (default: all queues together)")
+    p.add_argument(
+        "--out", type=Path, help="folder for accuracy_summary.csv, accuracy_rows.csv, accuracy.png"
+    )
+    p.set_defaults(handler=run_accuracy)
+
+
+def run_accuracy(args: argparse.Namespace) -> int:
+    from forecasting.forecast_job import require_clean
+
+    if args.out:
+        check_output_folder(args.out, command="accuracy", writes=OUTPUTS)
+    if args.forecast is not None:
+        read_forecast(args.forecast, args.queue)  # a bad forecast file is said before the actuals are read
+    result = ingest_for(args, None)
+    require_clean(result)
+    actuals = Actuals.from_ingest(result, args.field, args.queue)
+    if args.forecast is not None:
+        source = Source(read_forecast(args.forecast, args.queue), str(args.forecast))
+    elif args.model is not None:
+        source = model_source(args.store, args.model, result, args.field, args.queue, actuals)
+    else:
+        source = run_source(args.store, args.run, args.field)
+    scored = compare(source.table, actuals, source.granularity, source.tables, source.history)
+    print(f"{source.label} against {input_path(args).name}")
+    if source.note:
+        print(source.note)
+    print(format_summary(scored))
+    print(f"MASE scale: the one-week seasonal naive's error on {scored.scale_from}")
+    print(verdict(scored, source.promised))
+    if source.version is not None and scored.headline_level() is not None:
+        run_id = log_live(args.store, source.version, scored, str(input_path(args)))
+        print(
+            f"live accuracy logged: MLflow run {run_id}; tags capplan.live.* on {source.version.name} version {source.version.version}"
+        )
+    if args.out:
+        write_outputs(args.out, scored, source.label)
+        print(
+            f"wrote {args.out / 'accuracy_summary.csv'}, {args.out / 'accuracy_rows.csv'}, {args.out / 'accuracy.png'}"
+        )
+    return 0
+
+
+def format_summary(scored: Accuracy) -> str:
+    table = scored.summary.copy()
+    for column in ("from", "to"):
+        table[column] = pd.to_datetime(table[column]).dt.strftime("%Y-%m-%d").fillna("")
+    for column in ("wape", "bias", "coverage80", "coverage95"):
+        table[column] = table[column].map(lambda v: "" if not np.isfinite(v) else f"{100 * v:.1f} %")
+    table["mase"] = table["mase"].map(lambda v: "" if not np.isfinite(v) else f"{v:.3f}")
+    text = table[SHOWN].to_string(index=False)
+    notes = []
+    for row in scored.summary.to_dict("records"):
+        counts = [f"{row[k]} {k.replace('_', ' ')}" for k in NOT_SCORED if row.get(k)]
+        if counts:
+            notes.append(f"  {row['level']}: not scored: " + ", ".join(counts))
+    if scored.summary[["coverage80"]].isna().any().any():
+        notes.append(
+            "  (no coverage where the forecast has no bands for that level: totals of a file's rows)"
+        )
+    return text + ("\n" + "\n".join(notes) if notes else "")
+
+
+def parse_model(text: str) -> tuple[str, str | int]:
+    """NAME, NAME:VERSION or NAME:champion|challenger."""
+    name, _, which = text.partition(":")
+    which = which.strip() or CHAMPION
+    if not name or not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
+        raise InputError("not a registered model name", option="model", expected="NAME[:VERSION]", found=text)
+    if which.isdigit():
+        return name, int(which)
+    if which not in (CHAMPION, CHALLENGER):
+        raise InputError(
+            "not a version", option="model", expected="NAME, NAME:<number>, NAME:champion or NAME:challenger",
+            found=text,
+        )  # fmt: skip
+    return name, which
+
+
+def find_version(store: Store, text: str) -> ModelVersion:
+    name, which = parse_model(text)
+    found = (
+        store.model_version_number(name, which)
+        if isinstance(which, int)
+        else store.model_version(name, which)
+    )
+    if found is None:
+        raise InputError(
+            f"no such registered model version in {store}",
+            option="model",
+            expected="a registered model (`capplan store` lists them)",
+            found=text,
+        )
+    return found
+
+
+def model_source(store: Store, text: str, result, field: str, queue: str | None, actuals: Actuals) -> Source:
+    """The registered model's forecast of the actuals' open intervals after its training data,
+    checked against the data by its contract first, with period tables carrying their own bands."""
+    from forecasting.forecast_job import call_weights, check_horizon, converted_forecast_table, forecast_table
+    from forecasting.model_contract import check_hours, data_contract, load_checked
+    from forecasting.slots import open_slots
+
+    version = find_version(store, text)
+    model, model_name, version, fit = load_checked(
+        store, version.name, data_contract(result, field, queue), version, "forecast"
+    )
+    label = f"{version.name} version {version.version} ({model_name})"
+    check_hours(model, actuals.series, fit, label)
+    end = pd.Timestamp(model.history_end_)
+    last = actuals.series.index.max()
+    if last <= end:
+        raise InputError(
+            f"no actuals after the model's training data (it ends {end:%Y-%m-%d %H:%M})",
+            option="input",
+            expected=f"data running past {end:%Y-%m-%d %H:%M}",
+            found=f"data up to {last:%Y-%m-%d %H:%M}",
+        )
+    days = pd.date_range(end.normalize(), last.normalize(), freq="D")
+    stamps = open_slots(result.calendar, days)
+    stamps = stamps[(stamps > end) & (stamps <= last)]
+    check_horizon(model, stamps, option="input")
+    own = "day" if result.interval >= pd.Timedelta(days=1) else "interval"
+    levels = LEVELS[LEVELS.index(own) :]
+
+    def table(level: str) -> pd.DataFrame:
+        granularity = "interval" if level == own else level
+        if fit.converts:
+            return converted_forecast_table(model, stamps, fit, granularity)
+        weights = (
+            call_weights(result, queue, stamps) if field == "aht" and granularity != "interval" else None
+        )
+        return forecast_table(model, stamps, granularity, weights)
+
+    tables = {level: table(level) for level in levels}
+    history = actuals.series[actuals.series.index <= end]
+    return Source(
+        tables[own], label, tables, history, own, version, promised(store, version),
+        note=f"forecast from the end of its training data ({end:%Y-%m-%d %H:%M}) to {last:%Y-%m-%d %H:%M}",
+    )  # fmt: skip
+
+
+def promised(store: Store, version: ModelVersion) -> dict[str, float] | None:
+    """What the backtest of the run that registered the version measured for it."""
+    run = store.run(version.run_id)
+    if run is None:
+        return None
+    metrics = run.metrics
+    mase = metrics.get("mase", metrics.get("window.challenger.mase"))
+    if mase is None:
+        return None
+    return {"mase": mase, "coverage80": metrics.get("coverage80", np.nan)}
+
+
+def run_source(store: Store, text: str, field: str) -> Source:
+    """A scenario run's demand (its ``intervals`` table, all queues summed): what the plan was
+    staffed for, the scenario's changes included. Its runs keep no forecast bands."""
+    from scenarios.tracking import latest_run
+
+    if field != "arrivals":
+        raise InputError("a scenario run keeps its volumes", option="field", expected="arrivals", found=field)
+    run = store.run(text) if re.fullmatch(r"[0-9a-f]{32}", text) else None
+    run = run or latest_run(store, text)
+    if run is None:
+        raise InputError(
+            f"no scenario run of this id or name in {store}",
+            option="run",
+            expected="a run id or a scenario name (`capplan scenario list` shows them)",
+            found=text,
+        )
+    table = store.artifact_table(run.run_id, "intervals.parquet")
+    if table is None or not {"interval_start", "volume"} <= set(table.columns):
+        raise InputError(
+            "the run has no intervals table",
+            option="run",
+            expected="a scenario run capplan logged",
+            found=text,
+        )
+    volume = table.groupby(pd.DatetimeIndex(table["interval_start"]))["volume"].sum()
+    forecast = volume.rename("forecast").rename_axis("timestamp").reset_index()
+    name = run.tags.get("scenario", run.run_name)
+    return Source(
+        forecast, f"scenario run {run.run_id} ({name})",
+        note="the scenario's demand as staffed (its changes included), all its queues summed; no bands: "
+        "coverage is not scored",
+    )  # fmt: skip
+
+
+def log_live(store: Store, version: ModelVersion, scored: Accuracy, source: str) -> str:
+    """An accuracy run in the forecasting experiment, and its headline as tags on the version."""
+    with store.start_run(FORECASTING, f"accuracy {version.name}") as run:
+        run.set_tags(
+            {"kind": "accuracy", "capplan.model": version.name, "capplan.model_version": str(version.version)}
+        )
+        row = scored.level(scored.headline_level())
+        run.log_params(
+            {
+                "kind": "accuracy",
+                "source": source,
+                "registered_model": version.name,
+                "version": version.version,
+                "from": row["from"],
+                "to": row["to"],
+                "scale_from": scored.scale_from,
+            }
+        )
+        run.log_metrics(live_metrics(scored))
+        run.log_text(
+            write_csv(scored.summary, index=False, name="accuracy_summary.csv"), "accuracy_summary.csv"
+        )
+        run.log_text(write_csv(scored.rows, index=False, name="accuracy_rows.csv"), "accuracy_rows.csv")
+        run_id = run.run_id
+    store.set_version_tags(version, live_tags(scored) | {"capplan.live.run_id": run_id})
+    return run_id
+
+
+def write_outputs(folder: Path, scored: Accuracy, label: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from forecasting.plots import forecast_plot
+
+    with OutputFolder(folder, "accuracy", outputs=OUTPUTS) as out:
+        write_csv(scored.summary, out.path("accuracy_summary.csv"), index=False, float_format="%.6g")
+        write_csv(
+            scored.rows, out.path("accuracy_rows.csv"), index=False, float_format="%.6g",
+            date_format="%Y-%m-%d %H:%M:%S",
+        )  # fmt: skip
+        rows = scored.rows[scored.rows["level"] == scored.granularity]
+        actual = rows.set_index("timestamp")["actual"].dropna().rename("actual")
+        figure = forecast_plot(actual, rows, f"{label}: forecast and its bands against the actuals")
+        figure.savefig(out.path("accuracy.png"), dpi=110, bbox_inches="tight")
+        plt.close(figure)
