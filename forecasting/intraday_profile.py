@@ -32,9 +32,10 @@ RECENT_WEEKS = 8  # same weekdays a history's profile is the median of
 SUM_TOLERANCE = 0.01  # a weekday's shares adding up to 1 ± this are taken as they are
 TYPICAL_FILE = Path(__file__).resolve().parent / "typical_intraday_profile.csv"
 TYPICAL_WARNING = (
-    "no intraday profile given: the daily volumes are spread to intervals with capplan's bundled "
-    "typical contact-centre day (Mon-Fri 08:00-20:00 with a mid-morning peak, shorter weekends), "
-    "a generic shape, not this centre's: give an intraday profile or an intraday history of the queue"
+    "no intraday profile given: the volumes by day (or week) are spread to intervals by capplan's "
+    "bundled typical contact-centre week (Mon-Fri 08:00-20:00 with a mid-morning peak, shorter "
+    "weekends), a generic shape, not this centre's: give an intraday profile or an intraday history "
+    "of the queue"
 )
 
 
@@ -394,9 +395,16 @@ def profile_from_table(
     if abs(sums.sum() - 1) <= SUM_TOLERANCE and (np.abs(sums[listed] - 1) > SUM_TOLERANCE).any():
         mix = sums / sums.sum()  # shares of the week: the weekday mix comes with them
     elif (np.abs(sums[listed] - 1) > SUM_TOLERANCE).any():
-        shown = ", ".join(f"{WEEKDAY_NAMES[d]} {sums[d]:.4g}" for d in np.flatnonzero(listed))
+        values = np.unique(np.round(sums[listed], 6))
+        shown = (
+            f"each weekday's add up to {values[0]:.4g}"
+            if len(values) == 1
+            else "they add up to "
+            + ", ".join(f"{WEEKDAY_NAMES[d]} {sums[d]:.4g}" for d in np.flatnonzero(listed))
+        )
         notes.append(
-            f"the intraday profile {path.name}: shares per weekday add up to {shown}, not 1: normalised"
+            f"the intraday profile {path.name}: shares of a day, expected to add up to 1 ({shown}), "
+            "are read as weights and normalised per weekday"
         )
     shares = shares / np.where(sums > 0, sums, 1.0)[:, None]
     return IntradayProfile(

@@ -101,8 +101,10 @@ def load_history(
     relative_to: Path | None = None,
     target_seconds: float = DEFAULT_TARGET_SECONDS,
     key: str = "data.input",
+    weekly: bool = False,
 ) -> IngestResult:
-    """Ingest the scenario's data (once per process and file version)."""
+    """Ingest the scenario's data (once per process and file version); weekly totals only
+    where asked for (``weekly``: a base forecast spreads them by an intraday profile)."""
     from forecasting.forecast_job import require_clean
 
     path = resolve_path(data.input, relative_to)
@@ -121,12 +123,12 @@ def load_history(
     except InputError as exc:  # its settings are the keys beside data.input here
         raise exc.as_keys(key.rpartition(".")[0]) from None
     require_clean(result)
-    if result.period:
+    if result.period and not (weekly and result.reported_by == "week"):
         raise InputError(
             f"totals per {result.reported_by} cannot be staffed",
             path=path,
             key=key,
-            expected="daily or intraday history for a scenario (weekly or monthly totals can be "
+            expected="intraday, daily or weekly history for a scenario (monthly totals can be "
             "forecast with `capplan forecast`)",
         )
     return result
@@ -322,7 +324,7 @@ def base_forecast(
     from forecasting.series import forecast_series
 
     interval = parse_interval(forecast.interval)
-    result = load_history(data, forecast.interval, relative_to)
+    result = load_history(data, forecast.interval, relative_to, weekly=True)
     if result.interval >= DAY:  # a daily report: forecast by day, spread to the planning interval
         return spread_base_forecast(result, data, forecast, interval, relative_to, store)
     if result.interval > interval:
@@ -378,14 +380,30 @@ def spread_base_forecast(
     from forecasting.models.aht import AhtProfile
     from forecasting.series import forecast_series
 
-    source = resolve_path(data.input, relative_to)
-    native, model, end, calendar, warning = native_forecast(
-        result, forecast, data, source, store, plan_interval=result.interval
-    )
-    profile, notes = intraday_profile_for(data, forecast, relative_to)
+    profile, notes = intraday_profile_for(data, forecast, relative_to)  # its mistakes before the work
     profile = profile.at(interval, key={"key": "forecast.interval"})
-    days = pd.DatetimeIndex(pd.to_datetime(native["timestamp"])).normalize()
-    spread = profile.spread_days(days, native["forecast"].to_numpy(float), native["rate_sd"].to_numpy(float))
+    source = resolve_path(data.input, relative_to)
+    if result.period:  # weekly totals: forecast per week, spread to days by the weekday mix
+        weeks, model, end, calendar, warning = weekly_forecast(result, forecast, data)
+        spread, mix_note = profile.spread_weeks(
+            pd.DatetimeIndex(weeks["timestamp"]),
+            weeks["forecast"].to_numpy(float),
+            weeks["sd"].to_numpy(float),
+        )
+        first = np.sort(spread["timestamp"].dt.normalize().unique())[: forecast.horizon_days]
+        spread = spread[spread["timestamp"].dt.normalize().isin(first)]  # the horizon's open days
+        days = pd.DatetimeIndex(first)
+        notes = [*notes, mix_note] if mix_note else notes
+        open_days = {d for d in profile.open_weekdays if profile.weekday_mix()[0][d] > 0}
+    else:
+        native, model, end, calendar, warning = native_forecast(
+            result, forecast, data, source, store, plan_interval=result.interval
+        )
+        days = pd.DatetimeIndex(pd.to_datetime(native["timestamp"])).normalize()
+        spread = profile.spread_days(
+            days, native["forecast"].to_numpy(float), native["rate_sd"].to_numpy(float)
+        )
+        open_days = set(calendar.hours) if calendar.hours else set(profile.open_weekdays)
     table = pd.DataFrame(
         {
             "interval_start": pd.DatetimeIndex(spread["timestamp"]),
@@ -400,7 +418,6 @@ def spread_base_forecast(
         day_aht = AhtProfile().fit(history, result.calendar).predict(days)["forecast"].to_numpy(float)
     at = pd.Index(days).get_indexer(table["interval_start"].dt.normalize())
     table["aht"] = day_aht[at]
-    open_days = set(calendar.hours) if calendar.hours else set(profile.open_weekdays)
     hours = {d: h for d, h in profile.hours().items() if d in open_days}
     calendar = OperatingCalendar(
         interval, hours, calendar.first_day, calendar.last_day, calendar.missing_days
@@ -409,8 +426,44 @@ def spread_base_forecast(
     waiting, exported_at = None, None
     if result.contacts is not None and result.contacts.tickets:
         waiting, exported_at = waiting_for_response(result.contacts, data.queue), result.contacts.as_of
-    label = f"{model}, by day, spread by {profile.source}"
+    label = f"{model}, by {'week' if result.period else 'day'}, spread by {profile.source}"
     return BaseForecast(table, interval, calendar, label, end, said, waiting, exported_at)
+
+
+def weekly_forecast(
+    result: IngestResult, forecast: ForecastSpec, data: DataSpec
+) -> tuple[pd.DataFrame, str, pd.Timestamp, OperatingCalendar, str | None]:
+    """Weekly totals forecast per week by the period models (one observation a week): a table
+    of week starts, forecast and its sd (from the 80 % band), the model, the data's end."""
+    from scipy import stats
+
+    from forecasting.forecast_job import make_forecast
+    from forecasting.series import forecast_series
+
+    named = forecast.model != "auto" and (
+        forecast.model != "champion" or "model" in forecast.model_fields_set
+    )
+    if named:  # a champion or a named model of intervals cannot forecast weekly totals
+        raise InputError(
+            "weekly totals are forecast by the period models",
+            key="forecast.model",
+            expected="auto (or leave it out): seasonal naive, recent mean, Holt-Winters or a log trend "
+            "with season, chosen by backtest",
+            found=forecast.model,
+        )
+    try:
+        table, selections, warning = make_forecast(
+            result, "arrivals", data.queue, "auto", forecast.horizon_days, progress=False
+        )
+    except InputError as exc:
+        raise (exc.as_keys("forecast") if exc.option in FORECAST_KEYS else exc.as_keys("data")) from None
+    z = stats.norm.ppf(0.9)
+    table = table.assign(
+        timestamp=pd.to_datetime(table["timestamp"]),
+        sd=(table["hi80"].to_numpy(float) - table["lo80"].to_numpy(float)) / (2 * z),
+    )
+    end = forecast_series(result, "arrivals", data.queue).index.max()
+    return table, selections[0].name, end, result.calendar, warning
 
 
 def intraday_profile_for(
