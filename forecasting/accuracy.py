@@ -21,9 +21,17 @@ import pandas as pd
 
 from forecasting.calendar import OperatingCalendar
 from forecasting.errors import InputError
-from forecasting.forecast_job import OUTPUT_COLUMNS, PERIODS
+from forecasting.forecast_job import (
+    OUTPUT_COLUMNS,
+    PERIODS,
+    call_weights,
+    check_horizon,
+    converted_forecast_table,
+    forecast_table,
+)
 from forecasting.metrics import accuracy, weekly_naive_scale
 from forecasting.slots import open_slots
+from forecasting.store import FORECASTING, ModelVersion, Store
 
 LEVELS = ("interval", "day", "week", "month")  # finest first
 BANDS = ("lo80", "hi80", "lo95", "hi95")
@@ -532,3 +540,93 @@ def live_metrics(result: Accuracy) -> dict[str, float]:
         for key in ("n", "mase", "wape", "bias", "coverage80", "coverage95", "mae"):
             out[f"{row['level']}.{key}"] = float(row[key])
     return out
+
+
+# ---------------------------------------------------------------------------- a stored model
+@dataclass
+class ModelForecast:
+    """A stored model's forecast of the actuals' open intervals after its training data."""
+
+    table: pd.DataFrame  # the data's own rows (intervals, or days)
+    tables: dict[str, pd.DataFrame]  # every level, each period total with its own band
+    granularity: str
+    history: pd.Series  # the actuals up to the model's training end: the MASE scale's
+    start: pd.Timestamp  # the training data's end
+    end: pd.Timestamp  # the actuals' last interval
+
+
+def model_forecast(model, fit, result, actuals: Actuals, field: str = "arrivals", queue: str | None = None,
+                   label: str = "the model") -> ModelForecast:  # fmt: skip
+    """What the model (loaded and checked by ``model_contract.load_checked``; ``fit`` how its
+    slots make the data's intervals) forecast for every open interval of the data after its
+    training end: the actuals that arrived since are what is scored."""
+    from forecasting.model_contract import check_hours
+
+    check_hours(model, actuals.series, fit, label)
+    start = pd.Timestamp(model.history_end_)
+    last = actuals.series.index.max()
+    if last <= start:
+        raise InputError(
+            f"no actuals after the training data of {label} (it ends {start:%Y-%m-%d %H:%M})",
+            option="input",
+            expected=f"data running past {start:%Y-%m-%d %H:%M}",
+            found=f"data up to {last:%Y-%m-%d %H:%M}",
+        )
+    days = pd.date_range(start.normalize(), last.normalize(), freq="D")
+    stamps = open_slots(result.calendar, days)
+    stamps = stamps[(stamps > start) & (stamps <= last)]
+    check_horizon(model, stamps, option="input")
+    own = "day" if result.interval >= pd.Timedelta(days=1) else "interval"
+
+    def table(level: str) -> pd.DataFrame:
+        granularity = "interval" if level == own else level
+        if fit is not None and fit.converts:
+            return converted_forecast_table(model, stamps, fit, granularity)
+        weights = (
+            call_weights(result, queue, stamps) if field == "aht" and granularity != "interval" else None
+        )
+        return forecast_table(model, stamps, granularity, weights)
+
+    tables = {level: table(level) for level in LEVELS[LEVELS.index(own) :]}
+    history = actuals.series[actuals.series.index <= start]
+    return ModelForecast(tables[own], tables, own, history, start, last)
+
+
+def promised(metrics: dict[str, float]) -> dict[str, float] | None:
+    """What the backtest of the run that registered a version measured for it (a training's
+    winner, or a retraining's challenger on the recent window)."""
+    mase = metrics.get("mase", metrics.get("window.challenger.mase"))
+    if mase is None:
+        return None
+    return {"mase": mase, "coverage80": metrics.get("coverage80", np.nan)}
+
+
+def log_live(store: Store, version: ModelVersion, result: Accuracy, source: str) -> str:
+    """An accuracy run in the forecasting experiment (every level's measures, both tables),
+    and its headline as ``capplan.live.*`` tags on the version; returns the run id."""
+    from forecasting.csv_safety import write_csv
+
+    row = result.level(result.headline_level())
+    with store.start_run(FORECASTING, f"accuracy {version.name}") as run:
+        run.set_tags(
+            {"kind": "accuracy", "capplan.model": version.name, "capplan.model_version": str(version.version)}
+        )
+        run.log_params(
+            {
+                "kind": "accuracy",
+                "source": source,
+                "registered_model": version.name,
+                "version": version.version,
+                "from": row["from"],
+                "to": row["to"],
+                "scale_from": result.scale_from,
+            }
+        )
+        run.log_metrics(live_metrics(result))
+        run.log_text(
+            write_csv(result.summary, index=False, name="accuracy_summary.csv"), "accuracy_summary.csv"
+        )
+        run.log_text(write_csv(result.rows, index=False, name="accuracy_rows.csv"), "accuracy_rows.csv")
+        run_id = run.run_id
+    store.set_version_tags(version, live_tags(result) | {f"{LIVE_PREFIX}run_id": run_id})
+    return run_id

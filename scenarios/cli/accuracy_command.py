@@ -13,19 +13,19 @@ import numpy as np
 import pandas as pd
 
 from forecasting.accuracy import (
-    LEVELS,
     Accuracy,
     Actuals,
     compare,
-    live_metrics,
-    live_tags,
+    log_live,
+    model_forecast,
+    promised,
     read_forecast,
     verdict,
 )
 from forecasting.csv_safety import write_csv
 from forecasting.errors import InputError
 from forecasting.output_files import OutputFolder, check_output_folder
-from forecasting.store import CHALLENGER, CHAMPION, FORECASTING, ModelVersion, Store
+from forecasting.store import CHALLENGER, CHAMPION, ModelVersion, Store
 from scenarios.cli.forecasting_commands import add_ingest_arguments, ingest_for, input_path
 
 OUTPUTS = ("accuracy_summary.csv", "accuracy_rows.csv", "accuracy.png")
@@ -172,61 +172,22 @@ def find_version(store: Store, text: str) -> ModelVersion:
 
 
 def model_source(store: Store, text: str, result, field: str, queue: str | None, actuals: Actuals) -> Source:
-    """The registered model's forecast of the actuals' open intervals after its training data,
-    checked against the data by its contract first, with period tables carrying their own bands."""
-    from forecasting.forecast_job import call_weights, check_horizon, converted_forecast_table, forecast_table
-    from forecasting.model_contract import check_hours, data_contract, load_checked
-    from forecasting.slots import open_slots
+    """The registered model's forecast of the actuals after its training data, its contract
+    checked against the data before it is loaded."""
+    from forecasting.model_contract import data_contract, load_checked
 
     version = find_version(store, text)
     model, model_name, version, fit = load_checked(
         store, version.name, data_contract(result, field, queue), version, "forecast"
     )
     label = f"{version.name} version {version.version} ({model_name})"
-    check_hours(model, actuals.series, fit, label)
-    end = pd.Timestamp(model.history_end_)
-    last = actuals.series.index.max()
-    if last <= end:
-        raise InputError(
-            f"no actuals after the model's training data (it ends {end:%Y-%m-%d %H:%M})",
-            option="input",
-            expected=f"data running past {end:%Y-%m-%d %H:%M}",
-            found=f"data up to {last:%Y-%m-%d %H:%M}",
-        )
-    days = pd.date_range(end.normalize(), last.normalize(), freq="D")
-    stamps = open_slots(result.calendar, days)
-    stamps = stamps[(stamps > end) & (stamps <= last)]
-    check_horizon(model, stamps, option="input")
-    own = "day" if result.interval >= pd.Timedelta(days=1) else "interval"
-    levels = LEVELS[LEVELS.index(own) :]
-
-    def table(level: str) -> pd.DataFrame:
-        granularity = "interval" if level == own else level
-        if fit.converts:
-            return converted_forecast_table(model, stamps, fit, granularity)
-        weights = (
-            call_weights(result, queue, stamps) if field == "aht" and granularity != "interval" else None
-        )
-        return forecast_table(model, stamps, granularity, weights)
-
-    tables = {level: table(level) for level in levels}
-    history = actuals.series[actuals.series.index <= end]
-    return Source(
-        tables[own], label, tables, history, own, version, promised(store, version),
-        note=f"forecast from the end of its training data ({end:%Y-%m-%d %H:%M}) to {last:%Y-%m-%d %H:%M}",
-    )  # fmt: skip
-
-
-def promised(store: Store, version: ModelVersion) -> dict[str, float] | None:
-    """What the backtest of the run that registered the version measured for it."""
+    made = model_forecast(model, fit, result, actuals, field, queue, label)
     run = store.run(version.run_id)
-    if run is None:
-        return None
-    metrics = run.metrics
-    mase = metrics.get("mase", metrics.get("window.challenger.mase"))
-    if mase is None:
-        return None
-    return {"mase": mase, "coverage80": metrics.get("coverage80", np.nan)}
+    return Source(
+        made.table, label, made.tables, made.history, made.granularity, version,
+        promised(run.metrics) if run is not None else None,
+        note=f"forecast from the end of its training data ({made.start:%Y-%m-%d %H:%M}) to {made.end:%Y-%m-%d %H:%M}",
+    )  # fmt: skip
 
 
 def run_source(store: Store, text: str, field: str) -> Source:
@@ -261,34 +222,6 @@ def run_source(store: Store, text: str, field: str) -> Source:
         note="the scenario's demand as staffed (its changes included), all its queues summed; no bands: "
         "coverage is not scored",
     )  # fmt: skip
-
-
-def log_live(store: Store, version: ModelVersion, scored: Accuracy, source: str) -> str:
-    """An accuracy run in the forecasting experiment, and its headline as tags on the version."""
-    with store.start_run(FORECASTING, f"accuracy {version.name}") as run:
-        run.set_tags(
-            {"kind": "accuracy", "capplan.model": version.name, "capplan.model_version": str(version.version)}
-        )
-        row = scored.level(scored.headline_level())
-        run.log_params(
-            {
-                "kind": "accuracy",
-                "source": source,
-                "registered_model": version.name,
-                "version": version.version,
-                "from": row["from"],
-                "to": row["to"],
-                "scale_from": scored.scale_from,
-            }
-        )
-        run.log_metrics(live_metrics(scored))
-        run.log_text(
-            write_csv(scored.summary, index=False, name="accuracy_summary.csv"), "accuracy_summary.csv"
-        )
-        run.log_text(write_csv(scored.rows, index=False, name="accuracy_rows.csv"), "accuracy_rows.csv")
-        run_id = run.run_id
-    store.set_version_tags(version, live_tags(scored) | {"capplan.live.run_id": run_id})
-    return run_id
 
 
 def write_outputs(folder: Path, scored: Accuracy, label: str) -> None:
