@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import theilslopes
 
-from forecasting.history.kpis import ALL_QUEUES
+from forecasting.history.kpis import GROUPINGS, all_label
 from forecasting.history.targets import KPI_NAMES
 from scenarios.vocabulary import format_value, label, measure
 
@@ -94,13 +94,40 @@ def miss_text(kpi: str, value: float, target: str) -> str:
     return ""
 
 
+def grouped(report: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The report with its group column (queue, priority, team, ...) called 'queue', and
+    that column's name: one code path writes every grouping."""
+    by = next((c for c in report.columns if c in GROUPINGS), "queue")
+    return report.rename(columns={by: "queue"}), by
+
+
+CHART_DEFAULTS = {  # what a trend chart opens with, the first choice the data has
+    "tickets": (("first_response_in_sla", "resolution_in_sla"), ("first_response_median_s",),
+                ("first_response_mean_s",), ("arrivals",)),
+    "contacts": (("service_level", "abandon_rate"),),
+}  # fmt: skip
+
+
+def chart_defaults(kpis: list[str], tickets: bool) -> list[str]:
+    """The KPIs a trend chart opens with: a ticket export's shares within SLA (else its
+    first-response time, else its volume), other data's service level and abandonment; a
+    ticket's first response is no call's wait, so a voice service level never leads for it."""
+    for choice in CHART_DEFAULTS["tickets" if tickets else "contacts"]:
+        found = [k for k in choice if k in kpis]
+        if found:
+            return found
+    return kpis[:1]
+
+
 def print_kpi_report(report: pd.DataFrame, max_periods: int = 8) -> None:
     """One block per period type: KPIs down, latest periods across, met ✓ / missed ✗."""
+    report, by = grouped(report)
     queues = report["queue"].unique()
     if len(queues) == 0:
         print("No KPI can be computed from this data (it has no counts, times or survey answers).")
         return
-    queue = ALL_QUEUES if ALL_QUEUES in queues else queues[0]
+    total = all_label(by)
+    queue = total if total in queues else queues[0]
     for period, rows in report[report["queue"] == queue].groupby("period", sort=False):
         starts = sorted(rows["period_start"].unique())[-max_periods:]
         rows = rows[rows["period_start"].isin(starts)]
@@ -118,7 +145,7 @@ def print_kpi_report(report: pd.DataFrame, max_periods: int = 8) -> None:
         grid.index = [f"{label(k, with_side=False)} ({k})" for k in grid.index]
         shown = f"last {len(starts)} " if len(starts) == max_periods else ""
         print(
-            f"\nKPIs by {period} ({shown}periods starting; queue {queue}; ✓ met, ✗ missed, * partial period):"
+            f"\nKPIs by {period} ({shown}periods starting; {by} {queue}; ✓ met, ✗ missed, * partial period):"
         )
         print(grid.fillna("").to_string())
 
@@ -129,9 +156,11 @@ def flag_notes(report: pd.DataFrame) -> list[str]:
     whole data (the coarsest periods, all queues, weighted by their tickets)."""
     if report.empty:
         return []
+    report, by = grouped(report)
+    total = all_label(by)
     coarsest = next(p for p in ("quarter", "month", "week", "day") if p in set(report["period"]))
     rows = report[report["period"] == coarsest]
-    rows = rows[rows["queue"] == (ALL_QUEUES if ALL_QUEUES in set(rows["queue"]) else rows["queue"].iloc[0])]
+    rows = rows[rows["queue"] == (total if total in set(rows["queue"]) else rows["queue"].iloc[0])]
     weights = rows[rows["kpi"] == "arrivals"].set_index("period_start")["value"]
     notes = []
     for kpi, what in (
@@ -176,7 +205,10 @@ def trend(values: pd.Series, better: str | None) -> str:
 
 def review_markdown(report: pd.DataFrame, period: str, source: str, targets_from: str) -> str:
     """The periodic review as Markdown: ``report`` holds ``period`` (and, when it has fewer
-    than MIN_TREND_POINTS whole periods, the next finer one for the trends)."""
+    than MIN_TREND_POINTS whole periods, the next finer one for the trends). Its groups are
+    queues, or the priorities, teams, ... ``kpi_report`` was grouped by."""
+    report, by = grouped(report)
+    total = all_label(by)
     rows = report[report["period"] == period]
     if rows.empty:
         return f"# KPI review by {period}\n\nNo KPI can be computed from {source}.\n"
@@ -185,11 +217,7 @@ def review_markdown(report: pd.DataFrame, period: str, source: str, targets_from
     latest = rows[rows["period_start"] == latest_start]
     end = latest["period_end"].iloc[0]
     partial_note = " (partial: the data end inside it)" if latest["partial"].iloc[0] else ""
-    queues = [
-        q
-        for q in [ALL_QUEUES, *sorted(set(map(str, rows["queue"])) - {ALL_QUEUES})]
-        if q in set(rows["queue"])
-    ]
+    queues = [q for q in [total, *sorted(set(map(str, rows["queue"])) - {total})] if q in set(rows["queue"])]
     lines = [
         f"# KPI review: {period} of {pd.Timestamp(latest_start):%Y-%m-%d} to {pd.Timestamp(end):%Y-%m-%d}{partial_note}",
         "",
@@ -204,8 +232,8 @@ def review_markdown(report: pd.DataFrame, period: str, source: str, targets_from
         lines += [f"**{met} of {len(main)} KPIs with a target met** ({queues[0]}).", ""]
     lines += _against_target(latest, queues)
     lines += _trends(report, period, queues)
-    lines += _misses(latest)
-    lines += _backlog(rows, queues)
+    lines += _misses(latest, by)
+    lines += _backlog(rows, queues, by)
     notes = flag_notes(rows)
     if notes:
         lines += ["## Notes", "", *[f"- {n[0].upper()}{n[1:]}." for n in notes], ""]
@@ -277,7 +305,7 @@ def _trends(report: pd.DataFrame, period: str, queues: list[str]) -> list[str]:
     return ["## Trend", "", intro, "", *_table(["KPI", *queues], body)]
 
 
-def _misses(latest: pd.DataFrame, top: int = 5) -> list[str]:
+def _misses(latest: pd.DataFrame, by: str = "queue", top: int = 5) -> list[str]:
     missed = latest[latest["status"] == "missed"].copy()
     if missed.empty:
         return ["## Largest misses", "", "None: every KPI with a target met it.", ""]
@@ -299,7 +327,7 @@ def _misses(latest: pd.DataFrame, top: int = 5) -> list[str]:
         "",
         intro,
         "",
-        *_table(["queue", "KPI", "value", "target", "missed by"], body),
+        *_table([by, "KPI", "value", "target", "missed by"], body),
     ]
 
 
@@ -314,7 +342,7 @@ def _gap(value: float, target: str) -> float:
     return max(gaps)
 
 
-def _backlog(rows: pd.DataFrame, queues: list[str], last: int = 6) -> list[str]:
+def _backlog(rows: pd.DataFrame, queues: list[str], by: str = "queue", last: int = 6) -> list[str]:
     backlog = rows[rows["kpi"].str.startswith("backlog")]
     if backlog.empty:
         return []
@@ -331,5 +359,5 @@ def _backlog(rows: pd.DataFrame, queues: list[str], last: int = 6) -> list[str]:
                     for k in ("backlog", "backlog_age_median_s", "backlog_age_max_s", "backlog_over_sla")
                 ]
             )
-    header = ["queue", "period end", "open tickets", "median age", "oldest", "past resolution SLA"]
+    header = [by, "period end", "open tickets", "median age", "oldest", "past resolution SLA"]
     return ["## Backlog and its age", "", *_table(header, body)]

@@ -20,9 +20,9 @@ from forecasting.errors import InputError
 from forecasting.history.anomalies import in_words
 from forecasting.history.ingest import IngestOptions
 from forecasting.history.interval_series import VALUE_FIELDS
-from forecasting.history.kpis import kpi_report
+from forecasting.history.kpis import all_label, groupings, kpi_report
 from forecasting.history.targets import load_targets
-from scenarios.kpi_review import FINER, flag_notes, review_markdown
+from scenarios.kpi_review import FINER, chart_defaults, flag_notes, review_markdown, target_text
 from scenarios.vocabulary import format_value, label, measure
 
 NOT_READ = "(not read)"
@@ -232,18 +232,30 @@ except InputError as exc:
     show_error(exc)
     st.stop()
 finer = FINER[period]
-everything = kpi_report(result, targets, (period, finer) if finer else (period,))
+choices = groupings(result)  # a ticket export's priority, team, category when mapped
+by = (
+    st.selectbox(
+        "KPIs by",
+        choices,
+        help="the mapping's channel, priority, team or category columns give a KPI table per group",
+        key="kpi_by",
+    )
+    if len(choices) > 1
+    else "queue"
+)
+everything = kpi_report(result, targets, (period, finer) if finer else (period,), by=by)
 report = everything[everything["period"] == period]
 if report.empty:
     st.info("No KPI can be computed from this data: it has no counts, times or survey answers.")
     st.stop()
-queues = sorted(report["queue"].unique())
+queues = sorted(map(str, report[by].unique()))
+total = all_label(by)
 queue = (
-    st.selectbox("Queue", queues, index=queues.index("all queues") if "all queues" in queues else 0)
+    st.selectbox(by.capitalize(), queues, index=queues.index(total) if total in queues else 0)
     if len(queues) > 1
     else queues[0]
 )
-part = report[report["queue"] == queue]
+part = report[report[by].astype(str) == queue]
 table = part.pivot_table(index="kpi", columns="period_start", values="value", aggfunc="first", sort=False)
 partial = part.drop_duplicates("period_start").set_index("period_start")["partial"]
 table = pd.DataFrame(
@@ -252,7 +264,9 @@ table = pd.DataFrame(
     index=table.index,
 )  # fmt: skip
 latest = part[~part["partial"]].sort_values("period_start").groupby("kpi", sort=False).last()
-table.insert(0, "target", latest["target"].reindex(table.index).fillna(""))
+table.insert(
+    0, "target", [target_text(k, t) for k, t in latest["target"].reindex(table.index).fillna("").items()]
+)
 table.insert(1, "latest", latest["status"].reindex(table.index).fillna(""))
 table.index = [label(k, with_side=False) for k in table.index]
 st.dataframe(table, width="stretch")
@@ -265,12 +279,13 @@ kpis = [k for k in dict.fromkeys(part["kpi"]) if whole.loc[whole["kpi"] == k, "v
 chosen = st.multiselect(
     "Trend",
     kpis,
-    default=[k for k in ("service_level", "abandon_rate") if k in kpis][:2] or kpis[:1],
+    default=chart_defaults(kpis, tickets=result.contacts is not None and result.contacts.tickets),
     format_func=lambda k: label(k, with_side=False),
 )
 if chosen:
     trend = whole[whole["kpi"].isin(chosen)].assign(
-        kpi=lambda d: d["kpi"].map(lambda k: label(k, with_side=False))
+        target=lambda d: [target_text(k, t) for k, t in zip(d["kpi"], d["target"], strict=True)],
+        kpi=lambda d: d["kpi"].map(lambda k: label(k, with_side=False)),
     )
     shares = all(measure(k).kind == "share" for k in chosen)
     chart = (
@@ -297,7 +312,7 @@ for note in flag_notes(everything):
 st.download_button(
     "Download the KPI report (CSV)",
     write_csv(report, index=False, name="kpis.csv"),
-    f"kpis_{period}.csv",
+    f"kpis_{period}.csv" if by == "queue" else f"kpis_{period}_by_{by}.csv",
     "text/csv",
 )
 with st.expander(f"Review of the latest {period} (as `capplan kpis --report`)", expanded=period == "quarter"):

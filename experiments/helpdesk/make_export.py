@@ -1,6 +1,7 @@
 """Write a helpdesk export as ticketing systems give them, to try capplan's ticket KPIs on.
 
-A year of tickets (about 5,000) by email, chat and phone with priorities; first response in
+A year of tickets (about 5,000) by email, chat and phone with priorities, teams and categories
+(a few left blank); first response in
 *minutes*, resolution in *hours*, work time as H:MM:SS, status Resolved / Closed / In
 Progress / Escalated (open ones have no resolution), CSAT 1-5 and the system's own SLA-met
 flags. Generated (not committed) so the example needs no customer's data:
@@ -21,6 +22,7 @@ HERE = Path(__file__).parent
 CHANNELS = {"Email": 0.6, "Chat": 0.3, "Phone": 0.1}
 PRIORITIES = {"Low": 0.45, "Medium": 0.35, "High": 0.15, "Critical": 0.05}
 FIRST_RESPONSE_SLA_MIN = {"Email": 240, "Chat": 1, "Phone": 60}  # the system's own SLA clocks
+CATEGORIES = {"Billing": 0.3, "Technical": 0.35, "Account": 0.2, "Shipping": 0.15}
 RESOLUTION_SLA_H = {"Critical": 4, "High": 24, "Medium": 48, "Low": 48}
 HOURLY = np.array([1, 1, 1, 1, 1, 2, 4, 8, 14, 16, 15, 14, 11, 13, 14, 13, 11, 8, 5, 4, 3, 2, 2, 1], float)
 WEEKDAY = np.array([1.15, 1.1, 1.0, 1.0, 0.95, 0.35, 0.3])
@@ -55,7 +57,7 @@ def make_export(end: pd.Timestamp, days: int = 365, per_day: float = 14.0, seed:
     work = work.round().astype(int)
     frt_sla = np.array([FIRST_RESPONSE_SLA_MIN[c] for c in channel])
     res_sla = np.array([RESOLUTION_SLA_H[p] for p in priority])
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "Ticket ID": [f"HD-{100000 + i}" for i in range(n)],
             "Created": created.strftime("%d/%m/%Y %H:%M"),
@@ -78,6 +80,14 @@ def make_export(end: pd.Timestamp, days: int = 365, per_day: float = 14.0, seed:
             "Resolution SLA Met": np.where(resolved, np.where(resolution <= res_sla, "Yes", "No"), ""),
         }
     )
+    # drawn last, so the columns above are the same for a seed as before these were added
+    category = rng.choice(list(CATEGORIES), n, p=list(CATEGORIES.values()))
+    second_line = np.isin(priority, ["Critical", "High"]) | (category == "Technical")
+    frame.insert(
+        4, "Team", np.where(second_line, "Tier 2", np.where(category == "Billing", "Billing", "Tier 1"))
+    )
+    frame.insert(5, "Category", np.where(rng.uniform(size=n) < 0.03, "", category))  # a few left blank
+    return frame
 
 
 def main() -> None:

@@ -56,7 +56,7 @@ TIME_FIELDS = ("arrival_time", "answer_time", "end_time")
 DURATION_FIELDS = ("wait_seconds", "first_response_seconds", "handle_seconds", "resolution_seconds")
 SLA_FLAG_FIELDS = ("first_response_sla_met", "resolution_sla_met")
 SURVEY_RANGES = {"csat": (1, 5, "1–5"), "nps": (0, 10, "0–10"), "ces": (1, 7, "1–7")}
-TEXT_FIELDS = ("customer_id", "agent_id", "queue", "channel", "priority")
+TEXT_FIELDS = ("customer_id", "agent_id", "queue", "channel", "priority", "team", "category")
 
 
 class ColumnSpec(BaseModel):

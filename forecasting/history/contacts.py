@@ -29,6 +29,8 @@ OPTIONAL_FIELDS = (
     "fcr",
     "channel",
     "priority",
+    "team",  # the group that works the ticket or call (KPIs by team: capplan kpis --by team)
+    "category",  # what it is about (KPIs by category)
     "status",  # 'resolved' or 'open' (a ticket export); see forecasting.history.tickets
     "resolution_seconds",
     "first_response_sla_met",  # the export's own SLA verdicts, checked against ours

@@ -160,9 +160,14 @@ def _share_within(duration, observed, codes, sla) -> pd.Series:
     return weighted / frame.groupby("group")["n"].sum()
 
 
-def backlog_at(contacts: Contacts, ends: pd.Series, resolution_sla: np.ndarray | None = None) -> pd.DataFrame:
+def backlog_at(
+    contacts: Contacts,
+    ends: pd.Series,
+    resolution_sla: np.ndarray | None = None,
+    group: pd.Series | None = None,
+) -> pd.DataFrame:
     """Open tickets at each time in ``ends`` (exclusive: created before it and not resolved by
-    it), per queue: how many, their median and largest age, and the share older than their
+    it), per queue (or per ``group``, one value per ticket; the column is still 'queue'): how many, their median and largest age, and the share older than their
     resolution SLA. Ends after the export are taken at the export. Resolved tickets with no
     resolution time cannot be placed and are left out."""
     f = contacts.frame
@@ -171,7 +176,7 @@ def backlog_at(contacts: Contacts, ends: pd.Series, resolution_sla: np.ndarray |
     still_open = f["status"].eq("open").to_numpy()
     closed = np.where(still_open, np.datetime64("2262-01-01"), arrival + resolution)
     placed = still_open | ~np.isnat(closed)
-    queue = f["queue"].to_numpy()
+    queue = (f["queue"] if group is None else group).to_numpy()
     sla = np.full(len(f), np.nan) if resolution_sla is None else np.asarray(resolution_sla, float)
     as_of = contacts.as_of
     ends = pd.unique(ends)
