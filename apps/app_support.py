@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Literal
@@ -325,3 +327,144 @@ def uploaded_targets(name: str, data: bytes):
             if exc.path == str(path):
                 exc.path = upload_file_name(name)
             raise
+
+
+TABLE_WIDTH_PX = 760  # a table's room at a 1280 px window with the sidebar open (measured: 784-818)
+CHAR_PX, PAD_PX, MIN_COLUMN_PX = 7.5, 22, 56  # a character of the grid's 14 px font; a cell's padding
+
+
+def _text_px(texts) -> int:
+    return int(max((len(str(t)) for t in texts), default=0) * CHAR_PX + PAD_PX)
+
+
+def fit_widths(frame: pd.DataFrame, budget: int = TABLE_WIDTH_PX, index: bool = False) -> dict[str, int]:
+    """Pixel widths that fit ``frame`` into ``budget``: each column as wide as its header and
+    longest shown value need; if together they are wider, the widest are narrowed to an equal
+    share (water-filling), never below ``MIN_COLUMN_PX``. Empty when everything fits (the grid
+    then sizes and stretches the columns itself). ``_index`` is the index's width when shown."""
+    shown = frame.head(500)
+    need = {str(c): max(_text_px([c]), _text_px(shown[c].astype(str))) for c in shown.columns}
+    if index:
+        need = {"_index": max(_text_px([frame.index.name or ""]), _text_px(shown.index.astype(str))), **need}
+    if sum(need.values()) <= budget:
+        return {}
+    widths, left, room = {}, dict(need), budget
+    while left:  # the narrow keep what they need; the rest share what is left equally
+        share = room / len(left)
+        narrow = {c: w for c, w in left.items() if w <= share}
+        if not narrow:
+            widths |= {c: max(int(share), MIN_COLUMN_PX) for c in left}
+            break
+        widths |= narrow
+        room -= sum(narrow.values())
+        left = {c: w for c, w in left.items() if c not in narrow}
+    return widths
+
+
+STATIC_ROWS = 60  # a table this short is shown whole, its headers and cells wrapped to the page
+
+
+def show_table(
+    frame: pd.DataFrame,
+    column_config: dict | None = None,
+    *,
+    hide_index: bool = True,
+    static: bool | None = None,
+    height: int | str = "auto",
+    budget: int = TABLE_WIDTH_PX,
+) -> None:
+    """Every table of the app, fitted to the page at a 1280 px window, so no column hides off
+    to the right. A short table (at most ``STATIC_ROWS`` rows, no ``column_config``) is static:
+    headers and cells wrap, nothing is cut, values show as the caller wrote them (``readable``).
+    A longer one is a scrolling grid whose columns share the width (``fit_widths``); a narrowed
+    column's full name is its tooltip. ``column_config`` as for ``st.dataframe`` (formats,
+    labels, pinning); a width set there is kept."""
+    if static is None:
+        static = column_config is None and len(frame) <= STATIC_ROWS
+    if static:
+        st.table(frame, hide_index=hide_index)
+        return
+    config = dict(column_config or {})
+    for column, width in fit_widths(frame, budget, index=not hide_index).items():
+        given = config.get(column)
+        if isinstance(given, str):  # a plain label
+            given = st.column_config.Column(given)
+        given = dict(given or st.column_config.Column())
+        if given.get("width") is None:
+            given["width"] = width
+        if given.get("help") is None and column != "_index":
+            given["help"] = given.get("label") or column
+        config[column] = given
+    st.dataframe(frame, hide_index=hide_index, width="stretch", height=height, column_config=config)
+
+
+def uploaded_scenario(name: str, data: bytes) -> tuple[dict, Path]:
+    """A scenario YAML uploaded in the app, read like ``capplan scenario run FILE``: the same
+    bounded loader (``scenarios.spec.raw_scenario``), with ``extends`` naming a scenario of the
+    scenarios folder. Returns its mapping and where it stands in for a file (the scenarios
+    folder, for relative data paths). Read from a temporary copy deleted at once: nothing is
+    written into the scenarios folder, so no user's file there is ever replaced."""
+    import shutil
+
+    from scenarios.spec import raw_scenario
+
+    folder = scenario_dir()
+    safe = upload_file_name(name)
+    if Path(safe).suffix.lower() not in (".yaml", ".yml"):
+        safe += ".yaml"
+    with tempfile.TemporaryDirectory(prefix="capplan-upload-") as temp:
+        for parent in scenario_files(folder):  # what `extends` may name, beside the upload
+            if parent.stat().st_size <= CONFIG_UPLOAD_BYTES:
+                shutil.copyfile(parent, Path(temp) / parent.name)
+        path = Path(temp) / safe
+        path.write_bytes(data)
+        try:
+            return raw_scenario(path), folder / safe
+        except InputError as exc:  # the planner's file by its name, the folder's files by theirs
+            if exc.path == str(path):
+                exc.path = safe
+            elif exc.path and exc.path.startswith(temp):
+                exc.path = str(folder / Path(exc.path).name)
+            raise
+
+
+def history_as_interval_file(result: IngestResult) -> tuple[pd.DataFrame, dict]:
+    """An ingested history (e.g. the Data page's upload) as a scenario can read it: arrivals
+    per interval, all queues together, and the ``data:`` section that reads them back. Only
+    arrivals: a scenario's data reads one value column, so handle times come from the
+    scenario's queues (``aht_seconds``)."""
+    frame = result.intervals.groupby("interval_start", as_index=False)["arrivals"].sum(min_count=1)
+    return frame, {"format": "intervals", "time_col": "interval_start", "value_col": "arrivals"}
+
+
+def upload_history_path(result: IngestResult) -> Path:
+    """Where a scenario reads an uploaded history while it runs (``history_file``): named by
+    its content, so the same upload keeps its cached forecast between reruns."""
+    frame, _ = history_as_interval_file(result)
+    digest = content_digest(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    stem = Path(upload_file_name(result.source.name)).stem
+    return Path(tempfile.gettempdir()) / f"capplan-upload-plan-{digest[:16]}" / f"{stem}_arrivals.parquet"
+
+
+@contextmanager
+def history_file(result: IngestResult | None) -> Iterator[Path | None]:
+    """An uploaded history written where ``upload_history_path`` says for the length of a
+    ``with`` block (the run that reads it) and deleted after: the scenario runs the CLI's code
+    on a file, and nothing of the upload stays on disk. ``None``: nothing to write."""
+    if result is None:
+        yield None
+        return
+    import shutil
+
+    path = upload_history_path(result)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        history_as_interval_file(result)[0].to_parquet(path, index=False)
+        yield path
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def config_upload_limit() -> str:
+    """The size a scenario, mapping or targets upload may have, as the uploader says it."""
+    return _in_units(CONFIG_UPLOAD_BYTES)

@@ -3,8 +3,16 @@
 import pandas as pd
 import streamlit as st
 
-from app_support import app_store, excel_bytes, run_artifact_table, scenario_runs, show_error, store_caption
-from charts import agents_chart, service_chart
+from app_support import (
+    app_store,
+    excel_bytes,
+    run_artifact_table,
+    scenario_runs,
+    show_error,
+    show_table,
+    store_caption,
+)
+from charts import PLAN, SUPPLY, agents_chart, service_chart
 from forecasting.csv_safety import write_csv
 from forecasting.errors import InputError
 from scenarios.tracking import compare_runs
@@ -48,13 +56,7 @@ except InputError as exc:
 
 view = readable_comparison(table).reset_index()
 view = view[["metric", *table.columns, "MLflow metric"]]
-st.dataframe(
-    view,
-    hide_index=True,
-    width="stretch",
-    column_config={"metric": st.column_config.TextColumn(pinned=True),
-                   "MLflow metric": st.column_config.TextColumn(width="small")},
-)  # fmt: skip
+show_table(view, static=True)  # every scenario and delta in view, long names wrapped
 st.caption(
     "**plan**: staffed to meet the targets at the forecast; **supply**: what a scenario's headcount, budget or schedule "
     f"gives. Deltas against **{baseline}**; shares differ in percentage points (pp)."
@@ -114,4 +116,8 @@ if intervals:
     st.altair_chart(
         agents_chart(intervals, "Scheduled agents by interval", columns=["scheduled_agents"]), width="stretch"
     )
-    st.altair_chart(service_chart(daily, "Service level by day"), width="stretch")
+    st.altair_chart(service_chart(daily, "Service level by day", intervals), width="stretch")
+    st.caption(
+        f"Solid: **{PLAN}**, with the plan's staff; dashed: **{SUPPLY}**, with the scenario's headcount, "
+        "budget or schedule (scenarios without one have no dashed line)."
+    )

@@ -3,7 +3,7 @@
 import altair as alt
 import streamlit as st
 
-from app_support import readable, scenario_runs, store_caption
+from app_support import readable, scenario_runs, show_table, store_caption
 from scenarios.vocabulary import label
 
 st.title("Capacity planning")
@@ -25,11 +25,10 @@ keys = ["fte_total", "peak_agents", "total_cost", "service_level", "asa_seconds"
 if "supply_service_level" in latest and latest["supply_service_level"].notna().any():
     keys += ["achievable_fte_available", "supply_service_level", "supply_p_meet_target_mean"]
 columns = ["scenario", "baseline", *[k for k in keys if k in latest], "start_time"]
-st.dataframe(
-    readable(latest[columns], {k: k for k in keys}, {k: label(k) for k in keys} | {"start_time": "run at"}),
-    hide_index=True,
-    width="stretch",
+shown = latest[columns].assign(
+    baseline=latest["baseline"].fillna(""), start_time=latest["start_time"].dt.strftime("%Y-%m-%d %H:%M")
 )
+show_table(readable(shown, {k: k for k in keys}, {k: label(k) for k in keys} | {"start_time": "run at"}))
 if len(keys) > 6:
     st.caption(
         "**plan**: staffed to meet the targets at the forecast; **supply**: what the scenario's headcount, budget or "

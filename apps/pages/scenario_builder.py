@@ -9,8 +9,23 @@ import pandas as pd
 import streamlit as st
 import yaml
 
-from app_support import app_store, champion_hint, pick_scenario, scenario_runs, show_error, store_caption
+from app_support import (
+    app_store,
+    champion_hint,
+    config_upload_limit,
+    history_as_interval_file,
+    history_file,
+    pick_scenario,
+    scenario_runs,
+    show_error,
+    show_table,
+    store_caption,
+    upload_bytes,
+    upload_history_path,
+    uploaded_scenario,
+)
 from charts import agents_chart, service_chart
+from forecasting.catalog import MODELS
 from forecasting.csv_safety import write_csv
 from forecasting.errors import InputError
 from forecasting.history.config import validate_mapping
@@ -26,14 +41,42 @@ from scenarios.vocabulary import format_value, label
 st.title("Scenario builder")
 store_caption()
 path = pick_scenario("Start from")
-start = path.stem
+scenario_upload = st.file_uploader(
+    f"... or upload a scenario file (YAML, up to {config_upload_limit()})",
+    type=["yaml", "yml"],
+    help="checked like `capplan scenario run FILE`; `extends` names a scenario of the folder above; "
+    "the file is read, never saved into the scenarios folder",
+)
 try:
-    raw = raw_scenario(path)
-    base_spec = validate_mapping(raw, Scenario, path)
+    if scenario_upload is not None:
+        raw, path = uploaded_scenario(scenario_upload.name, upload_bytes(scenario_upload, "config"))
+        start, shown_name = path.stem, scenario_upload.name
+    else:
+        raw, start, shown_name = raw_scenario(path), path.stem, path.name
+    base_spec = validate_mapping(raw, Scenario, shown_name)
 except InputError as exc:
     show_error(exc)
     st.stop()
+if scenario_upload is not None:
+    st.caption(f"Starting from the uploaded file {shown_name} (scenario '{base_spec.name}').")
 st.caption(base_spec.description)
+uploaded = st.session_state.get("uploaded")  # the history uploaded on Data & KPIs, if any
+history = None
+if uploaded is not None:
+    own = f"the scenario's own ({base_spec.data.input})"
+    mine = f"uploaded on Data & KPIs ({uploaded.source.name})"
+    if st.radio("History to plan from", [own, mine], horizontal=True, key="plan_history") == mine:
+        history = uploaded
+        model = st.selectbox(
+            "Forecast model for the uploaded history",
+            ["auto", *MODELS],
+            help="no model is registered for an upload: auto backtests the candidates on it and forecasts with "
+            "the best (as `capplan forecast --model auto`)",
+        )
+        st.caption(
+            "The upload's arrivals, all queues together, are forecast and staffed with the scenario's settings; "
+            "handle times come from the scenario's queues (aht_seconds)."
+        )
 
 
 @st.cache_resource(
@@ -58,6 +101,14 @@ HELP = {
     "service_level": "what the plan gives: agents staffed to meet the targets at the forecast mean",
     "supply_service_level": "what the headcount gives, spread over the intervals like the plan",
 }
+INTERVAL_COLUMNS = [  # what a planner reads per interval; the download has every column
+    "interval_start", "queue", "volume", "aht", "required_agents", "scheduled_agents", "service_level",
+    "asa_seconds", "occupancy", "available_agents", "supply_service_level", "staffing",
+]  # fmt: skip
+INTERVAL_FORMATS = {
+    "volume": "%.1f", "aht": "%.0f", "required_agents": "%d", "scheduled_agents": "%d", "service_level": "percent",
+    "asa_seconds": "%.1f", "occupancy": "percent", "available_agents": "%.1f", "supply_service_level": "percent",
+}  # fmt: skip
 SERVICE_MODEL_LABELS = {
     "erlang-c": "Erlang C (no abandonment)",
     "erlang-a": "Erlang A (callers hang up)",
@@ -68,7 +119,8 @@ SERVICE_MODEL_LABELS = {
 left, right = st.columns(2)
 with left:
     st.markdown("**Demand**")
-    name = st.text_input("Scenario name", f"{start}_what_if")
+    default_name = base_spec.name if scenario_upload is not None else f"{start}_what_if"
+    name = st.text_input("Scenario name", default_name)
     growth = st.number_input("Overall growth (%)", -90.0, 500.0, float(base_spec.demand.growth_pct), 1.0)
     multipliers = st.data_editor(
         pd.DataFrame(
@@ -147,7 +199,7 @@ with right:
 rows = multipliers.dropna(subset=["factor"])
 edits = {
     "name": name,
-    "baseline": start,
+    "baseline": base_spec.baseline if scenario_upload is not None else start,
     "extends": None,
     "forecast": {"horizon_days": int(horizon), "interval": interval, "staff_to": staff_to},
     "demand": {
@@ -167,31 +219,36 @@ edits = {
     "supply": {"shrinkage": shrinkage, "headcount": headcount or None, "cost_per_agent_hour": cost},
     "queues": queue_edits,
 }
+if history is not None:  # the scenario's data replaced by the upload, read back as the CLI reads a file
+    edits["data"] = {"input": str(upload_history_path(history)), **history_as_interval_file(history)[1],
+                     "mapping": None, "queue": None, "timezone": None}  # fmt: skip
+    edits["forecast"] |= {"model": model, "registered_model": None}
 merged = merge(raw, edits)
 merged.pop("extends", None)
-try:
-    scenario = validate_mapping(merged, Scenario, path)
-    started = time.perf_counter()
-    store = app_store()
-    version = (
-        champion_version(store, scenario.data, scenario.forecast, path.parent)
-        if scenario.forecast.model == "champion"
-        else None
-    )
-    base = cached_base(
-        scenario.data.model_dump_json(),
-        scenario.forecast.model_copy(update={"staff_to": "mean"}).model_dump_json(),
-        scenario.risk.correlation,
-        str(path.parent),
-        store,
-        version and version.run_id,
-    )
-    quick = run_scenario(scenario, path, base=base, analysis=False)
-    elapsed = time.perf_counter() - started
-except InputError as exc:
-    show_error(exc)
-    champion_hint(exc)
-    st.stop()
+with history_file(history):  # an upload, on disk only while the run reads it
+    try:
+        scenario = validate_mapping(merged, Scenario, shown_name)
+        started = time.perf_counter()
+        store = app_store()
+        version = (
+            champion_version(store, scenario.data, scenario.forecast, path.parent)
+            if scenario.forecast.model == "champion"
+            else None
+        )
+        base = cached_base(
+            scenario.data.model_dump_json(),
+            scenario.forecast.model_copy(update={"staff_to": "mean"}).model_dump_json(),
+            scenario.risk.correlation,
+            str(path.parent),
+            store,
+            version and version.run_id,
+        )
+        quick = run_scenario(scenario, path, base=base, analysis=False)
+        elapsed = time.perf_counter() - started
+    except InputError as exc:
+        show_error(exc)
+        champion_hint(exc)
+        st.stop()
 
 
 def show(result, name: str) -> None:
@@ -203,7 +260,10 @@ def show(result, name: str) -> None:
         column.metric(label(key), format_value(key, m.get(key)), help=HELP.get(key))
     st.altair_chart(agents_chart({name: result.intervals}, f"{name}: agents by interval"), width="stretch")
     st.altair_chart(
-        service_chart({name: result.daily}, f"{name}: expected service level by day"), width="stretch"
+        service_chart(
+            {name: result.daily}, f"{name}: expected service level by day", {name: result.intervals}
+        ),
+        width="stretch",
     )
     d = result.daily
     risk = [c for c in ("p_meet_target", "supply_p_meet_target") if c in d and d[c].notna().any()]
@@ -235,7 +295,14 @@ for warning in quick.warnings:
     st.warning(warning)
 show(quick, scenario.name)
 with st.expander("Per-interval table"):
-    st.dataframe(quick.intervals, hide_index=True, width="stretch")
+    shown = [c for c in INTERVAL_COLUMNS if c in quick.intervals]
+    show_table(
+        quick.intervals[shown],
+        {c: st.column_config.NumberColumn(format=f) for c, f in INTERVAL_FORMATS.items() if c in shown},
+    )
+    st.caption(
+        f"{len(shown)} of the table's {quick.intervals.shape[1]} columns; the download has all of them."
+    )
     st.download_button(
         "Download (CSV)",
         write_csv(quick.intervals, index=False),
@@ -256,7 +323,7 @@ st.write(
 if st.button("Run and save", type="primary"):
     from scenarios.tracking import log_scenario
 
-    with st.spinner("Running the scenario…"):
+    with st.spinner("Running the scenario…"), history_file(history):
         try:
             full = analyse(
                 quick, load_evidence(scenario, path)

@@ -21,6 +21,20 @@ def open_page(page: str) -> AppTest:
     return at
 
 
+def shown_tables(at: AppTest) -> list:
+    """The page's tables (static ``st.table`` or grids), in page order, as frames."""
+    found = []
+
+    def walk(node) -> None:
+        if getattr(node, "type", None) in ("table", "arrow_data_frame"):
+            found.append(node.value)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at.main)
+    return found
+
+
 def by_label(elements, label: str):
     return next(e for e in elements if e.label == label)
 
@@ -42,7 +56,7 @@ def test_overview_lists_the_scenario_runs(store):
     from scenarios.tracking import latest_run
 
     at = open_page("overview")
-    table = at.dataframe[0].value.set_index("scenario")
+    table = shown_tables(at)[0].set_index("scenario")
     assert {"baseline", "campaign_week"} <= set(table.index)
     logged = latest_run(store, "baseline").metrics
     for key in ("fte_total", "total_cost", "service_level", "asa_seconds"):
@@ -99,7 +113,7 @@ def test_data_page_shows_the_review_of_the_cli(store):
 
 def test_forecast_page_shows_leaderboard_and_champion(store):
     at = open_page("forecast")
-    board = at.dataframe[0].value
+    board = shown_tables(at)[0]
     assert list(board["model"]) == ["weekday_mean"]
     assert any("Champion: weekday_mean (version 1)" in c.value for c in at.caption)
     assert any(c.value.startswith(f"All {len(board)} models") for c in at.caption)
@@ -134,7 +148,7 @@ def test_compare_page_equals_compare_runs(store):
 
     at = open_page("compare")
     assert at.selectbox[0].value == "baseline"  # deltas against the baseline, not the latest run
-    shown = at.dataframe[0].value.set_index("MLflow metric")
+    shown = shown_tables(at)[0].set_index("MLflow metric")
     expected = compare_runs(store, ["baseline", "campaign_week"], "baseline")
     for key in expected.index:
         assert shown.loc[key, "metric"] == label(key)
@@ -148,7 +162,7 @@ def test_compare_page_equals_compare_runs(store):
     assert "campaign_week - baseline" in shown.columns
     at.multiselect[0].set_value(["campaign_week"]).run()
     assert not at.exception
-    assert list(at.dataframe[0].value.columns) == ["metric", "campaign_week", "MLflow metric"]
+    assert list(shown_tables(at)[0].columns) == ["metric", "campaign_week", "MLflow metric"]
 
 
 def test_targets_page_equals_the_realistic_targets(store):
@@ -236,7 +250,7 @@ def test_compare_shows_each_scenario_s_expected_csat(empty_store, tmp_path):
         == 0
     )
     at = open_page("compare")
-    shown = at.dataframe[0].value.set_index("MLflow metric")
+    shown = shown_tables(at)[0].set_index("MLflow metric")
     csat = shown.loc["csat", ["good", "poor"]].str.rstrip("%").astype(float)
     assert shown.loc["csat", "metric"] == "CSAT (plan)" and csat["good"] > csat["poor"]
     assert any("**csat**" in c.value and "last week" in c.value for c in at.caption)
@@ -251,7 +265,7 @@ def test_targets_page_shows_how_the_service_model_reproduces_the_log(store):
     check = load_service_check(s, path.parent)
     text = " ".join(m.value for m in at.markdown)
     assert f"Chosen by out-of-time error: **{check.chosen}**" in text
-    shown = at.dataframe[-1].value
+    shown = shown_tables(at)[-1]
     assert list(shown["model"]) == list(check.summary["model"])
     by_label(at.segmented_control, "Metric").set_value("sl").run()
     assert not at.exception
