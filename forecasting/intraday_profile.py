@@ -255,7 +255,7 @@ def typical_profile() -> IntradayProfile:
     profile = read_profile(TYPICAL_FILE)
     return IntradayProfile(
         profile.interval, profile.shares, profile.open, profile.day_mix,
-        "capplan's bundled typical contact-centre day", typical=True,
+        "capplan's bundled typical contact-centre week (generic, not this centre's)", typical=True,
     )  # fmt: skip
 
 
@@ -355,7 +355,7 @@ def profile_from_table(
         raise bad(i, long["share_col"].iloc[i], "a share of 0 or more", long["share"].iloc[i])
     seconds = (offset.dt.total_seconds() // 60).astype(int).to_numpy()
     steps = np.diff(np.unique(seconds))
-    step = int(pd.Series(steps).mode().min()) if len(steps) else 60
+    step = int(pd.Series(steps).mode().max()) if len(steps) else 60  # a tie: the coarser grid
     if 1440 % step:
         step = math.gcd(step, 1440)
     off_grid = seconds % step != 0

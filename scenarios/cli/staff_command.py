@@ -357,17 +357,14 @@ def _profile(args: argparse.Namespace):
     day and the warning that says so."""
     from forecasting.history.ingest import IngestOptions, ingest
     from forecasting.intraday_profile import (
-        TYPICAL_WARNING,
         WEEKDAY_NAMES,
         from_ingest,
         profile_from_table,
         typical_profile,
     )
 
-    if args.profile is None:
-        return typical_profile(), TYPICAL_WARNING.replace(
-            "give an intraday profile or an intraday history of the queue", "give one with --profile FILE"
-        )
+    if args.profile is None:  # its source says it is generic, in the command's summary line
+        return typical_profile(), None
     raw = read_table(args.profile)
     columns = {str(c).strip().lower() for c in raw.frame.columns}
     days = {n.lower() for n in WEEKDAY_NAMES} | {n[:3].lower() for n in WEEKDAY_NAMES}
@@ -436,7 +433,7 @@ def _spread_rows(
             logging.getLogger("capplan").warning("warning: %s", words)
     said = (
         f"{len(frame):,} {unit}{'s' if len(frame) != 1 else ''} spread to {interval_label(step)} intervals "
-        f"by {profile.source}"
+        f"by {profile.source}" + (": give the centre's own with --profile FILE" if profile.typical else "")
     )
     return out, spread_cols, step, said
 
