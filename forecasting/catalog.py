@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.backtest import Backtest
+from forecasting.calibration import band_calibration
 from forecasting.errors import InputError
 from forecasting.metrics import accuracy, median_mase
 from forecasting.models.aht import AhtProfile
@@ -113,24 +114,22 @@ def candidates(backtest: Backtest, max_members: int | None = None) -> pd.DataFra
     """Leaderboard of single models plus combinations of the best 2..max_members."""
     singles = backtest.leaderboard()
     ranked = singles["model"].tolist()
+    calibration = {m: band_calibration(part) for m, part in backtest.forecasts.groupby("model", sort=False)}
     rows = [singles.drop(columns=["rank"])]
     for k in range(2, min(max_members or MAX_MEMBERS, len(ranked)) + 1):
         combo = combination_forecasts(backtest.forecasts, ranked[:k])
+        name = combo["model"].iloc[0]
+        calibration[name] = band_calibration(combo)
         rows.append(
             pd.DataFrame(
-                [
-                    {
-                        "model": combo["model"].iloc[0],
-                        **accuracy(combo),
-                        "mase_median": median_mase(combo),
-                        "origins": combo["origin"].nunique(),
-                    }
-                ]
+                [{"model": name, **accuracy(combo), "mase_median": median_mase(combo),
+                  "origins": combo["origin"].nunique()}]
             )
-        )
+        )  # fmt: skip
     board = pd.concat(rows, ignore_index=True).sort_values(["mase", "model"]).reset_index(drop=True)
     board.insert(0, "rank", np.arange(1, len(board) + 1))
-    return board
+    checked = pd.DataFrame([calibration[m] for m in board["model"]], index=board.index)
+    return pd.concat([board, checked], axis=1)
 
 
 def choose_from(board: pd.DataFrame) -> str:
@@ -143,6 +142,28 @@ def choose_from(board: pd.DataFrame) -> str:
     members = board["model"].str.count(re.escape(COMBINE_SEP)) + 1
     close = board[board["mase"] <= (1 + NOISE_MARGIN) * board["mase"].min()]
     return str(close.loc[members[close.index].idxmax(), "model"])
+
+
+def explain_choice(board: pd.DataFrame, name: str) -> str:
+    """One line saying which leaderboard entry ``auto`` chose and why (``choose_from``'s rule):
+    it need not be rank 1."""
+    row = board.set_index("model").loc[name]
+    best = board.loc[board["mase"].idxmin()]
+    members = name.count(COMBINE_SEP) + 1
+    limit = (1 + NOISE_MARGIN) * float(best["mase"])
+    if name == best["model"]:
+        why = "the best backtest MASE" + (
+            "" if members > 1 else f", and no combination of the best models within {NOISE_MARGIN:.0%} of it"
+        )
+    else:
+        what = f"the combination of the {members} best single models" if members > 1 else "the entry"
+        why = (
+            f"{what}: MASE {float(row['mase']):.3f}, within {NOISE_MARGIN:.0%} of the best "
+            f"({best['model']}, {float(best['mase']):.3f}; limit {limit:.3f}); auto prefers the most "
+            "models within that margin, as an average of several good models holds better on weeks "
+            "no backtest saw"
+        )
+    return f"auto chose {name} (rank {int(row['rank'])} of {len(board)}): {why}"
 
 
 def choose(backtest: Backtest, max_members: int | None = None) -> str:

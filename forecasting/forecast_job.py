@@ -12,7 +12,15 @@ import pandas as pd
 
 from forecasting.backtest import Backtest, run_backtest
 from forecasting.calendar import OperatingCalendar
-from forecasting.catalog import candidates, check_model_for_field, choose_from, make_model, parse_models
+from forecasting.calibration import needs_recalibration, spread_factors
+from forecasting.catalog import (
+    candidates,
+    check_model_for_field,
+    choose_from,
+    explain_choice,
+    make_model,
+    parse_models,
+)
 from forecasting.errors import InputError
 from forecasting.history.ingest import IngestResult
 from forecasting.history.intervals import interval_minutes
@@ -20,7 +28,7 @@ from forecasting.history.ledger import RowLedger
 from forecasting.history.parsing import parse_times
 from forecasting.history.tables import read_table
 from forecasting.model_contract import Fit, ModelContract, check_hours, data_contract, load_checked
-from forecasting.models.base import LEVELS, Forecaster, interval_bounds
+from forecasting.models.base import LEVELS, Forecaster, interval_bounds, open_weekmask
 from forecasting.series import forecast_series
 from forecasting.slots import next_open_days, open_slots
 from forecasting.special_days import SpecialDays
@@ -37,6 +45,8 @@ class Selection:
     backtest: Backtest | None
     leaderboard: pd.DataFrame | None
     fit: Fit | None = None  # a stored model's slots against the data's intervals
+    why: str | None = None  # auto's choice in one line: which rank, and the rule that picked it
+    calibration: str | None = None  # what the backtest found off in the model's bands, and what was done
 
 
 def require_clean(result: IngestResult) -> None:
@@ -158,10 +168,12 @@ def select_and_fit(
             "the history repeats exactly every week: forecast as the same week again (seasonal_naive_week)"
         )
         model = "seasonal_naive_week"
+    recalled = recalled_choice(choices, choice_key(history, names, clean, special_days), horizon_days)
     if model != "auto":
         check_model_for_field(model, str(history.name) if history.name in ("arrivals", "aht") else "arrivals")
-        return Selection(model, make_model(model, clean, special_days).fit(history, calendar), None, None)
-    recalled = recalled_choice(choices, choice_key(history, names, clean, special_days), horizon_days)
+        fitted = make_model(model, clean, special_days).fit(history, calendar)
+        board = recalled[0] if recalled is not None else None  # a backtest of this data scored it
+        return Selection(model, fitted, None, None, calibration=calibrate(fitted, board, model))
     if recalled is not None:
         board, meta = recalled
         log.info(
@@ -169,7 +181,8 @@ def select_and_fit(
             meta["at"], meta["origins"], meta["horizon_days"], meta["winner"],
         )  # fmt: skip
         fitted = make_model(meta["winner"], clean, special_days).fit(history, calendar)
-        return Selection(meta["winner"], fitted, None, board)
+        return Selection(meta["winner"], fitted, None, board, why=explain_choice(board, meta["winner"]),
+                         calibration=calibrate(fitted, board, meta["winner"]))  # fmt: skip
     choice = backtest_and_choose(
         history,
         names,
@@ -186,12 +199,21 @@ def select_and_fit(
         choice.leaderboard.set_index("model").loc[choice.name, "mase"],
         choice.backtest.forecasts["origin"].nunique(),
     )
-    return Selection(
-        choice.name,
-        make_model(choice.name, clean, special_days).fit(history, calendar),
-        choice.backtest,
-        choice.leaderboard,
-    )
+    fitted = make_model(choice.name, clean, special_days).fit(history, calendar)
+    return Selection(choice.name, fitted, choice.backtest, choice.leaderboard,
+                     why=explain_choice(choice.leaderboard, choice.name),
+                     calibration=calibrate(fitted, choice.leaderboard, choice.name))  # fmt: skip
+
+
+def calibrate(model: Forecaster, board: pd.DataFrame | None, name: str) -> str | None:
+    """Widen the fitted model's bands as its backtest entry in ``board`` says (see
+    forecasting.calibration); the entry's one line when something was off, else None."""
+    if board is None or "calibration" not in board or name not in set(board["model"]):
+        return None
+    entry = board.set_index("model").loc[name]
+    if needs_recalibration(entry):
+        model.recalibrate(spread_factors(entry, model.distribution))
+    return None if entry["calibration"] == "ok" else f"{name}: {entry['calibration']}"
 
 
 def horizon_timestamps(calendar: OperatingCalendar, end: pd.Timestamp, horizon_days: int) -> pd.DatetimeIndex:
@@ -367,10 +389,18 @@ def period_forecast(
     out = grouped_totals(model, stamps, period, weights)
     days = pd.DataFrame({"period": period, "day": stamps.normalize()}).groupby("period", sort=True)["day"]
     out["open_days"] = days.nunique().to_numpy()
-    index = pd.PeriodIndex(days.size().index)
-    first, last = stamps.min().normalize(), stamps.max().normalize()
-    out["complete"] = (index.start_time >= first) & (index.end_time.normalize() <= last)
+    out["complete"] = covers_open_days(model.calendar_, pd.PeriodIndex(days.size().index), out["open_days"])
     return out
+
+
+def covers_open_days(calendar: OperatingCalendar, periods: pd.PeriodIndex, open_days) -> np.ndarray:
+    """Whether the forecast holds every day each period opens (by the centre's weekly hours),
+    not every calendar day: a Monday-to-Friday centre's week is whole on its Friday. The
+    forecast's days are all after the history, so a period begun before it counts as partial."""
+    start = periods.start_time.to_numpy().astype("datetime64[D]")
+    end = periods.end_time.normalize().to_numpy().astype("datetime64[D]") + np.timedelta64(1, "D")
+    opens = np.busday_count(start, end, weekmask=open_weekmask(calendar))
+    return np.asarray(open_days) >= opens
 
 
 def grouped_totals(

@@ -111,12 +111,29 @@ class Forecaster(BaseEstimator):
         if curve is None:  # a model fitted before spreads depended on the lead
             slope = getattr(self, "spread_slope_", None)
             if slope is None:
-                return self.spread_
-            return np.maximum(self.spread_level_ + slope * leads, SPREAD_FLOOR * self.spread_)
+                return self.band_factor(level) * self.spread_
+            return self.band_factor(level) * np.maximum(
+                self.spread_level_ + slope * leads, SPREAD_FLOOR * self.spread_
+            )
         at, values, slope = curve
         inside = np.interp(leads, at, values)
+        # beyond the longest lead measured, φ grows at most in proportion to the lead (the sd
+        # like its square root, as a level drifting at random would): a steep line through a
+        # few noisy buckets would otherwise reach any spread within a year and a half
+        slope = min(slope, values[-1] / max(at[-1], 1.0))
         beyond = values[-1] + slope * np.maximum(leads - at[-1], 0.0)
-        return np.maximum(np.where(leads > at[-1], beyond, inside), floor)
+        return self.band_factor(level) * np.maximum(np.where(leads > at[-1], beyond, inside), floor)
+
+    def band_factor(self, level: int = LEVELS[0]) -> float:
+        """The factor on the spread of the ``level`` % band that the backtest's calibration set
+        (1 until ``recalibrate``; see forecasting.calibration)."""
+        return float(getattr(self, "band_factors_", {}).get(level, 1.0))
+
+    def recalibrate(self, factors: dict[int, float]) -> Forecaster:
+        """Multiply the spreads of each level's band by ``factors[level]`` from now on: the one
+        place a backtest's measured coverage corrects a fitted model's bands."""
+        self.band_factors_ = {int(level): float(f) for level, f in factors.items()}
+        return self
 
     def rate_sd(self, timestamps) -> np.ndarray:
         """Standard deviation of the expected count itself per timestamp: the uncertainty of the
@@ -269,11 +286,16 @@ def _spread_curve(by_lead: list, pooled: float) -> tuple[np.ndarray, np.ndarray,
     return d, np.asarray(monotone, float), max(float(slope), 0.0)
 
 
+def open_weekmask(calendar: OperatingCalendar) -> list[int]:
+    """1 for each weekday (Monday first) the centre opens, as numpy's business-day functions take it."""
+    return [int(day in calendar.hours) for day in range(7)] if calendar.hours else [1] * 7
+
+
 def open_days_ahead(
     calendar: OperatingCalendar, end: pd.Timestamp, timestamps: pd.DatetimeIndex
 ) -> np.ndarray:
     """Open weekdays from the day after ``end`` up to each timestamp's day (1 = the next open day)."""
-    weekmask = [int(day in calendar.hours) for day in range(7)] if calendar.hours else [1] * 7
+    weekmask = open_weekmask(calendar)
     start = np.datetime64(pd.Timestamp(end).normalize().date() + pd.Timedelta(days=1).to_pytimedelta(), "D")
     days = timestamps.normalize().to_numpy().astype("datetime64[D]")
     ahead = np.busday_count(start, days + np.timedelta64(1, "D"), weekmask=weekmask)
@@ -321,22 +343,48 @@ def _matched_spread(y: np.ndarray, mu: np.ndarray, distribution: str, level: int
     return float(high)
 
 
+NEGBIN_MAX_PHI = 1.0  # beyond it the band widens on the log scale (see interval_bounds)
+
+
 def interval_bounds(
     mean: np.ndarray, level: int, distribution: str, spread: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Central interval at ``level`` % around the point forecasts."""
+    """Central interval at ``level`` % around the point forecasts.
+
+    Counts: negative-binomial quantiles (Poisson arrivals around a gamma-distributed rate, Var
+    = μ + φμ²) up to φ = 1. Beyond it the gamma's shape 1/φ drops below 1: its density peaks at
+    a rate of 0, and holding the mean while the variance grows pushes its central quantiles to
+    0 (φ ≈ 3: the 10 % quantile of a 1,000-call day is 2 calls; φ ≈ 20: the 90 % one is below
+    the mean), which a planner reads as the band [0, forecast]. A call centre's volume does not
+    vanish because a model forecasts it badly, so beyond φ = 1 the φ = 1 band is widened on the
+    log scale as a lognormal of relative variance φ widens (log-sd √ln(1+φ)): lo divided, hi
+    multiplied by exp(z·(√ln(1+φ) − √ln 2)). The band then keeps the forecast inside and grows
+    without bound with φ, which also keeps coverage rising with φ, as ``_matched_spread``'s
+    search needs."""
     tail = (1 - level / 100) / 2
     mean = np.asarray(mean, dtype=float)
     if distribution == "negbin":
         spread = np.broadcast_to(np.asarray(spread, dtype=float), mean.shape)
-        mu = np.maximum(mean, 1e-12)
-        poisson = stats.poisson(mu)
-        n = 1.0 / np.maximum(spread, 1e-9)
-        nbinom = stats.nbinom(n, n / (n + mu))
-        counts = spread > 1e-9
-        return (
-            np.where(counts, nbinom.ppf(tail), poisson.ppf(tail)),
-            np.where(counts, nbinom.ppf(1 - tail), poisson.ppf(1 - tail)),
-        )
+        lo, hi = _negbin_bounds(mean, tail, np.minimum(spread, NEGBIN_MAX_PHI))
+        beyond = spread > NEGBIN_MAX_PHI
+        if not beyond.any():
+            return lo, hi
+        z = stats.norm.ppf(1 - tail)
+        log_sd = np.sqrt(np.log1p(np.maximum(spread, NEGBIN_MAX_PHI)))
+        grow = np.exp(z * (log_sd - np.sqrt(np.log1p(NEGBIN_MAX_PHI))))
+        return np.where(beyond, np.floor(lo / grow), lo), np.where(beyond, np.ceil(hi * grow), hi)
     z = stats.norm.ppf(1 - tail)
     return np.clip(mean * (1 - z * spread), 0, None), mean * (1 + z * spread)
+
+
+def _negbin_bounds(mean: np.ndarray, tail: float, spread: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Negative-binomial (Poisson where φ is 0) quantiles at ``tail`` and 1 − ``tail``."""
+    mu = np.maximum(mean, 1e-12)
+    poisson = stats.poisson(mu)
+    n = 1.0 / np.maximum(spread, 1e-9)
+    nbinom = stats.nbinom(n, n / (n + mu))
+    counts = spread > 1e-9
+    return (
+        np.where(counts, nbinom.ppf(tail), poisson.ppf(tail)),
+        np.where(counts, nbinom.ppf(1 - tail), poisson.ppf(1 - tail)),
+    )

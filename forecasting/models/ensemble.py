@@ -34,6 +34,13 @@ class Combination(Forecaster):
         """The members' rate uncertainties averaged, as their quantiles are."""
         return np.mean([m.rate_sd(timestamps) for _, m in self.fitted_], axis=0)
 
+    def recalibrate(self, factors: dict[int, float]) -> Combination:
+        """Every member's spreads corrected alike: the combination's bands are theirs averaged."""
+        for _, model in self.fitted_:
+            model.recalibrate(factors)
+        self.band_factors_ = dict(factors)
+        return self
+
     def error_sharing(self) -> tuple[float, float]:
         """The members' unshared noise averaged, as their spreads are."""
         shares = np.array([m.error_sharing() for _, m in self.fitted_])

@@ -26,7 +26,13 @@ from forecasting.history.ingest import OUTPUTS as INGEST_OUTPUTS
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 from forecasting.input_rules import check_value
 from forecasting.jsonable import dumps
-from forecasting.output_files import OutputFolder, atomic_write, check_output_file, check_output_folder
+from forecasting.output_files import (
+    FileOutputs,
+    OutputFolder,
+    atomic_write,
+    check_output_file,
+    check_output_folder,
+)
 from scenarios.cli.options import MAX_HORIZON_DAYS, MAX_ORIGINS, jobs_count, number, positive_int, text, up_to
 
 # the files each command writes in its --out folder (forecasting.output_files: it replaces or
@@ -386,6 +392,9 @@ def warn_anomalies(result: IngestResult, field: str, queue: str | None) -> None:
 
 
 def run_backtest_command(args: argparse.Namespace) -> int:
+    import logging
+
+    from forecasting.catalog import explain_choice
     from forecasting.forecast_job import backtest_and_choose, candidate_names, choice_key, remember_choice
 
     special_days = special_days_of(args)  # a bad calendar is said before the file is read
@@ -411,6 +420,10 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         f"backtest of {history.name}: {backtest.forecasts['origin'].nunique()} origins, horizon {args.horizon_days} open days"
     )
     print(format_board(board))
+    print(explain_choice(board, choice.name))
+    log = logging.getLogger("capplan")
+    for line in calibration_warnings(board):
+        log.warning("warning: %s", line)
     print(format_by_horizon(backtest.by_horizon(), board))
     if args.out:
         with OutputFolder(args.out, "backtest", outputs=outputs_of("backtest")) as folder:
@@ -437,15 +450,21 @@ def format_by_horizon(by_horizon, board, top: int = 3) -> str:
     )
 
 
-def format_board(board, top: int | None = None) -> str:
-    """The leaderboard as a table; cut to its ``top`` rows with a line saying so."""
+def format_board(board, top: int | None = None, where: str | None = None) -> str:
+    """The leaderboard as a table; cut to its ``top`` rows with a line saying so, and where the
+    whole board was written (``where``: a file this run wrote, or None)."""
     shown = board if top is None else board.head(top)
-    note = (
-        f"\n(top {len(shown)} of {len(board)} models; all in leaderboard.csv)"
-        if len(shown) < len(board)
-        else ""
-    )
+    rest = f"; all in {where}" if where else ""
+    note = f"\n(top {len(shown)} of {len(board)} models{rest})" if len(shown) < len(board) else ""
     return _board_table(shown) + note
+
+
+def calibration_warnings(board) -> list[str]:
+    """One line per entry of the board whose backtest bands or bias were off, best first."""
+    if board is None or "calibration" not in board:
+        return []
+    off = board[board["calibration"].fillna("ok") != "ok"]
+    return [f"{row.model}: {row.calibration}" for row in off.itertuples()]
 
 
 def _board_table(board) -> str:
@@ -473,7 +492,10 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     from forecasting.forecast_job import make_forecast, output_granularity, read_timestamps, require_clean
 
     special_days = special_days_of(args)
-    check_output_file(args.out)
+    outputs = FileOutputs("forecast", args.out)
+    board_path = args.out.with_name(f"{args.out.stem}_leaderboard.csv")
+    if args.model == "auto":
+        outputs.expect(board_path)  # auto's whole leaderboard, beside the forecast
     result = ingest_for(args, None)
     require_clean(result)
     warn_anomalies(result, args.field, args.queue)
@@ -494,17 +516,29 @@ def run_forecast_command(args: argparse.Namespace) -> int:
         special_days=special_days,
         granularity=args.granularity,
     )
+    log = logging.getLogger("capplan")
     if warning:
-        logging.getLogger("capplan").warning("warning: %s", warning)
-    atomic_write(
+        log.warning("warning: %s", warning)
+    outputs.write(
         args.out,
         lambda path: write_csv(
             table, path, index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.4f"
         ),
     )
     for selection in selections:
-        if selection.leaderboard is not None and len(selections) == 1:
-            print(format_board(selection.leaderboard, top=5))
+        board = selection.leaderboard
+        if board is not None and len(selections) == 1:
+            where = None
+            if board_path in outputs.companions:
+                outputs.write(
+                    board_path, lambda p, b=board: write_csv(b, p, index=False, float_format="%.6g")
+                )
+                where = str(board_path)
+            print(format_board(board, top=5, where=where))
+        if selection.why and len(selections) == 1:
+            print(selection.why)
+        if selection.calibration:
+            log.warning("warning: %s", selection.calibration)
     models = ", ".join(sorted({s.name for s in selections}))
     total = (
         f"total forecast {table['forecast'].sum():,.0f}"

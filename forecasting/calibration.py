@@ -1,0 +1,98 @@
+"""Did a model's bands hold in its backtest, and by how much must they widen to hold?
+
+The rolling-origin backtest measures what share of the actuals fell inside each band. A model's
+own spreads come from holdouts inside its fit (forecasting.models.base); when the backtest finds
+them far off (a level drop, a trend the model does not follow: 47 % inside an 80 % band), the
+bands are widened by the split-conformal factor: the smallest k such that the backtest's bands,
+their half-widths around the forecast times k, hold the nominal share of its actuals. The fitted
+model's spreads are then scaled to match (``Forecaster.recalibrate``), and the leaderboard and
+the forecast say so. Bands wider than needed are only reported: narrowing is left to the
+model's own lead-by-lead calibration, which the pooled backtest cannot replace.
+
+One home for this correction: issue 26's conformal spreads from backtest residuals extend
+:func:`band_calibration`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecasting.models.base import LEVELS
+
+BIAS_LIMIT = 0.15  # a backtest bias beyond ±15 % of the actuals is said
+MAX_WIDENING = 10.0  # a band needing more is beyond repair by widening: capped and said
+MIN_POINTS = 10  # fewer (origin, day) pairs than this say nothing about coverage
+
+
+def tolerance(level: int, independent: int) -> float:
+    """How far a backtest's coverage may stray from ``level`` % before it counts as off: half
+    the nominal miss rate (±10 points for 80 %, ±2.5 for 95 %), or two binomial standard errors
+    of a share measured on ``independent`` points when that is wider. Errors of one origin's
+    day are shared by its slots, so the points are the (origin, day) pairs, not the rows."""
+    p = level / 100
+    return max((1 - p) / 2, 2 * np.sqrt(p * (1 - p) / max(independent, 1)))
+
+
+def widening(frame: pd.DataFrame, level: int) -> float:
+    """The split-conformal factor on the ``level`` % band's half-widths: the smallest k whose
+    widened bands hold the nominal share of the backtest's actuals (1 when they already do)."""
+    f, a = frame["forecast"].to_numpy(float), frame["actual"].to_numpy(float)
+    lo, hi = frame[f"lo{level}"].to_numpy(float), frame[f"hi{level}"].to_numpy(float)
+    below = a < f
+    half = np.where(below, f - lo, hi - f)
+    miss = np.abs(a - f)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        need = np.where(miss == 0, 0.0, np.where(half > 0, miss / half, np.inf))
+    n = len(need)
+    if n == 0:
+        return 1.0
+    share = min(1.0, np.ceil((n + 1) * level / 100) / n)
+    k = float(np.quantile(need, share, method="higher"))
+    return float(np.clip(k, 1.0, MAX_WIDENING))
+
+
+def band_calibration(frame: pd.DataFrame) -> dict:
+    """``calibration`` (one line: "ok", or what is off and what was done) and the widening of
+    each level's band (``band_factor80``, ``band_factor95``: 1 unless the backtest's coverage
+    is below nominal by more than :func:`tolerance`) for one leaderboard entry's backtest rows."""
+    independent = int(frame.assign(day=pd.DatetimeIndex(frame["timestamp"]).normalize())
+                      .groupby(["origin", "day"]).ngroups)  # fmt: skip
+    out: dict = {f"band_factor{level}": 1.0 for level in LEVELS}
+    said = []
+    for level in LEVELS:
+        if f"lo{level}" not in frame or independent < MIN_POINTS:
+            continue
+        inside = (frame["actual"] >= frame[f"lo{level}"]) & (frame["actual"] <= frame[f"hi{level}"])
+        coverage = float(inside.mean())
+        off = coverage - level / 100
+        if abs(off) <= tolerance(level, independent):
+            continue
+        if off < 0:
+            k = widening(frame, level)
+            out[f"band_factor{level}"] = k
+            capped = " (capped)" if k >= MAX_WIDENING else ""
+            said.append(f"{level} % band widened ×{k:.2g}{capped}: backtest {coverage:.0%} inside it")
+        else:
+            said.append(f"{level} % band wider than needed: backtest {coverage:.0%} inside it")
+    actual = float(frame["actual"].sum())
+    bias = float((frame["forecast"] - frame["actual"]).sum() / actual) if actual else 0.0
+    if abs(bias) > BIAS_LIMIT:
+        said.append(
+            f"biased: forecasts {abs(bias):.0%} {'above' if bias > 0 else 'below'} the backtest's actuals"
+        )
+    out["calibration"] = "; ".join(said) or "ok"
+    return out
+
+
+def spread_factors(entry: pd.Series | dict, distribution: str) -> dict[int, float]:
+    """The factors on a model's spreads that widen its bands as ``entry`` (a leaderboard row)
+    says: φ (counts, Var = μ + φμ²) scales with the square of a band's width, a relative
+    spread (handle times) with the width itself. First order: the Poisson part of a count's
+    band does not scale, so small counts widen a little less."""
+    power = 2.0 if distribution == "negbin" else 1.0
+    return {level: float(entry.get(f"band_factor{level}", 1.0) or 1.0) ** power for level in LEVELS}
+
+
+def needs_recalibration(entry: pd.Series | dict) -> bool:
+    return any(float(entry.get(f"band_factor{level}", 1.0) or 1.0) > 1.0 for level in LEVELS)
