@@ -87,7 +87,8 @@ class LogMapping(BaseModel):
     time_format: str | None = None
     sep: str | None = None
     # channels answered while the customer waits, where the voice service level (answered
-    # within T seconds) applies; default: voice, phone, call and chat by name (tickets: none)
+    # within T seconds) applies; default: voice, phone, call and chat by name (in a ticket
+    # export only if their tickets are first answered within minutes: contacts._answered_live)
     realtime_channels: tuple[str, ...] | None = None
     # when the export was taken: open tickets are censored there (default: its latest time)
     exported_at: str | None = None
