@@ -274,7 +274,7 @@ def run_staff(args: argparse.Namespace) -> int:
         raise InputError(
             "missing case", option="calls", expected="--calls and --aht (or --input FILE for a batch)"
         )
-    seconds = parse_interval(args.interval or DEFAULT_INTERVAL).total_seconds()
+    seconds = _within_day(parse_interval(args.interval or DEFAULT_INTERVAL), args).total_seconds()
     if args.response_hours is not None:
         raise InputError(
             "deferred work needs a series of intervals",
@@ -306,13 +306,27 @@ def run_staff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _within_day(step: pd.Timedelta, args: argparse.Namespace) -> pd.Timedelta:
+    """A day's contacts staffed as one 24-hour interval need a handful of agents (they would
+    arrive evenly round the clock): refused, saying how a day is staffed."""
+    if step >= pd.Timedelta(hours=12):
+        raise InputError(
+            "staffing needs intervals within the day",
+            option="interval",
+            expected="15min, 30min, 60min …; days or weeks as a table with --input (a column "
+            "interval_start, timestamp or date), spread to intervals by an intraday profile (--profile)",
+            found=args.interval,
+        )
+    return step
+
+
 def _batch_interval(args: argparse.Namespace, raw, time_col: str | None) -> pd.Timedelta:
     """The intervals' length: the spacing of the rows' start times (15-minute rows staffed as
     half-hours needed 14 agents instead of 24), which ``--interval`` may state but not
     contradict; ``--interval`` (default 30min) where the rows carry no times or only one."""
     given = parse_interval(args.interval) if args.interval else None
     if time_col is None:
-        return given or parse_interval(DEFAULT_INTERVAL)
+        return _within_day(given or parse_interval(DEFAULT_INTERVAL), args)
     from forecasting.history.interval_series import infer_interval
     from forecasting.history.ledger import RowLedger
     from forecasting.history.parsing import parse_times
@@ -340,16 +354,32 @@ def _others(numbers: dict) -> dict:
     return {k: v for k, v in numbers.items() if k in ("patience", "shrinkage")}
 
 
-def _period(raw, time_col: str) -> pd.Timedelta | None:
+def _period(args: argparse.Namespace, raw, time_col: str) -> tuple[pd.Timedelta | None, pd.DatetimeIndex]:
     """A day or a week when the rows are daily or weekly totals (midnight timestamps a day or
-    more apart within each queue), else None."""
+    more apart within each queue, dates without a time, or ``--interval day``), else None;
+    and the rows' times."""
     from forecasting.history.ledger import RowLedger
     from forecasting.history.parsing import parse_times
-    from forecasting.intraday_profile import period_of
+    from forecasting.intraday_profile import DAY, period_of
 
-    stamps = parse_times(raw.frame[time_col], time_col, RowLedger(raw, strict=True))
+    stamps = pd.DatetimeIndex(parse_times(raw.frame[time_col], time_col, RowLedger(raw, strict=True)))
     queues = raw.frame["queue"].astype(str).to_numpy() if "queue" in raw.frame.columns else None
-    return period_of(pd.DatetimeIndex(stamps), queues)
+    period = period_of(stamps, queues)
+    dates_only = not raw.frame[time_col].astype(str).str.contains(":").any()
+    if period is None and dates_only and len(stamps) and (stamps == stamps.normalize()).all():
+        period = DAY  # dates without a time of day (one a queue): days
+    given = parse_interval(args.interval) if args.interval else None
+    if given is not None and given >= DAY:
+        if (period is not None and period != given) or (stamps != stamps.normalize()).any():
+            raise InputError(
+                "--interval differs from the rows' spacing",
+                option="interval",
+                expected=f"{interval_label(period) if period is not None else 'intervals within the day'}, "
+                f"the spacing of {time_col} in {raw.path.name} (or no --interval)",
+                found=args.interval,
+            )
+        period = given
+    return period, stamps
 
 
 def _profile(args: argparse.Namespace):
@@ -392,22 +422,28 @@ def _profile(args: argparse.Namespace):
 
 
 def _spread_rows(
-    args: argparse.Namespace, frame: pd.DataFrame, time_col: str, period: pd.Timedelta, columns: dict
+    args: argparse.Namespace,
+    frame: pd.DataFrame,
+    stamps: pd.DatetimeIndex,
+    time_col: str,
+    period: pd.Timedelta,
+    columns: dict,
 ) -> tuple[pd.DataFrame, dict, pd.Timedelta, str]:
     """Daily or weekly rows spread to intervals by the intraday profile: the volume by its
-    shares (totals kept), the AHT and other columns held in each of a row's intervals."""
+    shares (totals kept), the AHT and other columns held in each of a row's intervals. The
+    intervals' times are in ``interval_start`` (or the table's own ``timestamp`` column)."""
     import logging
 
     from forecasting.intraday_profile import DAY
 
     profile, warning = _profile(args)
+    given = parse_interval(args.interval) if args.interval else None
     step = (
-        parse_interval(args.interval)
-        if args.interval
+        given
+        if given is not None and given < DAY
         else max(profile.interval, parse_interval(DEFAULT_INTERVAL))
     )
     profile = profile.at(step, key={"option": "interval"})
-    stamps = pd.DatetimeIndex(pd.to_datetime(frame[time_col]))
     volume = next(iter(columns.values()))
     where = {"path": args.input, "column": time_col}
     if period == DAY:
@@ -423,7 +459,8 @@ def _spread_rows(
             expected="intervals within the day, or daily or weekly totals (a weekly row dated its first day)",
         )
     rows = spread["row"].to_numpy()
-    out = pd.DataFrame({time_col: pd.DatetimeIndex(spread["timestamp"])})
+    name = "timestamp" if time_col == "timestamp" else "interval_start"
+    out = pd.DataFrame({name: pd.DatetimeIndex(spread["timestamp"])})
     if "queue" in frame.columns:
         out["queue"] = frame["queue"].to_numpy()[rows]
     spread_cols = {k: np.asarray(v, float)[rows] for k, v in columns.items()}
@@ -484,7 +521,7 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str, outputs: 
             "missing volume", path=args.input, row=raw.row_number(i), column=volume_col,
             expected="a number of contacts in every row (0 for none)",
         )  # fmt: skip
-    time_col = next((c for c in ("interval_start", "timestamp") if c in frame.columns), None)
+    time_col = next((c for c in ("interval_start", "timestamp", "date") if c in frame.columns), None)
     target = outputs.main
     fte_path = target.with_name(target.stem + "_fte.csv")
     if time_col:  # FTE per day and week beside the table: a name the user did not type
@@ -512,11 +549,12 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str, outputs: 
             expected="an AHT for every interval with contacts (or --aht)",
         )
     spread_note = None
-    period = _period(raw, time_col) if time_col else None
+    period, stamps = _period(args, raw, time_col) if time_col else (None, None)
     if period is not None:  # days or weeks: never staffed as one long interval
         frame, cols, step, spread_note = _spread_rows(
-            args, frame, time_col, period, {volume_col: volume, "aht": aht} | _others(numbers)
+            args, frame, stamps, time_col, period, {volume_col: volume, "aht": aht} | _others(numbers)
         )
+        time_col = "timestamp" if time_col == "timestamp" else "interval_start"
         volume, aht = cols.pop(volume_col), cols.pop("aht")
         numbers = cols
         seconds = step.total_seconds()
@@ -527,7 +565,7 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str, outputs: 
     options = _options(args, targets, model, patience, shrinkage)
     agents = None if args.agents is None else np.full(volume.shape, args.agents)
     table = staff_intervals(volume, aht, seconds, options, agents)
-    keep = [c for c in ("interval_start", "timestamp", "queue") if c in frame.columns]
+    keep = [c for c in ("interval_start", "timestamp", "date", "queue") if c in frame.columns]
     parts = [frame[keep].reset_index(drop=True), pd.DataFrame({"calls": volume, "aht": aht}), table]
     if args.simulate:
         if "queue" in frame.columns and frame["queue"].nunique() > 1:
