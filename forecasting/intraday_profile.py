@@ -7,7 +7,7 @@ day's contacts in each slot of the day (the slots with a share are the opening h
 for weekly totals, the share of the week's contacts on each weekday.
 
 A profile comes from, best first: an intraday history of the same queue (``from_history``: the
-median of the recent same weekdays' shares, so one odd day does not bend it), a profile file
+trimmed mean of the recent same weekdays' shares, so one odd day does not bend it), a profile file
 the planner writes (``read_profile``), or the bundled typical contact-centre shape
 (``typical_profile``), which is generic and is only used with a warning that says so.
 
@@ -23,12 +23,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from forecasting.errors import InputError
 
 DAY = pd.Timedelta(days=1)
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-RECENT_WEEKS = 8  # same weekdays a history's profile is the median of
+RECENT_WEEKS = 8  # same weekdays a history's profile is made of
+TRIM = 0.2  # the share of those days' highest and lowest values left out (1 of 8 at each end)
 SUM_TOLERANCE = 0.01  # a weekday's shares adding up to 1 ± this are taken as they are
 TYPICAL_FILE = Path(__file__).resolve().parent / "typical_intraday_profile.csv"
 TYPICAL_WARNING = (
@@ -188,9 +190,10 @@ def from_history(
     source: str = "the intraday history",
 ) -> IntradayProfile:
     """The profile of an intraday history (index: slot starts; open slots only): per weekday,
-    the median over its last ``weeks`` days with contacts of each slot's share of the day,
-    renormalised to add up to 1; the weekday mix is the median day total per weekday over the
-    same days. ``open_slots`` (7 × slots) are the opening hours (default: slots with a share)."""
+    the mean over its last ``weeks`` days with contacts of each slot's share of the day, the
+    highest and lowest fifth left out (``TRIM``), renormalised to add up to 1; the weekday mix
+    is the same trimmed mean of the day totals. ``open_slots`` (7 × slots) are the opening hours
+    (default: the slots with a share)."""
     if DAY % interval != pd.Timedelta(0) or interval >= DAY:
         raise InputError(
             "not an intraday history",
@@ -212,22 +215,19 @@ def from_history(
     per_day, totals = per_day[totals > 0], totals[totals > 0]
     if per_day.empty:
         raise InputError("no contacts in the intraday history", expected="an intraday history with contacts")
-    weekday = pd.DatetimeIndex(per_day.index).day_of_week
-    recent = per_day.groupby(weekday).cumcount(ascending=False) < weeks  # rows are in date order
-    day_shares = per_day.div(totals, axis=0)[recent.to_numpy()]
-    by_weekday = day_shares.groupby(pd.DatetimeIndex(day_shares.index).day_of_week)
-    median = by_weekday.median().reindex(range(7), fill_value=0.0).to_numpy()
-    mean = by_weekday.mean().reindex(range(7), fill_value=0.0).to_numpy()
-    sums = median.sum(axis=1, keepdims=True)
-    # a median of 0 in every slot cannot happen with contacts; guard against the degenerate case anyway
-    shares = np.where(sums > 0, median / np.where(sums > 0, sums, 1.0), mean)
-    opened = (
-        shares > 0 if open_slots is None else np.asarray(open_slots, bool) & (shares.sum(axis=1) > 0)[:, None]
-    )
+    weekday = pd.DatetimeIndex(per_day.index).day_of_week.to_numpy()
+    recent = (per_day.groupby(weekday).cumcount(ascending=False) < weeks).to_numpy()  # in date order
+    day_shares = per_day.div(totals, axis=0).to_numpy()[recent]
+    day_totals, weekday = totals.to_numpy()[recent], weekday[recent]
+    shares, mix = np.zeros((7, slots)), np.zeros(7)
+    for day in np.unique(weekday):  # a trimmed mean: an odd day drops out, a quiet queue keeps its shape
+        shares[day] = stats.trim_mean(day_shares[weekday == day], TRIM, axis=0)
+        mix[day] = stats.trim_mean(day_totals[weekday == day], TRIM)
+    has = shares.sum(axis=1) > 0
+    opened = has[:, None] & (shares > 0 if open_slots is None else np.asarray(open_slots, bool))
     shares = np.where(opened, shares, 0.0)
-    shares = shares / np.where(shares.sum(axis=1, keepdims=True) > 0, shares.sum(axis=1, keepdims=True), 1.0)
-    day_total = totals[recent.to_numpy()].groupby(weekday[recent.to_numpy()]).median()
-    mix = day_total.reindex(range(7), fill_value=0.0).to_numpy(float)
+    sums = shares.sum(axis=1, keepdims=True)
+    shares = shares / np.where(sums > 0, sums, 1.0)
     mix = np.where(opened.any(axis=1), mix, 0.0)
     return IntradayProfile(interval, shares, opened, mix / mix.sum(), source)
 
@@ -341,10 +341,12 @@ def profile_from_table(
             "a weekday: Monday … Sunday (or Mon … Sun)",
             long["weekday"].iloc[i],
         )
+    clock = long["time"].str.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?")  # '8' would read as 8 nanoseconds
     offset = pd.to_timedelta(
-        long["time"].where(long["time"].str.count(":") != 1, long["time"] + ":00"), errors="coerce"
+        long["time"].where(long["time"].str.count(":") != 1, long["time"] + ":00").where(clock),
+        errors="coerce",
     )
-    off = offset.isna() | (offset < pd.Timedelta(0)) | (offset >= DAY)
+    off = ~clock | offset.isna() | (offset < pd.Timedelta(0)) | (offset >= DAY)
     if off.any():
         i = int(np.flatnonzero(off.to_numpy())[0])
         raise bad(i, columns["time"], "a time of day such as 08:30 (the slot's start)", long["time"].iloc[i])

@@ -30,23 +30,36 @@ def intraday() -> pd.Series:
     return history
 
 
-def pandas_profile(history: pd.Series, weeks: int) -> pd.DataFrame:
-    """weekday × clock time shares, computed directly: each day's shares, the median of the
-    last ``weeks`` same weekdays, renormalised."""
+def trimmed(values: pd.DataFrame | pd.Series, cut: float = 0.2):
+    """Mean of each column with the int(cut·n) highest and lowest values left out."""
+    ordered = np.sort(np.asarray(values, float), axis=0)
+    k = int(cut * len(ordered))
+    return ordered[k : len(ordered) - k].mean(axis=0)
+
+
+def pandas_profile(history: pd.Series, weeks: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """weekday × clock time shares, computed directly: each day's shares, the trimmed mean of
+    the last ``weeks`` same weekdays, renormalised; and the weekday mix of day totals."""
     frame = history.rename("v").to_frame()
     frame["date"] = frame.index.normalize()
     frame["time"] = frame.index.strftime("%H:%M")
     wide = frame.pivot_table(index="date", columns="time", values="v", aggfunc="sum").fillna(0.0)
-    shares = wide.div(wide.sum(axis=1), axis=0)
+    totals = wide.sum(axis=1)
+    shares = wide.div(totals, axis=0)
     shares["weekday"] = shares.index.day_of_week
     recent = shares.sort_index().groupby("weekday").tail(weeks)
-    median = recent.groupby("weekday").median()
-    return median.div(median.sum(axis=1), axis=0)
+    profile = pd.DataFrame(
+        {d: trimmed(g.drop(columns="weekday")) for d, g in recent.groupby("weekday")}, index=wide.columns
+    ).T
+    profile = profile.div(profile.sum(axis=1), axis=0)
+    days = totals.loc[recent.index]
+    mix = np.array([trimmed(days[days.index.day_of_week == d]) for d in range(7)])
+    return profile, mix / mix.sum()
 
 
-def test_profile_from_history_is_the_median_of_recent_same_weekdays(intraday):
+def test_profile_from_history_is_the_trimmed_mean_of_recent_same_weekdays(intraday):
     profile = from_history(intraday, pd.Timedelta("30min"))
-    expected = pandas_profile(intraday, RECENT_WEEKS)
+    expected, mix = pandas_profile(intraday, RECENT_WEEKS)
     got = profile.frame().assign(weekday=lambda f: f["weekday"].map(DAYS.index))
     got = got.pivot(index="weekday", columns="time", values="share")
     expected = expected.loc[:, (expected > 0).any()]
@@ -54,13 +67,21 @@ def test_profile_from_history_is_the_median_of_recent_same_weekdays(intraday):
         got.reindex_like(expected).fillna(0.0), expected, check_names=False, atol=1e-12
     )
     assert np.allclose(profile.shares.sum(axis=1), 1.0)
+    assert np.allclose(profile.day_mix, mix)
     # the odd morning is not the Monday shape: 09:00 keeps a share like its neighbours'
-    monday = expected.loc[0]
-    assert profile.shares[0, 18] < 2 * max(monday["08:30"], monday["09:30"])
-    totals = intraday.groupby(intraday.index.normalize()).sum()
-    recent = totals.groupby(totals.index.day_of_week).tail(RECENT_WEEKS)
-    mix = recent.groupby(recent.index.day_of_week).median()
-    assert np.allclose(profile.day_mix, (mix / mix.sum()).to_numpy())
+    assert profile.shares[0, 18] < 1.5 * max(profile.shares[0, 17], profile.shares[0, 19])
+
+
+def test_a_quiet_queue_keeps_a_smooth_shape():
+    """1.5 calls a half-hour: a median of the days' shares leaves slots empty; every open slot
+    keeps a share here."""
+    rng = np.random.default_rng(1)
+    stamps = pd.date_range("2025-01-06", periods=56 * 48, freq="30min")
+    open_ = (stamps.hour >= 8) & (stamps.hour < 20)
+    counts = pd.Series(rng.poisson(1.5, len(stamps)).astype(float), index=stamps)[open_]
+    profile = from_history(counts, pd.Timedelta("30min"))
+    assert (profile.shares[:, 16:40] > 0).all() and profile.open[:, 16:40].all()
+    assert profile.shares.max() < 0.12
 
 
 def test_spreading_keeps_each_day_and_week_total(intraday):
@@ -108,7 +129,7 @@ def test_a_day_with_contacts_on_a_closed_weekday_is_refused_not_dropped(tmp_path
 
 def test_long_and_wide_files_read_alike_and_weights_are_normalised_with_a_note(tmp_path):
     long = tmp_path / "long.csv"
-    long.write_text("weekday,time,share\nMon,08:00,1\nMon,08:30,3\nTue,08:00,2\nTue,08:30,2\n")
+    long.write_text("weekday,time,share\nMon,8:00,1\nmon,08:30:00,3\nTue,08:00,2\nTUESDAY,08:30,2\n")
     wide = tmp_path / "wide.csv"
     wide.write_text("time,Monday,Tuesday\n08:00,1,2\n08:30,3,2\n")
     a, b = read_profile(long), read_profile(wide)
@@ -135,6 +156,8 @@ def test_shares_of_the_week_give_the_weekday_mix(tmp_path):
         ("weekday,time,share\nMonday,08:00,0.5\nMonday,08:30,abc\n", "row 3, column 'share'"),
         ("weekday,time,share\nMondag,08:00,1\n", "row 2, column 'weekday'.*Monday"),
         ("weekday,time,share\nMonday,25:00,1\n", "row 2, column 'time'.*time of day"),
+        ("weekday,time,share\nMonday,8,1\n", "row 2, column 'time'.*time of day"),
+        ("weekday,time,share\nMonday,2024-01-01 08:00,1\n", "row 2, column 'time'.*time of day"),
         ("weekday,time,share\nMonday,08:00,0.5\nMonday,08:30,0.4\nMonday,08:40,0.1\n", "row 4.*grid"),
         ("weekday,time,share\nMonday,08:00,0.5\nMonday,08:00,0.5\n", "row 3.*each weekday and time once"),
         ("weekday,time,share\nMonday,08:00,0\nMonday,08:30,0\n", "Monday add up to 0"),
