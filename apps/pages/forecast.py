@@ -1,12 +1,32 @@
-"""Forecast: the latest backtest leaderboard, the champion's forecast with its bands, retraining."""
+"""Forecast: the latest backtest leaderboard, a registered version's forecast with its bands, that
+forecast (or a forecast file) against the actuals since, retraining."""
 
 import tempfile
+from pathlib import Path
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_support import app_store, forecast_dataset, show_error, store_caption
+from app_support import (
+    app_store,
+    forecast_dataset,
+    show_error,
+    show_table,
+    store_caption,
+    upload_bytes,
+    upload_file_name,
+)
+from forecasting.accuracy import (
+    Accuracy,
+    Actuals,
+    compare,
+    log_live,
+    model_forecast,
+    promised,
+    read_forecast,
+    verdict,
+)
 from forecasting.csv_safety import write_csv
 from forecasting.errors import InputError
 from forecasting.forecast_job import (
@@ -17,7 +37,8 @@ from forecasting.forecast_job import (
 )
 from forecasting.model_contract import ModelContract, data_contract, load_checked
 from forecasting.series import forecast_series
-from forecasting.store import CHALLENGER, CHAMPION, FORECASTING, ModelVersion, Store
+from forecasting.store import CHALLENGER, CHAMPION, FORECASTING, ModelVersion, RegisteredModel, Store
+from forecasting.store.forecast_cache import series_digest
 from forecasting.training import retrain, train
 
 st.title("Forecast")
@@ -58,10 +79,42 @@ def latest_training(store: Store, registered: str) -> tuple[str | None, pd.DataF
     return run.run_id, store.artifact_table(run.run_id, "leaderboard.csv"), run.tags.get("decision")
 
 
+@st.cache_data(show_spinner=False, ttl=10, max_entries=8, hash_funcs={Store: str})
+def registered_models(store: Store) -> list[RegisteredModel]:
+    return store.registered_models()
+
+
+def pick_version(models: list[RegisteredModel], own: str) -> ModelVersion | None:
+    """A registered model and version to forecast with: this data's model and its champion
+    unless the planner picks another (whose contract is checked against the data)."""
+    by_name = {m.name: m for m in models}
+    names = [own, *sorted(n for n in by_name if n != own)]
+    c1, c2 = st.columns(2)
+    chosen = c1.selectbox("Registered model", names, key="forecast_model") if len(names) > 1 else own
+    model = by_name.get(chosen)
+    if model is None or not model.versions:
+        return None
+    labels = {
+        n: f"{n}" + "".join(f" ({a})" for a, v in sorted(model.aliases.items()) if v == n)
+        for n in model.versions
+    }
+    numbers = sorted(model.versions, reverse=True)
+    default = model.aliases.get(CHAMPION, numbers[0])
+    number = c2.selectbox(
+        "Version",
+        numbers,
+        index=numbers.index(default),
+        format_func=labels.get,
+        key=f"forecast_version_{chosen}",
+    )
+    return model.version(number)
+
+
 try:
     run_id, board, decision = latest_training(store, name)
     version = store.model_version(name, CHAMPION)
     challenger = store.model_version(name, CHALLENGER)
+    models = registered_models(store)
 except InputError as exc:
     show_error(exc)
     st.stop()
@@ -69,10 +122,8 @@ st.subheader("Leaderboard of the latest backtest")
 if board is None:
     st.info("No training run for this data yet: press **Train** below (or run `capplan demo`).")
 else:
-    st.dataframe(
+    show_table(
         board,
-        hide_index=True,
-        width="stretch",
         column_config={
             **{
                 c: st.column_config.NumberColumn(c, format="%.3f")
@@ -89,17 +140,18 @@ else:
     )
 
 st.subheader("Forecast with 80 % and 95 % bands")
-if version is None:
+picked = pick_version(models, name)
+loaded = None
+if picked is None:
     st.info("No champion model for this data yet: train one below.")
 else:
     try:
-        forecaster, model_name, _, fit = champion(
-            store, name, version, data_contract(result, "arrivals", None)
-        )
+        loaded = champion(store, picked.name, picked, data_contract(result, "arrivals", None))
     except InputError as exc:
         show_error(exc)
-        st.stop()
-    number = version.version
+if loaded is not None:
+    forecaster, model_name, _, fit = loaded
+    number = picked.version
     days = st.slider("Open days ahead", 1, 20, 5)
     if fit.converts:  # the data's longer intervals, each the total of the model's slots
         stamps = horizon_timestamps(result.calendar, forecaster.history_end_, days)
@@ -122,13 +174,15 @@ else:
         alt.Chart(recent).mark_line(color="black", strokeWidth=0.8).encode(x="timestamp:T", y="actual:Q"),
     )
     st.altair_chart(chart, width="stretch")
+    who = "Champion" if version is not None and picked == version else f"{picked.name} version {number}"
     st.caption(
-        f"Champion: {model_name} (version {number}), trained on data up to {forecaster.history_end_:%Y-%m-%d}. "
+        f"{who}: {model_name} (version {number}), trained on data up to {forecaster.history_end_:%Y-%m-%d}. "
         "Black: the last week of actual calls; blue: forecast and its 80 % / 95 % intervals."
     )
     if forecaster.history_end_ < history.index.max():
         st.warning(
-            f"The data runs to {history.index.max():%Y-%m-%d}, past the champion's training data: retrain to use it."
+            f"The data runs to {history.index.max():%Y-%m-%d}, past this model's training data: retrain to use "
+            "it (and see below how the model did on the days since)."
         )
     st.download_button(
         "Download the forecast (CSV)",
@@ -136,7 +190,7 @@ else:
         "forecast.csv",
         "text/csv",
     )
-    if run_id:
+    if run_id and picked.name == name:
         with tempfile.TemporaryDirectory() as tmp:
             plot = store.artifact_file(run_id, "forecast_vs_actual.png", tmp)
             if plot is not None:
@@ -144,6 +198,105 @@ else:
                     str(plot),
                     caption="Backtest: actual versus forecast at the last origin, then the forecast ahead",
                 )
+
+
+def show_accuracy(scored: Accuracy, promise: dict | None) -> None:
+    """The summary per level, the verdict, the forecast's band against the actuals, downloads."""
+    show_table(
+        scored.summary,
+        column_config={
+            "mase": st.column_config.NumberColumn("MASE", format="%.3f"),
+            **{
+                c: st.column_config.NumberColumn(c, format="percent")
+                for c in ("wape", "bias", "coverage80", "coverage95")
+            },
+            **{c: st.column_config.DateColumn(c) for c in ("from", "to")},
+            "mae": st.column_config.NumberColumn("mae", format="%.1f"),
+            "scale": st.column_config.NumberColumn("scale", format="%.1f"),
+        },
+    )
+    st.write(verdict(scored, promise))
+    st.caption(
+        f"Scored: the rows whose span the actuals cover whole; the other columns count the rest. MASE's scale is the "
+        f"one-week seasonal naive's error on {scored.scale_from}."
+    )
+    rows = scored.rows[scored.rows["level"] == scored.granularity]
+    base = alt.Chart(rows).encode(x=alt.X("timestamp:T", title=None))
+    layers = [
+        base.mark_line().encode(
+            y=alt.Y("forecast:Q", title="contacts"), tooltip=["timestamp:T", "forecast:Q", "actual:Q"]
+        ),
+        base.mark_line(color="black", strokeWidth=0.8, point=True).encode(y="actual:Q"),
+    ]
+    if rows["lo80"].notna().any():
+        layers = [
+            base.mark_area(opacity=0.2).encode(y="lo95:Q", y2="hi95:Q"),
+            base.mark_area(opacity=0.35).encode(y="lo80:Q", y2="hi80:Q"),
+            *layers,
+        ]
+    st.altair_chart(alt.layer(*layers), width="stretch")
+    c1, c2 = st.columns(2)
+    c1.download_button("Download the summary (CSV)", write_csv(scored.summary, index=False, name="accuracy_summary.csv"),
+                       "accuracy_summary.csv", "text/csv")  # fmt: skip
+    c2.download_button("Download every row (CSV)", write_csv(scored.rows, index=False, name="accuracy_rows.csv"),
+                       "accuracy_rows.csv", "text/csv")  # fmt: skip
+
+
+@st.cache_data(show_spinner="Forecasting the days since the training data…", max_entries=4, ttl=600,
+               hash_funcs={Store: str})  # fmt: skip
+def model_accuracy(store: Store, version: ModelVersion, data: str, _result, _actuals: Actuals):
+    """The version's forecast of the data after its training end, scored (once per data, by its
+    content digest ``data``, and version)."""
+    forecaster, _, _, fit = champion(store, version.name, version, data_contract(_result, "arrivals", None))
+    made = model_forecast(
+        forecaster, fit, _result, _actuals, label=f"{version.name} version {version.version}"
+    )
+    run = store.run(version.run_id)
+    return compare(made.table, _actuals, made.granularity, made.tables, made.history), (
+        promised(run.metrics) if run is not None else None
+    )
+
+
+st.subheader("Forecast vs actuals")
+st.write(
+    "How a stored forecast did against what happened since: the model version above forecasts the data's days "
+    "after its training data ended, or upload a forecast file `capplan forecast` wrote. The actuals are the data "
+    "chosen above (newer exports: upload them on **Data & KPIs**)."
+)
+source = st.radio("Forecast to check", ["The model version above", "A forecast file"], horizontal=True)
+actuals = Actuals.from_ingest(result, "arrivals", None)
+if source == "A forecast file":
+    upload = st.file_uploader("Forecast file (CSV)", type=["csv"], key="forecast_file")
+    if upload is not None:
+        try:
+            with tempfile.TemporaryDirectory(prefix="capplan-upload-") as tmp:
+                path = Path(tmp) / upload_file_name(upload.name)
+                path.write_bytes(upload_bytes(upload, "data"))
+                try:
+                    forecast = read_forecast(path)
+                except InputError as exc:  # the planner's own file name, never the server's copy
+                    exc.path = upload_file_name(upload.name) if exc.path == str(path) else exc.path
+                    raise
+            show_accuracy(compare(forecast, actuals), None)
+        except InputError as exc:
+            show_error(exc)
+elif loaded is None:
+    st.info("Choose a registered model version above (or train one below) to check its forecast.")
+else:
+    try:
+        scored, promise = model_accuracy(store, picked, series_digest(actuals.series), result, actuals)
+    except InputError as exc:
+        st.info(f"Nothing to check yet: {exc.detail}. Choose newer data on **Data & KPIs**.")
+    else:
+        show_accuracy(scored, promise)
+        if st.button(f"Log as the live accuracy of {picked.name} version {picked.version}"):
+            try:
+                logged = log_live(store, picked, scored, label)
+            except InputError as exc:
+                show_error(exc)
+            else:
+                registered_models.clear()
+                st.success(f"Logged: MLflow run {logged}; `capplan store` shows it beside the version.")
 
 st.subheader("Train or retrain")
 st.write(
@@ -181,6 +334,7 @@ if action == "promote":
         f"version {challenger.version} is now the champion (was version {version.version if version else 'none'})",
     )
     latest_training.clear()
+    registered_models.clear()
     st.rerun()
 elif action and not models:
     st.warning("Choose at least one candidate model.")
@@ -207,4 +361,5 @@ elif action:
     else:
         st.session_state["training_outcome"] = (outcome.promoted, outcome.decision)
         latest_training.clear()
+        registered_models.clear()
         st.rerun()
