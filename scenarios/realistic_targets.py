@@ -1,9 +1,11 @@
 """Realistic targets: what a service target costs, what a headcount or budget can reach, and
 what the center's own history shows to be attainable.
 
-Both the curve and the best reachable targets are computed at the forecast mean, with each
-target alone (no occupancy cap, no other waiting-time target), so they read as "what this
-target costs" and "what these people can give" and agree with each other.
+Both the curve and the best reachable targets staff like the plan: each interval to the
+forecast (its mean, or the percentile ``staff_to`` asks for), under the scenario's occupancy
+cap, abandonment target, shrinkage and service model. Only the waiting-time target varies, so
+the curve's row at the scenario's own target *is* the plan, and "what this target costs" and
+"what these people can give" agree with each other and with the plan.
 
 Required FTE rises monotonically with the service-level target (and falls as the ASA or
 response-time target loosens), so the best target a headcount reaches is found by bisection
@@ -19,6 +21,7 @@ from forecasting.history.ingest import IngestResult
 from forecasting.history.kpis import ALL_QUEUES, kpi_table
 from scenarios.planning import Demand, plan_fte
 from scenarios.spec import Scenario
+from scenarios.vocabulary import each_interval, service_model_name
 
 SERVICE_LEVELS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 ASA_SECONDS = (300.0, 120.0, 60.0, 30.0, 20.0, 10.0)
@@ -29,35 +32,83 @@ def _queues(scenario: Scenario, channels: tuple[str, ...]) -> list[str]:
     return [n for n, q in scenario.queues.items() if q.channel in channels]
 
 
+WAITING_TARGETS = ("service_level", "asa_seconds")
+
+
 def _overrides(scenario: Scenario, kind: str, value: float) -> dict[str, dict]:
-    """Targets with one kind set to ``value`` and the other voice/chat targets dropped."""
+    """The scenario's targets with one kind set to ``value``: every other constraint stays
+    (occupancy cap, abandonment, the other waiting-time target the queue has), so the row at
+    the scenario's own value is its plan. A waiting-time kind the queue has no target of
+    replaces the one it has (an ASA target instead of 80/20), the cap and abandonment kept."""
     if kind == "response_hours":
         return {q: {"response_hours": value} for q in _queues(scenario, ("email",))}
-    other = "asa_seconds" if kind == "service_level" else "service_level"
-    return {
-        q: {kind: value, other: None, "max_occupancy": None, "abandon_rate": None}
-        for q in _queues(scenario, ("voice", "chat"))
-    }
+    out = {}
+    for q in _queues(scenario, ("voice", "chat")):
+        update = {kind: value}
+        if getattr(scenario.targets.for_queue(q), kind) is None:
+            update |= {other: None for other in WAITING_TARGETS if other != kind}
+        out[q] = update
+    return out
 
 
 def _fte(scenario: Scenario, demand: Demand, kind: str, value: float) -> tuple[float, float, float]:
-    return plan_fte(scenario, demand, _overrides(scenario, kind, value), basis="mean")
+    return plan_fte(scenario, demand, _overrides(scenario, kind, value))
+
+
+def constraint_words(scenario: Scenario) -> str:
+    """The constraints every row of the curve keeps, as the answers and pages say them:
+    ``occupancy ≤ 90%, shrinkage 30%, textbook Erlang A``."""
+    t = scenario.targets
+    words = []
+    if t.max_occupancy is not None:
+        words.append(f"occupancy ≤ {t.max_occupancy:.0%}")
+    if t.abandon_rate is not None:
+        words.append(f"abandonment ≤ {t.abandon_rate:.1%}")
+    words.append(f"shrinkage {scenario.supply.shrinkage:.0%}")
+    live = [q.model for q in scenario.queues.values() if q.channel in ("voice", "chat")]
+    words += [service_model_name(m, short=True) for m in dict.fromkeys(live)]
+    return ", ".join(words)
+
+
+CURVE_COLUMNS = ["target", "value", "fte", "cost", "peak_agents", "plan"]
+
+
+def own_targets(scenario: Scenario) -> dict[str, float]:
+    """The scenario's own value of each kind the curve varies, when its queues share one: the
+    row at that value is the plan."""
+    own = {}
+    for kind, channels in (("service_level", ("voice", "chat")), ("asa_seconds", ("voice", "chat")),
+                           ("response_hours", ("email",))):  # fmt: skip
+        values = {getattr(scenario.targets.for_queue(q), kind) for q in _queues(scenario, channels)}
+        if len(values) == 1 and None not in values:
+            own[kind] = values.pop()
+    return own
+
+
+def curve_words(scenario: Scenario) -> str:
+    """What every row of the curve keeps, for its heading in the CLI and the app: how it staffs
+    and the scenario's constraints."""
+    return f"{each_interval(scenario.forecast.staff_to)}; {constraint_words(scenario)}"
 
 
 def target_curve(scenario: Scenario, demand) -> pd.DataFrame:
     """Required FTE, cost and peak agents for a range of service-level, ASA and response-time
-    targets (the other queues keep the scenario's targets)."""
+    targets, each row the plan with that target (see :func:`_overrides`); the scenario's own
+    values are among the rows, marked ``plan``, and cost what the plan costs."""
     rows = []
     kinds = []
     if _queues(scenario, ("voice", "chat")):
         kinds += [("service_level", SERVICE_LEVELS), ("asa_seconds", ASA_SECONDS)]
     if _queues(scenario, ("email",)):
         kinds.append(("response_hours", RESPONSE_HOURS))
+    own = own_targets(scenario)
     for kind, values in kinds:
-        for value in values:
+        order = sorted(set(values) | ({own[kind]} if own.get(kind) is not None else set()))
+        for value in order if kind == "service_level" else order[::-1]:
             fte, cost, peak = _fte(scenario, demand, kind, value)
-            rows.append({"target": kind, "value": value, "fte": fte, "cost": cost, "peak_agents": peak})
-    return pd.DataFrame(rows, columns=["target", "value", "fte", "cost", "peak_agents"])
+            rows.append({"target": kind, "value": value, "fte": fte, "cost": cost, "peak_agents": peak,
+                         "plan": own.get(kind) is not None and bool(np.isclose(value, own[kind]))})  # fmt: skip
+    return pd.DataFrame(rows, columns=CURVE_COLUMNS)
 
 
 def _bisect(fte_of, lo: float, hi: float, limit: float, rising: bool, steps: int = 10) -> float | None:

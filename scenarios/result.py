@@ -52,6 +52,7 @@ class ScenarioResult:
     analysed: bool = False
     services: dict = field(default_factory=dict)  # queue -> FittedService (models fitted on the log)
     satisfaction: dict = field(default_factory=dict)  # survey -> FittedSatisfaction (fitted on the log)
+    service_choice: object | None = None  # scenarios.service.choice.ServiceChoice: which model, and why
 
 
 def no_risk(intervals: pd.DataFrame) -> pd.DataFrame:

@@ -9,6 +9,7 @@ the target-versus-FTE curve) and a flat summary of metrics that MLflow records a
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,10 +26,12 @@ from scenarios.planning import (
     staffing_targets,
     unmatched_changes,
 )
+from scenarios.realistic_targets import CURVE_COLUMNS
 from scenarios.result import ScenarioResult, daily_table, no_risk, summarize
+from scenarios.service.choice import choose_service_models
 from scenarios.spec import Scenario, ServiceTargets
 from scenarios.staffing_plan import fte_by_period
-from scenarios.supply import supply_agents
+from scenarios.supply import agents_fte, supply_agents, with_supply_fte
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +116,7 @@ def compute(inputs: ScenarioInputs) -> ScenarioResult:
         + supply_warnings
         + [w for w in service_warnings if w]
     )
-    empty_curve = pd.DataFrame(columns=["target", "value", "fte", "cost", "peak_agents"])
+    empty_curve = pd.DataFrame(columns=CURVE_COLUMNS)
     return ScenarioResult(
         scenario, inputs.path, intervals, daily, fte, empty_curve, {}, None, summary, base.model, warnings,
         demand=demand, available=available, services=inputs.services, satisfaction=inputs.satisfaction,
@@ -195,11 +198,22 @@ def run_scenario(
     base: BaseForecast | None = None,
     analysis: bool = True,
     store: Store | None = None,
+    agents_on_phones: float | None = None,
 ) -> ScenarioResult:
-    """Evaluate one scenario end to end (deterministic: same file, same numbers): load its
-    inputs, compute the staffing and, unless ``analysis=False`` (the app's instant what-if),
-    analyse it (risk, target curve, best targets, evidence)."""
-    result = compute(load_inputs(scenario, path, store, base))
+    """Evaluate one scenario end to end (deterministic: same file, same numbers): choose its
+    voice queues' service models (the centre's fitted one unless the scenario names one), load
+    its inputs, compute the staffing and, unless ``analysis=False`` (the app's instant
+    what-if), analyse it (risk, target curve, best targets, evidence, the other service
+    model's answer). ``agents_on_phones`` replaces the supply by that many agents on the phones
+    in each open interval, as the FTE they take (:func:`scenarios.supply.agents_fte`)."""
+    scenario, choice = choose_service_models(scenario, path.parent if path else None)
+    inputs = load_inputs(scenario, path, store, base)
+    if agents_on_phones is not None:
+        fte = agents_fte(inputs.scenario, build_demand(inputs.scenario, inputs.base), agents_on_phones)
+        inputs = replace(inputs, scenario=with_supply_fte(inputs.scenario, fte))
+    result = replace(compute(inputs), service_choice=choice)
+    if agents_on_phones is not None:
+        result.summary["supply_agents_on_phones"] = float(agents_on_phones)
     return analyse(result, load_evidence(scenario, path)) if analysis else result
 
 

@@ -144,3 +144,25 @@ def supply_fte(scenario: Scenario, available: np.ndarray | None, demand: Demand)
     return float(
         demand.fte(float((available * demand.interval_hours[None, :]).sum()), scenario.supply.hours_per_fte)
     )
+
+
+def agents_fte(scenario: Scenario, demand: Demand, agents: float) -> float:
+    """FTE that keep ``agents`` on the phones in every open interval: scheduled agents are those
+    on the phones over (1 − shrinkage), their hours summed over the horizon and divided by an
+    FTE's hours, as a day of the plan is (:meth:`Demand.fte`). Queues with shrinkage of their
+    own weigh by their share of the interval's workload."""
+    work = demand.grid.volume * demand.grid.aht
+    total = work.sum(axis=0)
+    share = np.where(total > 0, work / np.where(total > 0, total, 1.0), 1.0 / work.shape[0])
+    scheduled_per_agent = (share / (1 - demand.shrinkage)).sum(axis=0)
+    hours = float(agents) * float((scheduled_per_agent * demand.interval_hours * demand.open_mask).sum())
+    return demand.fte(hours, scenario.supply.hours_per_fte)
+
+
+def with_supply_fte(scenario: Scenario, fte: float | None) -> Scenario:
+    """The scenario with ``fte`` FTE as its whole supply (no budget or schedule); as it is
+    without one."""
+    if not fte:
+        return scenario
+    supply = {"headcount": float(fte), "budget": None, "available_agents": None}
+    return scenario.model_copy(update={"supply": scenario.supply.model_copy(update=supply)})

@@ -47,10 +47,15 @@ MEASURES: dict[str, Measure] = {
     "understaffed_intervals": Measure("intervals understaffed", "count"),
     "overstaffed_intervals": Measure("intervals overstaffed", "count"),
     "achievable_fte_available": Measure("FTE available", "fte"),
-    "achievable_service_level": Measure("service level met in every interval", "share"),
-    "achievable_asa_seconds": Measure("ASA met in every interval", "seconds"),
+    "achievable_service_level": Measure("service level met in each interval", "share"),
+    "achievable_asa_seconds": Measure("ASA met in each interval", "seconds"),
     "achievable_response_hours": Measure("shortest email response target met", "hours"),
-    "fte_for_target_days": Measure("FTE to meet the target on enough days", "fte"),
+    "fte_for_target_days": Measure("FTE to meet the target on the share of days asked", "fte"),
+    "supply_agents_on_phones": Measure("agents on the phones", "fte"),
+    "fte_textbook": Measure("FTE needed with textbook Erlang", "fte"),
+    "fte_fitted": Measure("FTE needed with the centre's fitted service model", "fte"),
+    "service_level_textbook": Measure("service level of the plan with textbook Erlang", "share"),
+    "service_level_fitted": Measure("service level of the plan with the centre's fitted model", "share"),
     # the history's KPIs (capplan kpis, the Data & KPIs page)
     "arrivals": Measure("arrivals", "count"),
     "handled": Measure("handled", "count"),
@@ -79,6 +84,68 @@ MEASURES: dict[str, Measure] = {
     "contacts_per_issue": Measure("contacts per issue", "ratio"),
     "contacts_per_agent": Measure("contacts per agent", "ratio"),
 }
+
+
+# The two questions an FTE figure answers, in the words every front end uses for them: the plan
+# (every interval staffed to the forecast to meet the targets) and the risk (the target met on a
+# share of days over the forecast's uncertainty). The CLI, the Targets page and the answers say
+# which with these phrases, so the same figure is never named two ways.
+EACH_INTERVAL = "staffed to the forecast in each interval"
+
+SERVICE_MODELS = {  # a queue's service model as an answer names it
+    "erlang-c": "textbook Erlang C",
+    "erlang-a": "textbook Erlang A",
+    "calibrated": "the centre's fitted service model (calibrated Erlang A)",
+    "learned": "the centre's fitted service model (a learned correction of calibrated Erlang A)",
+}
+FITTED_SHORT = "the centre's fitted model"  # in a sentence that has named it in full
+
+
+def _ordinal(n: float) -> str:
+    text = f"{n:g}"
+    if not float(n).is_integer():
+        return f"{text}th"
+    last_two = int(n) % 100
+    suffix = "th" if 10 <= last_two <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(int(n) % 10, "th")
+    return f"{text}{suffix}"
+
+
+def each_interval(staff_to: str | float = "mean") -> str:
+    """How the plan staffs: ``staffed to the forecast in each interval`` (its mean), or to a
+    percentile of it (``staff_to: 0.8``)."""
+    if staff_to == "mean":
+        return EACH_INTERVAL
+    return (
+        f"staffed to the forecast's {_ordinal(round(100 * float(staff_to), 1))} percentile in each interval"
+    )
+
+
+def percent(share: float) -> str:
+    """A share as planners write a target: ``80%``, ``85.5%``."""
+    return f"{100 * share:.3g}%"
+
+
+def on_days(share: float) -> str:
+    """The risk's question: the target met ``on 80% of days``."""
+    return f"on {percent(share)} of days"
+
+
+def fte_question(key: str, staff_to: str | float = "mean", days_share: float = 0.8) -> str:
+    """The FTE figure's name with the question it answers: the plan's (``fte_total``) or the
+    risk's (``fte_for_target_days``)."""
+    if key == "fte_total":
+        return f"FTE {each_interval(staff_to)}"
+    if key == "fte_for_target_days":
+        return f"FTE to meet the target {on_days(days_share)}"
+    return label(key)
+
+
+def service_model_name(model: str, short: bool = False) -> str:
+    """How an answer names a service model: ``textbook Erlang A``, ``the centre's fitted
+    service model (calibrated Erlang A)`` (``short``: ``the centre's fitted model``)."""
+    if short and model in ("calibrated", "learned"):
+        return FITTED_SHORT
+    return SERVICE_MODELS.get(model, model)
 
 
 def measure(key: str) -> Measure:

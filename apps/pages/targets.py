@@ -9,16 +9,21 @@ from forecasting.errors import InputError
 from forecasting.store import Store
 from scenarios.answers import manager_answer, with_headcount
 from scenarios.base_forecast import champion_version
+from scenarios.realistic_targets import curve_words
 from scenarios.runner import run_scenario
 from scenarios.spec import load_scenario
-from scenarios.vocabulary import format_value, label
+from scenarios.vocabulary import format_value, fte_question, label
 
 HELP = {
     "supply_service_level": "arrival-weighted over the horizon, the headcount spread over the intervals like the plan",
     "achievable_service_level": "the highest target every interval meets when the headcount is spread to it: "
     "a stricter measure than the average",
-    "fte_for_target_days": "Monte Carlo over the forecast's uncertainty; the plan's staffing scaled up or down",
+    "fte_total": "the plan: every interval staffed to meet the targets under the scenario's occupancy cap, "
+    "shrinkage and service model (the curve's row at the scenario's target)",
+    "fte_for_target_days": "Monte Carlo over the forecast's uncertainty; the plan's staffing scaled up or down, "
+    "never below what the occupancy cap asks for",
 }
+SUPPLY_KINDS = ("Headcount (FTE)", "Agents on the phones")
 
 st.title("Realistic targets")
 try:
@@ -34,12 +39,18 @@ except InputError as exc:
     ttl=3600,
     hash_funcs={Store: str},
 )
-def analysis(scenario_json: str, headcount: float | None, store: Store, champion: int | None):
-    """One full scenario run with the headcount as its supply: curve, best targets, risk, evidence."""
+def analysis(
+    scenario_json: str, headcount: float | None, agents: float | None, store: Store, champion: int | None
+):
+    """One full scenario run with the headcount (or agents on the phones) as its supply: curve,
+    best targets, risk, evidence, and the scenario as run (its service models chosen)."""
     from scenarios.spec import Scenario
 
     result = run_scenario(
-        with_headcount(Scenario.model_validate_json(scenario_json), headcount), path, store=store
+        with_headcount(Scenario.model_validate_json(scenario_json), headcount),
+        path,
+        store=store,
+        agents_on_phones=agents,
     )
     return (
         result.curve,
@@ -48,13 +59,28 @@ def analysis(scenario_json: str, headcount: float | None, store: Store, champion
         result.summary,
         result.evidence,
         manager_answer(result),
+        result.scenario,
     )
 
 
-default = float(scenario.supply.headcount or 0)
-headcount = st.number_input(
-    "Headcount (FTE)", 0.0, 100000.0, default, 5.0, help="0: no headcount, only the cost of each target"
-)
+kind = st.radio("Supply given as", SUPPLY_KINDS, horizontal=True, key="supply_kind")
+if kind == SUPPLY_KINDS[0]:
+    default = float(scenario.supply.headcount or 0)
+    headcount = st.number_input(
+        SUPPLY_KINDS[0], 0.0, 100000.0, default, 5.0, help="0: no headcount, only the cost of each target"
+    )
+    agents = None
+else:
+    agents = st.number_input(
+        SUPPLY_KINDS[1],
+        0.0,
+        100000.0,
+        0.0,
+        1.0,
+        help="productive agents in each open interval (after shrinkage); taken as the FTE that keep them there. "
+        "0: no supply, only the cost of each target",
+    )
+    headcount = None
 try:
     store = app_store()
     version = (
@@ -62,8 +88,13 @@ try:
         if scenario.forecast.model == "champion"
         else None
     )
-    curve, best, daily, summary, evidence, answer = analysis(
-        scenario.model_dump_json(), headcount or None, store, version and version.version
+    curve, best, daily, summary, evidence, answer, ran = analysis(
+        # only the keys the file sets: a queue naming no service model gets the centre's own
+        scenario.model_dump_json(exclude_unset=True),
+        headcount or None,
+        agents or None,
+        store,
+        version and version.version,
     )
 except InputError as exc:
     show_error(exc)
@@ -73,17 +104,17 @@ except InputError as exc:
 
 for sentence in answer:
     st.markdown(f"**{sentence}**" if sentence.startswith("With") else sentence)
-shown = [k for k in ("supply_service_level", "supply_p_meet_target_mean", "fte_for_target_days",
+shown = [k for k in ("supply_service_level", "supply_p_meet_target_mean", "fte_total", "fte_for_target_days",
                      "achievable_service_level") if k in summary]  # fmt: skip
-if not shown:
+if "supply_service_level" not in summary:
     shown = [
         k for k in ("fte_total", "service_level", "p_meet_target_mean", "fte_for_target_days") if k in summary
     ]
-names = {
-    "fte_for_target_days": f"FTE for {scenario.risk.days_share:.0%} of days",
-}
+names = {key: fte_question(key, scenario.forecast.staff_to, scenario.risk.days_share) for key in
+         ("fte_total", "fte_for_target_days")}  # fmt: skip
 for column, key in zip(st.columns(len(shown)), shown, strict=True):
     column.metric(names.get(key, label(key)), format_value(key, summary[key]), help=HELP.get(key))
+st.caption(f"FTE each target costs ({curve_words(ran)}); the scenario's own target is the plan.")
 sl_curve = curve[curve["target"] == "service_level"]
 asa_curve = curve[curve["target"] == "asa_seconds"]
 left, right = st.columns(2)
@@ -119,6 +150,7 @@ if len(asa_curve):
 curve_view = curve.assign(
     target=[label(k, with_side=False) for k in curve["target"]],
     value=[format_value(k, v) for k, v in zip(curve["target"], curve["value"], strict=True)],
+    plan=["← the plan" if plan else "" for plan in curve["plan"]],
 )
 st.dataframe(
     readable(curve_view, {"fte": "fte_total", "cost": "total_cost", "peak_agents": "peak_agents"},
@@ -213,7 +245,8 @@ else:
         f"intervals from their arrivals, handle times and agents. {how}, "
         f"abandonment off by {s.loc[chosen, 'abandon_rate_mae']:.1%} per interval on average "
         f"(calibrated Erlang A {s.loc['calibrated', 'abandon_rate_mae']:.1%}, textbook Erlang A "
-        f"{s.loc['erlang-a', 'abandon_rate_mae']:.1%}). Set `service_model` in the scenario to staff against it."
+        f"{s.loc['erlang-a', 'abandon_rate_mae']:.1%}). A queue that names no `service_model` is staffed with "
+        "the centre's fitted model (calibrated Erlang A); `service_model: erlang-a` asks for the textbook one."
     )
     metric = (
         st.segmented_control(

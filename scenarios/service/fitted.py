@@ -87,9 +87,13 @@ class FittedService:
         return out
 
 
-def fit_service(contacts: Contacts, length: pd.Timedelta, target_seconds: float, kind: str) -> FittedService:
+def fit_service(
+    contacts: Contacts, length: pd.Timedelta, target_seconds: float, kind: str, validate: bool = True
+) -> FittedService:
     """The ``kind`` model fitted on every day of the log (the presence gap picked out of time),
-    and validate-staffing's summary with the last week held out when the log is long enough."""
+    and validate-staffing's summary with the last week held out when the log is long enough
+    (and ``validate``: a second opinion beside another model's plan needs no check, which costs
+    most of the time)."""
     if not contacts.has("agent_id", "answer_time", "wait_seconds", "handle_seconds"):
         raise InputError(
             f"model {kind} needs a call log with agents",
@@ -105,7 +109,7 @@ def fit_service(contacts: Contacts, length: pd.Timedelta, target_seconds: float,
     base = QueueingModel("erlang-a", seconds, target_seconds, agents=f"present_{gap:g}", calibrate=True)
     model = base if kind == "calibrated" else LearnedModel(base)
     model.fit(table, contacts)
-    check = last_week_check(contacts, length, target_seconds)
+    check = last_week_check(contacts, length, target_seconds) if validate else None
     validation = None if check is None else check.summary
     return FittedService(kind, ServiceFunction(model), gap, base.availability_, base.patience_, validation)
 
