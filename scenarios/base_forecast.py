@@ -399,6 +399,14 @@ def spread_base_forecast(
         native, model, end, calendar, warning = native_forecast(
             result, forecast, data, source, store, plan_interval=result.interval
         )
+        if calendar.interval < DAY:  # a champion of intraday slots would be summed, then spread again
+            raise InputError(
+                f"the model {model} forecasts {interval_minutes(calendar.interval)}-minute slots; "
+                f"{data.input} holds daily totals",
+                **MODEL_KEY,
+                expected="a model trained on this daily data (capplan train on it), forecast.model: auto, "
+                "or the intraday data itself as data.input",
+            )
         days = pd.DatetimeIndex(pd.to_datetime(native["timestamp"])).normalize()
         spread = profile.spread_days(
             days, native["forecast"].to_numpy(float), native["rate_sd"].to_numpy(float)
