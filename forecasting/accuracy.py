@@ -295,16 +295,25 @@ def _aggregate_forecast(own: pd.DataFrame, level: str, actuals: Actuals, step: p
     return table
 
 
-def _forecast_covers(table: pd.DataFrame, own: pd.DataFrame, level: str, step: pd.Timedelta) -> np.ndarray:
-    """Whether the forecast's own rows run from the first to the last day of each period of
-    ``table`` (and, for a model's period table, whether it says the period is complete)."""
-    first, last = pd.Timestamp(own["timestamp"].min()), pd.Timestamp(own["timestamp"].max())
+def _forecast_covers(
+    table: pd.DataFrame, own: pd.DataFrame, level: str, step: pd.Timedelta, calendar: OperatingCalendar
+) -> np.ndarray:
+    """Whether the forecast's own rows run from the first to the last open day (by the
+    actuals' calendar) of each period of ``table``: a Monday-to-Friday centre's week is whole
+    on its Friday."""
+    first, last = (
+        pd.Timestamp(own["timestamp"].min()).normalize(),
+        pd.Timestamp(own["timestamp"].max()).normalize(),
+    )
     starts = pd.DatetimeIndex(table["timestamp"])
-    last_days = (_span_ends(starts, level, step) - pd.Timedelta(1)).normalize()
-    covered = (starts >= first.normalize()) & (last_days <= last.normalize())
-    if "complete" in table:
-        covered &= table["complete"].to_numpy(bool)
-    return np.asarray(covered, bool)
+    ends = _span_ends(starts, level, step)
+    days = pd.date_range(starts.min(), (ends.max() - pd.Timedelta(1)).normalize(), freq="D")
+    open_days = pd.DatetimeIndex(open_slots(calendar, days).normalize().unique())
+    where = _locate(open_days, _ns(starts).asi8, _ns(ends).asi8)
+    frame = pd.DataFrame({"period": where, "day": open_days})[where >= 0]
+    span = frame.groupby("period")["day"].agg(["min", "max"]).reindex(range(len(starts)))
+    covered = ((span["min"] >= first) & (span["max"] <= last)) | span["min"].isna()  # none open: none due
+    return covered.to_numpy(bool)
 
 
 def _level_series(series: pd.Series, level: str, actuals: Actuals, step: pd.Timedelta) -> pd.Series:
@@ -375,7 +384,7 @@ def compare(
         spans = _totals(actuals, starts, ends)
         spans["timestamp"], spans["end"] = starts, ends
         if level != level0:
-            spans["forecast_complete"] = _forecast_covers(table, own, level, step)
+            spans["forecast_complete"] = _forecast_covers(table, own, level, step, actuals.calendar)
         else:
             spans["forecast_complete"] = table["complete"].to_numpy(bool) if "complete" in table else True
         status = _status(spans, first_actual, last_actual)
@@ -478,9 +487,9 @@ def verdict(result: Accuracy, promised: dict[str, float] | None = None) -> str:
     row = result.level(name)
     days = (pd.Timestamp(row["to"]) - pd.Timestamp(row["from"])).days + 1
     span = f"{days // 7} weeks" if days >= 14 else f"{days} days"
-    text = (
-        f"last {span} ({row['n']} {_plural(name)}): WAPE {_pct(row['wape'])}, bias {_pct(row['bias'], '+')}"
-    )
+    counted = f"{row['n']} {_plural(name)}"
+    text = f"last {span}" + ("" if counted == span else f" ({counted})")
+    text += f": WAPE {_pct(row['wape'])}, bias {_pct(row['bias'], '+')}"
     if np.isfinite(row["coverage80"]):
         text += f", {100 * row['coverage80']:.0f} % inside the 80 % band"
     own = result.level(result.granularity) or row
@@ -531,6 +540,23 @@ def live_tags(result: Accuracy) -> dict[str, str]:
         tags[f"mase_{result.granularity}"] = f"{own['mase']:.4g}"
     tags["at"] = pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC")
     return {f"{LIVE_PREFIX}{k}": v for k, v in tags.items()}
+
+
+def describe_live(tags: dict[str, str]) -> str | None:
+    """A version's live accuracy from its tags, in words ('by day over 2024-01-01 to
+    2024-01-28 (20 rows): WAPE 6.2 %, ...'); None when none was logged."""
+    live = {k.removeprefix(LIVE_PREFIX): v for k, v in tags.items() if k.startswith(LIVE_PREFIX)}
+    if not live:
+        return None
+    parts = [f"{label} {_pct(float(live[key]))}" for key, label in (("wape", "WAPE"), ("bias", "bias"))
+             if key in live]  # fmt: skip
+    if "coverage80" in live:
+        parts.append(f"{100 * float(live['coverage80']):.0f} % inside the 80 % band")
+    if "mase" in live:
+        parts.append(f"MASE {float(live['mase']):.2f}")
+    when = f" over {live.get('from', '?')} to {live.get('to', '?')} ({live.get('n', '?')} rows)"
+    logged = f"; logged {live['at']}" if "at" in live else ""
+    return f"by {live.get('level', '?')}{when}: " + ", ".join(parts) + logged
 
 
 def live_metrics(result: Accuracy) -> dict[str, float]:

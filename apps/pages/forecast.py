@@ -21,6 +21,7 @@ from forecasting.accuracy import (
     Accuracy,
     Actuals,
     compare,
+    describe_live,
     log_live,
     model_forecast,
     promised,
@@ -179,6 +180,9 @@ if loaded is not None:
         f"{who}: {model_name} (version {number}), trained on data up to {forecaster.history_end_:%Y-%m-%d}. "
         "Black: the last week of actual calls; blue: forecast and its 80 % / 95 % intervals."
     )
+    live = describe_live(next((m.tags.get(number, {}) for m in models if m.name == picked.name), {}))
+    if live:
+        st.caption(f"Live accuracy of version {number} (against the actuals since its training): {live}")
     if forecaster.history_end_ < history.index.max():
         st.warning(
             f"The data runs to {history.index.max():%Y-%m-%d}, past this model's training data: retrain to use "

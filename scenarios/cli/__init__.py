@@ -79,7 +79,7 @@ def store_command(args: argparse.Namespace) -> int:
 def describe_model(store: Store, model: RegisteredModel) -> list[str]:
     """A registered model in a few lines: versions and aliases, what the champion (else the
     newest version) forecasts, the period it was trained on and its live accuracy."""
-    from forecasting.accuracy import LIVE_PREFIX
+    from forecasting.accuracy import describe_live
     from forecasting.model_contract import ModelContract
 
     aliases = ", ".join(f"{alias} {number}" for alias, number in sorted(model.aliases.items()))
@@ -105,32 +105,14 @@ def describe_model(store: Store, model: RegisteredModel) -> list[str]:
         if last:
             lines.append(f"  trained on data {'from ' + first[:10] + ' ' if first else ''}to {last[:16]}"
                          f" ({run.params.get('chosen_model') or run.params.get('kind', '')}, run {run.run_id})")  # fmt: skip
-    live = {k.removeprefix(LIVE_PREFIX): v for k, v in tags.items() if k.startswith(LIVE_PREFIX)}
+    live = describe_live(tags)
     if live:
-        lines.append("  live accuracy: " + live_words(live))
+        lines.append("  live accuracy: " + live)
     else:
         lines.append(
             f"  live accuracy: none logged (capplan accuracy --model {model.name} with the newer data)"
         )
     return lines
-
-
-def live_words(live: dict[str, str]) -> str:
-    """'by day over 2024-01-01 to 2024-01-28 (20 days): WAPE 6.2 %, bias -3.1 %, ...'."""
-
-    def pct(key: str) -> str | None:
-        return f"{100 * float(live[key]):.1f} %" if key in live else None
-
-    parts = [f"{label} {pct(key)}" for key, label in (("wape", "WAPE"), ("bias", "bias"),
-             ("coverage80", "inside the 80 % band")) if key in live]  # fmt: skip
-    if "mase" in live:
-        parts.append(f"MASE {float(live['mase']):.2f}")
-    when = f" over {live.get('from', '?')} to {live.get('to', '?')} ({live.get('n', '?')} rows)"
-    return (
-        f"by {live.get('level', '?')}{when}: "
-        + ", ".join(parts)
-        + (f"; logged {live['at']}" if "at" in live else "")
-    )
 
 
 def main(argv: list[str] | None = None) -> int:

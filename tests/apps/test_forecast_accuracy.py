@@ -62,6 +62,8 @@ def test_the_champion_against_the_days_since_its_training(models):
     by_label(at.button, f"Log as the live accuracy of {name} version 1").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("Logged: MLflow run" in s.value for s in at.success)
+    at.run()
+    assert any(c.value.startswith("Live accuracy of version 1") for c in at.caption)
     tags = store.version_tags(version)
     assert float(tags["capplan.live.wape"]) == pytest.approx(expected.loc["day", "wape"], rel=1e-3)
 

@@ -92,3 +92,37 @@ def test_refusals_are_one_line(tmp_path, run_cli, report, tracking_store):
     with pytest.raises(SystemExit) as stopped:  # a usage mistake: argparse's one line
         run_cli("accuracy", latest, *COLUMNS)
     assert stopped.value.code == 2
+
+
+def test_a_scenario_run_against_the_actuals(tmp_path, run_cli, write_scenario, tracking_store):
+    """A plan's demand (its latest run's intervals) against the report that came in since: each
+    30-minute planning interval is the total of the report's 5-minute rows."""
+    from tests.conftest import BANK_CALLS
+    from tests.scenarios.conftest import FAST
+
+    raw = pd.read_csv(BANK_CALLS)
+    stamps = pd.to_datetime(raw["DateTime"]).dt.tz_localize(None)
+    cut = stamps.dt.normalize().max() - pd.Timedelta(days=9)
+    older = tmp_path / "older.csv"
+    raw[stamps < cut].to_csv(older, index=False)
+    scenario = write_scenario("fast", {**FAST, "data": {**FAST["data"], "input": str(older)}})
+    code, _, err = run_cli("scenario", "run", scenario)
+    assert code == 0, err
+    code, out, err = run_cli(
+        "accuracy", BANK_CALLS, "--time-col", "DateTime", "--value-col", "Calls", "--run", "fast",
+        "--out", tmp_path / "acc",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "scenario run" in out and "no bands" in out
+    rows = pd.read_csv(tmp_path / "acc" / "accuracy_rows.csv", parse_dates=["timestamp"])
+    own = rows[(rows["level"] == "interval") & (rows["status"] == "scored")].set_index("timestamp")
+    actual = raw.assign(at=stamps.dt.floor("30min")).groupby("at")["Calls"].sum()
+    assert len(own) > 100
+    assert own["actual"].to_numpy() == pytest.approx(actual[own.index].to_numpy())
+    summary = pd.read_csv(tmp_path / "acc" / "accuracy_summary.csv").set_index("level")
+    error = own["forecast"] - actual[own.index]
+    assert summary.loc["interval", "wape"] == pytest.approx(
+        error.abs().sum() / actual[own.index].sum(), rel=1e-4
+    )
+    assert pd.isna(summary.loc["interval", "coverage80"])
+    assert summary.loc["week", "n"] == 1  # Monday to Friday: the bank's whole week
