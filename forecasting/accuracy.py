@@ -132,7 +132,7 @@ def read_forecast(path: str | Path, queue: str | None = None) -> pd.DataFrame:
                     found=", ".join(queues[:5]),
                 )  # fmt: skip
             frame = frame[frame["queue"].astype(str) == queue]
-    stamps = pd.to_datetime(frame["timestamp"], errors="coerce", format="mixed")
+    stamps = _wall_clock(frame["timestamp"])
     _refuse_rows(raw, frame, stamps.isna(), "timestamp", "not a timestamp", "a date or date and time")
     _refuse_rows(raw, frame, stamps.duplicated(), "timestamp", "duplicate timestamp", "each timestamp once")
     out = pd.DataFrame({"timestamp": pd.DatetimeIndex(stamps)}, index=frame.index)
@@ -141,6 +141,9 @@ def read_forecast(path: str | Path, queue: str | None = None) -> pd.DataFrame:
             out[column] = np.nan  # a table without bands: scored without coverage
             continue
         values = pd.to_numeric(frame[column], errors="coerce")
+        if column != "forecast" and frame[column].isna().all():  # an empty band column: no band
+            out[column] = np.nan
+            continue
         bad = values.isna() | ~np.isfinite(values.fillna(0)) | (values < 0)
         _refuse_rows(raw, frame, bad, column, "not a forecast value", "a number of 0 or more")
         out[column] = values.astype(float)
@@ -151,6 +154,13 @@ def read_forecast(path: str | Path, queue: str | None = None) -> pd.DataFrame:
     if out.empty:
         raise InputError("no forecast rows", path=raw.path, expected="at least one row")
     return out.sort_values("timestamp").reset_index(drop=True)
+
+
+def _wall_clock(text: pd.Series) -> pd.Series:
+    """Timestamps as written: times with a UTC offset keep their clock time (as ingest reads
+    them), so a forecast written with offsets lines up with actuals written without."""
+    cleaned = text.astype(str).str.strip().str.replace(r"(Z|[+-]\d{2}:?\d{2})$", "", regex=True)
+    return pd.to_datetime(cleaned.where(text.notna()), errors="coerce", format="mixed")
 
 
 def _refuse_rows(raw, frame: pd.DataFrame, bad, column: str, what: str, expected: str) -> None:
@@ -400,6 +410,7 @@ def compare(
             known = rows["actual"].notna() & rows[f"lo{level_}"].notna()
             rows[f"inside{level_}"] = inside.where(known)
         rows["status"] = status
+        rows["end"] = ends
         scale = _scale(_level_series(before if scale_from.startswith("history") else series, level,
                                      actuals, step), level)  # fmt: skip
         summaries.append(_summarise(rows, level, scale))
@@ -424,6 +435,7 @@ def _summarise(rows: pd.DataFrame, level: str, scale: float) -> dict:
         "n": len(scored),
         "from": scored["timestamp"].min() if len(scored) else pd.NaT,
         "to": scored["timestamp"].max() if len(scored) else pd.NaT,
+        "end": scored["end"].max() if len(scored) else pd.NaT,
         "mase": np.nan,
         "wape": np.nan,
         "bias": np.nan,
@@ -461,6 +473,20 @@ def _check_not_coarser(actuals: Actuals, level: str, step: pd.Timedelta, own: pd
             expected=f"actuals at {_minutes(step)} minutes or an interval that divides it",
             found=f"{_minutes(actuals.interval)}-minute intervals",
         )
+    stamps = pd.DatetimeIndex(own["timestamp"])
+    if level == "interval":
+        off = (stamps - stamps.normalize()) % actuals.interval != pd.Timedelta(0)
+        expected = f"interval starts every {_minutes(actuals.interval)} minutes, as the actuals'"
+    else:
+        off = (stamps != stamps.normalize()) | ((stamps.day != 1) if level == "month" else False)
+        expected = f"each {level} at its first day's midnight"
+    if np.asarray(off).any():
+        raise InputError(
+            "forecast timestamps off the actuals' grid",
+            column="timestamp",
+            expected=expected,
+            found=f"{stamps[np.asarray(off)][0]:%Y-%m-%d %H:%M}",
+        )
     if level == "week" and actuals.granularity == "week":
         stamps = pd.DatetimeIndex(own["timestamp"])
         off = stamps != pd.DatetimeIndex(stamps.to_period(actuals.week).start_time)
@@ -485,7 +511,7 @@ def verdict(result: Accuracy, promised: dict[str, float] | None = None) -> str:
     if name is None:
         return "nothing to score yet: no forecast row has complete actuals (see the counts above)"
     row = result.level(name)
-    days = (pd.Timestamp(row["to"]) - pd.Timestamp(row["from"])).days + 1
+    days = int(np.ceil((pd.Timestamp(row["end"]) - pd.Timestamp(row["from"])) / pd.Timedelta(days=1)))
     span = f"{days // 7} weeks" if days >= 14 else f"{days} days"
     counted = f"{row['n']} {_plural(name)}"
     text = f"last {span}" + ("" if counted == span else f" ({counted})")

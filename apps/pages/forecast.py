@@ -214,7 +214,7 @@ def show_accuracy(scored: Accuracy, promise: dict | None) -> None:
                 c: st.column_config.NumberColumn(c, format="percent")
                 for c in ("wape", "bias", "coverage80", "coverage95")
             },
-            **{c: st.column_config.DateColumn(c) for c in ("from", "to")},
+            **{c: st.column_config.DateColumn(c) for c in ("from", "to", "end")},
             "mae": st.column_config.NumberColumn("mae", format="%.1f"),
             "scale": st.column_config.NumberColumn("scale", format="%.1f"),
         },

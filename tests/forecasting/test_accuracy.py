@@ -148,3 +148,44 @@ def test_a_bad_forecast_file_is_named_by_row_and_column(tmp_path):
     with pytest.raises(InputError, match="several queues"):
         read_forecast(path)
     assert read_forecast(path, "b")["forecast"].tolist() == [2.0]
+
+
+def test_weekly_totals_score_a_weekly_forecast_and_refuse_a_daily_one(tmp_path, daily):
+    history, future, _, table = daily
+    both = pd.concat([history, future])
+    weeks = both.groupby(both.index.to_period("W-SUN")).sum().iloc[1:-1]  # whole weeks only
+    path = tmp_path / "weekly.csv"
+    pd.DataFrame({"week": weeks.index.start_time.strftime("%Y-%m-%d"), "calls": weeks.to_numpy()}).to_csv(
+        path, index=False
+    )
+    actuals = Actuals.from_ingest(ingest(path, IngestOptions(time_col="week", value_cols=("calls",))))
+    assert actuals.granularity == "week"
+    ahead = weeks[weeks.index.start_time >= future.index[0]]
+    forecast = pd.DataFrame(
+        {
+            "timestamp": ahead.index.start_time,
+            "forecast": ahead.to_numpy() * 0.9,
+            "open_days": 7,
+            "complete": True,
+        }
+    )
+    result = compare(forecast, actuals)
+    week = result.level("week")
+    assert result.granularity == "week" and week["n"] == len(ahead)
+    assert week["bias"] == pytest.approx(-0.1) and week["wape"] == pytest.approx(0.1)
+    with pytest.raises(InputError, match="totals per week, coarser than the forecast's day rows"):
+        compare(table, actuals)
+
+
+def test_offsets_are_read_as_written_and_off_grid_rows_refused(tmp_path, daily):
+    history, future, _, table = daily
+    actuals = actuals_of(tmp_path, pd.concat([history, future]))
+    path = tmp_path / "f.csv"
+    written = table.assign(timestamp=table["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S+02:00"))
+    written.to_csv(path, index=False)
+    read = read_forecast(path)
+    assert (read["timestamp"] == table["timestamp"]).all()
+    assert compare(read, actuals).level("day")["n"] == HORIZON
+    shifted = table.assign(timestamp=table["timestamp"] + pd.Timedelta(hours=6))
+    with pytest.raises(InputError, match="off the actuals' grid"):
+        compare(shifted, actuals)
