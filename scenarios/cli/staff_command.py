@@ -366,7 +366,11 @@ def _period(args: argparse.Namespace, raw, time_col: str) -> tuple[pd.Timedelta 
     queues = raw.frame["queue"].astype(str).to_numpy() if "queue" in raw.frame.columns else None
     period = period_of(stamps, queues)
     dates_only = not raw.frame[time_col].astype(str).str.contains(":").any()
-    if period is None and dates_only and len(stamps) and (stamps == stamps.normalize()).all():
+    midnight = len(stamps) > 0 and (stamps == stamps.normalize()).all()
+    if period is None and midnight and "open_days" in raw.frame:  # one period of `capplan forecast`
+        days = pd.to_numeric(raw.frame["open_days"], errors="coerce").max()
+        period = DAY if days <= 1 else 7 * DAY if days <= 7 else pd.Timedelta(days=int(days))
+    if period is None and dates_only and midnight:
         period = DAY  # dates without a time of day (one a queue): days
     given = parse_interval(args.interval) if args.interval else None
     if given is not None and given >= DAY:
@@ -428,6 +432,7 @@ def _spread_rows(
     time_col: str,
     period: pd.Timedelta,
     columns: dict,
+    row_number,
 ) -> tuple[pd.DataFrame, dict, pd.Timedelta, str]:
     """Daily or weekly rows spread to intervals by the intraday profile: the volume by its
     shares (totals kept), the AHT and other columns held in each of a row's intervals. The
@@ -450,11 +455,28 @@ def _spread_rows(
         spread, note = profile.spread_days(stamps, volume, what="table", where=where), None
         unit = "day"
     elif period == 7 * DAY:
+        partial = (
+            frame["complete"].astype(str).str.strip().str.lower().isin(("false", "0"))
+            if "complete" in frame
+            else None
+        )
+        if (
+            partial is not None and partial.any()
+        ):  # a forecast's first or last week: which days it holds is not said
+            i = int(np.flatnonzero(partial.to_numpy())[0])
+            raise InputError(
+                "a partial week cannot be spread to its days",
+                path=args.input,
+                row=row_number(i),
+                column="complete",
+                expected="whole weeks (or a daily forecast: capplan forecast without --granularity week)",
+                found=frame["complete"].iloc[i],
+            )
         spread, note = profile.spread_weeks(stamps, volume, what="table", where=where)
         unit = "week"
     else:
         raise InputError(
-            f"rows {period.days} days apart cannot be spread to intervals",
+            f"totals per {period.days} days cannot be spread to intervals",
             **where,
             expected="intervals within the day, or daily or weekly totals (a weekly row dated its first day)",
         )
@@ -552,7 +574,13 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str, outputs: 
     period, stamps = _period(args, raw, time_col) if time_col else (None, None)
     if period is not None:  # days or weeks: never staffed as one long interval
         frame, cols, step, spread_note = _spread_rows(
-            args, frame, stamps, time_col, period, {volume_col: volume, "aht": aht} | _others(numbers)
+            args,
+            frame,
+            stamps,
+            time_col,
+            period,
+            {volume_col: volume, "aht": aht} | _others(numbers),
+            raw.row_number,
         )
         time_col = "timestamp" if time_col == "timestamp" else "interval_start"
         volume, aht = cols.pop(volume_col), cols.pop("aht")

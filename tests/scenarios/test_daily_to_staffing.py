@@ -246,6 +246,22 @@ def test_staff_spreads_weekly_rows_and_refuses_monthly(files, run_cli, tmp_path)
     assert np.allclose(o.groupby(week)["calls"].sum().to_numpy(), [7000, 7700], rtol=1e-5)
     assert (o.groupby(week)["aht"].agg(["min", "max"]).to_numpy() == [[200, 200], [210, 210]]).all()
     assert "2 weeks spread" in out
+    forecast = pd.DataFrame(  # `capplan forecast --granularity week`: its partial weeks are refused
+        {"timestamp": ["2025-03-03 00:00:00", "2025-03-10 00:00:00"], "forecast": [900, 7000],
+         "open_days": [1, 7], "complete": [False, True]}
+    )  # fmt: skip
+    forecast.to_csv(tmp_path / "fw.csv", index=False)
+    code, out, err = run_cli(
+        "staff", "--input", tmp_path / "fw.csv", "--aht", "200", "--service-level", "0.8"
+    )
+    assert code == 2 and "row 2, column 'complete': a partial week" in err
+    forecast.iloc[1:].to_csv(tmp_path / "fw.csv", index=False)  # one whole week, at midnight: a week
+    code, out, err = run_cli(
+        "staff", "--input", tmp_path / "fw.csv", "--aht", "200", "--service-level", "0.8"
+    )
+    assert code == 0 and "1 week spread" in out
+    staffed = pd.read_csv(tmp_path / "fw_staffing.csv")
+    assert staffed["calls"].sum() == pytest.approx(7000, rel=1e-5)
     monthly = pd.DataFrame({"timestamp": ["2025-01-01", "2025-02-01", "2025-03-01"], "calls": [1, 2, 3]})
     monthly.to_csv(tmp_path / "m.csv", index=False)
     code, out, err = run_cli("staff", "--input", tmp_path / "m.csv", "--aht", "200", "--service-level", "0.8")
