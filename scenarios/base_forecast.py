@@ -383,12 +383,21 @@ def spread_base_forecast(
     profile, notes = intraday_profile_for(data, forecast, relative_to)  # its mistakes before the work
     profile = profile.at(interval, key={"key": "forecast.interval"})
     source = resolve_path(data.input, relative_to)
+    named = (
+        "intraday_profile"
+        if data.intraday_profile
+        else "intraday_history"
+        if data.intraday_history
+        else "input"
+    )
+    where = {"key": f"data.{named}"}  # a weekday the profile has no hours for is its mistake
     if result.period:  # weekly totals: forecast per week, spread to days by the weekday mix
         weeks, model, end, calendar, warning = weekly_forecast(result, forecast, data)
         spread, mix_note = profile.spread_weeks(
             pd.DatetimeIndex(weeks["timestamp"]),
             weeks["forecast"].to_numpy(float),
             weeks["sd"].to_numpy(float),
+            where=where,
         )
         first = np.sort(spread["timestamp"].dt.normalize().unique())[: forecast.horizon_days]
         spread = spread[spread["timestamp"].dt.normalize().isin(first)]  # the horizon's open days
@@ -409,7 +418,7 @@ def spread_base_forecast(
             )
         days = pd.DatetimeIndex(pd.to_datetime(native["timestamp"])).normalize()
         spread = profile.spread_days(
-            days, native["forecast"].to_numpy(float), native["rate_sd"].to_numpy(float)
+            days, native["forecast"].to_numpy(float), native["rate_sd"].to_numpy(float), where=where
         )
         open_days = set(calendar.hours) if calendar.hours else set(profile.open_weekdays)
     table = pd.DataFrame(
