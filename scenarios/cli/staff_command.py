@@ -419,9 +419,14 @@ def _profile(args: argparse.Namespace):
             expected="columns weekday, time, share (or time and one column per weekday), or an intraday "
             "report with columns interval_start and calls",
         )
-    result = ingest(
-        args.profile, IngestOptions(format="intervals", time_col=str(time_col), value_cols=(str(value_col),))
+    queue_col = next((c for c in raw.frame.columns if str(c).strip().lower() == "queue"), None)
+    options = IngestOptions(
+        format="intervals",
+        time_col=str(time_col),
+        value_cols=(str(value_col),),
+        queue_col=None if queue_col is None else str(queue_col),
     )
+    result = ingest(args.profile, options)  # its queues summed: one shape of the day
     return from_ingest(result, source=f"the intraday report {args.profile.name}"), None
 
 
