@@ -350,7 +350,9 @@ def profile_from_table(
     if off.any():
         i = int(np.flatnonzero(off.to_numpy())[0])
         raise bad(i, columns["time"], "a time of day such as 08:30 (the slot's start)", long["time"].iloc[i])
-    share = pd.to_numeric(long["share"].astype(str).str.strip(), errors="coerce")
+    text = long["share"].astype(str).str.strip()
+    percent = text.str.endswith("%")  # 12.5% is 0.125
+    share = pd.to_numeric(text.str.removesuffix("%"), errors="coerce") / np.where(percent, 100.0, 1.0)
     wrong = share.isna() | ~np.isfinite(share) | (share < 0)
     if wrong.any():
         i = int(np.flatnonzero(wrong.to_numpy())[0])

@@ -140,6 +140,13 @@ def test_long_and_wide_files_read_alike_and_weights_are_normalised_with_a_note(t
     assert a.day_mix is None and a.weekday_mix()[1] is not None  # no weekday mix: said
 
 
+def test_percentages_are_shares(tmp_path):
+    path = tmp_path / "percent.csv"
+    path.write_text("weekday,time,share\nMonday,09:00,25%\nMonday,10:00,75 %\n")
+    profile = read_profile(path)
+    assert np.allclose(profile.shares[0, 9:11], [0.25, 0.75]) and not profile.notes
+
+
 def test_shares_of_the_week_give_the_weekday_mix(tmp_path):
     path = tmp_path / "week.csv"
     path.write_text("weekday,time,share\nMonday,09:00,0.3\nMonday,10:00,0.3\nFriday,09:00,0.4\n")
