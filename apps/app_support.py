@@ -338,26 +338,31 @@ def _text_px(texts) -> int:
 
 
 def fit_widths(frame: pd.DataFrame, budget: int = TABLE_WIDTH_PX, index: bool = False) -> dict[str, int]:
-    """Pixel widths that fit ``frame`` into ``budget``: each column as wide as its header and
-    longest shown value need; if together they are wider, the widest are narrowed to an equal
-    share (water-filling), never below ``MIN_COLUMN_PX``. Empty when everything fits (the grid
-    then sizes and stretches the columns itself). ``_index`` is the index's width when shown."""
+    """Pixel widths that fit ``frame`` into ``budget``: each column as wide as its longest
+    shown value needs (values are never cut), the room left shared among the headers that need
+    more (water-filling: a short header keeps what it needs, the long ones share the rest
+    equally and show their full name as a tooltip). Empty when everything fits (the grid then
+    sizes and stretches the columns itself). ``_index`` is the index's width when shown."""
     shown = frame.head(500)
-    need = {str(c): max(_text_px([c]), _text_px(shown[c].astype(str))) for c in shown.columns}
+    cells = {str(c): max(_text_px(shown[c].astype(str)), MIN_COLUMN_PX) for c in shown.columns}
+    heads = {str(c): _text_px([c]) for c in shown.columns}
     if index:
-        need = {"_index": max(_text_px([frame.index.name or ""]), _text_px(shown.index.astype(str))), **need}
-    if sum(need.values()) <= budget:
+        cells = {"_index": max(_text_px(shown.index.astype(str)), MIN_COLUMN_PX), **cells}
+        heads = {"_index": _text_px([frame.index.name or ""]), **heads}
+    if sum(max(cells[c], heads[c]) for c in cells) <= budget:
         return {}
-    widths, left, room = {}, dict(need), budget
-    while left:  # the narrow keep what they need; the rest share what is left equally
-        share = room / len(left)
-        narrow = {c: w for c, w in left.items() if w <= share}
-        if not narrow:
-            widths |= {c: max(int(share), MIN_COLUMN_PX) for c in left}
+    widths = dict(cells)
+    extra = {c: heads[c] - cells[c] for c in cells if heads[c] > cells[c]}
+    room = budget - sum(cells.values())
+    while extra and room > 0:  # short header needs met in full, long ones share what is left
+        share = room / len(extra)
+        small = {c: e for c, e in extra.items() if e <= share}
+        if not small:
+            widths |= {c: widths[c] + int(share) for c in extra}
             break
-        widths |= narrow
-        room -= sum(narrow.values())
-        left = {c: w for c, w in left.items() if c not in narrow}
+        widths |= {c: widths[c] + e for c, e in small.items()}
+        room -= sum(small.values())
+        extra = {c: e for c, e in extra.items() if c not in small}
     return widths
 
 

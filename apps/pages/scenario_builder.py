@@ -101,12 +101,12 @@ HELP = {
     "service_level": "what the plan gives: agents staffed to meet the targets at the forecast mean",
     "supply_service_level": "what the headcount gives, spread over the intervals like the plan",
 }
-INTERVAL_COLUMNS = [  # what a planner reads per interval; the download has every column
-    "interval_start", "queue", "volume", "aht", "required_agents", "scheduled_agents", "service_level",
+INTERVAL_COLUMNS = [  # what a planner reads per interval (queue: with several); the download has every column
+    "interval_start", "queue", "volume", "required_agents", "scheduled_agents", "service_level",
     "asa_seconds", "occupancy", "available_agents", "supply_service_level", "staffing",
 ]  # fmt: skip
 INTERVAL_FORMATS = {
-    "volume": "%.1f", "aht": "%.0f", "required_agents": "%d", "scheduled_agents": "%d", "service_level": "percent",
+    "volume": "%.1f", "required_agents": "%.1f", "scheduled_agents": "%d", "service_level": "percent",
     "asa_seconds": "%.1f", "occupancy": "percent", "available_agents": "%.1f", "supply_service_level": "percent",
 }  # fmt: skip
 SERVICE_MODEL_LABELS = {
@@ -295,10 +295,12 @@ for warning in quick.warnings:
     st.warning(warning)
 show(quick, scenario.name)
 with st.expander("Per-interval table"):
-    shown = [c for c in INTERVAL_COLUMNS if c in quick.intervals]
+    several = quick.intervals["queue"].nunique() > 1
+    shown = [c for c in INTERVAL_COLUMNS if c in quick.intervals and (c != "queue" or several)]
     show_table(
         quick.intervals[shown],
-        {c: st.column_config.NumberColumn(format=f) for c, f in INTERVAL_FORMATS.items() if c in shown},
+        {c: st.column_config.NumberColumn(format=f) for c, f in INTERVAL_FORMATS.items() if c in shown}
+        | {"interval_start": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
     )
     st.caption(
         f"{len(shown)} of the table's {quick.intervals.shape[1]} columns; the download has all of them."
