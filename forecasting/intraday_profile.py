@@ -251,7 +251,11 @@ def from_ingest(result, queue: str | None = None, source: str = "the intraday hi
 
 
 def typical_profile() -> IntradayProfile:
-    """capplan's bundled generic contact-centre day (``typical_intraday_profile.csv``)."""
+    """capplan's bundled generic contact-centre week (``typical_intraday_profile.csv``, shares
+    of the week in 15-minute slots): Monday to Friday 08:00-20:00 with the classic mid-morning
+    peak (about 10:45), a smaller one after lunch and a tail after 17:00; Saturday 09:00-17:00
+    and Sunday 10:00-16:00 with a midday peak (every weekday has hours, so no day's volume is
+    lost); weekday mix 20/18/17/17/16/8/4 %. A stand-in, never the centre's own shape."""
     profile = read_profile(TYPICAL_FILE)
     return IntradayProfile(
         profile.interval, profile.shares, profile.open, profile.day_mix,

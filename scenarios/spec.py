@@ -192,7 +192,7 @@ class DataSpec(HistorySpec):
         return self
 
 
-PLANNING_INTERVALS = ("15min", "30min", "60min")
+LONG_INTERVALS = ("day", "daily", "week", "weekly", "month", "monthly")  # a data interval, not a planning one
 
 
 class ForecastSpec(Strict):
@@ -210,18 +210,18 @@ class ForecastSpec(Strict):
     @classmethod
     def _intervals_within_the_day(cls, value):
         """A day or week is the data's interval, not a planning one: say how daily data is planned."""
-        if isinstance(value, str) and value.strip().lower() not in PLANNING_INTERVALS:
-            try:
-                long = pd.Timedelta(value.strip().lower().replace("daily", "1d").replace("weekly", "7d"))
-            except ValueError:
-                long = pd.Timedelta(days=7) if value.strip().lower() in ("day", "week", "1w") else None
-            if value.strip().lower() == "day" or (long is not None and long >= pd.Timedelta(hours=2)):
-                raise ValueError(
-                    "15min, 30min or 60min: staffing needs intervals within the day. A daily or "
-                    "weekly history is spread to them by data.intraday_profile (a CSV of weekday, "
-                    "time, share) or data.intraday_history (an intraday report of the same queue); "
-                    "without either, by a typical day, with a warning"
-                )
+        text = value.strip().lower() if isinstance(value, str) else ""
+        try:
+            length = pd.Timedelta(text) if text else None
+        except ValueError:
+            length = None
+        if text in LONG_INTERVALS or (length is not None and length >= pd.Timedelta(hours=2)):
+            raise ValueError(
+                "15min, 30min or 60min: staffing needs intervals within the day. A daily or "
+                "weekly history is spread to them by data.intraday_profile (a CSV of weekday, "
+                "time, share) or data.intraday_history (an intraday report of the same queue); "
+                "without either, by a typical day, with a warning"
+            )
         return value
 
     @field_validator("holidays")
