@@ -45,7 +45,8 @@ def analyse(result: ScenarioResult, evidence: IngestResult | None = None) -> Sce
     curve = target_curve(scenario, demand)
     achievable = achievable_targets(scenario, demand, supply_fte(scenario, result.available, demand))
     table = evidence_table(scenario, evidence) if scenario.evidence and evidence is not None else None
-    needed = fte_for_target_days(result, z, days, on_duty, scenario.risk.days_share)
+    floors = occupancy_floor(result)
+    needed = fte_for_target_days(result, z, days, on_duty, scenario.risk.days_share, floors)
     summary = result.summary | summarize(  # keeps the service and satisfaction models' metrics
         scenario,
         result.intervals,
@@ -58,6 +59,8 @@ def analyse(result: ScenarioResult, evidence: IngestResult | None = None) -> Sce
     if needed is not None:
         summary["fte_for_target_days"] = needed
     summary.update(without_cap(scenario, demand, summary["fte_total"]))
+    if any(f.any() for f in floors):
+        summary["fte_for_cap"] = _fte_of(result, floors)
     summary.update(model_comparison(result))
     return replace(
         result,
@@ -116,15 +119,19 @@ def occupancy_floor(result: ScenarioResult) -> list[np.ndarray]:
 
 
 def fte_for_target_days(
-    result: ScenarioResult, z: np.ndarray, days: np.ndarray, on_duty: list[np.ndarray], share: float
+    result: ScenarioResult,
+    z: np.ndarray,
+    days: np.ndarray,
+    on_duty: list[np.ndarray],
+    share: float,
+    floors: list[np.ndarray] | None = None,
 ) -> float | None:
     """FTE with which the target is met on ``share`` of the days on average (the plan's
     staffing scaled up or down alike, as a headcount is spread, but never below what the
     occupancy cap asks for at the forecast: the plan's constraints hold), found by bisection on
     the scale; None without a daily target. Staffing to the forecast mean meets it on about
     half of the days: this is what a manager asking for "80 % of days" has to pay for."""
-    demand = result.demand
-    floors = occupancy_floor(result)
+    floors = occupancy_floor(result) if floors is None else floors
 
     def agents(scale: float) -> list[np.ndarray]:
         return [np.maximum(a * scale, f) for a, f in zip(on_duty, floors, strict=True)]
@@ -146,10 +153,15 @@ def fte_for_target_days(
     for _ in range(12):
         mid = (lo + hi) / 2
         lo, hi = (lo, mid) if chance(mid) >= share else (mid, hi)
-    scheduled = sum(
-        (a / (1 - demand.shrinkage[i]) * demand.interval_hours).sum() for i, a in enumerate(agents(hi))
-    )
-    return float(demand.fte(float(scheduled), result.scenario.supply.hours_per_fte))
+    return _fte_of(result, agents(hi))
+
+
+def _fte_of(result: ScenarioResult, on_duty: list[np.ndarray]) -> float:
+    """FTE of agents on the phones per queue (full grid): scheduled over shrinkage, paid hours
+    over an FTE's, as the plan's FTE is counted."""
+    demand = result.demand
+    hours = sum((a / (1 - demand.shrinkage[i]) * demand.interval_hours).sum() for i, a in enumerate(on_duty))
+    return float(demand.fte(float(hours), result.scenario.supply.hours_per_fte))
 
 
 def without_cap(scenario, demand, fte_total: float) -> dict[str, float]:

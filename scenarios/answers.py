@@ -45,6 +45,12 @@ def manager_answer(result: ScenarioResult) -> list[str]:
         met = s.get("supply_p_meet_target_mean")
         days = "" if met is None or not np.isfinite(met) else f" (target met on {met:.0%} of days)"
         sentences.append(f"With {_supply_words(s, supply_fte)}: expect {expect}{days}.")
+        cap_fte = s.get("fte_for_cap")
+        if cap_fte is not None and supply_fte < cap_fte - 1e-9:
+            sentences.append(
+                f"That is too few to keep occupancy ≤ {t.max_occupancy:.0%} {plan_words}: "
+                f"the cap alone needs {cap_fte:,.1f} FTE, whatever the service target."
+            )
     else:
         met = s.get("p_meet_target_mean")
         days = "" if met is None or not np.isfinite(met) else f", meeting the target on {met:.0%} of days"

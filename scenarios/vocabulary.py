@@ -52,6 +52,8 @@ MEASURES: dict[str, Measure] = {
     "achievable_response_hours": Measure("shortest email response target met", "hours"),
     "fte_for_target_days": Measure("FTE to meet the target on the share of days asked", "fte"),
     "supply_agents_on_phones": Measure("agents on the phones", "fte"),
+    "fte_for_cap": Measure("FTE the occupancy cap alone needs", "fte"),
+    "fte_without_cap": Measure("FTE needed without the occupancy cap", "fte"),
     "fte_textbook": Measure("FTE needed with textbook Erlang", "fte"),
     "fte_fitted": Measure("FTE needed with the centre's fitted service model", "fte"),
     "service_level_textbook": Measure("service level of the plan with textbook Erlang", "share"),

@@ -112,8 +112,15 @@ if "supply_service_level" not in summary:
     ]
 names = {key: fte_question(key, scenario.forecast.staff_to, scenario.risk.days_share) for key in
          ("fte_total", "fte_for_target_days")}  # fmt: skip
+if (
+    "achievable_fte_available" in summary
+    and "achievable_service_level" not in summary
+    and "fte_for_cap" in summary
+):
+    shown.append("achievable_service_level")  # none reachable: the cap alone needs more FTE (the answer says)
 for column, key in zip(st.columns(len(shown)), shown, strict=True):
-    column.metric(names.get(key, label(key)), format_value(key, summary[key]), help=HELP.get(key))
+    value = format_value(key, summary[key]) if key in summary else "not reachable"
+    column.metric(names.get(key, label(key)), value, help=HELP.get(key))
 st.caption(f"FTE each target costs ({curve_words(ran)}); the scenario's own target is the plan.")
 sl_curve = curve[curve["target"] == "service_level"]
 asa_curve = curve[curve["target"] == "asa_seconds"]
