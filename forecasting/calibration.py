@@ -5,8 +5,8 @@ own spreads come from holdouts inside its fit (forecasting.models.base); when th
 them far off (a level drop, a trend the model does not follow: 47 % inside an 80 % band), the
 bands are widened by the split-conformal factor: the smallest k such that the backtest's bands,
 their half-widths around the forecast times k, hold the nominal share of its actuals. The fitted
-model's spreads are then scaled to match (``Forecaster.recalibrate``), and the leaderboard and
-the forecast say so. Bands wider than needed are only reported: narrowing is left to the
+model's bands are then widened alike (``Forecaster.recalibrate``), and the leaderboard and the
+forecast say so. Bands wider than needed are only reported: narrowing is left to the
 model's own lead-by-lead calibration, which the pooled backtest cannot replace.
 
 One home for this correction: issue 26's conformal spreads from backtest residuals extend
@@ -47,8 +47,8 @@ def widening(frame: pd.DataFrame, level: int) -> float:
     n = len(need)
     if n == 0:
         return 1.0
-    share = min(1.0, np.ceil((n + 1) * level / 100) / n)
-    k = float(np.quantile(need, share, method="higher"))
+    rank = min(int(np.ceil((n + 1) * level / 100)), n)  # split conformal's finite-sample rank
+    k = float(np.sort(need)[rank - 1])
     return float(np.clip(k, 1.0, MAX_WIDENING))
 
 
@@ -72,27 +72,23 @@ def band_calibration(frame: pd.DataFrame) -> dict:
             k = widening(frame, level)
             out[f"band_factor{level}"] = k
             capped = " (capped)" if k >= MAX_WIDENING else ""
-            said.append(f"{level} % band widened ×{k:.2g}{capped}: backtest {coverage:.0%} inside it")
+            said.append(f"{level} % band widened ×{k:.2g}{capped}: backtest {coverage * 100:.0f} % inside it")
         else:
-            said.append(f"{level} % band wider than needed: backtest {coverage:.0%} inside it")
+            said.append(f"{level} % band wider than needed: backtest {coverage * 100:.0f} % inside it")
     actual = float(frame["actual"].sum())
     bias = float((frame["forecast"] - frame["actual"]).sum() / actual) if actual else 0.0
     if abs(bias) > BIAS_LIMIT:
         said.append(
-            f"biased: forecasts {abs(bias):.0%} {'above' if bias > 0 else 'below'} the backtest's actuals"
+            f"biased: forecasts {abs(bias) * 100:.0f} % {'above' if bias > 0 else 'below'} the backtest's actuals"
         )
     out["calibration"] = "; ".join(said) or "ok"
     return out
 
 
-def spread_factors(entry: pd.Series | dict, distribution: str) -> dict[int, float]:
-    """The factors on a model's spreads that widen its bands as ``entry`` (a leaderboard row)
-    says: φ (counts, Var = μ + φμ²) scales with the square of a band's width, a relative
-    spread (handle times) with the width itself. First order: the Poisson part of a count's
-    band does not scale, so small counts widen a little less."""
-    power = 2.0 if distribution == "negbin" else 1.0
-    return {level: float(entry.get(f"band_factor{level}", 1.0) or 1.0) ** power for level in LEVELS}
+def band_factors(entry: pd.Series | dict) -> dict[int, float]:
+    """The widening of each level's band a leaderboard row (``entry``) asks for."""
+    return {level: float(entry.get(f"band_factor{level}", 1.0) or 1.0) for level in LEVELS}
 
 
 def needs_recalibration(entry: pd.Series | dict) -> bool:
-    return any(float(entry.get(f"band_factor{level}", 1.0) or 1.0) > 1.0 for level in LEVELS)
+    return any(factor > 1.0 for factor in band_factors(entry).values())

@@ -149,19 +149,19 @@ def explain_choice(board: pd.DataFrame, name: str) -> str:
     it need not be rank 1."""
     row = board.set_index("model").loc[name]
     best = board.loc[board["mase"].idxmin()]
-    members = name.count(COMBINE_SEP) + 1
+    margin = f"{NOISE_MARGIN * 100:.0f} %"
     limit = (1 + NOISE_MARGIN) * float(best["mase"])
     if name == best["model"]:
-        why = "the best backtest MASE" + (
-            "" if members > 1 else f", and no combination of the best models within {NOISE_MARGIN:.0%} of it"
+        why = f"the best backtest MASE ({float(best['mase']):.3f})" + (
+            "" if COMBINE_SEP in name else f"; no combination of more models came within {margin} of it"
         )
     else:
-        what = f"the combination of the {members} best single models" if members > 1 else "the entry"
+        members = name.count(COMBINE_SEP) + 1
+        what = f"the most models ({members}) whose combination" if members > 1 else "the entry that"
         why = (
-            f"{what}: MASE {float(row['mase']):.3f}, within {NOISE_MARGIN:.0%} of the best "
-            f"({best['model']}, {float(best['mase']):.3f}; limit {limit:.3f}); auto prefers the most "
-            "models within that margin, as an average of several good models holds better on weeks "
-            "no backtest saw"
+            f"{what} scored within {margin} of the best MASE ({float(row['mase']):.3f} ≤ {limit:.3f}, "
+            f"{1 + NOISE_MARGIN:g} × {best['model']}'s {float(best['mase']):.3f}): an average of several "
+            "good models holds better on weeks no backtest saw than the one ranked first by a few origins"
         )
     return f"auto chose {name} (rank {int(row['rank'])} of {len(board)}): {why}"
 

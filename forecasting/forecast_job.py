@@ -12,7 +12,7 @@ import pandas as pd
 
 from forecasting.backtest import Backtest, run_backtest
 from forecasting.calendar import OperatingCalendar
-from forecasting.calibration import needs_recalibration, spread_factors
+from forecasting.calibration import band_factors, needs_recalibration
 from forecasting.catalog import (
     candidates,
     check_model_for_field,
@@ -212,7 +212,7 @@ def calibrate(model: Forecaster, board: pd.DataFrame | None, name: str) -> str |
         return None
     entry = board.set_index("model").loc[name]
     if needs_recalibration(entry):
-        model.recalibrate(spread_factors(entry, model.distribution))
+        model.recalibrate(band_factors(entry))
     return None if entry["calibration"] == "ok" else f"{name}: {entry['calibration']}"
 
 

@@ -93,6 +93,9 @@ class Forecaster(BaseEstimator):
         inner_lo, inner_hi = mean, mean
         for level in sorted(levels):
             lo, hi = interval_bounds(mean, level, self.distribution, self.spread_at(ts, level))
+            factor = self.band_factor(level)
+            if factor != 1.0:
+                lo, hi = np.maximum(mean - factor * (mean - lo), 0.0), mean + factor * (hi - mean)
             # never excluding the forecast (integer quantiles) nor a narrower level's band
             lo, hi = np.minimum(lo, inner_lo), np.maximum(hi, inner_hi)
             inner_lo, inner_hi = lo, hi
@@ -111,10 +114,8 @@ class Forecaster(BaseEstimator):
         if curve is None:  # a model fitted before spreads depended on the lead
             slope = getattr(self, "spread_slope_", None)
             if slope is None:
-                return self.band_factor(level) * self.spread_
-            return self.band_factor(level) * np.maximum(
-                self.spread_level_ + slope * leads, SPREAD_FLOOR * self.spread_
-            )
+                return self.spread_
+            return np.maximum(self.spread_level_ + slope * leads, SPREAD_FLOOR * self.spread_)
         at, values, slope = curve
         inside = np.interp(leads, at, values)
         # beyond the longest lead measured, φ grows at most in proportion to the lead (the sd
@@ -122,17 +123,20 @@ class Forecaster(BaseEstimator):
         # few noisy buckets would otherwise reach any spread within a year and a half
         slope = min(slope, values[-1] / max(at[-1], 1.0))
         beyond = values[-1] + slope * np.maximum(leads - at[-1], 0.0)
-        return self.band_factor(level) * np.maximum(np.where(leads > at[-1], beyond, inside), floor)
+        return np.maximum(np.where(leads > at[-1], beyond, inside), floor)
 
     def band_factor(self, level: int = LEVELS[0]) -> float:
-        """The factor on the spread of the ``level`` % band that the backtest's calibration set
-        (1 until ``recalibrate``; see forecasting.calibration)."""
+        """The factor on the half-widths of the ``level`` % band that the backtest's calibration
+        set (1 until ``recalibrate``; see forecasting.calibration)."""
         return float(getattr(self, "band_factors_", {}).get(level, 1.0))
 
     def recalibrate(self, factors: dict[int, float]) -> Forecaster:
-        """Multiply the spreads of each level's band by ``factors[level]`` from now on: the one
-        place a backtest's measured coverage corrects a fitted model's bands."""
-        self.band_factors_ = {int(level): float(f) for level, f in factors.items()}
+        """Widen each level's band around the forecast by ``factors[level]`` from now on (on top
+        of any earlier factor), and the rate's uncertainty (``rate_sd``, which period totals and
+        scenarios use) by the 80 % band's: the one place a backtest's measured coverage corrects
+        a fitted model's bands. Half-widths, not φ: that is what the backtest measured, and a
+        count's Poisson part, which φ does not reach, widens too."""
+        self.band_factors_ = {int(level): self.band_factor(level) * float(f) for level, f in factors.items()}
         return self
 
     def rate_sd(self, timestamps) -> np.ndarray:
@@ -141,7 +145,7 @@ class Forecaster(BaseEstimator):
         themselves. For counts (Var = μ + φμ²) that is √φ·μ; for 'normal' series, spread·μ."""
         mean = self.predict(timestamps, levels=())["forecast"].to_numpy()
         spread = self.spread_at(timestamps)
-        return (np.sqrt(spread) if self.distribution == "negbin" else spread) * mean
+        return (np.sqrt(spread) if self.distribution == "negbin" else spread) * mean * self.band_factor()
 
     def error_sharing(self) -> tuple[float, float]:
         """(a slot's own noise, a day's own noise): the parts of φ the holdouts found not
@@ -354,7 +358,7 @@ def interval_bounds(
     Counts: negative-binomial quantiles (Poisson arrivals around a gamma-distributed rate, Var
     = μ + φμ²) up to φ = 1. Beyond it the gamma's shape 1/φ drops below 1: its density peaks at
     a rate of 0, and holding the mean while the variance grows pushes its central quantiles to
-    0 (φ ≈ 3: the 10 % quantile of a 1,000-call day is 2 calls; φ ≈ 20: the 90 % one is below
+    0 (φ ≈ 3: the 10 % quantile of a 1,000-call day is 2 calls; φ ≈ 30: the 90 % one is below
     the mean), which a planner reads as the band [0, forecast]. A call centre's volume does not
     vanish because a model forecasts it badly, so beyond φ = 1 the φ = 1 band is widened on the
     log scale as a lognormal of relative variance φ widens (log-sd √ln(1+φ)): lo divided, hi

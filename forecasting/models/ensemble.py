@@ -38,7 +38,6 @@ class Combination(Forecaster):
         """Every member's spreads corrected alike: the combination's bands are theirs averaged."""
         for _, model in self.fitted_:
             model.recalibrate(factors)
-        self.band_factors_ = dict(factors)
         return self
 
     def error_sharing(self) -> tuple[float, float]:
