@@ -288,21 +288,35 @@ def _status(spans: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> np.
 
 # ---------------------------------------------------------------------------- levels
 def _aggregate_forecast(own: pd.DataFrame, level: str, actuals: Actuals, step: pd.Timedelta,
-                        counts: bool) -> pd.DataFrame:  # fmt: skip
-    """The forecast's own rows totalled (handle times: averaged) per day, week or month. Bands
-    cannot be added up from rows (their errors are shared), so they are left empty here."""
+                        level0: str) -> pd.DataFrame:  # fmt: skip
+    """The forecast's own rows totalled per day, week or month; handle times averaged with the
+    weights the actuals are averaged with (the calls of each row's span), so both sides of a
+    day's AHT weigh its intervals alike. Bands cannot be added up from rows (their errors are
+    shared), so they are left empty here."""
     stamps = pd.DatetimeIndex(own["timestamp"])
     keys = _period_starts(stamps, level, actuals.week, step)
-    grouped = own["forecast"].groupby(keys)
-    table = (
-        (grouped.sum() if counts else grouped.mean())
-        .rename("forecast")
-        .rename_axis("timestamp")
-        .reset_index()
-    )
+    values = own["forecast"].astype(float)
+    if actuals.counts:
+        forecast = values.groupby(keys).sum()
+    else:
+        weights = _row_weights(actuals, stamps, _span_ends(stamps, level0, step))
+        total = weights.groupby(keys).sum()
+        weighted = (values * weights).groupby(keys).sum() / total.where(total > 0)
+        forecast = weighted.fillna(values.groupby(keys).mean())  # no calls to weigh by: a plain mean
+    table = forecast.rename("forecast").rename_axis("timestamp").reset_index()
     for band in BANDS:
         table[band] = np.nan
     return table
+
+
+def _row_weights(actuals: Actuals, starts: pd.DatetimeIndex, ends: pd.DatetimeIndex) -> pd.Series:
+    """The calls in each forecast row's span (handle times' weights; 1 without arrivals)."""
+    if actuals.weights is None:
+        return pd.Series(1.0, index=range(len(starts)))
+    weights = actuals.weights.dropna()
+    where = _locate(pd.DatetimeIndex(weights.index), _ns(starts).asi8, _ns(ends).asi8)
+    keep = where >= 0
+    return pd.Series(np.bincount(where[keep], weights=weights.to_numpy(float)[keep], minlength=len(starts)))
 
 
 def _forecast_covers(
@@ -387,7 +401,7 @@ def compare(
         elif tables and level in tables:
             table = tables[level].copy()
         else:
-            table = _aggregate_forecast(own, level, actuals, step, actuals.counts)
+            table = _aggregate_forecast(own, level, actuals, step, level0)
         table = table.sort_values("timestamp").reset_index(drop=True)
         starts = pd.DatetimeIndex(table["timestamp"])
         ends = _span_ends(starts, level, step)

@@ -189,3 +189,31 @@ def test_offsets_are_read_as_written_and_off_grid_rows_refused(tmp_path, daily):
     shifted = table.assign(timestamp=table["timestamp"] + pd.Timedelta(hours=6))
     with pytest.raises(InputError, match="off the actuals' grid"):
         compare(shifted, actuals)
+
+
+def test_handle_times_of_a_day_weigh_both_sides_by_the_calls(tmp_path):
+    """A day's AHT is the call-weighted mean of its intervals, for the actuals and the forecast's
+    totals alike: a forecast 5 % over every interval is 5 % over every day."""
+    history, future = generate(StressCase("plain"), "30min", 14, 7, seed=4)
+    both = pd.concat([history, future])
+    rng = np.random.default_rng(0)
+    aht = pd.Series(rng.uniform(150, 400, len(both)), index=both.index)
+    path = tmp_path / "report.csv"
+    pd.DataFrame(
+        {"t": both.index.strftime("%Y-%m-%d %H:%M"), "calls": both.to_numpy(), "aht": aht.round(1)}
+    ).to_csv(path, index=False)
+    result = ingest(path, IngestOptions(time_col="t", value_cols=("calls", "aht=aht")))
+    actuals = Actuals.from_ingest(result, "aht")
+    ahead = actuals.series[actuals.series.index >= future.index[0]]
+    forecast = pd.DataFrame({"timestamp": ahead.index, "forecast": ahead.to_numpy() * 1.05})
+    scored = compare(forecast, actuals)
+    assert scored.level("interval")["bias"] == pytest.approx(0.05)
+    assert scored.level("day")["bias"] == pytest.approx(0.05) and scored.level("day")["n"] == 7
+    calls = future.reindex(ahead.index)
+    by_day = (ahead * calls).groupby(ahead.index.normalize()).sum() / calls.groupby(
+        ahead.index.normalize()
+    ).sum()
+    rows = scored.rows[(scored.rows["level"] == "day") & (scored.rows["status"] == "scored")].set_index(
+        "timestamp"
+    )
+    assert rows["actual"].to_numpy() == pytest.approx(by_day.reindex(rows.index).to_numpy())
