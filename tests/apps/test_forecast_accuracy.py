@@ -75,3 +75,10 @@ def test_a_registered_version_is_chosen_to_forecast_with(models):
     by_label(at.selectbox, "Version").set_value(2).run()
     assert not at.exception, [e.value for e in at.exception]
     assert any(c.value.startswith(f"{name} version 2: seasonal_naive_week (version 2)") for c in at.caption)
+
+
+def test_a_forecast_file_is_asked_for(models):
+    at = open_page("forecast")
+    by_label(at.radio, "Forecast to check").set_value("A forecast file").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [d for d in at.dataframe if "level" in d.value.columns]  # nothing scored before an upload
