@@ -87,13 +87,13 @@ def run_accuracy(args: argparse.Namespace) -> int:
 
     if args.out:
         check_output_folder(args.out, command="accuracy", writes=OUTPUTS)
-    if args.forecast is not None:
-        read_forecast(args.forecast, args.queue)  # a bad forecast file is said before the actuals are read
+    # a bad forecast file is said before the actuals are read
+    forecast = read_forecast(args.forecast, args.queue) if args.forecast is not None else None
     result = ingest_for(args, None)
     require_clean(result)
     actuals = Actuals.from_ingest(result, args.field, args.queue)
-    if args.forecast is not None:
-        source = Source(read_forecast(args.forecast, args.queue), str(args.forecast))
+    if forecast is not None:
+        source = Source(forecast, str(args.forecast))
     elif args.model is not None:
         source = model_source(args.store, args.model, result, args.field, args.queue, actuals)
     else:
@@ -131,9 +131,10 @@ def format_summary(scored: Accuracy) -> str:
         counts = [f"{row[k]} {k.replace('_', ' ')}" for k in NOT_SCORED if row.get(k)]
         if counts:
             notes.append(f"  {row['level']}: not scored: " + ", ".join(counts))
-    if scored.summary[["coverage80"]].isna().any().any():
+    scored_levels = scored.summary[scored.summary["n"] > 0]
+    if scored_levels["coverage80"].isna().any():
         notes.append(
-            "  (no coverage where the forecast has no bands for that level: totals of a file's rows)"
+            "  (no coverage where the forecast has no bands: a file's or a run's rows totalled, or none given)"
         )
     return text + ("\n" + "\n".join(notes) if notes else "")
 
