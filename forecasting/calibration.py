@@ -72,9 +72,13 @@ def band_calibration(frame: pd.DataFrame) -> dict:
             k = widening(frame, level)
             out[f"band_factor{level}"] = k
             capped = " (capped)" if k >= MAX_WIDENING else ""
-            said.append(f"{level} % band widened ×{k:.2g}{capped}: backtest {coverage * 100:.0f} % inside it")
+            said.append(
+                f"backtest {coverage * 100:.0f} % inside its {level} % band: widened ×{k:.2g}{capped}"
+            )
         else:
-            said.append(f"{level} % band wider than needed: backtest {coverage * 100:.0f} % inside it")
+            said.append(
+                f"backtest {coverage * 100:.0f} % inside its {level} % band: wider than needed, left so"
+            )
     actual = float(frame["actual"].sum())
     bias = float((frame["forecast"] - frame["actual"]).sum() / actual) if actual else 0.0
     if abs(bias) > BIAS_LIMIT:

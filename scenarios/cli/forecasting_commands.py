@@ -421,9 +421,14 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     )
     print(format_board(board))
     print(explain_choice(board, choice.name))
-    log = logging.getLogger("capplan")
-    for line in calibration_warnings(board):
-        log.warning("warning: %s", line)
+    off = calibration_warnings(board)
+    chosen = [line for line in off if line.startswith(f"{choice.name}: ")]
+    for line in chosen:
+        logging.getLogger("capplan").warning("warning: %s", line)
+    if len(off) > len(chosen):
+        print(
+            f"{len(off) - len(chosen)} other entries' bands or bias were off in the backtest: see the calibration column"
+        )
     print(format_by_horizon(backtest.by_horizon(), board))
     if args.out:
         with OutputFolder(args.out, "backtest", outputs=outputs_of("backtest")) as folder:

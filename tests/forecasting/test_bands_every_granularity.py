@@ -202,10 +202,8 @@ def test_bands_too_narrow_in_the_backtest_are_widened_just_enough():
     assert inside(1.0) < 0.8 - tolerance(80, len(rows))  # far off: 10 % bands, 30 % errors
     share = np.ceil(61 * 0.8) / 60  # split conformal's finite-sample rank: 49 of the 60 days
     assert inside(k) >= share > inside(0.99 * k)  # the smallest widening that holds it
-    assert (
-        "80 % band widened" in check["calibration"]
-        and f"{inside(1.0) * 100:.0f} % inside" in check["calibration"]
-    )
+    said = f"backtest {inside(1.0) * 100:.0f} % inside its 80 % band: widened ×{k:.2g}"
+    assert check["calibration"].startswith(said)
 
 
 def test_honest_bands_are_left_alone_and_a_bias_is_said():
@@ -214,7 +212,7 @@ def test_honest_bands_are_left_alone_and_a_bias_is_said():
     assert band_calibration(honest) == {"band_factor80": 1.0, "band_factor95": 1.0, "calibration": "ok"}
     biased = honest.assign(actual=honest["actual"] * 1.75)  # forecasts 43 % below
     said = band_calibration(biased)["calibration"]
-    assert "43 % below" in said and "80 % band widened" in said
+    assert "forecasts 43 % below" in said and "80 % band: widened" in said
 
 
 def test_too_few_points_say_nothing():
@@ -246,12 +244,12 @@ def test_a_miscalibrated_model_is_recalibrated_and_holds_better_on_the_future():
     models = {"overconfident": Overconfident("auto"), "weekday_median": make_model("weekday_median")}
     board = candidates(run_backtest(models, history, 28, 6, 7, progress=False))
     entry = board.set_index("model").loc["overconfident"]
-    assert entry["band_factor80"] > 2 and "80 % band widened" in entry["calibration"]
+    assert entry["band_factor80"] > 2 and "80 % band: widened" in entry["calibration"]
     assert board.set_index("model").loc["weekday_median", "calibration"] == "ok"
     plain = Overconfident("auto").fit(history)
     fixed = Overconfident("auto").fit(history)
     said = calibrate(fixed, board, "overconfident")
-    assert said.startswith("overconfident: 80 % band widened")
+    assert said.startswith("overconfident: backtest ") and "80 % band: widened" in said
 
     def coverage(model) -> float:
         p = model.predict(future.index)
