@@ -170,7 +170,7 @@ def _detail(result: ScenarioResult, model: str, names: list[str]) -> str:
     if fit is not None:
         defaulted = choice is not None and any(n in choice.defaulted for n in names)
         why = (
-            ", the default with the centre's own call log (service_model: erlang-a for textbook Erlang A)"
+            ", the default with the centre's own call log (service_model: erlang-a with patience_seconds for textbook Erlang A)"
             if defaulted
             else ", as the scenario asks"
         )

@@ -82,27 +82,37 @@ def fittable_log(scenario: Scenario, folder: Path | None) -> tuple[tuple | None,
 def choose_service_models(scenario: Scenario, folder: Path | None) -> tuple[Scenario, ServiceChoice]:
     """The scenario with each voice queue that names no model on the fitted one (when the
     centre's log allows), and the choice made, with the fitted model beside queues that asked
-    for a textbook one."""
+    for a textbook one. A queue still naming none (``auto``, should the spec spell the default)
+    is textbook Erlang C."""
     voice = {n: q for n, q in scenario.queues.items() if q.channel == "voice"}
+    unnamed = [n for n, q in voice.items() if not model_asked(q)]
     if not voice:
-        return scenario, ServiceChoice()
+        return _textbook(scenario), ServiceChoice()
     own, why = fittable_log(scenario, folder)
+    if own is not None:
+        try:  # cheap, cached: a log the model cannot be fitted on leaves the queues textbook
+            fit = quick_fit(*own, scenario.forecast.interval, scenario.targets.target_seconds)
+        except InputError as exc:
+            own, why = None, f"{own[0].input}: {exc.detail}"
     if own is None:
-        unnamed = [n for n, q in voice.items() if not model_asked(q)]
-        return scenario, ServiceChoice(why_textbook=why if unnamed else None)
-    try:  # cheap, cached: a log the model cannot be fitted on leaves the queues textbook
-        fit = quick_fit(*own, scenario.forecast.interval, scenario.targets.target_seconds)
-    except InputError as exc:
-        unnamed = [n for n, q in voice.items() if not model_asked(q)]
-        return scenario, ServiceChoice(why_textbook=f"{own[0].input}: {exc.detail}" if unnamed else None)
-    defaulted = tuple(n for n, q in voice.items() if not model_asked(q))
+        return _textbook(scenario), ServiceChoice(why_textbook=why if unnamed else None)
     queues = dict(scenario.queues)
-    for name in defaulted:
+    for name in unnamed:
         queues[name] = queues[name].model_copy(update={"model": DEFAULT_FITTED})
-    if defaulted:
-        scenario = scenario.model_copy(update={"queues": queues})
-    textbook = [n for n, q in voice.items() if n not in defaulted and q.model not in FITTED_SERVICE_MODELS]
-    return scenario, ServiceChoice(defaulted, str(own[0].input), dict.fromkeys(textbook, fit))
+    textbook = [n for n, q in voice.items() if n not in unnamed and q.model not in FITTED_SERVICE_MODELS]
+    scenario = _textbook(scenario.model_copy(update={"queues": queues}) if unnamed else scenario)
+    return scenario, ServiceChoice(tuple(unnamed), str(own[0].input), dict.fromkeys(textbook, fit))
+
+
+def _textbook(scenario: Scenario) -> Scenario:
+    """Queues left on ``auto`` (none today: the spec's default is ``erlang-c``) on Erlang C."""
+    auto = [n for n, q in scenario.queues.items() if q.model == "auto"]
+    if not auto:
+        return scenario
+    queues = {
+        n: q.model_copy(update={"model": "erlang-c"}) if n in auto else q for n, q in scenario.queues.items()
+    }
+    return scenario.model_copy(update={"queues": queues})
 
 
 @lru_cache(maxsize=8)

@@ -121,3 +121,34 @@ def test_a_log_too_short_to_fit_leaves_the_textbook_model(tmp_path):
     assert "too short" in choice.why_textbook and "2 days" in choice.why_textbook
     full, choice = choose_service_models(own({}), None)
     assert full.queues["voice"].model == "calibrated" and choice.why_textbook is None
+
+
+@pytest.mark.slow  # fits on three weeks of a generated centre (half a minute)
+def test_a_generated_centre_s_log_with_a_binding_cap(tmp_path):
+    """A generated contact log (random agents, lognormal handle times): the fitted model by
+    default, the plan's FTE is the curve's row and the interval table's, and the occupancy
+    cap's own need is said when the headcount is below it."""
+    from tests.scenarios.test_satisfaction import _log_file
+
+    log = _log_file(tmp_path / "contacts.csv")
+    spec = {
+        "name": "generated",
+        "data": {"input": str(log), "format": "log"},
+        "forecast": {"model": "weekday_mean", "horizon_days": 3, "interval": "60min"},
+        "queues": {"voice": {}},
+        "targets": {"service_level": 0.8, "target_seconds": 20, "max_occupancy": 0.85},
+        "supply": {"shrinkage": 0.3, "cost_per_agent_hour": 30, "headcount": 5},
+        "risk": {"simulations": 50},
+    }
+    result = run_scenario(Scenario.model_validate(spec))
+    assert result.scenario.queues["voice"].model == "calibrated"
+    s = result.summary
+    f = result.intervals
+    hours = (f["scheduled_agents"] * 1.0 * f["coverage"]).sum()
+    days = f["interval_start"].dt.normalize().nunique()
+    assert s["fte_total"] == pytest.approx(hours / days / (37.5 / result.demand.days_per_week), rel=1e-12)
+    assert result.curve.loc[result.curve["plan"], "fte"].iloc[0] == pytest.approx(s["fte_total"], rel=1e-12)
+    text = " ".join(manager_answer(result))
+    assert "the default with the centre's own call log" in text and "fte_textbook" in s
+    if s["fte_for_cap"] > 5:
+        assert f"the cap alone needs {s['fte_for_cap']:,.1f} FTE" in text
