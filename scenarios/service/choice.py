@@ -92,8 +92,8 @@ def choose_service_models(scenario: Scenario, folder: Path | None) -> tuple[Scen
     if own is not None:
         try:  # cheap, cached: a log the model cannot be fitted on leaves the queues textbook
             fit = quick_fit(*own, scenario.forecast.interval, scenario.targets.target_seconds)
-        except InputError as exc:
-            own, why = None, f"{own[0].input}: {exc.detail}"
+        except (InputError, ValueError) as exc:  # odd data the user never asked to fit on
+            own, why = None, f"{own[0].input}: {getattr(exc, 'detail', exc)}"
     if own is None:
         return _textbook(scenario), ServiceChoice(why_textbook=why if unnamed else None)
     queues = dict(scenario.queues)
