@@ -85,6 +85,7 @@ MEASURES: dict[str, Measure] = {
     "repeat_rate": Measure("repeat contacts", "share"),
     "contacts_per_issue": Measure("contacts per issue", "ratio"),
     "contacts_per_agent": Measure("contacts per agent", "ratio"),
+    "resolved_tickets_per_agent": Measure("resolved tickets per agent", "ratio"),
 }
 
 
