@@ -7,6 +7,7 @@ the packages' numbers, computed once per input.
 from __future__ import annotations
 
 import io
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -329,7 +330,9 @@ def uploaded_targets(name: str, data: bytes):
             raise
 
 
-TABLE_WIDTH_PX = 760  # a table's room at a 1280 px window with the sidebar open (measured: 784-818)
+TABLE_WIDTH_PX = (
+    730  # a table's room at a 1280 px window with the sidebar open (measured: 784-818, less the grid's frame)
+)
 CHAR_PX, PAD_PX, MIN_COLUMN_PX = 7.5, 22, 56  # a character of the grid's 14 px font; a cell's padding
 
 
@@ -337,14 +340,37 @@ def _text_px(texts) -> int:
     return int(max((len(str(t)) for t in texts), default=0) * CHAR_PX + PAD_PX)
 
 
-def fit_widths(frame: pd.DataFrame, budget: int = TABLE_WIDTH_PX, index: bool = False) -> dict[str, int]:
+def _shown(values: pd.Series, config: dict | None) -> pd.Series:
+    """A column's values about as the grid writes them: by the column's printf format or
+    percent, else numbers to 4 significant digits (the grid's own default is as short)."""
+    fmt = ((config or {}).get("type_config") or {}).get("format")
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return values.astype(str)
+    numbers = values.dropna().astype(float)
+    if fmt == "percent":
+        return numbers.map(lambda v: f"{v:.2%}")
+    if isinstance(fmt, str) and fmt.startswith("%"):
+        return numbers.map(lambda v: fmt.replace("%d", "%.0f") % v)
+    return numbers.map(lambda v: f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}")
+
+
+def fit_widths(
+    frame: pd.DataFrame, budget: int = TABLE_WIDTH_PX, index: bool = False, column_config: dict | None = None
+) -> dict[str, int]:
     """Pixel widths that fit ``frame`` into ``budget``: each column as wide as its longest
     shown value needs (values are never cut), the room left shared among the headers that need
     more (water-filling: a short header keeps what it needs, the long ones share the rest
     equally and show their full name as a tooltip). Empty when everything fits (the grid then
     sizes and stretches the columns itself). ``_index`` is the index's width when shown."""
     shown = frame.head(500)
-    cells = {str(c): max(_text_px(shown[c].astype(str)), MIN_COLUMN_PX) for c in shown.columns}
+    config = column_config or {}
+    cells = {
+        str(c): max(
+            _text_px(_shown(shown[c], config.get(c) if isinstance(config.get(c), dict) else None)),
+            MIN_COLUMN_PX,
+        )
+        for c in shown.columns
+    }
     heads = {str(c): _text_px([c]) for c in shown.columns}
     if index:
         cells = {"_index": max(_text_px(shown.index.astype(str)), MIN_COLUMN_PX), **cells}
@@ -364,6 +390,23 @@ def fit_widths(frame: pd.DataFrame, budget: int = TABLE_WIDTH_PX, index: bool = 
         room -= sum(small.values())
         extra = {c: e for c, e in extra.items() if c not in small}
     return widths
+
+
+_MARKDOWN = re.compile(r"([\\`*~\[\]<>$|#]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
+
+
+def plain_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame's text as text in a static table, which renders Markdown: characters that would
+    change it escaped (a queue called _vip_ is not italic, a name with $ is not LaTeX), inner
+    underscores as in campaign_week left alone. Numbers and other values unchanged."""
+
+    def escaped(value):
+        return _MARKDOWN.sub(r"\\\1", value) if isinstance(value, str) else value
+
+    out = frame.map(escaped)
+    out.columns = [escaped(c) for c in frame.columns]
+    out.index = frame.index.map(escaped)
+    return out
 
 
 STATIC_ROWS = 60  # a table this short is shown whole, its headers and cells wrapped to the page
@@ -387,10 +430,10 @@ def show_table(
     if static is None:
         static = column_config is None and len(frame) <= STATIC_ROWS
     if static:
-        st.table(frame, hide_index=hide_index)
+        st.table(plain_text(frame), hide_index=hide_index)
         return
     config = dict(column_config or {})
-    for column, width in fit_widths(frame, budget, index=not hide_index).items():
+    for column, width in fit_widths(frame, budget, not hide_index, config).items():
         given = config.get(column)
         if isinstance(given, str):  # a plain label
             given = st.column_config.Column(given)

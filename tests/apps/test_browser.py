@@ -317,3 +317,36 @@ def test_an_upload_with_a_very_long_name_is_read(page):
     assert page.locator('[data-testid="stException"]').count() == 0
     page.get_by_text("rows read").first.wait_for()
     assert not list(Path(tempfile.gettempdir()).glob("capplan-upload-*/*"))
+
+
+TABLE_OVERFLOW = """() => [...document.querySelectorAll('[data-testid="stDataFrame"], [data-testid="stTable"]')]
+  .filter(e => e.getBoundingClientRect().width > 0)
+  .map(e => {
+    const box = e.querySelector('.dvn-scroller') || e;
+    return {kind: e.dataset.testid, scroll: box.scrollWidth, client: box.clientWidth};
+  })"""
+
+
+def test_no_table_is_cut_off_at_1280_px(page):
+    """At a laptop's 1280 x 800, with the sidebar open, every table of every page fits its
+    width (no sideways scrolling hides a column); expanders opened so their tables are drawn."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    cut = {}
+    try:
+        for title in PAGES:
+            go(page, title)
+            page.get_by_role("heading", name=HEADINGS[title]).first.wait_for()
+            for summary in page.locator('[data-testid="stExpander"] summary').all():
+                summary.click()
+            wait_idle(page)
+            page.wait_for_timeout(1500)  # grids measure their columns after drawing
+            tables = page.evaluate(TABLE_OVERFLOW)
+            shot(page, f"tables_{title.lower().replace(' & ', '_').replace(' ', '_')}_1280x800")
+            wider = [t for t in tables if t["scroll"] > t["client"] + 1]
+            if wider:
+                cut[title] = wider
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1800})
+    assert not cut, "; ".join(
+        f"{p}: {t}" for p, t in cut.items()
+    )  # every page looked at, then all the tables that scroll sideways named

@@ -10,7 +10,7 @@ import pytest
 from tests.apps.conftest import APP
 
 sys.path.insert(0, str(APP.parent))  # the app's modules, as the pages import them
-from app_support import MIN_COLUMN_PX, TABLE_WIDTH_PX, _text_px, fit_widths
+from app_support import MIN_COLUMN_PX, TABLE_WIDTH_PX, _text_px, fit_widths, plain_text
 from charts import PLAN, SUPPLY, agents_chart, forecast_chart, segments, service_data
 
 
@@ -141,7 +141,7 @@ def test_fit_widths_fit_a_wide_table_without_cutting_values():
     frame = pd.DataFrame(
         {
             f"a rather long column header number {i}": [f"{v:,.1f}" for v in range(1000, 1020)]
-            for i in range(8)
+            for i in range(7)
         }
         | {"interval_start": pd.date_range("2024-01-08 08:00", periods=20, freq="30min")}
     )
@@ -157,3 +157,19 @@ def test_fit_widths_give_short_headers_what_they_need_first():
     widths = fit_widths(frame, budget=400)
     assert widths["short"] == _text_px(["short"]) or widths["short"] == MIN_COLUMN_PX
     assert sum(widths.values()) <= 400
+
+
+def test_a_static_table_shows_markdown_characters_as_text():
+    from tests.apps.test_streamlit_app import unescaped
+
+    frame = pd.DataFrame(
+        {"scenario": ["campaign_week", "_vip_", "*x* [a](b) $5 <i>"], "2024-01-08 *": [1.5, 2.0, 3.0]}
+    )
+    shown = plain_text(frame)
+    assert shown["scenario"].tolist() == ["campaign_week", r"\_vip\_", r"\*x\* \[a\](b) \$5 \<i\>"]
+    assert list(shown.columns) == ["scenario", r"2024-01-08 \*"] and shown.iloc[:, 1].tolist() == [
+        1.5,
+        2.0,
+        3.0,
+    ]
+    pd.testing.assert_frame_equal(unescaped(shown), frame)  # the planner reads the original text

@@ -21,13 +21,28 @@ def open_page(page: str) -> AppTest:
     return at
 
 
+def unescaped(frame):
+    """A static table's frame as the planner reads it (``app_support.plain_text`` undone)."""
+    import re
+
+    def text(value):
+        return re.sub(r"\\(.)", r"\1", value) if isinstance(value, str) else value
+
+    out = frame.map(text)
+    out.columns = [text(c) for c in frame.columns]
+    out.index = frame.index.map(text)
+    return out
+
+
 def shown_tables(at: AppTest) -> list:
     """The page's tables (static ``st.table`` or grids), in page order, as frames."""
     found = []
 
     def walk(node) -> None:
-        if getattr(node, "type", None) in ("table", "arrow_data_frame"):
+        if getattr(node, "type", None) in ("arrow_data_frame", "dataframe"):
             found.append(node.value)
+        elif getattr(node, "type", None) == "table":  # its text escaped from Markdown: read as shown
+            found.append(unescaped(node.value))
         for child in getattr(node, "children", {}).values():
             walk(child)
 
