@@ -308,3 +308,27 @@ def test_forecast_auto_writes_the_leaderboard_it_points_to(run_cli, tmp_path):
     code, stdout, err = run_cli("forecast", path, "--time-col", "date", "--value-col", "calls", "--interval", "day",
                                 "--model", "weekday_mean", "--out", tmp_path / "g.csv")  # fmt: skip
     assert code == 0 and "leaderboard" not in stdout and not (tmp_path / "g_leaderboard.csv").exists()
+
+
+def test_a_named_model_takes_the_correction_of_a_backtest_of_the_same_data(tmp_path):
+    """`backtest` then `forecast --model weekday_mean` on the same data: the backtest's
+    verdict on that model widens its bands and is said; without a backtest nothing is."""
+    from forecasting.backtest import Backtest
+    from forecasting.catalog import parse_models
+    from forecasting.forecast_job import Choice, choice_key, remember_choice, select_and_fit
+    from forecasting.store.forecast_cache import ForecastCache
+
+    history = daily_report(days=200, seed=6)
+    board = pd.DataFrame({"rank": [1], "model": ["weekday_mean"], "mase": [0.9], "band_factor80": [2.0],
+                          "band_factor95": [1.5], "calibration": ["backtest 47 % inside its 80 % band: widened ×2"]})  # fmt: skip
+    cache = ForecastCache(tmp_path / "choices")
+    done = Choice(Backtest(pd.DataFrame({"origin": [history.index[-30]]})), board, "weekday_mean")
+    remember_choice(cache, choice_key(history, parse_models(None), True, None), done, 5)
+    named = select_and_fit(history, None, "weekday_mean", None, 5, progress=False, choices=cache)
+    assert named.calibration == "weekday_mean: backtest 47 % inside its 80 % band: widened ×2"
+    assert (named.model.band_factor(80), named.model.band_factor(95)) == (2.0, 1.5)
+    plain = select_and_fit(history, None, "weekday_mean", None, 5, progress=False)
+    assert plain.calibration is None and plain.model.band_factor(80) == 1.0
+    stamps = horizon_timestamps(plain.model.calendar_, history.index.max(), 5)
+    wide, narrow = named.model.predict(stamps), plain.model.predict(stamps)
+    assert np.allclose(wide["hi80"] - wide["forecast"], 2 * (narrow["hi80"] - narrow["forecast"]))
