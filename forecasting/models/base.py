@@ -106,7 +106,8 @@ class Forecaster(BaseEstimator):
         """The spread (φ, or the relative error) of the ``level`` % interval at each timestamp's
         lead time: errors grow the further ahead a day is, as the model's own holdouts measured
         per lead bucket (never shrinking with the lead, growing along the fitted line beyond
-        the longest lead measured, never below half the pooled spread)."""
+        the longest lead measured but at most in proportion to the lead, never below half the
+        pooled spread)."""
         leads = open_days_ahead(self.calendar_, self.history_end_, pd.DatetimeIndex(timestamps))
         curves = getattr(self, "spread_curves_", None)
         curve = curves[level] if curves else getattr(self, "spread_curve_", None)
