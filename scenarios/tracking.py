@@ -58,6 +58,8 @@ def log_scenario(store: Store, result: ScenarioResult, yaml_text: str) -> str:
         agents_plot(result).savefig(folder / "agents_by_interval.png", dpi=110, bbox_inches="tight")
         daily_service_plot(result).savefig(folder / "service_by_day.png", dpi=110, bbox_inches="tight")
         plt.close("all")
+        if result.warnings:  # what the run printed stays with it (a generic intraday shape, ...)
+            (folder / "warnings.txt").write_text("\n".join(result.warnings) + "\n")
         with store.lock():  # the first use of a new store creates its schema: inside the lock too
             baseline = latest_run(store, s.baseline_name) if s.baseline_name else None
             with store.start_run(EXPERIMENT, s.name) as run:
@@ -66,6 +68,8 @@ def log_scenario(store: Store, result: ScenarioResult, yaml_text: str) -> str:
                     "forecast_model": result.forecast_model,
                     "scenario_file": str(result.path or ""),
                 }
+                if result.warnings:
+                    tags["warnings"] = "\n".join(result.warnings)[:5000]
                 if s.baseline_name:
                     tags["baseline"] = s.baseline_name
                     if baseline is not None:
@@ -81,6 +85,8 @@ def log_scenario(store: Store, result: ScenarioResult, yaml_text: str) -> str:
 def _note(result: ScenarioResult, baseline: RunRecord | None) -> str:
     s = result.scenario
     text = f"{s.description}\n\nForecast: {result.forecast_model}."
+    if result.warnings:
+        text += "\n\nWarnings:\n" + "\n".join(f"- {w}" for w in result.warnings)
     if s.baseline_name:
         text += f"\nBaseline: {s.baseline_name}" + (
             f" (run {baseline.run_id})." if baseline else " (not run yet)."

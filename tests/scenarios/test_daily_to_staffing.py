@@ -187,6 +187,9 @@ def test_the_cli_run_records_the_warning_with_the_run(files, run_cli, tracking_s
     assert json.loads((folder / "summary.json").read_text())["fte_total"] > 0
     run = latest_run(tracking_store, "daily")
     assert "typical contact-centre week (generic" in run.tags["forecast_model"]
+    assert (
+        "a generic shape, not this centre's" in run.tags["warnings"]
+    )  # the warning itself, kept with the run
 
 
 def test_staff_spreads_a_daily_forecast_and_says_so(files, run_cli, tmp_path):
