@@ -19,7 +19,7 @@ from forecasting.backtest import Backtest, origins_for, run_backtest
 from forecasting.catalog import COMBINE_SEP, combination_forecasts, make_model
 from forecasting.csv_safety import write_csv
 from forecasting.errors import InputError
-from forecasting.forecast_job import backtest_and_choose, horizon_timestamps
+from forecasting.forecast_job import backtest_and_choose, calibrate, horizon_timestamps
 from forecasting.metrics import accuracy
 from forecasting.model_contract import ModelContract, check_fits, load_checked, stored_contract
 from forecasting.plots import forecast_plot
@@ -124,6 +124,7 @@ def train(
         board, chosen = choice.leaderboard, choice.name
         _log_backtest(run, board, choice.backtest)
         fitted = make_model(chosen, clean, special_days).fit(history, calendar)
+        _calibrated(run, fitted, board, chosen)
         _plot(run, history, choice.backtest, chosen, fitted, horizon_days)
         run.log_params({"chosen_model": chosen})
         row = board.set_index("model").loc[chosen]
@@ -230,6 +231,7 @@ def retrain(
             and scores["challenger"]["mase"] <= scores["champion_refit"]["mase"] + 1e-12
         )
         fitted = make_model(challenger_name, clean, special_days).fit(history, calendar)
+        _calibrated(run, fitted, board, challenger_name)
         with store.lock():  # promote only over the champion it was compared with
             current = store.model_version(registered_name, CHAMPION)
             version = run.log_forecaster(fitted, challenger_name, registered_name, _tags(contract))
@@ -257,6 +259,15 @@ def retrain(
 
 
 NAME_OPTION = {"option": "registered_model"}
+
+
+def _calibrated(run: RunLog, fitted, board: pd.DataFrame, name: str) -> None:
+    """The registered model carries the band correction its backtest called for, as `forecast`
+    applies it (forecasting.calibration), and the run says so."""
+    note = calibrate(fitted, board, name)
+    if note:
+        log.warning("warning: %s", note)
+        run.set_tags({"calibration": note})
 
 
 def _tags(contract: ModelContract | None) -> dict[str, str] | None:

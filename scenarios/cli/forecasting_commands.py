@@ -207,6 +207,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         help="YAML targets file: KPI bounds and ticket SLAs by channel and priority (default: the targets in DOMAIN.md)",
     )
+    k.add_argument(
+        "--by",
+        choices=("queue", "channel", "priority", "team", "category"),
+        default="queue",
+        help="group the KPIs (kpis.csv, the grid, the review) by queue (default) or by a contact log's "
+        "mapped channel, priority, team or category column",
+    )
     k.add_argument("--out", type=Path, required=True, help="output folder for kpis.csv")
     k.add_argument(
         "--report",
@@ -621,7 +628,7 @@ def run_kpis(args: argparse.Namespace) -> int:
     review_period = "quarter" if args.period == "all" else args.period
     finer = FINER[review_period]
     extra = (finer,) if args.report and finer and finer not in periods else ()
-    report = kpi_report(result, targets, periods + extra)
+    report = kpi_report(result, targets, periods + extra, by=args.by)
     for warning in result.summary()["warnings"] + flag_notes(report) + targets.unbounded_slas():
         print(f"warning: {warning}")
     shown = report[report["period"].isin(periods)]
