@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--interval",
         type=text("an interval length such as 15min"),
-        help="interval length: 15min, 30min, 60min … (default: a batch's own spacing, else 30min)",
+        help="interval length: 15min, 30min, 60min … (default: a batch's own spacing; days and weeks: 30min or the profile's slot when longer)",
     )
     # the targets' names are those of a scenario's `targets:` (the older --target-* spellings still work)
     p.add_argument(
@@ -128,7 +128,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="batch of days or weeks: the shape of the day that spreads them to intervals: a CSV of "
         "weekday, time, share (or time and a column per weekday), or an intraday report of the same "
-        "queue (interval_start, calls); default: a typical contact-centre day, with a warning",
+        "queue (interval_start, calls); default: capplan's bundled typical contact-centre week, with a warning",
     )
     p.set_defaults(handler=run_staff)
 
