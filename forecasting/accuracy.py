@@ -81,6 +81,7 @@ class Accuracy:
     rows: pd.DataFrame  # level, timestamp, forecast, actual, error, bands, inside80/95, status
     granularity: str  # the forecast's own rows
     scale_from: str  # where the MASE scale came from, in words
+    note: str = ""  # how the forecast's rows were met with the actuals, when not as they came
 
     def level(self, name: str) -> dict | None:
         found = self.summary[self.summary["level"] == name]
@@ -386,6 +387,13 @@ def compare(
             own[band] = np.nan
     step = forecast_step(own, actuals.interval)
     level0 = granularity or forecast_granularity(own, actuals.interval)
+    note = ""
+    if _totalled_up(actuals, level0):
+        note = (
+            f"the forecast's {len(own)} intervals are totalled per day, as the actuals are reported "
+            "(a day counts when the forecast holds all of it)"
+        )
+        own, level0, step = _totalled_forecast(own, actuals, level0, step), "day", pd.Timedelta(days=1)
     _check_not_coarser(actuals, level0, step, own)
     nesting = {"interval": LEVELS[1:], "day": ("week", "month"), "week": (), "month": ()}
     levels = [level0, *nesting[level0]]
@@ -431,7 +439,34 @@ def compare(
         frames.append(rows)
     summary = pd.DataFrame(summaries)
     summary.attrs["scale_from"] = scale_from
-    return Accuracy(summary, pd.concat(frames, ignore_index=True), level0, scale_from)
+    return Accuracy(summary, pd.concat(frames, ignore_index=True), level0, scale_from, note)
+
+
+def _totalled_up(actuals: Actuals, level: str) -> bool:
+    """Counts per interval against daily actuals (a scenario's 30-minute plan against the daily
+    report it was made from): the forecast's rows add up to days, so they are totalled, not
+    refused. Handle times are not: a day's AHT needs each interval's calls, which daily
+    actuals do not tell."""
+    return actuals.counts and actuals.granularity == "day" and level == "interval"
+
+
+def _totalled_forecast(own: pd.DataFrame, actuals: Actuals, level0: str, step: pd.Timedelta) -> pd.DataFrame:
+    """The forecast's intervals totalled per day, without bands (they do not add up). Days
+    between the first and the last are whole; the first and the last are whole when they have
+    as many rows as the whole days of their weekday (else as the median whole day): a forecast
+    starting or ending mid-day does not score its cut days (a short forecast's Saturday may be
+    left out: counted, never a wrong day)."""
+    table = _aggregate_forecast(own, "day", actuals, step, level0)
+    stamps = pd.DatetimeIndex(own["timestamp"])
+    rows = pd.Series(1, index=stamps).groupby(stamps.normalize()).size()
+    inner = rows.iloc[1:-1]
+    complete = pd.Series(True, index=rows.index)
+    for day in {rows.index[0], rows.index[-1]}:
+        same = inner[inner.index.dayofweek == day.dayofweek]
+        usual = same.max() if len(same) else (inner.median() if len(inner) else rows.max())
+        complete[day] = rows[day] >= usual
+    table["complete"] = complete.reindex(pd.DatetimeIndex(table["timestamp"])).fillna(False).to_numpy(bool)
+    return table
 
 
 def _scale_source(before: pd.Series, series: pd.Series) -> str:

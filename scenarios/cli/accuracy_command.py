@@ -102,6 +102,8 @@ def run_accuracy(args: argparse.Namespace) -> int:
     print(f"{source.label} against {input_path(args).name}")
     if source.note:
         print(source.note)
+    if scored.note:
+        print(scored.note)
     print(format_summary(scored))
     print(f"MASE scale: the one-week seasonal naive's error on {scored.scale_from}")
     print(verdict(scored, source.promised))

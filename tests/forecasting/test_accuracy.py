@@ -107,13 +107,22 @@ def test_missing_days_and_the_future_are_counted_not_scored(tmp_path, daily):
     assert np.isnan(week.loc[gap_week, "actual"])
 
 
-def test_actuals_coarser_than_the_forecast_are_refused(tmp_path, daily):
+def test_intervals_against_daily_actuals_are_totalled_per_day(tmp_path, daily):
+    """A plan's 30-minute forecast against the daily report it was made from: each whole day's
+    intervals add up to the day's total; a day the forecast holds only in part is not scored."""
     history, future, _, _ = daily
     actuals = actuals_of(tmp_path, pd.concat([history, future]))
-    stamps = pd.date_range(future.index[0] + pd.Timedelta(hours=8), periods=10, freq="30min")
-    intraday = pd.DataFrame({"timestamp": stamps, "forecast": 5.0})
-    with pytest.raises(InputError, match="coarser than the forecast"):
-        compare(intraday, actuals)
+    days = future.index[:5]
+    slots = pd.DatetimeIndex([d + pd.Timedelta(minutes=30 * k) for d in days for k in range(16, 40)])
+    per_slot = np.repeat(future[days].to_numpy() * 1.05 / 24, 24)
+    forecast = pd.DataFrame({"timestamp": slots, "forecast": per_slot}).iloc[3:]  # the first day cut
+    result = compare(forecast, actuals)
+    assert result.granularity == "day" and "totalled per day" in result.note
+    day = result.level("day")
+    assert day["n"] == 4  # the cut first day is not a day's forecast
+    assert day["bias"] == pytest.approx(0.05, rel=1e-9) and day["wape"] == pytest.approx(0.05, rel=1e-9)
+    rows = result.rows[result.rows["level"] == "day"].set_index("timestamp")
+    assert rows.loc[days[0], "status"] == "partial forecast"
 
 
 def test_finer_actuals_are_totalled_into_the_forecast_intervals(tmp_path):

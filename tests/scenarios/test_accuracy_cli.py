@@ -87,7 +87,17 @@ def test_refusals_are_one_line(tmp_path, run_cli, report, tracking_store):
     assert code == 2 and "--model" in err
     bad = tmp_path / "bad.csv"
     bad.write_text("timestamp,forecast\n2024-01-01 08:00,3\n2024-01-01 08:30,4\n")
-    code, _, err = run_cli("accuracy", latest, *COLUMNS, "--forecast", bad)
+    code, out, err = run_cli("accuracy", latest, *COLUMNS, "--forecast", bad)  # intervals against days
+    assert code == 0 and "totalled per day" in out, err
+    weekly = tmp_path / "weekly_actuals.csv"
+    days = pd.read_csv(latest)
+    days = days.groupby(pd.to_datetime(days[COLUMNS[1]]).dt.to_period("W-SUN").dt.start_time)[
+        COLUMNS[3]
+    ].sum()
+    days.rename_axis(COLUMNS[1]).reset_index().to_csv(weekly, index=False)
+    daily_forecast = tmp_path / "daily_forecast.csv"
+    daily_forecast.write_text("timestamp,forecast\n2024-01-01,3\n2024-01-02,4\n")
+    code, _, err = run_cli("accuracy", weekly, *COLUMNS, "--forecast", daily_forecast)
     assert code == 2 and "coarser than the forecast" in err
     with pytest.raises(SystemExit) as stopped:  # a usage mistake: argparse's one line
         run_cli("accuracy", latest, *COLUMNS)
