@@ -344,6 +344,8 @@ def _shown(values: pd.Series, config: dict | None) -> pd.Series:
     """A column's values about as the grid writes them: by the column's printf format or
     percent, else numbers to 4 significant digits (the grid's own default is as short)."""
     fmt = ((config or {}).get("type_config") or {}).get("format")
+    if pd.api.types.is_datetime64_any_dtype(values) and isinstance(fmt, str):
+        return pd.Series([fmt] * values.notna().sum())  # e.g. YYYY-MM-DD HH:mm: as long as it writes
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         return values.astype(str)
     numbers = values.dropna().astype(float)
