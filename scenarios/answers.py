@@ -99,6 +99,9 @@ def _against(needed: float, supply_fte: float | None, scenario) -> str:
     if supply_fte is None:
         return ""
     extra = needed - supply_fte
+    if scenario.supply.cost_per_agent_hour <= 0:  # no cost given: no "0 per week"
+        fewer = "" if extra >= 0 else " fewer"
+        return f" ({format_value('fte_total', extra if extra >= 0 else -extra, delta=extra >= 0)} FTE{fewer})"
     per_week = abs(extra) * scenario.supply.hours_per_fte * scenario.supply.cost_per_agent_hour
     if extra >= 0:
         return f" ({format_value('fte_total', extra, delta=True)} FTE, +{format_value('total_cost', per_week)} per week)"

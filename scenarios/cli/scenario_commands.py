@@ -78,7 +78,10 @@ def describe(result, run_id: str | None) -> str:
     """The run in two lines, plan then supply, each number with its vocabulary label and format
     (the app and the comparison use the same)."""
     s = result.summary
-    plan = " · ".join(f"{label(k)} {format_value(k, s[k])}" for k in PLAN_SHOWN if k in s)
+    costed = result.scenario.supply.cost_per_agent_hour > 0  # no cost per hour given: no "cost 0"
+    plan = " · ".join(
+        f"{label(k)} {format_value(k, s[k])}" for k in PLAN_SHOWN if k in s and (costed or k != "total_cost")
+    )
     lines = [f"{result.scenario.name}: {plan}"]
     supply = [f"{label(k)} {format_value(k, s[k])}" for k in SUPPLY_SHOWN if k in s]
     if supply:

@@ -178,3 +178,17 @@ def test_two_scenarios_with_one_name_are_refused_before_either_runs(run_cli, tmp
     second = write_scenario("two", {**FAST, "name": "same", "demand": {"growth_pct": 50}})
     code, _, err = run_cli("scenario", "run", first, second, "--no-track", "--out", tmp_path / "runs")
     assert code == 2 and "two scenarios with one name" in err and not (tmp_path / "runs" / "same").exists()
+
+
+def test_a_scenario_without_a_cost_per_hour_says_no_cost(run_cli, tmp_path, write_scenario, monkeypatch):
+    """No cost per agent hour given: neither "cost 0" nor "0 less per week", but the FTE."""
+    from tests.scenarios.conftest import FAST
+
+    monkeypatch.chdir(tmp_path)
+    scenario = write_scenario(
+        "free", {**FAST, "name": "free", "supply": {"shrinkage": 0.3, "headcount": 500}}
+    )
+    code, out, err = run_cli("scenario", "run", scenario, "--no-track")
+    assert code == 0, err
+    assert "cost" not in out and "per week" not in out
+    assert "FTE fewer)" in out
