@@ -12,6 +12,7 @@ from app_support import (
     ingest_upload,
     peek_upload,
     show_error,
+    show_table,
     upload_bytes,
     uploaded_targets,
 )
@@ -199,7 +200,7 @@ anomalies = result.anomalies
 if len(anomalies):
     st.warning(f"Unusual in this history: {in_words(s['anomalies'])}. Look before you forecast from it.")
     with st.expander("What is unusual (anomalies)"):
-        st.dataframe(anomalies, hide_index=True, width="stretch")
+        show_table(anomalies)
         st.download_button(
             "Download (CSV)",
             write_csv(anomalies, index=False, name="anomalies.csv"),
@@ -209,7 +210,7 @@ if len(anomalies):
 
 with st.expander("Opening hours and missing days (inferred)"):
     cal = s["calendar"]
-    st.table(pd.DataFrame({"hours": cal["hours"], "slots": cal["slots"]}))
+    show_table(pd.DataFrame({"hours": cal["hours"], "slots": cal["slots"]}), hide_index=False)
     st.write("Missing open days: " + (result.calendar.describe_missing() if cal["missing_days"] else "none"))
 
 st.subheader("KPIs against targets")
@@ -269,7 +270,7 @@ table.insert(
 )
 table.insert(1, "latest", latest["status"].reindex(table.index).fillna(""))
 table.index = [label(k, with_side=False) for k in table.index]
-st.dataframe(table, width="stretch")
+show_table(table, hide_index=False)
 st.caption(
     "met ✓ / missed ✗ compares the latest whole period with the target (defaults: DOMAIN.md's table, or the "
     "targets file uploaded above); * a partial period (the data start or end inside it)."

@@ -17,6 +17,7 @@ from app_support import (
     upload_bytes,
     upload_file_name,
 )
+from charts import forecast_chart
 from forecasting.accuracy import (
     Accuracy,
     Actuals,
@@ -119,12 +120,14 @@ try:
 except InputError as exc:
     show_error(exc)
     st.stop()
+LEADERBOARD_COLUMNS = ["rank", "model", "mase", "wape", "bias", "coverage80", "coverage95", "mae", "seconds"]
 st.subheader("Leaderboard of the latest backtest")
 if board is None:
     st.info("No training run for this data yet: press **Train** below (or run `capplan demo`).")
 else:
+    shown = [c for c in LEADERBOARD_COLUMNS if c in board]
     show_table(
-        board,
+        board[shown],
         column_config={
             **{
                 c: st.column_config.NumberColumn(c, format="%.3f")
@@ -137,7 +140,8 @@ else:
     )
     st.caption(
         f"All {len(board)} models and combinations of the rolling-origin backtest, run `{run_id}`, best first. "
-        f"MASE < 1 beats the one-week seasonal naive forecast. {decision or ''}"
+        f"MASE < 1 beats the one-week seasonal naive forecast. {decision or ''} "
+        f"({len(shown)} of its {board.shape[1]} columns; the run's leaderboard.csv has all.)"
     )
 
 st.subheader("Forecast with 80 % and 95 % bands")
@@ -167,13 +171,7 @@ if loaded is not None:
         .rename_axis("timestamp")
         .reset_index()
     )
-    base = alt.Chart(table).encode(x=alt.X("timestamp:T", title=None))
-    chart = alt.layer(
-        base.mark_area(opacity=0.2).encode(y=alt.Y("lo95:Q", title="contacts per interval"), y2="hi95:Q"),
-        base.mark_area(opacity=0.35).encode(y="lo80:Q", y2="hi80:Q"),
-        base.mark_line().encode(y="forecast:Q", tooltip=["timestamp:T", "forecast:Q", "lo80:Q", "hi80:Q"]),
-        alt.Chart(recent).mark_line(color="black", strokeWidth=0.8).encode(x="timestamp:T", y="actual:Q"),
-    )
+    chart = forecast_chart(table, recent)  # per open stretch: no line across closed nights
     st.altair_chart(chart, width="stretch")
     who = "Champion" if version is not None and picked == version else f"{picked.name} version {number}"
     st.caption(

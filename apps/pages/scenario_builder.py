@@ -35,6 +35,7 @@ from scenarios.answers import manager_answer
 from scenarios.base_forecast import base_forecast, champion_version
 from scenarios.inputs import load_evidence
 from scenarios.runner import run_scenario
+from scenarios.service.choice import model_asked
 from scenarios.spec import SERVICE_MODELS, Scenario, merge, raw_scenario
 from scenarios.vocabulary import format_value, label
 
@@ -109,7 +110,9 @@ INTERVAL_FORMATS = {
     "volume": "%.1f", "required_agents": "%.1f", "scheduled_agents": "%d", "service_level": "percent",
     "asa_seconds": "%.1f", "occupancy": "percent", "available_agents": "%.1f", "supply_service_level": "percent",
 }  # fmt: skip
+DEFAULT_MODEL = "default"  # the queue names no model: scenarios.service.choice decides, as in the CLI
 SERVICE_MODEL_LABELS = {
+    DEFAULT_MODEL: "the default: the centre's own model when its call log allows, else Erlang C",
     "erlang-c": "Erlang C (no abandonment)",
     "erlang-a": "Erlang A (callers hang up)",
     "calibrated": "calibrated on the centre's log",
@@ -182,15 +185,16 @@ with right:
     for qname, q in base_spec.queues.items():
         if q.channel != "voice":
             continue
+        options = [DEFAULT_MODEL, *SERVICE_MODELS]
         chosen = st.selectbox(
             f"Service model ({qname})",
-            SERVICE_MODELS,
-            index=SERVICE_MODELS.index(q.model),
+            options,
+            index=options.index(q.model if model_asked(q) else DEFAULT_MODEL),
             format_func=SERVICE_MODEL_LABELS.get,
             help="calibrated and learned are fitted on the centre's own call log (the scenario's data or "
             "evidence) and checked on its last week",
         )
-        queue_edits[qname] = {"service_model": chosen}
+        queue_edits[qname] = {} if chosen == DEFAULT_MODEL else {"service_model": chosen}
         if chosen == "erlang-a":
             queue_edits[qname]["patience_seconds"] = st.number_input(
                 f"Mean patience ({qname}, seconds)", 1.0, 7200.0, float(q.patience_seconds or 300.0), 10.0

@@ -4,7 +4,8 @@ missing the target, and what the center's history shows to be attainable."""
 import altair as alt
 import streamlit as st
 
-from app_support import app_store, champion_hint, pick_scenario, readable, show_error
+from app_support import app_store, champion_hint, pick_scenario, readable, show_error, show_table
+from charts import segments
 from forecasting.errors import InputError
 from forecasting.store import Store
 from scenarios.answers import manager_answer, with_headcount
@@ -159,10 +160,9 @@ curve_view = curve.assign(
     value=[format_value(k, v) for k, v in zip(curve["target"], curve["value"], strict=True)],
     plan=["← the plan" if plan else "" for plan in curve["plan"]],
 )
-st.dataframe(
+show_table(
     readable(curve_view, {"fte": "fte_total", "cost": "total_cost", "peak_agents": "peak_agents"},
              {"fte": "FTE", "peak_agents": "peak agents scheduled"}),
-    hide_index=True, width="stretch",
 )  # fmt: skip
 if "p_meet_target" in daily:
     st.subheader("Probability of meeting the target, by day")
@@ -180,14 +180,13 @@ if "p_meet_target" in daily:
         )
         if c in daily
     ]
-    st.dataframe(
+    show_table(
         readable(daily[cols], {"volume": "volume_total", "service": "service_level", "p_meet_target": "p_meet_target_mean",
                                "supply_p_meet_target": "p_meet_target_mean", "service_p5": "service_level",
                                "service_p95": "service_level"},
                  {"service": "expected service (plan)", "p_meet_target": "chance of meeting the target (plan)",
                   "supply_p_meet_target": "chance of meeting the target (supply)", "service_p5": "service, 5th percentile",
                   "service_p95": "service, 95th percentile"}),
-        hide_index=True, width="stretch",
     )  # fmt: skip
 if evidence is not None:
     st.subheader("What history shows to be attainable")
@@ -201,7 +200,7 @@ if evidence is not None:
     shown["share_of_periods_meeting_target"] = [
         format_value("service_level", v) for v in evidence["share_of_periods_meeting_target"]
     ]
-    st.dataframe(shown.rename(columns=lambda c: c.replace("_", " ")), hide_index=True, width="stretch")
+    show_table(shown.rename(columns=lambda c: c.replace("_", " ")))
     st.caption(
         f"KPIs per {scenario.evidence.period} of {scenario.evidence.input}: median, best quarter and best tenth of periods, "
         "and how often the scenario's target would have been met."
@@ -266,6 +265,7 @@ else:
     style = alt.Color("series:N", title=None, sort=series)
     dash = alt.StrokeDash("series:N", title=None, sort=series)
     long = table.melt(["interval_start", "arrivals"], series, var_name="series", value_name="value")
+    long["segment"] = segments(long["interval_start"])  # one line per open stretch: none across nights
     left, right = st.columns([3, 2])
     left.altair_chart(
         alt.Chart(long)
@@ -275,6 +275,7 @@ else:
             y=alt.Y("value:Q", title=PICTURED[metric]),
             color=style,
             strokeDash=dash,
+            detail="segment:N",
             tooltip=["interval_start:T", "series:N", alt.Tooltip("value:Q", format=".3f"), "arrivals:Q"],
         )
         .properties(title=f"{PICTURED[metric].capitalize()} per interval, last week: observed and predicted"),
@@ -294,4 +295,14 @@ else:
         .properties(title=f"By hour of day (arrival-weighted, hours with {MIN_HOUR_ARRIVALS}+ calls)"),
         width="stretch",
     )
-    st.dataframe(check_summary, hide_index=True, width="stretch")
+    errors = [c for c in check_summary if c.endswith(("_mae", "_bias"))]
+    show_table(
+        check_summary.assign(
+            **{c: [f"{v:.3f}" if v == v else "" for v in check_summary[c]] for c in errors},
+            **(
+                {"chosen": check_summary["chosen"].map({True: "✓", False: ""})}
+                if "chosen" in check_summary
+                else {}
+            ),
+        ).rename(columns=lambda c: c.replace("_", " "))
+    )  # whole, headers and reasons wrapped

@@ -29,7 +29,10 @@ def open_with(result) -> AppTest:
 
 
 def kpi_grid(at: AppTest) -> pd.DataFrame:
-    return next(d.value for d in at.dataframe if "target" in d.value.columns)
+    """The KPI table, whether shown static (short) or as a grid (apps.app_support.show_table)."""
+    from tests.apps.test_streamlit_app import shown_tables
+
+    return next(t for t in shown_tables(at) if "target" in t.columns)
 
 
 def test_a_ticket_upload_opens_on_ticket_kpis_in_their_units(empty_store, tickets):
