@@ -462,7 +462,7 @@ def _totalled_forecast(own: pd.DataFrame, actuals: Actuals, level0: str, step: p
     inner = rows.iloc[1:-1]
     complete = pd.Series(True, index=rows.index)
     for day in {rows.index[0], rows.index[-1]}:
-        same = inner[inner.index.dayofweek == day.dayofweek]
+        same = inner[inner.index.day_of_week == day.day_of_week]
         usual = same.max() if len(same) else (inner.median() if len(inner) else rows.max())
         complete[day] = rows[day] >= usual
     table["complete"] = complete.reindex(pd.DatetimeIndex(table["timestamp"])).fillna(False).to_numpy(bool)

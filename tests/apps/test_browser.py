@@ -181,6 +181,7 @@ def test_every_page_opens_without_an_error_at_both_sizes(page):
     for title in PAGES:
         go(page, title)
         page.get_by_role("heading", name=HEADINGS[title]).first.wait_for()
+        wait_idle(page)  # the page as a planner reads it, not its spinner (Targets costs a few seconds)
         no_error_on_the_page(page)
         for width, height in SIZES:
             page.set_viewport_size({"width": width, "height": height})
