@@ -333,6 +333,8 @@ def uploaded_targets(name: str, data: bytes):
 TABLE_WIDTH_PX = (
     730  # a table's room at a 1280 px window with the sidebar open (measured: 784-818, less the grid's frame)
 )
+GRID_ROWS_SHOWN = 10  # rows an auto-height grid shows before it scrolls
+GRID_SIZES_ALONE = 0.85  # below this share of the room the grid sizes columns itself (it measures wider)
 CHAR_PX, PAD_PX, MIN_COLUMN_PX = 7.5, 22, 56  # a character of the grid's 14 px font; a cell's padding
 
 
@@ -357,7 +359,11 @@ def _shown(values: pd.Series, config: dict | None) -> pd.Series:
 
 
 def fit_widths(
-    frame: pd.DataFrame, budget: int = TABLE_WIDTH_PX, index: bool = False, column_config: dict | None = None
+    frame: pd.DataFrame,
+    budget: int = TABLE_WIDTH_PX,
+    index: bool = False,
+    column_config: dict | None = None,
+    fill: bool = False,
 ) -> dict[str, int]:
     """Pixel widths that fit ``frame`` into ``budget``: each column as wide as its longest
     shown value needs (values are never cut), the room left shared among the headers that need
@@ -377,8 +383,14 @@ def fit_widths(
     if index:
         cells = {"_index": max(_text_px(shown.index.astype(str)), MIN_COLUMN_PX), **cells}
         heads = {"_index": _text_px([frame.index.name or ""]), **heads}
-    if sum(max(cells[c], heads[c]) for c in cells) <= budget:
+    natural = {c: max(cells[c], heads[c]) for c in cells}
+    if fill and sum(natural.values()) <= budget:  # a scrolling grid: stretched by us, not past its scrollbar
+        grow = budget / max(sum(natural.values()), 1)
+        return {c: int(w * grow) for c, w in natural.items()}
+    if sum(natural.values()) <= GRID_SIZES_ALONE * budget:
         return {}
+    if sum(natural.values()) <= budget:  # near the edge: the grid's own sizing runs a few px wider
+        return natural
     widths = dict(cells)
     extra = {c: heads[c] - cells[c] for c in cells if heads[c] > cells[c]}
     room = budget - sum(cells.values())
@@ -435,7 +447,8 @@ def show_table(
         st.table(plain_text(frame), hide_index=hide_index)
         return
     config = dict(column_config or {})
-    for column, width in fit_widths(frame, budget, not hide_index, config).items():
+    scrolls = height == "auto" and len(frame) > GRID_ROWS_SHOWN  # its vertical scrollbar takes width
+    for column, width in fit_widths(frame, budget, not hide_index, config, fill=scrolls).items():
         given = config.get(column)
         if isinstance(given, str):  # a plain label
             given = st.column_config.Column(given)
@@ -445,7 +458,9 @@ def show_table(
         if given.get("help") is None and column != "_index":
             given["help"] = given.get("label") or column
         config[column] = given
-    st.dataframe(frame, hide_index=hide_index, width="stretch", height=height, column_config=config)
+    # a scrolling grid stretched to the page runs its scrollbar's width past it: sized to its columns
+    width = "content" if scrolls else "stretch"
+    st.dataframe(frame, hide_index=hide_index, width=width, height=height, column_config=config)
 
 
 def uploaded_scenario(name: str, data: bytes) -> tuple[dict, Path]:
