@@ -9,6 +9,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from forecasting.slots import open_stretches as segments  # one line per open stretch
 from scenarios.plots import agents_by_interval, service_by_day
 from scenarios.vocabulary import label
 
@@ -18,20 +19,6 @@ AGENT_LABELS = {
     "available_agents": "available (supply)",
 }
 PLAN, SUPPLY = label("service_level"), label("supply_service_level")  # the numbers' one name
-
-
-def segments(timestamps: pd.Series) -> np.ndarray:
-    """A number per timestamp that changes wherever the series skips time (a closed night, a
-    weekend, a missing interval): the step is the series' most common spacing. Charts draw one
-    line per segment, so nothing is drawn across time the centre was closed."""
-    t = pd.to_datetime(pd.Series(timestamps)).reset_index(drop=True)
-    order = np.argsort(t.to_numpy(), kind="stable")
-    gaps = t.iloc[order].diff()
-    step = gaps[gaps > pd.Timedelta(0)].mode()
-    jumps = (gaps > step.iloc[0]).to_numpy() if len(step) else np.zeros(len(t), bool)
-    out = np.empty(len(t), int)
-    out[order] = np.cumsum(jumps)
-    return out
 
 
 def agents_chart(intervals_by: dict[str, pd.DataFrame], title: str, columns=None) -> alt.Chart:

@@ -9,19 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-
-def open_stretches(timestamps) -> np.ndarray:
-    """A number per timestamp that changes wherever the series skips time (a closed night, a
-    weekend, a missing interval): the step is the series' most common spacing. Lines and bands
-    are drawn per stretch, so nothing is drawn across time the centre was closed."""
-    t = pd.to_datetime(pd.Series(timestamps)).reset_index(drop=True)
-    order = np.argsort(t.to_numpy(), kind="stable")
-    gaps = t.iloc[order].diff()
-    step = gaps[gaps > pd.Timedelta(0)].mode()
-    jumps = (gaps > step.iloc[0]).to_numpy() if len(step) else np.zeros(len(t), bool)
-    out = np.empty(len(t), int)
-    out[order] = np.cumsum(jumps)
-    return out
+from forecasting.slots import open_stretches
 
 
 def forecast_plot(actual: pd.Series, forecast: pd.DataFrame, title: str):
@@ -35,25 +23,18 @@ def forecast_plot(actual: pd.Series, forecast: pd.DataFrame, title: str):
     }  # open slots only, no night gaps
     fx = np.array([position[t] for t in x])
     ax_ = np.array([position[t] for t in actual.index])
-    for n, part in enumerate(np.unique(open_stretches(x))):
-        rows = open_stretches(x) == part
-        first = n == 0
-        ax.fill_between(
-            fx[rows],
-            forecast["lo95"].to_numpy()[rows],
-            forecast["hi95"].to_numpy()[rows],
-            color="tab:blue",
-            alpha=0.15,
-            label="95 % interval" if first else None,
-        )
-        ax.fill_between(
-            fx[rows],
-            forecast["lo80"].to_numpy()[rows],
-            forecast["hi80"].to_numpy()[rows],
-            color="tab:blue",
-            alpha=0.3,
-            label="80 % interval" if first else None,
-        )
+    stretches = open_stretches(x)
+    for n, part in enumerate(np.unique(stretches)):
+        rows, first = stretches == part, n == 0
+        for level, alpha in ((95, 0.15), (80, 0.3)):
+            ax.fill_between(
+                fx[rows],
+                forecast[f"lo{level}"].to_numpy()[rows],
+                forecast[f"hi{level}"].to_numpy()[rows],
+                color="tab:blue",
+                alpha=alpha,
+                label=f"{level} % interval" if first else None,
+            )
         ax.plot(
             fx[rows],
             forecast["forecast"].to_numpy()[rows],

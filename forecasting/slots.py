@@ -64,3 +64,17 @@ def next_open_days(calendar: OperatingCalendar, after: pd.Timestamp, count: int)
 
 def daily_totals(history: pd.Series) -> pd.Series:
     return history.groupby(history.index.normalize()).sum()
+
+
+def open_stretches(timestamps) -> np.ndarray:
+    """A number per timestamp that changes wherever the series skips time (a closed night, a
+    weekend, a missing interval): the step is the series' most common spacing. Lines and bands
+    are drawn per stretch, so nothing is drawn across time the centre was closed."""
+    t = pd.to_datetime(pd.Series(timestamps)).reset_index(drop=True)
+    order = np.argsort(t.to_numpy(), kind="stable")
+    gaps = t.iloc[order].diff()
+    step = gaps[gaps > pd.Timedelta(0)].mode()
+    jumps = (gaps > step.iloc[0]).to_numpy() if len(step) else np.zeros(len(t), bool)
+    out = np.empty(len(t), int)
+    out[order] = np.cumsum(jumps)
+    return out
