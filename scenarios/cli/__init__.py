@@ -1,16 +1,22 @@
 """``capplan``: the one command-line entry point. Every subcommand lives in this package, one
 module per group (history and forecasts, staffing, scenarios, the demo); each registers its own
-parser and turns options into calls of the packages, and the store is made here, once."""
+parser and turns options into calls of the packages, and the store is made here, once.
+
+Building the parser imports no heavy library (pandas, scipy, the models, MLflow): a command
+imports what it uses when it runs, so ``capplan --help`` and ``capplan staff`` start at once.
+An option whose choices, default or help come from such a module is completed by
+:meth:`Parser.later`, when its own command parses or shows its help.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from forecasting.csv_safety import one_note
 from forecasting.errors import InputError, cli_option
-from forecasting.store import CHAMPION, FORECASTING, SCENARIOS, RegisteredModel, Store
 from scenarios.cli import (
     accuracy_command,
     demo,
@@ -21,9 +27,38 @@ from scenarios.cli import (
 )
 from scenarios.cli.options import OptionValueError
 
+if TYPE_CHECKING:
+    from forecasting.store import RegisteredModel, Store
+
 
 class Parser(argparse.ArgumentParser):
     """Usage mistakes get one line, like every other user error."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._later: list[Callable[[], None]] = []
+
+    def later(self, complete: Callable[[], None]) -> None:
+        """``complete()`` sets what options of this command take from a module too slow to
+        import for every command (their choices, default or help): it runs once, when this
+        command parses its arguments or shows its help or usage, not when the parser is built."""
+        self._later.append(complete)
+
+    def _complete(self) -> None:
+        while self._later:
+            self._later.pop(0)()
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._complete()
+        return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        self._complete()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self._complete()
+        return super().format_help()
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -62,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def store_command(args: argparse.Namespace) -> int:
+    from forecasting.store import FORECASTING, SCENARIOS
+
     store = args.store
     print(f"tracking store: {store.tracking_uri}" + ("" if store.exists() else " (not created yet)"))
     if store.registry_uri != store.tracking_uri:
@@ -81,6 +118,7 @@ def describe_model(store: Store, model: RegisteredModel) -> list[str]:
     newest version) forecasts, the period it was trained on and its live accuracy."""
     from forecasting.accuracy import describe_live
     from forecasting.model_contract import ModelContract
+    from forecasting.store import CHAMPION
 
     aliases = ", ".join(f"{alias} {number}" for alias, number in sorted(model.aliases.items()))
     numbers = model.versions
@@ -128,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
         datefmt="%H:%M:%S",
         stream=sys.stderr,
     )
+    from forecasting.csv_safety import one_note
+    from forecasting.store import Store
+
     try:
         args.store = Store.open(args.store)
         with one_note():  # cells neutralised in the command's tables: said once

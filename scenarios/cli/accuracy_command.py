@@ -8,25 +8,16 @@ import argparse
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-
-from forecasting.accuracy import (
-    Accuracy,
-    Actuals,
-    compare,
-    log_live,
-    model_forecast,
-    promised,
-    read_forecast,
-    verdict,
-)
-from forecasting.csv_safety import write_csv
 from forecasting.errors import InputError
-from forecasting.output_files import OutputFolder, check_output_folder
-from forecasting.store import CHALLENGER, CHAMPION, ModelVersion, Store
 from scenarios.cli.forecasting_commands import add_ingest_arguments, ingest_for, input_path
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from forecasting.accuracy import Accuracy, Actuals
+    from forecasting.store import ModelVersion, Store
 
 OUTPUTS = ("accuracy_summary.csv", "accuracy_rows.csv", "accuracy.png")
 SHOWN = ["level", "n", "from", "to", "mase", "wape", "bias", "coverage80", "coverage95"]
@@ -83,7 +74,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_accuracy(args: argparse.Namespace) -> int:
+    from forecasting.accuracy import Actuals, compare, log_live, read_forecast, verdict
     from forecasting.forecast_job import require_clean
+    from forecasting.output_files import check_output_folder
 
     if args.out:
         check_output_folder(args.out, command="accuracy", writes=OUTPUTS)
@@ -121,6 +114,9 @@ def run_accuracy(args: argparse.Namespace) -> int:
 
 
 def format_summary(scored: Accuracy) -> str:
+    import numpy as np
+    import pandas as pd
+
     table = scored.summary.copy()
     for column in ("from", "to"):
         table[column] = pd.to_datetime(table[column]).dt.strftime("%Y-%m-%d").fillna("")
@@ -143,6 +139,8 @@ def format_summary(scored: Accuracy) -> str:
 
 def parse_model(text: str) -> tuple[str, str | int]:
     """NAME, NAME:VERSION or NAME:champion|challenger."""
+    from forecasting.store import CHALLENGER, CHAMPION
+
     name, _, which = text.partition(":")
     which = which.strip() or CHAMPION
     if not name or not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
@@ -177,6 +175,7 @@ def find_version(store: Store, text: str) -> ModelVersion:
 def model_source(store: Store, text: str, result, field: str, queue: str | None, actuals: Actuals) -> Source:
     """The registered model's forecast of the actuals after its training data, its contract
     checked against the data before it is loaded."""
+    from forecasting.accuracy import model_forecast, promised
     from forecasting.model_contract import data_contract, load_checked
 
     version = find_version(store, text)
@@ -196,6 +195,8 @@ def model_source(store: Store, text: str, result, field: str, queue: str | None,
 def run_source(store: Store, text: str, field: str) -> Source:
     """A scenario run's demand (its ``intervals`` table, all queues summed): what the plan was
     staffed for, the scenario's changes included. Its runs keep no forecast bands."""
+    import pandas as pd
+
     from scenarios.tracking import latest_run
 
     if field != "arrivals":
@@ -233,6 +234,8 @@ def write_outputs(folder: Path, scored: Accuracy, label: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from forecasting.csv_safety import write_csv
+    from forecasting.output_files import OutputFolder
     from forecasting.plots import forecast_plot
 
     with OutputFolder(folder, "accuracy", outputs=OUTPUTS) as out:

@@ -12,20 +12,15 @@ import argparse
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from forecasting.forecast_job import candidate_names
-from forecasting.history.ingest import write_outputs
-from forecasting.model_contract import data_contract
-from forecasting.output_files import check_output_folder
-from forecasting.series import forecast_series
-from forecasting.store import Store
-from forecasting.training import train
-from scenarios.base_forecast import load_history, resolve_path
 from scenarios.bundled import BUNDLED_SCENARIOS
 from scenarios.cli.forecasting_commands import format_board, print_ingest_summary
 from scenarios.cli.options import MAX_ORIGINS, jobs_count, up_to
 from scenarios.cli.scenario_commands import describe, format_comparison, run_one, save_table
-from scenarios.spec import load_scenario
+
+if TYPE_CHECKING:
+    from forecasting.store import Store
 
 log = logging.getLogger("capplan")
 DEMO_SCENARIOS = (
@@ -59,11 +54,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def demo_command(args: argparse.Namespace) -> int:
+    from forecasting.output_files import check_output_folder
+
     check_output_folder(args.out)
     return run_demo(args.store, args.out, args.origins, args.jobs, progress=not args.quiet)
 
 
 def run_demo(store: Store, out: Path, origins: int = 5, n_jobs: int = -1, progress: bool = True) -> int:
+    from forecasting.forecast_job import candidate_names
+    from forecasting.history.ingest import write_outputs
+    from forecasting.model_contract import data_contract
+    from forecasting.series import forecast_series
+    from forecasting.training import train
+    from scenarios.base_forecast import load_history, resolve_path
+    from scenarios.spec import load_scenario
     from scenarios.tracking import compare_runs
 
     started = time.monotonic()

@@ -8,45 +8,35 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from forecasting.catalog import MODELS
-from forecasting.csv_safety import one_note, write_csv
 from forecasting.errors import InputError
-from forecasting.history.anomalies import in_words
-from forecasting.history.anomalies import summary as anomaly_counts
-from forecasting.history.ingest import (
-    FAILED_REJECTED,
-    FORMATS,
-    IngestOptions,
-    IngestResult,
-    ingest,
-    write_outputs,
-)
-from forecasting.history.ingest import OUTPUTS as INGEST_OUTPUTS
-from forecasting.history.targets import DEFAULT_TARGET_SECONDS
-from forecasting.input_rules import check_value
-from forecasting.jsonable import dumps
-from forecasting.output_files import (
-    FileOutputs,
-    OutputFolder,
-    atomic_write,
-    check_output_file,
-    check_output_folder,
-)
 from scenarios.cli.options import MAX_HORIZON_DAYS, MAX_ORIGINS, jobs_count, number, positive_int, text, up_to
 
+if TYPE_CHECKING:
+    from forecasting.history.ingest import IngestOptions, IngestResult
+
 # the files each command writes in its --out folder (forecasting.output_files: it replaces or
-# removes no other), and those a failed run writes instead (beside a complete run's, never over)
+# removes no other; ingest's are forecasting.history.ingest's OUTPUTS), and those a failed run
+# writes instead (beside a complete run's, never over: ingest's FAILED_REJECTED)
 WRITES = {
-    "ingest": INGEST_OUTPUTS,
     "kpis": ("kpis.csv", "kpis_summary.json"),  # not summary.json: ingest's, in a folder they share
     "backtest": ("leaderboard.csv", "by_horizon.csv", "backtest_forecasts.csv"),
 }
-FAILED_WRITES = ("rejected.csv", FAILED_REJECTED)
+
+
+def writes(command: str) -> tuple[str, ...]:
+    if command == "ingest":
+        from forecasting.history.ingest import OUTPUTS
+
+        return OUTPUTS
+    return WRITES[command]
 
 
 def outputs_of(command: str) -> tuple[str, ...]:
-    return (*WRITES[command], *FAILED_WRITES)
+    from forecasting.history.ingest import FAILED_REJECTED
+
+    return (*writes(command), "rejected.csv", FAILED_REJECTED)
 
 
 def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
@@ -55,9 +45,8 @@ def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
         "input", type=Path, nargs="?", help="CSV, TSV or Parquet file: a contact log or an interval report"
     )
     p.add_argument("--input", dest="input_option", type=Path, metavar="FILE", help="the same, as an option")
-    p.add_argument(
+    formats = p.add_argument(
         "--format",
-        choices=FORMATS,
         help="log (default), anonymous-bank, or intervals (implied by --time-col)",
     )
     p.add_argument("--time-col", help="interval reports: the timestamp column")
@@ -77,12 +66,7 @@ def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
         type=text("an interval length such as 15min"),
         help="5min, 15min, 30min, 60min or day (default: the data's own, or 30min for logs)",
     )
-    p.add_argument(
-        "--target-seconds",
-        type=number("positive_seconds"),
-        default=DEFAULT_TARGET_SECONDS,
-        help=f"service level threshold T in seconds (default {DEFAULT_TARGET_SECONDS:g})",
-    )
+    target_seconds = p.add_argument("--target-seconds", type=number("positive_seconds"))
     p.add_argument(
         "--sep",
         help="field delimiter: a character, or tab / comma / semicolon / pipe (default: tab for .tsv, comma otherwise)",
@@ -114,6 +98,16 @@ def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
         "contacts, as many ACD exports measure it (needs a handled column; re-based on arrivals, and said so)",
     )
 
+    def complete() -> None:
+        from forecasting.history.ingest import FORMATS
+        from forecasting.history.targets import DEFAULT_TARGET_SECONDS
+
+        formats.choices = FORMATS
+        target_seconds.default = DEFAULT_TARGET_SECONDS
+        target_seconds.help = f"service level threshold T in seconds (default {DEFAULT_TARGET_SECONDS:g})"
+
+    p.later(complete)
+
 
 def input_path(args: argparse.Namespace) -> Path:
     if args.input_option and args.input:
@@ -135,6 +129,8 @@ def input_path(args: argparse.Namespace) -> Path:
 def ingest_for(args: argparse.Namespace, out: Path | None) -> IngestResult:
     """Ingest; if it fails after rows were rejected, still write rejected.csv so they can be fixed,
     but never over the last complete run's outputs: beside them, as rejected_failed.csv."""
+    from forecasting.history.ingest import ingest
+
     try:
         return ingest(input_path(args), ingest_options(args))
     except InputError as exc:
@@ -146,6 +142,10 @@ def ingest_for(args: argparse.Namespace, out: Path | None) -> IngestResult:
 def write_failed_rejected(exc: InputError, command: str, out: Path) -> None:
     """A failed run's rejected rows, in its own file; the error's one line says where (and how
     many cells were neutralised as formulas, not in a line of its own)."""
+    from forecasting.csv_safety import one_note, write_csv
+    from forecasting.history.ingest import FAILED_REJECTED
+    from forecasting.output_files import OutputFolder
+
     name, written = "rejected.csv", True
     with one_note() as note:
         note.said = True
@@ -168,6 +168,9 @@ def write_failed_rejected(exc: InputError, command: str, out: Path) -> None:
 
 
 def ingest_options(args: argparse.Namespace) -> IngestOptions:
+    from forecasting.history.ingest import IngestOptions
+    from forecasting.input_rules import check_value
+
     check_value(args.target_seconds, "positive_seconds", option="target_seconds")
     return IngestOptions(
         format=args.format,
@@ -228,7 +231,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_ingest_arguments(b)
     add_series_arguments(b)
-    b.add_argument("--models", help="comma-separated model names (default: all): " + ", ".join(MODELS))
+    models = b.add_argument("--models")
     b.add_argument(
         "--origins", type=up_to(MAX_ORIGINS), default=10, help="number of forecast origins (default 10)"
     )
@@ -241,6 +244,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out", type=Path, help="folder for leaderboard.csv, by_horizon.csv, backtest_forecasts.csv"
     )
     b.set_defaults(handler=run_backtest_command)
+
+    def complete_models() -> None:
+        from forecasting.catalog import MODELS
+
+        models.help = "comma-separated model names (default: all): " + ", ".join(MODELS)
+
+    b.later(complete_models)
 
     f = subparsers.add_parser("forecast", help="forecast volume or AHT with prediction intervals")
     add_ingest_arguments(f)
@@ -372,7 +382,8 @@ def warn_anomalies(result: IngestResult, field: str, queue: str | None) -> None:
 
     import pandas as pd
 
-    from forecasting.history.anomalies import MIN_DAYS_AFTER_SHIFT
+    from forecasting.history.anomalies import MIN_DAYS_AFTER_SHIFT, in_words
+    from forecasting.history.anomalies import summary as anomaly_counts
 
     a = result.anomalies
     a = a[
@@ -402,11 +413,13 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     import logging
 
     from forecasting.catalog import explain_choice
+    from forecasting.csv_safety import write_csv
     from forecasting.forecast_job import backtest_and_choose, candidate_names, choice_key, remember_choice
+    from forecasting.output_files import OutputFolder, check_output_folder
 
     special_days = special_days_of(args)  # a bad calendar is said before the file is read
     if args.out:
-        check_output_folder(args.out, command="backtest", writes=WRITES["backtest"])
+        check_output_folder(args.out, command="backtest", writes=writes("backtest"))
     _, history = load_series(args)
     names = candidate_names(args.field, args.models)
     choice = backtest_and_choose(
@@ -501,7 +514,9 @@ def _board_table(board) -> str:
 def run_forecast_command(args: argparse.Namespace) -> int:
     import logging
 
+    from forecasting.csv_safety import write_csv
     from forecasting.forecast_job import make_forecast, output_granularity, read_timestamps, require_clean
+    from forecasting.output_files import FileOutputs
 
     special_days = special_days_of(args)
     outputs = FileOutputs("forecast", args.out)
@@ -566,7 +581,10 @@ def run_forecast_command(args: argparse.Namespace) -> int:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
-    check_output_folder(args.out, command="ingest", writes=WRITES["ingest"])  # before the work
+    from forecasting.history.ingest import write_outputs
+    from forecasting.output_files import check_output_folder
+
+    check_output_folder(args.out, command="ingest", writes=writes("ingest"))  # before the work
     result = ingest_for(args, args.out)
     paths = write_outputs(result, args.out)
     print_ingest_summary(result)
@@ -575,6 +593,8 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 
 def print_ingest_summary(result: IngestResult) -> None:
+    from forecasting.history.anomalies import in_words
+
     s = result.summary()
     print(
         f"{s['input']} ({s['format']}): {s['rows_read']:,} rows read = {s['rows_used']:,} used "
@@ -615,11 +635,14 @@ def print_ingest_summary(result: IngestResult) -> None:
 
 
 def run_kpis(args: argparse.Namespace) -> int:
+    from forecasting.csv_safety import write_csv
     from forecasting.history.kpis import kpi_report
     from forecasting.history.targets import load_targets
+    from forecasting.jsonable import dumps
+    from forecasting.output_files import OutputFolder, atomic_write, check_output_file, check_output_folder
     from scenarios.kpi_review import FINER, flag_notes, print_kpi_report, review_markdown
 
-    check_output_folder(args.out, command="kpis", writes=WRITES["kpis"])
+    check_output_folder(args.out, command="kpis", writes=writes("kpis"))
     if args.report:
         check_output_file(args.report, option="report")
     targets = load_targets(args.targets)  # a bad targets file is said before the data is read

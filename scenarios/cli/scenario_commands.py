@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-
-from forecasting.csv_safety import one_note, write_csv, write_excel
 from forecasting.errors import InputError, cli_option
-from forecasting.jsonable import dumps
-from forecasting.output_files import atomic_write, check_output_file, check_output_folder
-from forecasting.store import Store
 from scenarios.vocabulary import format_value, label, readable_comparison
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from forecasting.store import Store
 
 log = logging.getLogger("capplan")
 
@@ -45,6 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_one(store: Store, name: str, out: Path | None, track: bool = True):
     """Load, run, save and record one scenario; returns (result, run id or None)."""
+    from forecasting.csv_safety import one_note
+    from forecasting.output_files import check_output_folder
     from scenarios.runner import run_scenario
     from scenarios.spec import load_scenario
     from scenarios.tracking import OUTPUTS, log_scenario, write_outputs
@@ -94,6 +95,7 @@ def describe(result, run_id: str | None) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from forecasting.output_files import check_output_folder
     from scenarios.answers import manager_answer
     from scenarios.spec import load_scenario
 
@@ -123,6 +125,9 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def list_command(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pandas as pd
+
     from scenarios.bundled import scenario_dir
     from scenarios.spec import load_scenario, scenario_files
     from scenarios.tracking import runs_table
@@ -192,22 +197,42 @@ def compare_command(args: argparse.Namespace) -> int:
 
 
 def format_comparison(table: pd.DataFrame) -> str:
+    import pandas as pd
+
     with pd.option_context("display.width", 250, "display.max_columns", 30, "display.max_colwidth", 60):
         return readable_comparison(table).to_string()
 
 
+def _write_csv(table: pd.DataFrame, path: Path) -> None:
+    from forecasting.csv_safety import write_csv
+
+    write_csv(table, path, float_format="%.10g")  # millions keep their units
+
+
+def _write_excel(table: pd.DataFrame, path: Path) -> None:
+    from forecasting.csv_safety import write_excel
+
+    write_excel(table, path, sheet_name="comparison")
+
+
+def _write_json(table: pd.DataFrame, path: Path) -> None:
+    from forecasting.jsonable import dumps
+
+    Path(path).write_text(dumps(table.reset_index().to_dict(orient="records"), indent=2, default=str) + "\n")
+
+
 TABLE_WRITERS = {  # what ``compare --out`` writes, by the file's suffix
-    ".csv": lambda table, path: write_csv(table, path, float_format="%.10g"),  # millions keep their units
-    ".xlsx": lambda table, path: write_excel(table, path, sheet_name="comparison"),
+    ".csv": _write_csv,
+    ".xlsx": _write_excel,
     ".parquet": lambda table, path: table.reset_index().to_parquet(path, index=False),
-    ".json": lambda table, path: Path(path).write_text(
-        dumps(table.reset_index().to_dict(orient="records"), indent=2, default=str) + "\n"
-    ),
+    ".json": _write_json,
 }
 
 
 def save_table(table: pd.DataFrame, path: Path) -> None:
     """The comparison in the format its name asks for (``x.json`` used to get CSV)."""
+    from forecasting.output_files import atomic_write
+
     writer = TABLE_WRITERS[check_table_name(path).suffix.lower()]
     labelled = table.copy()
     labelled.insert(0, "label", [label(k) for k in table.index])  # the numbers stay numbers to compute with
@@ -215,6 +240,8 @@ def save_table(table: pd.DataFrame, path: Path) -> None:
 
 
 def check_table_name(path: Path) -> Path:
+    from forecasting.output_files import check_output_file
+
     if path.suffix.lower() not in TABLE_WRITERS:
         raise InputError(
             "unknown table format",

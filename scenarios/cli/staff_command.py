@@ -4,28 +4,19 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from forecasting.csv_safety import write_csv
 from forecasting.errors import InputError
-from forecasting.history.intervals import interval_label, parse_interval
-from forecasting.history.tables import read_table
-from forecasting.history.targets import DEFAULT_TARGET_SECONDS
-from forecasting.input_rules import check_column
-from forecasting.jsonable import dumps
-from forecasting.output_files import FileOutputs
 from scenarios.cli.options import factors_for, number, number_list, text
-from scenarios.staffing.requirements import MODELS, Targets
-from scenarios.staffing_plan import (
-    DEFAULT_HOURS_PER_FTE,
-    METRICS,
-    StaffingOptions,
-    fte_by_period,
-    simulated_service,
-    staff_intervals,
-)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from forecasting.output_files import FileOutputs
+    from scenarios.staffing.requirements import Targets
+    from scenarios.staffing_plan import StaffingOptions
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,12 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=number("share"),
         help="service level target as a share, e.g. 0.8",
     )
-    p.add_argument(
-        "--target-seconds",
-        type=number("seconds"),
-        default=DEFAULT_TARGET_SECONDS,
-        help=f"service level threshold T, seconds (default {DEFAULT_TARGET_SECONDS:g})",
-    )
+    target_seconds = p.add_argument("--target-seconds", type=number("seconds"))
     p.add_argument(
         "--asa-seconds", "--target-asa", type=number("positive_seconds"), help="maximum ASA, seconds"
     )
@@ -67,9 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="Erlang B (lines/trunks): maximum share of contacts blocked",
     )
     p.add_argument("--patience", type=number("patience"), help="mean patience, seconds (implies Erlang A)")
-    p.add_argument(
+    model = p.add_argument(
         "--model",
-        choices=MODELS,
         help="erlang-c (default without --patience), erlang-a, or erlang-b (implied by --target-blocking)",
     )
     p.add_argument(
@@ -81,12 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--agents", type=number("agents"), help="evaluate this staffing instead of finding the requirement"
     )
-    p.add_argument(
-        "--hours-per-fte",
-        type=number("hours_per_fte"),
-        default=DEFAULT_HOURS_PER_FTE,
-        help=f"weekly hours of one FTE (default {DEFAULT_HOURS_PER_FTE:g})",
-    )
+    hours_per_fte = p.add_argument("--hours-per-fte", type=number("hours_per_fte"))
     p.add_argument(
         "--concurrency", type=number("concurrency"), help="chat: contacts an agent handles at once (1–5)"
     )
@@ -132,6 +112,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(handler=run_staff)
 
+    def complete() -> None:
+        from forecasting.history.targets import DEFAULT_TARGET_SECONDS
+        from scenarios.staffing.requirements import MODELS
+        from scenarios.staffing_plan import DEFAULT_HOURS_PER_FTE
+
+        target_seconds.default = DEFAULT_TARGET_SECONDS
+        target_seconds.help = f"service level threshold T, seconds (default {DEFAULT_TARGET_SECONDS:g})"
+        model.choices = MODELS
+        hours_per_fte.default = DEFAULT_HOURS_PER_FTE
+        hours_per_fte.help = f"weekly hours of one FTE (default {DEFAULT_HOURS_PER_FTE:g})"
+
+    p.later(complete)
+
     v = subparsers.add_parser(
         "validate-staffing", help="calibrate the staffing model on a log and check it on later days"
     )
@@ -154,17 +147,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=text("an interval length such as 60min"),
         help="interval length (default 60min)",
     )
-    v.add_argument(
-        "--target-seconds",
-        type=number("seconds"),
-        default=DEFAULT_TARGET_SECONDS,
-        help=f"service level threshold T (default {DEFAULT_TARGET_SECONDS:g})",
-    )
+    validate_seconds = v.add_argument("--target-seconds", type=number("seconds"))
     v.add_argument(
         "--replications", type=number("replications"), default=10, help="simulation replications (default 10)"
     )
     v.add_argument("--out", type=Path, required=True, help="REPORT.csv: one row per interval and model")
     v.set_defaults(handler=run_validate)
+
+    def complete_validate() -> None:
+        from forecasting.history.targets import DEFAULT_TARGET_SECONDS
+
+        validate_seconds.default = DEFAULT_TARGET_SECONDS
+        validate_seconds.help = f"service level threshold T (default {DEFAULT_TARGET_SECONDS:g})"
+
+    v.later(complete_validate)
 
 
 DEFAULT_INTERVAL = "30min"
@@ -188,6 +184,8 @@ def _check_companions(args: argparse.Namespace) -> None:
 
 
 def _targets(args: argparse.Namespace) -> Targets:
+    from scenarios.staffing.requirements import Targets
+
     _check_companions(args)
     targets = Targets(
         service_level=args.service_level,
@@ -245,6 +243,8 @@ def _model(args: argparse.Namespace) -> str:
 def _options(
     args: argparse.Namespace, targets: Targets, model: str, patience=None, shrinkage=None
 ) -> StaffingOptions:
+    from scenarios.staffing_plan import StaffingOptions
+
     efficiency = factors_for(
         args.efficiency,
         args.concurrency,
@@ -266,6 +266,11 @@ def _options(
 
 
 def run_staff(args: argparse.Namespace) -> int:
+    from forecasting.history.intervals import parse_interval
+    from forecasting.jsonable import dumps
+    from forecasting.output_files import FileOutputs
+    from scenarios.staffing_plan import METRICS, staff_intervals
+
     targets, model = _targets(args), _model(args)
     if args.input:  # the files in the way refused before the work (a name not typed: only ours)
         target = args.out or args.input.with_name(args.input.stem + "_staffing.csv")
@@ -309,6 +314,8 @@ def run_staff(args: argparse.Namespace) -> int:
 def _within_day(step: pd.Timedelta, args: argparse.Namespace) -> pd.Timedelta:
     """A day's contacts staffed as one 24-hour interval need a handful of agents (they would
     arrive evenly round the clock): refused, saying how a day is staffed."""
+    import pandas as pd
+
     if step >= pd.Timedelta(hours=12):
         raise InputError(
             "staffing needs intervals within the day",
@@ -324,6 +331,10 @@ def _batch_interval(args: argparse.Namespace, raw, time_col: str | None) -> pd.T
     """The intervals' length: the spacing of the rows' start times (15-minute rows staffed as
     half-hours needed 14 agents instead of 24), which ``--interval`` may state but not
     contradict; ``--interval`` (default 30min) where the rows carry no times or only one."""
+    import pandas as pd
+
+    from forecasting.history.intervals import interval_label, parse_interval
+
     given = parse_interval(args.interval) if args.interval else None
     if time_col is None:
         return _within_day(given or parse_interval(DEFAULT_INTERVAL), args)
@@ -358,6 +369,9 @@ def _period(args: argparse.Namespace, raw, time_col: str) -> tuple[pd.Timedelta 
     """A day or a week when the rows are daily or weekly totals (midnight timestamps a day or
     more apart within each queue, dates without a time, or ``--interval day``), else None;
     and the rows' times."""
+    import pandas as pd
+
+    from forecasting.history.intervals import interval_label, parse_interval
     from forecasting.history.ledger import RowLedger
     from forecasting.history.parsing import parse_times
     from forecasting.intraday_profile import DAY, period_of
@@ -390,6 +404,7 @@ def _profile(args: argparse.Namespace):
     """The --profile file (a profile, or an intraday report to take one from), else the typical
     day and the warning that says so."""
     from forecasting.history.ingest import IngestOptions, ingest
+    from forecasting.history.tables import read_table
     from forecasting.intraday_profile import (
         WEEKDAY_NAMES,
         from_ingest,
@@ -444,6 +459,9 @@ def _spread_rows(
     intervals' times are in ``interval_start`` (or the table's own ``timestamp`` column)."""
     import logging
 
+    import pandas as pd
+
+    from forecasting.history.intervals import interval_label, parse_interval
     from forecasting.intraday_profile import DAY
 
     profile, warning = _profile(args)
@@ -503,6 +521,13 @@ def _spread_rows(
 
 
 def _run_batch(args: argparse.Namespace, targets: Targets, model: str, outputs: FileOutputs) -> int:
+    import pandas as pd
+
+    from forecasting.csv_safety import write_csv
+    from forecasting.history.tables import read_table
+    from forecasting.input_rules import check_column
+    from scenarios.staffing_plan import fte_by_period, simulated_service, staff_intervals
+
     raw = read_table(args.input)
     frame = raw.frame
     volume_col = next((c for c in ("calls", "arrivals", "volume", "forecast") if c in frame.columns), None)
@@ -639,7 +664,12 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str, outputs: 
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from forecasting.csv_safety import write_csv
     from forecasting.history.ingest import IngestOptions, ingest
+    from forecasting.history.intervals import parse_interval
+    from forecasting.output_files import FileOutputs
     from scenarios.plots import plt, validation_plot
     from scenarios.service.satisfaction import SURVEYS, validate_satisfaction
     from scenarios.service.validation import validate_staffing

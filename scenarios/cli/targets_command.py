@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from forecasting.csv_safety import write_csv
 from forecasting.errors import InputError
-from forecasting.output_files import atomic_write, check_output_file
 from scenarios.cli.options import number
 from scenarios.vocabulary import format_value, label
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,6 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def targets_command(args: argparse.Namespace) -> int:
+    from forecasting.csv_safety import write_csv
+    from forecasting.output_files import atomic_write, check_output_file
     from scenarios.answers import manager_answer, with_headcount
     from scenarios.realistic_targets import curve_words
     from scenarios.runner import run_scenario
@@ -80,6 +82,8 @@ def targets_command(args: argparse.Namespace) -> int:
 
 def curve_table(curve: pd.DataFrame, target_seconds: float) -> pd.DataFrame:
     """The curve as printed: each target in its words, the plan's row marked."""
+    import pandas as pd
+
     return pd.DataFrame(
         {
             "target": [
