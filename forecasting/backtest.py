@@ -21,10 +21,13 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from tqdm.auto import tqdm
 
+from forecasting.calibration import conformal_bands
 from forecasting.errors import InputError
 from forecasting.metrics import accuracy, median_mase, weekly_naive_scale
 from forecasting.models.base import LEVELS, Forecaster
+from forecasting.models.ensemble import COMBINE_SEP
 from forecasting.slots import as_history, calendar_of, interval_of
+from forecasting.store.backtest_cells import BacktestCells, cell_key
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,12 @@ class Backtest:
     forecasts: pd.DataFrame
     seconds: dict[str, float] = field(default_factory=dict)
     horizon_days: int = 5
+
+    def residuals(self, name: str) -> pd.DataFrame:
+        """The rows a model (or a combination ``a+b``: its members') is fitted with, its bands
+        matched to them (``Forecaster.fit(residuals=...)``)."""
+        members = name.split(COMBINE_SEP)
+        return self.forecasts[self.forecasts["model"].isin(members)]
 
     def leaderboard(self, since: pd.Timestamp | None = None) -> pd.DataFrame:
         f = self.forecasts if since is None else self.forecasts[self.forecasts["origin"] >= since]
@@ -89,13 +98,22 @@ def run_backtest(
     origins: list[pd.Timestamp] | None = None,
     progress: bool | Callable[[int, int], None] = True,
     n_jobs: int = 1,
+    sequential_bands: bool = False,
+    cells: BacktestCells | None = None,
 ) -> Backtest:
     """Refit every model at every origin and collect its forecasts of the next ``horizon_days``.
+
+    Each cell is a point forecast, fitted once; the bands of every origin are matched to the
+    same model's errors at the other origins (``sequential_bands``: at the origins already over
+    before it; see forecasting.calibration.conformal_bands).
 
     ``progress``: a progress bar on stderr, or a callable told (fits done, fits in all), as the
     app's progress bar is.
 
     ``n_jobs`` > 1 (or -1 for every core) fits origins and models in parallel processes.
+
+    ``cells``: the store's cache of backtest cells: a cell fitted before on the same past and
+    test days (any command, any longer history) is read back, and new ones are kept.
     """
     history = as_history(history)
     days = history.index.normalize().unique()
@@ -139,7 +157,7 @@ def run_backtest(
             column=str(history.name),
             expected=f"more days before the first origin (it has {first_days})",
         )
-    tasks = []
+    tasks, cached, keys = [], [], {}
     for origin in usable:
         train = trained[origin]
         test_days = days[days >= origin][:horizon_days]
@@ -150,8 +168,21 @@ def run_backtest(
             .reindex(test.index.normalize())
             .to_numpy()
         )
+        mended = {}  # the past mended once per way of mending it, not once per model
         for name, model in models.items():
-            tasks.append((name, model, origin, train, test, calendar, scales[origin], horizon_day))
+            if cells is not None:
+                keys[name, origin] = cell_key(model, train, test, calendar.interval)
+                hit = cells.get(keys[name, origin])
+                if hit is not None:
+                    cached.append((name, hit[1], hit[0].assign(model=name)))
+                    continue
+            key = model.mending_key(train)
+            if key is not None and key not in mended:
+                mended[key] = model.mended(train, calendar.interval)
+            ready = mended.get(key) if key is not None else None
+            tasks.append((name, model, origin, train, ready, test, calendar, scales[origin], horizon_day))
+    if cached:
+        log.info("backtest: %d of %d fits found in the store's cache", len(cached), len(cached) + len(tasks))
     bar = tqdm(
         total=len(tasks),
         desc="backtest",
@@ -160,19 +191,23 @@ def run_backtest(
         leave=False,
         mininterval=0.5 if sys.stderr.isatty() else 10.0,
     )
-    parts, seconds = [], {name: 0.0 for name in models}
+    parts, seconds = [frame for _, _, frame in cached], {name: 0.0 for name in models}
+    for name, elapsed, _ in cached:
+        seconds[name] += elapsed
     cores = os.cpu_count() or 1  # more processes than cores or fits only costs memory (--jobs 99999)
-    n_jobs = max(1, min(cores if n_jobs < 0 else n_jobs, cores, len(tasks)))
+    n_jobs = max(1, min(cores if n_jobs < 0 else n_jobs, cores, max(len(tasks), 1)))
     run = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
         delayed(_fit_predict)(*task) for task in tasks
     )
     for name, elapsed, frame in run:
         parts.append(frame)
         seconds[name] += elapsed
+        if cells is not None:
+            cells.put(keys[name, frame["origin"].iloc[0]], frame, elapsed)
         bar.set_postfix_str(name)
         bar.update()
         if callable(progress):
-            progress(len(parts), len(tasks))
+            progress(len(parts) - len(cached), len(tasks))
     bar.close()
     order = {name: i for i, name in enumerate(models)}
     forecasts = pd.concat(parts).reset_index()
@@ -182,16 +217,19 @@ def run_backtest(
         kind="stable",
     )
     forecasts = forecasts.reset_index(drop=True)
+    distributions = {name: model.distribution for name, model in models.items()}
+    forecasts = conformal_bands(forecasts, distributions, sequential=sequential_bands)
     n = forecasts.groupby("model")["origin"].nunique()
     return Backtest(forecasts, {k: v / max(int(n.get(k, 1)), 1) for k, v in seconds.items()}, horizon_days)
 
 
 def _fit_predict(
-    name, model, origin, train, test, calendar, scale, horizon_day
+    name, model, origin, train, mended, test, calendar, scale, horizon_day
 ) -> tuple[str, float, pd.DataFrame]:
-    """One backtest cell: refit a fresh clone on the past and forecast the test days."""
+    """One backtest cell: refit a fresh clone on the past and forecast the test days (point
+    forecasts: the bands come from the other cells' errors)."""
     started = time.perf_counter()
-    pred = clone(model).fit(train, calendar).predict(test.index, LEVELS)
+    pred = clone(model).fit_point(train, calendar, mended).predict(test.index, levels=())
     elapsed = time.perf_counter() - started
     return (
         name,

@@ -9,8 +9,10 @@ model's bands are then widened alike (``Forecaster.recalibrate``), and the leade
 forecast say so. Bands wider than needed are only reported: narrowing is left to the
 model's own lead-by-lead calibration, which the pooled backtest cannot replace.
 
-One home for this correction: issue 26's conformal spreads from backtest residuals extend
-:func:`band_calibration`.
+The backtest's own bands come from its errors too (:func:`conformal_bands`): its cells are
+point forecasts, fitted once each, and each origin's bands are matched by lead to the same
+model's errors at the other origins (or, for an honest benchmark, at the origins already over),
+split-conformal per lead bucket as a fitted model's are (forecasting.models.base.lead_spreads).
 """
 
 from __future__ import annotations
@@ -18,11 +20,59 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecasting.models.base import LEVELS
+from forecasting.models.base import (
+    LEVELS,
+    SPREAD_FLOOR,
+    HoldoutError,
+    backtest_errors,
+    error_needs,
+    lead_spreads,
+    nested_bands,
+    spread_on_curve,
+)
 
 BIAS_LIMIT = 0.15  # a backtest bias beyond ±15 % of the actuals is said
 MAX_WIDENING = 10.0  # a band needing more is beyond repair by widening: capped and said
 MIN_POINTS = 10  # fewer (origin, day) pairs than this say nothing about coverage
+SEQUENTIAL_ORIGINS = 10  # a sequential band rests on the errors of at most this many origins already over
+
+
+def conformal_bands(
+    forecasts: pd.DataFrame, distributions: dict[str, str], sequential: bool = False
+) -> pd.DataFrame:
+    """The backtest's rows with lo/hi columns: each origin's bands from the same model's
+    errors at the other origins (cross-conformal: every origin scored, as the leaderboard
+    needs), or with ``sequential`` at the origins whose test days were all over before it (the
+    last ``SEQUENTIAL_ORIGINS``; none yet: no band), as a model fitted at that origin would have
+    had them. ``distributions``: each model's, "negbin" or "normal"."""
+    out = []
+    for model, part in forecasts.groupby("model", sort=False):
+        by_origin = dict(list(part.groupby("origin", sort=True)))
+        errors = {origin: backtest_errors(rows)[0] for origin, rows in by_origin.items()}
+        errors = {o: e._replace(needs=error_needs(e, distributions[model])) for o, e in errors.items()}
+        ends = {origin: rows["timestamp"].max() for origin, rows in by_origin.items()}
+        for origin, rows in by_origin.items():
+            if sequential:
+                used = [o for o in by_origin if ends[o] < origin][-SEQUENTIAL_ORIGINS:]
+            else:
+                used = [o for o in by_origin if o != origin]
+            out.append(_banded(rows, [errors[o] for o in used], distributions[model]))
+    return pd.concat(out).loc[forecasts.index] if out else forecasts
+
+
+def _banded(rows: pd.DataFrame, errors: list[HoldoutError], distribution: str) -> pd.DataFrame:
+    spreads = lead_spreads(errors, distribution, sharing=False)
+    rows = rows.copy()
+    if spreads.points == 0:
+        for level in LEVELS:
+            rows[f"lo{level}"] = rows[f"hi{level}"] = np.nan
+        return rows
+    mean, leads = rows["forecast"].to_numpy(float), rows["horizon_day"].to_numpy(float)
+    bands = nested_bands(mean, LEVELS, distribution,
+                         lambda level: spread_on_curve(spreads.curves[level], leads, SPREAD_FLOOR * spreads.pooled[level]))  # fmt: skip
+    for level, (lo, hi) in bands.items():
+        rows[f"lo{level}"], rows[f"hi{level}"] = lo, hi
+    return rows
 
 
 def tolerance(level: int, independent: int) -> float:

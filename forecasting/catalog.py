@@ -20,7 +20,7 @@ from forecasting.models.aht import AhtProfile
 from forecasting.models.base import Forecaster
 from forecasting.models.baselines import SameWeekdayMean, SeasonalNaive
 from forecasting.models.boosting import GradientBoosting
-from forecasting.models.ensemble import Combination
+from forecasting.models.ensemble import COMBINE_SEP, Combination
 from forecasting.models.harmonic import HarmonicRegression
 from forecasting.models.topdown import TopDown
 from forecasting.special_days import SpecialDays
@@ -38,7 +38,6 @@ MODELS: dict[str, Callable[[], Forecaster]] = {
 }
 AHT_MODELS: dict[str, Callable[[], Forecaster]] = {"aht_profile": lambda: AhtProfile()}
 BASELINES = ("seasonal_naive_day", "seasonal_naive_week", "weekday_mean", "weekday_median")
-COMBINE_SEP = "+"
 MAX_MEMBERS = 5  # combinations of the best 2 to 5 models are scored beside the single models
 NOISE_MARGIN = 0.10  # MASE differences within 10 % are within the noise of a few origins
 

@@ -14,6 +14,7 @@ from forecasting.backtest import Backtest, run_backtest
 from forecasting.calendar import OperatingCalendar
 from forecasting.calibration import band_factors, needs_recalibration
 from forecasting.catalog import (
+    COMBINE_SEP,
     candidates,
     check_model_for_field,
     choose_from,
@@ -33,6 +34,7 @@ from forecasting.series import forecast_series
 from forecasting.slots import next_open_days, open_slots
 from forecasting.special_days import SpecialDays
 from forecasting.store import ModelVersion, Store
+from forecasting.store.backtest_cells import BacktestCells, cells_of
 
 log = logging.getLogger(__name__)
 OUTPUT_COLUMNS = ["timestamp", "forecast", "lo80", "hi80", "lo95", "hi95"]
@@ -87,6 +89,7 @@ def backtest_and_choose(
     n_jobs: int = 1,
     clean: bool = True,
     special_days: SpecialDays | None = None,
+    cells: BacktestCells | None = None,
 ) -> Choice:
     """Backtest the candidates on the same origins and choose, by MASE, a combination of the
     best (see ``catalog.choose_from``): the one selection step of ``backtest``, ``forecast
@@ -97,7 +100,7 @@ def backtest_and_choose(
     models = {n: make_model(n, clean, special_days) for n in names}
     step_days = step_days or origin_step(horizon_days)
     backtest = run_backtest(
-        models, history, horizon_days, n_origins, step_days, progress=progress, n_jobs=n_jobs
+        models, history, horizon_days, n_origins, step_days, progress=progress, n_jobs=n_jobs, cells=cells
     )
     board = candidates(backtest)
     return Choice(backtest, board, choose_from(board))
@@ -157,9 +160,12 @@ def select_and_fit(
     clean: bool = True,
     special_days: SpecialDays | None = None,
     choices=None,
+    cells: BacktestCells | None = None,
 ) -> Selection:
     """Fit the named model, or for ``auto`` backtest the candidates and fit the winner (the
-    winner of the latest ``backtest`` of the same content in ``choices``, when there is one)."""
+    winner of the latest ``backtest`` of the same content in ``choices``, when there is one),
+    its bands matched to its backtest errors. ``cells``: the store's backtest cells, reused and
+    kept (forecasting.store.backtest_cells)."""
     names = names or parse_models(None)
     if model == "auto" and len(names) == 1:
         model = names[0]  # nothing to choose between (AHT has one model)
@@ -180,7 +186,13 @@ def select_and_fit(
             "auto: the backtest of this data (%s, %d origins, %d days ahead) chose %s",
             meta["at"], meta["origins"], meta["horizon_days"], meta["winner"],
         )  # fmt: skip
-        fitted = make_model(meta["winner"], clean, special_days).fit(history, calendar)
+        members = {n: make_model(n, clean, special_days) for n in meta["winner"].split(COMBINE_SEP)}
+        step = origin_step(horizon_days)
+        errors = run_backtest(members, history, horizon_days, select_origins, step, progress=progress,
+                              n_jobs=n_jobs, cells=cells)  # fmt: skip
+        fitted = make_model(meta["winner"], clean, special_days).fit(
+            history, calendar, residuals=errors.residuals(meta["winner"])
+        )
         return Selection(meta["winner"], fitted, None, board, why=explain_choice(board, meta["winner"]),
                          calibration=calibrate(fitted, board, meta["winner"]))  # fmt: skip
     choice = backtest_and_choose(
@@ -192,6 +204,7 @@ def select_and_fit(
         n_jobs=n_jobs,
         clean=clean,
         special_days=special_days,
+        cells=cells,
     )
     log.info(
         "auto chose %s (backtest MASE %.3f over %d origins)",
@@ -199,7 +212,9 @@ def select_and_fit(
         choice.leaderboard.set_index("model").loc[choice.name, "mase"],
         choice.backtest.forecasts["origin"].nunique(),
     )
-    fitted = make_model(choice.name, clean, special_days).fit(history, calendar)
+    fitted = make_model(choice.name, clean, special_days).fit(
+        history, calendar, residuals=choice.backtest.residuals(choice.name)
+    )
     return Selection(choice.name, fitted, choice.backtest, choice.leaderboard,
                      why=explain_choice(choice.leaderboard, choice.name),
                      calibration=calibrate(fitted, choice.leaderboard, choice.name))  # fmt: skip
@@ -629,6 +644,7 @@ def make_forecast(
                 clean,
                 special_days,
                 choices=store.choice_cache if store is not None else None,
+                cells=cells_of(store) if store is not None else None,
             )
             check_history_reach(history, stamps, option="at" if at is not None else "horizon_days")
         if selection.fit is not None and selection.fit.converts:

@@ -35,7 +35,8 @@ def accuracy(frame: pd.DataFrame, levels=(80, 95)) -> dict[str, float]:
         "bias": float(np.sum(err) / actual_sum) if actual_sum else float("nan"),
     }
     for level in levels:
-        if f"lo{level}" in frame:
-            inside = (frame["actual"] >= frame[f"lo{level}"]) & (frame["actual"] <= frame[f"hi{level}"])
-            out[f"coverage{level}"] = float(inside.mean())
+        if f"lo{level}" in frame:  # rows without a band (a backtest's first origins) are not scored
+            banded = frame[frame[f"lo{level}"].notna()]
+            inside = (banded["actual"] >= banded[f"lo{level}"]) & (banded["actual"] <= banded[f"hi{level}"])
+            out[f"coverage{level}"] = float(inside.mean()) if len(banded) else float("nan")
     return out

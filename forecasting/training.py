@@ -25,6 +25,7 @@ from forecasting.model_contract import ModelContract, check_fits, load_checked, 
 from forecasting.plots import forecast_plot
 from forecasting.special_days import SpecialDays
 from forecasting.store import CHALLENGER, CHAMPION, FORECASTING, RunLog, Store
+from forecasting.store.backtest_cells import BacktestCells, cells_of
 
 log = logging.getLogger(__name__)
 EXPERIMENT = FORECASTING
@@ -120,10 +121,13 @@ def train(
             n_jobs=n_jobs,
             clean=clean,
             special_days=special_days,
+            cells=cells_of(store),
         )
         board, chosen = choice.leaderboard, choice.name
         _log_backtest(run, board, choice.backtest)
-        fitted = make_model(chosen, clean, special_days).fit(history, calendar)
+        fitted = make_model(chosen, clean, special_days).fit(
+            history, calendar, residuals=choice.backtest.residuals(chosen)
+        )
         _calibrated(run, fitted, board, chosen)
         _plot(run, history, choice.backtest, chosen, fitted, horizon_days)
         run.log_params({"chosen_model": chosen})
@@ -212,6 +216,7 @@ def retrain(
             n_jobs=n_jobs,
             clean=clean,
             special_days=special_days,
+            cells=cells_of(store),
         )
         board, challenger_name = choice.leaderboard, choice.name
         _log_backtest(run, board, choice.backtest)
@@ -222,6 +227,7 @@ def retrain(
             champion,
             make_model(champion_name, clean, special_days),
             make_model(challenger_name, clean, special_days),
+            cells=cells_of(store),
         )
         run.log_metrics({f"window.{k}.{m}": v for k, s in scores.items() for m, v in s.items()})
         # better than the champion as it stands, and no worse than the champion's model refitted
@@ -230,7 +236,9 @@ def retrain(
             scores["challenger"]["mase"] < scores["champion"]["mase"]
             and scores["challenger"]["mase"] <= scores["champion_refit"]["mase"] + 1e-12
         )
-        fitted = make_model(challenger_name, clean, special_days).fit(history, calendar)
+        fitted = make_model(challenger_name, clean, special_days).fit(
+            history, calendar, residuals=choice.backtest.residuals(challenger_name)
+        )
         _calibrated(run, fitted, board, challenger_name)
         with store.lock():  # promote only over the champion it was compared with
             current = store.model_version(registered_name, CHAMPION)
@@ -292,7 +300,13 @@ def _unlike_champion(store: Store, champion, contract: ModelContract | None, nam
 
 
 def compare_on_window(
-    history: pd.Series, window: list[pd.Timestamp], horizon_days: int, champion, champion_model, challenger
+    history: pd.Series,
+    window: list[pd.Timestamp],
+    horizon_days: int,
+    champion,
+    champion_model,
+    challenger,
+    cells: BacktestCells | None = None,
 ) -> dict:
     """MASE, WAPE and coverage on the window for the champion as trained (never refitted), the
     champion's model refitted at each origin, and the challenger refitted at each origin."""
@@ -302,6 +316,7 @@ def compare_on_window(
         horizon_days,
         origins=window,
         progress=False,
+        cells=cells,
     )
     f = refits.forecasts
     frozen = []

@@ -10,10 +10,14 @@ gets wide intervals, as it should.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 from scipy import special, stats
 from sklearn.base import BaseEstimator, clone
+from threadpoolctl import threadpool_limits
 
 from forecasting.calendar import OperatingCalendar
 from forecasting.errors import InputError
@@ -33,6 +37,15 @@ LEAD_BUCKET_EDGES = np.array([2, 3, 4, 5, 6, 7, 8, 15, 29, 57, 92, 183, 274, 365
 MIN_BUCKET_POINTS = 60  # neighbouring buckets are pooled until each holds this many errors
 
 
+def one_thread() -> threadpool_limits:
+    """Fits and forecasts run on one thread of OpenMP and BLAS. A series of a few thousand
+    points gains nothing from more, and with the cores busy (the backtest's other process, any
+    other program) their threads spin-wait on each other: on the 2-core machine, with another
+    job running, a gradient-boosting fit took 3-19 s instead of 0.5 s and a Poisson GLM's
+    gradient 18 ms instead of 2. Parallelism is the backtest's, over processes."""
+    return threadpool_limits(limits=1)
+
+
 class Forecaster(BaseEstimator):
     """Base class: subclasses implement ``_fit`` and ``_predict_mean`` on open slots only."""
 
@@ -43,7 +56,56 @@ class Forecaster(BaseEstimator):
     )
 
     # --- public contract ------------------------------------------------------------------
-    def fit(self, history: pd.Series, calendar: OperatingCalendar | None = None) -> Forecaster:
+    def fit(
+        self,
+        history: pd.Series,
+        calendar: OperatingCalendar | None = None,
+        residuals: pd.DataFrame | None = None,
+        mended: pd.Series | None = None,
+    ) -> Forecaster:
+        """Fit the model and its bands. ``residuals``: this model's out-of-sample errors from a
+        rolling-origin backtest of the same history (rows with origin, actual, forecast,
+        horizon_day; see :func:`backtest_errors`): the bands are matched to them by lead, and
+        the model is fitted once. Without them the model holds out its own last days, a refit
+        per holdout (``_holdout_errors``): what a model fitted with no backtest needs.
+        ``mended``: the history already mended as ``mending_key`` says (see ``fit_point``)."""
+        history, days = self._prepare(history, calendar, mended)
+        with one_thread():
+            errors = self._holdout_errors(history, days) if residuals is None else backtest_errors(residuals)
+            self._fit(history)
+            self._set_spreads(errors, history)
+        return self
+
+    def fit_point(
+        self, history: pd.Series, calendar: OperatingCalendar | None = None, mended: pd.Series | None = None
+    ) -> Forecaster:
+        """Fit for point forecasts only (``predict(..., levels=())``): a backtest cell, whose
+        bands come from the other cells' errors (forecasting.calibration.conformal_bands).
+        ``mended``: the history already mended as ``mending_key`` says (a backtest mends each
+        origin's past once for all models that mend it alike)."""
+        history, _ = self._prepare(history, calendar, mended)
+        with one_thread():
+            self._fit(history)
+        return self
+
+    def mending_key(self, history: pd.Series) -> tuple | None:
+        """What mending ``history`` depends on for this model (None: it learns from it as it
+        is): models with equal keys learn from the same mended history."""
+        if not getattr(self, "clean", True):
+            return None
+        return (self.distribution, tuple(self._known_days(history)))
+
+    def mended(self, history: pd.Series, interval: pd.Timedelta) -> pd.Series:
+        """The history as this model learns from it (see ``fit``)."""
+        history = as_history(history)
+        if self.mending_key(history) is None:
+            return history
+        return clean_series(history, interval, self.distribution == "negbin", keep=self._known_days(history))
+
+    def _prepare(
+        self, history: pd.Series, calendar: OperatingCalendar | None, mended: pd.Series | None = None
+    ) -> tuple[pd.Series, pd.DatetimeIndex]:
+        """The history checked and mended as the model learns from it, and its days."""
         history = as_history(history)
         self.calendar_ = calendar or calendar_of(history)
         days = history.index.normalize().unique()
@@ -54,32 +116,33 @@ class Forecaster(BaseEstimator):
                 expected=f"at least {self.min_history_days} days with data for {type(self).__name__}",
                 found=f"{len(days)} days",
             )
-        end = history.index.max()
-        if getattr(self, "clean", True):  # spikes, special days, a stopped feed, an old level: not the future
-            history = clean_series(
-                history,
-                self.calendar_.interval,
-                self.distribution == "negbin",
-                keep=self._known_days(history),
-            )
+        self.history_end_ = history.index.max()  # forecasts start after the data as given, cleaned or not
+        if mended is not None:
+            history = mended
             days = history.index.normalize().unique()
-        pooled, self.calibration_points_, by_lead, self.error_sharing_ = self._calibrate(history, days)
-        self._fit(history)
-        if self.calibration_points_ == 0:
-            # Too short to hold days out: in-sample errors, widened because they flatter the model.
+        elif getattr(
+            self, "clean", True
+        ):  # spikes, special days, a stopped feed, an old level: not the future
+            history = self.mended(history, self.calendar_.interval)
+            days = history.index.normalize().unique()
+        return history, days
+
+    def _set_spreads(self, errors: list[HoldoutError], history: pd.Series) -> None:
+        """Spreads by lead and level from out-of-sample errors; in-sample ones, widened, when
+        the history was too short to hold any days out."""
+        spreads = lead_spreads(errors, self.distribution)
+        if spreads.points == 0:  # in-sample errors, widened because they flatter the model
             fitted = np.clip(self._predict_mean(history.index), 0.0, None)
             y = history.to_numpy()
             pooled = {level: IN_SAMPLE_WIDENING * estimate_spread(y, fitted, self.distribution, level)
                       for level in LEVELS}  # fmt: skip
-        self.pooled_spreads_ = pooled
-        self.spread_curves_ = {
-            level: _spread_curve([(d, n, spread[level]) for d, n, spread in by_lead], pooled[level])
-            for level in LEVELS
-        }
-        self.spread_ = pooled[LEVELS[0]]  # the narrower level's: the 'typical' spread (rate_sd)
-        self.spread_curve_ = self.spread_curves_[LEVELS[0]]
-        self.history_end_ = end  # forecasts start after the data as given, cleaned or not
-        return self
+            spreads = LeadSpreads(
+                pooled, {level: _spread_curve([], pooled[level]) for level in LEVELS}, 0, None
+            )
+        self.pooled_spreads_, self.spread_curves_ = spreads.pooled, spreads.curves
+        self.calibration_points_, self.error_sharing_ = spreads.points, spreads.sharing
+        self.spread_ = spreads.pooled[LEVELS[0]]  # the narrower level's: the 'typical' spread (rate_sd)
+        self.spread_curve_ = spreads.curves[LEVELS[0]]
 
     def predict(self, timestamps, levels: tuple[int, ...] = LEVELS) -> pd.DataFrame:
         """Forecast and interval bounds per timestamp; closed slots are 0."""
@@ -87,18 +150,13 @@ class Forecaster(BaseEstimator):
         is_open = self.calendar_.is_open(ts)
         mean = np.zeros(len(ts))
         if is_open.any():
-            mean[is_open] = np.clip(np.asarray(self._predict_mean(ts[is_open]), dtype=float), 0.0, None)
+            with one_thread():
+                mean[is_open] = np.clip(np.asarray(self._predict_mean(ts[is_open]), dtype=float), 0.0, None)
         out = pd.DataFrame({"forecast": mean}, index=ts)
         out.index.name = "timestamp"
-        inner_lo, inner_hi = mean, mean
-        for level in sorted(levels):
-            lo, hi = interval_bounds(mean, level, self.distribution, self.spread_at(ts, level))
-            factor = self.band_factor(level)
-            if factor != 1.0:
-                lo, hi = np.maximum(mean - factor * (mean - lo), 0.0), mean + factor * (hi - mean)
-            # never excluding the forecast (integer quantiles) nor a narrower level's band
-            lo, hi = np.minimum(lo, inner_lo), np.maximum(hi, inner_hi)
-            inner_lo, inner_hi = lo, hi
+        bands = nested_bands(mean, levels, self.distribution, lambda level: self.spread_at(ts, level),
+                             self.band_factor)  # fmt: skip
+        for level, (lo, hi) in bands.items():
             out[f"lo{level}"], out[f"hi{level}"] = np.where(is_open, lo, 0.0), np.where(is_open, hi, 0.0)
         return out
 
@@ -117,14 +175,7 @@ class Forecaster(BaseEstimator):
             if slope is None:
                 return self.spread_
             return np.maximum(self.spread_level_ + slope * leads, SPREAD_FLOOR * self.spread_)
-        at, values, slope = curve
-        inside = np.interp(leads, at, values)
-        # beyond the longest lead measured, φ grows at most in proportion to the lead (the sd
-        # like its square root, as a level drifting at random would): a steep line through a
-        # few noisy buckets would otherwise reach any spread within a year and a half
-        slope = min(slope, values[-1] / max(at[-1], 1.0))
-        beyond = values[-1] + slope * np.maximum(leads - at[-1], 0.0)
-        return np.maximum(np.where(leads > at[-1], beyond, inside), floor)
+        return spread_on_curve(curve, leads, floor)
 
     def band_factor(self, level: int = LEVELS[0]) -> float:
         """The factor on the half-widths of the ``level`` % band that the backtest's calibration
@@ -179,16 +230,13 @@ class Forecaster(BaseEstimator):
         model._fit(history)
         return model
 
-    def _calibrate(
-        self, history: pd.Series, days: pd.DatetimeIndex
-    ) -> tuple[dict, int, list, tuple[float, float] | None]:
-        """Pooled spread per level, the number of points it rests on, and (mean lead, points,
-        spread per level) per lead bucket of the holdouts: three short ones (the last weeks,
-        day by day), one forecasting the last two weeks (leads beyond a short holdout's were
-        extrapolated, and too wide: 30-minute coverage 0.86-0.90 at 8-14 days ahead) and, once
-        the history is long enough, long ones forecasting the last month,
+    def _holdout_errors(self, history: pd.Series, days: pd.DatetimeIndex) -> list[HoldoutError]:
+        """The model's own out-of-sample errors when no backtest gave them: three short
+        holdouts (the last weeks, day by day), one forecasting the last two weeks (leads beyond
+        a short holdout's were extrapolated, and too wide: 30-minute coverage 0.86-0.90 at 8-14
+        days ahead) and, once the history is long enough, long ones forecasting the last month,
         quarter, half year and year from the past before them, so long horizons get the errors
-        of long horizons."""
+        of long horizons. A refit per holdout."""
         holdouts = []
         for k in range(1, CALIBRATION_ORIGINS + 1):
             start = len(days) - k * CALIBRATION_DAYS
@@ -203,27 +251,100 @@ class Forecaster(BaseEstimator):
                 start = len(days) - lead
                 if start >= max(self.min_history_days, lead // 2, LONG_CALIBRATION_MIN_DAYS // 2):
                     holdouts.append((days[start], None))
-        actual, forecast, leads = [], [], []  # per holdout
+        errors = []
         for cut, stop in holdouts:
             train = history[history.index < cut]
             test = history[(history.index >= cut) & ((history.index < stop) if stop is not None else True)]
             model = self._point_model(train)
-            actual.append(test.to_numpy())
-            forecast.append(np.clip(model._predict_mean(test.index), 0.0, None))
             test_days = test.index.normalize()
-            leads.append(np.searchsorted(test_days.unique(), test_days) + 1)
-        if not actual:
-            return {level: 0.0 for level in LEVELS}, 0, [], None
-        y, mu, lead = np.concatenate(actual), np.concatenate(forecast), np.concatenate(leads)
-        bucket = _pooled_buckets(np.searchsorted(LEAD_BUCKET_EDGES, lead, side="right"))
+            errors.append(HoldoutError(test.to_numpy(), np.clip(model._predict_mean(test.index), 0.0, None),
+                                       np.searchsorted(test_days.unique(), test_days) + 1))  # fmt: skip
+        return errors
 
-        def spreads(part: np.ndarray) -> dict[int, float]:
-            return {level: estimate_spread(y[part], mu[part], self.distribution, level) for level in LEVELS}
 
-        by_lead = [(float(lead[bucket == b].mean()), int((bucket == b).sum()), spreads(bucket == b))
-                   for b in np.unique(bucket)]  # fmt: skip
-        sharing = unshared_noise(actual, forecast, leads) if self.distribution == "negbin" else None
-        return spreads(np.ones(len(y), bool)), len(y), by_lead, sharing
+class HoldoutError(NamedTuple):
+    """One holdout's (or one backtest origin's) actuals, forecasts and leads (open days ahead,
+    1 first), and, once computed, each point's need per level (:func:`error_needs`)."""
+
+    actual: np.ndarray
+    forecast: np.ndarray
+    lead: np.ndarray
+    needs: dict[int, np.ndarray] | None = None
+
+
+class LeadSpreads(NamedTuple):
+    """Spreads measured on out-of-sample errors: pooled and by lead (a curve) per level, the
+    number of errors they rest on, and the noise not shared between slots and days."""
+
+    pooled: dict[int, float]
+    curves: dict[int, tuple[np.ndarray, np.ndarray, float]]
+    points: int
+    sharing: tuple[float, float] | None
+
+
+def backtest_errors(residuals: pd.DataFrame) -> list[HoldoutError]:
+    """A backtest's rows of one model as one ``HoldoutError`` per origin (its horizon days are the leads)."""
+    return [HoldoutError(part["actual"].to_numpy(float), np.clip(part["forecast"].to_numpy(float), 0.0, None),
+                         part["horizon_day"].to_numpy(int))
+            for _, part in residuals.groupby("origin", sort=True)]  # fmt: skip
+
+
+def lead_spreads(errors: list[HoldoutError], distribution: str, sharing: bool = True) -> LeadSpreads:
+    """Pooled spread per level, and per lead bucket (pooled with neighbours until each holds
+    enough errors) the spreads made into a curve by lead (``_spread_curve``); split-conformal
+    per bucket, as ``estimate_spread`` matches each level's share. Each error's own need
+    (:func:`error_needs`) is computed once; ``sharing``: also the noise not shared between slots
+    and days (``unshared_noise``), which fitted models keep and backtest bands do not use."""
+    if not errors:
+        zero = {level: 0.0 for level in LEVELS}
+        return LeadSpreads(zero, {level: _spread_curve([], 0.0) for level in LEVELS}, 0, None)
+    lead = np.concatenate([e.lead for e in errors])
+    needs = {level: np.concatenate([error_needs(e, distribution)[level] for e in errors]) for level in LEVELS}
+    bucket = _pooled_buckets(np.searchsorted(LEAD_BUCKET_EDGES, lead, side="right"))
+
+    def spreads(part: np.ndarray) -> dict[int, float]:
+        return {level: spread_from_needs(needs[level][part], distribution, level) for level in LEVELS}
+
+    pooled = spreads(np.ones(len(lead), bool))
+    by_lead = [(float(lead[bucket == b].mean()), int((bucket == b).sum()), spreads(bucket == b))
+               for b in np.unique(bucket)]  # fmt: skip
+    curves = {level: _spread_curve([(d, n, spread[level]) for d, n, spread in by_lead], pooled[level])
+              for level in LEVELS}  # fmt: skip
+    shared = None
+    if sharing and distribution == "negbin":
+        shared = unshared_noise(
+            [e.actual for e in errors], [e.forecast for e in errors], [e.lead for e in errors]
+        )
+    return LeadSpreads(pooled, curves, len(lead), shared)
+
+
+def error_needs(error: HoldoutError, distribution: str) -> dict[int, np.ndarray]:
+    """Each point's need per level (:func:`spread_needs`); points without a usable forecast
+    (not finite, or 0) are NaN: left out, as ``estimate_spread`` leaves them."""
+    if error.needs is not None:
+        return error.needs
+    y, mu = error.actual, error.forecast
+    ok = np.isfinite(y) & np.isfinite(mu) & (mu > 0)
+    out = {}
+    for level in LEVELS:
+        need = np.full(len(y), np.nan)
+        need[ok] = spread_needs(y[ok], mu[ok], distribution, level)
+        out[level] = need
+    return out
+
+
+def spread_on_curve(
+    curve: tuple[np.ndarray, np.ndarray, float], leads: np.ndarray, floor: float
+) -> np.ndarray:
+    """A spread curve read at ``leads``: interpolated between the buckets measured; beyond the
+    longest lead measured, φ grows at most in proportion to the lead (the sd like its square
+    root, as a level drifting at random would): a steep line through a few noisy buckets would
+    otherwise reach any spread within a year and a half; never below ``floor``."""
+    at, values, slope = curve
+    inside = np.interp(leads, at, values)
+    slope = min(slope, values[-1] / max(at[-1], 1.0))
+    beyond = values[-1] + slope * np.maximum(leads - at[-1], 0.0)
+    return np.maximum(np.where(leads > at[-1], beyond, inside), floor)
 
 
 SHARED_ERROR_DAYS = 28  # errors of days this close in one holdout count as shared (a month)
@@ -291,6 +412,28 @@ def _spread_curve(by_lead: list, pooled: float) -> tuple[np.ndarray, np.ndarray,
     return d, np.asarray(monotone, float), max(float(slope), 0.0)
 
 
+def nested_bands(
+    mean: np.ndarray,
+    levels: tuple[int, ...],
+    distribution: str,
+    spread_of: Callable[[int], np.ndarray | float],
+    factor_of: Callable[[int], float] = lambda level: 1.0,
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """(lo, hi) per level around ``mean``, each level's half-widths times its factor, never
+    excluding the forecast (integer quantiles) nor a narrower level's band: how every
+    forecast's and every backtest's bands are drawn."""
+    out, inner_lo, inner_hi = {}, mean, mean
+    for level in sorted(levels):
+        lo, hi = interval_bounds(mean, level, distribution, spread_of(level))
+        factor = factor_of(level)
+        if factor != 1.0:
+            lo, hi = np.maximum(mean - factor * (mean - lo), 0.0), mean + factor * (hi - mean)
+        lo, hi = np.minimum(lo, inner_lo), np.maximum(hi, inner_hi)
+        inner_lo, inner_hi = lo, hi
+        out[level] = (lo, hi)
+    return out
+
+
 def open_weekmask(calendar: OperatingCalendar) -> list[int]:
     """1 for each weekday (Monday first) the centre opens, as numpy's business-day functions take it."""
     return [int(day in calendar.hours) for day in range(7)] if calendar.hours else [1] * 7
@@ -326,31 +469,61 @@ def estimate_spread(
 
 
 def _matched_spread(y: np.ndarray, mu: np.ndarray, distribution: str, level: int) -> float:
-    share = min(1.0, np.ceil((len(y) + 1) * level / 100) / len(y))  # split conformal's finite-sample rank
+    return spread_from_needs(spread_needs(y, mu, distribution, level), distribution, level)
+
+
+MAX_PHI = 1e4  # a point no band up to this dispersion holds needs more than any estimate gives
+
+
+def spread_from_needs(needs: np.ndarray, distribution: str, level: int) -> float:
+    """The smallest spread whose ``level`` % bands hold that share of the points, from each
+    point's own need (:func:`spread_needs`), at split conformal's finite-sample rank: an order
+    statistic, so any subset of points (a lead bucket, the other origins of a backtest) gets its
+    spread without new band computations."""
+    needs = needs[~np.isnan(needs)]
+    n = len(needs)
+    if n == 0:
+        return 0.0
+    share = min(1.0, np.ceil((n + 1) * level / 100) / n)
+    if distribution != "negbin":
+        return float(np.quantile(needs, share))
+    k = min(n, int(np.ceil(share * n - 1e-9)))
+    return float(min(np.partition(needs, k - 1)[k - 1], MAX_PHI))
+
+
+def spread_needs(y: np.ndarray, mu: np.ndarray, distribution: str, level: int) -> np.ndarray:
+    """Per point, the smallest spread whose ``level`` % band around its forecast holds its
+    actual: the relative error over z for 'normal'; for counts the smallest φ (0 when Poisson
+    noise holds it, inf beyond ``MAX_PHI``), by a bisection on the log scale run for all points
+    at once (to 1 %): a point's coverage only grows with φ."""
     if distribution != "negbin":
         z = stats.norm.ppf(0.5 + level / 200)
-        return float(np.quantile(np.abs(y - mu) / mu, share) / z)
+        return np.abs(y - mu) / mu / z
     held = _NegbinCoverage(y, mu, level)
-    if held(0.0) >= share:  # Poisson noise alone explains the errors
-        return 0.0
-    low, high = 1e-6, max(4 * estimate_spread(y, mu, "negbin"), 1e-3)
-    while held(high) < share and high < 1e4:
-        low, high = high, high * 4
-    for _ in range(30):  # bisection on a log scale: coverage only grows with φ
-        middle = np.sqrt(low * high)
-        low, high = (middle, high) if held(middle) < share else (low, middle)
-        if high / low < 1.01:
-            break
-    return float(high)
+    need = np.full(len(y), np.inf)
+    everything = np.arange(len(y))
+    need[held.inside(0.0, everything)] = 0.0
+    rest = everything[need > 0]
+    by_one = held.inside(np.full(len(rest), NEGBIN_MAX_PHI), rest)
+    for points, low, high in ((rest[by_one], 1e-6, NEGBIN_MAX_PHI), (rest[~by_one], NEGBIN_MAX_PHI, MAX_PHI)):
+        if low > NEGBIN_MAX_PHI:  # beyond φ = 1 only points some band up to MAX_PHI holds
+            points = points[held.inside(np.full(len(points), MAX_PHI), points)]
+        lows, highs = np.full(len(points), low), np.full(len(points), high)
+        while len(points) and np.max(highs / lows) >= 1.01:
+            middle = np.sqrt(lows * highs)
+            inside = held.inside(middle, points)
+            highs, lows = np.where(inside, middle, highs), np.where(inside, lows, middle)
+        need[points] = highs
+    return need
 
 
 class _NegbinCoverage:
-    """The share of actuals ``y`` inside the ``level`` % bands of :func:`interval_bounds`
+    """Which actuals ``y`` lie inside the ``level`` % bands of :func:`interval_bounds`
     around ``mu`` for a dispersion φ, without computing the bands: y lies inside [lo, hi] when
     the CDF at ⌊y⌋ reaches the lower tail and the CDF at ⌈y⌉ − 1 stays below the upper one
     (lo and hi being the smallest counts whose CDF reaches each), and the CDF is one special
     function (the regularized incomplete beta; gamma for Poisson) where ``ppf`` searches. The
-    spread search calls this a dozen times per bucket and level, in every fit: it was most of
+    spread search calls this a dozen times per level in every fit: with ``ppf`` it was most of
     a simple model's fit time."""
 
     def __init__(self, y: np.ndarray, mu: np.ndarray, level: int):
@@ -359,23 +532,27 @@ class _NegbinCoverage:
         self.floor_y, self.below_y = np.floor(y), np.ceil(y) - 1
         self._wide: tuple[np.ndarray, np.ndarray] | None = None  # the φ = 1 bands, computed once
 
-    def __call__(self, phi: float) -> float:
-        if phi > NEGBIN_MAX_PHI:  # the φ = 1 band widened on the log scale (interval_bounds)
+    def inside(self, phi: float | np.ndarray, points: np.ndarray) -> np.ndarray:
+        """Whether each of ``points`` (indices) lies inside its band at dispersion ``phi`` (one
+        for all, or one per point: all at most, or all beyond, φ = 1)."""
+        y, mu = self.y[points], self.mu[points]
+        if np.any(np.asarray(phi) > NEGBIN_MAX_PHI):  # the φ = 1 band widened on the log scale
             if self._wide is None:
                 self._wide = _negbin_bounds(self.mu, self.tail, np.full(self.mu.shape, NEGBIN_MAX_PHI))
-            lo, hi = interval_bounds(self.mu, self.level, "negbin", phi, at_max_phi=self._wide)
-            return float(np.mean((self.y >= lo) & (self.y <= hi)))
-        low_ok = self._cdf(self.floor_y, phi) >= self.tail
-        high_ok = self._cdf(self.below_y, phi) < 1 - self.tail
-        return float(np.mean(low_ok & high_ok))
+            wide = (self._wide[0][points], self._wide[1][points])
+            lo, hi = interval_bounds(mu, self.level, "negbin", phi, at_max_phi=wide)
+            return (y >= lo) & (y <= hi)
+        low_ok = self._cdf(self.floor_y[points], mu, phi) >= self.tail
+        return low_ok & (self._cdf(self.below_y[points], mu, phi) < 1 - self.tail)
 
-    def _cdf(self, k: np.ndarray, phi: float) -> np.ndarray:
+    @staticmethod
+    def _cdf(k: np.ndarray, mu: np.ndarray, phi: float | np.ndarray) -> np.ndarray:
         counts = np.maximum(k, 0.0)
-        if phi <= 1e-9:
-            cdf = special.pdtr(counts, self.mu)
+        if np.ndim(phi) == 0 and phi <= 1e-9:
+            cdf = special.pdtr(counts, mu)
         else:
-            n = 1.0 / phi
-            cdf = special.betainc(n, counts + 1, n / (n + self.mu))
+            n = 1.0 / np.maximum(phi, 1e-9)
+            cdf = special.betainc(n, counts + 1, n / (n + mu))
         return np.where(k < 0, 0.0, cdf)
 
 
@@ -423,11 +600,14 @@ def interval_bounds(
 def _negbin_bounds(mean: np.ndarray, tail: float, spread: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Negative-binomial (Poisson where φ is 0) quantiles at ``tail`` and 1 − ``tail``."""
     mu = np.maximum(mean, 1e-12)
-    poisson = stats.poisson(mu)
-    n = 1.0 / np.maximum(spread, 1e-9)
-    nbinom = stats.nbinom(n, n / (n + mu))
     counts = spread > 1e-9
-    return (
-        np.where(counts, nbinom.ppf(tail), poisson.ppf(tail)),
-        np.where(counts, nbinom.ppf(1 - tail), poisson.ppf(1 - tail)),
-    )
+    n = 1.0 / np.maximum(spread, 1e-9)
+    # each distribution only where it is used: a ppf is a root search per point
+    lo, hi = np.empty(mu.shape), np.empty(mu.shape)
+    if counts.any():
+        nbinom = stats.nbinom(n[counts], n[counts] / (n[counts] + mu[counts]))
+        lo[counts], hi[counts] = nbinom.ppf(tail), nbinom.ppf(1 - tail)
+    if not counts.all():
+        poisson = stats.poisson(mu[~counts])
+        lo[~counts], hi[~counts] = poisson.ppf(tail), poisson.ppf(1 - tail)
+    return lo, hi

@@ -7,6 +7,9 @@ import pandas as pd
 from sklearn.base import clone
 
 from forecasting.models.base import LEVELS, Forecaster
+from forecasting.slots import as_history, calendar_of
+
+COMBINE_SEP = "+"  # a combination's name: its members' joined by this
 
 
 class Combination(Forecaster):
@@ -20,8 +23,27 @@ class Combination(Forecaster):
     def min_history_days(self) -> int:  # type: ignore[override]
         return max((m.min_history_days for _, m in self.members), default=1)
 
-    def fit(self, history: pd.Series, calendar=None) -> Combination:
-        self.fitted_ = [(name, clone(model).fit(history, calendar)) for name, model in self.members]
+    def fit(self, history: pd.Series, calendar=None, residuals: pd.DataFrame | None = None) -> Combination:
+        """Each member fitted, with its own rows of ``residuals`` (a backtest's, with a model
+        column) when given."""
+        mended = _mended_once(self.members, history, calendar)
+        self.fitted_ = [
+            (name, clone(model).fit(history, calendar, _own(residuals, name), mended[name]))
+            for name, model in self.members
+        ]
+        self.calendar_ = self.fitted_[0][1].calendar_
+        self.history_end_ = self.fitted_[0][1].history_end_
+        return self
+
+    def mending_key(self, history: pd.Series) -> None:
+        """Members mend the history each as it needs."""
+        return None
+
+    def fit_point(self, history: pd.Series, calendar=None, mended: pd.Series | None = None) -> Combination:
+        mended = _mended_once(self.members, history, calendar)
+        self.fitted_ = [
+            (name, clone(model).fit_point(history, calendar, mended[name])) for name, model in self.members
+        ]
         self.calendar_ = self.fitted_[0][1].calendar_
         self.history_end_ = self.fitted_[0][1].history_end_
         return self
@@ -47,3 +69,20 @@ class Combination(Forecaster):
 
     def _predict_mean(self, timestamps: pd.DatetimeIndex) -> np.ndarray:
         return self.predict(timestamps)["forecast"].to_numpy()
+
+
+def _own(residuals: pd.DataFrame | None, name: str) -> pd.DataFrame | None:
+    return None if residuals is None else residuals[residuals["model"] == name]
+
+
+def _mended_once(members, history: pd.Series, calendar) -> dict[str, pd.Series | None]:
+    """Each member's mended history, mended once per way of mending (most members mend alike)."""
+    history = as_history(history)
+    interval = calendar.interval if calendar is not None else calendar_of(history).interval
+    done, out = {}, {}
+    for name, model in members:
+        key = model.mending_key(history)
+        if key is not None and key not in done:
+            done[key] = model.mended(history, interval)
+        out[name] = done.get(key) if key is not None else None
+    return out

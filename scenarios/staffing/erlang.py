@@ -88,22 +88,20 @@ def erlang_c_metrics(volume, aht, interval_seconds, agents, target_seconds) -> d
 
 
 def _log_gamma_lower(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """log γ(x, y), the unregularized lower incomplete gamma."""
+    """log γ(x, y), the unregularized lower incomplete gamma. 𝒜(x, y) = x·eʸ·y^(−x)·γ(x, y) is
+    formed from it in place, so each γ is computed once."""
     with np.errstate(divide="ignore"):
         return np.log(special.gammainc(x, y)) + special.gammaln(x)
-
-
-def _log_script_a(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """log 𝒜(x, y) = log[x·eʸ·y^(−x)·γ(x, y)]."""
-    return np.log(x) + y - x * np.log(y) + _log_gamma_lower(x, y)
 
 
 def _p_wait_over_served(x, y, rho, theta, p_wait, t):
     """P(W > t, served) for arrays broadcast against t (DOMAIN.md's Erlang A formula)."""
     decay = np.exp(-theta * t)
     y_t = y * decay
-    ratio = np.exp(_log_gamma_lower(x, y_t) - _log_gamma_lower(x, y))
-    return p_wait * ratio / rho * (1.0 - np.exp(-_log_script_a(x, y_t)))
+    gamma_y_t = _log_gamma_lower(x, y_t)  # once per point: the cost of the quadrature
+    ratio = np.exp(gamma_y_t - _log_gamma_lower(x, y))
+    log_a_t = np.log(x) + y_t - x * np.log(y_t) + gamma_y_t  # log 𝒜(x, y_t)
+    return p_wait * ratio / rho * (1.0 - np.exp(-log_a_t))
 
 
 def _served_asa(x, y, rho, theta, p_wait, p_ab, points: int = 97, chunk: int = 20_000) -> np.ndarray:
@@ -148,16 +146,18 @@ def erlang_a_metrics(
         y = lam / theta
         rho = lam / (n * mu)
         b = erlang_b(load, n)
-        log_a = _log_script_a(x, y)
+        # log γ(x, ·) at y and at y·e^(−θT), each once (the incomplete gamma is most of the cost)
+        decay = np.exp(-theta * target_seconds)
+        y_t = y * decay
+        gamma_y, gamma_y_t = _log_gamma_lower(x, y), _log_gamma_lower(x, y_t)
+        log_a = np.log(x) + y - x * np.log(y) + gamma_y
         # P(W>0) = 𝒜B / (1 + (𝒜 − 1)B) = 1 / (1 + (1/B − 1)/𝒜), safe when 𝒜 is huge
         p_wait = 1.0 / (1.0 + np.exp(np.log1p(-b) - np.log(b) - log_a))
         p_ab = (np.exp(-np.log(rho) - log_a) + 1.0 - 1.0 / rho) * p_wait
         mean_wait = p_ab / theta
-        decay = np.exp(-theta * target_seconds)
-        y_t = y * decay
-        ratio = np.exp(_log_gamma_lower(x, y_t) - _log_gamma_lower(x, y))
+        ratio = np.exp(gamma_y_t - gamma_y)
         p_wait_t = p_wait * ratio * decay
-        log_a_t = _log_script_a(x, y_t)
+        log_a_t = np.log(x) + y_t - x * np.log(y_t) + gamma_y_t
         p_wait_t_served = p_wait_t / decay / rho * (1.0 - np.exp(-log_a_t))
         sl = 1.0 - p_ab - p_wait_t_served
         if served_asa:
