@@ -30,6 +30,7 @@ from forecasting.slots import as_history, calendar_of, interval_of
 from forecasting.store.backtest_cells import BacktestCells, cell_key
 
 log = logging.getLogger(__name__)
+HALVING_ORIGINS = 2  # origins every model is fitted at before successive halving leaves some out
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Backtest:
     forecasts: pd.DataFrame
     seconds: dict[str, float] = field(default_factory=dict)
     horizon_days: int = 5
+    dropped: dict[str, str] = field(default_factory=dict)  # models left out after the first origins, and why
 
     def residuals(self, name: str) -> pd.DataFrame:
         """The rows a model (or a combination ``a+b``: its members') is fitted with, its bands
@@ -100,6 +102,7 @@ def run_backtest(
     n_jobs: int = 1,
     sequential_bands: bool = False,
     cells: BacktestCells | None = None,
+    keep_within: float | None = None,
 ) -> Backtest:
     """Refit every model at every origin and collect its forecasts of the next ``horizon_days``.
 
@@ -114,6 +117,10 @@ def run_backtest(
 
     ``cells``: the store's cache of backtest cells: a cell fitted before on the same past and
     test days (any command, any longer history) is read back, and new ones are kept.
+
+    ``keep_within``: successive halving for a choice. The newest ``HALVING_ORIGINS`` origins
+    are fitted first; models whose MASE there is beyond (1 + keep_within) × the best's are
+    left out of the others (``Backtest.dropped`` says why) and of the choice.
     """
     history = as_history(history)
     days = history.index.normalize().unique()
@@ -157,57 +164,50 @@ def run_backtest(
             column=str(history.name),
             expected=f"more days before the first origin (it has {first_days})",
         )
-    tasks, cached, keys = [], [], {}
+    interval = interval_of(history)
+    windows = {}
     for origin in usable:
-        train = trained[origin]
         test_days = days[days >= origin][:horizon_days]
         test = history[history.index.normalize().isin(test_days)]
-        calendar = calendar_of(train, interval_of(history))
         horizon_day = (
             pd.Series(np.arange(1, len(test_days) + 1), index=test_days)
             .reindex(test.index.normalize())
             .to_numpy()
         )
-        mended = {}  # the past mended once per way of mending it, not once per model
-        for name, model in models.items():
-            if cells is not None:
-                keys[name, origin] = cell_key(model, train, test, calendar.interval)
-                hit = cells.get(keys[name, origin])
-                if hit is not None:
-                    cached.append((name, hit[1], hit[0].assign(model=name)))
-                    continue
-            key = model.mending_key(train)
-            if key is not None and key not in mended:
-                mended[key] = model.mended(train, calendar.interval)
-            ready = mended.get(key) if key is not None else None
-            tasks.append((name, model, origin, train, ready, test, calendar, scales[origin], horizon_day))
-    if cached:
-        log.info("backtest: %d of %d fits found in the store's cache", len(cached), len(cached) + len(tasks))
-    bar = tqdm(
-        total=len(tasks),
-        desc="backtest",
-        unit="fit",
-        disable=callable(progress) or not progress,
-        leave=False,
-        mininterval=0.5 if sys.stderr.isatty() else 10.0,
-    )
-    parts, seconds = [frame for _, _, frame in cached], {name: 0.0 for name in models}
-    for name, elapsed, _ in cached:
-        seconds[name] += elapsed
-    cores = os.cpu_count() or 1  # more processes than cores or fits only costs memory (--jobs 99999)
-    n_jobs = max(1, min(cores if n_jobs < 0 else n_jobs, cores, max(len(tasks), 1)))
-    run = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        delayed(_fit_predict)(*task) for task in tasks
-    )
-    for name, elapsed, frame in run:
-        parts.append(frame)
-        seconds[name] += elapsed
-        if cells is not None:
-            cells.put(keys[name, frame["origin"].iloc[0]], frame, elapsed)
-        bar.set_postfix_str(name)
-        bar.update()
-        if callable(progress):
-            progress(len(parts) - len(cached), len(tasks))
+        windows[origin] = (
+            trained[origin],
+            test,
+            calendar_of(trained[origin], interval),
+            scales[origin],
+            horizon_day,
+        )
+    # successive halving: the newest origins first; a model far behind the best there is not
+    # fitted at the others (it could not win, nor join a winning combination)
+    first = usable[-HALVING_ORIGINS:] if keep_within is not None and len(usable) > HALVING_ORIGINS else usable
+    rounds = [first, [o for o in usable if o not in first]]
+    total = len(models) * len(usable)
+    bar = tqdm(total=total, desc="backtest", unit="fit", disable=callable(progress) or not progress,
+               leave=False, mininterval=0.5 if sys.stderr.isatty() else 10.0)  # fmt: skip
+    parts, seconds, done, dropped = [], {name: 0.0 for name in models}, 0, {}
+    for round_origins in rounds:
+        cells_of_round = [
+            (name, origin) for origin in round_origins for name in models if name not in dropped
+        ]
+        for name, elapsed, frame in _run_cells(cells_of_round, models, windows, cells, n_jobs):
+            parts.append(frame)
+            seconds[name] += elapsed
+            done += 1
+            bar.set_postfix_str(name)
+            bar.update()
+            if callable(progress):
+                progress(done, total)
+        if round_origins is first and rounds[1]:
+            dropped = _far_behind(pd.concat(parts), keep_within)
+            for name, why in dropped.items():
+                log.info("backtest: %s left out after the %d newest origins (%s)", name, len(first), why)
+            total -= len(dropped) * len(rounds[1])
+            bar.total = total
+            bar.refresh()
     bar.close()
     order = {name: i for i, name in enumerate(models)}
     forecasts = pd.concat(parts).reset_index()
@@ -220,7 +220,64 @@ def run_backtest(
     distributions = {name: model.distribution for name, model in models.items()}
     forecasts = conformal_bands(forecasts, distributions, sequential=sequential_bands)
     n = forecasts.groupby("model")["origin"].nunique()
-    return Backtest(forecasts, {k: v / max(int(n.get(k, 1)), 1) for k, v in seconds.items()}, horizon_days)
+    per_fit = {k: v / max(int(n.get(k, 1)), 1) for k, v in seconds.items()}
+    return Backtest(forecasts, per_fit, horizon_days, dropped)
+
+
+def _far_behind(forecasts: pd.DataFrame, keep_within: float) -> dict[str, str]:
+    """The models whose MASE on the origins so far is beyond (1 + keep_within) × the best's."""
+    mase = (
+        (np.abs(forecasts["forecast"] - forecasts["actual"]) / forecasts["scale"])
+        .groupby(forecasts["model"])
+        .mean()
+    )
+    best = float(mase.min())
+    return {name: f"MASE {m:.3f} against the best's {best:.3f}" for name, m in mase.items()
+            if m > (1 + keep_within) * best}  # fmt: skip
+
+
+def _run_cells(
+    cells_to_run: list[tuple[str, pd.Timestamp]],
+    models: dict[str, Forecaster],
+    windows: dict,
+    cells: BacktestCells | None,
+    n_jobs: int,
+):
+    """(name, seconds, frame) per cell: read from the store's cache, or fitted in parallel
+    (each origin's past mended once per way of mending it, not once per model) and kept."""
+    tasks, keys = [], {}
+    mended: dict = {}
+    for name, origin in cells_to_run:
+        model = models[name]
+        train, test, calendar, scale, horizon_day = windows[origin]
+        if cells is not None:
+            keys[name, origin] = cell_key(model, train, test, calendar.interval)
+            hit = cells.get(keys[name, origin])
+            if hit is not None:
+                yield name, hit[1], hit[0].assign(model=name)
+                continue
+        key = model.mending_key(train)
+        if key is not None and (origin, key) not in mended:
+            mended[origin, key] = model.mended(train, calendar.interval)
+        ready = mended.get((origin, key)) if key is not None else None
+        tasks.append((name, model, origin, train, ready, test, calendar, scale, horizon_day))
+    if keys and len(tasks) < len(cells_to_run):
+        log.info(
+            "backtest: %d of %d fits found in the store's cache",
+            len(cells_to_run) - len(tasks),
+            len(cells_to_run),
+        )
+    if not tasks:
+        return
+    cores = os.cpu_count() or 1  # more processes than cores or fits only costs memory (--jobs 99999)
+    n_jobs = max(1, min(cores if n_jobs < 0 else n_jobs, cores, len(tasks)))
+    run = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+        delayed(_fit_predict)(*task) for task in tasks
+    )
+    for name, elapsed, frame in run:
+        if cells is not None:
+            cells.put(keys[name, frame["origin"].iloc[0]], frame, elapsed)
+        yield name, elapsed, frame
 
 
 def _fit_predict(

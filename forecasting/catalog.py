@@ -110,8 +110,12 @@ def combination_forecasts(forecasts: pd.DataFrame, members: list[str]) -> pd.Dat
 
 
 def candidates(backtest: Backtest, max_members: int | None = None) -> pd.DataFrame:
-    """Leaderboard of single models plus combinations of the best 2..max_members."""
+    """Leaderboard of single models plus combinations of the best 2..max_members; models the
+    backtest left out after its first origins (successive halving) come last, with the reason
+    in ``left_out``, and take no part in combinations or the choice."""
     singles = backtest.leaderboard()
+    left_out = singles[singles["model"].isin(backtest.dropped)]
+    singles = singles[~singles["model"].isin(backtest.dropped)]
     ranked = singles["model"].tolist()
     calibration = {m: band_calibration(part) for m, part in backtest.forecasts.groupby("model", sort=False)}
     rows = [singles.drop(columns=["rank"])]
@@ -126,9 +130,19 @@ def candidates(backtest: Backtest, max_members: int | None = None) -> pd.DataFra
             )
         )  # fmt: skip
     board = pd.concat(rows, ignore_index=True).sort_values(["mase", "model"]).reset_index(drop=True)
+    if len(left_out):
+        behind = left_out.drop(columns=["rank"]).sort_values(["mase", "model"])
+        behind = behind.assign(left_out=[f"after {n} origins: {backtest.dropped[m]}"
+                                         for m, n in zip(behind["model"], behind["origins"], strict=True)])  # fmt: skip
+        board = pd.concat([board, behind], ignore_index=True)
     board.insert(0, "rank", np.arange(1, len(board) + 1))
     checked = pd.DataFrame([calibration[m] for m in board["model"]], index=board.index)
     return pd.concat([board, checked], axis=1)
+
+
+def contenders(board: pd.DataFrame) -> pd.DataFrame:
+    """The leaderboard's entries scored on every origin (not left out by successive halving)."""
+    return board[board["left_out"].isna()] if "left_out" in board else board
 
 
 def choose_from(board: pd.DataFrame) -> str:
@@ -138,6 +152,7 @@ def choose_from(board: pd.DataFrame) -> str:
     good ones does not, and it holds better on weeks no backtest saw. A model far ahead of the
     rest (a yearly season only it knows) still wins alone: a combination with the others would
     fall outside the margin."""
+    board = contenders(board)
     members = board["model"].str.count(re.escape(COMBINE_SEP)) + 1
     close = board[board["mase"] <= (1 + NOISE_MARGIN) * board["mase"].min()]
     return str(close.loc[members[close.index].idxmax(), "model"])
@@ -147,7 +162,7 @@ def explain_choice(board: pd.DataFrame, name: str) -> str:
     """One line saying which leaderboard entry ``auto`` chose and why (``choose_from``'s rule):
     it need not be rank 1."""
     row = board.set_index("model").loc[name]
-    best = board.loc[board["mase"].idxmin()]
+    best = contenders(board).pipe(lambda b: b.loc[b["mase"].idxmin()])
     margin = f"{NOISE_MARGIN * 100:.0f} %"
     limit = (1 + NOISE_MARGIN) * float(best["mase"])
     if name == best["model"]:

@@ -38,6 +38,11 @@ from forecasting.store.backtest_cells import BacktestCells, cells_of
 
 log = logging.getLogger(__name__)
 OUTPUT_COLUMNS = ["timestamp", "forecast", "lo80", "hi80", "lo95", "hi95"]
+# Successive halving in a choice's backtest: after its newest origins, models more than 25 %
+# behind the best are fitted no further: twice the margin within which auto combines models
+# (catalog.NOISE_MARGIN), so none that could join the winning combination is lost to the
+# noise of two origins.
+HALVING_MARGIN = 0.25
 
 
 @dataclass
@@ -99,9 +104,8 @@ def backtest_and_choose(
     apart for months ahead, so the origins do not all see the same future."""
     models = {n: make_model(n, clean, special_days) for n in names}
     step_days = step_days or origin_step(horizon_days)
-    backtest = run_backtest(
-        models, history, horizon_days, n_origins, step_days, progress=progress, n_jobs=n_jobs, cells=cells
-    )
+    backtest = run_backtest(models, history, horizon_days, n_origins, step_days, progress=progress,
+                            n_jobs=n_jobs, cells=cells, keep_within=HALVING_MARGIN)  # fmt: skip
     board = candidates(backtest)
     return Choice(backtest, board, choose_from(board))
 

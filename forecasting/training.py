@@ -125,6 +125,7 @@ def train(
         )
         board, chosen = choice.leaderboard, choice.name
         _log_backtest(run, board, choice.backtest)
+        log.info("train: fitting %s on all %d days", chosen, history.index.normalize().nunique())
         fitted = make_model(chosen, clean, special_days).fit(
             history, calendar, residuals=choice.backtest.residuals(chosen)
         )
@@ -220,6 +221,10 @@ def retrain(
         )
         board, challenger_name = choice.leaderboard, choice.name
         _log_backtest(run, board, choice.backtest)
+        log.info(
+            "retrain: challenger %s against champion %s (as trained and refitted) on %d origins from %s",
+            challenger_name, champion_name, len(window), f"{window[0]:%Y-%m-%d}",
+        )  # fmt: skip
         scores = compare_on_window(
             history,
             window,
@@ -236,6 +241,7 @@ def retrain(
             scores["challenger"]["mase"] < scores["champion"]["mase"]
             and scores["challenger"]["mase"] <= scores["champion_refit"]["mase"] + 1e-12
         )
+        log.info("retrain: fitting %s on all %d days", challenger_name, history.index.normalize().nunique())
         fitted = make_model(challenger_name, clean, special_days).fit(
             history, calendar, residuals=choice.backtest.residuals(challenger_name)
         )

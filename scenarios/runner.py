@@ -211,10 +211,16 @@ def run_scenario(
     if agents_on_phones is not None:
         fte = agents_fte(inputs.scenario, build_demand(inputs.scenario, inputs.base), agents_on_phones)
         inputs = replace(inputs, scenario=with_supply_fte(inputs.scenario, fte))
+    log.info("%s: staffing %d queue(s)", scenario.name, len(scenario.queues))
     result = replace(compute(inputs), service_choice=choice)
     if agents_on_phones is not None:
         result.summary["supply_agents_on_phones"] = float(agents_on_phones)
-    return analyse(result, load_evidence(scenario, path)) if analysis else result
+    if not analysis:
+        return result
+    log.info(
+        "%s: risk over the forecast's uncertainty (Monte Carlo), target curve, best targets", scenario.name
+    )
+    return analyse(result, load_evidence(scenario, path))
 
 
 def staffing_label(

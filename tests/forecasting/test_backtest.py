@@ -88,3 +88,54 @@ def test_auto_prefers_the_widest_combination_within_the_noise():
     far = board_of({"a": 0.50, "b": 0.90, "c": 0.95, "a+b": 0.62, "a+b+c": 0.70})
     assert choose_from(far) == "a"  # one model far ahead (a yearly season only it knows) wins alone
     assert choose_from(board_of({"a": 0.5})) == "a"
+
+
+class Counted(SeasonalNaive):
+    """The one-week seasonal naive times ``factor``; counts its fits (in this process)."""
+
+    fits: ClassVar[dict] = {}
+
+    def __init__(self, factor: float = 1.0, season: str = "week", clean: bool = True):
+        super().__init__(season, clean=clean)
+        self.factor = factor
+
+    def _fit(self, history):
+        super()._fit(history)
+        Counted.fits[self.factor] = Counted.fits.get(self.factor, 0) + 1
+
+    def _predict_mean(self, timestamps):
+        return super()._predict_mean(timestamps) * self.factor
+
+
+def test_successive_halving_leaves_a_hopeless_model_out_after_the_newest_origins(bank_history):
+    Counted.fits = {}
+    models = {"naive": Counted(1.0), "tenfold": Counted(10.0)}
+    origins = origins_for(bank_history, 5, 6)
+    bt = run_backtest(models, bank_history, 5, origins=origins, progress=False, keep_within=0.25)
+    assert Counted.fits == {1.0: 6, 10.0: 2}  # fitted at the two newest origins only
+    assert set(bt.forecasts.loc[bt.forecasts["model"] == "tenfold", "origin"]) == set(origins[-2:])
+    assert list(bt.dropped) == ["tenfold"]
+    board = candidates(bt)
+    assert board.iloc[-1]["model"] == "tenfold" and board.iloc[-1]["left_out"].startswith("after 2 origins")
+    assert not board["model"].str.contains("tenfold\\+|\\+tenfold").any()  # in no combination
+    assert board["left_out"].iloc[:-1].isna().all()
+
+
+def test_cells_are_kept_and_found_again_on_a_longer_history(bank_history, tmp_path):
+    from forecasting.store.backtest_cells import BacktestCells
+
+    cells = BacktestCells(tmp_path / "cells")
+    shorter = bank_history[bank_history.index < "2003-05-20"]
+    Counted.fits = {}
+    first = run_backtest({"mean": Counted()}, shorter, 5, 4, progress=False, cells=cells)
+    assert Counted.fits == {1.0: 4}
+    again = run_backtest({"mean": Counted()}, shorter, 5, 4, progress=False, cells=cells)
+    assert Counted.fits == {1.0: 4}  # nothing refitted
+    pd.testing.assert_frame_equal(first.forecasts, again.forecasts)
+    # a longer history: its origins before 2003-05-14 saw the same past and test days
+    longer = run_backtest({"mean": Counted()}, bank_history, 5, 10, progress=False, cells=cells)
+    reused = [o for o in first.forecasts["origin"].unique() if o in set(longer.forecasts["origin"])]
+    assert reused and Counted.fits == {1.0: 4 + 10 - len(reused)}
+    # another model (or parameter) is another cell
+    run_backtest({"mean": Counted(2.0)}, shorter, 5, 4, progress=False, cells=cells)
+    assert Counted.fits[2.0] == 4
