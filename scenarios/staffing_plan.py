@@ -21,7 +21,6 @@ from scenarios.staffing.requirements import (
     scheduled_agents,
     service_metrics,
 )
-from scenarios.staffing.simulation import Distribution, simulate
 
 METRICS = ("service_level", "asa_seconds", "p_wait", "occupancy", "abandon_rate")
 WORKDAYS_PER_WEEK = 5
@@ -176,6 +175,10 @@ def simulated_service(
     seed: int = 0,
 ) -> pd.DataFrame:
     """Discrete-event check of a staffing plan: means and 95 % CI half-widths per interval."""
+    # here, not at the top: the simulation brings scipy.stats, which `capplan staff` without
+    # --simulate and the app's first page need not load
+    from scenarios.staffing.simulation import Distribution, simulate
+
     mean_aht = float(np.nanmean(np.where(np.asarray(volume) > 0, aht, np.nan)))
     handle = (
         Distribution("lognormal", mean_aht, handle_cv)
