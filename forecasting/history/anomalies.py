@@ -13,8 +13,11 @@ trend or a level shift is not mistaken for an outlier.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 
 from forecasting.calendar import OperatingCalendar
 
@@ -162,14 +165,26 @@ def _usual(grid: pd.DataFrame, counts: bool) -> tuple[pd.DataFrame, pd.DataFrame
     weekday = grid.index.day_of_week
     for day in np.unique(weekday):
         rows = weekday == day
-        same = grid[rows]
-        med = same.rolling(WINDOW, center=True, min_periods=3).median()
-        mad = (same - med).abs().rolling(WINDOW, center=True, min_periods=3).median() * 1.4826
-        expected.loc[rows] = med.to_numpy()
-        spread.loc[rows] = mad.to_numpy()
+        same = grid[rows].to_numpy(float)
+        med = _centred_median(same, WINDOW, min_periods=3)
+        expected.loc[rows] = med
+        spread.loc[rows] = _centred_median(np.abs(same - med), WINDOW, min_periods=3) * 1.4826
     floor = np.sqrt(expected.clip(lower=1.0)) if counts else 0.0
     spread = np.maximum(spread.fillna(0.0), np.maximum(floor, 0.1 * expected.abs().fillna(0.0)))
     return expected, spread
+
+
+def _centred_median(values: np.ndarray, window: int, min_periods: int) -> np.ndarray:
+    """pandas' ``rolling(window, center=True, min_periods).median()`` down the rows of a day ×
+    slot array, all slots at once (pandas goes slot by slot: most of the mending's time)."""
+    before, after = window // 2, (window - 1) // 2
+    empty = np.full((before + after, values.shape[1]), np.nan)
+    padded = np.vstack([empty[:before], values, empty[before:]])
+    windows = sliding_window_view(padded, window, axis=0)  # rows × slots × window
+    enough = np.sum(~np.isnan(windows), axis=2) >= min_periods
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows: NaN, as pandas gives
+        return np.where(enough, np.nanmedian(windows, axis=2), np.nan)
 
 
 def _stopped_feed(grid: pd.DataFrame, counts: bool, interval: pd.Timedelta) -> dict | None:
