@@ -39,7 +39,7 @@ from forecasting.store.backtest_cells import BacktestCells, cells_of
 log = logging.getLogger(__name__)
 OUTPUT_COLUMNS = ["timestamp", "forecast", "lo80", "hi80", "lo95", "hi95"]
 # Successive halving in a choice's backtest: after its newest origins, models more than 25 %
-# behind the best are fitted no further: twice the margin within which auto combines models
+# behind the best are fitted no further: 2.5 times the margin within which auto combines models
 # (catalog.NOISE_MARGIN), so none that could join the winning combination is lost to the
 # noise of two origins.
 HALVING_MARGIN = 0.25
