@@ -31,6 +31,7 @@ from forecasting.store.backtest_cells import BacktestCells, cell_key
 
 log = logging.getLogger(__name__)
 HALVING_ORIGINS = 2  # origins every model is fitted at before successive halving leaves some out
+PARALLEL_WORTH_SECONDS = 6.0  # cells left that would take longer here go to worker processes
 
 
 @dataclass
@@ -188,12 +189,12 @@ def run_backtest(
     total = len(models) * len(usable)
     bar = tqdm(total=total, desc="backtest", unit="fit", disable=callable(progress) or not progress,
                leave=False, mininterval=0.5 if sys.stderr.isatty() else 10.0)  # fmt: skip
-    parts, seconds, done, dropped = [], {name: 0.0 for name in models}, 0, {}
+    parts, seconds, done, dropped, timing = [], {name: 0.0 for name in models}, 0, {}, {}
     for round_origins in rounds:
         cells_of_round = [
             (name, origin) for origin in round_origins for name in models if name not in dropped
         ]
-        for name, elapsed, frame in _run_cells(cells_of_round, models, windows, cells, n_jobs):
+        for name, elapsed, frame in _run_cells(cells_of_round, models, windows, cells, n_jobs, timing):
             parts.append(frame)
             seconds[name] += elapsed
             done += 1
@@ -242,9 +243,11 @@ def _run_cells(
     windows: dict,
     cells: BacktestCells | None,
     n_jobs: int,
+    timing: dict[str, float],
 ):
-    """(name, seconds, frame) per cell: read from the store's cache, or fitted in parallel
-    (each origin's past mended once per way of mending it, not once per model) and kept."""
+    """(name, seconds, frame) per cell: read from the store's cache, or fitted (each origin's
+    past mended once per way of mending it, not once per model) and kept. ``timing``: each
+    model's latest fit seconds in this process (its first includes its imports), updated."""
     tasks, keys = [], {}
     mended: dict = {}
     for name, origin in cells_to_run:
@@ -271,13 +274,33 @@ def _run_cells(
         return
     cores = os.cpu_count() or 1  # more processes than cores or fits only costs memory (--jobs 99999)
     n_jobs = max(1, min(cores if n_jobs < 0 else n_jobs, cores, len(tasks)))
-    run = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        delayed(_fit_predict)(*task) for task in tasks
-    )
-    for name, elapsed, frame in run:
-        if cells is not None:
-            cells.put(keys[name, frame["origin"].iloc[0]], frame, elapsed)
-        yield name, elapsed, frame
+    # Cells run here until the rest looks worth the worker processes' start (each imports the
+    # models anew: 1-2 s): one origin's cells first, then the rest here too unless, at each
+    # model's latest fit time here, they would take longer than PARALLEL_WORTH_SECONDS. A
+    # 60-day backtest was slower in two processes than in one.
+    probe, done = len({task[0] for task in tasks}), 0
+    while done < len(tasks):
+        if n_jobs > 1 and done >= probe:
+            typical = float(np.mean(list(timing.values())))
+            if sum(timing.get(task[0], typical) for task in tasks[done:]) > PARALLEL_WORTH_SECONDS:
+                break
+        cell = _fit_predict(*tasks[done])
+        timing[cell[0]] = cell[1]
+        yield _kept(cell, cells, keys)
+        done += 1
+    if done < len(tasks):
+        rest = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+            delayed(_fit_predict)(*task) for task in tasks[done:]
+        )
+        for cell in rest:
+            yield _kept(cell, cells, keys)
+
+
+def _kept(cell: tuple[str, float, pd.DataFrame], cells: BacktestCells | None, keys: dict):
+    name, elapsed, frame = cell
+    if cells is not None:
+        cells.put(keys[name, frame["origin"].iloc[0]], frame, elapsed)
+    return cell
 
 
 def _fit_predict(

@@ -273,13 +273,9 @@ def _level_shifts(grid: pd.DataFrame, expected: pd.DataFrame) -> list[dict]:
         return []
     weekday_level = totals.groupby(totals.index.day_of_week).transform("median")
     level = (totals / weekday_level).to_numpy()
-    best, best_k = 0.0, None
-    for k in range(SHIFT_MIN_DAYS, len(level) - SHIFT_MIN_DAYS + 1):
-        before, after = level[max(0, k - 3 * SHIFT_MIN_DAYS) : k], level[k : k + 3 * SHIFT_MIN_DAYS]
-        gap = abs(np.log(np.median(after) / np.median(before)))
-        if gap > best:
-            best, best_k = gap, k
-    if best_k is None or best < np.log(SHIFT_SCREEN):
+    gaps = _median_gaps(level, SHIFT_MIN_DAYS, 3 * SHIFT_MIN_DAYS)
+    best_k = SHIFT_MIN_DAYS + int(np.argmax(gaps)) if len(gaps) and gaps.max() > 0 else None
+    if best_k is None or gaps.max() < np.log(SHIFT_SCREEN):
         return []
     before = level[max(0, best_k - 3 * SHIFT_MIN_DAYS) : best_k]
     after = level[best_k : best_k + 3 * SHIFT_MIN_DAYS]
@@ -304,6 +300,21 @@ def _level_shifts(grid: pd.DataFrame, expected: pd.DataFrame) -> list[dict]:
     return [{"kind": "level_shift", "start": day, "end": totals.index[-1], "slots": np.nan,
              "value": ratio, "expected": 1.0,
              "detail": f"from {day:%Y-%m-%d} the level is {ratio:.2f}× what it was before: {how}"}]  # fmt: skip
+
+
+def _median_gaps(level: np.ndarray, least: int, side: int) -> np.ndarray:
+    """|log(median after / median before)| for each split k from ``least`` to len − ``least``,
+    each side up to ``side`` values (fewer at the ends): full windows all at once."""
+    splits = np.arange(least, len(level) - least + 1)
+    before, after = np.empty(len(splits)), np.empty(len(splits))
+    full = (splits >= side) & (splits + side <= len(level))
+    if full.any():
+        medians = np.median(sliding_window_view(level, side), axis=1)  # window j: level[j : j + side]
+        before[full], after[full] = medians[splits[full] - side], medians[splits[full]]
+    for i in np.flatnonzero(~full):
+        k = splits[i]
+        before[i], after[i] = np.median(level[max(0, k - side) : k]), np.median(level[k : k + side])
+    return np.abs(np.log(after / before))
 
 
 def _shift_fit(log_level: np.ndarray, k: int) -> tuple[float, float]:

@@ -478,9 +478,14 @@ def format_by_horizon(by_horizon, board, top: int = 3) -> str:
 def format_board(board, top: int | None = None, where: str | None = None) -> str:
     """The leaderboard as a table; cut to its ``top`` rows with a line saying so, and where the
     whole board was written (``where``: a file this run wrote, or None)."""
-    shown = board if top is None else board.head(top)
+    left_out = board[board["left_out"].notna()] if "left_out" in board else board.iloc[:0]
+    scored = board.drop(index=left_out.index)
+    shown = scored if top is None else scored.head(top)
     rest = f"; all in {where}" if where else ""
     note = f"\n(top {len(shown)} of {len(board)} models{rest})" if len(shown) < len(board) else ""
+    if len(left_out):  # their MASE rests on the newest origins alone: not comparable, not shown
+        note += ("\nleft out after the newest origins, far behind the best there (successive halving): "
+                 + ", ".join(left_out["model"]))  # fmt: skip
     return _board_table(shown) + note
 
 
