@@ -6,6 +6,8 @@ every other model must prove itself against them in a rolling-origin backtest.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -81,8 +83,8 @@ class SameWeekdayMean(Forecaster):
                 else history[history.index >= cut]
             )
             keys = slot_table(test.index, self.calendar_.interval)[["weekday", "slot"]]
-            for k in WEEK_CHOICES:
-                table = _recent_means(train, self.calendar_.interval, k, self.statistic)
+            tables = _recent_tables(train, self.calendar_.interval, WEEK_CHOICES, self.statistic)
+            for k, table in tables.items():
                 errors[k] += float(
                     np.abs(_lookup(table["mean"], keys, table["by_slot"]) - test.to_numpy()).sum()
                 )
@@ -92,9 +94,43 @@ class SameWeekdayMean(Forecaster):
 def _recent_means(
     history: pd.Series, interval: pd.Timedelta, weeks: int, statistic: str = "mean"
 ) -> dict[str, pd.Series]:
-    t = slot_table(history.index, interval).assign(value=history.to_numpy())
-    recent = t.groupby(["weekday", "slot"], sort=False).tail(weeks)
-    return {
-        "mean": recent.groupby(["weekday", "slot"])["value"].agg(statistic),
-        "by_slot": recent.groupby("slot")["value"].agg(statistic),
-    }
+    return _recent_tables(history, interval, (weeks,), statistic)[weeks]
+
+
+def _recent_tables(
+    history: pd.Series, interval: pd.Timedelta, weeks: tuple[int, ...], statistic: str = "mean"
+) -> dict[int, dict[str, pd.Series]]:
+    """Per k in ``weeks``: the mean (or median) of the last k values of each weekday and slot,
+    and of each slot over those of all weekdays (the fallback for a weekday never seen), as
+    ``groupby(...).tail(k)`` then ``agg`` gives them: every k from one array of the last
+    values (groups × weeks), where grouping anew for each k was most of the model's fit."""
+    t = slot_table(history.index, interval)
+    weekday, slot = t["weekday"].to_numpy(), t["slot"].to_numpy()
+    n_slots = int(slot.max()) + 1 if len(slot) else 1
+    code = weekday * n_slots + slot
+    order = np.lexsort((np.arange(len(code)), code))  # by group, then as the history runs
+    grouped, values = code[order], history.to_numpy(float)[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(grouped)) + 1] if len(grouped) else np.array([], int)
+    ends = np.r_[starts[1:], len(grouped)]
+    group = np.repeat(np.arange(len(starts)), ends - starts)
+    from_end = ends[group] - 1 - np.arange(len(grouped))  # 0 = the group's latest value
+    latest = max(weeks)
+    recent = np.full((len(starts), latest), np.nan)
+    kept = from_end < latest
+    recent[group[kept], from_end[kept]] = values[kept]
+    codes = grouped[starts]
+    keys = pd.MultiIndex.from_arrays([codes // n_slots, codes % n_slots], names=["weekday", "slot"])
+    slots = np.unique(codes % n_slots)
+    by_slot_rows = np.full((len(slots), 7, latest), np.nan)  # slot × weekday × latest values
+    by_slot_rows[np.searchsorted(slots, codes % n_slots), codes // n_slots] = recent
+    reduce = np.nanmean if statistic == "mean" else np.nanmedian
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a group of NaN only: NaN, as pandas gives
+        for k in weeks:
+            out[k] = {
+                "mean": pd.Series(reduce(recent[:, :k], axis=1), index=keys, name="value"),
+                "by_slot": pd.Series(reduce(by_slot_rows[:, :, :k].reshape(len(slots), -1), axis=1),
+                                     index=pd.Index(slots, name="slot"), name="value"),
+            }  # fmt: skip
+    return out
