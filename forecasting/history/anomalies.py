@@ -30,6 +30,9 @@ SHIFT_SCREEN = 1.15  # the two sides' medians differ this much: then the change 
 SHIFT_MIN_DAYS = 10  # open days each side of a level shift
 SHIFT_FIT_DAYS = 60  # open days each side a level shift's size is measured on
 FIELDS = ("arrivals", "aht")
+LEVEL_SHIFT_ATTR = (
+    "mended_level_shift"  # the mended series' attrs: the day the older days were rescaled before
+)
 MIN_DAYS_AFTER_SHIFT = 28  # open days after a level shift before models learn from them alone
 
 
@@ -101,7 +104,8 @@ def clean_series(
     their usual values, a stopped feed's zeros left out, and the days before a level shift brought
     to the new level when at least four weeks remain after it. Uses only the series itself (a backtest cleans
     each origin's past alone), and an ordinary series comes back unchanged. Days in ``keep``
-    (known holidays, whose effect a model learns) stay as they are."""
+    (known holidays, whose effect a model learns) stay as they are. A level shift so mended
+    is named in the result's ``attrs[LEVEL_SHIFT_ATTR]``."""
     if series.index.normalize().nunique() < 7:
         return series
     rows, grid, expected, stopped = _find(series, interval, counts)
@@ -110,7 +114,7 @@ def clean_series(
         rows = [r for r in rows if r["kind"] == "level_shift" or r["start"].normalize() not in known]
     if not rows:
         return series
-    cleaned = grid.copy()
+    cleaned, shifted = grid.copy(), None
     outlying = [(r["start"].normalize(), (r["start"] - r["start"].normalize()) // interval) for r in rows
                 if r["kind"] in ("spike", "dip")]  # fmt: skip
     for day, slot in outlying:
@@ -121,13 +125,17 @@ def clean_series(
         if r["kind"] == "level_shift" and (cleaned.index >= r["start"]).sum() >= MIN_DAYS_AFTER_SHIFT:
             # the old days brought to the new level: they still teach the weekly and yearly shape
             cleaned.loc[cleaned.index < r["start"]] *= r["value"]
+            shifted = r["start"]
     if stopped is not None:
         cleaned = cleaned.where(~stopped.reindex_like(cleaned).fillna(False).astype(bool))
     values = cleaned.stack().dropna()
     stamps = values.index.get_level_values(0) + values.index.get_level_values(1).to_numpy() * interval
-    return pd.Series(
+    out = pd.Series(
         values.to_numpy(float), index=pd.DatetimeIndex(stamps, name=series.index.name), name=series.name
     )
+    if shifted is not None:  # errors measured across it say little about the future (models.base.fit)
+        out.attrs[LEVEL_SHIFT_ATTR] = shifted
+    return out
 
 
 def _find(series: pd.Series, interval: pd.Timedelta, counts: bool, contacts: pd.Series | None = None):

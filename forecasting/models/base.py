@@ -21,7 +21,7 @@ from threadpoolctl import threadpool_limits
 
 from forecasting.calendar import OperatingCalendar
 from forecasting.errors import InputError
-from forecasting.history.anomalies import clean_series
+from forecasting.history.anomalies import LEVEL_SHIFT_ATTR, MIN_DAYS_AFTER_SHIFT, clean_series
 from forecasting.slots import as_history, calendar_of
 
 LEVELS = (80, 95)
@@ -35,6 +35,7 @@ LONG_CALIBRATION_LEADS = (28, 91, 182, 364)  # open days each long holdout forec
 # lead days pooled per spread estimate: single days for the first week, then wider buckets
 LEAD_BUCKET_EDGES = np.array([2, 3, 4, 5, 6, 7, 8, 15, 29, 57, 92, 183, 274, 365])
 MIN_BUCKET_POINTS = 60  # neighbouring buckets are pooled until each holds this many errors
+SHORT_LEAD_DAYS = 7  # a backtest with fewer than MIN_BUCKET_POINTS errors this close gets short holdouts too
 
 
 def one_thread() -> threadpool_limits:
@@ -66,12 +67,24 @@ class Forecaster(BaseEstimator):
         """Fit the model and its bands. ``residuals``: this model's out-of-sample errors from a
         rolling-origin backtest of the same history (rows with origin, actual, forecast,
         horizon_day; see :func:`backtest_errors`): the bands are matched to them by lead, and
-        the model is fitted once. Without them the model holds out its own last days, a refit
-        per holdout (``_holdout_errors``): what a model fitted with no backtest needs.
-        ``mended``: the history already mended as ``mending_key`` says (see ``fit_point``)."""
+        the model is fitted once. Backtest origins weeks apart (a year ahead) leave few errors
+        a few days ahead: then the short holdouts below are added. Origins before a level shift
+        the mending rescaled the older days for forecast the old level into the new one: their
+        errors are left out (with fewer than two origins left, the holdouts below instead; on
+        generated daily series with a shift, the bands held 0.89-0.98 of the future otherwise).
+        Without residuals the model holds out its own last days, a refit per holdout
+        (``_holdout_errors``): what a model fitted with no backtest needs. ``mended``: the
+        history already mended as ``mending_key`` says (see ``fit_point``)."""
         history, days = self._prepare(history, calendar, mended)
         with one_thread():
-            errors = self._holdout_errors(history, days) if residuals is None else backtest_errors(residuals)
+            if residuals is None:
+                errors = self._holdout_errors(history, days)
+            else:
+                errors = backtest_errors(_after_level_shift(residuals, history))
+                if len(errors) < 2:  # a level shift mended lately: the holdouts of the mended history
+                    errors = self._holdout_errors(history, days)
+                elif sum(int((e.lead <= SHORT_LEAD_DAYS).sum()) for e in errors) < MIN_BUCKET_POINTS:
+                    errors += self._holdout_errors(history, days, short_only=True)
             self._fit(history)
             self._set_spreads(errors, history)
         return self
@@ -230,13 +243,15 @@ class Forecaster(BaseEstimator):
         model._fit(history)
         return model
 
-    def _holdout_errors(self, history: pd.Series, days: pd.DatetimeIndex) -> list[HoldoutError]:
+    def _holdout_errors(
+        self, history: pd.Series, days: pd.DatetimeIndex, short_only: bool = False
+    ) -> list[HoldoutError]:
         """The model's own out-of-sample errors when no backtest gave them: three short
         holdouts (the last weeks, day by day), one forecasting the last two weeks (leads beyond
         a short holdout's were extrapolated, and too wide: 30-minute coverage 0.86-0.90 at 8-14
         days ahead) and, once the history is long enough, long ones forecasting the last month,
         quarter, half year and year from the past before them, so long horizons get the errors
-        of long horizons. A refit per holdout."""
+        of long horizons (not with ``short_only``). A refit per holdout."""
         holdouts = []
         for k in range(1, CALIBRATION_ORIGINS + 1):
             start = len(days) - k * CALIBRATION_DAYS
@@ -246,7 +261,7 @@ class Forecaster(BaseEstimator):
             holdouts.append((days[start], stop))
         if len(days) >= max(self.min_history_days + MEDIUM_CALIBRATION_LEAD, 4 * MEDIUM_CALIBRATION_LEAD):
             holdouts.append((days[len(days) - MEDIUM_CALIBRATION_LEAD], None))
-        if len(days) >= LONG_CALIBRATION_MIN_DAYS:
+        if len(days) >= LONG_CALIBRATION_MIN_DAYS and not short_only:
             for lead in LONG_CALIBRATION_LEADS:
                 start = len(days) - lead
                 if start >= max(self.min_history_days, lead // 2, LONG_CALIBRATION_MIN_DAYS // 2):
@@ -282,11 +297,28 @@ class LeadSpreads(NamedTuple):
     sharing: tuple[float, float] | None
 
 
-def backtest_errors(residuals: pd.DataFrame) -> list[HoldoutError]:
-    """A backtest's rows of one model as one ``HoldoutError`` per origin (its horizon days are the leads)."""
-    return [HoldoutError(part["actual"].to_numpy(float), np.clip(part["forecast"].to_numpy(float), 0.0, None),
-                         part["horizon_day"].to_numpy(int))
-            for _, part in residuals.groupby("origin", sort=True)]  # fmt: skip
+def _after_level_shift(residuals: pd.DataFrame, mended: pd.Series) -> pd.DataFrame:
+    """The backtest rows of origins whose past the mending of that past had brought to the new
+    level (``MIN_DAYS_AFTER_SHIFT`` days after a shift the history's mending found), or all."""
+    shift = mended.attrs.get(LEVEL_SHIFT_ATTR)
+    if shift is None:
+        return residuals
+    return residuals[residuals["origin"] >= pd.Timestamp(shift) + pd.Timedelta(days=MIN_DAYS_AFTER_SHIFT)]
+
+
+def backtest_errors(residuals: pd.DataFrame, actual: pd.Series | None = None) -> list[HoldoutError]:
+    """A backtest's rows of one model as one ``HoldoutError`` per origin (its horizon days are
+    the leads); with ``actual`` (the mended history), the actuals as it has them, rows it
+    left out (a stopped feed) dropped."""
+    out = []
+    for _, part in residuals.groupby("origin", sort=True):
+        y = part["actual"].to_numpy(float)
+        if actual is not None:
+            y = actual.reindex(pd.DatetimeIndex(part["timestamp"])).to_numpy(float)
+        known = np.isfinite(y)
+        out.append(HoldoutError(y[known], np.clip(part["forecast"].to_numpy(float)[known], 0.0, None),
+                                part["horizon_day"].to_numpy(int)[known]))  # fmt: skip
+    return out
 
 
 def lead_spreads(errors: list[HoldoutError], distribution: str, sharing: bool = True) -> LeadSpreads:
