@@ -1,4 +1,4 @@
-"""``capplan demo``: the whole planning loop on the bundled bank data, in a few minutes.
+"""``capplan demo``: the whole planning loop on the bundled bank data, in under a minute.
 
 Ingest and check the history, backtest the candidate models and train the winner (the first
 training registers the ``champion``; later ones a challenger, which ``capplan retrain``
