@@ -130,14 +130,16 @@ class DailyCalendarRegression:
 def _robust_poisson(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Poisson GLM coefficients (log link), refitted with Huber weights on Pearson residuals
     scaled by the overdispersion, so outlying days weigh less."""
-    import statsmodels.api as sm
+    # the GLM's own modules, not statsmodels.api (which imports every model statsmodels has)
+    from statsmodels.genmod.families import Poisson
+    from statsmodels.genmod.generalized_linear_model import GLM
 
     weights = np.ones(len(y))
     coef = None
     for _ in range(ROBUST_PASSES + 1):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = sm.GLM(y, X, family=sm.families.Poisson(), freq_weights=weights)
+            model = GLM(y, X, family=Poisson(), freq_weights=weights)
             result = model.fit(start_params=coef, maxiter=100)
         coef = np.nan_to_num(result.params, nan=0.0)
         mu = np.exp(np.clip(X @ coef, -50, 50))
