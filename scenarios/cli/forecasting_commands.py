@@ -416,6 +416,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     from forecasting.csv_safety import write_csv
     from forecasting.forecast_job import backtest_and_choose, candidate_names, choice_key, remember_choice
     from forecasting.output_files import OutputFolder, check_output_folder
+    from forecasting.store.backtest_cells import cells_of
 
     special_days = special_days_of(args)  # a bad calendar is said before the file is read
     if args.out:
@@ -432,6 +433,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         args.jobs,
         clean=not args.keep_raw,
         special_days=special_days,
+        cells=cells_of(args.store),
     )
     remember_choice(args.store.choice_cache, choice_key(history, names, not args.keep_raw, special_days), choice,
                     args.horizon_days)  # fmt: skip
