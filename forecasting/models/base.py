@@ -68,9 +68,9 @@ class Forecaster(BaseEstimator):
         rolling-origin backtest of the same history (rows with origin, actual, forecast,
         horizon_day; see :func:`backtest_errors`): the bands are matched to them by lead, and
         the model is fitted once. Backtest origins weeks apart (a year ahead) leave few errors
-        a few days ahead: then the short holdouts below are added. Origins before a level shift
-        the mending rescaled the older days for forecast the old level into the new one: their
-        errors are left out (with fewer than two origins left, the holdouts below instead; on
+        a few days ahead: then the short holdouts below are added (``_few_short_errors``).
+        Origins before a level shift the mending rescaled the older days for forecast the old
+        level into the new one: their errors are left out (with fewer than two origins left, the holdouts below instead; on
         generated daily series with a shift, the bands held 0.89-0.98 of the future otherwise).
         Without residuals the model holds out its own last days, a refit per holdout
         (``_holdout_errors``): what a model fitted with no backtest needs. ``mended``: the
@@ -83,7 +83,7 @@ class Forecaster(BaseEstimator):
                 errors = backtest_errors(_after_level_shift(residuals, history))
                 if len(errors) < 2:  # a level shift mended lately: the holdouts of the mended history
                     errors = self._holdout_errors(history, days)
-                elif sum(int((e.lead <= SHORT_LEAD_DAYS).sum()) for e in errors) < MIN_BUCKET_POINTS:
+                elif _few_short_errors(residuals, errors):
                     errors += self._holdout_errors(history, days, short_only=True)
             self._fit(history)
             self._set_spreads(errors, history)
@@ -295,6 +295,16 @@ class LeadSpreads(NamedTuple):
     curves: dict[int, tuple[np.ndarray, np.ndarray, float]]
     points: int
     sharing: tuple[float, float] | None
+
+
+def _few_short_errors(residuals: pd.DataFrame, errors: list[HoldoutError]) -> bool:
+    """Whether a backtest's origins lie more than a week apart (a year ahead: four weeks) and
+    leave fewer than ``MIN_BUCKET_POINTS`` errors within a week ahead: its first week then rests
+    on a few weeks of the past (generated daily series: 80 % coverage 0.69 in the first week).
+    Origins a day apart cover the last days themselves; there the holdouts changed no band."""
+    origins = pd.DatetimeIndex(residuals["origin"].unique()).sort_values()
+    apart = len(origins) > 1 and (origins[1:] - origins[:-1]).min() > pd.Timedelta(days=SHORT_LEAD_DAYS)
+    return bool(apart) and sum(int((e.lead <= SHORT_LEAD_DAYS).sum()) for e in errors) < MIN_BUCKET_POINTS
 
 
 def _after_level_shift(residuals: pd.DataFrame, mended: pd.Series) -> pd.DataFrame:
