@@ -548,7 +548,7 @@ def spread_needs(y: np.ndarray, mu: np.ndarray, distribution: str, level: int) -
     rest = everything[need > 0]
     by_one = held.inside(np.full(len(rest), NEGBIN_MAX_PHI), rest)
     for points, low, high in ((rest[by_one], 1e-6, NEGBIN_MAX_PHI), (rest[~by_one], NEGBIN_MAX_PHI, MAX_PHI)):
-        if low > NEGBIN_MAX_PHI:  # beyond φ = 1 only points some band up to MAX_PHI holds
+        if high == MAX_PHI:  # beyond φ = 1 only points some band up to MAX_PHI holds (others: inf)
             points = points[held.inside(np.full(len(points), MAX_PHI), points)]
         lows, highs = np.full(len(points), low), np.full(len(points), high)
         while len(points) and np.max(highs / lows) >= 1.01:
