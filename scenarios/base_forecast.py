@@ -189,7 +189,7 @@ def _forecast_key(
         "horizon_days": forecast.horizon_days,
         "keep_raw": forecast.keep_raw,
         "holidays": forecast.holidays,
-        "table": 4,  # what an entry holds (2: the model's own rate_sd; 3: its calendar; 4: bands calibrated by the backtest)
+        "table": 5,  # what an entry holds (2: the model's own rate_sd; 3: its calendar; 4: bands calibrated by the backtest; 5: bands from the backtest's errors)
     }
     if champion is not None and store is not None:
         parts |= {
