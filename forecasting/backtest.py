@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from forecasting.calibration import conformal_bands
 from forecasting.errors import InputError
 from forecasting.metrics import accuracy, median_mase, weekly_naive_scale
-from forecasting.models.base import LEVELS, Forecaster
+from forecasting.models.base import LEVELS, Forecaster, mended_once
 from forecasting.models.ensemble import COMBINE_SEP
 from forecasting.slots import as_history, calendar_of, interval_of
 from forecasting.store.backtest_cells import BacktestCells, cell_key
@@ -259,10 +259,7 @@ def _run_cells(
             if hit is not None:
                 yield name, hit[1], hit[0].assign(model=name)
                 continue
-        key = model.mending_key(train)
-        if key is not None and (origin, key) not in mended:
-            mended[origin, key] = model.mended(train, calendar.interval)
-        ready = mended.get((origin, key)) if key is not None else None
+        ready = mended_once([(name, model)], train, calendar.interval, mended.setdefault(origin, {}))[name]
         tasks.append((name, model, origin, train, ready, test, calendar, scale, horizon_day))
     if keys and len(tasks) < len(cells_to_run):
         log.info(

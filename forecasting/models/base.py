@@ -10,7 +10,7 @@ gets wide intervals, as it should.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 import numpy as np
@@ -36,6 +36,25 @@ LONG_CALIBRATION_LEADS = (28, 91, 182, 364)  # open days each long holdout forec
 LEAD_BUCKET_EDGES = np.array([2, 3, 4, 5, 6, 7, 8, 15, 29, 57, 92, 183, 274, 365])
 MIN_BUCKET_POINTS = 60  # neighbouring buckets are pooled until each holds this many errors
 SHORT_LEAD_DAYS = 7  # a backtest with fewer than MIN_BUCKET_POINTS errors this close gets short holdouts too
+
+
+def mended_once(
+    models: Iterable[tuple[str, Forecaster]],
+    history: pd.Series,
+    interval: pd.Timedelta,
+    done: dict | None = None,
+) -> dict[str, pd.Series | None]:
+    """Each model's history mended as it learns from it (None: as it is), mended once per way
+    of mending (most models mend alike); ``done``: the mended histories so far, by way of
+    mending, kept across calls on the same history."""
+    done = {} if done is None else done
+    out = {}
+    for name, model in models:
+        key = model.mending_key(history)
+        if key is not None and key not in done:
+            done[key] = model.mended(history, interval)
+        out[name] = done.get(key) if key is not None else None
+    return out
 
 
 def one_thread() -> threadpool_limits:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from forecasting.models.base import LEVELS, Forecaster
+from forecasting.models.base import LEVELS, Forecaster, mended_once
 from forecasting.slots import as_history, calendar_of
 
 COMBINE_SEP = "+"  # a combination's name: its members' joined by this
@@ -26,7 +26,7 @@ class Combination(Forecaster):
     def fit(self, history: pd.Series, calendar=None, residuals: pd.DataFrame | None = None) -> Combination:
         """Each member fitted, with its own rows of ``residuals`` (a backtest's, with a model
         column) when given."""
-        mended = _mended_once(self.members, history, calendar)
+        mended = _mended(self.members, history, calendar)
         self.fitted_ = [
             (name, clone(model).fit(history, calendar, _own(residuals, name), mended[name]))
             for name, model in self.members
@@ -40,7 +40,7 @@ class Combination(Forecaster):
         return None
 
     def fit_point(self, history: pd.Series, calendar=None, mended: pd.Series | None = None) -> Combination:
-        mended = _mended_once(self.members, history, calendar)
+        mended = _mended(self.members, history, calendar)
         self.fitted_ = [
             (name, clone(model).fit_point(history, calendar, mended[name])) for name, model in self.members
         ]
@@ -75,14 +75,8 @@ def _own(residuals: pd.DataFrame | None, name: str) -> pd.DataFrame | None:
     return None if residuals is None else residuals[residuals["model"] == name]
 
 
-def _mended_once(members, history: pd.Series, calendar) -> dict[str, pd.Series | None]:
-    """Each member's mended history, mended once per way of mending (most members mend alike)."""
+def _mended(members, history: pd.Series, calendar) -> dict[str, pd.Series | None]:
     history = as_history(history)
-    interval = calendar.interval if calendar is not None else calendar_of(history).interval
-    done, out = {}, {}
-    for name, model in members:
-        key = model.mending_key(history)
-        if key is not None and key not in done:
-            done[key] = model.mended(history, interval)
-        out[name] = done.get(key) if key is not None else None
-    return out
+    return mended_once(
+        members, history, calendar.interval if calendar is not None else calendar_of(history).interval
+    )
