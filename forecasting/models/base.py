@@ -10,14 +10,16 @@ gets wide intervals, as it should.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy import special, stats
 from sklearn.base import BaseEstimator, clone
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from forecasting.calendar import OperatingCalendar
 from forecasting.errors import InputError
@@ -57,13 +59,22 @@ def mended_once(
     return out
 
 
-def one_thread() -> threadpool_limits:
+_thread_pools: tuple[int, ThreadpoolController] | None = None  # (modules loaded, their pools)
+
+
+def one_thread() -> AbstractContextManager:
     """Fits and forecasts run on one thread of OpenMP and BLAS. A series of a few thousand
     points gains nothing from more, and with the cores busy (the backtest's other process, any
     other program) their threads spin-wait on each other: on the 2-core machine, with another
     job running, a gradient-boosting fit took 3-19 s instead of 0.5 s and a Poisson GLM's
-    gradient 18 ms instead of 2. Parallelism is the backtest's, over processes."""
-    return threadpool_limits(limits=1)
+    gradient 18 ms instead of 2. Parallelism is the backtest's, over processes.
+
+    Finding the loaded thread pools walks every shared library (3 ms, fifty times a forecast),
+    so they are found again only when a module was imported since (a new pool comes with one)."""
+    global _thread_pools
+    if _thread_pools is None or _thread_pools[0] != len(sys.modules):
+        _thread_pools = (len(sys.modules), ThreadpoolController())
+    return _thread_pools[1].limit(limits=1)
 
 
 class Forecaster(BaseEstimator):

@@ -8,6 +8,8 @@ neighbouring slots. Both are easier to forecast apart than 169 noisy slots at on
 from __future__ import annotations
 
 import logging
+import sys
+import threading
 import warnings
 
 import numpy as np
@@ -179,6 +181,29 @@ def _open_days_ahead(last_day: pd.Timestamp, days: pd.DatetimeIndex, open_weekda
     return pd.Series(count, index=span).reindex(days).fillna(1).astype(int).to_numpy()
 
 
+def prophet_class() -> type:
+    """Prophet, imported without its plotting. Prophet's import loads matplotlib's pyplot for
+    plots we never draw (0.3 s of a daily forecast's 5) and unregisters pandas' date converters
+    from it as it goes. On the main thread, before anything loaded matplotlib, the import is
+    shown no matplotlib (Prophet then only logs that plotting will not work, a logger kept
+    quiet here), and matplotlib is importable again afterwards. Elsewhere (the app's threads,
+    where another thread may be importing matplotlib at that moment) it is imported as is."""
+    for name in ("cmdstanpy", "prophet.plot"):  # Stan's chatter and the optional-plotting notices
+        logging.getLogger(name).disabled = True
+    first = "prophet" not in sys.modules and "matplotlib" not in sys.modules
+    if first and threading.current_thread() is threading.main_thread():
+        sys.modules["matplotlib"] = None  # an import of it raises ImportError
+        try:
+            from prophet import Prophet
+        finally:
+            if sys.modules.get("matplotlib", 0) is None:
+                del sys.modules["matplotlib"]
+        return Prophet
+    from prophet import Prophet
+
+    return Prophet
+
+
 class DailyProphet:
     """Prophet on daily totals with weekly seasonality; missing open days are holidays, plus
     optional country holidays and daily regressors (known in advance, e.g. campaigns)."""
@@ -194,10 +219,8 @@ class DailyProphet:
         self.special_days = special_days
 
     def fit(self, totals: pd.Series, open_weekdays: list[int], missing_days=()) -> DailyProphet:
-        for name in ("cmdstanpy", "prophet.plot"):  # Stan's chatter and the optional-plotly notice
-            logging.getLogger(name).disabled = True
         logging.getLogger("prophet").setLevel(logging.WARNING)  # "n_changepoints greater than …" notes
-        from prophet import Prophet
+        Prophet = prophet_class()
 
         frames = []
         if missing_days:

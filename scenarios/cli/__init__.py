@@ -190,5 +190,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def run() -> None:
+    """The ``capplan`` executable: :func:`main`, then exit without collecting what the process
+    is about to drop anyway. After the models are imported, the interpreter's final garbage
+    collections walk a million objects: 0.4 s of every command, a tenth of a daily forecast.
+    Freezing them skips only those walks; ``atexit``, worker shutdown and flushing still run.
+    (Not in :func:`main`, which tests and scripts call in a process that goes on.)"""
+    import gc
+
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

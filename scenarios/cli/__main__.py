@@ -1,7 +1,5 @@
 """``python -m scenarios.cli``: the same as the ``capplan`` command."""
 
-import sys
+from scenarios.cli import run
 
-from scenarios.cli import main
-
-sys.exit(main())
+run()

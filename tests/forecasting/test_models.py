@@ -169,3 +169,14 @@ def test_aht_a_year_ahead_follows_the_time_of_year_only_where_the_history_shows_
         assert errors[2] < errors[0] / 3
     else:
         assert errors[2] == errors[0]
+
+
+def test_one_thread_limits_every_loaded_pool_each_time():
+    """The pools are found once and reused; each use still limits them all to one thread."""
+    from threadpoolctl import threadpool_info
+
+    from forecasting.models.base import one_thread
+
+    for _ in range(2):
+        with one_thread():
+            assert all(pool["num_threads"] == 1 for pool in threadpool_info())
