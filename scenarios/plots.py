@@ -142,3 +142,40 @@ def validation_plot(report: pd.DataFrame, chosen: str):
             ax.set_ylim(0, 1.02)
     fig.tight_layout()
     return fig
+
+
+def capacity_plot(result):
+    """The long-term plan: FTE required (P50 and the planned percentile) against the FTE the
+    team gives, with the plan's overtime and outsourcing on top, class starts marked below and
+    the weeks left short shaded."""
+    w = result.weeks
+    planned = next(
+        c for c in w if c.startswith("required_fte_p") and c != "required_fte_p50" and c.count("_") == 2
+    )
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    x = w["week_start"]
+    ax.fill_between(x, w["required_fte_p50"], w[planned], color="tab:red", alpha=0.12,
+                    label=f"required, P50 to {planned.rsplit('_', 1)[1].upper()}")  # fmt: skip
+    ax.plot(x, w[planned], color="tab:red", lw=1.6, label=f"required ({planned.rsplit('_', 1)[1].upper()})")
+    ax.plot(x, w["current_team_fte"], color="grey", lw=1, ls="--", label="today's team, no hiring")
+    ax.plot(x, w["productive_fte"], color="tab:blue", lw=1.8, label="productive FTE with the hires")
+    ax.plot(x, w["covered_fte"], color="tab:blue", lw=1, ls=":", label="with overtime and outsourcing")
+    short = w["gap"] > 0
+    if short.any():
+        ax.fill_between(x, 0, 1, where=short, transform=ax.get_xaxis_transform(), color="tab:orange",
+                        alpha=0.15, label="weeks short")  # fmt: skip
+    starts = w[w["class_starts"] > 0]
+    if len(starts):
+        low = ax.get_ylim()[0]
+        ax.scatter(starts["week_start"], np.full(len(starts), low), marker="^", color="tab:green", zorder=3,
+                   label="hiring class starts")  # fmt: skip
+        for _, row in starts.iterrows():
+            ax.annotate(str(int(row["class_starts"])), (row["week_start"], low), textcoords="offset points",
+                        xytext=(0, 6), ha="center", fontsize=7, color="tab:green")  # fmt: skip
+    ax.set_ylabel("FTE")
+    ax.set_title(f"Capacity plan: {int(result.summary['capacity_hires'])} hires in "
+                 f"{int(result.summary['capacity_classes'])} classes")  # fmt: skip
+    ax.legend(loc="upper left", fontsize=8, ncol=2)
+    ax.grid(alpha=0.3)
+    fig.autofmt_xdate()
+    return fig

@@ -53,6 +53,7 @@ class ScenarioResult:
     services: dict = field(default_factory=dict)  # queue -> FittedService (models fitted on the log)
     satisfaction: dict = field(default_factory=dict)  # survey -> FittedSatisfaction (fitted on the log)
     service_choice: object | None = None  # scenarios.service.choice.ServiceChoice: which model, and why
+    capacity: object | None = None  # scenarios.capacity_plan.CapacityResult, with a capacity: section
 
 
 def no_risk(intervals: pd.DataFrame) -> pd.DataFrame:

@@ -215,12 +215,26 @@ def run_scenario(
     result = replace(compute(inputs), service_choice=choice)
     if agents_on_phones is not None:
         result.summary["supply_agents_on_phones"] = float(agents_on_phones)
+    if scenario.capacity is not None and analysis:
+        result = with_capacity(result, store)
     if not analysis:
         return result
     log.info(
         "%s: risk over the forecast's uncertainty (Monte Carlo), target curve, best targets", scenario.name
     )
     return analyse(result, load_evidence(scenario, path))
+
+
+def with_capacity(result: ScenarioResult, store: Store | None = None) -> ScenarioResult:
+    """The scenario's long-term plan (its ``capacity:`` section) beside its staffing: the plan's
+    numbers join the summary (tracked and compared like the others), its notes the warnings."""
+    from scenarios.capacity_plan import run_capacity
+
+    log.info("%s: long-term capacity plan (%d weeks)", result.scenario.name, result.scenario.capacity.weeks)
+    capacity = run_capacity(result.scenario, result.path, store)
+    summary = {**result.summary, **capacity.summary}
+    warnings = [*result.warnings, *(f"capacity: {note}" for note in capacity.notes)]
+    return replace(result, capacity=capacity, summary=summary, warnings=warnings)
 
 
 def staffing_label(

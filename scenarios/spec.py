@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -419,6 +420,94 @@ class EvidenceSpec(Strict):
     period: Literal["day", "week", "month"] = "week"
 
 
+class TenureCohort(Strict):
+    """People on the team when the plan starts who joined together."""
+
+    heads: int = Field(ge=0, le=1_000_000)
+    tenure_weeks: int = Field(520, ge=0, le=5200)  # weeks employed at the plan's start
+    fte_per_head: float = Field(1.0, gt=0, le=1.5)  # 0.5: half-time
+
+
+class AttritionBand(Strict):
+    """Monthly attrition from a tenure on: new hires leave faster."""
+
+    after_weeks: int = Field(0, ge=0, le=5200)  # tenure weeks completed before this rate applies
+    monthly: Annotated[float, Field(ge=0, lt=1)]  # 0.03: 3 % of the team leave each month
+
+
+class TransferSpec(Strict):
+    week: int = Field(ge=1, le=78)
+    fte: float = Field(ge=-100_000, le=100_000)  # in (+) or out (−), experienced
+
+
+class HiringSpec(Strict):
+    """When classes may start and how big they may be."""
+
+    lead_weeks: int = Field(2, ge=0, le=78)  # recruiting lead time: no class in the first lead_weeks weeks
+    every_weeks: int = Field(4, ge=1, le=78)  # a class may start every this many weeks after the lead time
+    start_weeks: list[Annotated[int, Field(ge=1, le=78)]] | None = None  # or exactly these weeks
+    max_class: int = Field(15, ge=1, le=10_000)
+    min_class: int = Field(1, ge=1, le=10_000)
+    training_capacity: int | None = Field(None, ge=1, le=100_000)  # trainees in training at once
+
+    @model_validator(mode="after")
+    def _sizes(self) -> HiringSpec:
+        if self.min_class > self.max_class:
+            raise ValueError(f"min_class ({self.min_class}) at most max_class ({self.max_class})")
+        return self
+
+
+class CapacityCosts(Strict):
+    """In the currency of supply.cost_per_agent_hour; ``per_fte_week`` defaults to that cost
+    times supply.hours_per_fte (else 1: the plan then counts paid FTE-weeks)."""
+
+    per_hire: float = Field(0.0, ge=0, le=1e9)  # recruiting, onboarding
+    per_class: float = Field(0.0, ge=0, le=1e9)  # trainer, room
+    per_fte_week: float | None = Field(None, gt=0, le=1e9)
+    overtime_per_fte_week: float | None = Field(None, ge=0, le=1e9)  # default 1.5 x pay
+    outsourcing_per_fte_week: float | None = Field(None, ge=0, le=1e9)  # default 1.3 x pay
+    surplus_per_fte_week: float = Field(0.0, ge=0, le=1e9)  # beyond pay
+
+
+class CapacitySpec(Strict):
+    """The long-term plan: the FTE the forecast needs week by week against the team's, and the
+    hiring classes that close the gap at least cost."""
+
+    weeks: int = Field(78, ge=4, le=78)
+    percentile: Annotated[float, Field(ge=0.5, le=0.99)] = 0.8  # cover the requirement at this quantile
+    growth_pct_per_year: float = Field(0.0, gt=-100, le=1000)  # on top of the forecast
+    aht_change_pct: float = Field(0.0, gt=-100, le=1000)
+    shrinkage_by_month: dict[Annotated[int, Field(ge=1, le=12)], Shrinkage] = {}  # else supply.shrinkage
+    team: list[TenureCohort] = Field(min_length=1)
+    attrition: list[AttritionBand] = [AttritionBand(monthly=0.03)]
+    training_weeks: int = Field(4, ge=0, le=52)
+    ramp: list[Annotated[float, Field(ge=0, le=1)]] = [0.5, 0.5, 0.75, 0.75]  # productivity after training
+    hire_fte: float = Field(1.0, gt=0, le=1.5)
+    transfers: list[TransferSpec] = []
+    hiring: HiringSpec = HiringSpec()
+    overtime_max_share: Annotated[float, Field(ge=0, le=0.5)] = 0.0  # of the productive FTE
+    outsourcing_max_fte: float = Field(0.0, ge=0, le=1e6)
+    costs: CapacityCosts = CapacityCosts()
+    simulations: int = Field(1000, ge=100, le=20_000)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+
+    @field_validator("attrition", mode="before")
+    @classmethod
+    def _one_rate(cls, value):
+        """``attrition: 0.03`` is one rate for every tenure."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return [{"after_weeks": 0, "monthly": value}]
+        return value
+
+    @field_validator("attrition")
+    @classmethod
+    def _bands(cls, value: list[AttritionBand]) -> list[AttritionBand]:
+        starts = [b.after_weeks for b in value]
+        if not value or starts[0] != 0 or any(b <= a for a, b in pairwise(starts)):
+            raise ValueError("tenure bands whose after_weeks start at 0 and rise (e.g. 0, then 13)")
+        return value
+
+
 class Scenario(Strict):
     name: Annotated[str, AfterValidator(_name)]
     description: str = ""
@@ -432,6 +521,7 @@ class Scenario(Strict):
     supply: Supply = Supply()
     risk: RiskSpec = RiskSpec()
     evidence: EvidenceSpec | None = None
+    capacity: CapacitySpec | None = None  # the long-term hiring plan (capplan capacity)
 
     @field_validator("queues", mode="before")
     @classmethod

@@ -23,6 +23,13 @@ from forecasting.store import SCENARIOS, RunRecord, Store
 from scenarios.result import HEADLINE, ScenarioResult
 
 EXPERIMENT = SCENARIOS
+CAPACITY_EXPERIMENT = "capacity"  # plans run alone (capplan capacity); scenario runs carry theirs
+CAPACITY_OUTPUTS = (
+    "capacity_weeks.csv",
+    "capacity_classes.csv",
+    "capacity_sensitivity.csv",
+    "capacity_plan.xlsx",
+)
 
 
 class NoRunError(InputError):
@@ -57,6 +64,10 @@ def log_scenario(store: Store, result: ScenarioResult, yaml_text: str) -> str:
         )
         agents_plot(result).savefig(folder / "agents_by_interval.png", dpi=110, bbox_inches="tight")
         daily_service_plot(result).savefig(folder / "service_by_day.png", dpi=110, bbox_inches="tight")
+        if result.capacity is not None:
+            from scenarios.plots import capacity_plot
+
+            capacity_plot(result.capacity).savefig(folder / "capacity_plan.png", dpi=110, bbox_inches="tight")
         plt.close("all")
         if result.warnings:  # what the run printed stays with it (a generic intraday shape, ...)
             (folder / "warnings.txt").write_text("\n".join(result.warnings) + "\n")
@@ -115,6 +126,57 @@ def _write_tables(result: ScenarioResult, folder: Path) -> None:
     (folder / "summary.json").write_text(
         dumps({**result.summary, "achievable": result.achievable}, indent=2, default=float) + "\n"
     )
+    if result.capacity is not None:
+        write_capacity_tables(result.capacity, folder)
+
+
+def write_capacity_tables(capacity, folder: Path) -> None:
+    """The plan's weekly table, its classes and the sensitivity table as CSV, and all three in
+    one Excel workbook a planner opens (with the inputs' notes on a sheet of their own)."""
+    from forecasting.csv_safety import write_excel
+
+    tables = {
+        "weekly plan": capacity.weeks,
+        "hiring classes": capacity.plan.classes,
+        "sensitivity": capacity.sensitivity,
+    }
+    for table, name in zip(tables.values(), CAPACITY_OUTPUTS, strict=False):
+        write_csv(table, folder / name, index=False, float_format="%.6g", date_format="%Y-%m-%d")
+    costs = pd.DataFrame({"cost": list(capacity.plan.cost), "amount": list(capacity.plan.cost.values())})
+    notes = pd.DataFrame({"note": capacity.notes or ["every week covered"]})
+    with pd.ExcelWriter(folder / "capacity_plan.xlsx", engine="openpyxl") as book:
+        for sheet, table in tables.items():
+            write_excel(table, book, name="capacity_plan.xlsx", sheet_name=sheet, index=False)
+        write_excel(costs, book, name="capacity_plan.xlsx", sheet_name="costs", index=False)
+        write_excel(notes, book, name="capacity_plan.xlsx", sheet_name="notes", index=False)
+
+
+def log_capacity(store: Store, capacity, yaml_text: str) -> str:
+    """Record a plan run alone (``capplan capacity``) in the experiment ``capacity``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from scenarios.plots import capacity_plot
+
+    s = capacity.inputs.scenario
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        write_capacity_tables(capacity, folder)
+        (folder / "scenario.yaml").write_text(yaml_text)
+        capacity_plot(capacity).savefig(folder / "capacity_plan.png", dpi=110, bbox_inches="tight")
+        plt.close("all")
+        with store.lock(), store.start_run(CAPACITY_EXPERIMENT, s.name) as run:
+            tags = {"scenario": s.name, "forecast_model": capacity.inputs.model}
+            if capacity.notes:
+                tags["warnings"] = "\n".join(capacity.notes)[:5000]
+            run.set_tags(tags)
+            run.set_note(f"{s.description}\n\nWeekly volume: {capacity.inputs.model}.")
+            run.log_params({k: v for k, v in s.flat_params().items() if k.startswith(("capacity.", "data."))})
+            run.log_metrics(capacity.summary)
+            run.log_artifacts(folder)
+            return run.run_id
 
 
 # every file a scenario run can write in its folder (see _write_tables)
@@ -129,6 +191,7 @@ OUTPUTS = (
     "satisfaction_validation.csv",
     "summary.json",
     "scenario.yaml",
+    *CAPACITY_OUTPUTS,
 )
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from forecasting.errors import InputError, cli_option
 from scenarios.cli import (
     accuracy_command,
+    capacity_command,
     demo,
     forecasting_commands,
     scenario_commands,
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     accuracy_command.register(sub)
     staff_command.register(sub)
     scenario_commands.register(sub)
+    capacity_command.register(sub)
     targets_command.register(sub)
     demo.register(sub)
     info = sub.add_parser(
