@@ -73,7 +73,7 @@ def spec_of(scenario: Scenario) -> CapacitySpec:
 def plan_start(history_end: pd.Timestamp) -> pd.Timestamp:
     """The Monday after the history's last day: plans run in whole weeks."""
     day = (history_end + DAY).normalize()
-    return day + pd.Timedelta(days=(7 - day.dayofweek) % 7)
+    return day + pd.Timedelta(days=(7 - day.day_of_week) % 7)
 
 
 def load_capacity_inputs(
@@ -381,7 +381,7 @@ def compute_capacity(
     weeks["shrinkage"] = shrinkage_by_week(scenario, inputs.week_starts)
     weeks = weeks.merge(risk, on="week")
     table = (
-        sensitivity(sensitivity_cases(inputs, required, workforce), rules)
+        sensitivity(sensitivity_cases(inputs, required, workforce), rules, first=plan)
         if with_sensitivity
         else pd.DataFrame()
     )

@@ -87,11 +87,14 @@ class Case:
     workforce: Workforce
 
 
-def sensitivity(cases: list[Case], rules: HiringRules, plan: Callable = plan_hiring) -> pd.DataFrame:
-    """Per case, the plan it needs: hires, classes, first class, cost and weeks left short."""
+def sensitivity(
+    cases: list[Case], rules: HiringRules, plan: Callable = plan_hiring, first: HiringPlan | None = None
+) -> pd.DataFrame:
+    """Per case, the plan it needs: hires, classes, first class, cost and weeks left short;
+    ``first``: the first case's plan when it is already made (the plan as planned)."""
     rows = []
-    for case in cases:
-        p = plan(case.required, case.workforce, rules)
+    for i, case in enumerate(cases):
+        p = first if i == 0 and first is not None else plan(case.required, case.workforce, rules)
         rows.append(
             {
                 "case": case.name,

@@ -31,6 +31,7 @@ DEMO_SCENARIOS = (
     "holiday_shrinkage",
     "chat_shift",
     "staff_to_p80",
+    "capacity_growth",  # the long-term hiring plan, 78 weeks
 )
 
 

@@ -89,9 +89,25 @@ def describe(result, run_id: str | None) -> str:
         fte = s.get("achievable_fte_available")
         given = f" ({format_value('fte_total', fte)} FTE)" if fte is not None else ""
         lines.append(f"  supply{given}: " + " · ".join(supply))
+    if result.capacity is not None:
+        lines.append("  " + capacity_line(result.capacity))
     if run_id:
         lines.append(f"  MLflow run {run_id}")
     return "\n".join(lines)
+
+
+def capacity_line(capacity) -> str:
+    """The long-term plan in one line: hires, when the first class starts, cost, weeks short."""
+    s, plan = capacity.summary, capacity.plan
+    hires = (
+        f"hire {plan.hires} in {len(plan.classes)} classes (the first in week {int(plan.classes['start_week'].min())})"
+        if len(plan.classes)
+        else "no hiring needed"
+    )
+    keys = ("capacity_cost_total", "capacity_weeks_short", "capacity_mean_chance_covered")
+    return f"capacity over {int(s['capacity_weeks'])} weeks: {hires} · " + " · ".join(
+        f"{label(k)} {format_value(k, s[k])}" for k in keys
+    )
 
 
 def run_command(args: argparse.Namespace) -> int:

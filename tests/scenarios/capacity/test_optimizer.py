@@ -114,3 +114,20 @@ def test_full_classes_are_named_as_the_limit():
     plan = plan_hiring(required, team, HiringRules(starts=(1, 2), max_class=5))
     assert not plan.covered
     assert "maximum size (5)" in plan.notes[0]
+
+
+def test_weeks_that_cannot_be_covered_do_not_loosen_the_cost():
+    """The penalty of uncovered weeks dwarfs the real cost: the plan's cost is still within its
+    gap of the least cost among the plans that leave the least uncovered."""
+    team = Workforce((Cohort(40),), Attrition((0.06, 0.03), (0, 13)), Ramp(4, (0.5, 0.75)))
+    rng = np.random.default_rng(4)
+    required = np.concatenate([[46.0] * 4, 46 + np.cumsum(rng.uniform(0, 0.9, 26))])  # short at once
+    rules = HiringRules(starts=tuple(range(3, 31, 3)), max_class=6, min_class=2, cost_per_hire=5.0,
+                        overtime_share=0.05, outsourcing_fte=1.0)  # fmt: skip
+    quick = plan_hiring(required, team, rules, gap=1e-3)
+    exact = plan_hiring(required, team, rules, gap=0.0, time_limit=120)
+    assert not quick.covered
+    assert quick.weeks["gap"].sum() == pytest.approx(exact.weeks["gap"].sum(), abs=1e-4)
+    quick_cost = quick.cost["total"] - quick.cost["team_pay"]
+    exact_cost = exact.cost["total"] - exact.cost["team_pay"]
+    assert quick_cost <= exact_cost * (1 + 1.1e-3)
