@@ -23,6 +23,7 @@ navigation = st.navigation(
         st.Page(PAGES / "scenario_builder.py", title="Scenario builder", icon=":material/tune:"),
         st.Page(PAGES / "compare.py", title="Compare", icon=":material/compare_arrows:"),
         st.Page(PAGES / "targets.py", title="Targets", icon=":material/flag:"),
+        st.Page(PAGES / "capacity.py", title="Capacity plan", icon=":material/groups:"),
     ]
 )
 navigation.run()
