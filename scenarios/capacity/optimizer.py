@@ -20,7 +20,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from scenarios.capacity.workforce import Workforce
 
-COVERED = 1e-6  # FTE short that still counts as covered (solver tolerance)
+COVERED = 0.01  # FTE short that still counts as covered: the solver's tolerance, 20 minutes a week
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def plan_hiring(
         cost[block(5)] = 0.0
         matrix = sparse.vstack([matrix, sparse.csr_matrix(total_short)]).tocsr()
         lower = np.append(lower, -np.inf)
-        upper = np.append(upper, least_short * (1 + 1e-9) + COVERED)
+        upper = np.append(upper, least_short * (1 + 1e-9) + 1e-6)
         second = milp(cost, constraints=LinearConstraint(matrix, lower, upper), integrality=integrality,
                       bounds=bounds, options=options)  # fmt: skip
         if second.x is not None:

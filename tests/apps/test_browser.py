@@ -165,7 +165,7 @@ def go(page, title: str) -> None:
     wait_idle(page)
 
 
-PAGES = ("Overview", "Data & KPIs", "Forecast", "Scenario builder", "Compare", "Targets")
+PAGES = ("Overview", "Data & KPIs", "Forecast", "Scenario builder", "Compare", "Targets", "Capacity plan")
 SIZES = ((1280, 800), (1920, 1080))
 
 
@@ -198,6 +198,7 @@ HEADINGS = {
     "Scenario builder": "Scenario builder",
     "Compare": "Compare scenarios",
     "Targets": "Realistic targets",
+    "Capacity plan": "Capacity plan",
 }
 
 
