@@ -45,7 +45,7 @@ HELP = {
     "capacity_mean_chance_covered": "Monte Carlo over who leaves: the share of draws in which the team, with "
     "the plan's overtime and outsourcing, covers the week's requirement; on average over the weeks",
 }
-WEEK_COLUMNS = [  # what a planner reads per week; the download has every column
+WEEK_COLUMNS = [  # what a planner reads per week, fitting a laptop (surplus: the chart); the download has every column
     "week",
     "week_start",
     "volume",
@@ -56,8 +56,6 @@ WEEK_COLUMNS = [  # what a planner reads per week; the download has every column
     "overtime_fte",
     "outsourcing_fte",
     "gap",
-    "surplus_fte",
-    "trainees",
     "class_starts",
     "chance_covered",
 ]
