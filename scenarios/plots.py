@@ -179,3 +179,38 @@ def capacity_plot(result):
     ax.grid(alpha=0.3)
     fig.autofmt_xdate()
     return fig
+
+
+def schedule_plot(result):
+    """The week's schedule: agents on duty against the requirement per interval (open intervals
+    side by side), shortfall marked, and the shifts starting per day and time."""
+    cov = result.schedule.coverage
+    open_rows = cov[(cov["required"] > 0) | (cov["on_duty"] > 0)].reset_index(drop=True)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6), gridspec_kw={"height_ratios": [3, 2]})
+    x = np.arange(len(open_rows))
+    top.step(
+        x, open_rows["required"], where="post", color="tab:red", lw=1.4, label="required (scheduled agents)"
+    )
+    top.step(x, open_rows["on_duty"], where="post", color="tab:blue", lw=1.6, label="on duty (the schedule)")
+    short = open_rows["short"] > 0
+    if short.any():
+        top.fill_between(x, 0, 1, where=short, transform=top.get_xaxis_transform(), step="post",
+                         color="tab:orange", alpha=0.25, label="short")  # fmt: skip
+    firsts = open_rows.index[open_rows["day"] != open_rows["day"].shift()].tolist()
+    top.set_xticks(firsts, [open_rows.loc[i, "day"][:3] for i in firsts])
+    top.set_ylabel("agents")
+    s = result.summary
+    top.set_title(
+        f"Schedule: {int(s['schedule_agents'])} agents, {s['schedule_paid_hours']:,.0f} paid hours a week"
+    )
+    top.legend(loc="upper right", fontsize=8)
+    top.grid(alpha=0.3)
+    shifts = result.schedule.shifts
+    if len(shifts):
+        by = shifts.groupby(["template", "start"])["agents"].sum().unstack(0).fillna(0)
+        by.plot.bar(ax=bottom, stacked=True, width=0.8)
+        bottom.set_xlabel("shift start")
+        bottom.set_ylabel("shifts a week")
+        bottom.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -54,6 +54,7 @@ class ScenarioResult:
     satisfaction: dict = field(default_factory=dict)  # survey -> FittedSatisfaction (fitted on the log)
     service_choice: object | None = None  # scenarios.service.choice.ServiceChoice: which model, and why
     capacity: object | None = None  # scenarios.capacity_plan.CapacityResult, with a capacity: section
+    schedule: object | None = None  # scenarios.schedule_plan.ScheduleResult, with a schedule: section
 
 
 def no_risk(intervals: pd.DataFrame) -> pd.DataFrame:

@@ -215,6 +215,8 @@ def run_scenario(
     result = replace(compute(inputs), service_choice=choice)
     if agents_on_phones is not None:
         result.summary["supply_agents_on_phones"] = float(agents_on_phones)
+    if scenario.schedule is not None:
+        result = with_schedule(result)
     if scenario.capacity is not None and analysis:
         result = with_capacity(result, store)
     if not analysis:
@@ -235,6 +237,18 @@ def with_capacity(result: ScenarioResult, store: Store | None = None) -> Scenari
     summary = {**result.summary, **capacity.summary}
     warnings = [*result.warnings, *(f"capacity: {note}" for note in capacity.notes)]
     return replace(result, capacity=capacity, summary=summary, warnings=warnings)
+
+
+def with_schedule(result: ScenarioResult) -> ScenarioResult:
+    """The scenario's week of shifts (its ``schedule:`` section) and the service it delivers:
+    its numbers join the summary, its notes the warnings."""
+    from scenarios.schedule_plan import run_schedule
+
+    log.info("%s: scheduling the week's shifts", result.scenario.name)
+    schedule = run_schedule(result)
+    summary = {**result.summary, **schedule.summary}
+    warnings = [*result.warnings, *(f"schedule: {note}" for note in schedule.notes)]
+    return replace(result, schedule=schedule, summary=summary, warnings=warnings)
 
 
 def staffing_label(

@@ -508,6 +508,63 @@ class CapacitySpec(Strict):
         return value
 
 
+class BreakSpec(Strict):
+    minutes: int = Field(ge=5, le=240)
+    after_hours: tuple[Annotated[float, Field(ge=0, le=24)], Annotated[float, Field(ge=0, le=24)]]  # window
+    paid: bool = False
+
+    @model_validator(mode="after")
+    def _window(self) -> BreakSpec:
+        if self.after_hours[0] > self.after_hours[1]:
+            raise ValueError(f"after_hours as [earliest, latest] (got {list(self.after_hours)})")
+        return self
+
+
+class ShiftTemplateSpec(Strict):
+    """A kind of shift: ``start_window: 06:30-12:30`` is when it may start."""
+
+    name: Annotated[str, AfterValidator(_name)]
+    hours: float = Field(gt=0, le=16)  # start to end, breaks included
+    start_window: Hours
+    start_step_minutes: int = Field(30, ge=5, le=720)
+    breaks: list[BreakSpec] = []
+    days_per_week: int = Field(5, ge=1, le=7)
+    consecutive_days_off: bool = True
+    part_time: bool = False
+    cost_per_hour: float | None = Field(None, ge=0, le=1e6)  # default supply.cost_per_agent_hour (else 1)
+    max_agents: int | None = Field(None, ge=0, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _breaks_inside(self) -> ShiftTemplateSpec:
+        if self.start_window is None:
+            raise ValueError("start_window: the hours a shift may start, e.g. 06:30-12:30")
+        for b in self.breaks:
+            if b.after_hours[1] * 60 + b.minutes > self.hours * 60:
+                raise ValueError(
+                    f"breaks inside the shift: a {b.minutes}-minute break {b.after_hours[1]:g} h after the start ends after its {self.hours:g} h"
+                )
+        return self
+
+
+class ScheduleSpec(Strict):
+    """The week's shifts: templates, and limits on the whole schedule."""
+
+    templates: list[ShiftTemplateSpec] = Field(min_length=1)
+    max_part_time_share: Share | None = None
+    max_agents: int | None = Field(None, ge=1, le=1_000_000)  # a headcount cap: least shortfall instead
+    min_on_duty: int = Field(0, ge=0, le=100_000)  # agents at least, whenever the centre is open
+    max_on_duty: int | None = Field(None, ge=1, le=1_000_000)  # seats
+    time_limit_seconds: float = Field(60, gt=0, le=3600)
+
+    @field_validator("templates")
+    @classmethod
+    def _names(cls, value: list[ShiftTemplateSpec]) -> list[ShiftTemplateSpec]:
+        names = [t.name for t in value]
+        if len(set(names)) != len(names):
+            raise ValueError(f"a name of its own for each template (given: {', '.join(names)})")
+        return value
+
+
 class Scenario(Strict):
     name: Annotated[str, AfterValidator(_name)]
     description: str = ""
@@ -522,6 +579,7 @@ class Scenario(Strict):
     risk: RiskSpec = RiskSpec()
     evidence: EvidenceSpec | None = None
     capacity: CapacitySpec | None = None  # the long-term hiring plan (capplan capacity)
+    schedule: ScheduleSpec | None = None  # the week's shifts (capplan schedule)
 
     @field_validator("queues", mode="before")
     @classmethod

@@ -24,6 +24,8 @@ from scenarios.result import HEADLINE, ScenarioResult
 
 EXPERIMENT = SCENARIOS
 CAPACITY_EXPERIMENT = "capacity"  # plans run alone (capplan capacity); scenario runs carry theirs
+SCHEDULE_OUTPUTS = ("schedule_shifts.csv", "schedule_patterns.csv", "schedule_coverage.csv", "schedule_service.csv",
+                    "schedule_daily.csv")  # fmt: skip
 CAPACITY_OUTPUTS = (
     "capacity_weeks.csv",
     "capacity_classes.csv",
@@ -64,6 +66,12 @@ def log_scenario(store: Store, result: ScenarioResult, yaml_text: str) -> str:
         )
         agents_plot(result).savefig(folder / "agents_by_interval.png", dpi=110, bbox_inches="tight")
         daily_service_plot(result).savefig(folder / "service_by_day.png", dpi=110, bbox_inches="tight")
+        if result.schedule is not None:
+            from scenarios.plots import schedule_plot
+
+            schedule_plot(result.schedule).savefig(
+                folder / "schedule_coverage.png", dpi=110, bbox_inches="tight"
+            )
         if result.capacity is not None:
             from scenarios.plots import capacity_plot
 
@@ -128,6 +136,18 @@ def _write_tables(result: ScenarioResult, folder: Path) -> None:
     )
     if result.capacity is not None:
         write_capacity_tables(result.capacity, folder)
+    if result.schedule is not None:
+        write_schedule_tables(result.schedule, folder)
+
+
+def write_schedule_tables(schedule, folder: Path) -> None:
+    """The week's shifts (per template, day, start and break), its days-off patterns, its
+    coverage against the requirement per interval of the week, and the service it delivers per
+    interval and day of the horizon."""
+    tables = (schedule.schedule.shifts, schedule.schedule.patterns, schedule.schedule.coverage,
+              schedule.service, schedule.daily)  # fmt: skip
+    for table, name in zip(tables, SCHEDULE_OUTPUTS, strict=True):
+        write_csv(table, folder / name, index=False, float_format="%.6g", date_format="%Y-%m-%d %H:%M")
 
 
 def write_capacity_tables(capacity, folder: Path) -> None:
@@ -149,6 +169,36 @@ def write_capacity_tables(capacity, folder: Path) -> None:
             write_excel(table, book, name="capacity_plan.xlsx", sheet_name=sheet, index=False)
         write_excel(costs, book, name="capacity_plan.xlsx", sheet_name="costs", index=False)
         write_excel(notes, book, name="capacity_plan.xlsx", sheet_name="notes", index=False)
+
+
+def log_schedule(store: Store, result: ScenarioResult, yaml_text: str) -> str:
+    """Record a schedule made alone (``capplan schedule``) in the experiment ``schedules``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from scenarios.plots import schedule_plot
+
+    s = result.scenario
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        write_schedule_tables(result.schedule, folder)
+        (folder / "scenario.yaml").write_text(yaml_text)
+        schedule_plot(result.schedule).savefig(folder / "schedule_coverage.png", dpi=110, bbox_inches="tight")
+        plt.close("all")
+        with store.lock(), store.start_run("schedules", s.name) as run:
+            tags = {"scenario": s.name, "forecast_model": result.forecast_model}
+            if result.schedule.notes:
+                tags["warnings"] = "\n".join(result.schedule.notes)[:5000]
+            run.set_tags(tags)
+            run.set_note(f"{s.description}\n\nForecast: {result.forecast_model}.")
+            run.log_params(
+                {k: v for k, v in s.flat_params().items() if k.startswith(("schedule.", "data.", "targets."))}
+            )
+            run.log_metrics(result.schedule.summary)
+            run.log_artifacts(folder)
+            return run.run_id
 
 
 def log_capacity(store: Store, capacity, yaml_text: str) -> str:
@@ -192,6 +242,7 @@ OUTPUTS = (
     "summary.json",
     "scenario.yaml",
     *CAPACITY_OUTPUTS,
+    *SCHEDULE_OUTPUTS,
 )
 
 

@@ -72,6 +72,17 @@ MEASURES: dict[str, Measure] = {
     "capacity_mean_required_fte": Measure("FTE required on average (planned percentile)", "fte"),
     "capacity_mean_chance_covered": Measure("chance a week is covered, on average", "share"),
     "capacity_min_chance_covered": Measure("chance the worst week is covered", "share"),
+    # the week's shift schedule (a scenario's schedule: section)
+    "schedule_agents": Measure("agents on the schedule", "count"),
+    "schedule_paid_hours": Measure("paid hours a week (schedule)", "count"),
+    "schedule_cost": Measure("cost of the schedule a week", "money"),
+    "schedule_over_agent_hours": Measure("agent-hours beyond the requirement (schedule)", "count"),
+    "schedule_short_agent_hours": Measure("agent-hours short of the requirement (schedule)", "count"),
+    "schedule_efficiency": Measure("schedule's hours that meet a need", "share"),
+    "schedule_understaffed_intervals": Measure("intervals missing a target (schedule)", "count"),
+    "schedule_service_level": Measure("service level (schedule)", "share"),
+    "schedule_asa_seconds": Measure("ASA (schedule)", "seconds"),
+    "schedule_abandon_rate": Measure("abandonment (schedule)", "share"),
     # the history's KPIs (capplan kpis, the Data & KPIs page)
     "arrivals": Measure("arrivals", "count"),
     "handled": Measure("handled", "count"),

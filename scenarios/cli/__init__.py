@@ -23,6 +23,7 @@ from scenarios.cli import (
     demo,
     forecasting_commands,
     scenario_commands,
+    schedule_command,
     staff_command,
     targets_command,
 )
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     staff_command.register(sub)
     scenario_commands.register(sub)
     capacity_command.register(sub)
+    schedule_command.register(sub)
     targets_command.register(sub)
     demo.register(sub)
     info = sub.add_parser(

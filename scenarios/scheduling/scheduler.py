@@ -145,6 +145,12 @@ def schedule_week(required, rules: ScheduleRules, time_limit: float = 60.0, gap:
         hi.append(np.asarray(rules.max_on_duty, float))
 
     lb, ub = np.zeros(n), np.full(n, np.inf)
+    # no shift where it would cover no interval that needs an agent: a closed day is a day off
+    needed = (required > 0) | (
+        np.zeros(n_i, bool) if rules.min_on_duty is None else np.asarray(rules.min_on_duty) > 0
+    )
+    useful = np.asarray((cover.T @ needed.astype(float)) > 0).ravel()
+    ub[x0:y0][~useful] = 0
     integrality = np.zeros(n)
     integrality[:s0] = 1
     result = milp(
@@ -246,6 +252,14 @@ def _uncovered(rules: ScheduleRules, coverage: pd.DataFrame, shifts: list[Varian
         for v in shifts:
             reachable |= week_cover(v, d, slots) > 0
     notes = []
+    open_days = int((coverage["required"].to_numpy().reshape(7, slots) > 0).any(axis=1).sum())
+    short_anywhere = bool((coverage["short"] > SHORT).any())
+    for t in rules.templates:
+        if short_anywhere and t.days_per_week > open_days:
+            notes.append(
+                f"template {t.name} works {t.days_per_week} days a week but only {open_days} days need agents: "
+                "its agents cannot be scheduled (fewer days_per_week)"
+            )
     for first, last in _runs(coverage["short"].to_numpy() > SHORT):
         where = f"{DAYS[first // slots]} {_clock(first * step)}-{_clock((last + 1) * step)}"
         most = coverage["short"].iloc[first : last + 1].max()

@@ -101,7 +101,8 @@ def test_every_template_rule_holds_in_the_schedule():
 
 def test_intervals_no_template_covers_are_named():
     required = np.zeros(7 * SLOTS)
-    required[8:16] = 1  # Monday 08:00-16:00
+    for d in range(5):
+        required[d * SLOTS + 8 : d * SLOTS + 16] = 1  # weekdays 08:00-16:00
     required[SLOTS * 2 + 5 : SLOTS * 2 + 7] = 2  # Wednesday 05:00-07:00: before any start
     template = ShiftTemplate("8h", 8, 8, 9, 60)
     s = schedule_week(required, ScheduleRules((template,), HOURLY))
@@ -121,3 +122,17 @@ def test_a_headcount_cap_leaves_the_least_weighted_shortfall():
     assert s.summary["agents"] == 2
     assert s.summary["short_agent_hours"] == 5 * 8  # one agent short every weekday hour
     assert any("headcount cap (2 agents)" in n for n in s.notes)
+
+
+def test_closed_days_are_days_off_and_too_few_open_days_are_said():
+    required = np.zeros(7 * SLOTS)
+    for d in range(5):
+        required[d * SLOTS + 8 : d * SLOTS + 16] = 2
+    five = ShiftTemplate("8h", 8, 8, 8, 60, days_per_week=5)
+    s = schedule_week(required, ScheduleRules((five,), HOURLY))
+    assert s.covered and s.summary["agents"] == 2
+    assert set(s.shifts["day"]) <= set(DAYS[:5])  # nobody works the closed weekend
+    required[3 * SLOTS : 5 * SLOTS] = 0  # open Monday to Wednesday only
+    s = schedule_week(required, ScheduleRules((five,), HOURLY))
+    assert not s.covered
+    assert s.notes[0].startswith("template 8h works 5 days a week but only 3 days need agents")
