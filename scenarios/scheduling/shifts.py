@@ -51,10 +51,11 @@ class ShiftTemplate:
         return self.hours - sum(b.minutes for b in self.breaks if not b.paid) / 60
 
     def starts(self, interval_minutes: int) -> np.ndarray:
-        """Allowed start times, minutes from midnight, on the interval grid."""
-        step = max(self.start_step_minutes, interval_minutes)
-        first, last = round(self.earliest_start * 60), round(self.latest_start * 60)
-        return np.arange(first, last + 1, step)
+        """Allowed start times, minutes from midnight, on the interval grid (a start between
+        two intervals moves to the next: a shift never covers an interval it only partly works)."""
+        step = -(-max(self.start_step_minutes, interval_minutes) // interval_minutes) * interval_minutes
+        first = -(-round(self.earliest_start * 60) // interval_minutes) * interval_minutes  # on the grid
+        return np.arange(first, round(self.latest_start * 60) + 1, step)
 
     def off_patterns(self) -> np.ndarray:
         """The weekly patterns of this template, one row each: 1 on the days worked (Monday

@@ -136,3 +136,9 @@ def test_closed_days_are_days_off_and_too_few_open_days_are_said():
     s = schedule_week(required, ScheduleRules((five,), HOURLY))
     assert not s.covered
     assert s.notes[0].startswith("template 8h works 5 days a week but only 3 days need agents")
+
+
+def test_starts_off_the_grid_move_to_the_next_interval():
+    t = ShiftTemplate("x", 8, 7.25, 9.0, 45)
+    assert t.starts(30).tolist() == [450, 510]  # 07:30 and 08:30: the step rounded up to the grid
+    assert ShiftTemplate("y", 8, 7, 8, 30).starts(15).tolist() == [420, 450, 480]
