@@ -4,7 +4,6 @@ scenario and on a requirements table, and `scenario run` carrying the schedule's
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import yaml
