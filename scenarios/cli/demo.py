@@ -32,6 +32,7 @@ DEMO_SCENARIOS = (
     "chat_shift",
     "staff_to_p80",
     "capacity_growth",  # the long-term hiring plan, 78 weeks
+    "shift_schedule",  # the baseline's week in shifts, and the service they deliver
 )
 
 

@@ -89,11 +89,25 @@ def describe(result, run_id: str | None) -> str:
         fte = s.get("achievable_fte_available")
         given = f" ({format_value('fte_total', fte)} FTE)" if fte is not None else ""
         lines.append(f"  supply{given}: " + " · ".join(supply))
+    if result.schedule is not None:
+        lines.append("  " + schedule_line(result.schedule))
     if result.capacity is not None:
         lines.append("  " + capacity_line(result.capacity))
     if run_id:
         lines.append(f"  MLflow run {run_id}")
     return "\n".join(lines)
+
+
+def schedule_line(schedule) -> str:
+    """The week of shifts in one line: agents, paid hours, and the service they deliver."""
+    s = schedule.summary
+    keys = (
+        "schedule_agents",
+        "schedule_paid_hours",
+        "schedule_service_level",
+        "schedule_understaffed_intervals",
+    )
+    return "schedule: " + " · ".join(f"{label(k)} {format_value(k, s[k])}" for k in keys if k in s)
 
 
 def capacity_line(capacity) -> str:
