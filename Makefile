@@ -51,6 +51,9 @@ bench: setup
 	$(BIN)/python benchmarks/forecast_accuracy.py
 	$(BIN)/python benchmarks/staffing_speed.py
 	$(BIN)/python benchmarks/scenario_speed.py
+	$(BIN)/python benchmarks/speed.py --skip-before
+	$(BIN)/python benchmarks/capacity_speed.py
+	$(BIN)/python benchmarks/schedule_speed.py
 
 ui: setup
 	$(BIN)/mlflow ui --backend-store-uri $${MLFLOW_TRACKING_URI:-sqlite:///data/mlflow.db} --host 127.0.0.1 --port 5000
