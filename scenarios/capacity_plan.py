@@ -356,7 +356,13 @@ def compute_capacity(
         spec.weeks,
         len(rules.allowed_starts(spec.weeks)),
     )
-    plan = plan_hiring(required, workforce, rules)
+    try:
+        plan = plan_hiring(required, workforce, rules)
+    except RuntimeError:  # HiGHS out of time before any plan: never with the shortfall allowed, but said
+        raise InputError(
+            "no hiring plan found in the time allowed", key="capacity.hiring",
+            expected="fewer possible class starts (every_weeks) or a shorter plan (weeks)",
+        ) from None  # fmt: skip
     log.info(
         "%s: attrition Monte Carlo (%d draws)%s",
         scenario.name,

@@ -102,12 +102,29 @@ def run_schedule(result) -> ScheduleResult:
         ].to_numpy(float)
     required = week_requirement(g.stamps, plan, interval, demand.open_mask, spec.min_on_duty)
     rules = rules_of(spec, minutes, scenario.supply.cost_per_agent_hour)
-    schedule = schedule_week(required, rules, time_limit=spec.time_limit_seconds)
+    schedule = solve(required, rules, spec)
     on_duty = schedule.coverage["on_duty"].to_numpy(float)[week_slot(g.stamps, interval)]
     service = delivered_service(result, on_duty)
     daily = _daily(service)
     summary = _summary(schedule, service)
     return ScheduleResult(schedule, service, daily, summary, list(schedule.notes))
+
+
+def solve(required, rules: ScheduleRules, spec: ScheduleSpec) -> Schedule:
+    """The schedule, with the scheduler's refusals said as the scenario's keys."""
+    from forecasting.errors import InputError
+
+    try:
+        return schedule_week(required, rules, time_limit=spec.time_limit_seconds)
+    except ValueError as exc:
+        what, expected = (*exc.args, "templates the scheduler can use")[:2]
+        raise InputError(str(what), key="schedule.templates", expected=str(expected)) from None
+    except RuntimeError:
+        raise InputError(
+            "no schedule found in the time allowed",
+            key="schedule.time_limit_seconds",
+            expected=f"more than {spec.time_limit_seconds:g} s, or fewer start and break placements",
+        ) from None
 
 
 def delivered_service(result, on_duty: np.ndarray) -> pd.DataFrame:

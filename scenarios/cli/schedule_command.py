@@ -90,8 +90,7 @@ def _from_table(args: argparse.Namespace, source: Path) -> int:
     from forecasting.errors import InputError
     from forecasting.history.config import read_yaml_mapping, validate_mapping
     from forecasting.output_files import OutputFolder, check_output_folder
-    from scenarios.schedule_plan import rules_of, week_requirement
-    from scenarios.scheduling.scheduler import schedule_week
+    from scenarios.schedule_plan import rules_of, solve, week_requirement
     from scenarios.spec import ScheduleSpec
 
     if args.templates is None:
@@ -132,7 +131,11 @@ def _from_table(args: argparse.Namespace, source: Path) -> int:
         per_interval.index, per_interval.to_numpy(), interval, min_on_duty=spec.min_on_duty
     )
     minutes = int(interval / pd.Timedelta(minutes=1))
-    schedule = schedule_week(required, rules_of(spec, minutes), time_limit=spec.time_limit_seconds)
+    try:
+        schedule = solve(required, rules_of(spec, minutes), spec)
+    except InputError as exc:
+        exc.path = str(args.templates)
+        raise
     folder = args.out / source.stem
     names = ("schedule_shifts.csv", "schedule_patterns.csv", "schedule_coverage.csv")
     check_output_folder(folder, command=f"schedule {source.name}", writes=names)

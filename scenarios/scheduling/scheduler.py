@@ -22,6 +22,7 @@ from scenarios.scheduling.shifts import MINUTES_PER_DAY, ShiftTemplate, Variant,
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SHORT = 1e-6
+MAX_SHIFTS_A_DAY = 5000  # start and break placements of all templates: beyond, the program gets slow
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,16 @@ def schedule_week(required, rules: ScheduleRules, time_limit: float = 60.0, gap:
             f"a requirement per interval of the week: {7 * slots} values for {step}-minute intervals"
         )
     shifts: list[Variant] = [v for i, t in enumerate(rules.templates) for v in variants(t, i, step)]
+    if len(shifts) > MAX_SHIFTS_A_DAY:
+        counts = ", ".join(f"{t.name} {len(variants(t, i, step)):,}" for i, t in enumerate(rules.templates))
+        raise ValueError(
+            f"too many shifts: the templates allow {len(shifts):,} start and break placements a day ({counts})",
+            f"at most {MAX_SHIFTS_A_DAY:,}: a larger start step, narrower start or break windows, or fewer breaks",
+        )
+    if not shifts:
+        raise ValueError(
+            "the templates allow no shift", "a start window with a start, and breaks that fit the shift"
+        )
     n_t = len(rules.templates)
     patterns = [t.off_patterns() for t in rules.templates]
     n_v, n_x = len(shifts), 7 * len(shifts)
@@ -74,11 +85,17 @@ def schedule_week(required, rules: ScheduleRules, time_limit: float = 60.0, gap:
     n = n_x + n_y + 2 * n_i
     x0, y0, s0, o0 = 0, n_x, n_x + n_y, n_x + n_y + n_i
     template_of = np.array([v.template for v in shifts], int)
-    cover = np.zeros((n_i, n_x))
-    for d in range(7):
-        for j, v in enumerate(shifts):
-            cover[:, d * n_v + j] = week_cover(v, d, slots)
-    cover = sparse.csr_matrix(cover)
+    rows_at, cols_at = (
+        [],
+        [],
+    )  # the week's intervals each shift on each day covers (sparse: a shift is a few hours)
+    for j, v in enumerate(shifts):
+        worked = np.flatnonzero(v.cover)
+        for d in range(7):
+            rows_at.append((d * slots + worked) % n_i)
+            cols_at.append(np.full(len(worked), d * n_v + j))
+    rows_at, cols_at = np.concatenate(rows_at), np.concatenate(cols_at)
+    cover = sparse.csr_matrix((np.ones(len(rows_at)), (rows_at, cols_at)), shape=(n_i, n_x))
     paid = np.array([t.paid_hours * t.cost_per_hour for t in rules.templates])
     y_template = np.concatenate([np.full(len(p), i) for i, p in enumerate(patterns)]).astype(int)
 

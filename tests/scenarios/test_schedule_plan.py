@@ -130,3 +130,19 @@ def test_bad_schedule_inputs_are_refused_naming_the_key(tmp_path, run_cli):
     (tmp_path / "t.yaml").write_text(yaml.safe_dump({"schedule": SCHEDULE}))
     code, _, err = run_cli("schedule", table, "--templates", tmp_path / "t.yaml", "--out", tmp_path)
     assert code == 2 and "row 3" in err and "scheduled_agents" in err
+
+
+def test_templates_too_fine_to_schedule_are_refused_before_solving(tmp_path, run_cli):
+    wide = {"templates": [{"name": "wide", "hours": 9, "start_window": "00:00-23:00", "start_step_minutes": 15,
+                           "breaks": [{"minutes": 15, "after_hours": [1, 4]}, {"minutes": 30, "after_hours": [3, 6]},
+                                      {"minutes": 15, "after_hours": [5, 8]}]}]}  # fmt: skip
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump({"schedule": wide}))
+    table = tmp_path / "need.csv"
+    table.write_text("interval_start,scheduled_agents\n2024-01-01 08:00,3\n2024-01-01 08:30,4\n")
+    code, _, err = run_cli("schedule", table, "--templates", tmp_path / "t.yaml", "--out", tmp_path)
+    assert code == 2
+    assert (
+        "key 'schedule.templates'" in err
+        and "start and break placements a day" in err
+        and "larger start step" in err
+    )
