@@ -24,6 +24,7 @@ navigation = st.navigation(
         st.Page(PAGES / "compare.py", title="Compare", icon=":material/compare_arrows:"),
         st.Page(PAGES / "targets.py", title="Targets", icon=":material/flag:"),
         st.Page(PAGES / "capacity.py", title="Capacity plan", icon=":material/groups:"),
+        st.Page(PAGES / "schedule.py", title="Schedule", icon=":material/calendar_month:"),
     ]
 )
 navigation.run()

@@ -165,7 +165,16 @@ def go(page, title: str) -> None:
     wait_idle(page)
 
 
-PAGES = ("Overview", "Data & KPIs", "Forecast", "Scenario builder", "Compare", "Targets", "Capacity plan")
+PAGES = (
+    "Overview",
+    "Data & KPIs",
+    "Forecast",
+    "Scenario builder",
+    "Compare",
+    "Targets",
+    "Capacity plan",
+    "Schedule",
+)
 SIZES = ((1280, 800), (1920, 1080))
 
 
@@ -199,6 +208,7 @@ HEADINGS = {
     "Compare": "Compare scenarios",
     "Targets": "Realistic targets",
     "Capacity plan": "Capacity plan",
+    "Schedule": "Schedule",
 }
 
 

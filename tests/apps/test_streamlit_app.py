@@ -9,7 +9,16 @@ from scenarios.vocabulary import format_value, label
 from tests.apps.conftest import APP
 from tests.conftest import BANK_LOG
 
-PAGES = ["overview", "data_kpis", "forecast", "scenario_builder", "compare", "targets", "capacity"]
+PAGES = [
+    "overview",
+    "data_kpis",
+    "forecast",
+    "scenario_builder",
+    "compare",
+    "targets",
+    "capacity",
+    "schedule",
+]
 
 
 def open_page(page: str) -> AppTest:
