@@ -215,6 +215,44 @@ def pick_scenario(label: str) -> Path:
     return files[chosen]
 
 
+@st.cache_data(show_spinner=False, ttl=10, max_entries=8)
+def scenarios_with(section: str, folder: str, stamps: tuple[tuple[str, float], ...]) -> dict[str, str]:
+    """The folder's scenarios that have ``section`` (``capacity``, ``schedule``), by name (re-read
+    when a file changes: ``stamps`` are the files and their modification times); files that do
+    not load are left to the pages that run them."""
+    from scenarios.spec import load_scenario
+
+    found = {}
+    for file, _ in stamps:
+        try:
+            scenario, _ = load_scenario(Path(file))
+        except (InputError, OSError):
+            continue
+        if getattr(scenario, section) is not None:
+            found[Path(file).stem] = file
+    return found
+
+
+def pick_scenario_with(section: str, default: str, how_to_add: str) -> Path:
+    """A scenario with ``section``, chosen in a select box (``default`` first when there), or the
+    page stops saying how to add one (``how_to_add``: what the section holds, in words)."""
+    from scenarios.bundled import BUNDLED_SCENARIOS
+
+    folder = scenario_dir()
+    stamps = tuple((str(p), p.stat().st_mtime) for p in scenario_files(folder))
+    files = scenarios_with(section, str(folder), stamps)
+    if not files:
+        st.info(
+            f"No scenario in {folder} has a `{section}:` section. Add one to a scenario file there: {how_to_add}, "
+            f"as in `{BUNDLED_SCENARIOS / (default + '.yaml')}` (its `extends: baseline` takes the data, queues "
+            "and targets from the baseline)."
+        )
+        st.stop()
+    names = list(files)
+    first = default if default in files else names[0]
+    return Path(files[st.selectbox("Scenario", names, index=names.index(first), key=f"{section}_scenario")])
+
+
 def runnable_default(files: dict[str, Path]) -> str:
     """The scenario a page opens on: baseline when it can run (its forecast model is trained),
     else the first that can, so a first visit shows a plan rather than a no-champion error."""

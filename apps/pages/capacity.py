@@ -13,12 +13,19 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_support import CACHE_SECONDS, app_store, readable, show_error, show_table, store_caption
+from app_support import (
+    CACHE_SECONDS,
+    app_store,
+    pick_scenario_with,
+    readable,
+    show_error,
+    show_table,
+    store_caption,
+)
 from forecasting.csv_safety import write_csv
 from forecasting.errors import InputError
 from forecasting.history.config import validate_mapping
 from forecasting.store import Store
-from scenarios.bundled import BUNDLED_SCENARIOS, scenario_dir
 from scenarios.capacity_plan import (
     CapacityInputs,
     Requirements,
@@ -26,7 +33,7 @@ from scenarios.capacity_plan import (
     compute_capacity,
     load_capacity_inputs,
 )
-from scenarios.spec import CapacitySpec, Scenario, load_scenario, scenario_files
+from scenarios.spec import CapacitySpec, Scenario, load_scenario
 from scenarios.vocabulary import format_value, label
 
 METRICS = {  # short names that fit a column at 1280 px; the vocabulary's full name is in the help
@@ -62,21 +69,6 @@ WEEK_COLUMNS = [  # what a planner reads per week, fitting a laptop (surplus: th
 SHORT_COLOUR = "#ff7f0e"
 
 
-@st.cache_data(show_spinner=False, ttl=10, max_entries=4)
-def capacity_scenarios(folder: str, stamps: tuple[tuple[str, float], ...]) -> dict[str, str]:
-    """The folder's scenarios that have a ``capacity:`` section, by name (re-read when a file
-    changes); files that do not load are left to the pages that run them."""
-    found = {}
-    for file, _ in stamps:
-        try:
-            scenario, _ = load_scenario(Path(file))
-        except (InputError, OSError):
-            continue
-        if scenario.capacity is not None:
-            found[Path(file).stem] = file
-    return found
-
-
 @st.cache_resource(
     show_spinner="Forecasting the weekly volume (a few seconds, once per scenario file)…",
     max_entries=8,
@@ -96,24 +88,6 @@ def cached_requirements(
     """The FTE each week needs: once per percentile and growth (the supply's inputs do not
     change it). ``_inputs`` carry the edited scenario; the other arguments are the key."""
     return capacity_requirements(_inputs)
-
-
-def pick_capacity_scenario() -> Path:
-    """A scenario with a capacity section, or the page stops saying how to add one."""
-    folder = scenario_dir()
-    stamps = tuple((str(p), p.stat().st_mtime) for p in scenario_files(folder))
-    files = capacity_scenarios(str(folder), stamps)
-    if not files:
-        example = BUNDLED_SCENARIOS / "capacity_growth.yaml"
-        st.info(
-            f"No scenario in {folder} has a `capacity:` section. Add one to a scenario file there: today's team "
-            f"by tenure (`team:`), attrition, training, hiring rules and costs, as in `{example}` "
-            "(its `extends: baseline` takes the data and queues from the baseline)."
-        )
-        st.stop()
-    names = list(files)
-    default = "capacity_growth" if "capacity_growth" in files else names[0]
-    return Path(files[st.selectbox("Scenario", names, index=names.index(default), key="capacity_scenario")])
 
 
 def percent(value: float) -> float:
@@ -423,7 +397,11 @@ def cached_sensitivity(path: str, mtime: float, scenario_json: str, _inputs, _re
 
 st.title("Capacity plan")
 store_caption()
-path = pick_capacity_scenario()
+path = pick_scenario_with(
+    "capacity",
+    "capacity_growth",
+    "today's team by tenure (`team:`), attrition, training, hiring rules and costs",
+)
 try:
     scenario, path = load_scenario(path)
     st.caption(scenario.description)

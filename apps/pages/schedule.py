@@ -19,6 +19,7 @@ from app_support import (
     CACHE_SECONDS,
     app_store,
     champion_hint,
+    pick_scenario_with,
     readable,
     show_error,
     show_table,
@@ -29,11 +30,10 @@ from forecasting.errors import InputError
 from forecasting.history.config import read_yaml_mapping, validate_mapping
 from forecasting.store import Store
 from scenarios.base_forecast import champion_version
-from scenarios.bundled import BUNDLED_SCENARIOS, scenario_dir
 from scenarios.runner import run_scenario
 from scenarios.schedule_plan import ScheduleResult, run_schedule
 from scenarios.scheduling.scheduler import DAYS
-from scenarios.spec import Scenario, ScheduleSpec, find_scenario_file, load_scenario, scenario_files
+from scenarios.spec import Scenario, ScheduleSpec, find_scenario_file, load_scenario
 from scenarios.vocabulary import format_value, label
 
 METRICS = {  # short names that fit a column at 1280 px; the vocabulary's full name is in the help
@@ -55,40 +55,6 @@ HELP = {
 }
 SHORT_COLOUR, DUTY_COLOUR, NEED_COLOUR = "#d62728", "#1f77b4", "#333333"
 DAY_ZERO = pd.Timestamp("2001-01-01")  # any date: times of day are drawn on it (and the next)
-
-
-@st.cache_data(show_spinner=False, ttl=10, max_entries=4)
-def schedule_scenarios(folder: str, stamps: tuple[tuple[str, float], ...]) -> dict[str, str]:
-    """The folder's scenarios that have a ``schedule:`` section, by name (re-read when a file
-    changes); files that do not load are left to the pages that run them."""
-    found = {}
-    for file, _ in stamps:
-        try:
-            scenario, _ = load_scenario(Path(file))
-        except (InputError, OSError):
-            continue
-        if scenario.schedule is not None:
-            found[Path(file).stem] = file
-    return found
-
-
-def pick_schedule_scenario() -> Path:
-    """A scenario with a schedule section, or the page stops saying how to add one."""
-    folder = scenario_dir()
-    stamps = tuple((str(p), p.stat().st_mtime) for p in scenario_files(folder))
-    files = schedule_scenarios(str(folder), stamps)
-    if not files:
-        example = BUNDLED_SCENARIOS / "shift_schedule.yaml"
-        st.info(
-            f"No scenario in {folder} has a `schedule:` section. Add one to a scenario file there: shift "
-            "templates (`templates:` with hours, `start_window`, breaks, days a week, cost per hour) and "
-            f"limits (`max_part_time_share`, `min_on_duty`), as in `{example}` (its `extends: baseline` "
-            "takes the data, queues and targets from the baseline)."
-        )
-        st.stop()
-    names = list(files)
-    default = "shift_schedule" if "shift_schedule" in files else names[0]
-    return Path(files[st.selectbox("Scenario", names, index=names.index(default), key="schedule_scenario")])
 
 
 def file_stamps(path: Path) -> tuple[tuple[str, float], ...]:
@@ -400,7 +366,11 @@ def shifts_download(result: ScheduleResult) -> pd.DataFrame:
 
 st.title("Schedule")
 store_caption()
-path = pick_schedule_scenario()
+path = pick_scenario_with(
+    "schedule",
+    "shift_schedule",
+    "shift templates (`templates:` with hours, `start_window`, breaks, days a week, cost per hour) and limits (`max_part_time_share`, `min_on_duty`)",
+)
 try:
     scenario, path = load_scenario(path)
     st.caption(scenario.description)
