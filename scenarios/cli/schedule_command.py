@@ -89,6 +89,7 @@ def _from_table(args: argparse.Namespace, source: Path) -> int:
 
     from forecasting.errors import InputError
     from forecasting.history.config import read_yaml_mapping, validate_mapping
+    from forecasting.history.intervals import interval_minutes
     from forecasting.output_files import OutputFolder, check_output_folder
     from scenarios.schedule_plan import rules_of, solve, week_requirement
     from scenarios.spec import ScheduleSpec
@@ -125,8 +126,10 @@ def _from_table(args: argparse.Namespace, source: Path) -> int:
     steps = per_interval.index.to_series().diff().dropna()
     interval = steps.min() if len(steps) else pd.Timedelta(minutes=30)
     if interval not in (pd.Timedelta(minutes=m) for m in (15, 30, 60)):
-        raise InputError("intervals of 15, 30 or 60 minutes", path=source, column="interval_start",
-                         found=str(interval))  # fmt: skip
+        raise InputError(
+            "intervals a schedule cannot use", path=source, column="interval_start",
+            expected="15, 30 or 60-minute intervals", found=f"{interval_minutes(interval):g}-minute intervals",
+        )  # fmt: skip
     required = week_requirement(
         per_interval.index, per_interval.to_numpy(), interval, min_on_duty=spec.min_on_duty
     )

@@ -289,6 +289,8 @@ def _uncovered(rules: ScheduleRules, coverage: pd.DataFrame, shifts: list[Varian
             why = f"no shift template works then ({windows})"
         elif not reachable[first : last + 1].all():
             why = "only part of it is inside any template's hours"
+        elif all(t.days_per_week > open_days for t in rules.templates):
+            why = f"every template works more days a week than the {open_days} that need agents"
         elif rules.max_agents is not None:
             why = f"the headcount cap ({rules.max_agents} agents) leaves it short"
         elif rules.max_on_duty is not None:
