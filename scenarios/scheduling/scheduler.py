@@ -274,7 +274,7 @@ def _uncovered(rules: ScheduleRules, coverage: pd.DataFrame, shifts: list[Varian
     for t in rules.templates:
         if short_anywhere and t.days_per_week > open_days:
             notes.append(
-                f"template {t.name} works {t.days_per_week} days a week but only {open_days} day{"s" if open_days != 1 else ""} {"need" if open_days != 1 else "needs"} agents: "
+                f"template {t.name} works {t.days_per_week} days a week but only {open_days} day{'s' if open_days != 1 else ''} {'need' if open_days != 1 else 'needs'} agents: "
                 "its agents cannot be scheduled (fewer days_per_week)"
             )
     for first, last in _runs(coverage["short"].to_numpy() > SHORT):
