@@ -97,6 +97,12 @@ def test_the_wheel_runs_the_demo_from_an_empty_folder(tmp_path):
             text=True,
         ).stdout
     )  # the installed copy ran, not the source tree
+    api = subprocess.run(
+        [venv / "bin" / "python", "-c", "import capplan; print(capplan.__file__, int(capplan.staff(100, 180, 30)['agents'][0]))"],
+        cwd=work, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert api.returncode == 0, api.stderr[-2000:]
+    assert api.stdout.split() == [str(packages / "capplan" / "__init__.py"), "14"]  # the library, installed
     store = home / ".local" / "share" / "capplan" / "mlflow.db"
     assert store.is_file() and str(store) in demo.stdout + demo.stderr
     assert (work / "out" / "demo" / "comparison.csv").is_file()
