@@ -41,6 +41,7 @@ __all__ = [
     "kpis",
     "load_scenario",
     "open_store",
+    "record_scenario",
     "retrain",
     "run_scenario",
     "schedule",
@@ -368,6 +369,19 @@ def run_scenario(
     if isinstance(scenario, (str, Path)):
         scenario, path = load_scenario(scenario)
     return run(scenario, path, store=store, analysis=analysis)
+
+
+def record_scenario(store: Store, result: Any) -> str:
+    """Record a scenario's result in MLflow (experiment ``scenarios``), as ``capplan scenario
+    run`` does, so :func:`compare_scenarios` and the app's Compare page find it.
+
+    Returns:
+        The MLflow run id.
+    """
+    from scenarios.tracking import log_scenario
+
+    text = result.path.read_text() if result.path is not None else ""
+    return log_scenario(store, result, text)
 
 
 def compare_scenarios(store: Store, names: Sequence[str], baseline: str | None = None) -> pd.DataFrame:
