@@ -8,7 +8,10 @@ NOTEBOOK = Path(__file__).resolve().parents[2] / "experiments" / "notebooks" / "
 
 
 @pytest.mark.slow
-def test_the_tour_notebook_runs_top_to_bottom():
+def test_the_tour_notebook_runs_top_to_bottom(monkeypatch):
+    monkeypatch.delenv(
+        "MPLBACKEND", raising=False
+    )  # importing streamlit (the app's tests) sets Agg: no inline plots
     import nbformat
     from nbclient import NotebookClient
 
