@@ -140,10 +140,16 @@ def forecast_chart(
     layers.append(
         base.mark_line().encode(
             y=alt.Y("forecast:Q", title=y_title),
-            tooltip=["timestamp:T", alt.Tooltip("forecast:Q", format=",.1f"), alt.Tooltip("lo80:Q", format=",.1f"),
-                     alt.Tooltip("hi80:Q", format=",.1f")] if "lo80" in table else ["timestamp:T", "forecast:Q"],
+            tooltip=[
+                "timestamp:T",
+                alt.Tooltip("forecast:Q", format=",.1f"),
+                alt.Tooltip("lo80:Q", format=",.1f"),
+                alt.Tooltip("hi80:Q", format=",.1f"),
+            ]
+            if "lo80" in table
+            else ["timestamp:T", "forecast:Q"],
         )
-    )  # fmt: skip
+    )
     layers.append(
         alt.Chart(recent)
         .mark_line(color="black", strokeWidth=0.8)

@@ -45,15 +45,24 @@ def run_case(case, granularity: str, seed: int, model: str | None = None) -> lis
             fitted.set_params(special_days=special)
         auto = Selection(model, fitted.fit(history, calendar), None, None)
     else:
-        auto = select_and_fit(history, calendar, "auto", horizon_days=horizon, progress=False, n_jobs=-1,
-                              special_days=special)  # fmt: skip
+        auto = select_and_fit(
+            history, calendar, "auto", horizon_days=horizon, progress=False, n_jobs=-1, special_days=special
+        )
     models = {"auto": (auto.model, time.perf_counter() - started)}
     for name in BASELINES:
         started = time.perf_counter()
         models[name] = (make_model(name).fit(history, calendar), time.perf_counter() - started)
     for name, (model, seconds) in models.items():
-        scored = score_rows(model.predict(future.index), future, scale, granularity,
-                            granularity=granularity, case=case.name, seed=seed, model=name)  # fmt: skip
+        scored = score_rows(
+            model.predict(future.index),
+            future,
+            scale,
+            granularity,
+            granularity=granularity,
+            case=case.name,
+            seed=seed,
+            model=name,
+        )
         scored[0].update(seconds=seconds, chosen=auto.name if name == "auto" else name)
         rows += scored
     return rows
@@ -87,14 +96,17 @@ def report(table: pd.DataFrame) -> None:
     for granularity, part in overall.groupby("granularity", sort=False):
         mase = part.pivot_table(index="case", columns="model", values="mase", sort=False)
         baselines = [c for c in mase.columns if c in BASELINES]
-        summary = pd.DataFrame({
-            "auto MASE": mase["auto"],
-            "best baseline": mase[baselines].idxmin(axis=1),
-            "its MASE": mase[baselines].min(axis=1),
-            "auto cov80": part[part["model"] == "auto"].groupby("case", sort=False)["coverage80"].mean(),
-            "auto chose": part[part["model"] == "auto"].groupby("case", sort=False)["chosen"].agg(
-                lambda c: ", ".join(sorted(set(c)))),
-        })  # fmt: skip
+        summary = pd.DataFrame(
+            {
+                "auto MASE": mase["auto"],
+                "best baseline": mase[baselines].idxmin(axis=1),
+                "its MASE": mase[baselines].min(axis=1),
+                "auto cov80": part[part["model"] == "auto"].groupby("case", sort=False)["coverage80"].mean(),
+                "auto chose": part[part["model"] == "auto"]
+                .groupby("case", sort=False)["chosen"]
+                .agg(lambda c: ", ".join(sorted(set(c)))),
+            }
+        )
         print(f"\n{granularity}: MASE averaged over seeds, auto beside the best baseline of each case\n")
         print(summary.to_markdown(floatfmt=".3f"))
         buckets = table[(table["granularity"] == granularity) & (table["bucket"] != "all")]
@@ -106,8 +118,10 @@ def report(table: pd.DataFrame) -> None:
         all_cases = buckets[buckets["model"] == "auto"].groupby("bucket", sort=False)["coverage80"].mean()
         print("all cases: " + ", ".join(f"{b} {v:.2f}" for b, v in all_cases.items()))
         wins = (summary["auto MASE"] < summary["its MASE"]).sum()
-        print(f"auto beats the best baseline in {wins} of {len(summary)} cases; mean MASE auto "
-              f"{summary['auto MASE'].mean():.3f} vs best baseline {summary['its MASE'].mean():.3f}")  # fmt: skip
+        print(
+            f"auto beats the best baseline in {wins} of {len(summary)} cases; mean MASE auto "
+            f"{summary['auto MASE'].mean():.3f} vs best baseline {summary['its MASE'].mean():.3f}"
+        )
 
 
 if __name__ == "__main__":

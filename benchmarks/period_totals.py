@@ -34,9 +34,16 @@ def scored(table: pd.DataFrame, actual: pd.Series, **key) -> list[dict]:
     inside = (table["lo80"].to_numpy() <= truth) & (truth <= table["hi80"].to_numpy())
     error = np.abs(truth / table["forecast"].to_numpy() - 1)
     n = len(table)
-    return [{**key, "part": part, "coverage80": inside[s].mean(), "rel_error": error[s].mean(),
-             "rel_width": ((table["hi80"] - table["lo80"]) / table["forecast"]).to_numpy()[s].mean()}
-            for part, s in (("first quarter", slice(0, max(n // 4, 1))), ("last quarter", slice(3 * n // 4, n)))]  # fmt: skip
+    return [
+        {
+            **key,
+            "part": part,
+            "coverage80": inside[s].mean(),
+            "rel_error": error[s].mean(),
+            "rel_width": ((table["hi80"] - table["lo80"]) / table["forecast"]).to_numpy()[s].mean(),
+        }
+        for part, s in (("first quarter", slice(0, max(n // 4, 1))), ("last quarter", slice(3 * n // 4, n)))
+    ]
 
 
 def run(seed: int, case_index: int) -> list[dict]:
@@ -73,8 +80,9 @@ def main() -> None:
             rows += run(seed, case_index)
         print(f"{case.name}: {time.perf_counter() - started:.0f} s", flush=True)
     table = pd.DataFrame(rows)
-    summary = table.pivot_table(index=["source", "unit"], columns="part",
-                                values=["coverage80", "rel_error", "rel_width"], sort=False)  # fmt: skip
+    summary = table.pivot_table(
+        index=["source", "unit"], columns="part", values=["coverage80", "rel_error", "rel_width"], sort=False
+    )
     summary.columns = [f"{value}, {part}" for value, part in summary.columns]
     summary.index = [f"{source}: {unit}" for source, unit in summary.index]
     print(f"\n80 % bands of period totals a year ahead, {args.seeds} seeds × {len(CASES)} cases\n")

@@ -101,8 +101,9 @@ def run_case(case: StressCase, granularity: str, seed: int, models: list[str]) -
     rows = []
     for name in models:
         pred, seconds = forecast(name, values, len(future), granularity, history_days)
-        scored = score_rows(pred, future, scale, granularity,
-                            granularity=granularity, case=case.name, seed=seed, model=name)  # fmt: skip
+        scored = score_rows(
+            pred, future, scale, granularity, granularity=granularity, case=case.name, seed=seed, model=name
+        )
         scored[0]["seconds"] = seconds
         rows += scored
     return rows

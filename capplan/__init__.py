@@ -226,9 +226,15 @@ def backtest(
 
     names = candidate_names(field, ",".join(models) if models else None)
     choice = backtest_and_choose(
-        series(history, field, queue), names, horizon_days, origins, None, False, 1,
+        series(history, field, queue),
+        names,
+        horizon_days,
+        origins,
+        None,
+        False,
+        1,
         cells=cells_of(store) if store is not None else None,
-    )  # fmt: skip
+    )
     return choice.leaderboard
 
 
@@ -263,8 +269,18 @@ def train(
     from forecasting.training import train as fit
 
     source, name, names, contract = _training_inputs(store, history, field, queue, models, registered_model)
-    return fit(store, series(history, field, queue), history.calendar, str(source), name, names,
-               horizon_days=horizon_days, n_origins=origins, progress=False, contract=contract)  # fmt: skip
+    return fit(
+        store,
+        series(history, field, queue),
+        history.calendar,
+        str(source),
+        name,
+        names,
+        horizon_days=horizon_days,
+        n_origins=origins,
+        progress=False,
+        contract=contract,
+    )
 
 
 def retrain(
@@ -288,9 +304,19 @@ def retrain(
     from forecasting.training import retrain as refit
 
     source, name, names, contract = _training_inputs(store, history, field, queue, models, registered_model)
-    return refit(store, series(history, field, queue), history.calendar, str(source), name, names,
-                 horizon_days=horizon_days, n_origins=origins, eval_origins=eval_origins, progress=False,
-                 contract=contract)  # fmt: skip
+    return refit(
+        store,
+        series(history, field, queue),
+        history.calendar,
+        str(source),
+        name,
+        names,
+        horizon_days=horizon_days,
+        n_origins=origins,
+        eval_origins=eval_origins,
+        progress=False,
+        contract=contract,
+    )
 
 
 def staff(
@@ -330,10 +356,20 @@ def staff(
     from scenarios.staffing.requirements import Targets
     from scenarios.staffing_plan import StaffingOptions, staff_intervals
 
-    targets = Targets(service_level=service_level, target_seconds=target_seconds, asa_seconds=asa_seconds,
-                      abandon_rate=abandon_rate, max_occupancy=max_occupancy)  # fmt: skip
-    options = StaffingOptions(targets=targets, model=model, patience=patience_seconds, shrinkage=shrinkage,
-                              hours_per_fte=hours_per_fte)  # fmt: skip
+    targets = Targets(
+        service_level=service_level,
+        target_seconds=target_seconds,
+        asa_seconds=asa_seconds,
+        abandon_rate=abandon_rate,
+        max_occupancy=max_occupancy,
+    )
+    options = StaffingOptions(
+        targets=targets,
+        model=model,
+        patience=patience_seconds,
+        shrinkage=shrinkage,
+        hours_per_fte=hours_per_fte,
+    )
     return staff_intervals(
         np.atleast_1d(np.asarray(volume, float)), aht_seconds, interval_minutes * 60, options
     )

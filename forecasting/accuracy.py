@@ -129,9 +129,12 @@ def read_forecast(path: str | Path, queue: str | None = None) -> pd.DataFrame:
         if queue not in (None, "all"):
             if queue not in queues:
                 raise InputError(
-                    "no rows of this queue", path=raw.path, column="queue", expected=f"rows of queue '{queue}'",
+                    "no rows of this queue",
+                    path=raw.path,
+                    column="queue",
+                    expected=f"rows of queue '{queue}'",
                     found=", ".join(queues[:5]),
-                )  # fmt: skip
+                )
             frame = frame[frame["queue"].astype(str) == queue]
     stamps = _wall_clock(frame["timestamp"])
     _refuse_rows(raw, frame, stamps.isna(), "timestamp", "not a timestamp", "a date or date and time")
@@ -288,8 +291,9 @@ def _status(spans: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> np.
 
 
 # ---------------------------------------------------------------------------- levels
-def _aggregate_forecast(own: pd.DataFrame, level: str, actuals: Actuals, step: pd.Timedelta,
-                        level0: str) -> pd.DataFrame:  # fmt: skip
+def _aggregate_forecast(
+    own: pd.DataFrame, level: str, actuals: Actuals, step: pd.Timedelta, level0: str
+) -> pd.DataFrame:
     """The forecast's own rows totalled per day, week or month; handle times averaged with the
     weights the actuals are averaged with (the calls of each row's span), so both sides of a
     day's AHT weigh its intervals alike. Bands cannot be added up from rows (their errors are
@@ -433,8 +437,9 @@ def compare(
             rows[f"inside{level_}"] = inside.where(known)
         rows["status"] = status
         rows["end"] = ends
-        scale = _scale(_level_series(before if scale_from.startswith("history") else series, level,
-                                     actuals, step), level)  # fmt: skip
+        scale = _scale(
+            _level_series(before if scale_from.startswith("history") else series, level, actuals, step), level
+        )
         summaries.append(_summarise(rows, level, scale))
         frames.append(rows)
     summary = pd.DataFrame(summaries)
@@ -500,8 +505,13 @@ def _summarise(rows: pd.DataFrame, level: str, scale: float) -> dict:
         out.update(
             {k: got.get(k, np.nan) for k in ("mase", "wape", "bias", "coverage80", "coverage95", "mae")}
         )
-    for status in ("partial forecast", "partial actuals", "gap in the actuals", "after the actuals",
-                   "before the actuals"):  # fmt: skip
+    for status in (
+        "partial forecast",
+        "partial actuals",
+        "gap in the actuals",
+        "after the actuals",
+        "before the actuals",
+    ):
         out[status.replace(" ", "_")] = int(counts.get(status, 0))
     return out
 
@@ -575,8 +585,13 @@ def verdict(result: Accuracy, promised: dict[str, float] | None = None) -> str:
         cov, promised_cov = own.get("coverage80", np.nan), promised.get("coverage80", np.nan)
         narrow = np.isfinite(cov) and np.isfinite(promised_cov) and cov < promised_cov - RETRAIN_COVERAGE_DROP
         if worse or narrow:
-            why = f"{judged} against the backtest's {promised['mase']:.2f}" if worse else (
-                f"{100 * cov:.0f} % inside the 80 % band against the backtest's {100 * promised_cov:.0f} %")  # fmt: skip
+            why = (
+                f"{judged} against the backtest's {promised['mase']:.2f}"
+                if worse
+                else (
+                    f"{100 * cov:.0f} % inside the 80 % band against the backtest's {100 * promised_cov:.0f} %"
+                )
+            )
             return f"{text} — worse than the backtest ({why}): consider `capplan retrain`"
         return f"{text} — within what the backtest promised ({judged}, backtest {promised['mase']:.2f})"
     if np.isfinite(mase):
@@ -623,8 +638,11 @@ def describe_live(tags: dict[str, str]) -> str | None:
     live = {k.removeprefix(LIVE_PREFIX): v for k, v in tags.items() if k.startswith(LIVE_PREFIX)}
     if not live:
         return None
-    parts = [f"{label} {_pct(float(live[key]))}" for key, label in (("wape", "WAPE"), ("bias", "bias"))
-             if key in live]  # fmt: skip
+    parts = [
+        f"{label} {_pct(float(live[key]))}"
+        for key, label in (("wape", "WAPE"), ("bias", "bias"))
+        if key in live
+    ]
     if "coverage80" in live:
         parts.append(f"{100 * float(live['coverage80']):.0f} % inside the 80 % band")
     if "mase" in live:
@@ -656,8 +674,15 @@ class ModelForecast:
     end: pd.Timestamp  # the actuals' last interval
 
 
-def model_forecast(model, fit, result, actuals: Actuals, field: str = "arrivals", queue: str | None = None,
-                   label: str = "the model") -> ModelForecast:  # fmt: skip
+def model_forecast(
+    model,
+    fit,
+    result,
+    actuals: Actuals,
+    field: str = "arrivals",
+    queue: str | None = None,
+    label: str = "the model",
+) -> ModelForecast:
     """What the model (loaded and checked by ``model_contract.load_checked``; ``fit`` how its
     slots make the data's intervals) forecast for every open interval of the data after its
     training end: the actuals that arrived since are what is scored."""

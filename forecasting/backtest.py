@@ -187,8 +187,14 @@ def run_backtest(
     first = usable[-HALVING_ORIGINS:] if keep_within is not None and len(usable) > HALVING_ORIGINS else usable
     rounds = [first, [o for o in usable if o not in first]]
     total = len(models) * len(usable)
-    bar = tqdm(total=total, desc="backtest", unit="fit", disable=callable(progress) or not progress,
-               leave=False, mininterval=0.5 if sys.stderr.isatty() else 10.0)  # fmt: skip
+    bar = tqdm(
+        total=total,
+        desc="backtest",
+        unit="fit",
+        disable=callable(progress) or not progress,
+        leave=False,
+        mininterval=0.5 if sys.stderr.isatty() else 10.0,
+    )
     parts, seconds, done, dropped, timing = [], {name: 0.0 for name in models}, 0, {}, {}
     for round_origins in rounds:
         cells_of_round = [
@@ -233,8 +239,11 @@ def _far_behind(forecasts: pd.DataFrame, keep_within: float) -> dict[str, str]:
         .mean()
     )
     best = float(mase.min())
-    return {name: f"MASE {m:.3f} against the best's {best:.3f}" for name, m in mase.items()
-            if m > (1 + keep_within) * best}  # fmt: skip
+    return {
+        name: f"MASE {m:.3f} against the best's {best:.3f}"
+        for name, m in mase.items()
+        if m > (1 + keep_within) * best
+    }
 
 
 def _run_cells(

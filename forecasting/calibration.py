@@ -68,8 +68,12 @@ def _banded(rows: pd.DataFrame, errors: list[HoldoutError], distribution: str) -
             rows[f"lo{level}"] = rows[f"hi{level}"] = np.nan
         return rows
     mean, leads = rows["forecast"].to_numpy(float), rows["horizon_day"].to_numpy(float)
-    bands = nested_bands(mean, LEVELS, distribution,
-                         lambda level: spread_on_curve(spreads.curves[level], leads, SPREAD_FLOOR * spreads.pooled[level]))  # fmt: skip
+    bands = nested_bands(
+        mean,
+        LEVELS,
+        distribution,
+        lambda level: spread_on_curve(spreads.curves[level], leads, SPREAD_FLOOR * spreads.pooled[level]),
+    )
     for level, (lo, hi) in bands.items():
         rows[f"lo{level}"], rows[f"hi{level}"] = lo, hi
     return rows
@@ -106,8 +110,9 @@ def band_calibration(frame: pd.DataFrame) -> dict:
     """``calibration`` (one line: "ok", or what is off and what was done) and the widening of
     each level's band (``band_factor80``, ``band_factor95``: 1 unless the backtest's coverage
     is below nominal by more than :func:`tolerance`) for one leaderboard entry's backtest rows."""
-    independent = int(frame.assign(day=pd.DatetimeIndex(frame["timestamp"]).normalize())
-                      .groupby(["origin", "day"]).ngroups)  # fmt: skip
+    independent = int(
+        frame.assign(day=pd.DatetimeIndex(frame["timestamp"]).normalize()).groupby(["origin", "day"]).ngroups
+    )
     out: dict = {f"band_factor{level}": 1.0 for level in LEVELS}
     said = []
     for level in LEVELS:

@@ -125,15 +125,25 @@ def candidates(backtest: Backtest, max_members: int | None = None) -> pd.DataFra
         calibration[name] = band_calibration(combo)
         rows.append(
             pd.DataFrame(
-                [{"model": name, **accuracy(combo), "mase_median": median_mase(combo),
-                  "origins": combo["origin"].nunique()}]
+                [
+                    {
+                        "model": name,
+                        **accuracy(combo),
+                        "mase_median": median_mase(combo),
+                        "origins": combo["origin"].nunique(),
+                    }
+                ]
             )
-        )  # fmt: skip
+        )
     board = pd.concat(rows, ignore_index=True).sort_values(["mase", "model"]).reset_index(drop=True)
     if len(left_out):
         behind = left_out.drop(columns=["rank"]).sort_values(["mase", "model"])
-        behind = behind.assign(left_out=[f"after {n} origins: {backtest.dropped[m]}"
-                                         for m, n in zip(behind["model"], behind["origins"], strict=True)])  # fmt: skip
+        behind = behind.assign(
+            left_out=[
+                f"after {n} origins: {backtest.dropped[m]}"
+                for m, n in zip(behind["model"], behind["origins"], strict=True)
+            ]
+        )
         board = pd.concat([board, behind], ignore_index=True)
     board.insert(0, "rank", np.arange(1, len(board) + 1))
     checked = pd.DataFrame([calibration[m] for m in board["model"]], index=board.index)

@@ -104,8 +104,17 @@ def backtest_and_choose(
     apart for months ahead, so the origins do not all see the same future."""
     models = {n: make_model(n, clean, special_days) for n in names}
     step_days = step_days or origin_step(horizon_days)
-    backtest = run_backtest(models, history, horizon_days, n_origins, step_days, progress=progress,
-                            n_jobs=n_jobs, cells=cells, keep_within=HALVING_MARGIN)  # fmt: skip
+    backtest = run_backtest(
+        models,
+        history,
+        horizon_days,
+        n_origins,
+        step_days,
+        progress=progress,
+        n_jobs=n_jobs,
+        cells=cells,
+        keep_within=HALVING_MARGIN,
+    )
     board = candidates(backtest)
     return Choice(backtest, board, choose_from(board))
 
@@ -115,16 +124,27 @@ def choice_key(history: pd.Series, names: list[str], clean: bool, special_days: 
     content, the candidates and how the history is prepared."""
     from forecasting.store.forecast_cache import digest, series_digest
 
-    return digest({"history": series_digest(history), "candidates": sorted(names), "clean": clean,
-                   "special_days": special_days.describe() if special_days else None, "entry": 1})  # fmt: skip
+    return digest(
+        {
+            "history": series_digest(history),
+            "candidates": sorted(names),
+            "clean": clean,
+            "special_days": special_days.describe() if special_days else None,
+            "entry": 1,
+        }
+    )
 
 
 def remember_choice(cache, key: str, choice: Choice, horizon_days: int) -> None:
     """Keep a backtest's leaderboard so ``forecast --model auto`` on the same data reuses its
     choice instead of running a smaller selection that may choose otherwise."""
     origins = int(choice.backtest.forecasts["origin"].nunique())
-    meta = {"winner": choice.name, "horizon_days": horizon_days, "origins": origins,
-            "at": pd.Timestamp.now().isoformat(timespec="seconds")}  # fmt: skip
+    meta = {
+        "winner": choice.name,
+        "horizon_days": horizon_days,
+        "origins": origins,
+        "at": pd.Timestamp.now().isoformat(timespec="seconds"),
+    }
     cache.put(key, choice.leaderboard, meta)
 
 
@@ -188,17 +208,34 @@ def select_and_fit(
         board, meta = recalled
         log.info(
             "auto: the backtest of this data (%s, %d origins, %d days ahead) chose %s",
-            meta["at"], meta["origins"], meta["horizon_days"], meta["winner"],
-        )  # fmt: skip
+            meta["at"],
+            meta["origins"],
+            meta["horizon_days"],
+            meta["winner"],
+        )
         members = {n: make_model(n, clean, special_days) for n in meta["winner"].split(COMBINE_SEP)}
         step = origin_step(horizon_days)
-        errors = run_backtest(members, history, horizon_days, select_origins, step, progress=progress,
-                              n_jobs=n_jobs, cells=cells)  # fmt: skip
+        errors = run_backtest(
+            members,
+            history,
+            horizon_days,
+            select_origins,
+            step,
+            progress=progress,
+            n_jobs=n_jobs,
+            cells=cells,
+        )
         fitted = make_model(meta["winner"], clean, special_days).fit(
             history, calendar, residuals=errors.residuals(meta["winner"])
         )
-        return Selection(meta["winner"], fitted, None, board, why=explain_choice(board, meta["winner"]),
-                         calibration=calibrate(fitted, board, meta["winner"]))  # fmt: skip
+        return Selection(
+            meta["winner"],
+            fitted,
+            None,
+            board,
+            why=explain_choice(board, meta["winner"]),
+            calibration=calibrate(fitted, board, meta["winner"]),
+        )
     choice = backtest_and_choose(
         history,
         names,
@@ -219,9 +256,14 @@ def select_and_fit(
     fitted = make_model(choice.name, clean, special_days).fit(
         history, calendar, residuals=choice.backtest.residuals(choice.name)
     )
-    return Selection(choice.name, fitted, choice.backtest, choice.leaderboard,
-                     why=explain_choice(choice.leaderboard, choice.name),
-                     calibration=calibrate(fitted, choice.leaderboard, choice.name))  # fmt: skip
+    return Selection(
+        choice.name,
+        fitted,
+        choice.backtest,
+        choice.leaderboard,
+        why=explain_choice(choice.leaderboard, choice.name),
+        calibration=calibrate(fitted, choice.leaderboard, choice.name),
+    )
 
 
 def calibrate(model: Forecaster, board: pd.DataFrame | None, name: str) -> str | None:
@@ -295,11 +337,17 @@ def check_requested_times(at: pd.DatetimeIndex, history_end: pd.Timestamp) -> No
     """Requested times lie after the history and within three years of its end: a time in
     the past (a year typed wrong) was forecast silently, decades ahead would be made up."""
     for wrong, reason, expected in (
-        (at <= history_end, "a time inside or before the history",
-         f"times after the history's end ({history_end:%Y-%m-%d %H:%M})"),
-        (at > history_end + MAX_AHEAD, "a time too far ahead",
-         f"times within three years of the history's end ({history_end:%Y-%m-%d})"),
-    ):  # fmt: skip
+        (
+            at <= history_end,
+            "a time inside or before the history",
+            f"times after the history's end ({history_end:%Y-%m-%d %H:%M})",
+        ),
+        (
+            at > history_end + MAX_AHEAD,
+            "a time too far ahead",
+            f"times within three years of the history's end ({history_end:%Y-%m-%d})",
+        ),
+    ):
         if wrong.any():
             more = int(wrong.sum()) - 1
             found = f"{at[wrong][0]:%Y-%m-%d %H:%M}" + (f" and {more} more" if more else "")
@@ -322,8 +370,13 @@ def call_weights(result: IngestResult, queue: str | None, stamps: pd.DatetimeInd
     return weights if weights.sum() > 0 else None
 
 
-def check_history_reach(history: pd.Series, stamps: pd.DatetimeIndex, start: pd.Timestamp | None = None,
-                        end: pd.Timestamp | None = None, option: str = "horizon_days") -> None:  # fmt: skip
+def check_history_reach(
+    history: pd.Series,
+    stamps: pd.DatetimeIndex,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    option: str = "horizon_days",
+) -> None:
     """A forecast reaches no further ahead than the history reaches back: beyond that every
     model, not only the backtested ones, extrapolates a season or a trend it never saw twice,
     and its band would be narrow only because nothing measured how wrong it gets."""
@@ -505,9 +558,11 @@ def forecast_from_periods(
         )
     if granularity != unit:
         raise InputError(
-            "not the data's period", option="granularity", expected=f"{unit}: the data are totals per {unit}",
+            "not the data's period",
+            option="granularity",
+            expected=f"{unit}: the data are totals per {unit}",
             found=granularity,
-        )  # fmt: skip
+        )
     freq = result.period if unit == "week" else "M"
     periods = int(np.ceil(horizon_days / (7 if unit == "week" else 365.25 / 12)))
     queues = sorted(map(str, result.intervals["queue"].unique())) if queue == EACH_QUEUE else [queue]

@@ -98,9 +98,15 @@ class IntradayProfile:
         shares = self.shares.reshape(7, -1, k).sum(axis=2)
         opened = self.open.reshape(7, -1, k)
         return IntradayProfile(
-            interval, shares, opened.any(axis=2), self.day_mix, self.source, self.typical, self.notes,
+            interval,
+            shares,
+            opened.any(axis=2),
+            self.day_mix,
+            self.source,
+            self.typical,
+            self.notes,
             coverage=opened.sum(axis=2) / k,
-        )  # fmt: skip
+        )
 
     def spread_days(
         self,
@@ -258,9 +264,13 @@ def typical_profile() -> IntradayProfile:
     lost); weekday mix 20/18/17/17/16/8/4 %. A stand-in, never the centre's own shape."""
     profile = read_profile(TYPICAL_FILE)
     return IntradayProfile(
-        profile.interval, profile.shares, profile.open, profile.day_mix,
-        "capplan's bundled typical contact-centre week (generic, not this centre's)", typical=True,
-    )  # fmt: skip
+        profile.interval,
+        profile.shares,
+        profile.open,
+        profile.day_mix,
+        "capplan's bundled typical contact-centre week (generic, not this centre's)",
+        typical=True,
+    )
 
 
 def read_profile(path: str | Path, key: dict | None = None) -> IntradayProfile:
@@ -332,9 +342,13 @@ def profile_from_table(
     def bad(i: int, column: str, expected: str, found) -> InputError:
         position = int(long["position"].iloc[i])
         return InputError(
-            "bad intraday profile", row=row_number(position), column=str(column), expected=expected,
-            found=found, **where,
-        )  # fmt: skip
+            "bad intraday profile",
+            row=row_number(position),
+            column=str(column),
+            expected=expected,
+            found=found,
+            **where,
+        )
 
     day = long["weekday"].str.lower().map(names)
     if day.isna().any():

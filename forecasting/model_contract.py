@@ -147,8 +147,10 @@ def check_fits(
     if model.queue == "all" and not same_queues:
         added = sorted(set(data.queues) - set(model.queues))
         gone = sorted(set(model.queues) - set(data.queues))
-        differs = [f"queues it never saw: {_list(added)}" if added else "",
-                   f"without its queues {_list(gone)}" if gone else ""]  # fmt: skip
+        differs = [
+            f"queues it never saw: {_list(added)}" if added else "",
+            f"without its queues {_list(gone)}" if gone else "",
+        ]
         raise refuse(
             f"was trained on the total of queues {_list(model.queues)}",
             "data with " + "; ".join(d for d in differs if d),

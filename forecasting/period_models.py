@@ -75,8 +75,9 @@ def log_trend_season(y: np.ndarray, h: int, m: int, mix: np.ndarray | None = Non
     design = np.column_stack(cols)
     logs = np.log(np.maximum(y, 1e-9))
     coef = np.linalg.lstsq(design[: len(y)], logs, rcond=None)[0]
-    recent = np.linalg.lstsq(design[len(y) - span : len(y), :2], (logs - design[: len(y), 2:] @ coef[2:])[-span:],
-                             rcond=None)[0]  # fmt: skip
+    recent = np.linalg.lstsq(
+        design[len(y) - span : len(y), :2], (logs - design[: len(y), 2:] @ coef[2:])[-span:], rcond=None
+    )[0]
     fitted_end = design[len(y) - 1, :2] @ recent
     ahead = t[len(y) :] - t[len(y) - 1]
     return np.exp(fitted_end + recent[1] * ahead + design[len(y) :, 2:] @ coef[2:])
@@ -181,8 +182,16 @@ def _rolling_errors(
             forecast = np.maximum(predict(y[:origin], ahead, m, mix), 0.0)
         except (ValueError, np.linalg.LinAlgError):
             continue
-        rows.append(pd.DataFrame({"origin": origin, "lead": np.arange(1, ahead + 1),
-                                  "actual": y[origin : origin + ahead], "forecast": forecast}))  # fmt: skip
+        rows.append(
+            pd.DataFrame(
+                {
+                    "origin": origin,
+                    "lead": np.arange(1, ahead + 1),
+                    "actual": y[origin : origin + ahead],
+                    "forecast": forecast,
+                }
+            )
+        )
     return (
         pd.concat(rows, ignore_index=True)
         if rows

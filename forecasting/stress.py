@@ -190,8 +190,9 @@ def score_rows(pred: pd.DataFrame, future: pd.Series, scale: float, series_kind:
 
     days = future.index.normalize()
     lead = np.searchsorted(days.unique(), days) + 1
-    frame = pred.reset_index(drop=True).assign(actual=future.to_numpy(), scale=scale,
-                                               bucket=horizon_bucket(lead, series_kind))  # fmt: skip
+    frame = pred.reset_index(drop=True).assign(
+        actual=future.to_numpy(), scale=scale, bucket=horizon_bucket(lead, series_kind)
+    )
     rows = [{**key, "bucket": "all", **accuracy(frame)}]
     rows += [{**key, "bucket": b, **accuracy(part)} for b, part in frame.groupby("bucket", sort=False)]
     return rows

@@ -223,8 +223,11 @@ def retrain(
         _log_backtest(run, board, choice.backtest)
         log.info(
             "retrain: challenger %s against champion %s (as trained and refitted) on %d origins from %s",
-            challenger_name, champion_name, len(window), f"{window[0]:%Y-%m-%d}",
-        )  # fmt: skip
+            challenger_name,
+            champion_name,
+            len(window),
+            f"{window[0]:%Y-%m-%d}",
+        )
         scores = compare_on_window(
             history,
             window,

@@ -85,11 +85,23 @@ def _daily_risk(
     for i, name in enumerate(g.queues):
         q = scenario.queues[name]
         rate = queue_volume(scenario, demand, i)
-        daily = daily_success(z, days, rate, rate * demand.cv, g.aht[i], agents=agents[i],
-                              interval_seconds=g.interval.total_seconds(), channel=q.channel,
-                              targets=scenario.targets.for_queue(name), model=q.model, patience=q.patience_seconds,
-                              concurrency=q.concurrency, open_mask=weights, service=demand.services.get(name),
-                              starting_backlog=_starting(demand, i))  # fmt: skip
+        daily = daily_success(
+            z,
+            days,
+            rate,
+            rate * demand.cv,
+            g.aht[i],
+            agents=agents[i],
+            interval_seconds=g.interval.total_seconds(),
+            channel=q.channel,
+            targets=scenario.targets.for_queue(name),
+            model=q.model,
+            patience=q.patience_seconds,
+            concurrency=q.concurrency,
+            open_mask=weights,
+            service=demand.services.get(name),
+            starting_backlog=_starting(demand, i),
+        )
         parts.append(daily.assign(queue=name))
     return pd.concat(parts, ignore_index=True)
 

@@ -106,9 +106,15 @@ def load_capacity_inputs(
     )
     try:
         table, selections, _ = make_forecast(
-            by_day(result), "arrivals", scenario.data.queue, "auto", horizon, progress=False, store=store,
+            by_day(result),
+            "arrivals",
+            scenario.data.queue,
+            "auto",
+            horizon,
+            progress=False,
+            store=store,
             granularity="week",
-        )  # fmt: skip
+        )
     except InputError as exc:
         raise exc.as_keys("data") from None
     volume, sd, notes = _weekly_volume(table, week_starts)
@@ -116,9 +122,17 @@ def load_capacity_inputs(
     aht = {q: _aht(scenario, q, result) for q in scenario.queues}
     model = f"{selections[0].name} on weekly totals" if selections else "weekly totals"
     return CapacityInputs(
-        scenario, path, week_starts, volume, sd, shape, aht, model, notes + shape_notes,
+        scenario,
+        path,
+        week_starts,
+        volume,
+        sd,
+        shape,
+        aht,
+        model,
+        notes + shape_notes,
         load_services(scenario, folder),
-    )  # fmt: skip
+    )
 
 
 def by_day(result):
@@ -145,10 +159,17 @@ def _weekly_volume(
 
     z = stats.norm.ppf(0.9)
     weeks = pd.to_datetime(table["timestamp"]).dt.to_period("W-SUN").dt.start_time
-    frame = pd.DataFrame(
-        {"week": weeks, "forecast": table["forecast"].to_numpy(float),
-         "sd": (table["hi80"].to_numpy(float) - table["lo80"].to_numpy(float)) / (2 * z)}
-    ).groupby("week").agg(forecast=("forecast", "sum"), sd=("sd", "sum"))  # fmt: skip
+    frame = (
+        pd.DataFrame(
+            {
+                "week": weeks,
+                "forecast": table["forecast"].to_numpy(float),
+                "sd": (table["hi80"].to_numpy(float) - table["lo80"].to_numpy(float)) / (2 * z),
+            }
+        )
+        .groupby("week")
+        .agg(forecast=("forecast", "sum"), sd=("sd", "sum"))
+    )
     known = frame.reindex(week_starts)
     full = frame.loc[frame.index >= week_starts[0]]
     if full.empty:
@@ -360,9 +381,10 @@ def compute_capacity(
         plan = plan_hiring(required, workforce, rules)
     except RuntimeError:  # HiGHS out of time before any plan: never with the shortfall allowed, but said
         raise InputError(
-            "no hiring plan found in the time allowed", key="capacity.hiring",
+            "no hiring plan found in the time allowed",
+            key="capacity.hiring",
             expected="fewer possible class starts (every_weeks) or a shorter plan (weeks)",
-        ) from None  # fmt: skip
+        ) from None
     log.info(
         "%s: attrition Monte Carlo (%d draws)%s",
         scenario.name,

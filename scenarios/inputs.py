@@ -70,8 +70,14 @@ def load_services(scenario: Scenario, folder: Path | None) -> dict:
         except InputError as exc:
             if exc.key is not None or exc.path is not None:
                 raise
-            raise InputError(exc.detail, path=resolve_path(own[0].input, folder), column=exc.column,
-                             key=f"queues.{name}.model", expected=exc.expected, found=exc.found) from None  # fmt: skip
+            raise InputError(
+                exc.detail,
+                path=resolve_path(own[0].input, folder),
+                column=exc.column,
+                key=f"queues.{name}.model",
+                expected=exc.expected,
+                found=exc.found,
+            ) from None
     return services
 
 
@@ -105,8 +111,15 @@ def own_log(scenario: Scenario, folder: Path | None) -> tuple | None:
 
 
 @lru_cache(maxsize=8)
-def _fitted(spec: DataSpec, key: str, folder: str | None, stamp: tuple, interval: str, target_seconds: float,
-            kind: str):  # fmt: skip
+def _fitted(
+    spec: DataSpec,
+    key: str,
+    folder: str | None,
+    stamp: tuple,
+    interval: str,
+    target_seconds: float,
+    kind: str,
+):
     """Fit once per log version, interval, threshold and kind (the app reruns what-ifs)."""
     from scenarios.service.fitted import fit_service
 
@@ -126,8 +139,9 @@ def load_service_check(scenario: Scenario, folder: Path | None):
 
 
 @lru_cache(maxsize=8)
-def _service_check(spec: DataSpec, key: str, folder: str | None, stamp: tuple, interval: str,
-                   target_seconds: float):  # fmt: skip
+def _service_check(
+    spec: DataSpec, key: str, folder: str | None, stamp: tuple, interval: str, target_seconds: float
+):
     from scenarios.service.fitted import last_week_check
 
     history = load_history(spec, interval, Path(folder) if folder else None, target_seconds, key=key)
@@ -137,8 +151,9 @@ def _service_check(spec: DataSpec, key: str, folder: str | None, stamp: tuple, i
 
 
 @lru_cache(maxsize=8)
-def _satisfaction(spec: DataSpec, key: str, folder: str | None, stamp: tuple, interval: str,
-                  target_seconds: float) -> dict:  # fmt: skip
+def _satisfaction(
+    spec: DataSpec, key: str, folder: str | None, stamp: tuple, interval: str, target_seconds: float
+) -> dict:
     """Fit once per log version (the app reruns what-ifs)."""
     from scenarios.service.satisfaction import fit_satisfaction
 

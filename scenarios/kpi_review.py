@@ -102,10 +102,14 @@ def grouped(report: pd.DataFrame) -> tuple[pd.DataFrame, str]:
 
 
 CHART_DEFAULTS = {  # what a trend chart opens with, the first choice the data has
-    "tickets": (("first_response_in_sla", "resolution_in_sla"), ("first_response_median_s",),
-                ("first_response_mean_s",), ("arrivals",)),
+    "tickets": (
+        ("first_response_in_sla", "resolution_in_sla"),
+        ("first_response_median_s",),
+        ("first_response_mean_s",),
+        ("arrivals",),
+    ),
     "contacts": (("service_level", "abandon_rate"),),
-}  # fmt: skip
+}
 
 
 def chart_defaults(kpis: list[str], tickets: bool) -> list[str]:

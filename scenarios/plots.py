@@ -154,27 +154,56 @@ def capacity_plot(result):
     )
     fig, ax = plt.subplots(figsize=(11, 4.5))
     x = w["week_start"]
-    ax.fill_between(x, w["required_fte_p50"], w[planned], color="tab:red", alpha=0.12,
-                    label=f"required, P50 to {planned.rsplit('_', 1)[1].upper()}")  # fmt: skip
+    ax.fill_between(
+        x,
+        w["required_fte_p50"],
+        w[planned],
+        color="tab:red",
+        alpha=0.12,
+        label=f"required, P50 to {planned.rsplit('_', 1)[1].upper()}",
+    )
     ax.plot(x, w[planned], color="tab:red", lw=1.6, label=f"required ({planned.rsplit('_', 1)[1].upper()})")
     ax.plot(x, w["current_team_fte"], color="grey", lw=1, ls="--", label="today's team, no hiring")
     ax.plot(x, w["productive_fte"], color="tab:blue", lw=1.8, label="productive FTE with the hires")
     ax.plot(x, w["covered_fte"], color="tab:blue", lw=1, ls=":", label="with overtime and outsourcing")
     short = w["gap"] > 0
     if short.any():
-        ax.fill_between(x, 0, 1, where=short, transform=ax.get_xaxis_transform(), color="tab:orange",
-                        alpha=0.15, label="weeks short")  # fmt: skip
+        ax.fill_between(
+            x,
+            0,
+            1,
+            where=short,
+            transform=ax.get_xaxis_transform(),
+            color="tab:orange",
+            alpha=0.15,
+            label="weeks short",
+        )
     starts = w[w["class_starts"] > 0]
     if len(starts):
         low = ax.get_ylim()[0]
-        ax.scatter(starts["week_start"], np.full(len(starts), low), marker="^", color="tab:green", zorder=3,
-                   label="hiring class starts")  # fmt: skip
+        ax.scatter(
+            starts["week_start"],
+            np.full(len(starts), low),
+            marker="^",
+            color="tab:green",
+            zorder=3,
+            label="hiring class starts",
+        )
         for _, row in starts.iterrows():
-            ax.annotate(str(int(row["class_starts"])), (row["week_start"], low), textcoords="offset points",
-                        xytext=(0, 6), ha="center", fontsize=7, color="tab:green")  # fmt: skip
+            ax.annotate(
+                str(int(row["class_starts"])),
+                (row["week_start"], low),
+                textcoords="offset points",
+                xytext=(0, 6),
+                ha="center",
+                fontsize=7,
+                color="tab:green",
+            )
     ax.set_ylabel("FTE")
-    ax.set_title(f"Capacity plan: {int(result.summary['capacity_hires'])} hires in "
-                 f"{int(result.summary['capacity_classes'])} classes")  # fmt: skip
+    ax.set_title(
+        f"Capacity plan: {int(result.summary['capacity_hires'])} hires in "
+        f"{int(result.summary['capacity_classes'])} classes"
+    )
     ax.legend(loc="upper left", fontsize=8, ncol=2)
     ax.grid(alpha=0.3)
     fig.autofmt_xdate()
@@ -194,8 +223,17 @@ def schedule_plot(result):
     top.step(x, open_rows["on_duty"], where="post", color="tab:blue", lw=1.6, label="on duty (the schedule)")
     short = open_rows["short"] > 0
     if short.any():
-        top.fill_between(x, 0, 1, where=short, transform=top.get_xaxis_transform(), step="post",
-                         color="tab:orange", alpha=0.25, label="short")  # fmt: skip
+        top.fill_between(
+            x,
+            0,
+            1,
+            where=short,
+            transform=top.get_xaxis_transform(),
+            step="post",
+            color="tab:orange",
+            alpha=0.25,
+            label="short",
+        )
     firsts = open_rows.index[open_rows["day"] != open_rows["day"].shift()].tolist()
     top.set_xticks(firsts, [open_rows.loc[i, "day"][:3] for i in firsts])
     top.set_ylabel("agents")

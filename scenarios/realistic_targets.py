@@ -77,8 +77,11 @@ def own_targets(scenario: Scenario) -> dict[str, float]:
     """The scenario's own value of each kind the curve varies, when its queues share one: the
     row at that value is the plan."""
     own = {}
-    for kind, channels in (("service_level", ("voice", "chat")), ("asa_seconds", ("voice", "chat")),
-                           ("response_hours", ("email",))):  # fmt: skip
+    for kind, channels in (
+        ("service_level", ("voice", "chat")),
+        ("asa_seconds", ("voice", "chat")),
+        ("response_hours", ("email",)),
+    ):
         values = {getattr(scenario.targets.for_queue(q), kind) for q in _queues(scenario, channels)}
         if len(values) == 1 and None not in values:
             own[kind] = values.pop()
@@ -106,8 +109,16 @@ def target_curve(scenario: Scenario, demand) -> pd.DataFrame:
         order = sorted(set(values) | ({own[kind]} if own.get(kind) is not None else set()))
         for value in order if kind == "service_level" else order[::-1]:
             fte, cost, peak = _fte(scenario, demand, kind, value)
-            rows.append({"target": kind, "value": value, "fte": fte, "cost": cost, "peak_agents": peak,
-                         "plan": own.get(kind) is not None and bool(np.isclose(value, own[kind]))})  # fmt: skip
+            rows.append(
+                {
+                    "target": kind,
+                    "value": value,
+                    "fte": fte,
+                    "cost": cost,
+                    "peak_agents": peak,
+                    "plan": own.get(kind) is not None and bool(np.isclose(value, own[kind])),
+                }
+            )
     return pd.DataFrame(rows, columns=CURVE_COLUMNS)
 
 

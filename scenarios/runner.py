@@ -118,9 +118,22 @@ def compute(inputs: ScenarioInputs) -> ScenarioResult:
     )
     empty_curve = pd.DataFrame(columns=CURVE_COLUMNS)
     return ScenarioResult(
-        scenario, inputs.path, intervals, daily, fte, empty_curve, {}, None, summary, base.model, warnings,
-        demand=demand, available=available, services=inputs.services, satisfaction=inputs.satisfaction,
-    )  # fmt: skip
+        scenario,
+        inputs.path,
+        intervals,
+        daily,
+        fte,
+        empty_curve,
+        {},
+        None,
+        summary,
+        base.model,
+        warnings,
+        demand=demand,
+        available=available,
+        services=inputs.services,
+        satisfaction=inputs.satisfaction,
+    )
 
 
 def backlog_notes(scenario: Scenario, demand, base: BaseForecast) -> list[str]:
@@ -170,9 +183,10 @@ def predicted_satisfaction(frame: pd.DataFrame, models: dict) -> pd.DataFrame:
         for prefix in ("", "supply_"):
             if f"{prefix}p_wait" in frame:
                 frame[f"{prefix}{survey}"] = fit.model.predict_service(
-                    frame[f"{prefix}p_wait"], frame[f"{prefix}asa_seconds"],
+                    frame[f"{prefix}p_wait"],
+                    frame[f"{prefix}asa_seconds"],
                     frame.get(f"{prefix}abandon_rate", pd.Series(0.0, index=frame.index)),
-                )  # fmt: skip
+                )
     return frame
 
 

@@ -45,12 +45,19 @@ def rules_of(spec: ScheduleSpec, interval_minutes: int, cost_per_hour: float = 0
         first, last = _hours(t.start_window)
         templates.append(
             ShiftTemplate(
-                t.name, t.hours, first, last, t.start_step_minutes,
+                t.name,
+                t.hours,
+                first,
+                last,
+                t.start_step_minutes,
                 tuple(Break(b.minutes, b.after_hours[0], b.after_hours[1], b.paid) for b in t.breaks),
-                t.days_per_week, t.consecutive_days_off, t.part_time,
-                t.cost_per_hour if t.cost_per_hour is not None else (cost_per_hour or 1.0), t.max_agents,
+                t.days_per_week,
+                t.consecutive_days_off,
+                t.part_time,
+                t.cost_per_hour if t.cost_per_hour is not None else (cost_per_hour or 1.0),
+                t.max_agents,
             )
-        )  # fmt: skip
+        )
     return ScheduleRules(
         tuple(templates),
         interval_minutes,
@@ -162,9 +169,13 @@ def delivered_service(result, on_duty: np.ndarray) -> pd.DataFrame:
         metrics = {c: given[c].to_numpy() for c in (*SERVICE_COLUMNS, "overloaded") if c in given}
         for c, values in metrics.items():
             frame[c] = values
-        missed = staffing_targets(targets).missed(
-            {c: np.nan_to_num(v, nan=0.0 if c != "service_level" else 1.0) for c, v in metrics.items()}
-        ) if scenario.queues[name].channel != "email" else {}  # fmt: skip
+        missed = (
+            staffing_targets(targets).missed(
+                {c: np.nan_to_num(v, nan=0.0 if c != "service_level" else 1.0) for c, v in metrics.items()}
+            )
+            if scenario.queues[name].channel != "email"
+            else {}
+        )
         flags = np.logical_or.reduce(list(missed.values())) if missed else np.zeros(len(frame), bool)
         frame["meets_targets"] = ~(flags & (g.volume[i] > 0))
         out.append(frame[demand.open_mask])

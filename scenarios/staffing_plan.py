@@ -87,8 +87,16 @@ def staff_intervals(
             if agents is None
             else agents
         )
-        m = service_metrics(volume, aht, interval_seconds, need, t.target_seconds, options.model,
-                            options.patience, service=options.service)  # fmt: skip
+        m = service_metrics(
+            volume,
+            aht,
+            interval_seconds,
+            need,
+            t.target_seconds,
+            options.model,
+            options.patience,
+            service=options.service,
+        )
     need = np.broadcast_to(np.asarray(need, float), volume.shape)
     table = _with_schedule(need, interval_seconds, options)
     for key in ("load", *METRICS, "overloaded") + (("blocking",) if "blocking" in m else ()):

@@ -24,8 +24,13 @@ from scenarios.result import HEADLINE, ScenarioResult
 
 EXPERIMENT = SCENARIOS
 CAPACITY_EXPERIMENT = "capacity"  # plans run alone (capplan capacity); scenario runs carry theirs
-SCHEDULE_OUTPUTS = ("schedule_shifts.csv", "schedule_patterns.csv", "schedule_coverage.csv", "schedule_service.csv",
-                    "schedule_daily.csv")  # fmt: skip
+SCHEDULE_OUTPUTS = (
+    "schedule_shifts.csv",
+    "schedule_patterns.csv",
+    "schedule_coverage.csv",
+    "schedule_service.csv",
+    "schedule_daily.csv",
+)
 CAPACITY_OUTPUTS = (
     "capacity_weeks.csv",
     "capacity_classes.csv",
@@ -120,8 +125,11 @@ def _write_tables(result: ScenarioResult, folder: Path) -> None:
     write_csv(result.curve, folder / "target_curve.csv", index=False, float_format="%.6g")
     if result.evidence is not None:
         write_csv(result.evidence, folder / "evidence.csv", index=False, float_format="%.6g")
-    validations = [fit.validation.assign(queue=name) for name, fit in result.services.items()
-                   if fit.validation is not None]  # fmt: skip
+    validations = [
+        fit.validation.assign(queue=name)
+        for name, fit in result.services.items()
+        if fit.validation is not None
+    ]
     if validations:  # the service model fitted on the log, checked on its last week
         write_csv(pd.concat(validations), folder / "service_validation.csv", index=False, float_format="%.6g")
     checks = [
@@ -144,8 +152,13 @@ def write_schedule_tables(schedule, folder: Path) -> None:
     """The week's shifts (per template, day, start and break), its days-off patterns, its
     coverage against the requirement per interval of the week, and the service it delivers per
     interval and day of the horizon."""
-    tables = (schedule.schedule.shifts, schedule.schedule.patterns, schedule.schedule.coverage,
-              schedule.service, schedule.daily)  # fmt: skip
+    tables = (
+        schedule.schedule.shifts,
+        schedule.schedule.patterns,
+        schedule.schedule.coverage,
+        schedule.service,
+        schedule.daily,
+    )
     for table, name in zip(tables, SCHEDULE_OUTPUTS, strict=True):
         write_csv(table, folder / name, index=False, float_format="%.6g", date_format="%Y-%m-%d %H:%M")
 

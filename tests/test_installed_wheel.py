@@ -98,9 +98,16 @@ def test_the_wheel_runs_the_demo_from_an_empty_folder(tmp_path):
         ).stdout
     )  # the installed copy ran, not the source tree
     api = subprocess.run(
-        [venv / "bin" / "python", "-c", "import capplan; print(capplan.__file__, int(capplan.staff(100, 180, 30)['agents'][0]))"],
-        cwd=work, env=env, capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            venv / "bin" / "python",
+            "-c",
+            "import capplan; print(capplan.__file__, int(capplan.staff(100, 180, 30)['agents'][0]))",
+        ],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert api.returncode == 0, api.stderr[-2000:]
     assert api.stdout.split() == [str(packages / "capplan" / "__init__.py"), "14"]  # the library, installed
     store = home / ".local" / "share" / "capplan" / "mlflow.db"

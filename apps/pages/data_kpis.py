@@ -152,11 +152,14 @@ try:
             )
             mapping_data = upload_bytes(mapping_upload, "config") if mapping_upload is not None else None
             result = ingest_upload(
-                upload.name, digest, options, data,
+                upload.name,
+                digest,
+                options,
+                data,
                 mapping_upload.name if mapping_upload is not None else None,
                 content_digest(mapping_data) if mapping_data is not None else None,
                 mapping_data,
-            )  # fmt: skip
+            )
             st.session_state["uploaded"] = result
         else:
             result = previous
@@ -260,10 +263,14 @@ part = report[report[by].astype(str) == queue]
 table = part.pivot_table(index="kpi", columns="period_start", values="value", aggfunc="first", sort=False)
 partial = part.drop_duplicates("period_start").set_index("period_start")["partial"]
 table = pd.DataFrame(
-    {f"{pd.Timestamp(c):%Y-%m-%d}" + (" *" if partial.get(c, False) else ""): [format_value(k, v) for k, v in table[c].items()]
-     for c in table.columns},
+    {
+        f"{pd.Timestamp(c):%Y-%m-%d}" + (" *" if partial.get(c, False) else ""): [
+            format_value(k, v) for k, v in table[c].items()
+        ]
+        for c in table.columns
+    },
     index=table.index,
-)  # fmt: skip
+)
 latest = part[~part["partial"]].sort_values("period_start").groupby("kpi", sort=False).last()
 table.insert(
     0, "target", [target_text(k, t) for k, t in latest["target"].reindex(table.index).fillna("").items()]

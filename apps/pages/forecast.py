@@ -238,14 +238,26 @@ def show_accuracy(scored: Accuracy, promise: dict | None) -> None:
         ]
     st.altair_chart(alt.layer(*layers), width="stretch")
     c1, c2 = st.columns(2)
-    c1.download_button("Download the summary (CSV)", write_csv(scored.summary, index=False, name="accuracy_summary.csv"),
-                       "accuracy_summary.csv", "text/csv")  # fmt: skip
-    c2.download_button("Download every row (CSV)", write_csv(scored.rows, index=False, name="accuracy_rows.csv"),
-                       "accuracy_rows.csv", "text/csv")  # fmt: skip
+    c1.download_button(
+        "Download the summary (CSV)",
+        write_csv(scored.summary, index=False, name="accuracy_summary.csv"),
+        "accuracy_summary.csv",
+        "text/csv",
+    )
+    c2.download_button(
+        "Download every row (CSV)",
+        write_csv(scored.rows, index=False, name="accuracy_rows.csv"),
+        "accuracy_rows.csv",
+        "text/csv",
+    )
 
 
-@st.cache_data(show_spinner="Forecasting the days since the training data…", max_entries=4, ttl=600,
-               hash_funcs={Store: str})  # fmt: skip
+@st.cache_data(
+    show_spinner="Forecasting the days since the training data…",
+    max_entries=4,
+    ttl=600,
+    hash_funcs={Store: str},
+)
 def model_accuracy(store: Store, version: ModelVersion, data: str, _result, _actuals: Actuals):
     """The version's forecast of the data after its training end, scored (once per data, by its
     content digest ``data``, and version)."""

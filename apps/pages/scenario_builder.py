@@ -103,13 +103,28 @@ HELP = {
     "supply_service_level": "what the headcount gives, spread over the intervals like the plan",
 }
 INTERVAL_COLUMNS = [  # what a planner reads per interval (queue: with several); the download has every column
-    "interval_start", "queue", "volume", "required_agents", "scheduled_agents", "service_level",
-    "asa_seconds", "occupancy", "available_agents", "supply_service_level", "staffing",
-]  # fmt: skip
+    "interval_start",
+    "queue",
+    "volume",
+    "required_agents",
+    "scheduled_agents",
+    "service_level",
+    "asa_seconds",
+    "occupancy",
+    "available_agents",
+    "supply_service_level",
+    "staffing",
+]
 INTERVAL_FORMATS = {
-    "volume": "%.1f", "required_agents": "%.1f", "scheduled_agents": "%d", "service_level": "percent",
-    "asa_seconds": "%.1f", "occupancy": "percent", "available_agents": "%.1f", "supply_service_level": "percent",
-}  # fmt: skip
+    "volume": "%.1f",
+    "required_agents": "%.1f",
+    "scheduled_agents": "%d",
+    "service_level": "percent",
+    "asa_seconds": "%.1f",
+    "occupancy": "percent",
+    "available_agents": "%.1f",
+    "supply_service_level": "percent",
+}
 DEFAULT_MODEL = "default"  # the queue names no model: scenarios.service.choice decides, as in the CLI
 SERVICE_MODEL_LABELS = {
     DEFAULT_MODEL: "the default: the centre's own model when its call log allows, else Erlang C",
@@ -224,8 +239,13 @@ edits = {
     "queues": queue_edits,
 }
 if history is not None:  # the scenario's data replaced by the upload, read back as the CLI reads a file
-    edits["data"] = {"input": str(upload_history_path(history)), **history_as_interval_file(history)[1],
-                     "mapping": None, "queue": None, "timezone": None}  # fmt: skip
+    edits["data"] = {
+        "input": str(upload_history_path(history)),
+        **history_as_interval_file(history)[1],
+        "mapping": None,
+        "queue": None,
+        "timezone": None,
+    }
     edits["forecast"] |= {"model": model, "registered_model": None}
 merged = merge(raw, edits)
 merged.pop("extends", None)

@@ -293,9 +293,14 @@ def shift_bars(shifts: pd.DataFrame, day: str, spec: ScheduleSpec) -> tuple[pd.D
             when = DAY_ZERO + pd.Timedelta(f"{at}:00")
             when += pd.Timedelta(days=1) if when < start else pd.Timedelta(0)
             breaks.append(
-                {"shift": f"{r.template} {r.start}", "at": when, "until": when + pd.Timedelta(minutes=length),
-                 "break": at, "agents": r.agents}
-            )  # fmt: skip
+                {
+                    "shift": f"{r.template} {r.start}",
+                    "at": when,
+                    "until": when + pd.Timedelta(minutes=length),
+                    "break": at,
+                    "agents": r.agents,
+                }
+            )
     return bars, pd.DataFrame(breaks, columns=["shift", "at", "until", "break", "agents"])
 
 

@@ -105,14 +105,25 @@ except InputError as exc:
 
 for sentence in answer:
     st.markdown(f"**{sentence}**" if sentence.startswith("With") else sentence)
-shown = [k for k in ("supply_service_level", "supply_p_meet_target_mean", "fte_total", "fte_for_target_days",
-                     "achievable_service_level") if k in summary]  # fmt: skip
+shown = [
+    k
+    for k in (
+        "supply_service_level",
+        "supply_p_meet_target_mean",
+        "fte_total",
+        "fte_for_target_days",
+        "achievable_service_level",
+    )
+    if k in summary
+]
 if "supply_service_level" not in summary:
     shown = [
         k for k in ("fte_total", "service_level", "p_meet_target_mean", "fte_for_target_days") if k in summary
     ]
-names = {key: fte_question(key, scenario.forecast.staff_to, scenario.risk.days_share) for key in
-         ("fte_total", "fte_for_target_days")}  # fmt: skip
+names = {
+    key: fte_question(key, scenario.forecast.staff_to, scenario.risk.days_share)
+    for key in ("fte_total", "fte_for_target_days")
+}
 if (
     "achievable_fte_available" in summary
     and "achievable_service_level" not in summary
@@ -161,9 +172,12 @@ curve_view = curve.assign(
     plan=["← the plan" if plan else "" for plan in curve["plan"]],
 )
 show_table(
-    readable(curve_view, {"fte": "fte_total", "cost": "total_cost", "peak_agents": "peak_agents"},
-             {"fte": "FTE", "peak_agents": "peak agents scheduled"}),
-)  # fmt: skip
+    readable(
+        curve_view,
+        {"fte": "fte_total", "cost": "total_cost", "peak_agents": "peak_agents"},
+        {"fte": "FTE", "peak_agents": "peak agents scheduled"},
+    ),
+)
 if "p_meet_target" in daily:
     st.subheader("Probability of meeting the target, by day")
     cols = [
@@ -181,17 +195,33 @@ if "p_meet_target" in daily:
         if c in daily
     ]
     show_table(
-        readable(daily[cols], {"volume": "volume_total", "service": "service_level", "p_meet_target": "p_meet_target_mean",
-                               "supply_p_meet_target": "p_meet_target_mean", "service_p5": "service_level",
-                               "service_p95": "service_level"},
-                 {"service": "expected service (plan)", "p_meet_target": "chance of meeting the target (plan)",
-                  "supply_p_meet_target": "chance of meeting the target (supply)", "service_p5": "service, 5th percentile",
-                  "service_p95": "service, 95th percentile"}),
-    )  # fmt: skip
+        readable(
+            daily[cols],
+            {
+                "volume": "volume_total",
+                "service": "service_level",
+                "p_meet_target": "p_meet_target_mean",
+                "supply_p_meet_target": "p_meet_target_mean",
+                "service_p5": "service_level",
+                "service_p95": "service_level",
+            },
+            {
+                "service": "expected service (plan)",
+                "p_meet_target": "chance of meeting the target (plan)",
+                "supply_p_meet_target": "chance of meeting the target (supply)",
+                "service_p5": "service, 5th percentile",
+                "service_p95": "service, 95th percentile",
+            },
+        ),
+    )
 if evidence is not None:
     st.subheader("What history shows to be attainable")
-    unit = {"asa": "asa_seconds", "first_response_mean_s": "asa_seconds", "resolution_mean_s": "asa_seconds",
-            "fcr": "service_level"}  # fmt: skip
+    unit = {
+        "asa": "asa_seconds",
+        "first_response_mean_s": "asa_seconds",
+        "resolution_mean_s": "asa_seconds",
+        "fcr": "service_level",
+    }
     shown = evidence.copy()
     for column in ("median", "best_quarter", "best_tenth", "scenario_target"):
         shown[column] = [

@@ -41,10 +41,19 @@ def detect_anomalies(intervals: pd.DataFrame, calendar: OperatingCalendar) -> pd
     queue, field, first and last interval (or day), number of slots, the value seen and the
     value expected, and a sentence saying what it is."""
     rows = [
-        {"kind": "gap", "queue": "all", "field": "arrivals", "start": pd.Timestamp(day), "end": pd.Timestamp(day),
-         "slots": np.nan, "value": np.nan, "expected": np.nan, "detail": "an open weekday with no data at all"}
+        {
+            "kind": "gap",
+            "queue": "all",
+            "field": "arrivals",
+            "start": pd.Timestamp(day),
+            "end": pd.Timestamp(day),
+            "slots": np.nan,
+            "value": np.nan,
+            "expected": np.nan,
+            "detail": "an open weekday with no data at all",
+        }
         for day in calendar.missing_days
-    ]  # fmt: skip
+    ]
     holes = _holes(intervals, calendar)
     for queue, part in intervals.groupby("queue", sort=True):
         stamps = pd.DatetimeIndex(part["interval_start"])
@@ -115,8 +124,11 @@ def clean_series(
     if not rows:
         return series
     cleaned, shifted = grid.copy(), None
-    outlying = [(r["start"].normalize(), (r["start"] - r["start"].normalize()) // interval) for r in rows
-                if r["kind"] in ("spike", "dip")]  # fmt: skip
+    outlying = [
+        (r["start"].normalize(), (r["start"] - r["start"].normalize()) // interval)
+        for r in rows
+        if r["kind"] in ("spike", "dip")
+    ]
     for day, slot in outlying:
         cleaned.loc[day, slot] = expected.loc[day, slot]
     for r in rows:
@@ -212,10 +224,16 @@ def _stopped_feed(grid: pd.DataFrame, counts: bool, interval: pd.Timedelta) -> d
     mask = flags.unstack().reindex(index=grid.index, columns=grid.columns).fillna(False).astype(bool)
     start, end = (pd.Timestamp(day) + slot * interval for day, slot in (run.index[0], run.index[-1]))
     days = run.index.get_level_values(0).nunique()
-    row = {"kind": "stopped_feed", "start": start, "end": end, "slots": len(run), "value": 0.0,
-           "expected": typical * len(run),
-           "detail": f"no contacts in the last {len(run)} open intervals ({days} days); about {typical * len(run):,.0f} were expected: "
-                     "a feed that stopped, not a quiet spell"}  # fmt: skip
+    row = {
+        "kind": "stopped_feed",
+        "start": start,
+        "end": end,
+        "slots": len(run),
+        "value": 0.0,
+        "expected": typical * len(run),
+        "detail": f"no contacts in the last {len(run)} open intervals ({days} days); about {typical * len(run):,.0f} were expected: "
+        "a feed that stopped, not a quiet spell",
+    }
     return {"row": row, "mask": mask}
 
 
@@ -250,9 +268,17 @@ def _special_days(
             if counts
             else ("higher" if ratios[day] > 1 else "lower")
         )
-        rows.append({"kind": "special_day", "start": day, "end": day, "slots": int(grid.loc[day].notna().sum()),
-                     "value": float(seen[day]), "expected": float(usual[day]),
-                     "detail": f"{ratios[day]:.1f}× the usual {day:%A}: {what} than an ordinary day (a holiday, an outage, a campaign?)"})  # fmt: skip
+        rows.append(
+            {
+                "kind": "special_day",
+                "start": day,
+                "end": day,
+                "slots": int(grid.loc[day].notna().sum()),
+                "value": float(seen[day]),
+                "expected": float(usual[day]),
+                "detail": f"{ratios[day]:.1f}× the usual {day:%A}: {what} than an ordinary day (a holiday, an outage, a campaign?)",
+            }
+        )
     return rows
 
 
@@ -267,8 +293,17 @@ def _outlying_slots(grid, expected, spread, special_days: set, interval: pd.Time
         value, usual = float(grid.loc[day, slot]), float(expected.loc[day, slot])
         stamp = day + slot * interval
         kind = "spike" if value > usual else "dip"
-        rows.append({"kind": kind, "start": stamp, "end": stamp, "slots": 1, "value": value, "expected": usual,
-                     "detail": f"{value:,.6g} where about {usual:,.4g} is usual for {stamp:%A %H:%M} (robust z {z.loc[day, slot]:+.0f})"})  # fmt: skip
+        rows.append(
+            {
+                "kind": kind,
+                "start": stamp,
+                "end": stamp,
+                "slots": 1,
+                "value": value,
+                "expected": usual,
+                "detail": f"{value:,.6g} where about {usual:,.4g} is usual for {stamp:%A %H:%M} (robust z {z.loc[day, slot]:+.0f})",
+            }
+        )
     return rows
 
 
@@ -305,9 +340,17 @@ def _level_shifts(grid: pd.DataFrame, expected: pd.DataFrame) -> list[dict]:
         else f"only {after} open days follow, too few to learn the new level from alone "
         f"({MIN_DAYS_AFTER_SHIFT} needed): models still learn from the older days as they are"
     )
-    return [{"kind": "level_shift", "start": day, "end": totals.index[-1], "slots": np.nan,
-             "value": ratio, "expected": 1.0,
-             "detail": f"from {day:%Y-%m-%d} the level is {ratio:.2f}× what it was before: {how}"}]  # fmt: skip
+    return [
+        {
+            "kind": "level_shift",
+            "start": day,
+            "end": totals.index[-1],
+            "slots": np.nan,
+            "value": ratio,
+            "expected": 1.0,
+            "detail": f"from {day:%Y-%m-%d} the level is {ratio:.2f}× what it was before: {how}",
+        }
+    ]
 
 
 def _median_gaps(level: np.ndarray, least: int, side: int) -> np.ndarray:

@@ -126,9 +126,12 @@ class StrictLoader(yaml.SafeLoader):
         try:
             if self._depth > MAX_YAML_DEPTH:
                 raise TooLarge(
-                    None, None, f"nested more than {MAX_YAML_DEPTH} levels deep", self.peek_event().start_mark,
+                    None,
+                    None,
+                    f"nested more than {MAX_YAML_DEPTH} levels deep",
+                    self.peek_event().start_mark,
                     f"at most {MAX_YAML_DEPTH} levels of nesting",
-                )  # fmt: skip
+                )
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -142,14 +145,20 @@ class StrictLoader(yaml.SafeLoader):
         except (ValueError, OverflowError, ArithmeticError) as exc:
             detail = "a number too long" if "digits" in str(exc) else f"a value YAML cannot read ({exc})"
             raise BadScalar(
-                None, None, f"{detail} ({len(str(node.value)):,} characters)", node.start_mark,
+                None,
+                None,
+                f"{detail} ({len(str(node.value)):,} characters)",
+                node.start_mark,
                 f"a number of at most {MAX_NUMBER_DIGITS} digits",
-            ) from None  # fmt: skip
+            ) from None
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**MAX_NUMBER_DIGITS:
             raise BadScalar(
-                None, None, f"a number too large ({len(str(node.value)):,} characters)", node.start_mark,
+                None,
+                None,
+                f"a number too large ({len(str(node.value)):,} characters)",
+                node.start_mark,
                 f"a number of at most {MAX_NUMBER_DIGITS} digits",
-            )  # fmt: skip
+            )
         return value
 
     def construct_document(self, node):
@@ -171,8 +180,13 @@ def expanded_size(root: yaml.Node) -> int:
         if key in sizes:
             total, height = sizes[key]
         elif key in open_nodes:
-            raise TooLarge(None, None, "an alias refers to the collection it is in", node.start_mark,
-                           "aliases that refer to finished collections only")  # fmt: skip
+            raise TooLarge(
+                None,
+                None,
+                "an alias refers to the collection it is in",
+                node.start_mark,
+                "aliases that refer to finished collections only",
+            )
         elif isinstance(node, yaml.ScalarNode):
             total, height = len(node.value) + 1, 1
         else:
@@ -189,11 +203,21 @@ def expanded_size(root: yaml.Node) -> int:
             open_nodes.discard(key)
             sizes[key] = total, height
         if depth + height - 1 > MAX_YAML_DEPTH:
-            raise TooLarge(None, None, f"nested more than {MAX_YAML_DEPTH} levels deep once its aliases are expanded",
-                           node.start_mark, f"at most {MAX_YAML_DEPTH} levels of nesting")  # fmt: skip
+            raise TooLarge(
+                None,
+                None,
+                f"nested more than {MAX_YAML_DEPTH} levels deep once its aliases are expanded",
+                node.start_mark,
+                f"at most {MAX_YAML_DEPTH} levels of nesting",
+            )
         if total > MAX_YAML_BYTES:
-            raise TooLarge(None, None, f"its aliases expand it to more than {MAX_YAML_BYTES:,} characters",
-                           node.start_mark, f"at most {MAX_YAML_BYTES:,} characters with every alias written out")  # fmt: skip
+            raise TooLarge(
+                None,
+                None,
+                f"its aliases expand it to more than {MAX_YAML_BYTES:,} characters",
+                node.start_mark,
+                f"at most {MAX_YAML_BYTES:,} characters with every alias written out",
+            )
         return total, height
 
     return size(root, 1)[0]

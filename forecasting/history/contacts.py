@@ -224,29 +224,46 @@ def oddities(contacts: Contacts) -> list[Oddity]:
     if contacts.has("handle_seconds"):
         handle = f["handle_seconds"].to_numpy(float)
         n_handled = int(handled.sum())
-        add("handle time 0", handled & (handle == 0), lambda n: (
-            f"all {n:,} handled contacts have a handle time of 0 s: AHT is 0 and would staff no one "
-            "(is it the right column, in the right unit?)" if n == n_handled else
-            f"{n:,} of {n_handled:,} handled contacts ({n / n_handled:.1%}) have a handle time of 0 s: they lower AHT"
-        ))  # fmt: skip
+        add(
+            "handle time 0",
+            handled & (handle == 0),
+            lambda n: (
+                f"all {n:,} handled contacts have a handle time of 0 s: AHT is 0 and would staff no one "
+                "(is it the right column, in the right unit?)"
+                if n == n_handled
+                else f"{n:,} of {n_handled:,} handled contacts ({n / n_handled:.1%}) have a handle time of 0 s: they lower AHT"
+            ),
+        )
         long = handled & realtime & (handle > REALTIME_LONGEST_SECONDS)
-        add("real-time handle time over a day", long, lambda n: (
-            f"{n:,} real-time contacts (voice, chat) have a handle time over a day (longest "
-            f"{handle[long].max() / 86_400:.1f} days): they raise AHT ({REALTIME_HINT})"
-        ))  # fmt: skip
+        add(
+            "real-time handle time over a day",
+            long,
+            lambda n: (
+                f"{n:,} real-time contacts (voice, chat) have a handle time over a day (longest "
+                f"{handle[long].max() / 86_400:.1f} days): they raise AHT ({REALTIME_HINT})"
+            ),
+        )
     if contacts.has("wait_seconds"):
         wait = f["wait_seconds"].to_numpy(float)
         long_wait = realtime & (wait > REALTIME_LONGEST_SECONDS)
-        add("real-time wait over a day", long_wait, lambda n: (
-            f"{n:,} real-time contacts (voice, chat) waited over a day (longest "
-            f"{wait[long_wait].max() / 86_400:.1f} days): they raise ASA and the patience estimate ({REALTIME_HINT})"
-        ))  # fmt: skip
+        add(
+            "real-time wait over a day",
+            long_wait,
+            lambda n: (
+                f"{n:,} real-time contacts (voice, chat) waited over a day (longest "
+                f"{wait[long_wait].max() / 86_400:.1f} days): they raise ASA and the patience estimate ({REALTIME_HINT})"
+            ),
+        )
     if not contacts.tickets:
         neither = ~handled & ~f["abandoned"].to_numpy(bool)
-        add("neither answered nor abandoned", neither, lambda n: (
-            f"{n:,} of {len(f):,} contacts are neither answered (no answer time, handle time or wait) nor "
-            "abandoned: counted as arrivals, they lower the service level and are in no AHT or abandon rate"
-        ))  # fmt: skip
+        add(
+            "neither answered nor abandoned",
+            neither,
+            lambda n: (
+                f"{n:,} of {len(f):,} contacts are neither answered (no answer time, handle time or wait) nor "
+                "abandoned: counted as arrivals, they lower the service level and are in no AHT or abandon rate"
+            ),
+        )
     return found
 
 

@@ -65,9 +65,10 @@ def _looks_like_a_log(frame: pd.DataFrame) -> bool:
     columns a contact has (status, priority, channel, agent), as helpdesk exports are."""
     names = {c: re.sub(r"[_\-.#]+", " ", str(c).lower()) for c in frame.columns}
     ids = [
-        c for c, name in names.items()
+        c
+        for c, name in names.items()
         if re.search(ID_WORDS, name) and frame[c].notna().all() and frame[c].astype(str).is_unique
-    ]  # fmt: skip
+    ]
     return bool(ids) and any(re.search(LOG_WORDS, name) for name in names.values())
 
 

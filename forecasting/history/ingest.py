@@ -179,9 +179,13 @@ def ingest(path: str | Path, options: IngestOptions = IngestOptions()) -> Ingest
                 "missing setting", option="time_col", expected="the name of the timestamp column"
             )
         table, native, period = normalize_interval_series(
-            raw, ledger, options.time_col, list(options.value_cols), options.queue_col,
+            raw,
+            ledger,
+            options.time_col,
+            list(options.value_cols),
+            options.queue_col,
             timezone=options.timezone,
-        )  # fmt: skip
+        )
         if "service_level" in table:
             table = rebase_service_level(table, options.sl_denominator, ledger)
         calendar = infer_calendar(table, native)

@@ -20,8 +20,13 @@ from forecasting.history.tickets import backlog_at, ticket_kpis, ticket_slas
 PERIODS = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q"}  # weeks run Monday to Sunday
 ALL_QUEUES = "all queues"  # the total row; a space keeps it apart from real queue names
 # what a KPI table can be grouped by: a contact log's columns (an interval report: queue only)
-GROUPINGS = {"queue": "queues", "channel": "channels", "priority": "priorities", "team": "teams",
-             "category": "categories"}  # fmt: skip
+GROUPINGS = {
+    "queue": "queues",
+    "channel": "channels",
+    "priority": "priorities",
+    "team": "teams",
+    "category": "categories",
+}
 BLANK_GROUP = "(blank)"  # contacts with no value in the grouping column: a group, never dropped
 REPORT_COLUMNS = [
     "period",

@@ -245,8 +245,13 @@ def reject_stray_times(stamps: pd.Series, column: str, ledger: RowLedger, values
         unique[jumps[main]] if main < len(jumps) else unique[-1],
     )
     expected = f"a time near the rest of the data ({pd.Timestamp(first):%Y-%m-%d} to {pd.Timestamp(last):%Y-%m-%d}; a typo in the year?)"
-    ledger.fail_or_reject(mask, column, "time far from the rest of the data", expected,
-                          values=stamps.astype(str) if values is None else values)  # fmt: skip
+    ledger.fail_or_reject(
+        mask,
+        column,
+        "time far from the rest of the data",
+        expected,
+        values=stamps.astype(str) if values is None else values,
+    )
 
 
 def parse_numbers(values: pd.Series, column: str, ledger: RowLedger, what: str = "a number") -> pd.Series:

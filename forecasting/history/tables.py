@@ -281,8 +281,10 @@ def _sniff_encoding(path: Path) -> tuple[str, tuple[str, ...]]:
         mask = np.array(pattern)
         if share[mask].min() > 0.5 and share[~mask].max() < 0.05:
             label = name.upper().replace("-LE", " LE").replace("-BE", " BE")
-            return name, (f"read as {label}: the file has no byte-order mark, its NUL bytes say so "
-                          "(saving it as UTF-8 avoids the guess)",)  # fmt: skip
+            return name, (
+                f"read as {label}: the file has no byte-order mark, its NUL bytes say so "
+                "(saving it as UTF-8 avoids the guess)",
+            )
     raise InputError(
         "NUL bytes in a text file",
         path=path,

@@ -88,11 +88,21 @@ def _check_ranges(targets: Targets, path) -> Targets:
             for side in ("min", "max"):
                 value = getattr(target, side)
                 if value is not None and not low <= value <= high:
-                    raise InputError("bad value", path=path, key=f"{section}.{kpi}.{side}", expected=expected,
-                                     found=f"{value:g}")  # fmt: skip
+                    raise InputError(
+                        "bad value",
+                        path=path,
+                        key=f"{section}.{kpi}.{side}",
+                        expected=expected,
+                        found=f"{value:g}",
+                    )
             if target.min is not None and target.max is not None and target.min > target.max:
-                raise InputError("min above max", path=path, key=f"{section}.{kpi}",
-                                 expected="min at most max", found=f"{target.min:g} > {target.max:g}")  # fmt: skip
+                raise InputError(
+                    "min above max",
+                    path=path,
+                    key=f"{section}.{kpi}",
+                    expected="min at most max",
+                    found=f"{target.min:g} > {target.max:g}",
+                )
     return targets
 
 

@@ -193,8 +193,12 @@ def backlog_at(
     with np.errstate(invalid="ignore"):
         over = np.where(np.isfinite(sla[rows]), ages > sla[rows], np.nan)
     long = pd.DataFrame({"end": end_number, "queue": queue[rows], "age": ages, "over": over})
-    named = {"backlog": ("age", "size"), "backlog_age_median_s": ("age", "median"),
-             "backlog_age_max_s": ("age", "max"), "backlog_over_sla": ("over", "mean")}  # fmt: skip
+    named = {
+        "backlog": ("age", "size"),
+        "backlog_age_median_s": ("age", "median"),
+        "backlog_age_max_s": ("age", "max"),
+        "backlog_over_sla": ("over", "mean"),
+    }
     per_queue = long.groupby(["end", "queue"]).agg(**named).reset_index()
     total = long.groupby("end").agg(**named).reindex(range(len(ends))).rename_axis("end").reset_index()
     total["queue"] = None

@@ -177,8 +177,10 @@ class Forecaster(BaseEstimator):
         if spreads.points == 0:  # in-sample errors, widened because they flatter the model
             fitted = np.clip(self._predict_mean(history.index), 0.0, None)
             y = history.to_numpy()
-            pooled = {level: IN_SAMPLE_WIDENING * estimate_spread(y, fitted, self.distribution, level)
-                      for level in LEVELS}  # fmt: skip
+            pooled = {
+                level: IN_SAMPLE_WIDENING * estimate_spread(y, fitted, self.distribution, level)
+                for level in LEVELS
+            }
             spreads = LeadSpreads(
                 pooled, {level: _spread_curve([], pooled[level]) for level in LEVELS}, 0, None
             )
@@ -197,8 +199,9 @@ class Forecaster(BaseEstimator):
                 mean[is_open] = np.clip(np.asarray(self._predict_mean(ts[is_open]), dtype=float), 0.0, None)
         out = pd.DataFrame({"forecast": mean}, index=ts)
         out.index.name = "timestamp"
-        bands = nested_bands(mean, levels, self.distribution, lambda level: self.spread_at(ts, level),
-                             self.band_factor)  # fmt: skip
+        bands = nested_bands(
+            mean, levels, self.distribution, lambda level: self.spread_at(ts, level), self.band_factor
+        )
         for level, (lo, hi) in bands.items():
             out[f"lo{level}"], out[f"hi{level}"] = np.where(is_open, lo, 0.0), np.where(is_open, hi, 0.0)
         return out
@@ -302,8 +305,13 @@ class Forecaster(BaseEstimator):
             test = history[(history.index >= cut) & ((history.index < stop) if stop is not None else True)]
             model = self._point_model(train)
             test_days = test.index.normalize()
-            errors.append(HoldoutError(test.to_numpy(), np.clip(model._predict_mean(test.index), 0.0, None),
-                                       np.searchsorted(test_days.unique(), test_days) + 1))  # fmt: skip
+            errors.append(
+                HoldoutError(
+                    test.to_numpy(),
+                    np.clip(model._predict_mean(test.index), 0.0, None),
+                    np.searchsorted(test_days.unique(), test_days) + 1,
+                )
+            )
         return errors
 
 
@@ -356,8 +364,13 @@ def backtest_errors(residuals: pd.DataFrame, actual: pd.Series | None = None) ->
         if actual is not None:
             y = actual.reindex(pd.DatetimeIndex(part["timestamp"])).to_numpy(float)
         known = np.isfinite(y)
-        out.append(HoldoutError(y[known], np.clip(part["forecast"].to_numpy(float)[known], 0.0, None),
-                                part["horizon_day"].to_numpy(int)[known]))  # fmt: skip
+        out.append(
+            HoldoutError(
+                y[known],
+                np.clip(part["forecast"].to_numpy(float)[known], 0.0, None),
+                part["horizon_day"].to_numpy(int)[known],
+            )
+        )
     return out
 
 
@@ -378,10 +391,14 @@ def lead_spreads(errors: list[HoldoutError], distribution: str, sharing: bool = 
         return {level: spread_from_needs(needs[level][part], distribution, level) for level in LEVELS}
 
     pooled = spreads(np.ones(len(lead), bool))
-    by_lead = [(float(lead[bucket == b].mean()), int((bucket == b).sum()), spreads(bucket == b))
-               for b in np.unique(bucket)]  # fmt: skip
-    curves = {level: _spread_curve([(d, n, spread[level]) for d, n, spread in by_lead], pooled[level])
-              for level in LEVELS}  # fmt: skip
+    by_lead = [
+        (float(lead[bucket == b].mean()), int((bucket == b).sum()), spreads(bucket == b))
+        for b in np.unique(bucket)
+    ]
+    curves = {
+        level: _spread_curve([(d, n, spread[level]) for d, n, spread in by_lead], pooled[level])
+        for level in LEVELS
+    }
     shared = None
     if sharing and distribution == "negbin":
         shared = unshared_noise(

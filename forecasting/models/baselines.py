@@ -130,7 +130,10 @@ def _recent_tables(
         for k in weeks:
             out[k] = {
                 "mean": pd.Series(reduce(recent[:, :k], axis=1), index=keys, name="value"),
-                "by_slot": pd.Series(reduce(by_slot_rows[:, :, :k].reshape(len(slots), -1), axis=1),
-                                     index=pd.Index(slots, name="slot"), name="value"),
-            }  # fmt: skip
+                "by_slot": pd.Series(
+                    reduce(by_slot_rows[:, :, :k].reshape(len(slots), -1), axis=1),
+                    index=pd.Index(slots, name="slot"),
+                    name="value",
+                ),
+            }
     return out

@@ -25,8 +25,11 @@ _CODE = ("models", "history/anomalies.py", "slots.py", "calendar.py", "special_d
 def code_digest() -> str:
     """The source of the models and of what they learn from: a changed model is a new cell."""
     root = Path(__file__).resolve().parents[1]
-    files = sorted(f for part in _CODE for f in ((root / part).rglob("*.py") if (root / part).is_dir()
-                                                  else [root / part]))  # fmt: skip
+    files = sorted(
+        f
+        for part in _CODE
+        for f in ((root / part).rglob("*.py") if (root / part).is_dir() else [root / part])
+    )
     h = hashlib.sha256()
     for f in files:
         h.update(f.read_bytes())
@@ -67,5 +70,12 @@ def cells_of(store) -> BacktestCells:
 
 def cell_key(model, train: pd.Series, test: pd.Series, interval: pd.Timedelta) -> str:
     """A cell's key: not the name it is shown under (a retrain's 'challenger' is a model too)."""
-    return digest({"config": model_config(model), "train": series_digest(train),
-                   "test": series_digest(test), "interval": str(interval), "code": code_digest()})  # fmt: skip
+    return digest(
+        {
+            "config": model_config(model),
+            "train": series_digest(train),
+            "test": series_digest(test),
+            "interval": str(interval),
+            "code": code_digest(),
+        }
+    )

@@ -90,9 +90,12 @@ def plan_hiring(
     cost[block(3)] = rules.outsourcing_cost_per_fte_week
     cost[block(4)] = rules.surplus_cost_per_fte_week
     week_price = max(
-        rules.cost_per_fte_week, rules.overtime_cost_per_fte_week, rules.outsourcing_cost_per_fte_week,
-        rules.surplus_cost_per_fte_week, (hire_cost.max(initial=0) + rules.cost_per_class),
-    )  # fmt: skip
+        rules.cost_per_fte_week,
+        rules.overtime_cost_per_fte_week,
+        rules.outsourcing_cost_per_fte_week,
+        rules.surplus_cost_per_fte_week,
+        (hire_cost.max(initial=0) + rules.cost_per_class),
+    )
     cost[block(5)] = 100 * (week_price + 1)  # a week left short costs more than any way to cover it
 
     eye = sparse.identity(weeks, format="csr")
@@ -134,8 +137,13 @@ def plan_hiring(
     options = {"time_limit": time_limit, "mip_rel_gap": gap}
     matrix = sparse.vstack(rows).tocsr()
     bounds, lower, upper = Bounds(lb, ub), np.concatenate(lower), np.concatenate(upper)
-    result = milp(cost, constraints=LinearConstraint(matrix, lower, upper), integrality=integrality,
-                  bounds=bounds, options=options)  # fmt: skip
+    result = milp(
+        cost,
+        constraints=LinearConstraint(matrix, lower, upper),
+        integrality=integrality,
+        bounds=bounds,
+        options=options,
+    )
     if result.x is None:
         raise RuntimeError(f"the hiring plan's solver stopped without a plan: {result.message}")
     least_short = float(result.x[block(5)].sum())
@@ -148,8 +156,13 @@ def plan_hiring(
         matrix = sparse.vstack([matrix, sparse.csr_matrix(total_short)]).tocsr()
         lower = np.append(lower, -np.inf)
         upper = np.append(upper, least_short * (1 + 1e-9) + 1e-6)
-        second = milp(cost, constraints=LinearConstraint(matrix, lower, upper), integrality=integrality,
-                      bounds=bounds, options=options)  # fmt: skip
+        second = milp(
+            cost,
+            constraints=LinearConstraint(matrix, lower, upper),
+            integrality=integrality,
+            bounds=bounds,
+            options=options,
+        )
         if second.x is not None:
             result = second
     x = result.x

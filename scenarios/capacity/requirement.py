@@ -65,9 +65,12 @@ def required_fte(
     aht_grid = np.broadcast_to(aht_slots[None, :], volume.shape)
     options = replace(options, shrinkage=0.0)
     table = staff_intervals(
-        volume.ravel(), aht_grid.ravel(), shape.interval_seconds, options,
+        volume.ravel(),
+        aht_grid.ravel(),
+        shape.interval_seconds,
+        options,
         open_mask=np.ones(volume.size, bool),
-    )  # fmt: skip
+    )
     agents = table["agents"].to_numpy(float).reshape(volume.shape)
     agents = np.ceil(agents - 1e-9)  # whole agents in each interval
     hours = agents.sum(axis=1) * shape.interval_seconds / 3600

@@ -145,8 +145,10 @@ def describe_model(store: Store, model: RegisteredModel) -> list[str]:
     if run is not None:
         first, last = run.params.get("first_timestamp"), run.params.get("last_timestamp")
         if last:
-            lines.append(f"  trained on data {'from ' + first[:10] + ' ' if first else ''}to {last[:16]}"
-                         f" ({run.params.get('chosen_model') or run.params.get('kind', '')}, run {run.run_id})")  # fmt: skip
+            lines.append(
+                f"  trained on data {'from ' + first[:10] + ' ' if first else ''}to {last[:16]}"
+                f" ({run.params.get('chosen_model') or run.params.get('kind', '')}, run {run.run_id})"
+            )
     live = describe_live(tags)
     if live:
         lines.append("  live accuracy: " + live)

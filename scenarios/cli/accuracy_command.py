@@ -149,9 +149,11 @@ def parse_model(text: str) -> tuple[str, str | int]:
         return name, int(which)
     if which not in (CHAMPION, CHALLENGER):
         raise InputError(
-            "not a version", option="model", expected="NAME, NAME:<number>, NAME:champion or NAME:challenger",
+            "not a version",
+            option="model",
+            expected="NAME, NAME:<number>, NAME:champion or NAME:challenger",
             found=text,
-        )  # fmt: skip
+        )
     return name, which
 
 
@@ -186,10 +188,15 @@ def model_source(store: Store, text: str, result, field: str, queue: str | None,
     made = model_forecast(model, fit, result, actuals, field, queue, label)
     run = store.run(version.run_id)
     return Source(
-        made.table, label, made.tables, made.history, made.granularity, version,
+        made.table,
+        label,
+        made.tables,
+        made.history,
+        made.granularity,
+        version,
         promised(run.metrics) if run is not None else None,
         note=f"forecast from the end of its training data ({made.start:%Y-%m-%d %H:%M}) to {made.end:%Y-%m-%d %H:%M}",
-    )  # fmt: skip
+    )
 
 
 def run_source(store: Store, text: str, field: str) -> Source:
@@ -222,10 +229,11 @@ def run_source(store: Store, text: str, field: str) -> Source:
     forecast = volume.rename("forecast").rename_axis("timestamp").reset_index()
     name = run.tags.get("scenario", run.run_name)
     return Source(
-        forecast, f"scenario run {run.run_id} ({name})",
+        forecast,
+        f"scenario run {run.run_id} ({name})",
         note="the scenario's demand as staffed (its changes included), all its queues summed; no bands: "
         "coverage is not scored",
-    )  # fmt: skip
+    )
 
 
 def write_outputs(folder: Path, scored: Accuracy, label: str) -> None:
@@ -241,9 +249,12 @@ def write_outputs(folder: Path, scored: Accuracy, label: str) -> None:
     with OutputFolder(folder, "accuracy", outputs=OUTPUTS) as out:
         write_csv(scored.summary, out.path("accuracy_summary.csv"), index=False, float_format="%.6g")
         write_csv(
-            scored.rows, out.path("accuracy_rows.csv"), index=False, float_format="%.6g",
+            scored.rows,
+            out.path("accuracy_rows.csv"),
+            index=False,
+            float_format="%.6g",
             date_format="%Y-%m-%d %H:%M:%S",
-        )  # fmt: skip
+        )
         rows = scored.rows[scored.rows["level"] == scored.granularity]
         actual = rows.set_index("timestamp")["actual"].dropna().rename("actual")
         figure = forecast_plot(actual, rows, f"{label}: forecast and its bands against the actuals")

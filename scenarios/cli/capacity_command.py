@@ -17,9 +17,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     c.add_argument("scenario", help="a scenario file, or the name of one in experiments/scenarios")
     c.add_argument(
-        "--out", type=Path, default=Path("out/capacity"),
+        "--out",
+        type=Path,
+        default=Path("out/capacity"),
         help="folder for the plan's tables and workbook (default out/capacity; the scenario's name below it)",
-    )  # fmt: skip
+    )
     c.add_argument("--no-track", action="store_true", help="do not record the plan in MLflow")
     c.set_defaults(handler=capacity_command)
 
@@ -85,8 +87,15 @@ def describe_capacity(result) -> str:
         lines.append(f"  hire {plan.hires} in {len(plan.classes)} classes: {classes}")
     else:
         lines.append("  no hiring needed")
-    shown = ("capacity_cost_total", "capacity_cost_hiring", "capacity_cost_overtime", "capacity_cost_outsourcing",
-             "capacity_mean_chance_covered", "capacity_min_chance_covered", "capacity_weeks_short")  # fmt: skip
+    shown = (
+        "capacity_cost_total",
+        "capacity_cost_hiring",
+        "capacity_cost_overtime",
+        "capacity_cost_outsourcing",
+        "capacity_mean_chance_covered",
+        "capacity_min_chance_covered",
+        "capacity_weeks_short",
+    )
     lines.append("  " + " · ".join(f"{label(k)} {format_value(k, s[k])}" for k in shown if k in s))
     for note in plan.notes:
         lines.append(f"  short: {note}")

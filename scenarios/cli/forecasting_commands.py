@@ -435,8 +435,12 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         special_days=special_days,
         cells=cells_of(args.store),
     )
-    remember_choice(args.store.choice_cache, choice_key(history, names, not args.keep_raw, special_days), choice,
-                    args.horizon_days)  # fmt: skip
+    remember_choice(
+        args.store.choice_cache,
+        choice_key(history, names, not args.keep_raw, special_days),
+        choice,
+        args.horizon_days,
+    )
     board, backtest = choice.leaderboard, choice.backtest
     print(
         f"backtest of {history.name}: {backtest.forecasts['origin'].nunique()} origins, horizon {args.horizon_days} open days"
@@ -486,8 +490,10 @@ def format_board(board, top: int | None = None, where: str | None = None) -> str
     rest = f"; all in {where}" if where else ""
     note = f"\n(top {len(shown)} of {len(board)} models{rest})" if len(shown) < len(board) else ""
     if len(left_out):  # their MASE rests on the newest origins alone: not comparable, not shown
-        note += ("\nleft out after the newest origins, far behind the best there (successive halving): "
-                 + ", ".join(left_out["model"]))  # fmt: skip
+        note += (
+            "\nleft out after the newest origins, far behind the best there (successive halving): "
+            + ", ".join(left_out["model"])
+        )
     return _board_table(shown) + note
 
 

@@ -69,10 +69,28 @@ def run_one(store: Store, name: str, out: Path | None, track: bool = True):
     return result, run_id
 
 
-PLAN_SHOWN = ("fte_total", "peak_agents", "total_cost", "service_level", "asa_seconds", "abandon_rate", "csat",
-              "nps", "answered_in_time", "p_meet_target_mean")  # fmt: skip
-SUPPLY_SHOWN = ("supply_service_level", "supply_asa_seconds", "supply_abandon_rate", "supply_csat", "supply_nps",
-                "supply_answered_in_time", "supply_p_meet_target_mean", "understaffed_intervals")  # fmt: skip
+PLAN_SHOWN = (
+    "fte_total",
+    "peak_agents",
+    "total_cost",
+    "service_level",
+    "asa_seconds",
+    "abandon_rate",
+    "csat",
+    "nps",
+    "answered_in_time",
+    "p_meet_target_mean",
+)
+SUPPLY_SHOWN = (
+    "supply_service_level",
+    "supply_asa_seconds",
+    "supply_abandon_rate",
+    "supply_csat",
+    "supply_nps",
+    "supply_answered_in_time",
+    "supply_p_meet_target_mean",
+    "understaffed_intervals",
+)
 
 
 def describe(result, run_id: str | None) -> str:

@@ -22,13 +22,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--templates", type=Path, help="with a CSV: a YAML file with a schedule: section (shift templates)"
     )
     c.add_argument(
-        "--column", default="scheduled_agents",
+        "--column",
+        default="scheduled_agents",
         help="with a CSV: the column of agents to schedule (default scheduled_agents; summed over queues)",
-    )  # fmt: skip
+    )
     c.add_argument(
-        "--out", type=Path, default=Path("out/schedule"),
+        "--out",
+        type=Path,
+        default=Path("out/schedule"),
         help="folder for the schedule's tables (default out/schedule; the scenario's or file's name below it)",
-    )  # fmt: skip
+    )
     c.add_argument("--no-track", action="store_true", help="do not record the schedule in MLflow")
     c.set_defaults(handler=schedule_command)
 
@@ -100,8 +103,12 @@ def _from_table(args: argparse.Namespace, source: Path) -> int:
         )
     raw = read_yaml_mapping(args.templates, "templates file")
     if "schedule" not in raw:
-        raise InputError("no schedule section", path=args.templates, key="schedule",
-                         expected="a schedule: mapping with templates (as in a scenario)")  # fmt: skip
+        raise InputError(
+            "no schedule section",
+            path=args.templates,
+            key="schedule",
+            expected="a schedule: mapping with templates (as in a scenario)",
+        )
     spec = validate_mapping(raw["schedule"], ScheduleSpec, args.templates)
     if not source.is_file():
         raise InputError("requirements file not found", path=source, expected="a CSV of intervals")
@@ -112,24 +119,36 @@ def _from_table(args: argparse.Namespace, source: Path) -> int:
     )
     for column in ("interval_start", args.column):
         if column not in table:
-            raise InputError("column missing", path=source, column=column,
-                             expected=f"columns interval_start and {args.column} (a scenario's intervals.csv has both)")  # fmt: skip
+            raise InputError(
+                "column missing",
+                path=source,
+                column=column,
+                expected=f"columns interval_start and {args.column} (a scenario's intervals.csv has both)",
+            )
     stamps = pd.to_datetime(table["interval_start"], errors="coerce")
     agents = pd.to_numeric(table[args.column], errors="coerce")
     bad = stamps.isna() | agents.isna() | (agents < 0)
     if bad.any():
         row = int(bad.to_numpy().argmax())
-        raise InputError("not a time and a number of agents", path=source, row=row + 2, column=args.column,
-                         expected="an interval start and agents >= 0 on every row",
-                         found=f"{table['interval_start'].iloc[row]!r}, {table[args.column].iloc[row]!r}")  # fmt: skip
+        raise InputError(
+            "not a time and a number of agents",
+            path=source,
+            row=row + 2,
+            column=args.column,
+            expected="an interval start and agents >= 0 on every row",
+            found=f"{table['interval_start'].iloc[row]!r}, {table[args.column].iloc[row]!r}",
+        )
     per_interval = agents.groupby(stamps).sum()
     steps = per_interval.index.to_series().diff().dropna()
     interval = steps.min() if len(steps) else pd.Timedelta(minutes=30)
     if interval not in (pd.Timedelta(minutes=m) for m in (15, 30, 60)):
         raise InputError(
-            "intervals a schedule cannot use", path=source, column="interval_start",
-            expected="15, 30 or 60-minute intervals", found=f"{interval_minutes(interval):g}-minute intervals",
-        )  # fmt: skip
+            "intervals a schedule cannot use",
+            path=source,
+            column="interval_start",
+            expected="15, 30 or 60-minute intervals",
+            found=f"{interval_minutes(interval):g}-minute intervals",
+        )
     required = week_requirement(
         per_interval.index, per_interval.to_numpy(), interval, min_on_duty=spec.min_on_duty
     )
@@ -160,8 +179,15 @@ def describe_schedule(name: str, result) -> str:
     from scenarios.vocabulary import format_value, label
 
     s = result.summary
-    keys = ("schedule_agents", "schedule_paid_hours", "schedule_cost", "schedule_over_agent_hours",
-            "schedule_service_level", "schedule_asa_seconds", "schedule_understaffed_intervals")  # fmt: skip
+    keys = (
+        "schedule_agents",
+        "schedule_paid_hours",
+        "schedule_cost",
+        "schedule_over_agent_hours",
+        "schedule_service_level",
+        "schedule_asa_seconds",
+        "schedule_understaffed_intervals",
+    )
     lines = [f"{name}: " + " · ".join(f"{label(k)} {format_value(k, s[k])}" for k in keys if k in s)]
     patterns = result.schedule.patterns
     for t, group in patterns.groupby("template", sort=False):

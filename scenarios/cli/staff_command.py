@@ -570,9 +570,12 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str, outputs: 
     if np.isnan(numbers[volume_col]).any():
         i = int(np.flatnonzero(np.isnan(numbers[volume_col]))[0])
         raise InputError(
-            "missing volume", path=args.input, row=raw.row_number(i), column=volume_col,
+            "missing volume",
+            path=args.input,
+            row=raw.row_number(i),
+            column=volume_col,
             expected="a number of contacts in every row (0 for none)",
-        )  # fmt: skip
+        )
     time_col = next((c for c in ("interval_start", "timestamp", "date") if c in frame.columns), None)
     target = outputs.main
     fte_path = target.with_name(target.stem + "_fte.csv")
@@ -583,9 +586,13 @@ def _run_batch(args: argparse.Namespace, targets: Targets, model: str, outputs: 
         if twice.any():
             i = int(np.flatnonzero(twice)[0])
             raise InputError(
-                "duplicate interval", path=args.input, row=raw.row_number(i), column=time_col,
-                expected="each interval once (per queue)", found=frame[time_col].iloc[i],
-            )  # fmt: skip
+                "duplicate interval",
+                path=args.input,
+                row=raw.row_number(i),
+                column=time_col,
+                expected="each interval once (per queue)",
+                found=frame[time_col].iloc[i],
+            )
     volume = numbers[volume_col]
     aht = numbers.get("aht", np.full(volume.shape, np.nan))
     if args.aht:  # --aht fills intervals whose AHT is unknown (e.g. every contact abandoned)
@@ -749,8 +756,10 @@ def run_validate(args: argparse.Namespace) -> int:
             path = args.out.with_name(f"{args.out.stem}_{survey}.csv")
             outputs.write(path, lambda p, c=check: write_csv(c, p, index=False, float_format="%.6g"))
             written.append(path)
-            print(f"{survey} per interval from the service (P(wait), ASA, abandonment) through the wait-to-{survey} "
-                  f"curve fitted on the training days, against the training days' {survey}:")  # fmt: skip
+            print(
+                f"{survey} per interval from the service (P(wait), ASA, abandonment) through the wait-to-{survey} "
+                f"curve fitted on the training days, against the training days' {survey}:"
+            )
             print(check.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     print("wrote " + ", ".join(str(p) for p in written))
     return 0

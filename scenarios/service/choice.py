@@ -60,8 +60,13 @@ def fittable_log(scenario: Scenario, folder: Path | None) -> tuple[tuple | None,
         )
     spec, key, where, _ = own
     try:
-        history = load_history(spec, scenario.forecast.interval, Path(where) if where else None,
-                               scenario.targets.target_seconds, key=key)  # fmt: skip
+        history = load_history(
+            spec,
+            scenario.forecast.interval,
+            Path(where) if where else None,
+            scenario.targets.target_seconds,
+            key=key,
+        )
     except InputError:
         return None, f"{spec.input} could not be read at the planning interval to fit a service model on"
     contacts = history.contacts

@@ -37,8 +37,10 @@ class ServiceFunction:
         load = m["load"]
         with np.errstate(divide="ignore", invalid="ignore"):
             occupancy = np.clip(load * (1 - m["abandon_rate"]) / table[base.agents].to_numpy(), 0.0, 1.0)
-        out = {key: np.asarray(m[key], float) for key in ("load", "p_wait", "service_level", "asa_seconds",
-                                                            "abandon_rate")}  # fmt: skip
+        out = {
+            key: np.asarray(m[key], float)
+            for key in ("load", "p_wait", "service_level", "asa_seconds", "abandon_rate")
+        }
         out["occupancy"] = np.where(np.isfinite(occupancy), occupancy, 0.0)
         out["overloaded"] = np.zeros(len(table), bool)
         no_calls = table["arrivals"].to_numpy() <= 0
@@ -71,15 +73,19 @@ class FittedService:
         strange = ~model.familiar(load)
         if not strange.any():
             return None
-        return (f"queue {queue}: {strange.sum():,} of {len(strange):,} intervals carry more load than the log "
-                f"the learned service model was fitted on (up to {model.max_load_:,.1f} Erlangs): they are "
-                "staffed on the calibrated Erlang A alone")  # fmt: skip
+        return (
+            f"queue {queue}: {strange.sum():,} of {len(strange):,} intervals carry more load than the log "
+            f"the learned service model was fitted on (up to {model.max_load_:,.1f} Erlangs): they are "
+            "staffed on the calibrated Erlang A alone"
+        )
 
     def metrics(self, queue: str) -> dict[str, float]:
         """Flat MLflow metrics of the fit and, when validated, its held-out errors."""
-        out = {f"service.{queue}.availability": self.availability,
-               f"service.{queue}.patience_seconds": self.patience_seconds,
-               f"service.{queue}.presence_gap_seconds": self.presence_gap}  # fmt: skip
+        out = {
+            f"service.{queue}.availability": self.availability,
+            f"service.{queue}.patience_seconds": self.patience_seconds,
+            f"service.{queue}.presence_gap_seconds": self.presence_gap,
+        }
         if self.validation is not None:
             row = self.validation.set_index("model").loc[KINDS[self.kind]]
             for metric in ("abandon_rate", "asa", "sl"):
@@ -102,8 +108,11 @@ def fit_service(
         )
     table = service_table(contacts, length, target_seconds)
     if table.empty:
-        raise InputError(f"model {kind} needs served calls with agents", column="agent_id",
-                         expected="intervals with arrivals, served calls and agents")  # fmt: skip
+        raise InputError(
+            f"model {kind} needs served calls with agents",
+            column="agent_id",
+            expected="intervals with arrivals, served calls and agents",
+        )
     seconds = length.total_seconds()
     gap = choose_presence_gap(table, out_of_time_folds(table), contacts, seconds, target_seconds)
     base = QueueingModel("erlang-a", seconds, target_seconds, agents=f"present_{gap:g}", calibrate=True)

@@ -89,9 +89,16 @@ class QueueingModel:
         return self
 
     def _alpha(self, part: pd.DataFrame) -> float:
-        return fit_availability(part["arrivals"], part["aht"], part[self.agents], part["abandon_rate"],
-                                part["service_level"], self.interval_seconds, self.target_seconds,
-                                self.patience(part))  # fmt: skip
+        return fit_availability(
+            part["arrivals"],
+            part["aht"],
+            part[self.agents],
+            part["abandon_rate"],
+            part["service_level"],
+            self.interval_seconds,
+            self.target_seconds,
+            self.patience(part),
+        )
 
     def patience(self, table: pd.DataFrame):
         """Mean patience per row: the hour of day's when fitted by hour, else the overall one."""
@@ -105,8 +112,13 @@ class QueueingModel:
             alpha = np.floor(table["hour"]).map(self.by_hour_).fillna(self.availability_).to_numpy(float)
         return np.maximum(table[self.agents].to_numpy(float) * alpha, 1e-3)
 
-    def metrics(self, table: pd.DataFrame, interval_seconds: float | None = None,
-                target_seconds: float | None = None, asa: bool = True) -> dict[str, np.ndarray]:  # fmt: skip
+    def metrics(
+        self,
+        table: pd.DataFrame,
+        interval_seconds: float | None = None,
+        target_seconds: float | None = None,
+        asa: bool = True,
+    ) -> dict[str, np.ndarray]:
         """Every metric the formula gives (load, occupancy, …) and ``agents_modelled``, for
         the table's intervals, at another interval length or threshold when given (without
         Erlang A's ASA quadrature when ``asa`` is false: the staffing search rarely needs it)."""
@@ -155,9 +167,14 @@ class LearnedModel:
             ok = np.isfinite(y) & np.isfinite(X).all(axis=1)
             better_with_agents = -1 if metric != "service_level" else 1
             model = HistGradientBoostingRegressor(
-                max_iter=150, learning_rate=0.05, max_depth=2, min_samples_leaf=15, l2_regularization=1.0,
-                monotonic_cst=[1, better_with_agents], random_state=self.seed,
-            )  # fmt: skip
+                max_iter=150,
+                learning_rate=0.05,
+                max_depth=2,
+                min_samples_leaf=15,
+                l2_regularization=1.0,
+                monotonic_cst=[1, better_with_agents],
+                random_state=self.seed,
+            )
             self.models_[metric] = (
                 model.fit(X[ok], y[ok], sample_weight=weight[ok]) if ok.sum() >= 20 else None
             )
@@ -189,8 +206,13 @@ class LearnedModel:
         m = self.metrics(table)
         return {k: np.asarray(m[k], float) for k in (*METRICS, "agents_modelled")}
 
-    def metrics(self, table: pd.DataFrame, interval_seconds: float | None = None,
-                target_seconds: float | None = None, asa: bool = True) -> dict[str, np.ndarray]:  # fmt: skip
+    def metrics(
+        self,
+        table: pd.DataFrame,
+        interval_seconds: float | None = None,
+        target_seconds: float | None = None,
+        asa: bool = True,
+    ) -> dict[str, np.ndarray]:
         """The base model's metrics with abandonment, ASA and service level learnt.
 
         Trees are flat beyond the data they saw: with more agents than any training interval

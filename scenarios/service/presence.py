@@ -22,17 +22,24 @@ def served_calls(contacts: Contacts) -> pd.DataFrame:
     f = contacts.frame
     served = f[f["handled"].astype(bool) & f["agent_id"].notna() & f["answer_time"].notna()]
     end = served["end_time"].fillna(served["answer_time"])
-    return pd.DataFrame({"agent": served["agent_id"].to_numpy(), "start": served["answer_time"].to_numpy(),
-                         "end": np.maximum(end.to_numpy(), served["answer_time"].to_numpy())})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "agent": served["agent_id"].to_numpy(),
+            "start": served["answer_time"].to_numpy(),
+            "end": np.maximum(end.to_numpy(), served["answer_time"].to_numpy()),
+        }
+    )
 
 
 def agents_seen(contacts: Contacts, length: pd.Timedelta) -> pd.Series:
     """Distinct agents serving a call at some moment of each interval (start or end inside it)."""
     calls = served_calls(contacts)
-    pairs = pd.concat([
-        pd.DataFrame({"interval_start": calls["start"].dt.floor(length), "agent": calls["agent"]}),
-        pd.DataFrame({"interval_start": calls["end"].dt.floor(length), "agent": calls["agent"]}),
-    ])  # fmt: skip
+    pairs = pd.concat(
+        [
+            pd.DataFrame({"interval_start": calls["start"].dt.floor(length), "agent": calls["agent"]}),
+            pd.DataFrame({"interval_start": calls["end"].dt.floor(length), "agent": calls["agent"]}),
+        ]
+    )
     return pairs.drop_duplicates().groupby("interval_start").size().rename("agents_seen")
 
 
@@ -48,8 +55,9 @@ def presence_spans(calls: pd.DataFrame, gap_seconds: float) -> tuple[np.ndarray,
     return grouped["start"].min().to_numpy(), grouped["end"].max().to_numpy()
 
 
-def agents_present(contacts: Contacts, length: pd.Timedelta, gap_seconds: float,
-                   intervals: pd.DatetimeIndex) -> pd.Series:  # fmt: skip
+def agents_present(
+    contacts: Contacts, length: pd.Timedelta, gap_seconds: float, intervals: pd.DatetimeIndex
+) -> pd.Series:
     """Time-average number of agents present over each interval starting at ``intervals``."""
     starts, ends = presence_spans(served_calls(contacts), gap_seconds)
     edges = np.concatenate([intervals.to_numpy(), (intervals + length).to_numpy()])

@@ -170,9 +170,14 @@ def validate_satisfaction(
     for predictor in ("from_service", "from_waits", "constant"):
         error = (table[predictor] - table["observed"]).to_numpy(float)
         ok = np.isfinite(error)
-        rows.append({"predictor": predictor, "intervals": int(ok.sum()),
-                     "mae": float(np.average(np.abs(error[ok]), weights=weight[ok])) if ok.any() else np.nan,
-                     "bias": float(np.average(error[ok], weights=weight[ok])) if ok.any() else np.nan})  # fmt: skip
+        rows.append(
+            {
+                "predictor": predictor,
+                "intervals": int(ok.sum()),
+                "mae": float(np.average(np.abs(error[ok]), weights=weight[ok])) if ok.any() else np.nan,
+                "bias": float(np.average(error[ok], weights=weight[ok])) if ok.any() else np.nan,
+            }
+        )
     return table, pd.DataFrame(rows)
 
 
@@ -186,8 +191,10 @@ class FittedSatisfaction:
 
     def metrics(self) -> dict[str, float]:
         s = self.model.survey
-        out = {f"satisfaction.{s}.surveys": float(self.model.surveys_),
-               f"satisfaction.{s}.history": self.model.overall_}  # fmt: skip
+        out = {
+            f"satisfaction.{s}.surveys": float(self.model.surveys_),
+            f"satisfaction.{s}.history": self.model.overall_,
+        }
         if self.validation is not None:
             v = self.validation.set_index("predictor")["mae"]
             out[f"satisfaction.{s}.validation_mae"] = float(v["from_service"])

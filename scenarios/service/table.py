@@ -18,8 +18,9 @@ def present_column(gap_seconds: float) -> str:
     return f"present_{gap_seconds:g}"
 
 
-def service_table(contacts: Contacts, length: pd.Timedelta, target_seconds: float,
-                  gaps: tuple[float, ...] = PRESENCE_GAPS) -> pd.DataFrame:  # fmt: skip
+def service_table(
+    contacts: Contacts, length: pd.Timedelta, target_seconds: float, gaps: tuple[float, ...] = PRESENCE_GAPS
+) -> pd.DataFrame:
     """One row per interval with arrivals: counts, AHT and ASA of served calls, agents seen
     and present (one column per gap), observed abandonment and service level, hour, weekday."""
     table = contacts_to_intervals(contacts, length, target_seconds)

@@ -91,9 +91,12 @@ def validate_staffing(
     train, test = table[table["interval_start"] < cut], table[table["interval_start"] >= cut]
     if train.empty or test.empty:
         span = f"{contacts.frame['arrival_time'].min():%Y-%m-%d} to {contacts.frame['arrival_time'].max():%Y-%m-%d}"
-        raise InputError("nothing to train on or to test", option="train_until",
-                         expected=f"a date inside the log, leaving days after it (log: {span})",
-                         found=str(pd.Timestamp(train_until).date()))  # fmt: skip
+        raise InputError(
+            "nothing to train on or to test",
+            option="train_until",
+            expected=f"a date inside the log, leaving days after it (log: {span})",
+            found=str(pd.Timestamp(train_until).date()),
+        )
     seconds = length.total_seconds()
     contacts_on = _contacts_on(contacts)
 
@@ -113,8 +116,9 @@ def validate_staffing(
         model.fit(train, train_contacts)
         predictions[name] = model.predict(test)
     present = models["present"]
-    predictions["simulation"] = _simulated(test, present, train_contacts, seconds, target_seconds,
-                                           replications, seed)  # fmt: skip
+    predictions["simulation"] = _simulated(
+        test, present, train_contacts, seconds, target_seconds, replications, seed
+    )
     report = _report(test, predictions)
     summary = error_summary(report)
     summary["out_of_time_abandon_mae"] = summary["model"].map(out_of_time)
@@ -125,8 +129,13 @@ def validate_staffing(
         "",
     )
     calibration = _calibration(train_contacts, models["calibrated"])
-    log.info("chose %s (%s) on %d training days; presence gap %g s",
-             chosen, undecided or "by out-of-time abandonment error", len(folds), gap)  # fmt: skip
+    log.info(
+        "chose %s (%s) on %d training days; presence gap %g s",
+        chosen,
+        undecided or "by out-of-time abandonment error",
+        len(folds),
+        gap,
+    )
     return Validation(report, summary, calibration, chosen, undecided, gap, present.availability_)
 
 
@@ -138,8 +147,10 @@ def why_undecided(train: pd.DataFrame, folds: list, scores: dict[str, float]) ->
     taken; a learned model that fell back to its base ties with it.)"""
     days = train["interval_start"].dt.normalize().nunique()
     if not folds:
-        return (f"{days} training day{'s' if days != 1 else ''}: choosing predicts each of the last ones from "
-                f"at least {MIN_FOLD_TRAIN_DAYS} days before it, so it needs {MIN_FOLD_TRAIN_DAYS + 1} or more")  # fmt: skip
+        return (
+            f"{days} training day{'s' if days != 1 else ''}: choosing predicts each of the last ones from "
+            f"at least {MIN_FOLD_TRAIN_DAYS} days before it, so it needs {MIN_FOLD_TRAIN_DAYS + 1} or more"
+        )
     on_folds = train["interval_start"].dt.normalize().isin(folds)
     if train.loc[on_folds, "abandoned"].sum() == 0:
         return "no abandonment on the scored training days: every model predicting none scores 0, so they cannot be told apart"
@@ -153,17 +164,22 @@ def why_undecided(train: pd.DataFrame, folds: list, scores: dict[str, float]) ->
     return None
 
 
-def choose_presence_gap(train: pd.DataFrame, folds: list, contacts: Contacts, seconds: float,
-                        target_seconds: float) -> float:  # fmt: skip
+def choose_presence_gap(
+    train: pd.DataFrame, folds: list, contacts: Contacts, seconds: float, target_seconds: float
+) -> float:
     """The gap between calls up to which an agent counts as present, of ``PRESENCE_GAPS``,
     whose calibrated Erlang A has the lowest out-of-time abandonment error on the folds
     (the middle one when they cannot be told apart)."""
     contacts_on = _contacts_on(contacts)
     errors = {
-        gap: _out_of_time(QueueingModel("erlang-a", seconds, target_seconds, agents=present_column(gap),
-                                        calibrate=True), train, folds, contacts_on)
+        gap: _out_of_time(
+            QueueingModel("erlang-a", seconds, target_seconds, agents=present_column(gap), calibrate=True),
+            train,
+            folds,
+            contacts_on,
+        )
         for gap in PRESENCE_GAPS
-    }  # fmt: skip
+    }
     finite = [e for e in errors.values() if np.isfinite(e)]
     if not finite or (len(finite) > 1 and np.ptp(finite) <= 1e-12):  # no choice: the middle one
         return PRESENCE_GAPS[len(PRESENCE_GAPS) // 2]
@@ -199,8 +215,14 @@ def _out_of_time(model, train: pd.DataFrame, folds: list, contacts_on) -> float:
             model.fit(before, contacts_on(before["interval_start"].dt.normalize().unique()))
         except ValueError:
             continue
-        hourly = pd.DataFrame({"hour": on["interval_start"].dt.floor("h"), "arrivals": on["arrivals"],
-                               "predicted": model.predict(on)["abandon_rate"], "observed": on["abandon_rate"]})  # fmt: skip
+        hourly = pd.DataFrame(
+            {
+                "hour": on["interval_start"].dt.floor("h"),
+                "arrivals": on["arrivals"],
+                "predicted": model.predict(on)["abandon_rate"],
+                "observed": on["abandon_rate"],
+            }
+        )
         hourly = hourly[np.isfinite(hourly["predicted"]) & np.isfinite(hourly["observed"])]
         sums = hourly[["predicted", "observed"]].mul(hourly["arrivals"], axis=0).groupby(hourly["hour"]).sum()
         calls = hourly.groupby("hour")["arrivals"].sum()
@@ -246,19 +268,23 @@ def _report(test: pd.DataFrame, predictions: dict[str, dict]) -> pd.DataFrame:
     parts = []
     for model, m in predictions.items():
         asa = np.asarray(m["asa_seconds"], float)
-        parts.append(pd.DataFrame({
-            "interval_start": test["interval_start"].to_numpy(),
-            "model": model,
-            "arrivals": test["arrivals"].to_numpy().astype(int),
-            "observed_abandon_rate": test["abandon_rate"].to_numpy(),
-            "predicted_abandon_rate": m["abandon_rate"],
-            "observed_asa": test["asa"].to_numpy(),
-            "predicted_asa": np.where(np.isfinite(asa), asa, np.nan),
-            "observed_sl": test["service_level"].to_numpy(),
-            "predicted_sl": m["service_level"],
-            "agents_seen": test["agents_seen"].to_numpy().astype(int),
-            "agents_modelled": m["agents_modelled"],
-        }))  # fmt: skip
+        parts.append(
+            pd.DataFrame(
+                {
+                    "interval_start": test["interval_start"].to_numpy(),
+                    "model": model,
+                    "arrivals": test["arrivals"].to_numpy().astype(int),
+                    "observed_abandon_rate": test["abandon_rate"].to_numpy(),
+                    "predicted_abandon_rate": m["abandon_rate"],
+                    "observed_asa": test["asa"].to_numpy(),
+                    "predicted_asa": np.where(np.isfinite(asa), asa, np.nan),
+                    "observed_sl": test["service_level"].to_numpy(),
+                    "predicted_sl": m["service_level"],
+                    "agents_seen": test["agents_seen"].to_numpy().astype(int),
+                    "agents_modelled": m["agents_modelled"],
+                }
+            )
+        )
     report = pd.concat(parts, ignore_index=True)[REPORT_COLUMNS]
     return report.sort_values(["interval_start", "model"], kind="stable").reset_index(drop=True)
 

@@ -222,9 +222,16 @@ def test_a_multi_column_report_is_uploaded_and_read(page, tmp_path):
     days = pd.date_range("2021-10-01", "2021-12-31")
     offered = rng.poisson(400, len(days))
     handled = (offered * 0.75).astype(int)
-    report = pd.DataFrame({"Date": days.strftime("%Y-%m-%d"), "Offered": offered, "Handled": handled,
-                           "Abandoned": offered - handled, "SL": rng.uniform(0.45, 0.6, len(days)).round(3),
-                           "Agents": 12})  # fmt: skip
+    report = pd.DataFrame(
+        {
+            "Date": days.strftime("%Y-%m-%d"),
+            "Offered": offered,
+            "Handled": handled,
+            "Abandoned": offered - handled,
+            "SL": rng.uniform(0.45, 0.6, len(days)).round(3),
+            "Agents": 12,
+        }
+    )
     path = tmp_path / "acd_daily.csv"
     report.to_csv(path, index=False)
     go(page, "Data & KPIs")

@@ -27,8 +27,17 @@ def older_models(tmp_path_factory):
     older = history[history.index < history.index.max().normalize() - pd.Timedelta(days=DAYS_SINCE - 1)]
     name = store.model_name(BANK_CALLS)
     for model in ("weekday_mean", "seasonal_naive_week"):
-        train(store, older, result.calendar, str(BANK_CALLS), name, [model], n_origins=2, progress=False,
-              contract=data_contract(result, "arrivals", None))  # fmt: skip
+        train(
+            store,
+            older,
+            result.calendar,
+            str(BANK_CALLS),
+            name,
+            [model],
+            n_origins=2,
+            progress=False,
+            contract=data_contract(result, "arrivals", None),
+        )
     return store, result, name
 
 

@@ -127,9 +127,11 @@ def test_data_page_shows_the_review_of_the_cli(store):
     assert not at.exception
     result = ingest(BANK_LOG, IngestOptions(format="anonymous-bank", interval="60min"))
     expected = review_markdown(
-        kpi_report(result, load_targets(), ("month", "week")), "month", result.source.name,
+        kpi_report(result, load_targets(), ("month", "week")),
+        "month",
+        result.source.name,
         "the defaults (DOMAIN.md's table)",
-    )  # fmt: skip
+    )
     shown = [m.value for m in at.markdown if m.value.startswith("# KPI review")]
     assert shown == [expected.strip()]
     assert "## Against target" in expected and "## Trend" in expected
@@ -252,10 +254,14 @@ def test_compare_shows_each_scenario_s_expected_csat(empty_store, tmp_path):
     from tests.scenarios.test_satisfaction import _log_file
 
     log = _log_file(tmp_path / "contacts.csv")
-    spec = {"name": "good", "data": {"input": str(log), "format": "log"},
-            "forecast": {"model": "weekday_mean", "horizon_days": 2, "interval": "60min"},
-            "queues": {"voice": {"model": "erlang-a", "patience_seconds": 300}},
-            "targets": {"service_level": 0.9, "target_seconds": 20}, "risk": {"simulations": 50}}  # fmt: skip
+    spec = {
+        "name": "good",
+        "data": {"input": str(log), "format": "log"},
+        "forecast": {"model": "weekday_mean", "horizon_days": 2, "interval": "60min"},
+        "queues": {"voice": {"model": "erlang-a", "patience_seconds": 300}},
+        "targets": {"service_level": 0.9, "target_seconds": 20},
+        "risk": {"simulations": 50},
+    }
     (tmp_path / "good.yaml").write_text(yaml.safe_dump(spec))
     (tmp_path / "poor.yaml").write_text(
         yaml.safe_dump({"extends": "good", "name": "poor", "targets": {"service_level": 0.4}})

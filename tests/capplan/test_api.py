@@ -54,8 +54,14 @@ def test_a_notebook_day_ingest_kpis_forecast_train_and_scenario(tmp_path):
     champion = capplan.forecast(history, "champion", horizon_days=1, store=store)
     assert champion.table["forecast"].sum() > 0
     # a scenario with a schedule, run from a file, and its week of shifts made again from the API
-    templates = [{"name": "full", "hours": 8.5, "start_window": "07:00-13:00",
-                  "breaks": [{"minutes": 30, "after_hours": [3, 5]}]}]  # fmt: skip
+    templates = [
+        {
+            "name": "full",
+            "hours": 8.5,
+            "start_window": "07:00-13:00",
+            "breaks": [{"minutes": 30, "after_hours": [3, 5]}],
+        }
+    ]
     scenario = {
         "name": "api",
         "data": {"input": str(BANK_CALLS), "time_col": "DateTime", "value_col": "Calls"},

@@ -29,10 +29,26 @@ def test_period_aht_is_weighted_by_calls(run_cli, tmp_path, granularity):
     truth = busy_mornings(tmp_path / "aht.csv")
     out = tmp_path / "f.csv"
     code, _, err = run_cli(
-        "forecast", "--input", tmp_path / "aht.csv", "--time-col", "DateTime", "--value-col", "Calls",
-        "--value-col", "AHT=aht", "--field", "aht", "--model", "aht_profile", "--granularity", granularity,
-        "--horizon-days", "5", "--out", out,
-    )  # fmt: skip
+        "forecast",
+        "--input",
+        tmp_path / "aht.csv",
+        "--time-col",
+        "DateTime",
+        "--value-col",
+        "Calls",
+        "--value-col",
+        "AHT=aht",
+        "--field",
+        "aht",
+        "--model",
+        "aht_profile",
+        "--granularity",
+        granularity,
+        "--horizon-days",
+        "5",
+        "--out",
+        out,
+    )
     assert code == 0, err
     table = pd.read_csv(out)
     assert table["forecast"].to_numpy() == pytest.approx(truth, rel=0.1)
@@ -62,7 +78,15 @@ def test_a_finer_aht_champion_is_not_averaged_into_days(run_cli, tmp_path, track
     )
     assert code == 0, err
     code, _, err = run_cli(
-        "forecast", "--input", tmp_path / "daily.csv", *read, "--model", "champion", "--registered-model", "aht",
-        "--out", tmp_path / "f.csv",
-    )  # fmt: skip
+        "forecast",
+        "--input",
+        tmp_path / "daily.csv",
+        *read,
+        "--model",
+        "champion",
+        "--registered-model",
+        "aht",
+        "--out",
+        tmp_path / "f.csv",
+    )
     assert code == 2 and "handle times of longer intervals" in err and len(err.strip().splitlines()) == 1

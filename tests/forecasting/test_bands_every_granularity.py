@@ -189,9 +189,18 @@ def _backtest_rows(spread: float, band: float, n_days: int = 60, seed: int = 0) 
     stamps = pd.date_range("2024-01-01", periods=n_days, freq="D")
     f = np.full(n_days, 1000.0)
     a = f * (1 + spread * rng.standard_normal(n_days))
-    return pd.DataFrame({"timestamp": stamps, "origin": stamps[0], "forecast": f, "actual": a,
-                         "lo80": f * (1 - band), "hi80": f * (1 + band),
-                         "lo95": f * (1 - 1.5 * band), "hi95": f * (1 + 1.5 * band)})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "timestamp": stamps,
+            "origin": stamps[0],
+            "forecast": f,
+            "actual": a,
+            "lo80": f * (1 - band),
+            "hi80": f * (1 + band),
+            "lo95": f * (1 - 1.5 * band),
+            "hi95": f * (1 + 1.5 * band),
+        }
+    )
 
 
 def test_bands_too_narrow_in_the_backtest_are_widened_just_enough():
@@ -304,16 +313,44 @@ def test_forecast_auto_writes_the_leaderboard_it_points_to(run_cli, tmp_path):
         path, index=False
     )
     out = tmp_path / "f.csv"
-    code, stdout, err = run_cli("forecast", path, "--time-col", "date", "--value-col", "calls", "--interval", "day",
-                                "--select-origins", "3", "--jobs", "1", "--granularity", "week", "--out", out)  # fmt: skip
+    code, stdout, err = run_cli(
+        "forecast",
+        path,
+        "--time-col",
+        "date",
+        "--value-col",
+        "calls",
+        "--interval",
+        "day",
+        "--select-origins",
+        "3",
+        "--jobs",
+        "1",
+        "--granularity",
+        "week",
+        "--out",
+        out,
+    )
     assert code == 0, err
     board_file = tmp_path / "f_leaderboard.csv"
     assert f"all in {board_file}" in stdout
     board = pd.read_csv(board_file)
     assert len(board) > 5 and {"calibration", "band_factor80"} <= set(board.columns)
     assert "auto chose " in stdout and "(rank " in stdout
-    code, stdout, err = run_cli("forecast", path, "--time-col", "date", "--value-col", "calls", "--interval", "day",
-                                "--model", "weekday_mean", "--out", tmp_path / "g.csv")  # fmt: skip
+    code, stdout, err = run_cli(
+        "forecast",
+        path,
+        "--time-col",
+        "date",
+        "--value-col",
+        "calls",
+        "--interval",
+        "day",
+        "--model",
+        "weekday_mean",
+        "--out",
+        tmp_path / "g.csv",
+    )
     assert code == 0 and "leaderboard" not in stdout and not (tmp_path / "g_leaderboard.csv").exists()
 
 
@@ -326,8 +363,16 @@ def test_a_named_model_takes_the_correction_of_a_backtest_of_the_same_data(tmp_p
     from forecasting.store.forecast_cache import ForecastCache
 
     history = daily_report(days=200, seed=6)
-    board = pd.DataFrame({"rank": [1], "model": ["weekday_mean"], "mase": [0.9], "band_factor80": [2.0],
-                          "band_factor95": [1.5], "calibration": ["backtest 47 % inside its 80 % band: widened ×2"]})  # fmt: skip
+    board = pd.DataFrame(
+        {
+            "rank": [1],
+            "model": ["weekday_mean"],
+            "mase": [0.9],
+            "band_factor80": [2.0],
+            "band_factor95": [1.5],
+            "calibration": ["backtest 47 % inside its 80 % band: widened ×2"],
+        }
+    )
     cache = ForecastCache(tmp_path / "choices")
     done = Choice(Backtest(pd.DataFrame({"origin": [history.index[-30]]})), board, "weekday_mean")
     remember_choice(cache, choice_key(history, parse_models(None), True, None), done, 5)

@@ -14,12 +14,19 @@ def _frame(rng, origins=4, rows=12, relative_noise=0.2):
     for k in range(origins):
         origin = pd.Timestamp("2024-01-01") + pd.Timedelta(days=7 * k)
         mu = rng.uniform(50, 150, rows)
-        parts.append(pd.DataFrame({
-            "model": "m", "origin": origin,
-            "timestamp": origin + pd.to_timedelta(np.arange(rows), "h"),
-            "forecast": mu, "actual": mu * (1 + relative_noise * rng.standard_normal(rows)),
-            "horizon_day": 1, "scale": 1.0,
-        }))  # fmt: skip
+        parts.append(
+            pd.DataFrame(
+                {
+                    "model": "m",
+                    "origin": origin,
+                    "timestamp": origin + pd.to_timedelta(np.arange(rows), "h"),
+                    "forecast": mu,
+                    "actual": mu * (1 + relative_noise * rng.standard_normal(rows)),
+                    "horizon_day": 1,
+                    "scale": 1.0,
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 

@@ -17,8 +17,12 @@ def scenario_on(folder, name: str, data, horizon_days: int):
     """The quick scenario of the scenario tests (tests/scenarios/conftest.py) on ``data``."""
     from tests.scenarios.conftest import FAST
 
-    spec = {**FAST, "name": name, "data": {**FAST["data"], "input": str(data)},
-            "forecast": {**FAST["forecast"], "horizon_days": horizon_days}}  # fmt: skip
+    spec = {
+        **FAST,
+        "name": name,
+        "data": {**FAST["data"], "input": str(data)},
+        "forecast": {**FAST["forecast"], "horizon_days": horizon_days},
+    }
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(spec))
     return path
@@ -70,14 +74,36 @@ def test_requested_times_are_held_likewise(run_cli, tmp_path, short_history):
 
 def test_a_champion_is_held_to_its_training_history(run_cli, tmp_path, short_history, tracking_store):
     code, _, err = run_cli(
-        "train", "--input", short_history, *SERIES, "--models", "weekday_mean", "--horizon-days", "1",
-        "--origins", "2", "--jobs", "1", "--registered-model", "short",
-    )  # fmt: skip
+        "train",
+        "--input",
+        short_history,
+        *SERIES,
+        "--models",
+        "weekday_mean",
+        "--horizon-days",
+        "1",
+        "--origins",
+        "2",
+        "--jobs",
+        "1",
+        "--registered-model",
+        "short",
+    )
     assert code == 0, err
     code, _, err = run_cli(
-        "forecast", "--input", short_history, *SERIES, "--model", "champion", "--registered-model", "short",
-        "--horizon-days", "60", "--out", tmp_path / "f.csv",
-    )  # fmt: skip
+        "forecast",
+        "--input",
+        short_history,
+        *SERIES,
+        "--model",
+        "champion",
+        "--registered-model",
+        "short",
+        "--horizon-days",
+        "60",
+        "--out",
+        tmp_path / "f.csv",
+    )
     assert code == 2 and "further ahead than the history" in err
 
 

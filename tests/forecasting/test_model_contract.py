@@ -55,9 +55,21 @@ def read_opts(queue_col: bool = True) -> list[str]:
 
 def train(run_cli, path: str, name: str, *extra: str) -> None:
     code, _out, err = run_cli(
-        "train", path, *read_opts(), "--models", "weekday_mean", "--horizon-days", "2", "--origins", "2",
-        "--jobs", "1", "--registered-model", name, *extra,
-    )  # fmt: skip
+        "train",
+        path,
+        *read_opts(),
+        "--models",
+        "weekday_mean",
+        "--horizon-days",
+        "2",
+        "--origins",
+        "2",
+        "--jobs",
+        "1",
+        "--registered-model",
+        name,
+        *extra,
+    )
     assert code == 0, err
 
 
@@ -124,9 +136,14 @@ def test_champion_refuses_finer_data_and_other_queue_sets(tmp_path, half_hours, 
     assert code != 0 and "'C'" in err and len(err.strip().splitlines()) == 1
     # one queue of the data with a model of all queues together
     code, err, _ = forecast(
-        run_cli, write(half_hours, tmp_path / "ab.csv"), tmp_path / "z.csv", "--registered-model", "calls",
-        "--queue", "A",
-    )  # fmt: skip
+        run_cli,
+        write(half_hours, tmp_path / "ab.csv"),
+        tmp_path / "z.csv",
+        "--registered-model",
+        "calls",
+        "--queue",
+        "A",
+    )
     assert code != 0 and "all queues together" in err
     assert not (tmp_path / "x.csv").exists() and not (tmp_path / "y.csv").exists()
 
@@ -134,16 +151,38 @@ def test_champion_refuses_finer_data_and_other_queue_sets(tmp_path, half_hours, 
 def test_each_queue_uses_its_own_champion_or_refuses(tmp_path, half_hours, run_cli, tracking_store):
     path = write(half_hours, tmp_path / "queues.csv")
     code, _, err = run_cli(
-        "train", path, *read_opts(), "--models", "weekday_mean", "--horizon-days", "2", "--origins", "2",
-        "--jobs", "1", "--queue", "A",
-    )  # fmt: skip
+        "train",
+        path,
+        *read_opts(),
+        "--models",
+        "weekday_mean",
+        "--horizon-days",
+        "2",
+        "--origins",
+        "2",
+        "--jobs",
+        "1",
+        "--queue",
+        "A",
+    )
     assert code == 0, err
     code, err, _ = forecast(run_cli, path, tmp_path / "each.csv", "--queue", "each")
     assert code != 0 and "no champion" in err and "-B" in err  # B has no model: refused, not A's numbers
     code, _, err = run_cli(
-        "train", path, *read_opts(), "--models", "weekday_mean", "--horizon-days", "2", "--origins", "2",
-        "--jobs", "1", "--queue", "B",
-    )  # fmt: skip
+        "train",
+        path,
+        *read_opts(),
+        "--models",
+        "weekday_mean",
+        "--horizon-days",
+        "2",
+        "--origins",
+        "2",
+        "--jobs",
+        "1",
+        "--queue",
+        "B",
+    )
     assert code == 0, err
     code, err, table = forecast(run_cli, path, tmp_path / "each.csv", "--queue", "each")
     assert code == 0, err
@@ -159,17 +198,40 @@ def test_retrain_and_train_refuse_data_unlike_the_champion(tmp_path, half_hours,
     hourly = write(export(half_hours, "60min"), tmp_path / "hourly.csv")
     for command in ("retrain", "train"):
         code, _, err = run_cli(
-            command, hourly, *read_opts(), "--models", "weekday_mean", "--horizon-days", "2", "--origins", "2",
-            "--jobs", "1", "--registered-model", "calls",
-        )  # fmt: skip
+            command,
+            hourly,
+            *read_opts(),
+            "--models",
+            "weekday_mean",
+            "--horizon-days",
+            "2",
+            "--origins",
+            "2",
+            "--jobs",
+            "1",
+            "--registered-model",
+            "calls",
+        )
         assert code != 0, command
         assert "30-minute slots" in err and "1-hour" in err and len(err.strip().splitlines()) == 1
     assert tracking_store.model_version("calls", "challenger") is None  # nothing registered
     # replacing the champion on purpose is allowed and said
     code, out, err = run_cli(
-        "train", hourly, *read_opts(), "--models", "weekday_mean", "--horizon-days", "2", "--origins", "2",
-        "--jobs", "1", "--registered-model", "calls", "--promote",
-    )  # fmt: skip
+        "train",
+        hourly,
+        *read_opts(),
+        "--models",
+        "weekday_mean",
+        "--horizon-days",
+        "2",
+        "--origins",
+        "2",
+        "--jobs",
+        "1",
+        "--registered-model",
+        "calls",
+        "--promote",
+    )
     assert code == 0, err
     assert "replaces" in out
 
@@ -226,9 +288,23 @@ def test_scenario_checks_the_same_contract(tmp_path, half_hours, run_cli, tracki
     # the same series trained without queues: its half-hours summed into the hourly plan
     native = write(total, tmp_path / "total.csv")
     code, _, err = run_cli(
-        "train", native, "--time-col", "timestamp", "--value-col", "calls", "--models", "weekday_mean",
-        "--horizon-days", "2", "--origins", "2", "--jobs", "1", "--registered-model", "calls-total",
-    )  # fmt: skip
+        "train",
+        native,
+        "--time-col",
+        "timestamp",
+        "--value-col",
+        "calls",
+        "--models",
+        "weekday_mean",
+        "--horizon-days",
+        "2",
+        "--origins",
+        "2",
+        "--jobs",
+        "1",
+        "--registered-model",
+        "calls-total",
+    )
     assert code == 0, err
     path = scenario("hourly", one, "60min")
     spec = yaml.safe_load(Path(path).read_text())
@@ -249,9 +325,23 @@ def test_champion_refuses_data_open_when_its_centre_was_closed(tmp_path, half_ho
     total = half_hours.groupby("timestamp", as_index=False)["calls"].sum()
     native = write(total, tmp_path / "total.csv")
     code, _, err = run_cli(
-        "train", native, "--time-col", "timestamp", "--value-col", "calls", "--models", "weekday_mean",
-        "--horizon-days", "2", "--origins", "2", "--jobs", "1", "--registered-model", "total",
-    )  # fmt: skip
+        "train",
+        native,
+        "--time-col",
+        "timestamp",
+        "--value-col",
+        "calls",
+        "--models",
+        "weekday_mean",
+        "--horizon-days",
+        "2",
+        "--origins",
+        "2",
+        "--jobs",
+        "1",
+        "--registered-model",
+        "total",
+    )
     assert code == 0, err
     saturdays = total.assign(timestamp=total["timestamp"] + pd.Timedelta(days=5))
     saturdays = saturdays[saturdays["timestamp"].dt.day_of_week == 5]
@@ -262,15 +352,39 @@ def test_champion_refuses_data_open_when_its_centre_was_closed(tmp_path, half_ho
     for name, (frame, said) in cases.items():
         path = write(frame, tmp_path / f"{name}.csv")
         code, _, err = run_cli(
-            "forecast", path, "--time-col", "timestamp", "--value-col", "calls", "--model", "champion",
-            "--registered-model", "total", "--horizon-days", "3", "--out", tmp_path / "x.csv",
-        )  # fmt: skip
+            "forecast",
+            path,
+            "--time-col",
+            "timestamp",
+            "--value-col",
+            "calls",
+            "--model",
+            "champion",
+            "--registered-model",
+            "total",
+            "--horizon-days",
+            "3",
+            "--out",
+            tmp_path / "x.csv",
+        )
         assert code == 2 and "closed" in err and said in err, (name, err)
     hourly = write(export(total.assign(queue="q"), "60min").drop(columns="queue"), tmp_path / "hourly.csv")
     code, _, err = run_cli(
-        "forecast", hourly, "--time-col", "timestamp", "--value-col", "calls", "--model", "champion",
-        "--registered-model", "total", "--horizon-days", "3", "--out", tmp_path / "y.csv",
-    )  # fmt: skip
+        "forecast",
+        hourly,
+        "--time-col",
+        "timestamp",
+        "--value-col",
+        "calls",
+        "--model",
+        "champion",
+        "--registered-model",
+        "total",
+        "--horizon-days",
+        "3",
+        "--out",
+        tmp_path / "y.csv",
+    )
     assert code == 0, err
 
 

@@ -73,8 +73,18 @@ def test_monthly_totals_forecast_eighteen_months_ahead_better_than_last_years_mo
         observed, _ = centre(seed)
         history = observed[observed.index < "2024-01-01"]
         write_totals(tmp_path / "m.csv", history, "MS")
-        code, out, _ = run_cli("forecast", tmp_path / "m.csv", "--time-col", "period", "--value-col", "calls",
-                               "--horizon-days", "546", "--out", tmp_path / "f.csv")  # fmt: skip
+        code, out, _ = run_cli(
+            "forecast",
+            tmp_path / "m.csv",
+            "--time-col",
+            "period",
+            "--value-col",
+            "calls",
+            "--horizon-days",
+            "546",
+            "--out",
+            tmp_path / "f.csv",
+        )
         assert code == 0 and "18 months" in out
         f = pd.read_csv(tmp_path / "f.csv", parse_dates=["timestamp"])
         assert len(f) == MONTHS_AHEAD and f["timestamp"].iloc[0] == pd.Timestamp("2024-01-01")

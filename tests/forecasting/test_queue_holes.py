@@ -64,9 +64,19 @@ LONG_ARGS = ("--time-col", "timestamp", "--value-col", "calls", "--queue-col", "
 def daily_forecast(run_cli, tmp_path, path, *args: str) -> pd.DataFrame:
     out = tmp_path / "forecast.csv"
     code, _out, err = run_cli(
-        "forecast", "--input", path, *args, "--model", "weekday_mean", "--granularity", "day",
-        "--horizon-days", "14", "--out", out,
-    )  # fmt: skip
+        "forecast",
+        "--input",
+        path,
+        *args,
+        "--model",
+        "weekday_mean",
+        "--granularity",
+        "day",
+        "--horizon-days",
+        "14",
+        "--out",
+        out,
+    )
     assert code == 0, err
     return pd.read_csv(out)
 

@@ -35,9 +35,16 @@ COLUMNS = ["--time-col", "date", "--value-col", "calls"]
 def test_a_forecast_file_against_the_actuals(tmp_path, run_cli, report):
     history, latest, future = report
     code, _, err = run_cli(
-        "forecast", history, *COLUMNS, "--model", "weekday_mean", "--horizon-days", HORIZON,
-        "--out", tmp_path / "f.csv",
-    )  # fmt: skip
+        "forecast",
+        history,
+        *COLUMNS,
+        "--model",
+        "weekday_mean",
+        "--horizon-days",
+        HORIZON,
+        "--out",
+        tmp_path / "f.csv",
+    )
     assert code == 0, err
     code, out, err = run_cli(
         "accuracy", "--input", latest, *COLUMNS, "--forecast", tmp_path / "f.csv", "--out", tmp_path / "acc"
@@ -57,9 +64,18 @@ def test_a_forecast_file_against_the_actuals(tmp_path, run_cli, report):
 def test_a_registered_model_logs_its_live_accuracy(tmp_path, run_cli, report, tracking_store):
     history, latest, future = report
     code, _, err = run_cli(
-        "train", history, *COLUMNS, "--models", "weekday_mean", "--origins", "2", "--jobs", "1",
-        "--registered-model", "daily",
-    )  # fmt: skip
+        "train",
+        history,
+        *COLUMNS,
+        "--models",
+        "weekday_mean",
+        "--origins",
+        "2",
+        "--jobs",
+        "1",
+        "--registered-model",
+        "daily",
+    )
     assert code == 0, err
     code, out, err = run_cli("accuracy", latest, *COLUMNS, "--model", "daily:1")
     assert code == 0, err
@@ -119,9 +135,17 @@ def test_a_scenario_run_against_the_actuals(tmp_path, run_cli, write_scenario, t
     code, _, err = run_cli("scenario", "run", scenario)
     assert code == 0, err
     code, out, err = run_cli(
-        "accuracy", BANK_CALLS, "--time-col", "DateTime", "--value-col", "Calls", "--run", "fast",
-        "--out", tmp_path / "acc",
-    )  # fmt: skip
+        "accuracy",
+        BANK_CALLS,
+        "--time-col",
+        "DateTime",
+        "--value-col",
+        "Calls",
+        "--run",
+        "fast",
+        "--out",
+        tmp_path / "acc",
+    )
     assert code == 0, err
     assert "scenario run" in out and "no bands" in out
     rows = pd.read_csv(tmp_path / "acc" / "accuracy_rows.csv", parse_dates=["timestamp"])

@@ -171,8 +171,19 @@ def test_validate_staffing_options_are_held_to_the_rules(run_cli, tmp_path, opti
     from tests.conftest import BANK_LOG
 
     out = tmp_path / "v.csv"
-    code, _, err = run_cli("validate-staffing", "--log", BANK_LOG, "--format", "anonymous-bank",
-                           "--train-until", "1999-02-07", option, value, "--out", out)  # fmt: skip
+    code, _, err = run_cli(
+        "validate-staffing",
+        "--log",
+        BANK_LOG,
+        "--format",
+        "anonymous-bank",
+        "--train-until",
+        "1999-02-07",
+        option,
+        value,
+        "--out",
+        out,
+    )
     assert code == 2 and option in err and err.count("\n") == 1 and not out.exists()
 
 

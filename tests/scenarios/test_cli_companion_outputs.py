@@ -71,8 +71,19 @@ def test_staff_never_writes_its_fte_table_over_its_input(run_cli, tmp_path):
 
 
 def validate(run_cli, log, out, train_until="1999-02-02"):
-    return run_cli("validate-staffing", "--log", log, "--format", "anonymous-bank",
-                   "--train-until", train_until, "--replications", "1", "--out", out)  # fmt: skip
+    return run_cli(
+        "validate-staffing",
+        "--log",
+        log,
+        "--format",
+        "anonymous-bank",
+        "--train-until",
+        train_until,
+        "--replications",
+        "1",
+        "--out",
+        out,
+    )
 
 
 @pytest.mark.parametrize("name", ["R_summary.csv", "R.png"])
@@ -118,8 +129,19 @@ def test_validate_staffing_keeps_the_users_survey_check(run_cli, tmp_path):
     log = _log_file(tmp_path / "contacts.csv")
     mine = tmp_path / "REPORT_csat.csv"
     mine.write_text("my CSAT notes\n")
-    code, _, err = run_cli("validate-staffing", "--log", log, "--format", "log", "--train-until", "2024-03-17",
-                           "--interval", "60min", "--out", tmp_path / "REPORT.csv")  # fmt: skip
+    code, _, err = run_cli(
+        "validate-staffing",
+        "--log",
+        log,
+        "--format",
+        "log",
+        "--train-until",
+        "2024-03-17",
+        "--interval",
+        "60min",
+        "--out",
+        tmp_path / "REPORT.csv",
+    )
     assert refused((code, "", err), "REPORT_csat.csv"), err
     assert mine.read_text() == "my CSAT notes\n"
     assert not (tmp_path / "REPORT.csv").exists()

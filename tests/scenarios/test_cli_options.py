@@ -14,8 +14,13 @@ import pytest
 from scenarios.cli import build_parser, main
 
 BAD = ("inf", "-inf", "nan", "-1", "", "1e400")
-NEGATIVE_ALLOWED = {("demo", "--jobs"), ("backtest", "--jobs"), ("forecast", "--jobs"), ("train", "--jobs"),
-                    ("retrain", "--jobs")}  # fmt: skip  # -1: every core
+NEGATIVE_ALLOWED = {
+    ("demo", "--jobs"),
+    ("backtest", "--jobs"),
+    ("forecast", "--jobs"),
+    ("train", "--jobs"),
+    ("retrain", "--jobs"),
+}  # -1: every core
 
 
 def _is_number(value) -> bool:
@@ -52,9 +57,17 @@ def test_the_numeric_options_are_found():
     """The table below is every numeric option: these at least (a discovery finding none
     would let every test pass)."""
     found = {(" ".join(path), option) for path, option in NUMERIC}
-    assert {("staff", "--calls"), ("staff", "--efficiency"), ("staff", "--concurrency"),
-            ("targets", "--headcount"), ("targets", "--days-share"), ("ingest", "--target-seconds"),
-            ("validate-staffing", "--replications"), ("backtest", "--origins"), ("demo", "--jobs")} <= found  # fmt: skip
+    assert {
+        ("staff", "--calls"),
+        ("staff", "--efficiency"),
+        ("staff", "--concurrency"),
+        ("targets", "--headcount"),
+        ("targets", "--days-share"),
+        ("ingest", "--target-seconds"),
+        ("validate-staffing", "--replications"),
+        ("backtest", "--origins"),
+        ("demo", "--jobs"),
+    } <= found
 
 
 def test_no_numeric_option_is_read_by_a_bare_float_or_int():
@@ -122,9 +135,16 @@ def test_a_decimal_comma_is_named(capsys):
     assert code == 2 and "--service-level" in err and "a point for decimals" in err
 
 
-@pytest.mark.parametrize(("path", "option"), [(("staff",), "--interval"), (("ingest",), "--interval"),
-                                               (("ingest",), "--encoding"), (("ingest",), "--timezone"),
-                                               (("validate-staffing",), "--train-until")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("path", "option"),
+    [
+        (("staff",), "--interval"),
+        (("ingest",), "--interval"),
+        (("ingest",), "--encoding"),
+        (("ingest",), "--timezone"),
+        (("validate-staffing",), "--train-until"),
+    ],
+)
 def test_an_empty_setting_is_refused_not_taken_as_the_default(capsys, path, option):
     code, err = _refused(capsys, *path, f"{option}=")
     assert code == 2 and option in err and "no value" in err

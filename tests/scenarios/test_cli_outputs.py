@@ -167,8 +167,14 @@ def test_a_run_killed_while_recording_leaves_the_store_with_the_last_finished_ru
     assert latest is not None and latest.run_id == first.run_id  # the killed run is not 'the latest'
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'kill.db'}"}
     for args in (["scenario", "list"], ["scenario", "compare", "fast"]):
-        done = subprocess.run([sys.executable, "-m", "scenarios.cli", "-q", *args], env=env, capture_output=True,
-                              text=True, cwd=tmp_path, timeout=300)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "scenarios.cli", "-q", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=300,
+        )
         assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
 
 

@@ -217,9 +217,18 @@ def test_staff_spreads_a_daily_forecast_and_says_so(files, run_cli, tmp_path):
     assert row["agents"] == erlang_c_agents(row["calls"], 240, 1800, 0.8, 20)
 
     code, out, err = run_cli(
-        "staff", "--input", tmp_path / "f.csv", "--aht", "240", "--service-level", "0.8",
-        "--profile", files / "profile.csv", "--out", tmp_path / "p.csv",
-    )  # fmt: skip
+        "staff",
+        "--input",
+        tmp_path / "f.csv",
+        "--aht",
+        "240",
+        "--service-level",
+        "0.8",
+        "--profile",
+        files / "profile.csv",
+        "--out",
+        tmp_path / "p.csv",
+    )
     assert code == 0, err
     assert "60min intervals by profile file profile.csv" in out and "generic" not in out
     p = pd.read_csv(tmp_path / "p.csv", parse_dates=["timestamp"])
@@ -228,9 +237,18 @@ def test_staff_spreads_a_daily_forecast_and_says_so(files, run_cli, tmp_path):
     ).all()
 
     code, out, err = run_cli(
-        "staff", "--input", tmp_path / "f.csv", "--aht", "240", "--service-level", "0.8",
-        "--profile", files / "intraday.csv", "--out", tmp_path / "h.csv",
-    )  # fmt: skip
+        "staff",
+        "--input",
+        tmp_path / "f.csv",
+        "--aht",
+        "240",
+        "--service-level",
+        "0.8",
+        "--profile",
+        files / "intraday.csv",
+        "--out",
+        tmp_path / "h.csv",
+    )
     assert code == 0, err
     assert "by the intraday report intraday.csv" in out
 
@@ -250,9 +268,13 @@ def test_staff_spreads_weekly_rows_and_refuses_monthly(files, run_cli, tmp_path)
     assert (o.groupby(week)["aht"].agg(["min", "max"]).to_numpy() == [[200, 200], [210, 210]]).all()
     assert "2 weeks spread" in out
     forecast = pd.DataFrame(  # `capplan forecast --granularity week`: its partial weeks are refused
-        {"timestamp": ["2025-03-03 00:00:00", "2025-03-10 00:00:00"], "forecast": [900, 7000],
-         "open_days": [1, 7], "complete": [False, True]}
-    )  # fmt: skip
+        {
+            "timestamp": ["2025-03-03 00:00:00", "2025-03-10 00:00:00"],
+            "forecast": [900, 7000],
+            "open_days": [1, 7],
+            "complete": [False, True],
+        }
+    )
     forecast.to_csv(tmp_path / "fw.csv", index=False)
     code, out, err = run_cli(
         "staff", "--input", tmp_path / "fw.csv", "--aht", "200", "--service-level", "0.8"

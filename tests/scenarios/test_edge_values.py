@@ -21,8 +21,11 @@ HUGE = {
 FILES = {  # the file, with N for the number, and the command that reads it ({} is its path)
     "mapping": ("realtime_channels: [N]\n", ["ingest", "log.csv", "--mapping", "{}", "--out", "out"]),
     "targets": ("targets: {service_level: {min: N}}\n", [*KPIS, "--targets", "{}", "--out", "out"]),
-    "scenario": (SCENARIO + "supply: {budget: N, cost_per_agent_hour: 30}\n", ["scenario", "run", "{}", "--no-track"]),
-}  # fmt: skip
+    "scenario": (
+        SCENARIO + "supply: {budget: N, cost_per_agent_hour: 30}\n",
+        ["scenario", "run", "{}", "--no-track"],
+    ),
+}
 
 
 @pytest.mark.parametrize("number", HUGE.values(), ids=HUGE.keys())
@@ -104,17 +107,35 @@ def test_paid_hours_out_of_range_are_refused_on_the_command_line(run_cli, value)
 @pytest.mark.parametrize(("k", "factors"), [("2", "1,1.7,2.5"), ("1", "1,1.7"), ("3", "1,1.7,2.5,2.9,3.5")])
 def test_more_efficiency_factors_than_chats_at_once_are_refused(run_cli, k, factors):
     code, out, err = run_cli(
-        "staff", "--calls", "100", "--aht", "180", "--service-level", "0.8",
-        "--concurrency", k, "--efficiency", factors,
-    )  # fmt: skip
+        "staff",
+        "--calls",
+        "100",
+        "--aht",
+        "180",
+        "--service-level",
+        "0.8",
+        "--concurrency",
+        k,
+        "--efficiency",
+        factors,
+    )
     assert code == 2 and out == "" and "--efficiency" in err and f"({k} values)" in err
 
 
 def test_exactly_one_factor_per_chat_is_still_taken(run_cli):
     code, _, err = run_cli(
-        "staff", "--calls", "100", "--aht", "180", "--service-level", "0.8",
-        "--concurrency", "2", "--efficiency", "1,1.7",
-    )  # fmt: skip
+        "staff",
+        "--calls",
+        "100",
+        "--aht",
+        "180",
+        "--service-level",
+        "0.8",
+        "--concurrency",
+        "2",
+        "--efficiency",
+        "1,1.7",
+    )
     assert code == 0, err
 
 
@@ -126,8 +147,14 @@ def test_a_number_in_other_digits_or_with_underscores_is_refused_on_the_command_
     """Python's float() read '٣' (Arabic three) as 3 and '1_000' as 1000."""
     code, out, err = run_cli("staff", "--calls", text, "--aht", "180", "--service-level", "0.8")
     assert code == 2 and out == "" and "--calls" in err and "not a number" in err
-    code, out, err = run_cli("staff", *("--calls", "100", "--aht", "180", "--service-level", "0.8"),
-                             "--concurrency", "2", "--efficiency", f"1,{text}")  # fmt: skip
+    code, out, err = run_cli(
+        "staff",
+        *("--calls", "100", "--aht", "180", "--service-level", "0.8"),
+        "--concurrency",
+        "2",
+        "--efficiency",
+        f"1,{text}",
+    )
     assert code == 2 and "--efficiency" in err
 
 

@@ -30,8 +30,9 @@ def test_required_agents_are_the_fewest_that_meet_the_fitted_model(fitted):
     volume = rng.uniform(5, 250, 60)
     aht = rng.uniform(120, 260, 60)
     for level in (0.8, 0.95):
-        need = required_agents(volume, aht, 3600.0, Targets(service_level=level, target_seconds=20),
-                               service=fitted.function)  # fmt: skip
+        need = required_agents(
+            volume, aht, 3600.0, Targets(service_level=level, target_seconds=20), service=fitted.function
+        )
         at = fitted.function(volume, aht, 3600.0, need, 20.0)["service_level"]
         below = fitted.function(volume, aht, 3600.0, need - 1, 20.0)["service_level"]
         assert (at >= level - 1e-9).all()

@@ -109,8 +109,11 @@ def test_the_bundled_baseline_s_curve_row_is_its_plan(tracking_store):
 
 
 def test_each_figure_names_its_question_in_one_set_of_words(run_cli, write_scenario, tracking_store):
-    data = {**FAST, "targets": {"service_level": 0.8, "target_seconds": 20, "max_occupancy": 0.85},
-            "supply": {**FAST["supply"], "headcount": 45}}  # fmt: skip
+    data = {
+        **FAST,
+        "targets": {"service_level": 0.8, "target_seconds": 20, "max_occupancy": 0.85},
+        "supply": {**FAST["supply"], "headcount": 45},
+    }
     path = write_scenario("words", data)
     code, out, err = run_cli("targets", path)
     assert code == 0, err

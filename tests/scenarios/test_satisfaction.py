@@ -34,8 +34,17 @@ def generated_log(seed: int, days: int = 21, abandoned_surveys: bool = False) ->
             if not abandoned_surveys:
                 answers &= ~abandoned
             csat = np.where(answers, np.where(satisfied, 5.0, 2.0), np.nan)
-            rows.append(pd.DataFrame({"arrival_time": arrival, "wait_seconds": waits, "abandoned": abandoned,
-                                      "handled": ~abandoned, "csat": csat}))  # fmt: skip
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "arrival_time": arrival,
+                        "wait_seconds": waits,
+                        "abandoned": abandoned,
+                        "handled": ~abandoned,
+                        "csat": csat,
+                    }
+                )
+            )
     frame = pd.concat(rows, ignore_index=True)
     return Contacts(frame, frozenset({"arrival_time", "wait_seconds", "abandoned", "csat"}))
 
@@ -87,15 +96,17 @@ def _log_file(path, seed: int = 4):
     f = generated_log(seed, days=21).frame
     answer = f["arrival_time"] + pd.to_timedelta(f["wait_seconds"], unit="s")
     handle = pd.to_timedelta(rng.lognormal(np.log(180), 0.5, len(f)), unit="s")
-    table = pd.DataFrame({
-        "contact_id": np.arange(len(f)),
-        "arrival_time": f["arrival_time"].dt.strftime("%Y-%m-%d %H:%M:%S"),
-        "answer_time": answer.where(f["handled"]).dt.strftime("%Y-%m-%d %H:%M:%S"),
-        "end_time": (answer + handle).where(f["handled"], answer).dt.strftime("%Y-%m-%d %H:%M:%S"),
-        "abandoned": f["abandoned"],
-        "agent_id": pd.Series(rng.integers(0, 12, len(f))).map("agent{}".format).where(f["handled"]),
-        "csat": f["csat"],
-    })  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "contact_id": np.arange(len(f)),
+            "arrival_time": f["arrival_time"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+            "answer_time": answer.where(f["handled"]).dt.strftime("%Y-%m-%d %H:%M:%S"),
+            "end_time": (answer + handle).where(f["handled"], answer).dt.strftime("%Y-%m-%d %H:%M:%S"),
+            "abandoned": f["abandoned"],
+            "agent_id": pd.Series(rng.integers(0, 12, len(f))).map("agent{}".format).where(f["handled"]),
+            "csat": f["csat"],
+        }
+    )
     table.to_csv(path, index=False)
     return path
 
@@ -134,8 +145,19 @@ def test_each_scenario_reports_the_csat_its_service_gives(run_cli, write_scenari
 def test_validate_staffing_checks_the_csat_curve_out_of_time(run_cli, tmp_path):
     log = _log_file(tmp_path / "contacts.csv")
     out = tmp_path / "REPORT.csv"
-    code, text, err = run_cli("validate-staffing", "--log", log, "--format", "log", "--train-until", "2024-03-17",
-                              "--interval", "60min", "--out", out)  # fmt: skip
+    code, text, err = run_cli(
+        "validate-staffing",
+        "--log",
+        log,
+        "--format",
+        "log",
+        "--train-until",
+        "2024-03-17",
+        "--interval",
+        "60min",
+        "--out",
+        out,
+    )
     assert code == 0, err
     check = pd.read_csv(tmp_path / "REPORT_csat.csv").set_index("predictor")
     assert check.loc["from_service", "mae"] < 0.8 * check.loc["constant", "mae"]

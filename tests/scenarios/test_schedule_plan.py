@@ -17,14 +17,27 @@ from scenarios.staffing.requirements import service_metrics
 BANK_CALLS = Path(__file__).resolve().parents[2] / "data" / "bank_calls_2003-03-03_2003-05-28.csv"
 SCHEDULE = {
     "templates": [
-        {"name": "full", "hours": 8.5, "start_window": "06:30-13:00",
-         "breaks": [{"minutes": 30, "after_hours": [3, 5]}], "cost_per_hour": 30},
-        {"name": "part", "hours": 4, "start_window": "08:00-17:00", "start_step_minutes": 60,
-         "days_per_week": 4, "consecutive_days_off": False, "part_time": True, "cost_per_hour": 25},
+        {
+            "name": "full",
+            "hours": 8.5,
+            "start_window": "06:30-13:00",
+            "breaks": [{"minutes": 30, "after_hours": [3, 5]}],
+            "cost_per_hour": 30,
+        },
+        {
+            "name": "part",
+            "hours": 4,
+            "start_window": "08:00-17:00",
+            "start_step_minutes": 60,
+            "days_per_week": 4,
+            "consecutive_days_off": False,
+            "part_time": True,
+            "cost_per_hour": 25,
+        },
     ],
     "max_part_time_share": 0.3,
     "min_on_duty": 2,
-}  # fmt: skip
+}
 
 
 def scenario_file(folder: Path, schedule: dict, **queue) -> Path:
@@ -102,8 +115,14 @@ def test_capplan_schedule_on_a_scenario_and_on_its_intervals(run_cli, tracking_s
     assert code == 0, err
     templates = tmp_path / "templates.yaml"
     templates.write_text(yaml.safe_dump({"schedule": SCHEDULE}))
-    code, out, err = run_cli("schedule", tmp_path / "runs" / "shifts" / "intervals.csv", "--templates", templates,
-                             "--out", tmp_path / "table")  # fmt: skip
+    code, out, err = run_cli(
+        "schedule",
+        tmp_path / "runs" / "shifts" / "intervals.csv",
+        "--templates",
+        templates,
+        "--out",
+        tmp_path / "table",
+    )
     assert code == 0, err
     again = pd.read_csv(tmp_path / "table" / "intervals" / "schedule_patterns.csv")
     assert again["agents"].sum() == patterns["agents"].sum()
@@ -133,9 +152,21 @@ def test_bad_schedule_inputs_are_refused_naming_the_key(tmp_path, run_cli):
 
 
 def test_templates_too_fine_to_schedule_are_refused_before_solving(tmp_path, run_cli):
-    wide = {"templates": [{"name": "wide", "hours": 9, "start_window": "00:00-23:00", "start_step_minutes": 15,
-                           "breaks": [{"minutes": 15, "after_hours": [1, 4]}, {"minutes": 30, "after_hours": [3, 6]},
-                                      {"minutes": 15, "after_hours": [5, 8]}]}]}  # fmt: skip
+    wide = {
+        "templates": [
+            {
+                "name": "wide",
+                "hours": 9,
+                "start_window": "00:00-23:00",
+                "start_step_minutes": 15,
+                "breaks": [
+                    {"minutes": 15, "after_hours": [1, 4]},
+                    {"minutes": 30, "after_hours": [3, 6]},
+                    {"minutes": 15, "after_hours": [5, 8]},
+                ],
+            }
+        ]
+    }
     (tmp_path / "t.yaml").write_text(yaml.safe_dump({"schedule": wide}))
     table = tmp_path / "need.csv"
     table.write_text("interval_start,scheduled_agents\n2024-01-01 08:00,3\n2024-01-01 08:30,4\n")

@@ -22,8 +22,14 @@ def _log(calls: list[tuple[str, str, str]]) -> Contacts:
 
 
 def test_an_agent_is_present_between_calls_close_together_only():
-    log = _log([("a", "1999-02-01 10:00", "1999-02-01 10:05"), ("a", "1999-02-01 10:08", "1999-02-01 10:10"),
-                ("a", "1999-02-01 10:40", "1999-02-01 10:45"), ("b", "1999-02-01 10:50", "1999-02-01 11:20")])  # fmt: skip
+    log = _log(
+        [
+            ("a", "1999-02-01 10:00", "1999-02-01 10:05"),
+            ("a", "1999-02-01 10:08", "1999-02-01 10:10"),
+            ("a", "1999-02-01 10:40", "1999-02-01 10:45"),
+            ("b", "1999-02-01 10:50", "1999-02-01 11:20"),
+        ]
+    )
     hours = pd.DatetimeIndex(["1999-02-01 10:00", "1999-02-01 11:00"])
     present = agents_present(log, pd.Timedelta("60min"), 300, hours)
     # a: 10:00-10:10 and 10:40-10:45 (the 30-minute gap is a break); b: 10:50-11:20
@@ -40,8 +46,9 @@ def test_presence_matches_a_minute_by_minute_count():
     log = _log(calls)
     hours = pd.date_range("2024-03-04 08:00", periods=9, freq="60min")
     present = agents_present(log, pd.Timedelta("60min"), 600, hours)
-    starts, ends = presence_spans(log.frame.rename(columns={"agent_id": "agent", "answer_time": "start",
-                                                            "end_time": "end"}), 600)  # fmt: skip
+    starts, ends = presence_spans(
+        log.frame.rename(columns={"agent_id": "agent", "answer_time": "start", "end_time": "end"}), 600
+    )
     minutes = pd.date_range("2024-03-04 08:00", periods=9 * 60, freq="min")
     count = (
         (minutes.to_numpy()[:, None] >= starts[None, :]) & (minutes.to_numpy()[:, None] < ends[None, :])
@@ -56,8 +63,17 @@ def _intervals(rng, n: int, patience: float) -> pd.DataFrame:
     load = arrivals * aht / HOUR
     agents = np.maximum(np.round(load * rng.uniform(0.8, 1.5, n)), 1)
     q = erlang_a_metrics(arrivals, aht, HOUR, agents, 20, patience)
-    return pd.DataFrame({"arrivals": arrivals, "aht": aht, "agents_seen": agents, "hour": rng.integers(8, 20, n),
-                         "q_abandon": q["abandon_rate"], "q_sl": q["service_level"], "q_asa": q["asa_seconds"]})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "arrivals": arrivals,
+            "aht": aht,
+            "agents_seen": agents,
+            "hour": rng.integers(8, 20, n),
+            "q_abandon": q["abandon_rate"],
+            "q_sl": q["service_level"],
+            "q_asa": q["asa_seconds"],
+        }
+    )
 
 
 def _patience_log(patience: float) -> Contacts:
@@ -72,9 +88,13 @@ def _observe(rng, table: pd.DataFrame) -> pd.DataFrame:
     n = table["arrivals"].to_numpy().astype(int)
     truth_ab = 0.5 * table["q_abandon"] + 0.02
     truth_sl = 0.8 * table["q_sl"]
-    return table.assign(truth_ab=truth_ab, truth_sl=truth_sl,
-                        abandon_rate=rng.binomial(n, truth_ab) / n, service_level=rng.binomial(n, truth_sl) / n,
-                        asa=table["q_asa"] * rng.uniform(0.9, 1.1, len(table)))  # fmt: skip
+    return table.assign(
+        truth_ab=truth_ab,
+        truth_sl=truth_sl,
+        abandon_rate=rng.binomial(n, truth_ab) / n,
+        service_level=rng.binomial(n, truth_sl) / n,
+        asa=table["q_asa"] * rng.uniform(0.9, 1.1, len(table)),
+    )
 
 
 def test_the_learned_model_recovers_a_known_correction():

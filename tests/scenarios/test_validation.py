@@ -126,8 +126,17 @@ def test_the_model_chosen_on_the_training_days_beats_calibrated_erlang_a(run_cli
     """Calibrate on the days up to ``train_until``, test on the rest: the model chosen by its
     out-of-time error on the training days (before the test days are seen) has an hourly
     abandonment MAE well below calibrated Erlang A's, on intervals with ≥ 30 arrivals too."""
-    code, out, err = run_cli("validate-staffing", "--log", BANK_LOG, "--format", "anonymous-bank",
-                             "--train-until", train_until, "--out", tmp_path / "r.csv")  # fmt: skip
+    code, out, err = run_cli(
+        "validate-staffing",
+        "--log",
+        BANK_LOG,
+        "--format",
+        "anonymous-bank",
+        "--train-until",
+        train_until,
+        "--out",
+        tmp_path / "r.csv",
+    )
     assert code == 0, err
     summary = pd.read_csv(tmp_path / "r_summary.csv").set_index("model")
     chosen = summary.index[summary["chosen"]][0]

@@ -71,8 +71,17 @@ def bank_days(tmp_path_factory):
 def test_validate_staffing_says_it_cannot_choose(run_cli, tmp_path, bank_days, which, train_until, fragment):
     log = bank_days[0] if which == "short" else bank_days[1]
     out = tmp_path / "r.csv"
-    code, printed, err = run_cli("validate-staffing", "--log", log, "--format", "anonymous-bank",
-                                 "--train-until", train_until, "--out", out)  # fmt: skip
+    code, printed, err = run_cli(
+        "validate-staffing",
+        "--log",
+        log,
+        "--format",
+        "anonymous-bank",
+        "--train-until",
+        train_until,
+        "--out",
+        out,
+    )
     assert code == 0, err
     assert "cannot choose a model" in printed and fragment in printed
     assert f"kept the textbook {DEFAULT_MODEL}" in printed and "chosen by out-of-time" not in printed

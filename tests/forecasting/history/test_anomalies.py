@@ -140,8 +140,19 @@ def test_ingest_reports_anomalies_and_forecast_warns_of_them(run_cli, tmp_path, 
         and listed["start"].iloc[0] == f"{t['interval_start'].iloc[300]:%Y-%m-%d %H:%M:%S}"
     )
     with caplog.at_level("WARNING", logger="capplan"):
-        code, _, err = run_cli("forecast", "--input", path, "--time-col", "time", "--value-col", "calls",
-                               "--model", "weekday_mean", "--out", tmp_path / "f.csv")  # fmt: skip
+        code, _, err = run_cli(
+            "forecast",
+            "--input",
+            path,
+            "--time-col",
+            "time",
+            "--value-col",
+            "calls",
+            "--model",
+            "weekday_mean",
+            "--out",
+            tmp_path / "f.csv",
+        )
     assert code == 0, err
     assert "1 spike" in caplog.text
 
@@ -190,8 +201,20 @@ def test_keep_raw_fits_on_the_history_as_it_is(run_cli, tmp_path):
     totals = {}
     for flag in ([], ["--keep-raw"]):
         out = tmp_path / f"f{len(flag)}.csv"
-        code, _, err = run_cli("forecast", "--input", path, "--time-col", "time", "--value-col", "calls",
-                               "--model", "weekday_mean", *flag, "--out", out)  # fmt: skip
+        code, _, err = run_cli(
+            "forecast",
+            "--input",
+            path,
+            "--time-col",
+            "time",
+            "--value-col",
+            "calls",
+            "--model",
+            "weekday_mean",
+            *flag,
+            "--out",
+            out,
+        )
         assert code == 0, err
         totals[bool(flag)] = pd.read_csv(out)["forecast"].sum()
     assert totals[True] > 2 * totals[False]  # the mistyped 1e5 calls are learnt only when asked for

@@ -283,8 +283,18 @@ def test_years_out_of_range_never_crash(tmp_path, run_cli, lenient):
 def test_the_same_value_column_twice_is_refused(tmp_path, run_cli):
     """Read twice, its volume doubled without a word."""
     path = log_file(tmp_path, ["time,calls", "2024-01-08 08:00,5", "2024-01-08 08:30,6"])
-    code, _, err = run_cli("ingest", path, "--time-col", "time", "--value-col", "calls", "--value-col", "calls",
-                           "--out", tmp_path / "out")  # fmt: skip
+    code, _, err = run_cli(
+        "ingest",
+        path,
+        "--time-col",
+        "time",
+        "--value-col",
+        "calls",
+        "--value-col",
+        "calls",
+        "--out",
+        tmp_path / "out",
+    )
     assert code == 2 and "--value-col" in err and "column given twice" in err
 
 
@@ -309,8 +319,9 @@ def test_a_parquet_file_named_csv_is_read_as_parquet(tmp_path, run_cli):
 
     frame = pd.DataFrame({"t": pd.date_range("2024-01-08 08:00", periods=6, freq="30min"), "calls": range(6)})
     frame.to_parquet(tmp_path / "calls.csv")
-    code, _, err = run_cli("ingest", tmp_path / "calls.csv", "--time-col", "t", "--value-col", "calls",
-                             "--out", tmp_path / "out")  # fmt: skip
+    code, _, err = run_cli(
+        "ingest", tmp_path / "calls.csv", "--time-col", "t", "--value-col", "calls", "--out", tmp_path / "out"
+    )
     assert code == 0, err
 
 

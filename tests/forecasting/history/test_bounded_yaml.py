@@ -31,10 +31,19 @@ def alias_bomb(key: str, levels: int = 9, mapping: bool = False, prefix: str = "
 SCENARIO = f"name: bomb\ndata: {{input: {BANK_CALLS}, time_col: DateTime, value_col: Calls}}\n"
 KPIS = ["kpis", str(BANK_CALLS), "--time-col", "DateTime", "--value-col", "Calls"]
 COMMANDS = {  # file kind: (the bomb as that file, the command line that reads it: {} is its path)
-    "mapping": (lambda m: alias_bomb("realtime_channels", mapping=m), ["ingest", "log.csv", "--mapping", "{}", "--out", "out"]),
-    "targets": (lambda m: alias_bomb("first_response", mapping=m), [*KPIS, "--targets", "{}", "--out", "out"]),
-    "scenario": (lambda m: alias_bomb("description", mapping=m, prefix=SCENARIO), ["scenario", "run", "{}", "--no-track"]),
-}  # fmt: skip
+    "mapping": (
+        lambda m: alias_bomb("realtime_channels", mapping=m),
+        ["ingest", "log.csv", "--mapping", "{}", "--out", "out"],
+    ),
+    "targets": (
+        lambda m: alias_bomb("first_response", mapping=m),
+        [*KPIS, "--targets", "{}", "--out", "out"],
+    ),
+    "scenario": (
+        lambda m: alias_bomb("description", mapping=m, prefix=SCENARIO),
+        ["scenario", "run", "{}", "--no-track"],
+    ),
+}
 
 
 @pytest.mark.parametrize("mapping", [False, True], ids=["lists", "mappings"])

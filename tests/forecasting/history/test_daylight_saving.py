@@ -149,7 +149,13 @@ def test_an_unknown_zone_is_named(run_cli, tmp_path):
     (tmp_path / "map.yaml").write_text(MAPPING)
     (tmp_path / "log.csv").write_text("id,arrival,answer,end\n1,2024-03-31 01:59:55,,\n")
     code, _, err = run_cli(
-        "ingest", tmp_path / "log.csv", "--mapping", tmp_path / "map.yaml", "--timezone", "Mars/Olympus",
-        "--out", tmp_path / "out",
-    )  # fmt: skip
+        "ingest",
+        tmp_path / "log.csv",
+        "--mapping",
+        tmp_path / "map.yaml",
+        "--timezone",
+        "Mars/Olympus",
+        "--out",
+        tmp_path / "out",
+    )
     assert code == 2 and "--timezone" in err and "Mars/Olympus" in err and "Traceback" not in err

@@ -18,8 +18,16 @@ def daily_report(tmp_path):
     offered = rng.poisson(400, len(days))
     handled = (offered * rng.uniform(0.7, 0.8, len(days))).astype(int)
     in_target = (handled * rng.uniform(0.45, 0.6, len(days))).round()
-    frame = pd.DataFrame({"Date": days.strftime("%Y-%m-%d"), "Offered": offered, "Handled": handled,
-                          "Abandoned": offered - handled, "SL": in_target / handled, "Agents": 12})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "Date": days.strftime("%Y-%m-%d"),
+            "Offered": offered,
+            "Handled": handled,
+            "Abandoned": offered - handled,
+            "SL": in_target / handled,
+            "Agents": 12,
+        }
+    )
     path = tmp_path / "daily.csv"
     frame.to_csv(path, index=False)
     return path, frame.assign(in_target=in_target, month=days.to_period("M"))
@@ -64,15 +72,35 @@ def test_columns_nobody_mapped_are_named(daily_report):
 def test_handled_denominator_needs_the_handled_column(daily_report):
     path, _ = daily_report
     with pytest.raises(InputError, match="handled") as err:
-        ingest(path, IngestOptions(time_col="Date", value_cols=("Offered=arrivals", "SL=service_level"),
-                                   sl_denominator="handled"))  # fmt: skip
+        ingest(
+            path,
+            IngestOptions(
+                time_col="Date", value_cols=("Offered=arrivals", "SL=service_level"), sl_denominator="handled"
+            ),
+        )
     assert err.value.option == "sl_denominator"
 
 
 def test_the_cli_takes_the_denominator(run_cli, daily_report, tmp_path):
     path, _ = daily_report
-    code, out, err = run_cli("kpis", "--input", path, "--time-col", "Date", "--value-col", "Offered=arrivals",
-                             "--value-col", "Handled=handled", "--value-col", "SL=service_level",
-                             "--sl-denominator", "handled", "--period", "month", "--out", tmp_path / "k")  # fmt: skip
+    code, out, err = run_cli(
+        "kpis",
+        "--input",
+        path,
+        "--time-col",
+        "Date",
+        "--value-col",
+        "Offered=arrivals",
+        "--value-col",
+        "Handled=handled",
+        "--value-col",
+        "SL=service_level",
+        "--sl-denominator",
+        "handled",
+        "--period",
+        "month",
+        "--out",
+        tmp_path / "k",
+    )
     assert code == 0, err
     assert "service_level_of_handled" in out and "warning: service level read as a share of handled" in out

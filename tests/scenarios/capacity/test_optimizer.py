@@ -122,8 +122,14 @@ def test_weeks_that_cannot_be_covered_do_not_loosen_the_cost():
     team = Workforce((Cohort(40),), Attrition((0.06, 0.03), (0, 13)), Ramp(4, (0.5, 0.75)))
     rng = np.random.default_rng(4)
     required = np.concatenate([[46.0] * 4, 46 + np.cumsum(rng.uniform(0, 0.9, 26))])  # short at once
-    rules = HiringRules(starts=tuple(range(3, 31, 3)), max_class=6, min_class=2, cost_per_hire=5.0,
-                        overtime_share=0.05, outsourcing_fte=1.0)  # fmt: skip
+    rules = HiringRules(
+        starts=tuple(range(3, 31, 3)),
+        max_class=6,
+        min_class=2,
+        cost_per_hire=5.0,
+        overtime_share=0.05,
+        outsourcing_fte=1.0,
+    )
     quick = plan_hiring(required, team, rules, gap=1e-3)
     exact = plan_hiring(required, team, rules, gap=0.0, time_limit=120)
     assert not quick.covered
