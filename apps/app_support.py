@@ -18,13 +18,13 @@ from typing import Literal
 import pandas as pd
 import streamlit as st
 
-from forecasting.csv_safety import write_csv, write_excel
-from forecasting.errors import InputError
+from forecasting.common.csv_safety import write_csv, write_excel
+from forecasting.common.errors import InputError
 from forecasting.history.config import MAX_YAML_BYTES
 from forecasting.history.ingest import IngestOptions, IngestResult, ingest
 from forecasting.store import Store
-from scenarios.bundled import BUNDLED_DATA, scenario_dir
-from scenarios.spec import scenario_files
+from scenarios.inputs.bundled import BUNDLED_DATA, scenario_dir
+from scenarios.inputs.spec import scenario_files
 
 BANK_LOG = BUNDLED_DATA / "anonymous_bank_1999-02-01_14.tsv"
 BANK_CALLS = BUNDLED_DATA / "bank_calls_2003-03-03_2003-05-28.csv"
@@ -220,7 +220,7 @@ def scenarios_with(section: str, folder: str, stamps: tuple[tuple[str, float], .
     """The folder's scenarios that have ``section`` (``capacity``, ``schedule``), by name (re-read
     when a file changes: ``stamps`` are the files and their modification times); files that do
     not load are left to the pages that run them."""
-    from scenarios.spec import load_scenario
+    from scenarios.inputs.spec import load_scenario
 
     found = {}
     for file, _ in stamps:
@@ -236,7 +236,7 @@ def scenarios_with(section: str, folder: str, stamps: tuple[tuple[str, float], .
 def pick_scenario_with(section: str, default: str, how_to_add: str) -> Path:
     """A scenario with ``section``, chosen in a select box (``default`` first when there), or the
     page stops saying how to add one (``how_to_add``: what the section holds, in words)."""
-    from scenarios.bundled import BUNDLED_SCENARIOS
+    from scenarios.inputs.bundled import BUNDLED_SCENARIOS
 
     folder = scenario_dir()
     stamps = tuple((str(p), p.stat().st_mtime) for p in scenario_files(folder))
@@ -256,8 +256,8 @@ def pick_scenario_with(section: str, default: str, how_to_add: str) -> Path:
 def runnable_default(files: dict[str, Path]) -> str:
     """The scenario a page opens on: baseline when it can run (its forecast model is trained),
     else the first that can, so a first visit shows a plan rather than a no-champion error."""
-    from scenarios.base_forecast import champion_version
-    from scenarios.spec import load_scenario
+    from scenarios.inputs.base_forecast import champion_version
+    from scenarios.inputs.spec import load_scenario
 
     order = (["baseline"] if "baseline" in files else []) + [n for n in files if n != "baseline"]
     for name in order:
@@ -306,7 +306,7 @@ def scenario_runs() -> pd.DataFrame:
 
 @st.cache_data(ttl=10, max_entries=8, show_spinner=False, hash_funcs={Store: str})
 def _scenario_runs(store: Store) -> pd.DataFrame:
-    from scenarios.tracking import runs_table
+    from scenarios.tracking.runs import runs_table
 
     return runs_table(store)
 
@@ -322,9 +322,9 @@ def run_artifact_table(store: Store, run_id: str, name: str) -> pd.DataFrame | N
 
 def readable(frame: pd.DataFrame, kinds: dict[str, str], names: dict[str, str] | None = None) -> pd.DataFrame:
     """A table as people read it: each column in ``kinds`` written like the metric it names
-    (``scenarios.vocabulary``: counts with separators, shares as %, seconds, money), columns
+    (``forecasting.common.vocabulary``: counts with separators, shares as %, seconds, money), columns
     renamed by ``names``. For showing only: downloads keep the numbers."""
-    from scenarios.vocabulary import format_value
+    from forecasting.common.vocabulary import format_value
 
     out = frame.copy()
     for column, key in kinds.items():
@@ -503,13 +503,13 @@ def show_table(
 
 def uploaded_scenario(name: str, data: bytes) -> tuple[dict, Path]:
     """A scenario YAML uploaded in the app, read like ``capplan scenario run FILE``: the same
-    bounded loader (``scenarios.spec.raw_scenario``), with ``extends`` naming a scenario of the
+    bounded loader (``scenarios.inputs.spec.raw_scenario``), with ``extends`` naming a scenario of the
     scenarios folder. Returns its mapping and where it stands in for a file (the scenarios
     folder, for relative data paths). Read from a temporary copy deleted at once: nothing is
     written into the scenarios folder, so no user's file there is ever replaced."""
     import shutil
 
-    from scenarios.spec import raw_scenario
+    from scenarios.inputs.spec import raw_scenario
 
     folder = scenario_dir()
     safe = upload_file_name(name)

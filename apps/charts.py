@@ -1,5 +1,5 @@
 """The app's charts: agents by interval, service by day and forecasts, for one scenario or
-several side by side. The scenario data come from ``scenarios.plots`` (which also draws the
+several side by side. The scenario data come from ``scenarios.tracking.plots`` (which also draws the
 figures logged with each run), so every page shows the same quantities. Lines are drawn per
 open stretch (``segments``): never across a closed night, weekend or hole in the data."""
 
@@ -9,9 +9,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from forecasting.common.vocabulary import label
 from forecasting.slots import open_stretches as segments  # one line per open stretch
-from scenarios.plots import agents_by_interval, service_by_day
-from scenarios.vocabulary import label
+from scenarios.tracking.plots import agents_by_interval, service_by_day
 
 AGENT_LABELS = {
     "required_agents": "required (on the phones)",

@@ -26,8 +26,8 @@ from scenarios.capacity.optimizer import COVERED, HiringRules, plan_hiring
 from scenarios.capacity.requirement import WeekShape, growth_factor, required_fte, volume_quantile
 from scenarios.capacity.risk import Case, sensitivity, simulate_supply
 from scenarios.capacity.workforce import Attrition, Cohort, Ramp, Workforce
+from scenarios.service.staffing_plan import StaffingOptions
 from scenarios.staffing.requirements import Targets
-from scenarios.staffing_plan import StaffingOptions
 
 WEEKS = 78
 INTERVAL = 1800.0  # 30-minute slots

@@ -14,9 +14,9 @@ import time
 from tabulate import tabulate
 
 from forecasting.store import Store
-from scenarios.base_forecast import base_forecast
+from scenarios.inputs.base_forecast import base_forecast
+from scenarios.inputs.spec import load_scenario
 from scenarios.runner import run_scenario
-from scenarios.spec import load_scenario
 
 
 def timed(f, repeat: int = 5) -> tuple[float, object]:

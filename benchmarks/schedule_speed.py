@@ -55,8 +55,8 @@ class Week:
 def bank_week() -> Week:
     """The demo's week: the baseline scenario's scheduled agents (after 30 % shrinkage), summed
     over queues, per 30-minute slot of a Monday-first week; the bank is closed at weekends."""
+    from scenarios.inputs.spec import load_scenario
     from scenarios.runner import run_scenario
-    from scenarios.spec import load_scenario
 
     spec, path = load_scenario("baseline")
     forecast = spec.forecast.model_copy(update={"model": "seasonal_naive_week", "horizon_days": 5})

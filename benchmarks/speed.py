@@ -55,7 +55,7 @@ class Tree:
     root: Path
 
     def run(self, args: list[str], folder: Path) -> Run:
-        """``python -m scenarios.cli args`` from this tree, with the store and cache in ``folder``.
+        """``python -m capplan.cli args`` from this tree, with the store and cache in ``folder``.
         cwd and PYTHONPATH both point at the tree: ``-m`` imports from cwd first, and the venv's
         editable install would otherwise bring in the working tree's modules."""
         env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_REGISTRY_URI", "PYTHONPATH")}
@@ -64,7 +64,7 @@ class Tree:
             CAPPLAN_HOME=str(folder),
             PYTHONPATH=str(self.root),
         )
-        command = [sys.executable, "-m", "scenarios.cli", *args]
+        command = [sys.executable, "-m", "capplan.cli", *args]
         phases = []
         started = time.perf_counter()
         logs = folder / args[0].lstrip("-")  # one pair of logs per step: train's beside retrain's

@@ -353,8 +353,8 @@ def staff(
     """
     import numpy as np
 
+    from scenarios.service.staffing_plan import StaffingOptions, staff_intervals
     from scenarios.staffing.requirements import Targets
-    from scenarios.staffing_plan import StaffingOptions, staff_intervals
 
     targets = Targets(
         service_level=service_level,
@@ -378,7 +378,7 @@ def staff(
 def load_scenario(name_or_path: str | Path) -> Any:
     """A validated scenario (with what it ``extends`` merged in): a file, or the name of one in
     ``experiments/scenarios``. Returns ``(scenario, path)``."""
-    from scenarios.spec import load_scenario as load
+    from scenarios.inputs.spec import load_scenario as load
 
     return load(name_or_path)
 
@@ -414,7 +414,7 @@ def record_scenario(store: Store, result: Any) -> str:
     Returns:
         The MLflow run id.
     """
-    from scenarios.tracking import log_scenario
+    from scenarios.tracking.runs import log_scenario
 
     text = result.path.read_text() if result.path is not None else ""
     return log_scenario(store, result, text)
@@ -423,7 +423,7 @@ def record_scenario(store: Store, result: Any) -> str:
 def compare_scenarios(store: Store, names: Sequence[str], baseline: str | None = None) -> pd.DataFrame:
     """The latest recorded runs of scenarios side by side, with deltas against the baseline
     (``baseline``, else the first name)."""
-    from scenarios.tracking import compare_runs
+    from scenarios.tracking.runs import compare_runs
 
     return compare_runs(store, list(names), baseline)
 
@@ -435,7 +435,7 @@ def capacity_plan(scenario: Any, store: Store | None = None, path: Path | None =
     Returns:
         The plan: ``weeks``, ``plan`` (``classes``, ``cost``, ``notes``), ``sensitivity``, ``summary``.
     """
-    from scenarios.capacity_plan import run_capacity
+    from scenarios.capacity.plan import run_capacity
 
     if isinstance(scenario, (str, Path)):
         scenario, path = load_scenario(scenario)
@@ -460,8 +460,8 @@ def schedule(required, templates: Sequence[dict], interval_minutes: int = 30, **
     """
     import numpy as np
 
-    from scenarios.schedule_plan import rules_of, solve
-    from scenarios.spec import ScheduleSpec
+    from scenarios.inputs.spec import ScheduleSpec
+    from scenarios.scheduling.plan import rules_of, solve
 
     spec = ScheduleSpec.model_validate({"templates": list(templates), **limits})
     required = np.asarray(required, float)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.calendar import OperatingCalendar
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.forecast_job import (
     OUTPUT_COLUMNS,
     PERIODS,
@@ -730,7 +730,7 @@ def promised(metrics: dict[str, float]) -> dict[str, float] | None:
 def log_live(store: Store, version: ModelVersion, result: Accuracy, source: str) -> str:
     """An accuracy run in the forecasting experiment (every level's measures, both tables),
     and its headline as ``capplan.live.*`` tags on the version; returns the run id."""
-    from forecasting.csv_safety import write_csv
+    from forecasting.common.csv_safety import write_csv
 
     row = result.level(result.headline_level())
     with store.start_run(FORECASTING, f"accuracy {version.name}") as run:

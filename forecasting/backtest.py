@@ -22,7 +22,7 @@ from sklearn.base import clone
 from tqdm.auto import tqdm
 
 from forecasting.calibration import conformal_bands
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.metrics import accuracy, median_mase, weekly_naive_scale
 from forecasting.models.base import LEVELS, Forecaster, mended_once
 from forecasting.models.ensemble import COMBINE_SEP

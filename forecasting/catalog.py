@@ -14,7 +14,7 @@ import pandas as pd
 
 from forecasting.backtest import Backtest
 from forecasting.calibration import band_calibration
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.metrics import accuracy, median_mase
 from forecasting.models.aht import AhtProfile
 from forecasting.models.base import Forecaster

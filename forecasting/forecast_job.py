@@ -22,7 +22,7 @@ from forecasting.catalog import (
     make_model,
     parse_models,
 )
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.history.ingest import IngestResult
 from forecasting.history.intervals import interval_minutes
 from forecasting.history.ledger import RowLedger

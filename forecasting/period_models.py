@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.isotonic import IsotonicRegression
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.models.base import LEVELS
 
 SEASON = {"week": 52, "month": 12}  # periods in a year

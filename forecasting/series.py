@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.calendar import OperatingCalendar
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.history.ingest import IngestResult
 
 FIELDS = ("arrivals", "aht")

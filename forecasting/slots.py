@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.calendar import OperatingCalendar, infer_calendar
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.history.intervals import day_grid
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ import pandas as pd
 
 from forecasting.backtest import Backtest, origins_for, run_backtest
 from forecasting.catalog import COMBINE_SEP, combination_forecasts, make_model
-from forecasting.csv_safety import write_csv
-from forecasting.errors import InputError
+from forecasting.common.csv_safety import write_csv
+from forecasting.common.errors import InputError
 from forecasting.forecast_job import backtest_and_choose, calibrate, horizon_timestamps
 from forecasting.metrics import accuracy
 from forecasting.model_contract import ModelContract, check_fits, load_checked, stored_contract

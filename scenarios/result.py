@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scenarios.planning import Demand
-from scenarios.spec import Scenario
+from scenarios.demand.planning import Demand
+from scenarios.inputs.spec import Scenario
 
 # the summary's headline metrics, in the order comparisons and listings show them
 HEADLINE = (
@@ -53,8 +53,8 @@ class ScenarioResult:
     services: dict = field(default_factory=dict)  # queue -> FittedService (models fitted on the log)
     satisfaction: dict = field(default_factory=dict)  # survey -> FittedSatisfaction (fitted on the log)
     service_choice: object | None = None  # scenarios.service.choice.ServiceChoice: which model, and why
-    capacity: object | None = None  # scenarios.capacity_plan.CapacityResult, with a capacity: section
-    schedule: object | None = None  # scenarios.schedule_plan.ScheduleResult, with a schedule: section
+    capacity: object | None = None  # scenarios.capacity.plan.CapacityResult, with a capacity: section
+    schedule: object | None = None  # scenarios.scheduling.plan.ScheduleResult, with a schedule: section
 
 
 def no_risk(intervals: pd.DataFrame) -> pd.DataFrame:

@@ -1,5 +1,5 @@
-"""Run a scenario in three stages: load (:mod:`scenarios.inputs`: the only I/O), compute
-(staffing and service, here) and analyse (:mod:`scenarios.analysis`: risk and targets).
+"""Run a scenario in three stages: load (:mod:`scenarios.inputs.load`: the only I/O), compute
+(staffing and service, here) and analyse (:mod:`scenarios.analysis.analyse`: risk and targets).
 
 The result holds planner-ready tables (per interval and queue, per day, FTE by day and week,
 the target-versus-FTE curve) and a flat summary of metrics that MLflow records and
@@ -16,22 +16,22 @@ import numpy as np
 import pandas as pd
 
 from forecasting.store import Store
-from scenarios.analysis import analyse
-from scenarios.base_forecast import BaseForecast
-from scenarios.inputs import ScenarioInputs, load_evidence, load_inputs
-from scenarios.planning import (
+from scenarios.analysis.analyse import analyse
+from scenarios.analysis.realistic_targets import CURVE_COLUMNS
+from scenarios.demand.planning import (
     build_demand,
     staff_queue,
     staffed_volume,
     staffing_targets,
     unmatched_changes,
 )
-from scenarios.realistic_targets import CURVE_COLUMNS
+from scenarios.inputs.base_forecast import BaseForecast
+from scenarios.inputs.load import ScenarioInputs, load_evidence, load_inputs
+from scenarios.inputs.spec import Scenario, ServiceTargets
 from scenarios.result import ScenarioResult, daily_table, no_risk, summarize
 from scenarios.service.choice import choose_service_models
-from scenarios.spec import Scenario, ServiceTargets
-from scenarios.staffing_plan import fte_by_period
-from scenarios.supply import agents_fte, supply_agents, with_supply_fte
+from scenarios.service.staffing_plan import fte_by_period
+from scenarios.service.supply import agents_fte, supply_agents, with_supply_fte
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 def compute(inputs: ScenarioInputs) -> ScenarioResult:
     """Staffing and service of every queue and interval, the supply against it, daily and FTE
     tables and the summary: pure, from loaded inputs. Risk, the target curve, the best
-    reachable targets and the evidence are left to :func:`scenarios.analysis.analyse`."""
+    reachable targets and the evidence are left to :func:`scenarios.analysis.analyse.analyse`."""
     scenario, base = inputs.scenario, inputs.base
     demand = build_demand(scenario, base, {name: fit.function for name, fit in inputs.services.items()})
     g = demand.grid
@@ -219,7 +219,7 @@ def run_scenario(
     its inputs, compute the staffing and, unless ``analysis=False`` (the app's instant
     what-if), analyse it (risk, target curve, best targets, evidence, the other service
     model's answer). ``agents_on_phones`` replaces the supply by that many agents on the phones
-    in each open interval, as the FTE they take (:func:`scenarios.supply.agents_fte`)."""
+    in each open interval, as the FTE they take (:func:`scenarios.service.supply.agents_fte`)."""
     scenario, choice = choose_service_models(scenario, path.parent if path else None)
     inputs = load_inputs(scenario, path, store, base)
     if agents_on_phones is not None:
@@ -244,7 +244,7 @@ def run_scenario(
 def with_capacity(result: ScenarioResult, store: Store | None = None) -> ScenarioResult:
     """The scenario's long-term plan (its ``capacity:`` section) beside its staffing: the plan's
     numbers join the summary (tracked and compared like the others), its notes the warnings."""
-    from scenarios.capacity_plan import run_capacity
+    from scenarios.capacity.plan import run_capacity
 
     log.info("%s: long-term capacity plan (%d weeks)", result.scenario.name, result.scenario.capacity.weeks)
     capacity = run_capacity(result.scenario, result.path, store)
@@ -256,7 +256,7 @@ def with_capacity(result: ScenarioResult, store: Store | None = None) -> Scenari
 def with_schedule(result: ScenarioResult) -> ScenarioResult:
     """The scenario's week of shifts (its ``schedule:`` section) and the service it delivers:
     its numbers join the summary, its notes the warnings."""
-    from scenarios.schedule_plan import run_schedule
+    from scenarios.scheduling.plan import run_schedule
 
     log.info("%s: scheduling the week's shifts", result.scenario.name)
     schedule = run_schedule(result)

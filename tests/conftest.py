@@ -31,7 +31,7 @@ def tracking_store(tmp_path, monkeypatch) -> Store:
 @pytest.fixture
 def run_cli(capsys):
     """Run ``capplan`` in-process; returns (exit code, stdout, stderr)."""
-    from scenarios.cli import main
+    from capplan.cli import main
 
     def run(*args: str) -> tuple[int, str, str]:
         code = main(["-q", *map(str, args)])

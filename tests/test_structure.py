@@ -96,7 +96,7 @@ def test_core_errors_name_settings_not_command_line_options():
     option = re.compile(r"(^|[\s`(])--[a-z]")
     found = []
     for module, path in _sources().items():
-        if module.startswith(("scenarios.cli", "apps")):
+        if module.startswith(("capplan.cli", "apps")):
             continue
         tree = ast.parse(path.read_text())
         docstrings = {
@@ -116,7 +116,7 @@ def test_core_errors_name_settings_not_command_line_options():
 
 def test_settings_are_said_in_each_front_ends_words():
     from apps.app_support import APP_SETTINGS
-    from forecasting.errors import InputError, cli_option
+    from forecasting.common.errors import InputError, cli_option
 
     error = InputError("bad delimiter", option="sep", expected="one character; or set <<encoding>> first")
     assert error.render(cli_option) == "--sep: bad delimiter: expected one character; or set --encoding first"

@@ -22,19 +22,19 @@ from app_support import (
     show_table,
     store_caption,
 )
-from forecasting.csv_safety import write_csv
-from forecasting.errors import InputError
+from forecasting.common.csv_safety import write_csv
+from forecasting.common.errors import InputError
+from forecasting.common.vocabulary import format_value, label
 from forecasting.history.config import validate_mapping
 from forecasting.store import Store
-from scenarios.capacity_plan import (
+from scenarios.capacity.plan import (
     CapacityInputs,
     Requirements,
     capacity_requirements,
     compute_capacity,
     load_capacity_inputs,
 )
-from scenarios.spec import CapacitySpec, Scenario, load_scenario
-from scenarios.vocabulary import format_value, label
+from scenarios.inputs.spec import CapacitySpec, Scenario, load_scenario
 
 METRICS = {  # short names that fit a column at 1280 px; the vocabulary's full name is in the help
     "capacity_hires": "hires",

@@ -13,10 +13,10 @@ from app_support import (
     store_caption,
 )
 from charts import PLAN, SUPPLY, agents_chart, service_chart
-from forecasting.csv_safety import write_csv
-from forecasting.errors import InputError
-from scenarios.tracking import compare_runs
-from scenarios.vocabulary import readable_comparison
+from forecasting.common.csv_safety import write_csv
+from forecasting.common.errors import InputError
+from forecasting.common.vocabulary import readable_comparison
+from scenarios.tracking.runs import compare_runs
 
 st.title("Compare scenarios")
 store_caption()

@@ -29,8 +29,8 @@ from forecasting.accuracy import (
     read_forecast,
     verdict,
 )
-from forecasting.csv_safety import write_csv
-from forecasting.errors import InputError
+from forecasting.common.csv_safety import write_csv
+from forecasting.common.errors import InputError
 from forecasting.forecast_job import (
     candidate_names,
     converted_forecast_table,

@@ -6,14 +6,14 @@ import streamlit as st
 
 from app_support import app_store, champion_hint, pick_scenario, readable, show_error, show_table
 from charts import segments
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
+from forecasting.common.vocabulary import format_value, fte_question, label
 from forecasting.store import Store
-from scenarios.answers import manager_answer, with_headcount
-from scenarios.base_forecast import champion_version
-from scenarios.realistic_targets import curve_words
+from scenarios.analysis.answers import manager_answer, with_headcount
+from scenarios.analysis.realistic_targets import curve_words
+from scenarios.inputs.base_forecast import champion_version
+from scenarios.inputs.spec import load_scenario
 from scenarios.runner import run_scenario
-from scenarios.spec import load_scenario
-from scenarios.vocabulary import format_value, fte_question, label
 
 HELP = {
     "supply_service_level": "arrival-weighted over the horizon, the headcount spread over the intervals like the plan",
@@ -45,7 +45,7 @@ def analysis(
 ):
     """One full scenario run with the headcount (or agents on the phones) as its supply: curve,
     best targets, risk, evidence, and the scenario as run (its service models chosen)."""
-    from scenarios.spec import Scenario
+    from scenarios.inputs.spec import Scenario
 
     result = run_scenario(
         with_headcount(Scenario.model_validate_json(scenario_json), headcount),
@@ -241,8 +241,8 @@ st.subheader("Does the staffing model reproduce this centre?")
 
 @st.cache_data(show_spinner="Checking the service models on the centre's last week…", max_entries=8, ttl=3600)
 def service_check(scenario_json: str):
-    from scenarios.inputs import load_service_check
-    from scenarios.spec import Scenario
+    from scenarios.inputs.load import load_service_check
+    from scenarios.inputs.spec import Scenario
 
     check = load_service_check(Scenario.model_validate_json(scenario_json), path.parent)
     return None if check is None else (check.report, check.summary, check.chosen)

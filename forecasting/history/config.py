@@ -21,8 +21,8 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
-from forecasting.errors import InputError
-from forecasting.input_rules import NUMBER_TEXT
+from forecasting.common.errors import InputError
+from forecasting.common.input_rules import NUMBER_TEXT
 
 Model = TypeVar("Model", bound=BaseModel)
 NOT_A_BOOLEAN = "a number, not true or false"

@@ -17,8 +17,10 @@ import numpy as np
 import pandas as pd
 
 from forecasting.calendar import OperatingCalendar, infer_calendar
-from forecasting.csv_safety import write_csv
-from forecasting.errors import InputError
+from forecasting.common.csv_safety import write_csv
+from forecasting.common.errors import InputError
+from forecasting.common.jsonable import dumps
+from forecasting.common.output_files import OutputFolder
 from forecasting.history.anomalies import detect_anomalies
 from forecasting.history.anomalies import summary as anomaly_counts
 from forecasting.history.anonymous_bank import normalize_anonymous_bank
@@ -36,8 +38,6 @@ from forecasting.history.ledger import RowLedger
 from forecasting.history.tables import RawTable, read_table
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 from forecasting.history.tickets import waiting_for_response
-from forecasting.jsonable import dumps
-from forecasting.output_files import OutputFolder
 
 log = logging.getLogger(__name__)
 Format = Literal["log", "anonymous-bank", "intervals"]
@@ -275,8 +275,8 @@ OUTPUTS = ("intervals.csv", "summary.json", "rejected.csv", "gaps.csv", "anomali
 
 def write_outputs(result: IngestResult, out: str | Path, command: str = "ingest") -> dict[str, Path]:
     """Write intervals.csv, summary.json, rejected.csv, gaps.csv and anomalies.csv (always, even
-    if empty), all at once at the end, formula cells neutralised (``forecasting.output_files``,
-    ``forecasting.csv_safety``)."""
+    if empty), all at once at the end, formula cells neutralised (``forecasting.common.output_files``,
+    ``forecasting.common.csv_safety``)."""
     names = {name: f"{name}.csv" for name in ("intervals", "rejected", "gaps", "anomalies")}
     names["summary"] = "summary.json"
     with OutputFolder(out, command, outputs=(*OUTPUTS, FAILED_REJECTED)) as folder:

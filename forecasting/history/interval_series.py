@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.history.intervals import DAY, interval_label, order_columns
 from forecasting.history.ledger import RowLedger
 from forecasting.history.parsing import (

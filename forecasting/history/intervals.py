@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.history.contacts import Contacts
 from forecasting.history.summarize import COUNT_COLUMNS, summarize_contacts
 

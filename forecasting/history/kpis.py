@@ -11,7 +11,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.history.ingest import IngestResult
 from forecasting.history.summarize import rollup_intervals, summarize_contacts
 from forecasting.history.targets import KPI_NAMES, Targets

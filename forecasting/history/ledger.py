@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.history.tables import RawTable
 
 USED, REJECTED, IGNORED = 0, 1, 2

@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, field_validator, model_validator
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.history.config import ConfigModel, load_yaml, load_yaml_text
 from forecasting.history.durations import duration_seconds
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.history.contacts import Contacts
 from forecasting.history.survival import median_time, survival_at
 from forecasting.history.targets import SLA_KINDS, SlaRule, Targets

@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, clone
 from threadpoolctl import ThreadpoolController
 
 from forecasting.calendar import OperatingCalendar
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.history.anomalies import LEVEL_SHIFT_ATTR, MIN_DAYS_AFTER_SHIFT, clean_series
 from forecasting.slots import as_history, calendar_of
 

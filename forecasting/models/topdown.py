@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.models.base import Forecaster
 from forecasting.models.calendar_regression import DailyCalendarRegression
 from forecasting.slots import daily_totals, slot_table

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecasting.output_files import atomic_write
+from forecasting.common.output_files import atomic_write
 
 
 def digest(parts: dict) -> str:

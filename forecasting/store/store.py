@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.store.forecast_cache import ForecastCache
 
 log = logging.getLogger(__name__)

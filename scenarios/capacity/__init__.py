@@ -12,5 +12,5 @@ Four stages, each its own module, all pure (numpy/scipy, no files, no MLflow):
 - :mod:`~scenarios.capacity.risk`: attrition is random: a Monte Carlo of the plan gives the
   chance each week is covered; a sensitivity table gives the hires other assumptions need.
 
-The scenario stages load the inputs and track the results (:mod:`scenarios.capacity_plan`).
+The scenario stages load the inputs and track the results (:mod:`scenarios.capacity.plan`).
 """

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import stats
 
-from scenarios.staffing_plan import StaffingOptions, staff_intervals
+from scenarios.service.staffing_plan import StaffingOptions, staff_intervals
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ textbook Erlang A (the log's patience) beside a fitted plan, the fitted model be
 one, so an answer can say when the two disagree.
 
 This is the load stage's part of the choice (it reads the log); the comparison itself is
-computed by :func:`scenarios.analysis.model_comparison`.
+computed by :func:`scenarios.analysis.analyse.model_comparison`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecasting.errors import InputError
-from scenarios.base_forecast import load_history
-from scenarios.inputs import own_log
-from scenarios.spec import FITTED_SERVICE_MODELS, QueueSpec, Scenario
+from forecasting.common.errors import InputError
+from scenarios.inputs.base_forecast import load_history
+from scenarios.inputs.load import own_log
+from scenarios.inputs.spec import FITTED_SERVICE_MODELS, QueueSpec, Scenario
 
 DEFAULT_FITTED = "calibrated"  # robust at any size of centre; `learned` on request
 LOG_FIELDS = ("agent_id", "answer_time", "wait_seconds", "handle_seconds", "abandoned")

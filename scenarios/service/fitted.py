@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.history.contacts import Contacts
 from scenarios.service.models import LearnedModel, QueueingModel
 from scenarios.service.table import service_table

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.history.contacts import Contacts
 from forecasting.history.targets import DEFAULT_TARGET_SECONDS
 from scenarios.service.models import LearnedModel, QueueingModel

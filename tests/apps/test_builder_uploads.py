@@ -11,10 +11,10 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
+from forecasting.common.vocabulary import format_value, label
 from forecasting.history.ingest import IngestOptions, ingest
-from scenarios.bundled import scenario_dir
-from scenarios.spec import scenario_files
-from scenarios.vocabulary import format_value, label
+from scenarios.inputs.bundled import scenario_dir
+from scenarios.inputs.spec import scenario_files
 from tests.apps.conftest import APP
 from tests.forecasting.history.test_bounded_yaml import alias_bomb
 
@@ -40,9 +40,9 @@ def folder_state() -> dict[str, bytes]:
 
 
 def test_an_uploaded_scenario_is_planned_like_the_cli_and_saved(store, tmp_path):
+    from scenarios.inputs.spec import load_scenario
     from scenarios.runner import run_scenario
-    from scenarios.spec import load_scenario
-    from scenarios.tracking import latest_run
+    from scenarios.tracking.runs import latest_run
 
     text = yaml.safe_dump({"extends": "baseline", "name": "uploaded_plan", "demand": {"growth_pct": 15}})
     before = folder_state()
@@ -101,8 +101,8 @@ def _interval_report(path: Path) -> Path:
 
 
 def test_the_builder_plans_from_the_history_uploaded_on_the_data_page(store, tmp_path):
+    from scenarios.inputs.spec import Scenario, load_scenario, merge, raw_scenario
     from scenarios.runner import run_scenario
-    from scenarios.spec import Scenario, load_scenario, merge, raw_scenario
 
     report = _interval_report(tmp_path / "calls_report.csv")
     upload = ingest(report, IngestOptions(time_col="Time", value_cols=("Offered",)))
@@ -133,7 +133,7 @@ def test_the_builder_plans_from_the_history_uploaded_on_the_data_page(store, tmp
 
 
 def _baseline_fte(store) -> float:
-    from scenarios.tracking import latest_run
+    from scenarios.tracking.runs import latest_run
 
     return latest_run(store, "baseline").metrics["fte_total"]
 

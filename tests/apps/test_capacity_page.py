@@ -8,10 +8,10 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from scenarios.bundled import BUNDLED_SCENARIOS
-from scenarios.capacity_plan import compute_capacity, load_capacity_inputs
-from scenarios.spec import load_scenario
-from scenarios.vocabulary import format_value
+from forecasting.common.vocabulary import format_value
+from scenarios.capacity.plan import compute_capacity, load_capacity_inputs
+from scenarios.inputs.bundled import BUNDLED_SCENARIOS
+from scenarios.inputs.spec import load_scenario
 from tests.apps.conftest import APP
 from tests.apps.test_streamlit_app import shown_tables
 

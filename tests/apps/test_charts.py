@@ -123,7 +123,7 @@ def test_the_service_chart_shows_the_supply_beside_the_plan():
 
 def test_the_compare_chart_s_supply_service_is_the_logged_one(store):
     """Over the days, the chart's supply points weigh up to the run's logged supply_service_level."""
-    from scenarios.tracking import latest_run
+    from scenarios.tracking.runs import latest_run
 
     run = latest_run(store, "baseline")
     intervals = store.artifact_table(run.run_id, "intervals.parquet")

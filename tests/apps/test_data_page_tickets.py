@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from forecasting.common.vocabulary import format_value, label
 from forecasting.history.kpis import all_label, kpi_table
-from scenarios.vocabulary import format_value, label
 from tests.apps.conftest import APP
 from tests.forecasting.history.ticket_export import ingest_export, make_tickets
 

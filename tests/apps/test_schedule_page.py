@@ -8,11 +8,11 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from scenarios.bundled import BUNDLED_SCENARIOS
+from forecasting.common.vocabulary import format_value
+from scenarios.inputs.bundled import BUNDLED_SCENARIOS
+from scenarios.inputs.spec import load_scenario
 from scenarios.runner import run_scenario
-from scenarios.schedule_plan import run_schedule
-from scenarios.spec import load_scenario
-from scenarios.vocabulary import format_value
+from scenarios.scheduling.plan import run_schedule
 from tests.apps.conftest import APP
 from tests.apps.test_streamlit_app import shown_tables
 

@@ -4,8 +4,8 @@ shown are the packages' numbers for the same inputs."""
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from forecasting.common.vocabulary import format_value, label
 from forecasting.history.ingest import IngestOptions, ingest
-from scenarios.vocabulary import format_value, label
 from tests.apps.conftest import APP
 from tests.conftest import BANK_LOG
 
@@ -77,7 +77,7 @@ def test_every_page_on_an_empty_store_says_what_to_do(empty_store, page):
 
 
 def test_overview_lists_the_scenario_runs(store):
-    from scenarios.tracking import latest_run
+    from scenarios.tracking.runs import latest_run
 
     at = open_page("overview")
     table = shown_tables(at)[0].set_index("scenario")
@@ -118,9 +118,9 @@ def test_data_page_shows_the_ingest_accounting_and_kpis(store):
 
 def test_data_page_shows_the_review_of_the_cli(store):
     """The page's review is the one `capplan kpis --report` writes for the same data and period."""
+    from forecasting.history.kpi_review import review_markdown
     from forecasting.history.kpis import kpi_report
     from forecasting.history.targets import load_targets
-    from scenarios.kpi_review import review_markdown
 
     at = open_page("data_kpis")
     at.segmented_control(key="kpi_period").set_value("month").run()
@@ -146,9 +146,9 @@ def test_forecast_page_shows_leaderboard_and_champion(store):
 
 
 def test_builder_what_if_equals_the_runner_and_saves_to_mlflow(store):
+    from scenarios.inputs.spec import Scenario, load_scenario, merge, raw_scenario
     from scenarios.runner import run_scenario
-    from scenarios.spec import Scenario, load_scenario, merge, raw_scenario
-    from scenarios.tracking import latest_run
+    from scenarios.tracking.runs import latest_run
 
     at = open_page("scenario_builder")
     by_label(at.number_input, "Overall growth (%)").set_value(20.0).run()
@@ -170,7 +170,7 @@ def test_builder_what_if_equals_the_runner_and_saves_to_mlflow(store):
 
 
 def test_compare_page_equals_compare_runs(store):
-    from scenarios.tracking import compare_runs
+    from scenarios.tracking.runs import compare_runs
 
     at = open_page("compare")
     assert at.selectbox[0].value == "baseline"  # deltas against the baseline, not the latest run
@@ -192,10 +192,10 @@ def test_compare_page_equals_compare_runs(store):
 
 
 def test_targets_page_equals_the_realistic_targets(store):
-    from scenarios.base_forecast import base_forecast
-    from scenarios.planning import build_demand
-    from scenarios.realistic_targets import achievable_targets
-    from scenarios.spec import load_scenario
+    from scenarios.analysis.realistic_targets import achievable_targets
+    from scenarios.demand.planning import build_demand
+    from scenarios.inputs.base_forecast import base_forecast
+    from scenarios.inputs.spec import load_scenario
 
     at = open_page("targets")
     by_label(at.number_input, "Headcount (FTE)").set_value(300.0).run()
@@ -230,8 +230,8 @@ def test_builder_shows_changes_that_touch_nothing(store):
 
 
 def test_builder_staffs_against_a_service_model_fitted_on_the_log(store):
+    from scenarios.inputs.spec import Scenario, load_scenario, merge, raw_scenario
     from scenarios.runner import run_scenario
-    from scenarios.spec import Scenario, load_scenario, merge, raw_scenario
 
     at = open_page("scenario_builder")
     erlang = {m.label: m.value for m in at.metric}
@@ -250,7 +250,7 @@ def test_builder_staffs_against_a_service_model_fitted_on_the_log(store):
 def test_compare_shows_each_scenario_s_expected_csat(empty_store, tmp_path):
     import yaml
 
-    from scenarios.cli import main
+    from capplan.cli import main
     from tests.scenarios.test_satisfaction import _log_file
 
     log = _log_file(tmp_path / "contacts.csv")
@@ -288,8 +288,8 @@ def test_compare_shows_each_scenario_s_expected_csat(empty_store, tmp_path):
 
 
 def test_targets_page_shows_how_the_service_model_reproduces_the_log(store):
-    from scenarios.inputs import load_service_check
-    from scenarios.spec import load_scenario
+    from scenarios.inputs.load import load_service_check
+    from scenarios.inputs.spec import load_scenario
 
     at = open_page("targets")
     s, path = load_scenario("baseline")
@@ -308,8 +308,8 @@ def test_one_number_has_one_name_in_the_cli_the_app_and_mlflow(empty_store, tmp_
     the Scenario builder and Targets pages, and in the MLflow run."""
     import yaml
 
-    from scenarios.cli import main
-    from scenarios.tracking import latest_run
+    from capplan.cli import main
+    from scenarios.tracking.runs import latest_run
     from tests.scenarios.conftest import FAST
 
     folder = tmp_path / "experiments" / "scenarios"

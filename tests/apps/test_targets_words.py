@@ -2,7 +2,7 @@
 words: the same sentences, and the plan's and the risk's FTE named by the vocabulary's phrases
 ("staffed to the forecast in each interval", "on 80% of days")."""
 
-from scenarios.vocabulary import EACH_INTERVAL, format_value, fte_question, on_days
+from forecasting.common.vocabulary import EACH_INTERVAL, format_value, fte_question, on_days
 from tests.apps.test_streamlit_app import by_label, open_page
 
 

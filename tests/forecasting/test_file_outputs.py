@@ -2,8 +2,8 @@
 
 import pytest
 
-from forecasting.errors import InputError
-from forecasting.output_files import MARKER, FileOutputs, OutputFolder, check_output_file
+from forecasting.common.errors import InputError
+from forecasting.common.output_files import MARKER, FileOutputs, OutputFolder, check_output_file
 
 
 def write(text):

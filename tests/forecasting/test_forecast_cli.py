@@ -44,7 +44,7 @@ def test_forecast_at_timestamps_with_closed_ones(run_cli, tmp_path):
 
 
 def test_closed_timestamps_are_named_in_the_warning(tmp_path, caplog):
-    from scenarios.cli import main
+    from capplan.cli import main
 
     at = tmp_path / "at.csv"
     at.write_text("when\n2003-06-02T03:00:00Z\n")

@@ -161,7 +161,7 @@ def test_slots_that_move_at_a_dst_change_are_forecast(name):
 
 def test_a_special_days_file_without_a_header_loses_no_day(tmp_path):
     """Its first date was taken for the header and silently dropped."""
-    from forecasting.errors import InputError
+    from forecasting.common.errors import InputError
     from forecasting.special_days import read_special_days
 
     path = tmp_path / "days.csv"

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.model_contract import ModelContract, check_fits
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from forecasting.errors import InputError
-from forecasting.output_files import MARKER, OutputFolder, atomic_write
+from forecasting.common.errors import InputError
+from forecasting.common.output_files import MARKER, OutputFolder, atomic_write
 
 OUTPUTS = ("a.csv", "b.csv")
 

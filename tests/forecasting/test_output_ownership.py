@@ -11,8 +11,8 @@ import stat
 
 import pytest
 
-from forecasting.errors import InputError
-from forecasting.output_files import MARKER, OutputFolder, atomic_write, check_output_folder
+from forecasting.common.errors import InputError
+from forecasting.common.output_files import MARKER, OutputFolder, atomic_write, check_output_folder
 
 A = ("a.csv", "b.csv", "c.csv")
 

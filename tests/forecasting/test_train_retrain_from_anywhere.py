@@ -23,7 +23,7 @@ def test_train_retrain_forecast_from_another_folder_use_one_store(tmp_path):
     calls.to_csv(longer, index=False)
     home = tmp_path / "home"  # where the default store goes (CAPPLAN_HOME)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")} | {"CAPPLAN_HOME": str(home)}
-    capplan = [sys.executable, "-m", "scenarios.cli", "-q"]
+    capplan = [sys.executable, "-m", "capplan.cli", "-q"]
     common = ["--time-col", "DateTime", "--value-col", "Calls", "--registered-model", "calls", "--jobs", "1"]
     models = ["--models", "weekday_mean,seasonal_naive_week", "--origins", "2"]
 

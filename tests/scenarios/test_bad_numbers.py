@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from forecasting.errors import InputError
-from forecasting.input_rules import RULES, check_column, check_value
+from forecasting.common.errors import InputError
+from forecasting.common.input_rules import RULES, check_column, check_value
 
 CASE = ("--calls", "100", "--aht", "180")
 
@@ -137,7 +137,7 @@ def test_a_column_check_names_the_first_bad_row(values, bad_at):
 def test_a_scenario_key_is_held_to_the_command_lines_rule(write_scenario, section, text, rule):
     """``aht_seconds: .inf`` passed 'greater than 0' and hung the staffing search; a scenario
     shrinkage of 0.97 was allowed where ``staff --shrinkage`` stopped at 0.95."""
-    from scenarios.spec import load_scenario
+    from scenarios.inputs.spec import load_scenario
 
     yaml_text = (
         "name: bad\ndata: {input: x.csv, format: intervals, time_col: t, value_col: v}\n"
@@ -151,7 +151,7 @@ def test_a_scenario_key_is_held_to_the_command_lines_rule(write_scenario, sectio
 
 
 def test_no_scenario_number_may_be_infinite(write_scenario):
-    from scenarios.spec import load_scenario
+    from scenarios.inputs.spec import load_scenario
 
     path = write_scenario(
         "bad",

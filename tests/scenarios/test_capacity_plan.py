@@ -10,17 +10,17 @@ import pandas as pd
 import pytest
 import yaml
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.stress import StressCase, daily_history
-from scenarios.capacity_plan import (
+from scenarios.capacity.plan import (
     capacity_requirements,
     compute_capacity,
     load_capacity_inputs,
     plan_start,
     shrinkage_by_week,
 )
-from scenarios.spec import load_scenario
-from scenarios.tracking import CAPACITY_EXPERIMENT, CAPACITY_OUTPUTS
+from scenarios.inputs.spec import load_scenario
+from scenarios.tracking.runs import CAPACITY_EXPERIMENT, CAPACITY_OUTPUTS
 
 BANK_CALLS = Path(__file__).resolve().parents[2] / "data" / "bank_calls_2003-03-03_2003-05-28.csv"
 CAPACITY = {

@@ -6,7 +6,7 @@ refused in one line before the work and kept byte for byte."""
 
 import pytest
 
-from forecasting.output_files import MARKER
+from forecasting.common.output_files import MARKER
 from tests.conftest import BANK_LOG
 
 BATCH = "interval_start,calls,aht\n2024-01-01 08:00,100,180\n2024-01-01 08:30,120,180\n"

@@ -4,7 +4,7 @@ so), the grid and the review per priority; a grouping the data lacks is one line
 import numpy as np
 import pandas as pd
 
-from scenarios.cli import main
+from capplan.cli import main
 from tests.forecasting.history.ticket_export import make_tickets, write_export
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.cli import build_parser, main
+from capplan.cli import build_parser, main
 
 BAD = ("inf", "-inf", "nan", "-1", "", "1e400")
 NEGATIVE_ALLOWED = {
@@ -71,7 +71,7 @@ def test_the_numeric_options_are_found():
 
 
 def test_no_numeric_option_is_read_by_a_bare_float_or_int():
-    """``type=float`` takes inf and nan; every number goes through scenarios.cli.options."""
+    """``type=float`` takes inf and nan; every number goes through capplan.cli.options."""
     bare = [(p, a.option_strings[0]) for p, a in _options(build_parser()) if a.type in (float, int)]
     assert bare == []
 

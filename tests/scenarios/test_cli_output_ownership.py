@@ -13,7 +13,7 @@ import stat
 import pandas as pd
 import pytest
 
-from forecasting.output_files import MARKER
+from forecasting.common.output_files import MARKER
 from tests.conftest import BANK_CALLS
 
 HEADER = "contact_id,queue,arrival_time,answer_time,end_time,handle_seconds,abandoned"

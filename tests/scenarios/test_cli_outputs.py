@@ -13,7 +13,7 @@ import time
 import pandas as pd
 import pytest
 
-from forecasting.output_files import MARKER
+from forecasting.common.output_files import MARKER
 from tests.conftest import BANK_CALLS
 from tests.scenarios.conftest import FAST
 
@@ -85,7 +85,7 @@ def test_compare_refuses_a_format_it_cannot_write(run_cli, tmp_path):
 
 def _scenario_run(tmp_path, out, track: bool = False):
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'kill.db'}"}
-    command = [sys.executable, "-m", "scenarios.cli", "-q", "scenario", "run", str(tmp_path / "fast.yaml")]
+    command = [sys.executable, "-m", "capplan.cli", "-q", "scenario", "run", str(tmp_path / "fast.yaml")]
     command += ["--out", str(out)] + ([] if track else ["--no-track"])
     return subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
 
@@ -168,7 +168,7 @@ def test_a_run_killed_while_recording_leaves_the_store_with_the_last_finished_ru
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'kill.db'}"}
     for args in (["scenario", "list"], ["scenario", "compare", "fast"]):
         done = subprocess.run(
-            [sys.executable, "-m", "scenarios.cli", "-q", *args],
+            [sys.executable, "-m", "capplan.cli", "-q", *args],
             env=env,
             capture_output=True,
             text=True,

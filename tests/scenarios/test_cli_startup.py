@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from scenarios.cli import build_parser, main
+from capplan.cli import build_parser, main
 
 MODEL_LIBRARIES = ("sklearn", "statsmodels", "mlflow", "prophet", "lightgbm", "streamlit", "matplotlib")
 NOT_FOR_HELP = (*MODEL_LIBRARIES, "pandas", "scipy", "pydantic")
@@ -30,11 +30,11 @@ def _imported_after(code: str, watched: tuple[str, ...], env: dict | None = None
 
 
 def test_building_the_parser_imports_no_heavy_library():
-    assert _imported_after("import scenarios.cli; scenarios.cli.build_parser()", NOT_FOR_HELP) == []
+    assert _imported_after("import capplan.cli; capplan.cli.build_parser()", NOT_FOR_HELP) == []
 
 
 def test_the_help_of_capplan_imports_no_heavy_library():
-    code = "import scenarios.cli\ntry:\n    scenarios.cli.main(['--help'])\nexcept SystemExit:\n    pass"
+    code = "import capplan.cli\ntry:\n    capplan.cli.main(['--help'])\nexcept SystemExit:\n    pass"
     assert _imported_after(code, NOT_FOR_HELP) == []
 
 
@@ -43,9 +43,9 @@ def test_a_staffing_case_imports_no_model_library_nor_mlflow(tmp_path):
 
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
     code = (
-        "import contextlib, io, scenarios.cli\n"
+        "import contextlib, io, capplan.cli\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    code = scenarios.cli.main(['-q', 'staff', '--calls', '100', '--aht', '300', '--service-level', '0.8'])\n"
+        "    code = capplan.cli.main(['-q', 'staff', '--calls', '100', '--aht', '300', '--service-level', '0.8'])\n"
         "assert code == 0"
     )
     assert _imported_after(code, MODEL_LIBRARIES, env) == []
@@ -55,8 +55,8 @@ def test_options_completed_later_have_their_default_choices_and_help():
     from forecasting.catalog import MODELS
     from forecasting.history.ingest import FORMATS
     from forecasting.history.targets import DEFAULT_TARGET_SECONDS
+    from scenarios.service.staffing_plan import DEFAULT_HOURS_PER_FTE
     from scenarios.staffing.requirements import MODELS as STAFFING_MODELS
-    from scenarios.staffing_plan import DEFAULT_HOURS_PER_FTE
 
     parser = build_parser()
     staff = parser.parse_args(["staff"])

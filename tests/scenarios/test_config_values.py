@@ -9,9 +9,9 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.history.targets import Targets, load_targets
-from scenarios.spec import Scenario, load_scenario
+from scenarios.inputs.spec import Scenario, load_scenario
 from tests.conftest import BANK_CALLS
 
 HOSTILE = [True, False, float("inf"), float("-inf"), float("nan"), "inf", "nan", "-Infinity"]
@@ -320,7 +320,7 @@ def test_each_command_says_it_in_one_line(run_cli, tmp_path, monkeypatch, comman
 @pytest.mark.parametrize("value", [True, False])
 def test_no_rule_takes_a_boolean_for_a_number(value):
     """The rules shared by options, widgets and batch files refuse a boolean as they refuse nan."""
-    from forecasting.input_rules import RULES, check_value
+    from forecasting.common.input_rules import RULES, check_value
 
     for rule in RULES:
         with pytest.raises(InputError, match="not a finite number"):

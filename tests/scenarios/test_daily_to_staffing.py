@@ -12,15 +12,15 @@ import pytest
 import yaml
 from scipy import stats
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.forecast_job import make_forecast
 from forecasting.history.ingest import IngestOptions, ingest
 from forecasting.intraday_profile import TYPICAL_WARNING
 from forecasting.stress import StressCase, generate
-from scenarios.base_forecast import base_forecast
+from scenarios.inputs.base_forecast import base_forecast
+from scenarios.inputs.spec import Scenario
 from scenarios.runner import run_scenario
-from scenarios.spec import Scenario
-from scenarios.tracking import latest_run
+from scenarios.tracking.runs import latest_run
 
 HORIZON = 7
 

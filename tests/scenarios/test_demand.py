@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scenarios.demand import DemandGrid, apply_demand
-from scenarios.spec import Demand
+from scenarios.demand.changes import DemandGrid, apply_demand
+from scenarios.inputs.spec import Demand
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def test_date_end_includes_the_whole_day(grid):
 
 def test_stacked_multipliers_beyond_any_centre_are_refused(grid):
     """Each factor within its cap, together 10^8: trillions of agents, or a search that never ends."""
-    from forecasting.errors import InputError
+    from forecasting.common.errors import InputError
 
     d = Demand.model_validate({"multipliers": [{"factor": 100}] * 4})
     with pytest.raises(InputError, match="too many contacts") as err:
@@ -95,7 +95,7 @@ def test_stacked_multipliers_beyond_any_centre_are_refused(grid):
 
 def test_an_aht_change_below_zero_is_refused_not_clamped(grid):
     """Clamped to 1 s, it staffed a few agents for the whole centre."""
-    from forecasting.errors import InputError
+    from forecasting.common.errors import InputError
 
     d = Demand.model_validate({"aht_changes": [{"hours": "09:00-10:00", "seconds": -500}]})
     with pytest.raises(InputError, match="200 s becomes -300 s") as err:

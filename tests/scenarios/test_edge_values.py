@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from forecasting.errors import InputError
-from forecasting.input_rules import RULES, check_value, number_text
+from forecasting.common.errors import InputError
+from forecasting.common.input_rules import RULES, check_value, number_text
 from tests.conftest import BANK_CALLS
 
 SCENARIO = "name: edge\ndata: {input: x.csv, format: intervals, time_col: t, value_col: v}\n"
@@ -46,7 +46,7 @@ def test_a_yaml_number_too_long_for_any_float_is_one_line_naming_file_and_row(
 
 
 def test_a_float_with_a_huge_exponent_is_refused_as_not_finite(write_scenario):
-    from scenarios.spec import load_scenario
+    from scenarios.inputs.spec import load_scenario
 
     with pytest.raises(InputError) as err:
         load_scenario(
@@ -67,7 +67,7 @@ def test_a_float_with_a_huge_exponent_is_refused_as_not_finite(write_scenario):
 )
 def test_money_and_paid_hours_are_bounded_in_a_scenario(write_scenario, text, rule):
     """A budget of 1e300 planned 300-digit FTE and costs; 0.001 paid hours made 975,833 FTE."""
-    from scenarios.spec import load_scenario
+    from scenarios.inputs.spec import load_scenario
 
     with pytest.raises(InputError) as err:
         load_scenario(write_scenario("edge", SCENARIO + f"supply: {text}\n"))
@@ -75,7 +75,7 @@ def test_money_and_paid_hours_are_bounded_in_a_scenario(write_scenario, text, ru
 
 
 def test_sensible_money_and_hours_still_load(write_scenario):
-    from scenarios.spec import load_scenario
+    from scenarios.inputs.spec import load_scenario
 
     text = "supply: {budget: 2.5e+6, cost_per_agent_hour: 35.5, hours_per_fte: 40}\ntargets: {max_occupancy: 0.85}\n"
     scenario, _ = load_scenario(write_scenario("edge", SCENARIO + text))
@@ -87,7 +87,7 @@ def test_an_occupancy_cap_near_zero_is_refused_on_the_command_line_and_in_a_scen
     run_cli, write_scenario, value
 ):
     """--max-occupancy 1e-9 asked for 9,999,999,999 agents: one rule for both places."""
-    from scenarios.spec import load_scenario
+    from scenarios.inputs.spec import load_scenario
 
     code, out, err = run_cli("staff", "--calls", "100", "--aht", "180", "--max-occupancy", value)
     assert code == 2 and out == "" and "--max-occupancy" in err and RULES["occupancy"].expected in err
@@ -162,7 +162,7 @@ def test_a_number_in_other_digits_or_with_underscores_is_refused_on_the_command_
 def test_a_whole_number_option_takes_ascii_digits_only(text):
     import argparse
 
-    from scenarios.cli.options import jobs_count, positive_int
+    from capplan.cli.options import jobs_count, positive_int
 
     with pytest.raises(argparse.ArgumentTypeError):
         positive_int(text)
@@ -181,7 +181,7 @@ def test_the_shared_rules_read_only_ascii_numbers(text):
 @pytest.mark.parametrize("text", ["'1_000'", "'٣'"])
 def test_a_quoted_number_in_a_scenario_takes_ascii_digits_only(write_scenario, text):
     """pydantic read the text '1_000' as 1000 for a number key."""
-    from scenarios.spec import load_scenario
+    from scenarios.inputs.spec import load_scenario
 
     with pytest.raises(InputError) as err:
         load_scenario(write_scenario("edge", SCENARIO + f"supply: {{cost_per_agent_hour: {text}}}\n"))

@@ -102,7 +102,7 @@ def test_a_fitted_model_needs_a_call_log(run_cli, write_scenario):
 def test_service_model_is_for_voice_queues():
     from pydantic import ValidationError
 
-    from scenarios.spec import QueueSpec
+    from scenarios.inputs.spec import QueueSpec
 
     assert QueueSpec.model_validate({"service_model": "learned"}).model == "learned"
     with pytest.raises(ValidationError, match="voice queues only"):

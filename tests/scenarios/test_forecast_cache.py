@@ -7,8 +7,8 @@ from forecasting.history.ingest import IngestOptions, ingest
 from forecasting.series import forecast_series
 from forecasting.store import Store
 from forecasting.training import train
+from scenarios.inputs.spec import Scenario
 from scenarios.runner import run_scenario
-from scenarios.spec import Scenario
 from tests.conftest import BANK_CALLS
 from tests.scenarios.conftest import FAST
 
@@ -51,7 +51,7 @@ def test_a_changed_history_file_gets_a_fresh_forecast(tmp_path):
 def test_a_cached_forecast_is_checked_like_a_fresh_one(tmp_path):
     """A champion forecasting hourly cannot plan half-hours: said on the first run and on every
     run after it, when the forecast comes from the cache."""
-    from forecasting.errors import InputError
+    from forecasting.common.errors import InputError
     from tests.conftest import BANK_LOG
 
     store = Store.at(tmp_path / "store")

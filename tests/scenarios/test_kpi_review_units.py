@@ -7,10 +7,16 @@ import re
 import pandas as pd
 import pytest
 
+from forecasting.common.vocabulary import format_value, label
+from forecasting.history.kpi_review import (
+    chart_defaults,
+    miss_text,
+    print_kpi_report,
+    review_markdown,
+    target_text,
+)
 from forecasting.history.kpis import kpi_report
 from forecasting.history.targets import load_targets
-from scenarios.kpi_review import chart_defaults, miss_text, print_kpi_report, review_markdown, target_text
-from scenarios.vocabulary import format_value, label
 from tests.forecasting.history.ticket_export import ingest_export, make_tickets
 
 

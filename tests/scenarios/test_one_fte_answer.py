@@ -9,11 +9,11 @@ import math
 import numpy as np
 import pytest
 
-from scenarios.answers import manager_answer
-from scenarios.realistic_targets import _fte, achievable_targets
+from forecasting.common.vocabulary import EACH_INTERVAL, each_interval, fte_question, on_days
+from scenarios.analysis.answers import manager_answer
+from scenarios.analysis.realistic_targets import _fte, achievable_targets
+from scenarios.inputs.spec import Scenario, load_scenario
 from scenarios.runner import run_scenario
-from scenarios.spec import Scenario, load_scenario
-from scenarios.vocabulary import EACH_INTERVAL, each_interval, fte_question, on_days
 from tests.scenarios.conftest import FAST
 
 CAP = 0.7  # low enough to bind in most intervals of the bundled calls

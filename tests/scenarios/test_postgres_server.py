@@ -137,7 +137,7 @@ def test_scenarios_and_champion_on_a_postgres_backed_server(mlflow_server, write
     # tests leave their stores there: the child processes get only the server
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     env.update(MLFLOW_TRACKING_URI=mlflow_server, XDG_CACHE_HOME=str(tmp_path / "cache"))
-    capplan = [sys.executable, "-m", "scenarios.cli", "-q"]
+    capplan = [sys.executable, "-m", "capplan.cli", "-q"]
     train = subprocess.run(
         capplan
         + [

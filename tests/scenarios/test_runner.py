@@ -7,10 +7,10 @@ from scipy import stats
 
 from forecasting.forecast_job import make_forecast
 from forecasting.series import forecast_series
-from scenarios.base_forecast import base_forecast, load_history
-from scenarios.planning import build_demand, plan_fte
+from scenarios.demand.planning import build_demand, plan_fte
+from scenarios.inputs.base_forecast import base_forecast, load_history
+from scenarios.inputs.spec import Scenario, load_scenario
 from scenarios.runner import run_scenario
-from scenarios.spec import Scenario, load_scenario
 from scenarios.staffing.requirements import Targets, required_agents, service_metrics
 from tests.scenarios.conftest import FAST
 
@@ -163,15 +163,15 @@ def test_channels_staff_separately_and_quantile_staffing_costs_more(base_result)
 
 
 def test_missing_handle_time_is_a_clear_error():
-    from forecasting.errors import InputError
+    from forecasting.common.errors import InputError
 
     with pytest.raises(InputError, match=r"queues\.voice\.aht_seconds"):
         run_scenario(scenario(queues={"voice": {}}))
 
 
 def test_bundled_baseline_loads_evidence_from_the_log():
-    from scenarios.inputs import load_evidence
-    from scenarios.realistic_targets import evidence_table
+    from scenarios.analysis.realistic_targets import evidence_table
+    from scenarios.inputs.load import load_evidence
 
     s, path = load_scenario("baseline")
     table = evidence_table(s, load_evidence(s, path)).set_index("kpi")
@@ -180,7 +180,7 @@ def test_bundled_baseline_loads_evidence_from_the_log():
 
 
 def test_schedule_file_is_checked_row_by_row(base_result, tmp_path):
-    from forecasting.errors import InputError
+    from forecasting.common.errors import InputError
 
     stamps = base_result.intervals["interval_start"]
     good = pd.DataFrame({"interval_start": stamps.dt.strftime("%Y-%m-%d %H:%M"), "agents": 40})
@@ -247,8 +247,8 @@ def test_forecasts_of_a_log_are_cached_per_planning_interval(tracking_store):
 def test_analysing_a_computed_what_if_equals_a_full_run(base_result):
     """Load → compute → analyse: the app's "Run and save" analyses the instant what-if it shows,
     and gets the numbers a full run gets."""
-    from scenarios.analysis import analyse
-    from scenarios.inputs import load_inputs
+    from scenarios.analysis.analyse import analyse
+    from scenarios.inputs.load import load_inputs
     from scenarios.runner import compute
 
     quick = compute(load_inputs(scenario()))
@@ -279,7 +279,7 @@ def test_risk_uses_the_forecasts_own_rate_uncertainty():
 
 
 def test_a_scenario_error_names_its_keys_not_command_line_options():
-    from forecasting.errors import InputError, cli_option
+    from forecasting.common.errors import InputError, cli_option
 
     with pytest.raises(InputError) as err:
         run_scenario(scenario(data={"queue": "nope"}), analysis=False)

@@ -112,7 +112,7 @@ def _log_file(path, seed: int = 4):
 
 
 def test_each_scenario_reports_the_csat_its_service_gives(run_cli, write_scenario, tracking_store, tmp_path):
-    from scenarios.tracking import compare_runs
+    from scenarios.tracking.runs import compare_runs
 
     log = _log_file(tmp_path / "contacts.csv")
     spec = {

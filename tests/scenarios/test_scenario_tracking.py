@@ -79,7 +79,7 @@ def test_two_planners_at_once_on_one_sqlite_store(write_scenario, store, tmp_pat
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")} | {
         "MLFLOW_TRACKING_URI": store
     }
-    cmd = [sys.executable, "-m", "scenarios.cli", "-q", "scenario", "run", "--out", str(tmp_path / "out")]
+    cmd = [sys.executable, "-m", "capplan.cli", "-q", "scenario", "run", "--out", str(tmp_path / "out")]
     procs = [
         subprocess.Popen(
             cmd + [str(p) for p in pair], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

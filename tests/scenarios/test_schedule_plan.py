@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
+from scenarios.inputs.spec import load_scenario
 from scenarios.runner import run_scenario
-from scenarios.schedule_plan import week_requirement, week_slot
-from scenarios.spec import load_scenario
+from scenarios.scheduling.plan import week_requirement, week_slot
 from scenarios.staffing.requirements import service_metrics
 
 BANK_CALLS = Path(__file__).resolve().parents[2] / "data" / "bank_calls_2003-03-03_2003-05-28.csv"

@@ -7,11 +7,11 @@ each equal to the plan a scenario asking for that model gets."""
 import pandas as pd
 import pytest
 
-from scenarios.answers import manager_answer
+from forecasting.common.vocabulary import EACH_INTERVAL
+from scenarios.analysis.answers import manager_answer
+from scenarios.inputs.spec import Scenario
 from scenarios.runner import run_scenario
 from scenarios.service.choice import FTE_GAP, SERVICE_GAP, model_asked
-from scenarios.spec import Scenario
-from scenarios.vocabulary import EACH_INTERVAL
 from tests.conftest import BANK_LOG
 from tests.scenarios.conftest import FAST
 

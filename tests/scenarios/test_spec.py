@@ -2,9 +2,9 @@
 
 import pytest
 
-from forecasting.errors import InputError
-from scenarios.bundled import BUNDLED_SCENARIOS as SCENARIO_DIR
-from scenarios.spec import load_scenario, merge, scenario_files
+from forecasting.common.errors import InputError
+from scenarios.inputs.bundled import BUNDLED_SCENARIOS as SCENARIO_DIR
+from scenarios.inputs.spec import load_scenario, merge, scenario_files
 from tests.scenarios.conftest import FAST
 
 

@@ -3,10 +3,10 @@
 import numpy as np
 import pandas as pd
 
+from scenarios.service.staffing_plan import StaffingOptions, fte_by_period, staff_intervals
 from scenarios.staffing.backlog import backlog_required_agents
 from scenarios.staffing.chat import chat_required_agents
 from scenarios.staffing.requirements import Targets
-from scenarios.staffing_plan import StaffingOptions, fte_by_period, staff_intervals
 
 
 def test_voice_chat_and_deferred_plans():

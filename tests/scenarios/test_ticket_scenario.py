@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from forecasting.history.ingest import IngestOptions, ingest
+from scenarios.inputs.spec import load_scenario
 from scenarios.runner import run_scenario
-from scenarios.spec import load_scenario
 
 HELPDESK = Path(__file__).resolve().parents[2] / "experiments" / "helpdesk"
 EXPORT_END = pd.Timestamp("2025-06-30 15:00")  # a Monday afternoon: emails are waiting

@@ -14,7 +14,7 @@ def report_folder(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def report(report_folder):
-    from scenarios.cli import main
+    from capplan.cli import main
 
     out = report_folder / "REPORT.csv"
     code = main(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.history.config import MAX_YAML_BYTES, MAX_YAML_DEPTH, read_yaml_mapping
 from forecasting.history.targets import load_targets
 from tests.conftest import BANK_CALLS
@@ -59,7 +59,7 @@ def test_an_alias_bomb_is_one_line_in_bounded_memory(tmp_path, kind, mapping):
     code = (
         "import resource, sys\n"
         "resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))\n"
-        "from scenarios.cli import main\n"
+        "from capplan.cli import main\n"
         f"sys.exit(main(['-q', *{args!r}]))\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}

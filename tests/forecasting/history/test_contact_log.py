@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.history.ingest import IngestOptions, ingest
 from forecasting.history.kpis import kpi_report, kpi_table
 from forecasting.history.targets import load_targets

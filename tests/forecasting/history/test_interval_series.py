@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.history.ingest import IngestOptions, ingest
 from tests.conftest import BANK_CALLS
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.history.ingest import IngestOptions, ingest
 from forecasting.history.kpis import kpi_table
 

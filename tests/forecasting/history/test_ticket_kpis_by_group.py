@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.history.ingest import IngestOptions, ingest
+from forecasting.history.kpi_review import review_markdown
 from forecasting.history.kpis import BLANK_GROUP, all_label, groupings, kpi_report, kpi_table
 from forecasting.history.targets import Targets
-from scenarios.kpi_review import review_markdown
 from tests.conftest import BANK_CALLS
 from tests.forecasting.history.ticket_export import ingest_export, make_tickets
 

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from forecasting.history.ingest import IngestOptions, ingest
+from forecasting.history.kpi_review import review_markdown
 from forecasting.history.kpis import ALL_QUEUES, covered_days, kpi_report, kpi_table
 from forecasting.history.targets import load_targets
-from scenarios.kpi_review import review_markdown
 from tests.conftest import BANK_LOG
 from tests.forecasting.history.ticket_export import ingest_export, make_tickets
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from forecasting.errors import InputError
+from forecasting.common.errors import InputError
 from forecasting.history.ingest import IngestOptions, ingest
 from forecasting.history.kpis import ALL_QUEUES, kpi_report, kpi_table
 from forecasting.history.targets import Targets, load_targets

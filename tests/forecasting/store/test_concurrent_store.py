@@ -13,7 +13,7 @@ from mlflow import MlflowClient
 from forecasting.store import CHALLENGER, CHAMPION, Store, StoreError
 from tests.conftest import BANK_CALLS
 
-CAPPLAN = [sys.executable, "-m", "scenarios.cli", "-q"]
+CAPPLAN = [sys.executable, "-m", "capplan.cli", "-q"]
 HOLD_A_RUN = """
 import sys, time
 from forecasting.store import Store

@@ -9,8 +9,8 @@ from scenarios.capacity.optimizer import HiringRules, plan_hiring
 from scenarios.capacity.requirement import WeekShape, growth_factor, required_fte, volume_quantile
 from scenarios.capacity.risk import Case, sensitivity, simulate_supply
 from scenarios.capacity.workforce import Attrition, Cohort, Ramp, Workforce
+from scenarios.service.staffing_plan import StaffingOptions
 from scenarios.staffing.requirements import Targets
-from scenarios.staffing_plan import StaffingOptions
 
 SLOTS = 7 * 48  # 30-minute slots of a week
 EIGHTY_TWENTY = StaffingOptions(Targets(service_level=0.8, target_seconds=20))

@@ -1,0 +1,5 @@
+"""``python -m capplan.cli``: the same as the ``capplan`` command."""
+
+from capplan.cli import run
+
+run()

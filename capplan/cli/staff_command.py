@@ -1,0 +1,765 @@
+"""``capplan staff``: required agents and the service they give, for one case or a CSV of intervals."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from capplan.cli.options import factors_for, number, number_list, text
+from forecasting.common.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from forecasting.common.output_files import FileOutputs
+    from scenarios.service.staffing_plan import StaffingOptions
+    from scenarios.staffing.requirements import Targets
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("staff", help="required agents (Erlang C / A) for a case or a CSV of intervals")
+    p.add_argument("--calls", type=number("calls"), help="contacts offered in the interval")
+    p.add_argument("--aht", type=number("aht"), help="average handle time, seconds")
+    p.add_argument(
+        "--interval",
+        type=text("an interval length such as 15min"),
+        help="interval length: 15min, 30min, 60min … (default: a batch's own spacing; days and weeks: 30min or the profile's slot when longer)",
+    )
+    # the targets' names are those of a scenario's `targets:` (the older --target-* spellings still work)
+    p.add_argument(
+        "--service-level",
+        "--target-sl",
+        type=number("share"),
+        help="service level target as a share, e.g. 0.8",
+    )
+    target_seconds = p.add_argument("--target-seconds", type=number("seconds"))
+    p.add_argument(
+        "--asa-seconds", "--target-asa", type=number("positive_seconds"), help="maximum ASA, seconds"
+    )
+    p.add_argument(
+        "--abandon-rate",
+        "--target-abandon",
+        type=number("share"),
+        help="maximum abandonment rate (Erlang A), e.g. 0.05",
+    )
+    p.add_argument("--max-occupancy", type=number("occupancy"), help="occupancy cap, e.g. 0.85")
+    p.add_argument(
+        "--blocking",
+        "--target-blocking",
+        type=number("share"),
+        help="Erlang B (lines/trunks): maximum share of contacts blocked",
+    )
+    p.add_argument("--patience", type=number("patience"), help="mean patience, seconds (implies Erlang A)")
+    model = p.add_argument(
+        "--model",
+        help="erlang-c (default without --patience), erlang-a, or erlang-b (implied by --target-blocking)",
+    )
+    p.add_argument(
+        "--shrinkage",
+        type=number("shrinkage"),
+        default=0.0,
+        help="share of paid time not available, e.g. 0.3",
+    )
+    p.add_argument(
+        "--agents", type=number("agents"), help="evaluate this staffing instead of finding the requirement"
+    )
+    hours_per_fte = p.add_argument("--hours-per-fte", type=number("hours_per_fte"))
+    p.add_argument(
+        "--concurrency", type=number("concurrency"), help="chat: contacts an agent handles at once (1–5)"
+    )
+    p.add_argument(
+        "--efficiency",
+        type=number_list("efficiency", position_bound=True),
+        help="chat: comma-separated efficiency factors for 1..k chats (default 1,1.7,2.5,2.9,3.5), "
+        "or one factor for --concurrency k",
+    )
+    p.add_argument(
+        "--response-hours",
+        type=number("response_hours"),
+        help="deferred work (email/tickets): answer within this many hours",
+    )
+    p.add_argument(
+        "--response-share",
+        type=number("share"),
+        help=f"deferred work: share to answer in time (default {DEFAULT_RESPONSE_SHARE:g})",
+    )
+    p.add_argument(
+        "--simulate",
+        type=number("replications"),
+        metavar="N",
+        help="batch: also check the plan with N simulation replications",
+    )
+    p.add_argument(
+        "--handle-cv",
+        type=number("handle_cv"),
+        help=f"simulation (default {DEFAULT_HANDLE_CV:g}): coefficient of variation of handle times (1 = exponential)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--input", type=Path, help="batch: CSV of intervals with columns calls (or arrivals, volume) and aht"
+    )
+    p.add_argument("--out", type=Path, help="batch: output CSV")
+    p.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="batch of days or weeks: the shape of the day that spreads them to intervals: a CSV of "
+        "weekday, time, share (or time and a column per weekday), or an intraday report of the same "
+        "queue (interval_start, calls); default: capplan's bundled typical contact-centre week, with a warning",
+    )
+    p.set_defaults(handler=run_staff)
+
+    def complete() -> None:
+        from forecasting.history.targets import DEFAULT_TARGET_SECONDS
+        from scenarios.service.staffing_plan import DEFAULT_HOURS_PER_FTE
+        from scenarios.staffing.requirements import MODELS
+
+        target_seconds.default = DEFAULT_TARGET_SECONDS
+        target_seconds.help = f"service level threshold T, seconds (default {DEFAULT_TARGET_SECONDS:g})"
+        model.choices = MODELS
+        hours_per_fte.default = DEFAULT_HOURS_PER_FTE
+        hours_per_fte.help = f"weekly hours of one FTE (default {DEFAULT_HOURS_PER_FTE:g})"
+
+    p.later(complete)
+
+    v = subparsers.add_parser(
+        "validate-staffing", help="calibrate the staffing model on a log and check it on later days"
+    )
+    v.add_argument("--log", type=Path, required=True, help="per-contact log (CSV/TSV/Parquet)")
+    v.add_argument(
+        "--format", choices=("log", "anonymous-bank"), default="log", help="log format (default: generic log)"
+    )
+    v.add_argument("--mapping", type=Path, help="generic logs: YAML column mapping")
+    v.add_argument("--sep", help="field delimiter")
+    v.add_argument("--timezone", metavar="ZONE", help="the centre's time zone, for times with UTC offsets")
+    v.add_argument(
+        "--train-until",
+        required=True,
+        type=text("a date YYYY-MM-DD"),
+        help="last day (YYYY-MM-DD) of the calibration period",
+    )
+    v.add_argument(
+        "--interval",
+        default="60min",
+        type=text("an interval length such as 60min"),
+        help="interval length (default 60min)",
+    )
+    validate_seconds = v.add_argument("--target-seconds", type=number("seconds"))
+    v.add_argument(
+        "--replications", type=number("replications"), default=10, help="simulation replications (default 10)"
+    )
+    v.add_argument("--out", type=Path, required=True, help="REPORT.csv: one row per interval and model")
+    v.set_defaults(handler=run_validate)
+
+    def complete_validate() -> None:
+        from forecasting.history.targets import DEFAULT_TARGET_SECONDS
+
+        validate_seconds.default = DEFAULT_TARGET_SECONDS
+        validate_seconds.help = f"service level threshold T (default {DEFAULT_TARGET_SECONDS:g})"
+
+    v.later(complete_validate)
+
+
+DEFAULT_INTERVAL = "30min"
+# options that only mean something beside another: (option, needs, the other in words)
+COMPANIONS = (
+    ("handle_cv", "simulate", "<<simulate>> (the simulation is what uses it)"),
+    ("simulate", "input", "<<input>> (a batch of intervals: the simulation runs them in sequence)"),
+    ("response_share", "response_hours", "<<response_hours>> (deferred work)"),
+    ("profile", "input", "<<input>> (a table of days or weeks to spread to intervals)"),
+)
+DEFAULT_HANDLE_CV = 1.0
+DEFAULT_RESPONSE_SHARE = 1.0
+
+
+def _check_companions(args: argparse.Namespace) -> None:
+    """An option given without the one it works with is refused, not silently ignored (each
+    value itself was held to its rule by its argparse type, ``capplan.cli.options``)."""
+    for option, needs, words in COMPANIONS:
+        if getattr(args, option, None) is not None and getattr(args, needs, None) is None:
+            raise InputError(f"without <<{needs}>>", option=option, expected=words)
+
+
+def _targets(args: argparse.Namespace) -> Targets:
+    from scenarios.staffing.requirements import Targets
+
+    _check_companions(args)
+    targets = Targets(
+        service_level=args.service_level,
+        target_seconds=args.target_seconds,
+        asa_seconds=args.asa_seconds,
+        abandon_rate=args.abandon_rate,
+        max_occupancy=args.max_occupancy,
+        blocking=args.blocking,
+    )
+    if (
+        args.agents is None
+        and args.response_hours is None
+        and all(
+            v is None
+            for v in (
+                args.service_level,
+                args.asa_seconds,
+                args.abandon_rate,
+                args.max_occupancy,
+                args.blocking,
+            )
+        )
+    ):
+        raise InputError(
+            "no target",
+            option="service_level",
+            expected="at least one of --service-level, --asa-seconds, --abandon-rate, --max-occupancy (or --agents)",
+        )
+    return targets
+
+
+def _model(args: argparse.Namespace) -> str:
+    model = args.model or (
+        "erlang-b" if args.blocking is not None else "erlang-a" if args.patience else "erlang-c"
+    )
+    if model == "erlang-b" and any(
+        v is not None for v in (args.service_level, args.asa_seconds, args.abandon_rate)
+    ):
+        raise InputError(
+            "Erlang B has no queue",
+            option="blocking",
+            expected="no waiting-time or abandonment targets with a blocking target",
+        )
+    if model == "erlang-a" and not args.patience:
+        raise InputError(
+            "Erlang A needs patience", option="patience", expected="the mean patience in seconds"
+        )
+    if args.abandon_rate is not None and model == "erlang-c":
+        raise InputError(
+            "Erlang C has no abandonment", option="abandon_rate", expected="--patience (Erlang A)"
+        )
+    return model
+
+
+def _options(
+    args: argparse.Namespace, targets: Targets, model: str, patience=None, shrinkage=None
+) -> StaffingOptions:
+    from scenarios.service.staffing_plan import StaffingOptions
+
+    efficiency = factors_for(
+        args.efficiency,
+        args.concurrency,
+        StaffingOptions.__dataclass_fields__["efficiency"].default,
+        option="efficiency",
+        companion="concurrency",
+    )
+    return StaffingOptions(
+        targets,
+        model,
+        args.patience if patience is None else patience,
+        args.shrinkage if shrinkage is None else shrinkage,
+        args.hours_per_fte,
+        args.concurrency,
+        efficiency,
+        args.response_hours,
+        DEFAULT_RESPONSE_SHARE if args.response_share is None else args.response_share,
+    )
+
+
+def run_staff(args: argparse.Namespace) -> int:
+    from forecasting.common.jsonable import dumps
+    from forecasting.common.output_files import FileOutputs
+    from forecasting.history.intervals import parse_interval
+    from scenarios.service.staffing_plan import METRICS, staff_intervals
+
+    targets, model = _targets(args), _model(args)
+    if args.input:  # the files in the way refused before the work (a name not typed: only ours)
+        target = args.out or args.input.with_name(args.input.stem + "_staffing.csv")
+        return _run_batch(args, targets, model, FileOutputs("staff", target, named=args.out is not None))
+    if args.calls is None or args.aht is None:
+        raise InputError(
+            "missing case", option="calls", expected="--calls and --aht (or --input FILE for a batch)"
+        )
+    seconds = _within_day(parse_interval(args.interval or DEFAULT_INTERVAL), args).total_seconds()
+    if args.response_hours is not None:
+        raise InputError(
+            "deferred work needs a series of intervals",
+            option="response_hours",
+            expected="--input FILE (backlog carries across intervals)",
+        )
+    agents = None if args.agents is None else np.array([args.agents])
+    row = staff_intervals(
+        np.array([args.calls]), np.array([args.aht]), seconds, _options(args, targets, model), agents
+    ).iloc[0]
+    result = {
+        "model": model,
+        "agents": int(row["agents"]) if args.agents is None else float(row["agents"]),
+        "scheduled_agents": int(row["scheduled_agents"]),
+        "load_erlangs": float(row["load"]),
+        **{
+            k: float(row[k])
+            for k in METRICS
+            if (model == "erlang-a" or k != "abandon_rate") and not (model == "erlang-b" and k != "occupancy")
+        },
+        **({"blocking": float(row["blocking"])} if model == "erlang-b" else {}),
+        "overloaded": bool(row["overloaded"]),
+    }
+    if args.json:
+        print(dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:>17}: {value:.7g}" if isinstance(value, float) else f"{key:>17}: {value}")
+    return 0
+
+
+def _within_day(step: pd.Timedelta, args: argparse.Namespace) -> pd.Timedelta:
+    """A day's contacts staffed as one 24-hour interval need a handful of agents (they would
+    arrive evenly round the clock): refused, saying how a day is staffed."""
+    import pandas as pd
+
+    if step >= pd.Timedelta(hours=12):
+        raise InputError(
+            "staffing needs intervals within the day",
+            option="interval",
+            expected="15min, 30min, 60min …; days or weeks as a table with --input (a column "
+            "interval_start, timestamp or date), spread to intervals by an intraday profile (--profile)",
+            found=args.interval,
+        )
+    return step
+
+
+def _batch_interval(args: argparse.Namespace, raw, time_col: str | None) -> pd.Timedelta:
+    """The intervals' length: the spacing of the rows' start times (15-minute rows staffed as
+    half-hours needed 14 agents instead of 24), which ``--interval`` may state but not
+    contradict; ``--interval`` (default 30min) where the rows carry no times or only one."""
+    import pandas as pd
+
+    from forecasting.history.intervals import interval_label, parse_interval
+
+    given = parse_interval(args.interval) if args.interval else None
+    if time_col is None:
+        return _within_day(given or parse_interval(DEFAULT_INTERVAL), args)
+    from forecasting.history.interval_series import infer_interval
+    from forecasting.history.ledger import RowLedger
+    from forecasting.history.parsing import parse_times
+
+    stamps = parse_times(raw.frame[time_col], time_col, RowLedger(raw, strict=True))
+    queues = (
+        raw.frame["queue"].astype(str)
+        if "queue" in raw.frame.columns
+        else pd.Series("all", index=stamps.index)
+    )
+    if stamps.groupby(queues).nunique().max() < 2:
+        return given or parse_interval(DEFAULT_INTERVAL)
+    spacing = infer_interval(stamps, queues, raw, time_col)
+    if given is not None and given != spacing:
+        raise InputError(
+            "--interval differs from the rows' spacing",
+            option="interval",
+            expected=f"{interval_label(spacing)}, the spacing of {time_col} in {raw.path.name} (or no --interval)",
+            found=args.interval,
+        )
+    return spacing
+
+
+def _others(numbers: dict) -> dict:
+    return {k: v for k, v in numbers.items() if k in ("patience", "shrinkage")}
+
+
+def _period(args: argparse.Namespace, raw, time_col: str) -> tuple[pd.Timedelta | None, pd.DatetimeIndex]:
+    """A day or a week when the rows are daily or weekly totals (midnight timestamps a day or
+    more apart within each queue, dates without a time, or ``--interval day``), else None;
+    and the rows' times."""
+    import pandas as pd
+
+    from forecasting.history.intervals import interval_label, parse_interval
+    from forecasting.history.ledger import RowLedger
+    from forecasting.history.parsing import parse_times
+    from forecasting.intraday_profile import DAY, period_of
+
+    stamps = pd.DatetimeIndex(parse_times(raw.frame[time_col], time_col, RowLedger(raw, strict=True)))
+    queues = raw.frame["queue"].astype(str).to_numpy() if "queue" in raw.frame.columns else None
+    period = period_of(stamps, queues)
+    dates_only = not raw.frame[time_col].astype(str).str.contains(":").any()
+    midnight = len(stamps) > 0 and (stamps == stamps.normalize()).all()
+    if period is None and midnight and "open_days" in raw.frame:  # one period of `capplan forecast`
+        days = pd.to_numeric(raw.frame["open_days"], errors="coerce").max()
+        period = DAY if days <= 1 else 7 * DAY if days <= 7 else pd.Timedelta(days=int(days))
+    if period is None and dates_only and midnight:
+        period = DAY  # dates without a time of day (one a queue): days
+    given = parse_interval(args.interval) if args.interval else None
+    if given is not None and given >= DAY:
+        if (period is not None and period != given) or (stamps != stamps.normalize()).any():
+            raise InputError(
+                "--interval differs from the rows' spacing",
+                option="interval",
+                expected=f"{interval_label(period) if period is not None else 'intervals within the day'}, "
+                f"the spacing of {time_col} in {raw.path.name} (or no --interval)",
+                found=args.interval,
+            )
+        period = given
+    return period, stamps
+
+
+def _profile(args: argparse.Namespace):
+    """The --profile file (a profile, or an intraday report to take one from), else the typical
+    day and the warning that says so."""
+    from forecasting.history.ingest import IngestOptions, ingest
+    from forecasting.history.tables import read_table
+    from forecasting.intraday_profile import (
+        WEEKDAY_NAMES,
+        from_ingest,
+        profile_from_table,
+        typical_profile,
+    )
+
+    if args.profile is None:  # its source says it is generic, in the command's summary line
+        return typical_profile(), None
+    raw = read_table(args.profile)
+    columns = {str(c).strip().lower() for c in raw.frame.columns}
+    days = {n.lower() for n in WEEKDAY_NAMES} | {n[:3].lower() for n in WEEKDAY_NAMES}
+    if "share" in columns or columns & days:
+        profile = profile_from_table(raw.frame, args.profile, raw.row_number)
+        return profile, "; ".join(profile.notes) or None
+    time_col = next(
+        (c for c in raw.frame.columns if str(c).strip().lower() in ("interval_start", "timestamp")), None
+    )
+    value_col = next(
+        (c for c in raw.frame.columns if str(c).strip().lower() in ("calls", "arrivals", "volume")), None
+    )
+    if time_col is None or value_col is None:
+        raise InputError(
+            "not an intraday profile",
+            path=args.profile,
+            row=1,
+            expected="columns weekday, time, share (or time and one column per weekday), or an intraday "
+            "report with columns interval_start and calls",
+        )
+    queue_col = next((c for c in raw.frame.columns if str(c).strip().lower() == "queue"), None)
+    options = IngestOptions(
+        format="intervals",
+        time_col=str(time_col),
+        value_cols=(str(value_col),),
+        queue_col=None if queue_col is None else str(queue_col),
+    )
+    result = ingest(args.profile, options)  # its queues summed: one shape of the day
+    return from_ingest(result, source=f"the intraday report {args.profile.name}"), None
+
+
+def _spread_rows(
+    args: argparse.Namespace,
+    frame: pd.DataFrame,
+    stamps: pd.DatetimeIndex,
+    time_col: str,
+    period: pd.Timedelta,
+    columns: dict,
+    row_number,
+) -> tuple[pd.DataFrame, dict, pd.Timedelta, str]:
+    """Daily or weekly rows spread to intervals by the intraday profile: the volume by its
+    shares (totals kept), the AHT and other columns held in each of a row's intervals. The
+    intervals' times are in ``interval_start`` (or the table's own ``timestamp`` column)."""
+    import logging
+
+    import pandas as pd
+
+    from forecasting.history.intervals import interval_label, parse_interval
+    from forecasting.intraday_profile import DAY
+
+    profile, warning = _profile(args)
+    given = parse_interval(args.interval) if args.interval else None
+    step = (
+        given
+        if given is not None and given < DAY
+        else max(profile.interval, parse_interval(DEFAULT_INTERVAL))
+    )
+    profile = profile.at(step, key={"option": "interval"})
+    volume = next(iter(columns.values()))
+    where = {"path": args.input, "column": time_col}
+    if period == DAY:
+        spread, note = profile.spread_days(stamps, volume, what="table", where=where), None
+        unit = "day"
+    elif period == 7 * DAY:
+        partial = (
+            frame["complete"].astype(str).str.strip().str.lower().isin(("false", "0"))
+            if "complete" in frame
+            else None
+        )
+        if (
+            partial is not None and partial.any()
+        ):  # a forecast's first or last week: which days it holds is not said
+            i = int(np.flatnonzero(partial.to_numpy())[0])
+            raise InputError(
+                "a partial week cannot be spread to its days",
+                path=args.input,
+                row=row_number(i),
+                column="complete",
+                expected="whole weeks (or a daily forecast: capplan forecast without --granularity week)",
+                found=frame["complete"].iloc[i],
+            )
+        spread, note = profile.spread_weeks(stamps, volume, what="table", where=where)
+        unit = "week"
+    else:
+        raise InputError(
+            f"totals per {period.days} days cannot be spread to intervals",
+            **where,
+            expected="intervals within the day, or daily or weekly totals (a weekly row dated its first day)",
+        )
+    rows = spread["row"].to_numpy()
+    name = "timestamp" if time_col == "timestamp" else "interval_start"
+    out = pd.DataFrame({name: pd.DatetimeIndex(spread["timestamp"])})
+    if "queue" in frame.columns:
+        out["queue"] = frame["queue"].to_numpy()[rows]
+    spread_cols = {k: np.asarray(v, float)[rows] for k, v in columns.items()}
+    spread_cols[next(iter(columns))] = spread["volume"].to_numpy()
+    for words in (warning, note):
+        if words:
+            logging.getLogger("capplan").warning("warning: %s", words)
+    said = (
+        f"{len(frame):,} {unit}{'s' if len(frame) != 1 else ''} spread to {interval_label(step)} intervals "
+        f"by {profile.source}" + (": give the centre's own with --profile FILE" if profile.typical else "")
+    )
+    return out, spread_cols, step, said
+
+
+def _run_batch(args: argparse.Namespace, targets: Targets, model: str, outputs: FileOutputs) -> int:
+    import pandas as pd
+
+    from forecasting.common.csv_safety import write_csv
+    from forecasting.common.input_rules import check_column
+    from forecasting.history.tables import read_table
+    from scenarios.service.staffing_plan import fte_by_period, simulated_service, staff_intervals
+
+    raw = read_table(args.input)
+    frame = raw.frame
+    volume_col = next((c for c in ("calls", "arrivals", "volume", "forecast") if c in frame.columns), None)
+    if volume_col is None:
+        raise InputError(
+            "missing column",
+            path=args.input,
+            row=1,
+            column="calls",
+            expected="a column calls, arrivals, volume or forecast",
+        )
+    numbers = {}
+    for col in [volume_col, "aht"] + [c for c in ("patience", "shrinkage") if c in frame.columns]:
+        if col not in frame.columns and col == "aht" and args.aht is not None:
+            continue
+        raw.require([col])
+        values = pd.to_numeric(frame[col].replace("", np.nan), errors="coerce")
+        bad = values.isna() & frame[col].astype(str).str.strip().ne("")
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(
+                "not a number",
+                path=args.input,
+                row=raw.row_number(i),
+                column=col,
+                expected="a number",
+                found=frame[col].iloc[i],
+            )
+        numbers[col] = values.to_numpy(float)
+    has_calls = np.nan_to_num(numbers[volume_col]) > 0
+    for col, rule in (
+        (volume_col, "calls"),
+        ("aht", "aht"),
+        ("patience", "patience"),
+        ("shrinkage", "shrinkage"),
+    ):
+        if col in numbers:  # a handle time matters, and must be above 0, only where there are contacts
+            values = np.where(has_calls, numbers[col], np.nan) if col == "aht" else numbers[col]
+            check_column(values, rule, raw.row_number, path=args.input, column=col)
+    if np.isnan(numbers[volume_col]).any():
+        i = int(np.flatnonzero(np.isnan(numbers[volume_col]))[0])
+        raise InputError(
+            "missing volume",
+            path=args.input,
+            row=raw.row_number(i),
+            column=volume_col,
+            expected="a number of contacts in every row (0 for none)",
+        )
+    time_col = next((c for c in ("interval_start", "timestamp", "date") if c in frame.columns), None)
+    target = outputs.main
+    fte_path = target.with_name(target.stem + "_fte.csv")
+    if time_col:  # FTE per day and week beside the table: a name the user did not type
+        outputs.expect(fte_path)
+        key = frame[[time_col] + (["queue"] if "queue" in frame.columns else [])].astype(str)
+        twice = key.duplicated().to_numpy()
+        if twice.any():
+            i = int(np.flatnonzero(twice)[0])
+            raise InputError(
+                "duplicate interval",
+                path=args.input,
+                row=raw.row_number(i),
+                column=time_col,
+                expected="each interval once (per queue)",
+                found=frame[time_col].iloc[i],
+            )
+    volume = numbers[volume_col]
+    aht = numbers.get("aht", np.full(volume.shape, np.nan))
+    if args.aht:  # --aht fills intervals whose AHT is unknown (e.g. every contact abandoned)
+        aht = np.where(np.isnan(aht), args.aht, aht)
+    aht = np.where(np.isnan(aht) & (volume == 0), 1.0, aht)
+    if np.isnan(aht).any():
+        i = int(np.flatnonzero(np.isnan(aht))[0])
+        raise InputError(
+            "missing AHT",
+            path=args.input,
+            row=raw.row_number(i),
+            column="aht",
+            expected="an AHT for every interval with contacts (or --aht)",
+        )
+    spread_note = None
+    period, stamps = _period(args, raw, time_col) if time_col else (None, None)
+    if period is not None:  # days or weeks: never staffed as one long interval
+        frame, cols, step, spread_note = _spread_rows(
+            args,
+            frame,
+            stamps,
+            time_col,
+            period,
+            {volume_col: volume, "aht": aht} | _others(numbers),
+            raw.row_number,
+        )
+        time_col = "timestamp" if time_col == "timestamp" else "interval_start"
+        volume, aht = cols.pop(volume_col), cols.pop("aht")
+        numbers = cols
+        seconds = step.total_seconds()
+    else:
+        seconds = _batch_interval(args, raw, time_col).total_seconds()
+    patience = numbers.get("patience", args.patience)
+    shrinkage = numbers.get("shrinkage", args.shrinkage)
+    options = _options(args, targets, model, patience, shrinkage)
+    agents = None if args.agents is None else np.full(volume.shape, args.agents)
+    table = staff_intervals(volume, aht, seconds, options, agents)
+    keep = [c for c in ("interval_start", "timestamp", "date", "queue") if c in frame.columns]
+    parts = [frame[keep].reset_index(drop=True), pd.DataFrame({"calls": volume, "aht": aht}), table]
+    if args.simulate:
+        if "queue" in frame.columns and frame["queue"].nunique() > 1:
+            raise InputError(
+                "one queue at a time",
+                option="simulate",
+                expected="an input with a single queue (the simulation runs the intervals in sequence)",
+            )
+        parts.append(
+            simulated_service(
+                volume,
+                aht,
+                seconds,
+                table["agents"].to_numpy(),
+                options,
+                DEFAULT_HANDLE_CV if args.handle_cv is None else args.handle_cv,
+                args.simulate,
+            )
+        )
+    out = pd.concat(parts, axis=1)
+    fte = fte_by_period(frame[time_col], table, seconds, args.hours_per_fte) if time_col else None
+    # everything computed before anything is written; each file whole or not at all
+    if fte is not None:
+        outputs.write(fte_path, lambda p: write_csv(fte, p, index=False, float_format="%.4g"))
+    outputs.write(target, lambda p: write_csv(out, p, index=False, float_format="%.6g"))
+    summary = (
+        (spread_note + "; " if spread_note else "")
+        + f"{len(out):,} intervals ({'deferred' if args.response_hours else model}): peak {int(out['agents'].max())} agents, {int(out['scheduled_agents'].max())} scheduled"
+    )
+    if "overloaded" in out:
+        summary += f"; {int(out['overloaded'].sum())} overloaded"
+    if "backlog" in out:
+        summary += f"; largest backlog {out['backlog'].max():,.0f}, oldest item {out['oldest_age_hours'].max():.1f} h"
+    if fte is not None:
+        summary += f"; FTE per day and week in {fte_path}"
+    print(summary + f"; wrote {target}")
+    return 0
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from forecasting.common.csv_safety import write_csv
+    from forecasting.common.output_files import FileOutputs
+    from forecasting.history.ingest import IngestOptions, ingest
+    from forecasting.history.intervals import parse_interval
+    from scenarios.service.satisfaction import SURVEYS, validate_satisfaction
+    from scenarios.service.validation import validate_staffing
+    from scenarios.tracking.plots import plt, validation_plot
+
+    outputs = FileOutputs("validate-staffing", args.out)
+    summary_path = args.out.with_name(args.out.stem + "_summary.csv")
+    picture = args.out.with_suffix(".png")
+    outputs.expect(summary_path, picture)  # the files beside --out, refused before the work
+
+    try:
+        train_until = pd.Timestamp(args.train_until)
+    except ValueError:
+        raise InputError(
+            "bad date", option="train_until", expected="a date YYYY-MM-DD", found=args.train_until
+        ) from None
+    result = ingest(
+        args.log,
+        IngestOptions(
+            format=args.format,
+            mapping=args.mapping,
+            sep=args.sep,
+            interval=args.interval,
+            target_seconds=args.target_seconds,
+            timezone=args.timezone,
+        ),
+    )
+    length = parse_interval(args.interval)
+    surveys = [s for s in SURVEYS if result.contacts.has(s, "wait_seconds")]
+    outputs.expect(*(args.out.with_name(f"{args.out.stem}_{s}.csv") for s in surveys))
+    done = validate_staffing(result.contacts, length, train_until, args.target_seconds, args.replications)
+    summary, cal = done.summary, done.calibration
+    outputs.write(summary_path, lambda p: write_csv(summary, p, index=False, float_format="%.6g"))
+    outputs.write(
+        args.out,
+        lambda p: write_csv(
+            done.report, p, index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.6g"
+        ),
+    )
+    print(
+        f"calibrated on the days up to {train_until:%Y-%m-%d}: mean patience "
+        + (
+            f"{cal.patience_seconds:.0f} s (Kaplan–Meier {cal.patience_km_seconds:.0f} s)"
+            if np.isfinite(cal.patience_seconds)
+            else "unbounded (no caller abandoned)"
+        )
+        + f", handle time lognormal mean {cal.handle.mean:.0f} s "
+        f"CV {cal.handle.cv:.2f}, agents available {cal.availability:.0%} of those seen; "
+        f"agents present (calls under {done.presence_gap / 60:g} min apart) {done.presence_availability:.0%}"
+    )
+    print(
+        f"errors over {summary['intervals'].iloc[0]} test intervals (arrival-weighted; SL at {args.target_seconds:g} s);"
+        " out_of_time_abandon_mae: each of the last training days predicted from the days before it"
+    )
+    shown = summary.drop(columns="chosen_because")  # said in words below
+    print(shown.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    best = summary.set_index("model").loc[done.chosen]
+    how = (
+        f"cannot choose a model on the training days ({done.undecided}); kept the textbook {done.chosen}"
+        if done.undecided
+        else f"chosen by out-of-time error on the training days: {done.chosen}"
+    )
+    print(
+        f"{how} (test abandonment MAE {best['abandon_rate_mae']:.3f}, calibrated "
+        f"{summary.set_index('model').loc['calibrated', 'abandon_rate_mae']:.3f})"
+    )
+    figure = validation_plot(done.report, done.chosen)
+    outputs.write(picture, lambda p: figure.savefig(p, dpi=110, bbox_inches="tight", format="png"))
+    plt.close(figure)
+    written = [args.out, summary_path, picture]
+    for survey in SURVEYS:
+        if survey in surveys:
+            try:
+                _, check = validate_satisfaction(result.contacts, length, train_until, survey)
+            except ValueError as exc:  # too few answers on the training days
+                print(f"{survey}: not validated ({exc})")
+                continue
+            path = args.out.with_name(f"{args.out.stem}_{survey}.csv")
+            outputs.write(path, lambda p, c=check: write_csv(c, p, index=False, float_format="%.6g"))
+            written.append(path)
+            print(
+                f"{survey} per interval from the service (P(wait), ASA, abandonment) through the wait-to-{survey} "
+                f"curve fitted on the training days, against the training days' {survey}:"
+            )
+            print(check.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
