@@ -1,6 +1,7 @@
 """``capplan``: the one command-line entry point. Every subcommand lives in this package, one
-module per group (history and forecasts, staffing, scenarios, the demo); each registers its own
-parser and turns options into calls of the packages, and the store is made here, once.
+module per group (history: ingest and kpis; forecast: backtest, forecast, train, retrain;
+accuracy; staff; scenario; capacity; schedule; targets; demo; store; app); each registers its
+own parser, turns options into calls of the API and prints, and the store is made here, once.
 
 Building the parser imports no heavy library (pandas, scipy, the models, MLflow): a command
 imports what it uses when it runs, so ``capplan --help`` and ``capplan staff`` start at once.
@@ -14,23 +15,22 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from capplan.cli import (
-    accuracy_command,
-    capacity_command,
+    accuracy,
+    app,
+    capacity,
     demo,
-    forecasting_commands,
-    scenario_commands,
-    schedule_command,
-    staff_command,
-    targets_command,
+    forecast,
+    history,
+    scenario,
+    schedule,
+    staff,
+    store,
+    targets,
 )
 from capplan.cli.options import OptionValueError
 from forecasting.common.errors import InputError, cli_option
-
-if TYPE_CHECKING:
-    from forecasting.store import RegisteredModel, Store
 
 
 class Parser(argparse.ArgumentParser):
@@ -84,79 +84,21 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: MLFLOW_TRACKING_URI, else the local store; `capplan store` prints which)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    forecasting_commands.register(sub)
-    accuracy_command.register(sub)
-    staff_command.register(sub)
-    scenario_commands.register(sub)
-    capacity_command.register(sub)
-    schedule_command.register(sub)
-    targets_command.register(sub)
-    demo.register(sub)
-    info = sub.add_parser(
-        "store",
-        help="which MLflow store and forecast cache capplan uses, and what they hold (runs, registered models)",
-    )
-    info.set_defaults(handler=store_command)
+    for group in (
+        history,
+        forecast,
+        accuracy,
+        staff,
+        scenario,
+        capacity,
+        schedule,
+        targets,
+        demo,
+        store,
+        app,
+    ):
+        group.register(sub)
     return parser
-
-
-def store_command(args: argparse.Namespace) -> int:
-    from forecasting.store import FORECASTING, SCENARIOS
-
-    store = args.store
-    print(f"tracking store: {store.tracking_uri}" + ("" if store.exists() else " (not created yet)"))
-    if store.registry_uri != store.tracking_uri:
-        print(f"model registry: {store.registry_uri}")
-    print(f"forecast cache: {store.forecast_cache.folder}")
-    for experiment in (FORECASTING, SCENARIOS):
-        print(f"{experiment} runs: {len(store.runs(experiment))}")
-    models = store.registered_models()
-    print(f"registered models: {len(models)}")
-    for model in models:
-        print("\n".join(f"  {line}" for line in describe_model(store, model)))
-    return 0
-
-
-def describe_model(store: Store, model: RegisteredModel) -> list[str]:
-    """A registered model in a few lines: versions and aliases, what the champion (else the
-    newest version) forecasts, the period it was trained on and its live accuracy."""
-    from forecasting.accuracy import describe_live
-    from forecasting.model_contract import ModelContract
-    from forecasting.store import CHAMPION
-
-    aliases = ", ".join(f"{alias} {number}" for alias, number in sorted(model.aliases.items()))
-    numbers = model.versions
-    shown = model.aliases.get(CHAMPION, numbers[-1] if numbers else None)
-    lines = [
-        f"{model.name}: {len(numbers)} version{'s' if len(numbers) != 1 else ''}"
-        + (f"; {aliases}" if aliases else "")
-    ]
-    if shown is None:
-        return lines
-    tags = model.tags.get(shown, {})
-    contract = ModelContract.from_tags(tags)
-    which = "champion" if model.aliases.get(CHAMPION) == shown else "newest"
-    if contract is not None:
-        source = f" from {contract.source}" if contract.source else ""
-        lines.append(f"  version {shown} ({which}): {contract.describe()} ({contract.units}){source}")
-    else:
-        lines.append(f"  version {shown} ({which}): registered without a contract (an older capplan)")
-    run = store.run(model.run_ids[shown])
-    if run is not None:
-        first, last = run.params.get("first_timestamp"), run.params.get("last_timestamp")
-        if last:
-            lines.append(
-                f"  trained on data {'from ' + first[:10] + ' ' if first else ''}to {last[:16]}"
-                f" ({run.params.get('chosen_model') or run.params.get('kind', '')}, run {run.run_id})"
-            )
-    live = describe_live(tags)
-    if live:
-        lines.append("  live accuracy: " + live)
-    else:
-        lines.append(
-            f"  live accuracy: none logged (capplan accuracy --model {model.name} with the newer data)"
-        )
-    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,9 +15,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from capplan.cli.forecasting_commands import format_board, print_ingest_summary
+from capplan.cli.forecast import format_board
+from capplan.cli.history import print_ingest_summary
 from capplan.cli.options import MAX_ORIGINS, jobs_count, up_to
-from capplan.cli.scenario_commands import describe, format_comparison, run_one, save_table
+from capplan.cli.scenario import describe, format_comparison, run_one, save_table
 from scenarios.inputs.bundled import BUNDLED_SCENARIOS
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from capplan.cli.forecasting_commands import add_ingest_arguments, ingest_for, input_path
+from capplan.cli.history import add_ingest_arguments, ingest_for, input_path
 from forecasting.common.errors import InputError
 
 if TYPE_CHECKING:
