@@ -163,7 +163,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v.later(complete_validate)
 
 
-DEFAULT_INTERVAL = "30min"
 # options that only mean something beside another: (option, needs, the other in words)
 COMPANIONS = (
     ("handle_cv", "simulate", "<<simulate>> (the simulation is what uses it)"),
@@ -270,6 +269,7 @@ def run_staff(args: argparse.Namespace) -> int:
     from forecasting.common.output_files import FileOutputs
     from forecasting.history.intervals import parse_interval
     from scenarios.service.staffing_plan import METRICS, staff_intervals
+    from scenarios.service.staffing_table import DEFAULT_INTERVAL, within_day
 
     targets, model = _targets(args), _model(args)
     if args.input:  # the files in the way refused before the work (a name not typed: only ours)
@@ -279,7 +279,7 @@ def run_staff(args: argparse.Namespace) -> int:
         raise InputError(
             "missing case", option="calls", expected="--calls and --aht (or --input FILE for a batch)"
         )
-    seconds = _within_day(parse_interval(args.interval or DEFAULT_INTERVAL), args).total_seconds()
+    seconds = within_day(parse_interval(args.interval or DEFAULT_INTERVAL), args.interval).total_seconds()
     if args.response_hours is not None:
         raise InputError(
             "deferred work needs a series of intervals",
@@ -311,363 +311,71 @@ def run_staff(args: argparse.Namespace) -> int:
     return 0
 
 
-def _within_day(step: pd.Timedelta, args: argparse.Namespace) -> pd.Timedelta:
-    """A day's contacts staffed as one 24-hour interval need a handful of agents (they would
-    arrive evenly round the clock): refused, saying how a day is staffed."""
-    import pandas as pd
-
-    if step >= pd.Timedelta(hours=12):
-        raise InputError(
-            "staffing needs intervals within the day",
-            option="interval",
-            expected="15min, 30min, 60min …; days or weeks as a table with --input (a column "
-            "interval_start, timestamp or date), spread to intervals by an intraday profile (--profile)",
-            found=args.interval,
-        )
-    return step
-
-
-def _batch_interval(args: argparse.Namespace, raw, time_col: str | None) -> pd.Timedelta:
-    """The intervals' length: the spacing of the rows' start times (15-minute rows staffed as
-    half-hours needed 14 agents instead of 24), which ``--interval`` may state but not
-    contradict; ``--interval`` (default 30min) where the rows carry no times or only one."""
-    import pandas as pd
-
-    from forecasting.history.intervals import interval_label, parse_interval
-
-    given = parse_interval(args.interval) if args.interval else None
-    if time_col is None:
-        return _within_day(given or parse_interval(DEFAULT_INTERVAL), args)
-    from forecasting.history.interval_series import infer_interval
-    from forecasting.history.ledger import RowLedger
-    from forecasting.history.parsing import parse_times
-
-    stamps = parse_times(raw.frame[time_col], time_col, RowLedger(raw, strict=True))
-    queues = (
-        raw.frame["queue"].astype(str)
-        if "queue" in raw.frame.columns
-        else pd.Series("all", index=stamps.index)
-    )
-    if stamps.groupby(queues).nunique().max() < 2:
-        return given or parse_interval(DEFAULT_INTERVAL)
-    spacing = infer_interval(stamps, queues, raw, time_col)
-    if given is not None and given != spacing:
-        raise InputError(
-            "--interval differs from the rows' spacing",
-            option="interval",
-            expected=f"{interval_label(spacing)}, the spacing of {time_col} in {raw.path.name} (or no --interval)",
-            found=args.interval,
-        )
-    return spacing
-
-
-def _others(numbers: dict) -> dict:
-    return {k: v for k, v in numbers.items() if k in ("patience", "shrinkage")}
-
-
-def _period(args: argparse.Namespace, raw, time_col: str) -> tuple[pd.Timedelta | None, pd.DatetimeIndex]:
-    """A day or a week when the rows are daily or weekly totals (midnight timestamps a day or
-    more apart within each queue, dates without a time, or ``--interval day``), else None;
-    and the rows' times."""
-    import pandas as pd
-
-    from forecasting.history.intervals import interval_label, parse_interval
-    from forecasting.history.ledger import RowLedger
-    from forecasting.history.parsing import parse_times
-    from forecasting.intraday_profile import DAY, period_of
-
-    stamps = pd.DatetimeIndex(parse_times(raw.frame[time_col], time_col, RowLedger(raw, strict=True)))
-    queues = raw.frame["queue"].astype(str).to_numpy() if "queue" in raw.frame.columns else None
-    period = period_of(stamps, queues)
-    dates_only = not raw.frame[time_col].astype(str).str.contains(":").any()
-    midnight = len(stamps) > 0 and (stamps == stamps.normalize()).all()
-    if period is None and midnight and "open_days" in raw.frame:  # one period of `capplan forecast`
-        days = pd.to_numeric(raw.frame["open_days"], errors="coerce").max()
-        period = DAY if days <= 1 else 7 * DAY if days <= 7 else pd.Timedelta(days=int(days))
-    if period is None and dates_only and midnight:
-        period = DAY  # dates without a time of day (one a queue): days
-    given = parse_interval(args.interval) if args.interval else None
-    if given is not None and given >= DAY:
-        if (period is not None and period != given) or (stamps != stamps.normalize()).any():
-            raise InputError(
-                "--interval differs from the rows' spacing",
-                option="interval",
-                expected=f"{interval_label(period) if period is not None else 'intervals within the day'}, "
-                f"the spacing of {time_col} in {raw.path.name} (or no --interval)",
-                found=args.interval,
-            )
-        period = given
-    return period, stamps
-
-
-def _profile(args: argparse.Namespace):
-    """The --profile file (a profile, or an intraday report to take one from), else the typical
-    day and the warning that says so."""
-    from forecasting.history.ingest import IngestOptions, ingest
-    from forecasting.history.tables import read_table
-    from forecasting.intraday_profile import (
-        WEEKDAY_NAMES,
-        from_ingest,
-        profile_from_table,
-        typical_profile,
-    )
-
-    if args.profile is None:  # its source says it is generic, in the command's summary line
-        return typical_profile(), None
-    raw = read_table(args.profile)
-    columns = {str(c).strip().lower() for c in raw.frame.columns}
-    days = {n.lower() for n in WEEKDAY_NAMES} | {n[:3].lower() for n in WEEKDAY_NAMES}
-    if "share" in columns or columns & days:
-        profile = profile_from_table(raw.frame, args.profile, raw.row_number)
-        return profile, "; ".join(profile.notes) or None
-    time_col = next(
-        (c for c in raw.frame.columns if str(c).strip().lower() in ("interval_start", "timestamp")), None
-    )
-    value_col = next(
-        (c for c in raw.frame.columns if str(c).strip().lower() in ("calls", "arrivals", "volume")), None
-    )
-    if time_col is None or value_col is None:
-        raise InputError(
-            "not an intraday profile",
-            path=args.profile,
-            row=1,
-            expected="columns weekday, time, share (or time and one column per weekday), or an intraday "
-            "report with columns interval_start and calls",
-        )
-    queue_col = next((c for c in raw.frame.columns if str(c).strip().lower() == "queue"), None)
-    options = IngestOptions(
-        format="intervals",
-        time_col=str(time_col),
-        value_cols=(str(value_col),),
-        queue_col=None if queue_col is None else str(queue_col),
-    )
-    result = ingest(args.profile, options)  # its queues summed: one shape of the day
-    return from_ingest(result, source=f"the intraday report {args.profile.name}"), None
-
-
-def _spread_rows(
-    args: argparse.Namespace,
-    frame: pd.DataFrame,
-    stamps: pd.DatetimeIndex,
-    time_col: str,
-    period: pd.Timedelta,
-    columns: dict,
-    row_number,
-) -> tuple[pd.DataFrame, dict, pd.Timedelta, str]:
-    """Daily or weekly rows spread to intervals by the intraday profile: the volume by its
-    shares (totals kept), the AHT and other columns held in each of a row's intervals. The
-    intervals' times are in ``interval_start`` (or the table's own ``timestamp`` column)."""
+def _run_batch(args: argparse.Namespace, targets: Targets, model: str, outputs: FileOutputs) -> int:
     import logging
 
     import pandas as pd
 
-    from forecasting.history.intervals import interval_label, parse_interval
-    from forecasting.intraday_profile import DAY
-
-    profile, warning = _profile(args)
-    given = parse_interval(args.interval) if args.interval else None
-    step = (
-        given
-        if given is not None and given < DAY
-        else max(profile.interval, parse_interval(DEFAULT_INTERVAL))
-    )
-    profile = profile.at(step, key={"option": "interval"})
-    volume = next(iter(columns.values()))
-    where = {"path": args.input, "column": time_col}
-    if period == DAY:
-        spread, note = profile.spread_days(stamps, volume, what="table", where=where), None
-        unit = "day"
-    elif period == 7 * DAY:
-        partial = (
-            frame["complete"].astype(str).str.strip().str.lower().isin(("false", "0"))
-            if "complete" in frame
-            else None
-        )
-        if (
-            partial is not None and partial.any()
-        ):  # a forecast's first or last week: which days it holds is not said
-            i = int(np.flatnonzero(partial.to_numpy())[0])
-            raise InputError(
-                "a partial week cannot be spread to its days",
-                path=args.input,
-                row=row_number(i),
-                column="complete",
-                expected="whole weeks (or a daily forecast: capplan forecast without --granularity week)",
-                found=frame["complete"].iloc[i],
-            )
-        spread, note = profile.spread_weeks(stamps, volume, what="table", where=where)
-        unit = "week"
-    else:
-        raise InputError(
-            f"totals per {period.days} days cannot be spread to intervals",
-            **where,
-            expected="intervals within the day, or daily or weekly totals (a weekly row dated its first day)",
-        )
-    rows = spread["row"].to_numpy()
-    name = "timestamp" if time_col == "timestamp" else "interval_start"
-    out = pd.DataFrame({name: pd.DatetimeIndex(spread["timestamp"])})
-    if "queue" in frame.columns:
-        out["queue"] = frame["queue"].to_numpy()[rows]
-    spread_cols = {k: np.asarray(v, float)[rows] for k, v in columns.items()}
-    spread_cols[next(iter(columns))] = spread["volume"].to_numpy()
-    for words in (warning, note):
-        if words:
-            logging.getLogger("capplan").warning("warning: %s", words)
-    said = (
-        f"{len(frame):,} {unit}{'s' if len(frame) != 1 else ''} spread to {interval_label(step)} intervals "
-        f"by {profile.source}" + (": give the centre's own with --profile FILE" if profile.typical else "")
-    )
-    return out, spread_cols, step, said
-
-
-def _run_batch(args: argparse.Namespace, targets: Targets, model: str, outputs: FileOutputs) -> int:
-    import pandas as pd
-
     from forecasting.common.csv_safety import write_csv
-    from forecasting.common.input_rules import check_column
-    from forecasting.history.tables import read_table
     from scenarios.service.staffing_plan import fte_by_period, simulated_service, staff_intervals
+    from scenarios.service.staffing_table import read_staffing_table
 
-    raw = read_table(args.input)
-    frame = raw.frame
-    volume_col = next((c for c in ("calls", "arrivals", "volume", "forecast") if c in frame.columns), None)
-    if volume_col is None:
-        raise InputError(
-            "missing column",
-            path=args.input,
-            row=1,
-            column="calls",
-            expected="a column calls, arrivals, volume or forecast",
-        )
-    numbers = {}
-    for col in [volume_col, "aht"] + [c for c in ("patience", "shrinkage") if c in frame.columns]:
-        if col not in frame.columns and col == "aht" and args.aht is not None:
-            continue
-        raw.require([col])
-        values = pd.to_numeric(frame[col].replace("", np.nan), errors="coerce")
-        bad = values.isna() & frame[col].astype(str).str.strip().ne("")
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(
-                "not a number",
-                path=args.input,
-                row=raw.row_number(i),
-                column=col,
-                expected="a number",
-                found=frame[col].iloc[i],
-            )
-        numbers[col] = values.to_numpy(float)
-    has_calls = np.nan_to_num(numbers[volume_col]) > 0
-    for col, rule in (
-        (volume_col, "calls"),
-        ("aht", "aht"),
-        ("patience", "patience"),
-        ("shrinkage", "shrinkage"),
-    ):
-        if col in numbers:  # a handle time matters, and must be above 0, only where there are contacts
-            values = np.where(has_calls, numbers[col], np.nan) if col == "aht" else numbers[col]
-            check_column(values, rule, raw.row_number, path=args.input, column=col)
-    if np.isnan(numbers[volume_col]).any():
-        i = int(np.flatnonzero(np.isnan(numbers[volume_col]))[0])
-        raise InputError(
-            "missing volume",
-            path=args.input,
-            row=raw.row_number(i),
-            column=volume_col,
-            expected="a number of contacts in every row (0 for none)",
-        )
-    time_col = next((c for c in ("interval_start", "timestamp", "date") if c in frame.columns), None)
+    table = read_staffing_table(
+        args.input, interval=args.interval, aht_seconds=args.aht, profile=args.profile
+    )
+    for words in table.warnings:
+        logging.getLogger("capplan").warning("warning: %s", words)
     target = outputs.main
     fte_path = target.with_name(target.stem + "_fte.csv")
-    if time_col:  # FTE per day and week beside the table: a name the user did not type
+    if table.time_col:  # FTE per day and week beside the table: a name the user did not type
         outputs.expect(fte_path)
-        key = frame[[time_col] + (["queue"] if "queue" in frame.columns else [])].astype(str)
-        twice = key.duplicated().to_numpy()
-        if twice.any():
-            i = int(np.flatnonzero(twice)[0])
-            raise InputError(
-                "duplicate interval",
-                path=args.input,
-                row=raw.row_number(i),
-                column=time_col,
-                expected="each interval once (per queue)",
-                found=frame[time_col].iloc[i],
-            )
-    volume = numbers[volume_col]
-    aht = numbers.get("aht", np.full(volume.shape, np.nan))
-    if args.aht:  # --aht fills intervals whose AHT is unknown (e.g. every contact abandoned)
-        aht = np.where(np.isnan(aht), args.aht, aht)
-    aht = np.where(np.isnan(aht) & (volume == 0), 1.0, aht)
-    if np.isnan(aht).any():
-        i = int(np.flatnonzero(np.isnan(aht))[0])
-        raise InputError(
-            "missing AHT",
-            path=args.input,
-            row=raw.row_number(i),
-            column="aht",
-            expected="an AHT for every interval with contacts (or --aht)",
-        )
-    spread_note = None
-    period, stamps = _period(args, raw, time_col) if time_col else (None, None)
-    if period is not None:  # days or weeks: never staffed as one long interval
-        frame, cols, step, spread_note = _spread_rows(
-            args,
-            frame,
-            stamps,
-            time_col,
-            period,
-            {volume_col: volume, "aht": aht} | _others(numbers),
-            raw.row_number,
-        )
-        time_col = "timestamp" if time_col == "timestamp" else "interval_start"
-        volume, aht = cols.pop(volume_col), cols.pop("aht")
-        numbers = cols
-        seconds = step.total_seconds()
-    else:
-        seconds = _batch_interval(args, raw, time_col).total_seconds()
-    patience = numbers.get("patience", args.patience)
-    shrinkage = numbers.get("shrinkage", args.shrinkage)
+    volume, aht, seconds = table.volume, table.aht, table.interval_seconds
+    patience = table.per_row.get("patience", args.patience)
+    shrinkage = table.per_row.get("shrinkage", args.shrinkage)
     options = _options(args, targets, model, patience, shrinkage)
     agents = None if args.agents is None else np.full(volume.shape, args.agents)
-    table = staff_intervals(volume, aht, seconds, options, agents)
-    keep = [c for c in ("interval_start", "timestamp", "date", "queue") if c in frame.columns]
-    parts = [frame[keep].reset_index(drop=True), pd.DataFrame({"calls": volume, "aht": aht}), table]
+    staffed = staff_intervals(volume, aht, seconds, options, agents)
+    parts = [table.rows, pd.DataFrame({"calls": volume, "aht": aht}), staffed]
     if args.simulate:
-        if "queue" in frame.columns and frame["queue"].nunique() > 1:
+        if "queue" in table.rows.columns and table.rows["queue"].nunique() > 1:
             raise InputError(
                 "one queue at a time",
                 option="simulate",
                 expected="an input with a single queue (the simulation runs the intervals in sequence)",
             )
+        cv = DEFAULT_HANDLE_CV if args.handle_cv is None else args.handle_cv
         parts.append(
-            simulated_service(
-                volume,
-                aht,
-                seconds,
-                table["agents"].to_numpy(),
-                options,
-                DEFAULT_HANDLE_CV if args.handle_cv is None else args.handle_cv,
-                args.simulate,
-            )
+            simulated_service(volume, aht, seconds, staffed["agents"].to_numpy(), options, cv, args.simulate)
         )
     out = pd.concat(parts, axis=1)
-    fte = fte_by_period(frame[time_col], table, seconds, args.hours_per_fte) if time_col else None
+    fte = (
+        fte_by_period(table.rows[table.time_col], staffed, seconds, args.hours_per_fte)
+        if table.time_col
+        else None
+    )
     # everything computed before anything is written; each file whole or not at all
     if fte is not None:
         outputs.write(fte_path, lambda p: write_csv(fte, p, index=False, float_format="%.4g"))
     outputs.write(target, lambda p: write_csv(out, p, index=False, float_format="%.6g"))
-    summary = (
-        (spread_note + "; " if spread_note else "")
-        + f"{len(out):,} intervals ({'deferred' if args.response_hours else model}): peak {int(out['agents'].max())} agents, {int(out['scheduled_agents'].max())} scheduled"
+    print(_summary(args, table, out, model, fte_path if fte is not None else None) + f"; wrote {target}")
+    return 0
+
+
+def _summary(args: argparse.Namespace, table, out: pd.DataFrame, model: str, fte_path: Path | None) -> str:
+    spread = table.note and table.note + (
+        ": give the centre's own with --profile FILE" if table.typical_profile else ""
+    )
+    summary = (spread + "; " if spread else "") + (
+        f"{len(out):,} intervals ({'deferred' if args.response_hours else model}): "
+        f"peak {int(out['agents'].max())} agents, {int(out['scheduled_agents'].max())} scheduled"
     )
     if "overloaded" in out:
         summary += f"; {int(out['overloaded'].sum())} overloaded"
     if "backlog" in out:
         summary += f"; largest backlog {out['backlog'].max():,.0f}, oldest item {out['oldest_age_hours'].max():.1f} h"
-    if fte is not None:
+    if fte_path is not None:
         summary += f"; FTE per day and week in {fte_path}"
-    print(summary + f"; wrote {target}")
-    return 0
+    return summary
 
 
 def run_validate(args: argparse.Namespace) -> int:
