@@ -27,7 +27,7 @@ from scenarios.capacity.requirement import WeekShape, growth_factor, required_ft
 from scenarios.capacity.risk import Case, sensitivity, simulate_supply
 from scenarios.capacity.workforce import Attrition, Cohort, Ramp, Workforce
 from scenarios.service.staffing_plan import StaffingOptions
-from scenarios.staffing.requirements import Targets
+from scenarios.staffing.requirements import StaffingTargets
 
 WEEKS = 78
 INTERVAL = 1800.0  # 30-minute slots
@@ -36,7 +36,7 @@ HOURS_PER_FTE = 37.5
 FIRST_MONDAY = pd.Timestamp("2027-01-04")
 # holidays in summer and at the year's end take the most paid time off the phones
 SHRINKAGE_BY_MONTH = np.array([0.33, 0.31, 0.30, 0.31, 0.33, 0.36, 0.40, 0.39, 0.32, 0.30, 0.31, 0.37])
-OPTIONS = StaffingOptions(Targets(service_level=0.8, target_seconds=20, max_occupancy=0.85))
+OPTIONS = StaffingOptions(StaffingTargets(service_level=0.8, target_seconds=20, max_occupancy=0.85))
 ATTRITION = Attrition((0.06, 0.03), (0, 13))  # 6 % a month in the first 13 weeks, then 3 %
 RAMP = Ramp(4, (0.5, 0.5, 0.75, 0.75))  # 4 weeks of training, 4 of ramp-up
 LEAD_WEEKS = 2

@@ -29,7 +29,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from scenarios.scheduling.scheduler import ScheduleRules, schedule_week
 from scenarios.scheduling.shifts import Break, ShiftTemplate, variants
-from scenarios.staffing.requirements import Targets, required_agents, service_metrics
+from scenarios.staffing.requirements import StaffingTargets, required_agents, service_metrics
 
 LUNCH = (Break(30, 3, 5),)
 TARGET_SECONDS = 20
@@ -96,7 +96,9 @@ def generated_week(seed: int = 28) -> Week:
     volume = np.where(open_, shape * 370, 0) * day_scale[:, None] * noise
     volume = volume.round().ravel()
     aht = np.full(volume.shape, 300.0)
-    agents = required_agents(volume, aht, 900, Targets(service_level=0.8, target_seconds=TARGET_SECONDS))
+    agents = required_agents(
+        volume, aht, 900, StaffingTargets(service_level=0.8, target_seconds=TARGET_SECONDS)
+    )
     agents = np.where(volume > 0, np.maximum(agents, 20), 0).astype(float)  # a floor of 20 while open
     template = ShiftTemplate("8h", 8.5, 7, 13.5, 30, LUNCH)  # the last start ends at 22:00, the close
     how = f"generated (seed {seed}), 07:00-22:00 every day, {agents[agents > 0].min():.0f}-{agents.max():.0f} agents"

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from scenarios.staffing.requirements import Targets, required_agents, scheduled_agents
+from scenarios.staffing.requirements import StaffingTargets, required_agents, scheduled_agents
 
 
 def main() -> None:
@@ -28,7 +28,7 @@ def main() -> None:
         1, 1500, args.intervals
     ).round()  # contacts per 30 min: 1 to 1,500 (load up to ~375 Erlangs)
     aht = rng.uniform(60, 600, args.intervals).round()
-    targets = Targets(service_level=0.8, target_seconds=20, max_occupancy=0.85)
+    targets = StaffingTargets(service_level=0.8, target_seconds=20, max_occupancy=0.85)
 
     started = time.perf_counter()
     ours = required_agents(volume, aht, 1800, targets)
@@ -78,7 +78,7 @@ def simulation_benchmark() -> None:
 
     day = np.r_[np.zeros(14), np.sin(np.linspace(0.2, np.pi - 0.2, 28)) * 90 + 20, np.zeros(6)]  # 07:00–21:00
     volume = np.tile(day * 2000 / day.sum(), 7)
-    agents = required_agents(volume, 240, 1800, Targets(service_level=0.8, target_seconds=20))
+    agents = required_agents(volume, 240, 1800, StaffingTargets(service_level=0.8, target_seconds=20))
     handle, patience = Distribution("lognormal", 240, 0.8), Distribution("exponential", 300)
     started = time.perf_counter()
     result = simulate(volume, agents, 1800, handle, patience, target_seconds=20, replications=20, seed=1)

@@ -354,9 +354,9 @@ def staff(
     import numpy as np
 
     from scenarios.service.staffing_plan import StaffingOptions, staff_intervals
-    from scenarios.staffing.requirements import Targets
+    from scenarios.staffing.requirements import StaffingTargets
 
-    targets = Targets(
+    targets = StaffingTargets(
         service_level=service_level,
         target_seconds=target_seconds,
         asa_seconds=asa_seconds,

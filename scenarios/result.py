@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scenarios.demand.planning import Demand
+from scenarios.demand.planning import IntervalDemand
 from scenarios.inputs.spec import Scenario
 
 # the summary's headline metrics, in the order comparisons and listings show them
@@ -47,7 +47,7 @@ class ScenarioResult:
     summary: dict[str, float]
     forecast_model: str
     warnings: list[str] = field(default_factory=list)
-    demand: Demand | None = None  # what was staffed: the analysis works on it without recomputing
+    demand: IntervalDemand | None = None  # what was staffed: the analysis works on it without recomputing
     available: np.ndarray | None = None  # (queues, intervals) agents the supply provides
     analysed: bool = False
     services: dict = field(default_factory=dict)  # queue -> FittedService (models fitted on the log)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from forecasting.common.output_files import FileOutputs
     from scenarios.service.staffing_plan import StaffingOptions
-    from scenarios.staffing.requirements import Targets
+    from scenarios.staffing.requirements import StaffingTargets
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -182,11 +182,11 @@ def _check_companions(args: argparse.Namespace) -> None:
             raise InputError(f"without <<{needs}>>", option=option, expected=words)
 
 
-def _targets(args: argparse.Namespace) -> Targets:
-    from scenarios.staffing.requirements import Targets
+def _targets(args: argparse.Namespace) -> StaffingTargets:
+    from scenarios.staffing.requirements import StaffingTargets
 
     _check_companions(args)
-    targets = Targets(
+    targets = StaffingTargets(
         service_level=args.service_level,
         target_seconds=args.target_seconds,
         asa_seconds=args.asa_seconds,
@@ -240,7 +240,7 @@ def _model(args: argparse.Namespace) -> str:
 
 
 def _options(
-    args: argparse.Namespace, targets: Targets, model: str, patience=None, shrinkage=None
+    args: argparse.Namespace, targets: StaffingTargets, model: str, patience=None, shrinkage=None
 ) -> StaffingOptions:
     from scenarios.service.staffing_plan import StaffingOptions
 
@@ -311,7 +311,7 @@ def run_staff(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_batch(args: argparse.Namespace, targets: Targets, model: str, outputs: FileOutputs) -> int:
+def _run_batch(args: argparse.Namespace, targets: StaffingTargets, model: str, outputs: FileOutputs) -> int:
     import logging
 
     import pandas as pd

@@ -14,7 +14,7 @@ import pandas as pd
 from forecasting.common.errors import InputError
 from forecasting.history.ingest import IngestResult
 from forecasting.history.summarize import rollup_intervals, summarize_contacts
-from forecasting.history.targets import KPI_NAMES, Targets
+from forecasting.history.targets import KPI_NAMES, KpiTargets
 from forecasting.history.tickets import backlog_at, ticket_kpis, ticket_slas
 
 PERIODS = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q"}  # weeks run Monday to Sunday
@@ -82,7 +82,7 @@ def period_start(times: pd.Series, period: str) -> pd.Series:
 
 
 def kpi_table(
-    result: IngestResult, period: str, targets: Targets | None = None, by: str = "queue"
+    result: IngestResult, period: str, targets: KpiTargets | None = None, by: str = "queue"
 ) -> pd.DataFrame:
     """Wide table: one row per period and group of ``by`` (a queue, or a contact log's
     channel, priority, team or category), plus the total when there are several groups.
@@ -183,7 +183,7 @@ def _with_backlog(
 
 def kpi_report(
     result: IngestResult,
-    targets: Targets,
+    targets: KpiTargets,
     periods=("day", "week", "month", "quarter"),
     by: str = "queue",
 ) -> pd.DataFrame:

@@ -79,7 +79,7 @@ KPI_RANGES = {  # what a bound on each KPI can be: min: 5 for a share is a typo,
 }
 
 
-def _check_ranges(targets: Targets, path) -> Targets:
+def _check_ranges(targets: KpiTargets, path) -> KpiTargets:
     """Each KPI's min and max within what that KPI can be, and min not above max."""
     sections = [("targets", targets.targets)] + [(f"queues.{q}", b) for q, b in targets.queues.items()]
     for section, bounds in sections:
@@ -137,7 +137,7 @@ class Target(ConfigModel):
 SlaRule = dict[str, float | dict[str, float]]
 
 
-class Targets(ConfigModel, BaseModel):  # BaseModel named for ruff (RUF012)
+class KpiTargets(ConfigModel, BaseModel):  # BaseModel named for ruff (RUF012)
     """KPI bounds, per queue if need be, and the response / resolution SLAs of tickets.
 
     An SLA is a time per channel, queue or priority (``default`` for the rest), or per
@@ -197,10 +197,10 @@ class Targets(ConfigModel, BaseModel):  # BaseModel named for ruff (RUF012)
         return {**self.targets, **self.queues.get(queue, {})}
 
 
-def load_targets(path: str | Path | None = None) -> Targets:
+def load_targets(path: str | Path | None = None) -> KpiTargets:
     """Read a targets YAML; without a path, the packaged defaults (DOMAIN.md's table)."""
     if path is None:
         text = resources.files("forecasting.history").joinpath("default_targets.yaml").read_text()
-        return Targets.model_validate(load_yaml_text(text))
-    targets = load_yaml(path, Targets, "targets file", "a KPI name: " + ", ".join(KPI_NAMES))
+        return KpiTargets.model_validate(load_yaml_text(text))
+    targets = load_yaml(path, KpiTargets, "targets file", "a KPI name: " + ", ".join(KPI_NAMES))
     return _check_ranges(targets, path)

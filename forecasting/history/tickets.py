@@ -16,13 +16,13 @@ import pandas as pd
 from forecasting.common.errors import InputError
 from forecasting.history.contacts import Contacts
 from forecasting.history.survival import median_time, survival_at
-from forecasting.history.targets import SLA_KINDS, SlaRule, Targets
+from forecasting.history.targets import SLA_KINDS, KpiTargets, SlaRule
 
 CLOCKS = {"first_response": "first_response_seconds", "resolution": "resolution_seconds"}
 FLAGS = {"first_response": "first_response_sla_met", "resolution": "resolution_sla_met"}
 
 
-def ticket_slas(contacts: Contacts, targets: Targets) -> dict[str, np.ndarray]:
+def ticket_slas(contacts: Contacts, targets: KpiTargets) -> dict[str, np.ndarray]:
     """Each ticket's SLA in seconds (NaN: none applies) per kind with a rule in ``targets``;
     a rule naming no channel, queue or priority of the data is an error naming its key."""
     out = {}

@@ -20,7 +20,7 @@ import pandas as pd
 from forecasting.common.vocabulary import each_interval, service_model_name
 from forecasting.history.ingest import IngestResult
 from forecasting.history.kpis import ALL_QUEUES, kpi_table
-from scenarios.demand.planning import Demand, plan_fte
+from scenarios.demand.planning import IntervalDemand, plan_fte
 from scenarios.inputs.spec import Scenario
 
 SERVICE_LEVELS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
@@ -51,7 +51,7 @@ def _overrides(scenario: Scenario, kind: str, value: float) -> dict[str, dict]:
     return out
 
 
-def _fte(scenario: Scenario, demand: Demand, kind: str, value: float) -> tuple[float, float, float]:
+def _fte(scenario: Scenario, demand: IntervalDemand, kind: str, value: float) -> tuple[float, float, float]:
     return plan_fte(scenario, demand, _overrides(scenario, kind, value))
 
 

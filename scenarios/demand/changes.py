@@ -14,7 +14,7 @@ import pandas as pd
 
 from forecasting.common.errors import InputError
 from forecasting.common.input_rules import RULES
-from scenarios.inputs.spec import WEEKDAYS, Demand, Event, Window
+from scenarios.inputs.spec import WEEKDAYS, DemandSpec, Event, Window
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def replace_start(event: Event) -> Window:
     return Window(end=event.end, weekdays=event.weekdays, hours=event.hours, queues=event.queues)
 
 
-def apply_demand(grid: DemandGrid, demand: Demand) -> DemandGrid:
+def apply_demand(grid: DemandGrid, demand: DemandSpec) -> DemandGrid:
     """A new grid with the changes applied in order: growth, multipliers, events, shifts, AHT."""
     volume = grid.volume * (1 + demand.growth_pct / 100)
     for m in demand.multipliers:

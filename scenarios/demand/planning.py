@@ -19,11 +19,11 @@ from scenarios.demand.changes import DemandGrid, apply_demand, event_lift, windo
 from scenarios.inputs.base_forecast import BaseForecast
 from scenarios.inputs.spec import Scenario, ServiceTargets
 from scenarios.service.staffing_plan import StaffingOptions, staff_intervals
-from scenarios.staffing.requirements import Targets
+from scenarios.staffing.requirements import StaffingTargets
 
 
 @dataclass(frozen=True)
-class Demand:
+class IntervalDemand:
     """Everything staffing needs, after the scenario's changes, on the full interval grid."""
 
     grid: DemandGrid
@@ -49,7 +49,7 @@ class Demand:
         return agent_hours / self.open_days / (hours_per_fte / self.days_per_week)
 
 
-def build_demand(scenario: Scenario, base: BaseForecast, services: dict | None = None) -> Demand:
+def build_demand(scenario: Scenario, base: BaseForecast, services: dict | None = None) -> IntervalDemand:
     t = base.table
     days = pd.DatetimeIndex(t["interval_start"]).normalize().unique()
     stamps = day_grid(days, base.interval)
@@ -91,7 +91,7 @@ def build_demand(scenario: Scenario, base: BaseForecast, services: dict | None =
         shrinkage = np.where(window_mask(p, grid), p.shrinkage, shrinkage)
     backlog = starting_backlog(scenario, base)
     days_per_week = max(len(base.calendar.hours), 1)
-    return Demand(grid, cv, open_mask, shrinkage, coverage, days_per_week, services or {}, backlog)
+    return IntervalDemand(grid, cv, open_mask, shrinkage, coverage, days_per_week, services or {}, backlog)
 
 
 def starting_backlog(scenario: Scenario, base: BaseForecast) -> np.ndarray:
@@ -106,7 +106,7 @@ def starting_backlog(scenario: Scenario, base: BaseForecast) -> np.ndarray:
     return out
 
 
-def unmatched_changes(scenario: Scenario, demand: Demand) -> list[str]:
+def unmatched_changes(scenario: Scenario, demand: IntervalDemand) -> list[str]:
     """Demand and supply changes that touch no open interval of the horizon: most likely a
     wrong date, weekday or queue, which would otherwise silently change nothing."""
     g = demand.grid
@@ -128,8 +128,8 @@ def unmatched_changes(scenario: Scenario, demand: Demand) -> list[str]:
     return found
 
 
-def staffing_targets(t: ServiceTargets) -> Targets:
-    return Targets(
+def staffing_targets(t: ServiceTargets) -> StaffingTargets:
+    return StaffingTargets(
         service_level=t.service_level,
         target_seconds=t.target_seconds,
         asa_seconds=t.asa_seconds,
@@ -146,7 +146,9 @@ def staffed_volume(scenario: Scenario, volume: np.ndarray, cv: np.ndarray) -> np
     return np.maximum(volume * (1 + z * cv), 0.0)
 
 
-def queue_volume(scenario: Scenario, demand: Demand, i: int, volume: np.ndarray | None = None) -> np.ndarray:
+def queue_volume(
+    scenario: Scenario, demand: IntervalDemand, i: int, volume: np.ndarray | None = None
+) -> np.ndarray:
     """Contacts as the queueing models see them: per full interval at the interval's arrival
     rate (an interval half inside opening hours has its contacts in half the time). Deferred
     work is counted as it is: it queues whatever the hours."""
@@ -157,7 +159,12 @@ def queue_volume(scenario: Scenario, demand: Demand, i: int, volume: np.ndarray 
 
 
 def staff_queue(
-    scenario: Scenario, demand: Demand, i: int, targets: ServiceTargets, agents=None, basis: str | None = None
+    scenario: Scenario,
+    demand: IntervalDemand,
+    i: int,
+    targets: ServiceTargets,
+    agents=None,
+    basis: str | None = None,
 ) -> pd.DataFrame:
     """Required (or, with ``agents``, given) agents of one queue and the service at the mean
     volume; ``basis='mean'`` staffs to the mean whatever the scenario's ``staff_to``."""
@@ -187,7 +194,10 @@ def staff_queue(
 
 
 def plan_fte(
-    scenario: Scenario, demand: Demand, overrides: dict[str, dict] | None = None, basis: str | None = None
+    scenario: Scenario,
+    demand: IntervalDemand,
+    overrides: dict[str, dict] | None = None,
+    basis: str | None = None,
 ) -> tuple[float, float, float]:
     """Mean daily FTE, cost and peak scheduled agents of all queues, with target overrides."""
     agents = np.zeros(len(demand.grid.stamps))

@@ -338,7 +338,7 @@ class AhtChange(Window):
     percent: float = Field(0.0, gt=-100, le=10_000)
 
 
-class Demand(Strict):
+class DemandSpec(Strict):
     growth_pct: float = Field(0.0, gt=-100, le=10_000)
     multipliers: list[Multiplier] = []
     events: list[Event] = []
@@ -573,7 +573,7 @@ class Scenario(Strict):
     data: DataSpec
     forecast: ForecastSpec = ForecastSpec()
     queues: dict[str, QueueSpec] = {"voice": QueueSpec()}
-    demand: Demand = Demand()
+    demand: DemandSpec = DemandSpec()
     targets: TargetsSpec = TargetsSpec()
     supply: Supply = Supply()
     risk: RiskSpec = RiskSpec()

@@ -15,7 +15,7 @@ from scenarios.staffing.backlog import backlog_required_agents, backlog_simulati
 from scenarios.staffing.chat import DEFAULT_EFFICIENCY, chat_required_agents, chat_service
 from scenarios.staffing.requirements import (
     ServiceFunction,
-    Targets,
+    StaffingTargets,
     fte,
     required_agents,
     scheduled_agents,
@@ -31,7 +31,7 @@ DEFAULT_HOURS_PER_FTE = 37.5  # paid hours a week of one FTE, wherever none is g
 
 @dataclass(frozen=True)
 class StaffingOptions:
-    targets: Targets
+    targets: StaffingTargets
     model: str = "erlang-c"
     patience: float | np.ndarray | None = None
     shrinkage: float | np.ndarray = 0.0

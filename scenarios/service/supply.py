@@ -11,12 +11,12 @@ import pandas as pd
 from forecasting.common.errors import InputError
 from forecasting.history.intervals import interval_minutes
 from forecasting.history.tables import RawTable, read_table
-from scenarios.demand.planning import Demand
+from scenarios.demand.planning import IntervalDemand
 from scenarios.inputs.spec import Scenario
 
 
 def supply_agents(
-    scenario: Scenario, demand: Demand, scheduled: np.ndarray, schedule: RawTable | None = None
+    scenario: Scenario, demand: IntervalDemand, scheduled: np.ndarray, schedule: RawTable | None = None
 ) -> tuple[np.ndarray | None, list[str]]:
     """Agents on the schedule per queue and interval that the scenario's supply provides (a
     headcount or budget is spread like the requirement, a schedule file taken as it is), and
@@ -73,7 +73,7 @@ def read_schedule(path: Path) -> RawTable:
 
 
 def _agents_from_schedule(
-    raw: RawTable, demand: Demand, scheduled: np.ndarray
+    raw: RawTable, demand: IntervalDemand, scheduled: np.ndarray
 ) -> tuple[np.ndarray, list[str]]:
     """Every row must name an interval of the horizon (and a known queue), once; open
     intervals it leaves out have no agents (a warning)."""
@@ -138,7 +138,7 @@ def _agents_from_schedule(
     return given * demand.open_mask[None, :], warnings
 
 
-def supply_fte(scenario: Scenario, available: np.ndarray | None, demand: Demand) -> float | None:
+def supply_fte(scenario: Scenario, available: np.ndarray | None, demand: IntervalDemand) -> float | None:
     if available is None:
         return None
     return float(
@@ -146,10 +146,10 @@ def supply_fte(scenario: Scenario, available: np.ndarray | None, demand: Demand)
     )
 
 
-def agents_fte(scenario: Scenario, demand: Demand, agents: float) -> float:
+def agents_fte(scenario: Scenario, demand: IntervalDemand, agents: float) -> float:
     """FTE that keep ``agents`` on the phones in every open interval: scheduled agents are those
     on the phones over (1 − shrinkage), their hours summed over the horizon and divided by an
-    FTE's hours, as a day of the plan is (:meth:`Demand.fte`). Queues with shrinkage of their
+    FTE's hours, as a day of the plan is (:meth:`IntervalDemand.fte`). Queues with shrinkage of their
     own weigh by their share of the interval's workload."""
     work = demand.grid.volume * demand.grid.aht
     total = work.sum(axis=0)

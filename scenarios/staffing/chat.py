@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scenarios.staffing.requirements import Targets, required_agents, service_metrics
+from scenarios.staffing.requirements import StaffingTargets, required_agents, service_metrics
 
 DEFAULT_EFFICIENCY = (1.0, 1.7, 2.5, 2.9, 3.5)
 
@@ -31,7 +31,7 @@ def chat_required_agents(
     volume,
     aht,
     interval_seconds,
-    targets: Targets,
+    targets: StaffingTargets,
     concurrency: int,
     efficiency=DEFAULT_EFFICIENCY,
     model: str = "erlang-c",

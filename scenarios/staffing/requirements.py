@@ -23,7 +23,7 @@ MAX_STEP = 2.0**24  # agents beyond the load: no queue needs this many, a servic
 
 
 @dataclass(frozen=True, kw_only=True)
-class Targets:
+class StaffingTargets:
     """Any combination of targets; None means no such target. The threshold T has no default
     here: the product's defaults live with the product (``forecasting.history.targets``), not in the math."""
 
@@ -86,7 +86,7 @@ def required_agents(
     volume,
     aht,
     interval_seconds,
-    targets: Targets,
+    targets: StaffingTargets,
     model: str = "erlang-c",
     patience=None,
     service: ServiceFunction | None = None,

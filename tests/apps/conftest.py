@@ -11,7 +11,7 @@ APP = Path(__file__).resolve().parents[2] / "apps" / "streamlit_app.py"
 
 def prepare_store(store: Store) -> None:
     """Train a quick champion on the bundled calls and run the baseline and one scenario."""
-    from capplan.cli.scenario_commands import run_one
+    from capplan.cli.scenario import run_one
     from forecasting.history.ingest import IngestOptions, ingest
     from forecasting.series import forecast_series
     from forecasting.training import train

@@ -10,7 +10,7 @@ import yaml
 from pydantic import BaseModel
 
 from forecasting.common.errors import InputError
-from forecasting.history.targets import Targets, load_targets
+from forecasting.history.targets import KpiTargets, load_targets
 from scenarios.inputs.spec import Scenario, load_scenario
 from tests.conftest import BANK_CALLS
 
@@ -177,7 +177,7 @@ def with_value(data: dict, path: tuple, value) -> dict:
 
 SCENARIO_PATHS = [p for pattern in numeric_fields(Scenario) for p in concrete_paths(RICH_SCENARIO, pattern)]
 TARGET_PATHS = sorted(
-    {p for pattern in numeric_fields(Targets) for p in concrete_paths(RICH_TARGETS, pattern)}
+    {p for pattern in numeric_fields(KpiTargets) for p in concrete_paths(RICH_TARGETS, pattern)}
     | set(numeric_leaves(RICH_TARGETS))
 )
 
@@ -185,8 +185,8 @@ TARGET_PATHS = sorted(
 def test_the_rich_files_are_valid_and_set_every_numeric_key():
     """Else the walks below would skip a field: each numeric field appears in the rich files."""
     Scenario.model_validate(RICH_SCENARIO)
-    Targets.model_validate(RICH_TARGETS)
-    for model, rich in ((Scenario, RICH_SCENARIO), (Targets, RICH_TARGETS)):
+    KpiTargets.model_validate(RICH_TARGETS)
+    for model, rich in ((Scenario, RICH_SCENARIO), (KpiTargets, RICH_TARGETS)):
         for pattern in numeric_fields(model):
             assert any(_given(rich, p) for p in concrete_paths(rich, pattern)), f"no {'.'.join(pattern)}"
     assert len(SCENARIO_PATHS) > 40 and len(TARGET_PATHS) >= 8

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from scenarios.demand.changes import DemandGrid, apply_demand
-from scenarios.inputs.spec import Demand
+from scenarios.inputs.spec import DemandSpec
 
 
 @pytest.fixture
@@ -17,7 +17,7 @@ def grid():
 
 
 def test_growth_multipliers_and_aht(grid):
-    d = Demand.model_validate(
+    d = DemandSpec.model_validate(
         {
             "growth_pct": 10,
             "multipliers": [
@@ -58,14 +58,14 @@ def test_events_have_their_shape(grid):
             "duration_hours": 2,
             "half_life_hours": 2,
         }
-        out = apply_demand(grid, Demand.model_validate({"events": [event]}))
+        out = apply_demand(grid, DemandSpec.model_validate({"events": [event]}))
         np.testing.assert_allclose(out.volume[0], 100 * (1 + np.array(factors)), err_msg=shape)
 
 
 def test_shift_moves_volume_between_queues(grid):
     out = apply_demand(
         grid,
-        Demand.model_validate(
+        DemandSpec.model_validate(
             {"shifts": [{"from": "voice", "to": "chat", "share": 0.25, "start": "2003-06-02 12:00"}]}
         ),
     )
@@ -75,10 +75,10 @@ def test_shift_moves_volume_between_queues(grid):
 
 
 def test_date_end_includes_the_whole_day(grid):
-    out = apply_demand(grid, Demand.model_validate({"multipliers": [{"end": "2003-06-02", "factor": 3}]}))
+    out = apply_demand(grid, DemandSpec.model_validate({"multipliers": [{"end": "2003-06-02", "factor": 3}]}))
     np.testing.assert_allclose(out.volume, 300.0)
     out = apply_demand(
-        grid, Demand.model_validate({"multipliers": [{"end": "2003-06-02 10:00", "factor": 3}]})
+        grid, DemandSpec.model_validate({"multipliers": [{"end": "2003-06-02 10:00", "factor": 3}]})
     )
     np.testing.assert_allclose(out.volume[0], [300, 300] + [100] * 6)
 
@@ -87,7 +87,7 @@ def test_stacked_multipliers_beyond_any_centre_are_refused(grid):
     """Each factor within its cap, together 10^8: trillions of agents, or a search that never ends."""
     from forecasting.common.errors import InputError
 
-    d = Demand.model_validate({"multipliers": [{"factor": 100}] * 4})
+    d = DemandSpec.model_validate({"multipliers": [{"factor": 100}] * 4})
     with pytest.raises(InputError, match="too many contacts") as err:
         apply_demand(grid, d)
     assert err.value.key == "demand"
@@ -97,7 +97,7 @@ def test_an_aht_change_below_zero_is_refused_not_clamped(grid):
     """Clamped to 1 s, it staffed a few agents for the whole centre."""
     from forecasting.common.errors import InputError
 
-    d = Demand.model_validate({"aht_changes": [{"hours": "09:00-10:00", "seconds": -500}]})
+    d = DemandSpec.model_validate({"aht_changes": [{"hours": "09:00-10:00", "seconds": -500}]})
     with pytest.raises(InputError, match="200 s becomes -300 s") as err:
         apply_demand(grid, d)
     assert err.value.key == "demand.aht_changes.0"
@@ -113,6 +113,6 @@ def test_events_shorter_than_an_interval_lift_it_by_their_area(grid):
         ("2003-06-02 09:00", "spike", 0.0001, 100.0, 0.005),
     ):
         event = {"start": start, "shape": shape, "lift": lift, "duration_hours": hours}
-        out = apply_demand(grid, Demand.model_validate({"events": [event]}))
+        out = apply_demand(grid, DemandSpec.model_validate({"events": [event]}))
         np.testing.assert_allclose(out.volume[0, 1], 100 * (1 + expected), err_msg=f"{shape} {start} {hours}")
         np.testing.assert_allclose(np.delete(out.volume[0], 1), 100.0)

@@ -9,7 +9,7 @@ from mlflow import MlflowClient
 
 from forecasting.history.ingest import IngestOptions, ingest
 from scenarios.service.fitted import fit_service
-from scenarios.staffing.requirements import Targets, required_agents
+from scenarios.staffing.requirements import StaffingTargets, required_agents
 from tests.conftest import BANK_LOG
 
 HOUR = pd.Timedelta("60min")
@@ -31,7 +31,11 @@ def test_required_agents_are_the_fewest_that_meet_the_fitted_model(fitted):
     aht = rng.uniform(120, 260, 60)
     for level in (0.8, 0.95):
         need = required_agents(
-            volume, aht, 3600.0, Targets(service_level=level, target_seconds=20), service=fitted.function
+            volume,
+            aht,
+            3600.0,
+            StaffingTargets(service_level=level, target_seconds=20),
+            service=fitted.function,
         )
         at = fitted.function(volume, aht, 3600.0, need, 20.0)["service_level"]
         below = fitted.function(volume, aht, 3600.0, need - 1, 20.0)["service_level"]

@@ -11,7 +11,7 @@ from scenarios.demand.planning import build_demand, plan_fte
 from scenarios.inputs.base_forecast import base_forecast, load_history
 from scenarios.inputs.spec import Scenario, load_scenario
 from scenarios.runner import run_scenario
-from scenarios.staffing.requirements import Targets, required_agents, service_metrics
+from scenarios.staffing.requirements import StaffingTargets, required_agents, service_metrics
 from tests.scenarios.conftest import FAST
 
 
@@ -50,7 +50,9 @@ def test_agents_fte_and_cost_follow_the_textbook(base_result):
     f = base_result.intervals
     coverage = slots.reindex(f["interval_start"]).to_numpy() / 6
     assert (coverage < 1).sum() == 5  # one closing half-hour a day
-    need = required_agents(f["volume"] / coverage, 180, 1800, Targets(service_level=0.8, target_seconds=20))
+    need = required_agents(
+        f["volume"] / coverage, 180, 1800, StaffingTargets(service_level=0.8, target_seconds=20)
+    )
     np.testing.assert_array_equal(f["required_agents"], need)
     np.testing.assert_array_equal(f["scheduled_agents"], np.ceil(need / 0.7 - 1e-9))
     hours = (f["scheduled_agents"] * 0.5 * coverage).sum()

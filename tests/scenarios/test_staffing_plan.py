@@ -6,12 +6,12 @@ import pandas as pd
 from scenarios.service.staffing_plan import StaffingOptions, fte_by_period, staff_intervals
 from scenarios.staffing.backlog import backlog_required_agents
 from scenarios.staffing.chat import chat_required_agents
-from scenarios.staffing.requirements import Targets
+from scenarios.staffing.requirements import StaffingTargets
 
 
 def test_voice_chat_and_deferred_plans():
     volume, aht = np.array([100.0, 0.0, 200.0]), np.array([180.0, 180.0, 180.0])
-    t = Targets(service_level=0.8, target_seconds=20)
+    t = StaffingTargets(service_level=0.8, target_seconds=20)
     voice = staff_intervals(volume, aht, 1800, StaffingOptions(t, shrinkage=0.3))
     assert voice["agents"].tolist()[:2] == [14, 0] and voice["scheduled_agents"].iloc[0] == 20
     chat = staff_intervals(volume, aht, 1800, StaffingOptions(t, concurrency=3))

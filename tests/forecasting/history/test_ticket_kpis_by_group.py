@@ -9,7 +9,7 @@ from forecasting.common.errors import InputError
 from forecasting.history.ingest import IngestOptions, ingest
 from forecasting.history.kpi_review import review_markdown
 from forecasting.history.kpis import BLANK_GROUP, all_label, groupings, kpi_report, kpi_table
-from forecasting.history.targets import Targets
+from forecasting.history.targets import KpiTargets
 from tests.conftest import BANK_CALLS
 from tests.forecasting.history.ticket_export import ingest_export, make_tickets
 
@@ -99,7 +99,7 @@ def test_backlog_per_team_at_month_ends(tickets):
 
 def test_report_and_review_by_priority_take_the_general_targets(tickets):
     _, result = tickets
-    targets = Targets.model_validate(
+    targets = KpiTargets.model_validate(
         {
             "resolution": {"urgent": "4h", "default": "48h"},
             "targets": {"resolution_in_sla": {"min": 0.8}, "first_response_mean_s": {"max": 3600}},

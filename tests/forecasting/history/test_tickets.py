@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from forecasting.common.errors import InputError
 from forecasting.history.ingest import IngestOptions, ingest
 from forecasting.history.kpis import ALL_QUEUES, kpi_report, kpi_table
-from forecasting.history.targets import Targets, load_targets
+from forecasting.history.targets import KpiTargets, load_targets
 
 EXPORTED = pd.Timestamp("2024-07-01 00:00")
 MAPPING = """
@@ -196,7 +196,7 @@ def test_status_mapping_handled_open_and_rejected(export):
 
 def test_resolution_median_and_share_match_independent_kaplan_meier(export):
     truth, result, _ = export
-    targets = Targets(resolution={"default": "48h"})
+    targets = KpiTargets(resolution={"default": "48h"})
     table = kpi_table(result, "month", targets)
     duration, observed = clocks(truth, "resolution")
     month = truth["created"].dt.to_period("M").dt.start_time
@@ -341,10 +341,10 @@ def test_unreadable_duration_is_rejected_with_its_row(tmp_path):
 def test_sla_key_not_in_the_data_is_named(export):
     _, result, _ = export
     with pytest.raises(InputError) as info:
-        kpi_table(result, "month", Targets(first_response={"fax": "1h", "default": "4h"}))
+        kpi_table(result, "month", KpiTargets(first_response={"fax": "1h", "default": "4h"}))
     assert "first_response.fax" in str(info.value) and "email" in str(info.value)
     with pytest.raises(ValidationError, match=r"first_response\.email"):
-        Targets.model_validate({"first_response": {"email": "soon"}})
+        KpiTargets.model_validate({"first_response": {"email": "soon"}})
 
 
 def test_realtime_channels_can_be_named_and_unplaced_resolutions_are_said(tmp_path):
@@ -373,10 +373,12 @@ def test_realtime_channels_can_be_named_and_unplaced_resolutions_are_said(tmp_pa
 
 
 def test_an_sla_without_a_bound_on_its_share_is_said():
-    assert Targets(first_response={"default": "1h"}).unbounded_slas()[0].startswith("first_response SLAs")
-    bounded = Targets(first_response={"default": "1h"}, targets={"first_response_in_sla": {"min": 0.9}})
+    assert KpiTargets(first_response={"default": "1h"}).unbounded_slas()[0].startswith("first_response SLAs")
+    bounded = KpiTargets(first_response={"default": "1h"}, targets={"first_response_in_sla": {"min": 0.9}})
     assert bounded.unbounded_slas() == []
-    per_queue = Targets(resolution={"default": "2d"}, queues={"Email": {"resolution_in_sla": {"min": 0.8}}})
+    per_queue = KpiTargets(
+        resolution={"default": "2d"}, queues={"Email": {"resolution_in_sla": {"min": 0.8}}}
+    )
     assert per_queue.unbounded_slas() == []
 
 

@@ -10,10 +10,10 @@ from scenarios.capacity.requirement import WeekShape, growth_factor, required_ft
 from scenarios.capacity.risk import Case, sensitivity, simulate_supply
 from scenarios.capacity.workforce import Attrition, Cohort, Ramp, Workforce
 from scenarios.service.staffing_plan import StaffingOptions
-from scenarios.staffing.requirements import Targets
+from scenarios.staffing.requirements import StaffingTargets
 
 SLOTS = 7 * 48  # 30-minute slots of a week
-EIGHTY_TWENTY = StaffingOptions(Targets(service_level=0.8, target_seconds=20))
+EIGHTY_TWENTY = StaffingOptions(StaffingTargets(service_level=0.8, target_seconds=20))
 
 
 def flat_shape(open_slots: int = 80) -> WeekShape:

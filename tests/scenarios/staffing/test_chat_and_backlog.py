@@ -5,7 +5,7 @@ import pytest
 
 from scenarios.staffing.backlog import backlog_required_agents, backlog_simulation
 from scenarios.staffing.chat import chat_required_agents, chat_service, effective_chat_aht
-from scenarios.staffing.requirements import Targets, required_agents
+from scenarios.staffing.requirements import StaffingTargets, required_agents
 
 
 def test_effective_aht_is_longer_than_aht_over_k():
@@ -17,7 +17,7 @@ def test_effective_aht_is_longer_than_aht_over_k():
 
 
 def test_chat_agents_are_slots_over_concurrency():
-    targets = Targets(service_level=0.8, target_seconds=60)
+    targets = StaffingTargets(service_level=0.8, target_seconds=60)
     slots = required_agents(100, 600 * 2 / 1.7, 1800, targets)
     assert chat_required_agents(100, 600, 1800, targets, 2) == int(np.ceil(slots / 2))
     assert chat_required_agents(100, 600, 1800, targets, 2) < chat_required_agents(100, 600, 1800, targets, 1)

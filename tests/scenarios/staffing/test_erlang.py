@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from scenarios.staffing.erlang import erlang_a_metrics, erlang_b, erlang_c, erlang_c_metrics
-from scenarios.staffing.requirements import Targets, required_agents, scheduled_agents
+from scenarios.staffing.requirements import StaffingTargets, required_agents, scheduled_agents
 
 
 def close(value, expected: str):
@@ -31,7 +31,7 @@ def test_erlang_c_reference_case():
 @pytest.mark.parametrize("occupancy, agents, scheduled", [(0.85, 14, 20), (0.70, 15, 22)])
 def test_required_and_scheduled_agents(occupancy, agents, scheduled):
     n = required_agents(
-        100, 180, 1800, Targets(service_level=0.8, target_seconds=20, max_occupancy=occupancy)
+        100, 180, 1800, StaffingTargets(service_level=0.8, target_seconds=20, max_occupancy=occupancy)
     )
     assert int(n) == agents
     assert int(scheduled_agents(n, 0.3)) == scheduled
@@ -63,7 +63,7 @@ def test_square_root_staffing_minimum():
 def test_erlang_c_no_wait_target():
     close(erlang_c(2.5, 6), "0.0474448")
     close(erlang_c(2.5, 5), "0.1303713")
-    assert int(required_agents(30, 300, 3600, Targets(service_level=0.9, target_seconds=0))) == 6
+    assert int(required_agents(30, 300, 3600, StaffingTargets(service_level=0.9, target_seconds=0))) == 6
 
 
 def test_erlang_a_reference_case():
@@ -131,14 +131,14 @@ def test_erlang_a_abandonment_follows_patience_to_both_limits(volume, aht, agent
 def test_required_agents_match_a_linear_search():
     rng = np.random.default_rng(5)
     volume, aht = rng.uniform(1, 800, 300), rng.uniform(30, 600, 300)
-    targets = Targets(service_level=0.85, target_seconds=15, asa_seconds=30, max_occupancy=0.9)
+    targets = StaffingTargets(service_level=0.85, target_seconds=15, asa_seconds=30, max_occupancy=0.9)
     got = required_agents(volume, aht, 1800, targets)
     for v, h, n in zip(volume, aht, got, strict=False):
         counts = np.arange(0, int(n) + 1)
         ok = targets.met(erlang_c_metrics(v, h, 1800, counts, 15))
         assert ok[-1] and not ok[:-1].any()
     abandon = required_agents(
-        volume, aht, 1800, Targets(abandon_rate=0.03, target_seconds=20), "erlang-a", patience=240
+        volume, aht, 1800, StaffingTargets(abandon_rate=0.03, target_seconds=20), "erlang-a", patience=240
     )
     m = erlang_a_metrics(volume, aht, 1800, abandon, 0, 240)
     m_less = erlang_a_metrics(volume, aht, 1800, abandon - 1, 0, 240)
@@ -158,7 +158,7 @@ def test_service_never_falls_when_agents_are_added(volume, aht, agents):
 @settings(max_examples=60, deadline=None)
 @given(st.floats(1, 3000), st.floats(1.0, 1.5), st.floats(30, 600))
 def test_required_agents_never_fall_when_volume_rises(volume, factor, aht):
-    targets = Targets(service_level=0.8, target_seconds=20)
+    targets = StaffingTargets(service_level=0.8, target_seconds=20)
     low, high = required_agents([volume, volume * factor], aht, 1800, targets)
     assert high >= low
 
@@ -240,7 +240,7 @@ def test_capplan_staff_batch(run_cli, tmp_path):
     assert [line.split(",")[3] for line in table[1:]] == [
         "14",
         "0",
-        str(int(required_agents(200, 180, 1800, Targets(service_level=0.8, target_seconds=20)))),
+        str(int(required_agents(200, 180, 1800, StaffingTargets(service_level=0.8, target_seconds=20)))),
     ]
 
 
