@@ -213,7 +213,8 @@ def backtest(
     Args:
         history: What :func:`ingest` returned.
         models: Model names, or None for every candidate of the field.
-        field, queue: The series (see :func:`series`).
+        field: ``arrivals`` or ``aht`` (see :func:`series`).
+        queue: One queue, or None for all queues together.
         horizon_days: Open days ahead each origin forecasts.
         origins: Forecast origins, newest first.
         store: Where the backtest's cells are cached (reused by a later forecast or training).
@@ -320,8 +321,8 @@ def retrain(
 
 
 def staff(
-    volume,
-    aht_seconds,
+    volume: float | Sequence[float],
+    aht_seconds: float | Sequence[float],
     interval_minutes: float = 30,
     *,
     service_level: float | None = 0.8,
@@ -341,8 +342,12 @@ def staff(
         volume: Contacts per interval (a number or an array).
         aht_seconds: Average handle time (a number or one per interval).
         interval_minutes: The interval's length.
-        service_level, target_seconds: Share answered within T seconds.
-        asa_seconds, abandon_rate, max_occupancy: Other targets, any combination.
+        service_level: Share answered within ``target_seconds`` (None: no such target).
+        target_seconds: The T of the service level.
+        asa_seconds: Average speed of answer to stay within (any combination of targets).
+        abandon_rate: Share abandoning to stay within (Erlang A).
+        max_occupancy: Occupancy not to exceed.
+        patience_seconds: Mean patience of callers (Erlang A).
         model: ``erlang-c``, or ``erlang-a`` with ``patience_seconds``.
         shrinkage: Share of paid time off the phones.
         hours_per_fte: Paid hours a week of one FTE.
@@ -442,7 +447,7 @@ def capacity_plan(scenario: Any, store: Store | None = None, path: Path | None =
     return run_capacity(scenario, path, store)
 
 
-def schedule(required, templates: Sequence[dict], interval_minutes: int = 30, **limits: Any) -> Any:
+def schedule(required: Sequence[float], templates: Sequence[dict], interval_minutes: int = 30, **limits: Any) -> Any:
     """A week of shifts covering ``required`` agents per interval of a Monday-first week
     (``7 × 1440 / interval_minutes`` values) at least cost.
 
