@@ -239,17 +239,6 @@ def backtest(
     return choice.leaderboard
 
 
-def _training_inputs(store: Store, history: IngestResult, field: str, queue: str | None, models, name):
-    from forecasting.forecast_job import candidate_names
-    from forecasting.model_contract import data_contract
-
-    source = Path(history.source)
-    registered = name or store.model_name(source, field, queue)
-    names = candidate_names(field, ",".join(models) if models else None)
-    contract = data_contract(history, field, queue, source=source.name)
-    return source, registered, names, contract
-
-
 def train(
     store: Store,
     history: IngestResult,
@@ -260,27 +249,43 @@ def train(
     horizon_days: int = 5,
     origins: int = 10,
     registered_model: str | None = None,
+    promote: bool = False,
+    special_days: Any = None,
+    clean: bool = True,
+    jobs: int = 1,
+    progress: bool = False,
 ) -> Any:
     """Backtest, fit the best model on all the history, log the run and register the model as
     the champion (``capplan train``).
 
+    Args:
+        store: Where the run is logged and the model registered (:func:`open_store`).
+        history: What :func:`ingest` returned.
+        field: ``arrivals`` or ``aht``.
+        queue: One queue, or None for all queues together.
+        models: Candidate model names, or None for every candidate of the field.
+        horizon_days: Open days ahead each backtest origin forecasts.
+        origins: Backtest origins the model is chosen by.
+        registered_model: The registered model's name (default: from the file, field and queue).
+        promote: Make the new version champion even if there is one already.
+        special_days: Holidays and special days the models know (``forecasting.special_days.SpecialDays``).
+        clean: Repair outliers and gaps before learning (False: learn from the raw series).
+        jobs: Parallel processes for the backtest (-1: every core).
+        progress: Show the backtest's progress.
+
     Returns:
-        The training outcome: ``leaderboard``, ``decision`` (in words), ``run_id``, ``version``.
+        The training outcome: ``leaderboard``, ``decision`` (in words), ``run_id``,
+        ``registered_name``, ``version``.
     """
     from forecasting.training import train as fit
 
-    source, name, names, contract = _training_inputs(store, history, field, queue, models, registered_model)
     return fit(
         store,
-        series(history, field, queue),
-        history.calendar,
-        str(source),
-        name,
-        names,
+        **_training_inputs(store, history, field, queue, models, registered_model),
         horizon_days=horizon_days,
         n_origins=origins,
-        progress=False,
-        contract=contract,
+        force=promote,
+        **_training_options(special_days, clean, jobs, progress),
     )
 
 
@@ -295,29 +300,65 @@ def retrain(
     origins: int = 10,
     eval_origins: int = 5,
     registered_model: str | None = None,
+    special_days: Any = None,
+    clean: bool = True,
+    jobs: int = 1,
+    progress: bool = False,
 ) -> Any:
     """Train a challenger on newer history and promote it only if it beats the champion on the
     same recent origins (``capplan retrain``).
+
+    Args:
+        store: Where the champion is read and the challenger logged (:func:`open_store`).
+        history: What :func:`ingest` returned: the newer history.
+        field: ``arrivals`` or ``aht``.
+        queue: One queue, or None for all queues together.
+        models: Candidate model names, or None for every candidate of the field.
+        horizon_days: Open days ahead each backtest origin forecasts.
+        origins: Backtest origins the challenger is chosen by.
+        eval_origins: Recent origins champion and challenger are compared on.
+        registered_model: The registered model's name (default: from the file, field and queue).
+        special_days: Holidays and special days the models know.
+        clean: Repair outliers and gaps before learning.
+        jobs: Parallel processes for the backtest (-1: every core).
+        progress: Show the backtest's progress.
 
     Returns:
         The training outcome, as :func:`train`'s; ``decision`` says whether it was promoted.
     """
     from forecasting.training import retrain as refit
 
-    source, name, names, contract = _training_inputs(store, history, field, queue, models, registered_model)
     return refit(
         store,
-        series(history, field, queue),
-        history.calendar,
-        str(source),
-        name,
-        names,
+        **_training_inputs(store, history, field, queue, models, registered_model),
         horizon_days=horizon_days,
         n_origins=origins,
         eval_origins=eval_origins,
-        progress=False,
-        contract=contract,
+        **_training_options(special_days, clean, jobs, progress),
     )
+
+
+def _training_inputs(
+    store: Store, history: IngestResult, field: str, queue: str | None, models, name
+) -> dict:
+    """What training and retraining both start from: the series, the registered model's name,
+    the candidates and the contract the model will hold the data to."""
+    from forecasting.forecast_job import candidate_names
+    from forecasting.model_contract import data_contract
+
+    source = Path(history.source)
+    return {
+        "history": series(history, field, queue),
+        "calendar": history.calendar,
+        "source": str(source),
+        "registered_name": name or store.model_name(source, field, queue),
+        "names": candidate_names(field, ",".join(models) if models else None),
+        "contract": data_contract(history, field, queue, source=source.name),
+    }
+
+
+def _training_options(special_days, clean: bool, jobs: int, progress: bool) -> dict:
+    return {"special_days": special_days, "clean": clean, "n_jobs": jobs, "progress": progress}
 
 
 def staff(
@@ -447,7 +488,9 @@ def capacity_plan(scenario: Any, store: Store | None = None, path: Path | None =
     return run_capacity(scenario, path, store)
 
 
-def schedule(required: Sequence[float], templates: Sequence[dict], interval_minutes: int = 30, **limits: Any) -> Any:
+def schedule(
+    required: Sequence[float], templates: Sequence[dict], interval_minutes: int = 30, **limits: Any
+) -> Any:
     """A week of shifts covering ``required`` agents per interval of a Monday-first week
     (``7 × 1440 / interval_minutes`` values) at least cost.
 

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from capplan.cli.history import (
     add_ingest_arguments,
     ingest_for,
-    input_path,
     outputs_of,
     writes,
 )
@@ -392,9 +391,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
 
 
 def run_training_command(args: argparse.Namespace) -> int:
-    from forecasting.forecast_job import candidate_names
-    from forecasting.model_contract import data_contract
-    from forecasting.training import retrain, train
+    import capplan
 
     special_days = special_days_of(args)
     if args.registered_model and not re.fullmatch(r"[A-Za-z0-9_.\-]+", args.registered_model):
@@ -404,35 +401,26 @@ def run_training_command(args: argparse.Namespace) -> int:
             expected="letters, digits, '-', '_' and '.' only",
             found=args.registered_model,
         )
-    result, history = load_series(args)
-    path = input_path(args)
-    name = args.registered_model or args.store.model_name(path, args.field, args.queue)
-    names = candidate_names(args.field, args.models)
+    result, _ = load_series(args)
     common = dict(
-        contract=data_contract(result, args.field, args.queue, source=path.name),
+        field=args.field,
+        queue=args.queue,
+        models=args.models.split(",") if args.models else None,
         horizon_days=args.horizon_days,
-        n_origins=args.origins,
-        progress=not args.quiet,
-        n_jobs=args.jobs,
-        clean=not args.keep_raw,
+        origins=args.origins,
+        registered_model=args.registered_model,
         special_days=special_days,
+        clean=not args.keep_raw,
+        jobs=args.jobs,
+        progress=not args.quiet,
     )
     if args.retrain:
-        outcome = retrain(
-            args.store,
-            history,
-            result.calendar,
-            str(path),
-            name,
-            names,
-            eval_origins=args.eval_origins,
-            **common,
-        )
+        outcome = capplan.retrain(args.store, result, eval_origins=args.eval_origins, **common)
     else:
-        outcome = train(
-            args.store, history, result.calendar, str(path), name, names, force=args.promote, **common
-        )
+        outcome = capplan.train(args.store, result, promote=args.promote, **common)
     print(format_board(outcome.leaderboard, top=8))
     print(outcome.decision)
-    print(f"MLflow run {outcome.run_id} in {args.store}; model {name} version {outcome.version}")
+    print(
+        f"MLflow run {outcome.run_id} in {args.store}; model {outcome.registered_name} version {outcome.version}"
+    )
     return 0

@@ -55,7 +55,8 @@ def test_train_retrain_forecast_from_another_folder_use_one_store(tmp_path):
     assert (
         not list(work.rglob("mlflow.db")) and not (work / "mlruns").exists()
     )  # nothing stray in the working folder
-    client = MlflowClient(f"sqlite:///{home / 'mlflow.db'}")
+    uri = f"sqlite:///{home / 'mlflow.db'}"
+    client = MlflowClient(uri, registry_uri=uri)  # not a registry an earlier test in this process set
     versions = {int(v.version) for v in client.search_model_versions("name = 'calls'")}
     assert versions == {1, 2}  # the retrain found the champion the train registered, in the same store
     runs = client.search_runs([client.get_experiment_by_name("forecasting").experiment_id])
