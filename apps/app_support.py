@@ -18,13 +18,11 @@ from typing import Literal
 import pandas as pd
 import streamlit as st
 
-from forecasting.common.csv_safety import write_csv, write_excel
-from forecasting.common.errors import InputError
-from forecasting.history.config import MAX_YAML_BYTES
-from forecasting.history.ingest import IngestOptions, IngestResult, ingest
-from forecasting.store import Store
-from scenarios.inputs.bundled import BUNDLED_DATA, scenario_dir
-from scenarios.inputs.spec import scenario_files
+from capplan.errors import InputError
+from capplan.files import MAX_YAML_BYTES, write_csv, write_excel
+from capplan.history import IngestOptions, IngestResult, ingest
+from capplan.scenarios import BUNDLED_DATA, scenario_dir, scenario_files
+from capplan.store import Store
 
 BANK_LOG = BUNDLED_DATA / "anonymous_bank_1999-02-01_14.tsv"
 BANK_CALLS = BUNDLED_DATA / "bank_calls_2003-03-03_2003-05-28.csv"
@@ -220,7 +218,7 @@ def scenarios_with(section: str, folder: str, stamps: tuple[tuple[str, float], .
     """The folder's scenarios that have ``section`` (``capacity``, ``schedule``), by name (re-read
     when a file changes: ``stamps`` are the files and their modification times); files that do
     not load are left to the pages that run them."""
-    from scenarios.inputs.spec import load_scenario
+    from capplan.scenarios import load_scenario
 
     found = {}
     for file, _ in stamps:
@@ -236,7 +234,7 @@ def scenarios_with(section: str, folder: str, stamps: tuple[tuple[str, float], .
 def pick_scenario_with(section: str, default: str, how_to_add: str) -> Path:
     """A scenario with ``section``, chosen in a select box (``default`` first when there), or the
     page stops saying how to add one (``how_to_add``: what the section holds, in words)."""
-    from scenarios.inputs.bundled import BUNDLED_SCENARIOS
+    from capplan.scenarios import BUNDLED_SCENARIOS
 
     folder = scenario_dir()
     stamps = tuple((str(p), p.stat().st_mtime) for p in scenario_files(folder))
@@ -256,8 +254,7 @@ def pick_scenario_with(section: str, default: str, how_to_add: str) -> Path:
 def runnable_default(files: dict[str, Path]) -> str:
     """The scenario a page opens on: baseline when it can run (its forecast model is trained),
     else the first that can, so a first visit shows a plan rather than a no-champion error."""
-    from scenarios.inputs.base_forecast import champion_version
-    from scenarios.inputs.spec import load_scenario
+    from capplan.scenarios import champion_version, load_scenario
 
     order = (["baseline"] if "baseline" in files else []) + [n for n in files if n != "baseline"]
     for name in order:
@@ -306,7 +303,7 @@ def scenario_runs() -> pd.DataFrame:
 
 @st.cache_data(ttl=10, max_entries=8, show_spinner=False, hash_funcs={Store: str})
 def _scenario_runs(store: Store) -> pd.DataFrame:
-    from scenarios.tracking.runs import runs_table
+    from capplan.scenarios import runs_table
 
     return runs_table(store)
 
@@ -324,7 +321,7 @@ def readable(frame: pd.DataFrame, kinds: dict[str, str], names: dict[str, str] |
     """A table as people read it: each column in ``kinds`` written like the metric it names
     (``forecasting.common.vocabulary``: counts with separators, shares as %, seconds, money), columns
     renamed by ``names``. For showing only: downloads keep the numbers."""
-    from forecasting.common.vocabulary import format_value
+    from capplan.words import format_value
 
     out = frame.copy()
     for column, key in kinds.items():
@@ -337,8 +334,8 @@ def readable(frame: pd.DataFrame, kinds: dict[str, str], names: dict[str, str] |
 def peek_upload(name: str, digest: str, sep: str | None, encoding: str | None, _data: bytes):
     """The upload's column names and the format and mapping they suggest
     (``forecasting.history.detect``), read once per content."""
-    from forecasting.history.detect import suggest_reading
-    from forecasting.history.tables import read_table
+    from capplan.files import read_table
+    from capplan.history import suggest_reading
 
     with tempfile.TemporaryDirectory(prefix="capplan-upload-") as folder:
         path = Path(folder) / upload_file_name(name)
@@ -355,7 +352,7 @@ def peek_upload(name: str, digest: str, sep: str | None, encoding: str | None, _
 
 def uploaded_targets(name: str, data: bytes):
     """A targets YAML uploaded in the app, checked like ``capplan kpis --targets``."""
-    from forecasting.history.targets import load_targets
+    from capplan.history import load_targets
 
     with tempfile.TemporaryDirectory(prefix="capplan-upload-") as folder:
         path = Path(folder) / upload_file_name(name)
@@ -509,7 +506,7 @@ def uploaded_scenario(name: str, data: bytes) -> tuple[dict, Path]:
     written into the scenarios folder, so no user's file there is ever replaced."""
     import shutil
 
-    from scenarios.inputs.spec import raw_scenario
+    from capplan.scenarios import raw_scenario
 
     folder = scenario_dir()
     safe = upload_file_name(name)

@@ -9,9 +9,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from forecasting.common.vocabulary import label
-from forecasting.slots import open_stretches as segments  # one line per open stretch
-from scenarios.tracking.plots import agents_by_interval, service_by_day
+from capplan.history import open_stretches as segments
+from capplan.scenarios import agents_by_interval, service_by_day
+from capplan.words import label
 
 AGENT_LABELS = {
     "required_agents": "required (on the phones)",

@@ -22,19 +22,18 @@ from app_support import (
     show_table,
     store_caption,
 )
-from forecasting.common.csv_safety import write_csv
-from forecasting.common.errors import InputError
-from forecasting.common.vocabulary import format_value, label
-from forecasting.history.config import validate_mapping
-from forecasting.store import Store
-from scenarios.capacity.plan import (
+from capplan.errors import InputError
+from capplan.files import validate_mapping, write_csv
+from capplan.planning import (
     CapacityInputs,
     Requirements,
     capacity_requirements,
     compute_capacity,
     load_capacity_inputs,
 )
-from scenarios.inputs.spec import CapacitySpec, Scenario, load_scenario
+from capplan.scenarios import CapacitySpec, Scenario, load_scenario
+from capplan.store import Store
+from capplan.words import format_value, label
 
 METRICS = {  # short names that fit a column at 1280 px; the vocabulary's full name is in the help
     "capacity_hires": "hires",

@@ -12,11 +12,11 @@ from app_support import (
     show_table,
     store_caption,
 )
+from capplan.errors import InputError
+from capplan.files import write_csv
+from capplan.scenarios import compare_runs
+from capplan.words import readable_comparison
 from charts import PLAN, SUPPLY, agents_chart, service_chart
-from forecasting.common.csv_safety import write_csv
-from forecasting.common.errors import InputError
-from forecasting.common.vocabulary import readable_comparison
-from scenarios.tracking.runs import compare_runs
 
 st.title("Compare scenarios")
 store_caption()

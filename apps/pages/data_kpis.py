@@ -16,15 +16,23 @@ from app_support import (
     upload_bytes,
     uploaded_targets,
 )
-from forecasting.common.csv_safety import write_csv
-from forecasting.common.errors import InputError
-from forecasting.common.vocabulary import format_value, label, measure
-from forecasting.history.anomalies import in_words
-from forecasting.history.ingest import IngestOptions
-from forecasting.history.interval_series import VALUE_FIELDS
-from forecasting.history.kpi_review import FINER, chart_defaults, flag_notes, review_markdown, target_text
-from forecasting.history.kpis import all_label, groupings, kpi_report
-from forecasting.history.targets import load_targets
+from capplan.errors import InputError
+from capplan.files import write_csv
+from capplan.history import (
+    FINER,
+    VALUE_FIELDS,
+    IngestOptions,
+    all_label,
+    chart_defaults,
+    flag_notes,
+    groupings,
+    in_words,
+    kpi_report,
+    load_targets,
+    review_markdown,
+    target_text,
+)
+from capplan.words import format_value, label, measure
 
 NOT_READ = "(not read)"
 FORMAT_NAMES = {

@@ -17,31 +17,32 @@ from app_support import (
     upload_bytes,
     upload_file_name,
 )
-from charts import forecast_chart
-from forecasting.accuracy import (
+from capplan.errors import InputError
+from capplan.files import write_csv
+from capplan.forecasts import (
     Accuracy,
     Actuals,
+    ModelContract,
+    candidate_names,
     compare,
+    converted_forecast_table,
+    data_contract,
     describe_live,
+    forecast_series,
+    horizon_timestamps,
+    load_checked,
     log_live,
     model_forecast,
     promised,
     read_forecast,
+    require_clean,
+    retrain,
+    series_digest,
+    train,
     verdict,
 )
-from forecasting.common.csv_safety import write_csv
-from forecasting.common.errors import InputError
-from forecasting.forecast_job import (
-    candidate_names,
-    converted_forecast_table,
-    horizon_timestamps,
-    require_clean,
-)
-from forecasting.model_contract import ModelContract, data_contract, load_checked
-from forecasting.series import forecast_series
-from forecasting.store import CHALLENGER, CHAMPION, FORECASTING, ModelVersion, RegisteredModel, Store
-from forecasting.store.forecast_cache import series_digest
-from forecasting.training import retrain, train
+from capplan.store import CHALLENGER, CHAMPION, FORECASTING, ModelVersion, RegisteredModel, Store
+from charts import forecast_chart
 
 st.title("Forecast")
 store_caption()

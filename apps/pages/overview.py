@@ -4,7 +4,7 @@ import altair as alt
 import streamlit as st
 
 from app_support import readable, scenario_runs, show_table, store_caption
-from forecasting.common.vocabulary import label
+from capplan.words import label
 
 st.title("Capacity planning")
 st.write(

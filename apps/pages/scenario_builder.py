@@ -24,20 +24,25 @@ from app_support import (
     upload_history_path,
     uploaded_scenario,
 )
+from capplan.errors import InputError
+from capplan.files import validate_mapping, write_csv
+from capplan.forecasts import MODELS
+from capplan.scenarios import (
+    SERVICE_MODELS,
+    Scenario,
+    analyse,
+    base_forecast,
+    champion_version,
+    load_evidence,
+    manager_answer,
+    merge,
+    model_asked,
+    raw_scenario,
+    run_scenario,
+)
+from capplan.store import Store
+from capplan.words import format_value, label
 from charts import agents_chart, service_chart
-from forecasting.catalog import MODELS
-from forecasting.common.csv_safety import write_csv
-from forecasting.common.errors import InputError
-from forecasting.common.vocabulary import format_value, label
-from forecasting.history.config import validate_mapping
-from forecasting.store import Store
-from scenarios.analysis.analyse import analyse
-from scenarios.analysis.answers import manager_answer
-from scenarios.inputs.base_forecast import base_forecast, champion_version
-from scenarios.inputs.load import load_evidence
-from scenarios.inputs.spec import SERVICE_MODELS, Scenario, merge, raw_scenario
-from scenarios.runner import run_scenario
-from scenarios.service.choice import model_asked
 
 st.title("Scenario builder")
 store_caption()
@@ -92,7 +97,7 @@ def cached_base(
     champion_run: str | None,
 ):
     """The base forecast, once per data, forecast settings, store and champion version."""
-    from scenarios.inputs.spec import DataSpec, ForecastSpec
+    from capplan.scenarios import DataSpec, ForecastSpec
 
     data, forecast = DataSpec.model_validate_json(data_json), ForecastSpec.model_validate_json(forecast_json)
     return base_forecast(data, forecast, correlation, path.parent, store)
@@ -347,7 +352,7 @@ st.write(
     "Adds the Monte Carlo risk of missing the target each day, the target-versus-FTE curve and what the headcount can reach."
 )
 if st.button("Run and save", type="primary"):
-    from scenarios.tracking.runs import log_scenario
+    from capplan.scenarios import log_scenario
 
     with st.spinner("Running the scenario…"), history_file(history):
         try:

@@ -25,16 +25,19 @@ from app_support import (
     show_table,
     store_caption,
 )
-from forecasting.common.csv_safety import write_csv
-from forecasting.common.errors import InputError
-from forecasting.common.vocabulary import format_value, label
-from forecasting.history.config import read_yaml_mapping, validate_mapping
-from forecasting.store import Store
-from scenarios.inputs.base_forecast import champion_version
-from scenarios.inputs.spec import Scenario, ScheduleSpec, find_scenario_file, load_scenario
-from scenarios.runner import run_scenario
-from scenarios.scheduling.plan import ScheduleResult, run_schedule
-from scenarios.scheduling.scheduler import DAYS
+from capplan.errors import InputError
+from capplan.files import read_yaml_mapping, validate_mapping, write_csv
+from capplan.planning import DAYS, ScheduleResult, run_schedule
+from capplan.scenarios import (
+    Scenario,
+    ScheduleSpec,
+    champion_version,
+    find_scenario_file,
+    load_scenario,
+    run_scenario,
+)
+from capplan.store import Store
+from capplan.words import format_value, label
 
 METRICS = {  # short names that fit a column at 1280 px; the vocabulary's full name is in the help
     "schedule_agents": "agents",

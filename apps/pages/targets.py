@@ -5,15 +5,18 @@ import altair as alt
 import streamlit as st
 
 from app_support import app_store, champion_hint, pick_scenario, readable, show_error, show_table
+from capplan.errors import InputError
+from capplan.scenarios import (
+    champion_version,
+    curve_words,
+    load_scenario,
+    manager_answer,
+    run_scenario,
+    with_headcount,
+)
+from capplan.store import Store
+from capplan.words import format_value, fte_question, label
 from charts import segments
-from forecasting.common.errors import InputError
-from forecasting.common.vocabulary import format_value, fte_question, label
-from forecasting.store import Store
-from scenarios.analysis.answers import manager_answer, with_headcount
-from scenarios.analysis.realistic_targets import curve_words
-from scenarios.inputs.base_forecast import champion_version
-from scenarios.inputs.spec import load_scenario
-from scenarios.runner import run_scenario
 
 HELP = {
     "supply_service_level": "arrival-weighted over the horizon, the headcount spread over the intervals like the plan",
@@ -45,7 +48,7 @@ def analysis(
 ):
     """One full scenario run with the headcount (or agents on the phones) as its supply: curve,
     best targets, risk, evidence, and the scenario as run (its service models chosen)."""
-    from scenarios.inputs.spec import Scenario
+    from capplan.scenarios import Scenario
 
     result = run_scenario(
         with_headcount(Scenario.model_validate_json(scenario_json), headcount),
@@ -241,8 +244,7 @@ st.subheader("Does the staffing model reproduce this centre?")
 
 @st.cache_data(show_spinner="Checking the service models on the centre's last week…", max_entries=8, ttl=3600)
 def service_check(scenario_json: str):
-    from scenarios.inputs.load import load_service_check
-    from scenarios.inputs.spec import Scenario
+    from capplan.scenarios import Scenario, load_service_check
 
     check = load_service_check(Scenario.model_validate_json(scenario_json), path.parent)
     return None if check is None else (check.report, check.summary, check.chosen)
@@ -259,7 +261,7 @@ if checked is None:
         "anonymous-bank) spanning at least ten days: its last week is predicted from the days before."
     )
 else:
-    from scenarios.service.validation import (
+    from capplan.staffing import (
         MIN_HOUR_ARRIVALS,
         PICTURED,
         by_hour_of_day,

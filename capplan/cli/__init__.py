@@ -30,7 +30,7 @@ from capplan.cli import (
     targets,
 )
 from capplan.cli.options import OptionValueError
-from forecasting.common.errors import InputError, cli_option
+from capplan.errors import InputError, cli_option
 
 
 class Parser(argparse.ArgumentParser):
@@ -114,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         datefmt="%H:%M:%S",
         stream=sys.stderr,
     )
-    from forecasting.common.csv_safety import one_note
-    from forecasting.store import Store
+    from capplan.files import one_note
+    from capplan.store import Store
 
     try:
         args.store = Store.open(args.store)

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from capplan.cli.history import add_ingest_arguments, ingest_for, input_path
-from forecasting.common.errors import InputError
+from capplan.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from forecasting.accuracy import Accuracy, Actuals
-    from forecasting.store import ModelVersion, Store
+    from capplan.forecasts import Accuracy, Actuals
+    from capplan.store import ModelVersion, Store
 
 OUTPUTS = ("accuracy_summary.csv", "accuracy_rows.csv", "accuracy.png")
 SHOWN = ["level", "n", "from", "to", "mase", "wape", "bias", "coverage80", "coverage95"]
@@ -74,9 +74,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_accuracy(args: argparse.Namespace) -> int:
-    from forecasting.accuracy import Actuals, compare, log_live, read_forecast, verdict
-    from forecasting.common.output_files import check_output_folder
-    from forecasting.forecast_job import require_clean
+    from capplan.files import check_output_folder
+    from capplan.forecasts import Actuals, compare, log_live, read_forecast, require_clean, verdict
 
     if args.out:
         check_output_folder(args.out, command="accuracy", writes=OUTPUTS)
@@ -139,7 +138,7 @@ def format_summary(scored: Accuracy) -> str:
 
 def parse_model(text: str) -> tuple[str, str | int]:
     """NAME, NAME:VERSION or NAME:champion|challenger."""
-    from forecasting.store import CHALLENGER, CHAMPION
+    from capplan.store import CHALLENGER, CHAMPION
 
     name, _, which = text.partition(":")
     which = which.strip() or CHAMPION
@@ -177,8 +176,7 @@ def find_version(store: Store, text: str) -> ModelVersion:
 def model_source(store: Store, text: str, result, field: str, queue: str | None, actuals: Actuals) -> Source:
     """The registered model's forecast of the actuals after its training data, its contract
     checked against the data before it is loaded."""
-    from forecasting.accuracy import model_forecast, promised
-    from forecasting.model_contract import data_contract, load_checked
+    from capplan.forecasts import data_contract, load_checked, model_forecast, promised
 
     version = find_version(store, text)
     model, model_name, version, fit = load_checked(
@@ -204,7 +202,7 @@ def run_source(store: Store, text: str, field: str) -> Source:
     staffed for, the scenario's changes included. Its runs keep no forecast bands."""
     import pandas as pd
 
-    from scenarios.tracking.runs import latest_run
+    from capplan.scenarios import latest_run
 
     if field != "arrivals":
         raise InputError("a scenario run keeps its volumes", option="field", expected="arrivals", found=field)
@@ -242,9 +240,8 @@ def write_outputs(folder: Path, scored: Accuracy, label: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from forecasting.common.csv_safety import write_csv
-    from forecasting.common.output_files import OutputFolder
-    from forecasting.plots import forecast_plot
+    from capplan.files import OutputFolder, write_csv
+    from capplan.forecasts import forecast_plot
 
     with OutputFolder(folder, "accuracy", outputs=OUTPUTS) as out:
         write_csv(scored.summary, out.path("accuracy_summary.csv"), index=False, float_format="%.6g")

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from capplan.cli.options import positive_int
-from forecasting.common.errors import InputError
+from capplan.errors import InputError
 
 APP = Path(__file__).resolve().parents[2] / "apps" / "streamlit_app.py"
 

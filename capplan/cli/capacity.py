@@ -27,12 +27,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def capacity_command(args: argparse.Namespace) -> int:
-    from forecasting.common.csv_safety import one_note
-    from forecasting.common.errors import InputError
-    from forecasting.common.output_files import OutputFolder, check_output_folder
-    from scenarios.capacity.plan import run_capacity, spec_of
-    from scenarios.inputs.spec import load_scenario
-    from scenarios.tracking.runs import CAPACITY_OUTPUTS, log_capacity, write_capacity_tables
+    from capplan.errors import InputError
+    from capplan.files import OutputFolder, check_output_folder, one_note
+    from capplan.planning import run_capacity, spec_of
+    from capplan.scenarios import CAPACITY_OUTPUTS, load_scenario, log_capacity, write_capacity_tables
 
     scenario, path = load_scenario(args.scenario)
     try:
@@ -68,7 +66,7 @@ def capacity_command(args: argparse.Namespace) -> int:
 
 def describe_capacity(result) -> str:
     """The plan in a few lines: what it needs, what it hires, what it costs, how sure it is."""
-    from forecasting.common.vocabulary import format_value, label
+    from capplan.words import format_value, label
 
     s, plan = result.summary, result.plan
     spec = result.inputs.scenario.capacity

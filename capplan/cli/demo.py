@@ -19,10 +19,10 @@ from capplan.cli.forecast import format_board
 from capplan.cli.history import print_ingest_summary
 from capplan.cli.options import MAX_ORIGINS, jobs_count, up_to
 from capplan.cli.scenario import describe, format_comparison, run_one, save_table
-from scenarios.inputs.bundled import BUNDLED_SCENARIOS
+from capplan.scenarios import BUNDLED_SCENARIOS
 
 if TYPE_CHECKING:
-    from forecasting.store import Store
+    from capplan.store import Store
 
 log = logging.getLogger("capplan")
 DEMO_SCENARIOS = (
@@ -58,21 +58,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def demo_command(args: argparse.Namespace) -> int:
-    from forecasting.common.output_files import check_output_folder
+    from capplan.files import check_output_folder
 
     check_output_folder(args.out)
     return run_demo(args.store, args.out, args.origins, args.jobs, progress=not args.quiet)
 
 
 def run_demo(store: Store, out: Path, origins: int = 5, n_jobs: int = -1, progress: bool = True) -> int:
-    from forecasting.forecast_job import candidate_names
-    from forecasting.history.ingest import write_outputs
-    from forecasting.model_contract import data_contract
-    from forecasting.series import forecast_series
-    from forecasting.training import train
-    from scenarios.inputs.base_forecast import load_history, resolve_path
-    from scenarios.inputs.spec import load_scenario
-    from scenarios.tracking.runs import compare_runs
+    from capplan.forecasts import candidate_names, data_contract, forecast_series, train
+    from capplan.history import write_outputs
+    from capplan.scenarios import compare_runs, load_history, load_scenario, resolve_path
 
     started = time.monotonic()
     baseline, path = load_scenario(BUNDLED_SCENARIOS / "baseline.yaml")  # the bundled ones, wherever it runs

@@ -16,10 +16,10 @@ from capplan.cli.history import (
     writes,
 )
 from capplan.cli.options import MAX_HORIZON_DAYS, MAX_ORIGINS, jobs_count, positive_int, up_to
-from forecasting.common.errors import InputError
+from capplan.errors import InputError
 
 if TYPE_CHECKING:
-    from forecasting.history.ingest import IngestResult
+    from capplan.history import IngestResult
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.set_defaults(handler=run_backtest_command)
 
     def complete_models() -> None:
-        from forecasting.catalog import MODELS
+        from capplan.forecasts import MODELS
 
         models.help = "comma-separated model names (default: all): " + ", ".join(MODELS)
 
@@ -156,7 +156,7 @@ def add_series_arguments(p: argparse.ArgumentParser) -> None:
 
 def special_days_of(args: argparse.Namespace):
     """The holidays and special days the options name (None when neither is given)."""
-    from forecasting.special_days import SpecialDays, read_special_days
+    from capplan.history import SpecialDays, read_special_days
 
     dates = read_special_days(args.special_days) if args.special_days else ()
     days = SpecialDays(args.holidays, dates)
@@ -164,8 +164,7 @@ def special_days_of(args: argparse.Namespace):
 
 
 def load_series(args: argparse.Namespace):
-    from forecasting.forecast_job import require_clean
-    from forecasting.series import forecast_series
+    from capplan.forecasts import forecast_series, require_clean
 
     result = ingest_for(args, None)
     require_clean(result)
@@ -179,8 +178,8 @@ def warn_anomalies(result: IngestResult, field: str, queue: str | None) -> None:
 
     import pandas as pd
 
-    from forecasting.history.anomalies import MIN_DAYS_AFTER_SHIFT, in_words
-    from forecasting.history.anomalies import summary as anomaly_counts
+    from capplan.history import MIN_DAYS_AFTER_SHIFT, in_words
+    from capplan.history import summary as anomaly_counts
 
     a = result.anomalies
     a = a[
@@ -209,11 +208,15 @@ def warn_anomalies(result: IngestResult, field: str, queue: str | None) -> None:
 def run_backtest_command(args: argparse.Namespace) -> int:
     import logging
 
-    from forecasting.catalog import explain_choice
-    from forecasting.common.csv_safety import write_csv
-    from forecasting.common.output_files import OutputFolder, check_output_folder
-    from forecasting.forecast_job import backtest_and_choose, candidate_names, choice_key, remember_choice
-    from forecasting.store.backtest_cells import cells_of
+    from capplan.files import OutputFolder, check_output_folder, write_csv
+    from capplan.forecasts import (
+        backtest_and_choose,
+        candidate_names,
+        cells_of,
+        choice_key,
+        explain_choice,
+        remember_choice,
+    )
 
     special_days = special_days_of(args)  # a bad calendar is said before the file is read
     if args.out:
@@ -324,9 +327,8 @@ def _board_table(board) -> str:
 def run_forecast_command(args: argparse.Namespace) -> int:
     import logging
 
-    from forecasting.common.csv_safety import write_csv
-    from forecasting.common.output_files import FileOutputs
-    from forecasting.forecast_job import make_forecast, output_granularity, read_timestamps, require_clean
+    from capplan.files import FileOutputs, write_csv
+    from capplan.forecasts import make_forecast, output_granularity, read_timestamps, require_clean
 
     special_days = special_days_of(args)
     outputs = FileOutputs("forecast", args.out)

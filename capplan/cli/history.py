@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from capplan.cli.options import number, text
-from forecasting.common.errors import InputError
+from capplan.errors import InputError
 
 if TYPE_CHECKING:
-    from forecasting.history.ingest import IngestOptions, IngestResult
+    from capplan.history import IngestOptions, IngestResult
 
 # the files each command writes in its --out folder (forecasting.common.output_files: it replaces or
 # removes no other; ingest's are forecasting.history.ingest's OUTPUTS), and those a failed run
@@ -25,14 +25,14 @@ WRITES = {
 
 def writes(command: str) -> tuple[str, ...]:
     if command == "ingest":
-        from forecasting.history.ingest import OUTPUTS
+        from capplan.history import OUTPUTS
 
         return OUTPUTS
     return WRITES[command]
 
 
 def outputs_of(command: str) -> tuple[str, ...]:
-    from forecasting.history.ingest import FAILED_REJECTED
+    from capplan.history import FAILED_REJECTED
 
     return (*writes(command), "rejected.csv", FAILED_REJECTED)
 
@@ -97,8 +97,7 @@ def add_ingest_arguments(p: argparse.ArgumentParser) -> None:
     )
 
     def complete() -> None:
-        from forecasting.history.ingest import FORMATS
-        from forecasting.history.targets import DEFAULT_TARGET_SECONDS
+        from capplan.history import DEFAULT_TARGET_SECONDS, FORMATS
 
         formats.choices = FORMATS
         target_seconds.default = DEFAULT_TARGET_SECONDS
@@ -127,7 +126,7 @@ def input_path(args: argparse.Namespace) -> Path:
 def ingest_for(args: argparse.Namespace, out: Path | None) -> IngestResult:
     """Ingest; if it fails after rows were rejected, still write rejected.csv so they can be fixed,
     but never over the last complete run's outputs: beside them, as rejected_failed.csv."""
-    from forecasting.history.ingest import ingest
+    from capplan.history import ingest
 
     try:
         return ingest(input_path(args), ingest_options(args))
@@ -140,9 +139,8 @@ def ingest_for(args: argparse.Namespace, out: Path | None) -> IngestResult:
 def write_failed_rejected(exc: InputError, command: str, out: Path) -> None:
     """A failed run's rejected rows, in its own file; the error's one line says where (and how
     many cells were neutralised as formulas, not in a line of its own)."""
-    from forecasting.common.csv_safety import one_note, write_csv
-    from forecasting.common.output_files import OutputFolder
-    from forecasting.history.ingest import FAILED_REJECTED
+    from capplan.files import OutputFolder, one_note, write_csv
+    from capplan.history import FAILED_REJECTED
 
     name, written = "rejected.csv", True
     with one_note() as note:
@@ -166,8 +164,8 @@ def write_failed_rejected(exc: InputError, command: str, out: Path) -> None:
 
 
 def ingest_options(args: argparse.Namespace) -> IngestOptions:
-    from forecasting.common.input_rules import check_value
-    from forecasting.history.ingest import IngestOptions
+    from capplan.errors import check_value
+    from capplan.history import IngestOptions
 
     check_value(args.target_seconds, "positive_seconds", option="target_seconds")
     return IngestOptions(
@@ -226,8 +224,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
-    from forecasting.common.output_files import check_output_folder
-    from forecasting.history.ingest import write_outputs
+    from capplan.files import check_output_folder
+    from capplan.history import write_outputs
 
     check_output_folder(args.out, command="ingest", writes=writes("ingest"))  # before the work
     result = ingest_for(args, args.out)
@@ -238,7 +236,7 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 
 def print_ingest_summary(result: IngestResult) -> None:
-    from forecasting.history.anomalies import in_words
+    from capplan.history import in_words
 
     s = result.summary()
     print(
@@ -280,17 +278,15 @@ def print_ingest_summary(result: IngestResult) -> None:
 
 
 def run_kpis(args: argparse.Namespace) -> int:
-    from forecasting.common.csv_safety import write_csv
-    from forecasting.common.jsonable import dumps
-    from forecasting.common.output_files import (
+    from capplan.files import (
         OutputFolder,
         atomic_write,
         check_output_file,
         check_output_folder,
+        dumps,
+        write_csv,
     )
-    from forecasting.history.kpi_review import FINER, flag_notes, print_kpi_report, review_markdown
-    from forecasting.history.kpis import kpi_report
-    from forecasting.history.targets import load_targets
+    from capplan.history import FINER, flag_notes, kpi_report, load_targets, print_kpi_report, review_markdown
 
     check_output_folder(args.out, command="kpis", writes=writes("kpis"))
     if args.report:

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecasting.common.errors import InputError
-from forecasting.common.input_rules import RULES, Rule, number_text
+from capplan.errors import RULES, InputError, Rule, number_text
 
 
 @dataclass(frozen=True)

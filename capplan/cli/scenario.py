@@ -7,13 +7,13 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from forecasting.common.errors import InputError, cli_option
-from forecasting.common.vocabulary import format_value, label, readable_comparison
+from capplan.errors import InputError, cli_option
+from capplan.words import format_value, label, readable_comparison
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from forecasting.store import Store
+    from capplan.store import Store
 
 log = logging.getLogger("capplan")
 
@@ -44,11 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_one(store: Store, name: str, out: Path | None, track: bool = True):
     """Load, run, save and record one scenario; returns (result, run id or None)."""
-    from forecasting.common.csv_safety import one_note
-    from forecasting.common.output_files import check_output_folder
-    from scenarios.inputs.spec import load_scenario
-    from scenarios.runner import run_scenario
-    from scenarios.tracking.runs import OUTPUTS, log_scenario, write_outputs
+    from capplan.files import check_output_folder, one_note
+    from capplan.scenarios import OUTPUTS, load_scenario, log_scenario, run_scenario, write_outputs
 
     scenario, path = load_scenario(name)
     yaml_text = path.read_text()
@@ -143,9 +140,8 @@ def capacity_line(capacity) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from forecasting.common.output_files import check_output_folder
-    from scenarios.analysis.answers import manager_answer
-    from scenarios.inputs.spec import load_scenario
+    from capplan.files import check_output_folder
+    from capplan.scenarios import load_scenario, manager_answer
 
     check_output_folder(args.out)
     named: dict[str, str] = {}
@@ -176,9 +172,7 @@ def list_command(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
-    from scenarios.inputs.bundled import scenario_dir
-    from scenarios.inputs.spec import load_scenario, scenario_files
-    from scenarios.tracking.runs import runs_table
+    from capplan.scenarios import load_scenario, runs_table, scenario_dir, scenario_files
 
     try:
         runs = runs_table(args.store)
@@ -223,7 +217,7 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def compare_command(args: argparse.Namespace) -> int:
-    from scenarios.tracking.runs import NoRunError, compare_runs
+    from capplan.scenarios import NoRunError, compare_runs
 
     if args.out:
         check_table_name(args.out)
@@ -252,19 +246,19 @@ def format_comparison(table: pd.DataFrame) -> str:
 
 
 def _write_csv(table: pd.DataFrame, path: Path) -> None:
-    from forecasting.common.csv_safety import write_csv
+    from capplan.files import write_csv
 
     write_csv(table, path, float_format="%.10g")  # millions keep their units
 
 
 def _write_excel(table: pd.DataFrame, path: Path) -> None:
-    from forecasting.common.csv_safety import write_excel
+    from capplan.files import write_excel
 
     write_excel(table, path, sheet_name="comparison")
 
 
 def _write_json(table: pd.DataFrame, path: Path) -> None:
-    from forecasting.common.jsonable import dumps
+    from capplan.files import dumps
 
     Path(path).write_text(dumps(table.reset_index().to_dict(orient="records"), indent=2, default=str) + "\n")
 
@@ -279,7 +273,7 @@ TABLE_WRITERS = {  # what ``compare --out`` writes, by the file's suffix
 
 def save_table(table: pd.DataFrame, path: Path) -> None:
     """The comparison in the format its name asks for (``x.json`` used to get CSV)."""
-    from forecasting.common.output_files import atomic_write
+    from capplan.files import atomic_write
 
     writer = TABLE_WRITERS[check_table_name(path).suffix.lower()]
     labelled = table.copy()
@@ -288,7 +282,7 @@ def save_table(table: pd.DataFrame, path: Path) -> None:
 
 
 def check_table_name(path: Path) -> Path:
-    from forecasting.common.output_files import check_output_file
+    from capplan.files import check_output_file
 
     if path.suffix.lower() not in TABLE_WRITERS:
         raise InputError(

@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def schedule_command(args: argparse.Namespace) -> int:
-    from forecasting.common.errors import InputError
+    from capplan.errors import InputError
 
     source = Path(args.source)
     if source.suffix.lower() in (".csv", ".tsv", ".parquet"):
@@ -52,12 +52,15 @@ def schedule_command(args: argparse.Namespace) -> int:
 
 
 def _from_scenario(args: argparse.Namespace) -> int:
-    from forecasting.common.csv_safety import one_note
-    from forecasting.common.errors import InputError
-    from forecasting.common.output_files import OutputFolder, check_output_folder
-    from scenarios.inputs.spec import load_scenario
-    from scenarios.runner import run_scenario
-    from scenarios.tracking.runs import SCHEDULE_OUTPUTS, log_schedule, write_schedule_tables
+    from capplan.errors import InputError
+    from capplan.files import OutputFolder, check_output_folder, one_note
+    from capplan.scenarios import (
+        SCHEDULE_OUTPUTS,
+        load_scenario,
+        log_schedule,
+        run_scenario,
+        write_schedule_tables,
+    )
 
     scenario, path = load_scenario(args.source)
     if scenario.schedule is None:
@@ -90,12 +93,11 @@ def _from_scenario(args: argparse.Namespace) -> int:
 def _from_table(args: argparse.Namespace, source: Path) -> int:
     import pandas as pd
 
-    from forecasting.common.errors import InputError
-    from forecasting.common.output_files import OutputFolder, check_output_folder
-    from forecasting.history.config import read_yaml_mapping, validate_mapping
-    from forecasting.history.intervals import interval_minutes
-    from scenarios.inputs.spec import ScheduleSpec
-    from scenarios.scheduling.plan import rules_of, solve, week_requirement
+    from capplan.errors import InputError
+    from capplan.files import OutputFolder, check_output_folder, read_yaml_mapping, validate_mapping
+    from capplan.history import interval_minutes
+    from capplan.planning import rules_of, solve, week_requirement
+    from capplan.scenarios import ScheduleSpec
 
     if args.templates is None:
         raise InputError(
@@ -176,7 +178,7 @@ def _from_table(args: argparse.Namespace, source: Path) -> int:
 
 
 def describe_schedule(name: str, result) -> str:
-    from forecasting.common.vocabulary import format_value, label
+    from capplan.words import format_value, label
 
     s = result.summary
     keys = (

@@ -9,14 +9,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from capplan.cli.options import factors_for, number, number_list, text
-from forecasting.common.errors import InputError
+from capplan.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from forecasting.common.output_files import FileOutputs
-    from scenarios.service.staffing_plan import StaffingOptions
-    from scenarios.staffing.requirements import StaffingTargets
+    from capplan.files import FileOutputs
+    from capplan.staffing import StaffingOptions, StaffingTargets
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -113,9 +112,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_staff)
 
     def complete() -> None:
-        from forecasting.history.targets import DEFAULT_TARGET_SECONDS
-        from scenarios.service.staffing_plan import DEFAULT_HOURS_PER_FTE
-        from scenarios.staffing.requirements import MODELS
+        from capplan.history import DEFAULT_TARGET_SECONDS
+        from capplan.staffing import DEFAULT_HOURS_PER_FTE, MODELS
 
         target_seconds.default = DEFAULT_TARGET_SECONDS
         target_seconds.help = f"service level threshold T, seconds (default {DEFAULT_TARGET_SECONDS:g})"
@@ -155,7 +153,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v.set_defaults(handler=run_validate)
 
     def complete_validate() -> None:
-        from forecasting.history.targets import DEFAULT_TARGET_SECONDS
+        from capplan.history import DEFAULT_TARGET_SECONDS
 
         validate_seconds.default = DEFAULT_TARGET_SECONDS
         validate_seconds.help = f"service level threshold T (default {DEFAULT_TARGET_SECONDS:g})"
@@ -183,7 +181,7 @@ def _check_companions(args: argparse.Namespace) -> None:
 
 
 def _targets(args: argparse.Namespace) -> StaffingTargets:
-    from scenarios.staffing.requirements import StaffingTargets
+    from capplan.staffing import StaffingTargets
 
     _check_companions(args)
     targets = StaffingTargets(
@@ -242,7 +240,7 @@ def _model(args: argparse.Namespace) -> str:
 def _options(
     args: argparse.Namespace, targets: StaffingTargets, model: str, patience=None, shrinkage=None
 ) -> StaffingOptions:
-    from scenarios.service.staffing_plan import StaffingOptions
+    from capplan.staffing import StaffingOptions
 
     efficiency = factors_for(
         args.efficiency,
@@ -265,11 +263,9 @@ def _options(
 
 
 def run_staff(args: argparse.Namespace) -> int:
-    from forecasting.common.jsonable import dumps
-    from forecasting.common.output_files import FileOutputs
-    from forecasting.history.intervals import parse_interval
-    from scenarios.service.staffing_plan import METRICS, staff_intervals
-    from scenarios.service.staffing_table import DEFAULT_INTERVAL, within_day
+    from capplan.files import FileOutputs, dumps
+    from capplan.history import parse_interval
+    from capplan.staffing import DEFAULT_INTERVAL, METRICS, staff_intervals, within_day
 
     targets, model = _targets(args), _model(args)
     if args.input:  # the files in the way refused before the work (a name not typed: only ours)
@@ -316,9 +312,8 @@ def _run_batch(args: argparse.Namespace, targets: StaffingTargets, model: str, o
 
     import pandas as pd
 
-    from forecasting.common.csv_safety import write_csv
-    from scenarios.service.staffing_plan import fte_by_period, simulated_service, staff_intervals
-    from scenarios.service.staffing_table import read_staffing_table
+    from capplan.files import write_csv
+    from capplan.staffing import fte_by_period, read_staffing_table, simulated_service, staff_intervals
 
     table = read_staffing_table(
         args.input, interval=args.interval, aht_seconds=args.aht, profile=args.profile
@@ -381,13 +376,10 @@ def _summary(args: argparse.Namespace, table, out: pd.DataFrame, model: str, fte
 def run_validate(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from forecasting.common.csv_safety import write_csv
-    from forecasting.common.output_files import FileOutputs
-    from forecasting.history.ingest import IngestOptions, ingest
-    from forecasting.history.intervals import parse_interval
-    from scenarios.service.satisfaction import SURVEYS, validate_satisfaction
-    from scenarios.service.validation import validate_staffing
-    from scenarios.tracking.plots import plt, validation_plot
+    from capplan.files import FileOutputs, write_csv
+    from capplan.history import IngestOptions, ingest, parse_interval
+    from capplan.scenarios import plt, validation_plot
+    from capplan.staffing import SURVEYS, validate_satisfaction, validate_staffing
 
     outputs = FileOutputs("validate-staffing", args.out)
     summary_path = args.out.with_name(args.out.stem + "_summary.csv")

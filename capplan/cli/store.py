@@ -7,7 +7,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from forecasting.store import RegisteredModel, Store
+    from capplan.store import RegisteredModel, Store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def store_command(args: argparse.Namespace) -> int:
-    from forecasting.store import FORECASTING, SCENARIOS
+    from capplan.store import FORECASTING, SCENARIOS
 
     store = args.store
     print(f"tracking store: {store.tracking_uri}" + ("" if store.exists() else " (not created yet)"))
@@ -38,9 +38,8 @@ def store_command(args: argparse.Namespace) -> int:
 def describe_model(store: Store, model: RegisteredModel) -> list[str]:
     """A registered model in a few lines: versions and aliases, what the champion (else the
     newest version) forecasts, the period it was trained on and its live accuracy."""
-    from forecasting.accuracy import describe_live
-    from forecasting.model_contract import ModelContract
-    from forecasting.store import CHAMPION
+    from capplan.forecasts import ModelContract, describe_live
+    from capplan.store import CHAMPION
 
     aliases = ", ".join(f"{alias} {number}" for alias, number in sorted(model.aliases.items()))
     numbers = model.versions

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from capplan.cli.options import number
-from forecasting.common.errors import InputError
-from forecasting.common.vocabulary import format_value, label
+from capplan.errors import InputError
+from capplan.words import format_value, label
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,12 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def targets_command(args: argparse.Namespace) -> int:
-    from forecasting.common.csv_safety import write_csv
-    from forecasting.common.output_files import atomic_write, check_output_file
-    from scenarios.analysis.answers import manager_answer, with_headcount
-    from scenarios.analysis.realistic_targets import curve_words
-    from scenarios.inputs.spec import load_scenario
-    from scenarios.runner import run_scenario
+    from capplan.files import atomic_write, check_output_file, write_csv
+    from capplan.scenarios import curve_words, load_scenario, manager_answer, run_scenario, with_headcount
 
     if args.out:
         check_output_file(args.out)
