@@ -251,7 +251,7 @@ def test_compare_shows_each_scenario_s_expected_csat(empty_store, tmp_path):
     import yaml
 
     from capplan.cli import main
-    from tests.scenarios.test_satisfaction import _log_file
+    from tests.scenarios.service.test_satisfaction import _log_file
 
     log = _log_file(tmp_path / "contacts.csv")
     spec = {
@@ -310,7 +310,7 @@ def test_one_number_has_one_name_in_the_cli_the_app_and_mlflow(empty_store, tmp_
 
     from capplan.cli import main
     from scenarios.tracking.runs import latest_run
-    from tests.scenarios.conftest import FAST
+    from tests.conftest import FAST
 
     folder = tmp_path / "experiments" / "scenarios"
     folder.mkdir(parents=True)

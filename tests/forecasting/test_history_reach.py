@@ -15,7 +15,7 @@ SERIES = ["--time-col", "DateTime", "--value-col", "Calls"]
 
 def scenario_on(folder, name: str, data, horizon_days: int):
     """The quick scenario of the scenario tests (tests/scenarios/conftest.py) on ``data``."""
-    from tests.scenarios.conftest import FAST
+    from tests.conftest import FAST
 
     spec = {
         **FAST,

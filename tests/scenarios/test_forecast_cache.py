@@ -9,8 +9,7 @@ from forecasting.store import Store
 from forecasting.training import train
 from scenarios.inputs.spec import Scenario
 from scenarios.runner import run_scenario
-from tests.conftest import BANK_CALLS
-from tests.scenarios.conftest import FAST
+from tests.conftest import BANK_CALLS, FAST
 
 
 def _train(store: Store, path, scale: float) -> None:

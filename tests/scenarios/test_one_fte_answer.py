@@ -14,7 +14,7 @@ from scenarios.analysis.answers import manager_answer
 from scenarios.analysis.realistic_targets import _fte, achievable_targets
 from scenarios.inputs.spec import Scenario, load_scenario
 from scenarios.runner import run_scenario
-from tests.scenarios.conftest import FAST
+from tests.conftest import FAST
 
 CAP = 0.7  # low enough to bind in most intervals of the bundled calls
 

@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
-from tests.conftest import BANK_CALLS
-from tests.scenarios.conftest import FAST
+from tests.conftest import BANK_CALLS, FAST
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

@@ -12,7 +12,7 @@ from scenarios.inputs.base_forecast import base_forecast, load_history
 from scenarios.inputs.spec import Scenario, load_scenario
 from scenarios.runner import run_scenario
 from scenarios.staffing.requirements import StaffingTargets, required_agents, service_metrics
-from tests.scenarios.conftest import FAST
+from tests.conftest import FAST
 
 
 def scenario(**changes) -> Scenario:

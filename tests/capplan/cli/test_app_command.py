@@ -16,7 +16,9 @@ def test_the_app_gets_the_commands_store(run_cli, tracking_store, monkeypatch):
     monkeypatch.setattr(subprocess, "call", call)
     code, out, _ = run_cli("--store", tracking_store.tracking_uri, "app", "--port", "8601")
     assert code == 0 and "http://localhost:8601" in out
-    assert seen["command"][1:4] == ["-m", "streamlit", "run"] and seen["command"][4].endswith("streamlit_app.py")
+    assert seen["command"][1:4] == ["-m", "streamlit", "run"] and seen["command"][4].endswith(
+        "streamlit_app.py"
+    )
     assert "8601" in seen["command"] and seen["env"]["MLFLOW_TRACKING_URI"] == tracking_store.tracking_uri
 
 

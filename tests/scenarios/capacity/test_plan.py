@@ -21,8 +21,8 @@ from scenarios.capacity.plan import (
 )
 from scenarios.inputs.spec import load_scenario
 from scenarios.tracking.runs import CAPACITY_EXPERIMENT, CAPACITY_OUTPUTS
+from tests.conftest import BANK_CALLS
 
-BANK_CALLS = Path(__file__).resolve().parents[2] / "data" / "bank_calls_2003-03-03_2003-05-28.csv"
 CAPACITY = {
     "weeks": 52,
     "percentile": 0.8,

@@ -14,8 +14,7 @@ import pandas as pd
 import pytest
 
 from forecasting.common.output_files import MARKER
-from tests.conftest import BANK_CALLS
-from tests.scenarios.conftest import FAST
+from tests.conftest import BANK_CALLS, FAST
 
 INTERVALS = (BANK_CALLS, "--time-col", "DateTime", "--value-col", "Calls")
 COMMANDS = {  # command line before --out, and whether --out is a folder
@@ -188,7 +187,7 @@ def test_two_scenarios_with_one_name_are_refused_before_either_runs(run_cli, tmp
 
 def test_a_scenario_without_a_cost_per_hour_says_no_cost(run_cli, tmp_path, write_scenario, monkeypatch):
     """No cost per agent hour given: neither "cost 0" nor "0 less per week", but the FTE."""
-    from tests.scenarios.conftest import FAST
+    from tests.conftest import FAST
 
     monkeypatch.chdir(tmp_path)
     scenario = write_scenario(

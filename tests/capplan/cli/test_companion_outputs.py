@@ -124,7 +124,7 @@ def test_validate_staffing_runs_again_over_its_own_outputs(run_cli, tmp_path, sm
 
 def test_validate_staffing_keeps_the_users_survey_check(run_cli, tmp_path):
     """REPORT_csat.csv is written only for a log with CSAT: refused once the log is read."""
-    from tests.scenarios.test_satisfaction import _log_file
+    from tests.scenarios.service.test_satisfaction import _log_file
 
     log = _log_file(tmp_path / "contacts.csv")
     mine = tmp_path / "REPORT_csat.csv"

@@ -123,8 +123,7 @@ def test_refusals_are_one_line(tmp_path, run_cli, report, tracking_store):
 def test_a_scenario_run_against_the_actuals(tmp_path, run_cli, write_scenario, tracking_store):
     """A plan's demand (its latest run's intervals) against the report that came in since: each
     30-minute planning interval is the total of the report's 5-minute rows."""
-    from tests.conftest import BANK_CALLS
-    from tests.scenarios.conftest import FAST
+    from tests.conftest import BANK_CALLS, FAST
 
     raw = pd.read_csv(BANK_CALLS)
     stamps = pd.to_datetime(raw["DateTime"]).dt.tz_localize(None)

@@ -12,8 +12,7 @@ from scenarios.analysis.answers import manager_answer
 from scenarios.inputs.spec import Scenario
 from scenarios.runner import run_scenario
 from scenarios.service.choice import FTE_GAP, SERVICE_GAP, model_asked
-from tests.conftest import BANK_LOG
-from tests.scenarios.conftest import FAST
+from tests.conftest import BANK_LOG, FAST
 
 
 def own(queue: dict, log=BANK_LOG) -> Scenario:
@@ -128,7 +127,7 @@ def test_a_generated_centre_s_log_with_a_binding_cap(tmp_path):
     """A generated contact log (random agents, lognormal handle times): the fitted model by
     default, the plan's FTE is the curve's row and the interval table's, and the occupancy
     cap's own need is said when the headcount is below it."""
-    from tests.scenarios.test_satisfaction import _log_file
+    from tests.scenarios.service.test_satisfaction import _log_file
 
     log = _log_file(tmp_path / "contacts.csv")
     spec = {

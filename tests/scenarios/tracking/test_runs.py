@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from tests.scenarios.conftest import FAST
+from tests.conftest import FAST
 
 
 @pytest.fixture

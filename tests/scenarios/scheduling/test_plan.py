@@ -13,8 +13,8 @@ from scenarios.inputs.spec import load_scenario
 from scenarios.runner import run_scenario
 from scenarios.scheduling.plan import week_requirement, week_slot
 from scenarios.staffing.requirements import service_metrics
+from tests.conftest import BANK_CALLS
 
-BANK_CALLS = Path(__file__).resolve().parents[2] / "data" / "bank_calls_2003-03-03_2003-05-28.csv"
 SCHEDULE = {
     "templates": [
         {

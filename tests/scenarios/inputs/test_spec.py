@@ -5,7 +5,7 @@ import pytest
 from forecasting.common.errors import InputError
 from scenarios.inputs.bundled import BUNDLED_SCENARIOS as SCENARIO_DIR
 from scenarios.inputs.spec import load_scenario, merge, scenario_files
-from tests.scenarios.conftest import FAST
+from tests.conftest import FAST
 
 
 def test_every_bundled_scenario_is_valid():

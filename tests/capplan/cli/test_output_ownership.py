@@ -168,7 +168,7 @@ def test_outputs_honour_the_umask(run_cli, tmp_path, logs, umask):
 def test_scenario_run_refuses_a_users_file_before_the_work(run_cli, write_scenario, tmp_path):
     """A file of the user's where a scenario writes its table is kept and said before the
     scenario is run (no forecast, no MLflow run), not found after minutes of work."""
-    from tests.scenarios.conftest import FAST
+    from tests.conftest import FAST
 
     # its champion does not exist: run first, the scenario would fail on that instead
     path = write_scenario("fast", {**FAST, "forecast": {**FAST["forecast"], "model": "champion"}})
