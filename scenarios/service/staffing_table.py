@@ -97,15 +97,7 @@ def _numbers(raw: RawTable, volume_col: str, aht_seconds: float | None) -> dict[
         values = pd.to_numeric(frame[col].replace("", np.nan), errors="coerce")
         bad = values.isna() & frame[col].astype(str).str.strip().ne("")
         if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(
-                "not a number",
-                path=raw.path,
-                row=raw.row_number(i),
-                column=col,
-                expected="a number",
-                found=frame[col].iloc[i],
-            )
+            _refuse_first(raw, bad, "not a number", col, expected="a number")
         numbers[col] = values.to_numpy(float)
     has_calls = np.nan_to_num(numbers[volume_col]) > 0
     rules = {volume_col: "calls", "aht": "aht", "patience": "patience", "shrinkage": "shrinkage"}
@@ -115,15 +107,26 @@ def _numbers(raw: RawTable, volume_col: str, aht_seconds: float | None) -> dict[
             check_column(values, rule, raw.row_number, path=raw.path, column=col)
     missing = np.isnan(numbers[volume_col])
     if missing.any():
-        i = int(np.flatnonzero(missing)[0])
-        raise InputError(
+        _refuse_first(
+            raw,
+            missing,
             "missing volume",
-            path=raw.path,
-            row=raw.row_number(i),
-            column=volume_col,
+            volume_col,
             expected="a number of contacts in every row (0 for none)",
+            show_found=False,
         )
     return numbers
+
+
+def _refuse_first(
+    raw: RawTable, mask, detail: str, column: str, *, expected: str, show_found: bool = True
+) -> None:
+    """Refuse the table at the first row ``mask`` marks, naming its file, row and column."""
+    i = int(np.flatnonzero(np.asarray(mask))[0])
+    found = raw.frame[column].iloc[i] if show_found and column in raw.frame else None
+    raise InputError(
+        detail, path=raw.path, row=raw.row_number(i), column=column, expected=expected, found=found
+    )
 
 
 def _refuse_duplicates(raw: RawTable, time_col: str) -> None:
@@ -131,15 +134,7 @@ def _refuse_duplicates(raw: RawTable, time_col: str) -> None:
     key = frame[[time_col] + (["queue"] if "queue" in frame.columns else [])].astype(str)
     twice = key.duplicated().to_numpy()
     if twice.any():
-        i = int(np.flatnonzero(twice)[0])
-        raise InputError(
-            "duplicate interval",
-            path=raw.path,
-            row=raw.row_number(i),
-            column=time_col,
-            expected="each interval once (per queue)",
-            found=frame[time_col].iloc[i],
-        )
+        _refuse_first(raw, twice, "duplicate interval", time_col, expected="each interval once (per queue)")
 
 
 def _filled_aht(
@@ -152,13 +147,13 @@ def _filled_aht(
         aht = np.where(np.isnan(aht), aht_seconds, aht)
     aht = np.where(np.isnan(aht) & (volume == 0), 1.0, aht)
     if np.isnan(aht).any():
-        i = int(np.flatnonzero(np.isnan(aht))[0])
-        raise InputError(
+        _refuse_first(
+            raw,
+            np.isnan(aht),
             "missing AHT",
-            path=raw.path,
-            row=raw.row_number(i),
-            column="aht",
+            "aht",
             expected="an AHT for every interval with contacts (or <<aht>>)",
+            show_found=False,
         )
     return aht
 
@@ -303,14 +298,12 @@ def _spread(
         if (
             partial is not None and partial.any()
         ):  # a forecast's first or last week: which days it holds is not said
-            i = int(np.flatnonzero(partial.to_numpy())[0])
-            raise InputError(
+            _refuse_first(
+                raw,
+                partial,
                 "a partial week cannot be spread to its days",
-                path=raw.path,
-                row=raw.row_number(i),
-                column="complete",
+                "complete",
                 expected="whole weeks (or a daily forecast: capplan forecast without <<granularity>> week)",
-                found=frame["complete"].iloc[i],
             )
         spread, note = profile.spread_weeks(stamps, volume, what="table", where=where)
         unit = "week"
