@@ -16,6 +16,11 @@ Example::
     staffed = capplan.staff(table["forecast"], aht_seconds=180, interval_minutes=5)
 
 Importing ``capplan`` is instant: each function imports what it uses when it runs.
+
+Beside these functions, the modules ``capplan.files``, ``errors``, ``words``, ``history``,
+``forecasts``, ``store``, ``scenarios``, ``staffing`` and ``planning`` name the lower-level
+pieces the command line (``capplan.cli``) and the Streamlit app use, so neither reaches into the
+core packages (``forecasting``, ``scenarios``) directly.
 """
 
 from __future__ import annotations
