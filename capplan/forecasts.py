@@ -41,6 +41,7 @@ SOURCES = {
         "forecasting.forecast_job",
     ),
     **dict.fromkeys(("ModelContract", "data_contract", "load_checked"), "forecasting.model_contract"),
+    **dict.fromkeys(("PanelError", "SCHEDULER_VARIABLE", "scheduler_from"), "forecasting.panel"),
     **dict.fromkeys(("forecast_plot",), "forecasting.plots"),
     **dict.fromkeys(("forecast_series",), "forecasting.series"),
     **dict.fromkeys(("cells_of",), "forecasting.store.backtest_cells"),

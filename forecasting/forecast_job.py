@@ -30,6 +30,7 @@ from forecasting.history.parsing import parse_times
 from forecasting.history.tables import read_table
 from forecasting.model_contract import Fit, ModelContract, check_hours, data_contract, load_checked
 from forecasting.models.base import LEVELS, Forecaster, interval_bounds, open_weekmask
+from forecasting.panel import PanelError, run_per_queue
 from forecasting.series import forecast_series
 from forecasting.slots import next_open_days, open_slots
 from forecasting.special_days import SpecialDays
@@ -185,6 +186,7 @@ def select_and_fit(
     special_days: SpecialDays | None = None,
     choices=None,
     cells: BacktestCells | None = None,
+    recalled: tuple[pd.DataFrame, dict] | str | None = "look up",
 ) -> Selection:
     """Fit the named model, or for ``auto`` backtest the candidates and fit the winner (the
     winner of the latest ``backtest`` of the same content in ``choices``, when there is one),
@@ -198,7 +200,8 @@ def select_and_fit(
             "the history repeats exactly every week: forecast as the same week again (seasonal_naive_week)"
         )
         model = "seasonal_naive_week"
-    recalled = recalled_choice(choices, choice_key(history, names, clean, special_days), horizon_days)
+    if isinstance(recalled, str):  # not given: looked up in ``choices`` (a worker gets it given)
+        recalled = recalled_choice(choices, choice_key(history, names, clean, special_days), horizon_days)
     if model != "auto":
         check_model_for_field(model, str(history.name) if history.name in ("arrivals", "aht") else "arrivals")
         fitted = make_model(model, clean, special_days).fit(history, calendar)
@@ -642,10 +645,12 @@ def make_forecast(
     clean: bool = True,
     special_days: SpecialDays | None = None,
     granularity: str | None = None,
+    scheduler: str | None = None,
 ) -> tuple[pd.DataFrame, list[Selection], str | None]:
     """Forecast one series (a queue, or all queues together) or, with ``queue='each'``, every
     queue separately, each with its own model; returns the table, the selections and a warning
-    naming requested timestamps outside opening hours."""
+    naming requested timestamps outside opening hours. ``scheduler``: fit the queues on a Dask
+    cluster (:func:`forecasting.panel.run_per_queue`), with the same results as here."""
     granularity = output_granularity(result, granularity)
     if at is not None:
         check_requested_times(at, result.intervals["interval_start"].max())
@@ -668,19 +673,22 @@ def make_forecast(
     tables, selections, notes = [], [], []
     stale = None
     data_end = pd.Timestamp(result.intervals["interval_start"].max())
+    at_option = "at" if at is not None else "horizon_days"
+    inputs = {}
     for q in queues:
         history = forecast_series(result, field, q)
         # after the data, not after its last usable day: a stopped feed's last weeks are left
         # out of the series, and forecasting them would put the plan in the past
         start = max(history.index.max(), data_end)
         stamps = at if at is not None else horizon_timestamps(result.calendar, start, horizon_days)
+        weights = call_weights(result, q, stamps) if field == "aht" and granularity != "interval" else None
         if model == "champion":
             selection = champion_selection(
                 store,
                 registered_name or store.model_name(result.source, field, q),
                 data=data_contract(result, field, q),
             )
-            check_horizon(selection.model, stamps, "at" if at is not None else "horizon_days")
+            check_horizon(selection.model, stamps, at_option)
             check_hours(selection.model, history, selection.fit, selection.name)
             if selection.model.history_end_ < history.index.max():
                 stale = (
@@ -689,43 +697,108 @@ def make_forecast(
                 )
             if selection.fit is not None and selection.fit.converts:
                 notes.append(selection.fit.note())
-        else:
-            names = candidate_names(field, None) if model == "auto" else None
-            selection = select_and_fit(
-                history,
-                result.calendar,
-                model,
-                names,
-                horizon_days,
-                select_origins,
-                progress,
-                n_jobs,
-                clean,
-                special_days,
-                choices=store.choice_cache if store is not None else None,
-                cells=cells_of(store) if store is not None else None,
+            tables.append(_queue_table(selection, stamps, granularity, weights, field))
+            selections.append(selection)
+            continue
+        names = candidate_names(field, None) if model == "auto" else None
+        chosen = names or parse_models(None)
+        recalled = recalled_choice(
+            store.choice_cache if store is not None else None,
+            choice_key(history, chosen, clean, special_days),
+            horizon_days,
+        )
+        settings = (
+            model,
+            names,
+            horizon_days,
+            select_origins,
+            clean,
+            special_days,
+            recalled,
+            granularity,
+            field,
+        )
+        inputs[q] = (history, result.calendar, stamps, weights, at_option, settings)
+    if inputs and scheduler is None:  # here: with the store's caches, progress and processes
+        cells = cells_of(store) if store is not None else None
+        for args in inputs.values():
+            table, selection = forecast_queue(*args, progress=progress, n_jobs=n_jobs, cells=cells)
+            tables.append(table)
+            selections.append(selection)
+    elif inputs:  # one task a queue on the cluster's workers, the same inputs as here
+        outcome = run_per_queue(forecast_queue, inputs, scheduler, what="forecast")
+        for table, selection in outcome.results.values():
+            tables.append(table)
+            selections.append(selection)
+        if outcome.failures:
+            partial = (
+                pd.concat(_with_queues(tables, list(outcome.results), queue), ignore_index=True)
+                if tables
+                else None
             )
-            check_history_reach(history, stamps, option="at" if at is not None else "horizon_days")
-        if selection.fit is not None and selection.fit.converts:
-            if field == "aht":
-                raise InputError(
-                    "handle times of longer intervals need the calls of each of the model's slots to weigh them",
-                    option="model",
-                    expected=f"data at the model's {interval_minutes(selection.fit.model_interval)}-minute slots "
-                    "for its handle times (or an AHT model trained on this data)",
-                    found=f"{interval_minutes(selection.fit.data_interval)}-minute intervals",
-                )
-            table = converted_forecast_table(selection.model, stamps, selection.fit, granularity)
-        else:
-            weights = (
-                call_weights(result, q, stamps) if field == "aht" and granularity != "interval" else None
-            )
-            table = forecast_table(selection.model, stamps, granularity, weights)
-        if queue == EACH_QUEUE:
-            table.insert(1, "queue", q)
-        tables.append(table)
-        selections.append(selection)
+            error = PanelError("forecast", outcome)
+            error.partial = partial
+            raise error
+    tables = _with_queues(tables, queues, queue)
     if notes:
         log.info("%s", notes[0])
     warnings = [w for w in (closed_warning(result.calendar, at) if at is not None else None, stale) if w]
     return pd.concat(tables, ignore_index=True), selections, "; ".join(warnings) or None
+
+
+def _with_queues(tables: list[pd.DataFrame], queues: list, queue: str | None) -> list[pd.DataFrame]:
+    """Each queue's table with its name in a ``queue`` column when every queue is forecast."""
+    if queue != EACH_QUEUE:
+        return tables
+    out = []
+    for q, table in zip(queues, tables, strict=True):
+        table = table.copy()
+        table.insert(1, "queue", q)
+        out.append(table)
+    return out
+
+
+def forecast_queue(
+    history: pd.Series,
+    calendar: OperatingCalendar,
+    stamps: pd.DatetimeIndex,
+    weights: np.ndarray | None,
+    at_option: str,
+    settings: tuple,
+    progress: bool = False,
+    n_jobs: int = 1,
+    cells: BacktestCells | None = None,
+) -> tuple[pd.DataFrame, Selection]:
+    """One queue's model chosen, fitted and forecast at ``stamps``: a pure function of its
+    inputs, run here or on a Dask worker (:mod:`forecasting.panel`) with the same result."""
+    model, names, horizon_days, select_origins, clean, special_days, recalled, granularity, field = settings
+    selection = select_and_fit(
+        history,
+        calendar,
+        model,
+        names,
+        horizon_days,
+        select_origins,
+        progress,
+        n_jobs,
+        clean,
+        special_days,
+        cells=cells,
+        recalled=recalled,
+    )
+    check_history_reach(history, stamps, option=at_option)
+    return _queue_table(selection, stamps, granularity, weights, field), selection
+
+
+def _queue_table(selection: Selection, stamps, granularity: str, weights, field: str) -> pd.DataFrame:
+    if selection.fit is not None and selection.fit.converts:
+        if field == "aht":
+            raise InputError(
+                "handle times of longer intervals need the calls of each of the model's slots to weigh them",
+                option="model",
+                expected=f"data at the model's {interval_minutes(selection.fit.model_interval)}-minute slots "
+                "for its handle times (or an AHT model trained on this data)",
+                found=f"{interval_minutes(selection.fit.data_interval)}-minute intervals",
+            )
+        return converted_forecast_table(selection.model, stamps, selection.fit, granularity)
+    return forecast_table(selection.model, stamps, granularity, weights)

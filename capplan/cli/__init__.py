@@ -115,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     from capplan.files import one_note
+    from capplan.forecasts import PanelError
     from capplan.store import Store
 
     try:
@@ -130,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"capplan: error: {exc.render(cli_option)}", file=sys.stderr)
         return 2
+    except PanelError as exc:  # some queues failed on the cluster: named, the others' results kept
+        print(f"capplan: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("capplan: interrupted", file=sys.stderr)
         return 130

@@ -54,6 +54,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_series_arguments(f)
     f.add_argument("--at", type=Path, help="CSV whose first column lists the timestamps to forecast")
     f.add_argument(
+        "--scheduler",
+        metavar="WHERE",
+        help="with --queue each: fit the queues on Dask workers: 'local' (a cluster of this machine's cores) or "
+        "a scheduler's address (tcp://host:8786); default CAPPLAN_DASK_SCHEDULER, else this process",
+    )
+    f.add_argument(
         "--model",
         default="auto",
         help="auto (default: the combination of the most of the best models within 10 %% of the best backtest MASE), champion (the registered model), a model name, or a+b",
@@ -328,10 +334,28 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     import logging
 
     from capplan.files import FileOutputs, write_csv
-    from capplan.forecasts import make_forecast, output_granularity, read_timestamps, require_clean
+    from capplan.forecasts import (
+        PanelError,
+        make_forecast,
+        output_granularity,
+        read_timestamps,
+        require_clean,
+        scheduler_from,
+    )
 
     special_days = special_days_of(args)
+    scheduler = scheduler_from(args.scheduler)
+    if scheduler is not None and args.queue != "each":
+        raise InputError(
+            "a scheduler spreads queues over workers",
+            option="scheduler",
+            expected="--queue each (one series runs in this process)",
+            found=args.scheduler,
+        )
     outputs = FileOutputs("forecast", args.out)
+    partial_path = args.out.with_name(f"{args.out.stem}_partial.csv")
+    if scheduler is not None:
+        outputs.expect(partial_path)  # the queues done, should others fail
     board_path = args.out.with_name(f"{args.out.stem}_leaderboard.csv")
     if args.model == "auto":
         outputs.expect(board_path)  # auto's whole leaderboard, beside the forecast
@@ -339,22 +363,30 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     require_clean(result)
     warn_anomalies(result, args.field, args.queue)
     at = read_timestamps(args.at, interval=result.interval) if args.at else None
-    table, selections, warning = make_forecast(
-        result,
-        args.field,
-        args.queue,
-        args.model,
-        args.horizon_days,
-        at,
-        args.select_origins,
-        args.registered_model,
-        progress=not args.quiet,
-        clean=not args.keep_raw,
-        n_jobs=args.jobs,
-        store=args.store,
-        special_days=special_days,
-        granularity=args.granularity,
-    )
+    try:
+        table, selections, warning = make_forecast(
+            result,
+            args.field,
+            args.queue,
+            args.model,
+            args.horizon_days,
+            at,
+            args.select_origins,
+            args.registered_model,
+            progress=not args.quiet,
+            clean=not args.keep_raw,
+            n_jobs=args.jobs,
+            store=args.store,
+            special_days=special_days,
+            granularity=args.granularity,
+            scheduler=scheduler,
+        )
+    except PanelError as exc:  # the queues done kept apart from the forecast asked for
+        if exc.partial is not None:
+            done = exc.partial
+            outputs.write(partial_path, lambda p: write_csv(done, p, index=False, float_format="%.4f"))
+            print(f"the {done['queue'].nunique()} queues done are in {partial_path}; {args.out} not written")
+        raise
     log = logging.getLogger("capplan")
     if warning:
         log.warning("warning: %s", warning)

@@ -1,0 +1,107 @@
+"""Many queues on a Dask cluster (issue 30): the same forecasts as one process, a failing queue
+named without losing the others, a dying worker's task retried.
+
+Generated here: 20 queues from the bundled calls' daily shape at different levels with noise,
+hourly over six weeks, in one long report (timestamp, queue, calls)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.forecast_job import make_forecast
+from forecasting.history.ingest import IngestOptions, ingest
+from forecasting.panel import PanelError, run_per_queue, scheduler_from
+from tests.conftest import BANK_CALLS
+
+QUEUES = 20
+
+
+def panel_report(path: Path, queues: int = QUEUES, seed: int = 7) -> Path:
+    """Each queue: the bank's mean calls per weekday and hour, scaled to its own level, with
+    Poisson noise, so the queues differ as real skills do."""
+    calls = pd.read_csv(BANK_CALLS, parse_dates=["DateTime"])
+    hourly = calls.set_index("DateTime")["Calls"].resample("h").sum()
+    hourly = hourly[hourly > 0]
+    shape = hourly.groupby([hourly.index.day_of_week, hourly.index.hour]).mean()
+    stamps = pd.date_range("2024-01-01", periods=42 * 24, freq="h")
+    keys = list(zip(stamps.day_of_week, stamps.hour, strict=True))
+    mean = np.array([shape.get(k, 0.0) for k in keys])
+    rng = np.random.default_rng(seed)
+    parts = []
+    for i in range(queues):
+        level = rng.uniform(0.2, 3.0)
+        counts = rng.poisson(mean * level)
+        open_ = mean > 0
+        parts.append(pd.DataFrame({"timestamp": stamps[open_], "queue": f"q{i:02d}", "calls": counts[open_]}))
+    pd.concat(parts).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def panel(tmp_path_factory):
+    path = panel_report(tmp_path_factory.mktemp("panel") / "queues.csv")
+    return ingest(path, IngestOptions(time_col="timestamp", value_cols=("calls",), queue_col="queue"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["weekday_mean", "ets_topdown"])
+def test_a_local_cluster_forecasts_every_queue_exactly_as_one_process(panel, model):
+    alone, chosen_alone, _ = make_forecast(panel, queue="each", model=model, horizon_days=3, progress=False)
+    spread, chosen_spread, _ = make_forecast(
+        panel, queue="each", model=model, horizon_days=3, progress=False, scheduler="local"
+    )
+    assert alone["queue"].nunique() == QUEUES
+    pd.testing.assert_frame_equal(alone, spread, check_exact=True)
+    assert [s.name for s in chosen_alone] == [s.name for s in chosen_spread]
+
+
+def _fails_on_odd(queue: str, value: int) -> int:
+    if value % 2:
+        raise ValueError(f"no data for {queue}")
+    return value * 10
+
+
+def test_a_failing_queue_is_named_and_the_others_kept():
+    inputs = {f"q{i}": (f"q{i}", i) for i in range(6)}
+    outcome = run_per_queue(_fails_on_odd, inputs)
+    assert outcome.results == {"q0": 0, "q2": 20, "q4": 40}
+    assert list(outcome.failures) == ["q1", "q3", "q5"] and "no data for q3" in outcome.failures["q3"]
+    with pytest.raises(PanelError) as caught:
+        outcome.complete("forecast")
+    message = str(caught.value)
+    assert "3 of 6 queues not done (q1, q3, q5)" in message and "\n" not in message
+
+
+def _dies_once(marker: str, value: int) -> int:
+    """Kills its worker process the first time it runs (as an OOM kill would), then works."""
+    path = Path(marker)
+    if not path.exists():
+        path.write_text("died once")
+        os._exit(1)
+    return value + 1
+
+
+def _always_dies(value: int) -> int:
+    os._exit(1)
+
+
+@pytest.mark.slow
+def test_a_killed_worker_is_retried_and_a_queue_that_keeps_killing_is_named(tmp_path):
+    inputs = {"a": (str(tmp_path / "marker"), 1), "b": (str(tmp_path / "other"), 2)}
+    outcome = run_per_queue(_dies_once, inputs, "local", workers=2)
+    assert outcome.results == {"a": 2, "b": 3} and not outcome.failures
+
+    outcome = run_per_queue(_always_dies, {"doomed": (1,)}, "local", workers=2)
+    assert list(outcome.failures) == ["doomed"] and not outcome.results
+
+
+def test_the_scheduler_comes_from_the_option_then_the_variable():
+    env = {"CAPPLAN_DASK_SCHEDULER": "tcp://planner-cluster:8786"}
+    assert scheduler_from(None, env) == "tcp://planner-cluster:8786"
+    assert scheduler_from("local", env) == "local"
+    assert scheduler_from(None, {}) is None and scheduler_from("none", env) is None
