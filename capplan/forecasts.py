@@ -28,6 +28,7 @@ SOURCES = {
     **dict.fromkeys(
         (
             "backtest_and_choose",
+            "backtest_queues",
             "candidate_names",
             "choice_key",
             "converted_forecast_table",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,7 @@ from forecasting.history.parsing import parse_times
 from forecasting.history.tables import read_table
 from forecasting.model_contract import Fit, ModelContract, check_hours, data_contract, load_checked
 from forecasting.models.base import LEVELS, Forecaster, interval_bounds, open_weekmask
-from forecasting.panel import PanelError, run_per_queue
+from forecasting.panel import PanelError, PanelOutcome, run_per_queue
 from forecasting.series import forecast_series
 from forecasting.slots import next_open_days, open_slots
 from forecasting.special_days import SpecialDays
@@ -118,6 +119,51 @@ def backtest_and_choose(
     )
     board = candidates(backtest)
     return Choice(backtest, board, choose_from(board))
+
+
+def backtest_queues(
+    result: IngestResult,
+    field: str,
+    names: list[str],
+    horizon_days: int,
+    n_origins: int,
+    step_days: int | None = None,
+    *,
+    clean: bool = True,
+    special_days: SpecialDays | None = None,
+    scheduler: str | None = None,
+    cells: BacktestCells | None = None,
+    n_jobs: int = 1,
+) -> PanelOutcome:
+    """Every queue's backtest and choice, each queue a task (here, or on a Dask cluster with
+    the same results); a queue whose backtest fails is named in the outcome, the others kept.
+    Here, the store's backtest cells are reused; on workers each cell is computed."""
+    queues = sorted(map(str, result.intervals["queue"].unique()))
+    inputs = {
+        q: (
+            forecast_series(result, field, q),
+            names,
+            horizon_days,
+            n_origins,
+            step_days,
+            False,
+            1,
+            clean,
+            special_days,
+        )
+        for q in queues
+    }
+    task = (
+        backtest_and_choose if scheduler is not None else partial(_backtest_here, cells=cells, n_jobs=n_jobs)
+    )
+    return run_per_queue(task, inputs, scheduler, what="backtest")
+
+
+def _backtest_here(*args, cells: BacktestCells | None, n_jobs: int) -> Choice:
+    history, names, horizon_days, n_origins, step_days, progress, _, clean, special_days = args
+    return backtest_and_choose(
+        history, names, horizon_days, n_origins, step_days, progress, n_jobs, clean, special_days, cells
+    )
 
 
 def choice_key(history: pd.Series, names: list[str], clean: bool, special_days: SpecialDays | None) -> str:

@@ -40,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument(
         "--out", type=Path, help="folder for leaderboard.csv, by_horizon.csv, backtest_forecasts.csv"
     )
+    add_scheduler_argument(b)
     b.set_defaults(handler=run_backtest_command)
 
     def complete_models() -> None:
@@ -53,12 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_ingest_arguments(f)
     add_series_arguments(f)
     f.add_argument("--at", type=Path, help="CSV whose first column lists the timestamps to forecast")
-    f.add_argument(
-        "--scheduler",
-        metavar="WHERE",
-        help="with --queue each: fit the queues on Dask workers: 'local' (a cluster of this machine's cores) or "
-        "a scheduler's address (tcp://host:8786); default CAPPLAN_DASK_SCHEDULER, else this process",
-    )
+    add_scheduler_argument(f)
     f.add_argument(
         "--model",
         default="auto",
@@ -121,6 +117,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                 "--promote", action="store_true", help="make the new model champion even if one exists"
             )
         t.set_defaults(handler=run_training_command, retrain=name == "retrain")
+
+
+def add_scheduler_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--scheduler",
+        metavar="WHERE",
+        help="with --queue each: run the queues on Dask workers: 'local' (a cluster of this machine's cores) or "
+        "a scheduler's address (tcp://host:8786); default CAPPLAN_DASK_SCHEDULER, else this process",
+    )
+
+
+def scheduler_of(args: argparse.Namespace) -> str | None:
+    """The Dask scheduler the command uses, refused where there is one series to run."""
+    from capplan.forecasts import scheduler_from
+
+    scheduler = scheduler_from(args.scheduler)
+    if scheduler is not None and args.queue != "each":
+        raise InputError(
+            "a scheduler spreads queues over workers",
+            option="scheduler",
+            expected="--queue each (one series runs in this process)",
+            found=args.scheduler,
+        )
+    return scheduler
 
 
 def add_series_arguments(p: argparse.ArgumentParser) -> None:
@@ -225,8 +245,11 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     )
 
     special_days = special_days_of(args)  # a bad calendar is said before the file is read
+    scheduler = scheduler_of(args)
     if args.out:
         check_output_folder(args.out, command="backtest", writes=writes("backtest"))
+    if args.queue == "each":
+        return _backtest_each_queue(args, special_days, scheduler)
     _, history = load_series(args)
     names = candidate_names(args.field, args.models)
     choice = backtest_and_choose(
@@ -270,6 +293,74 @@ def run_backtest_command(args: argparse.Namespace) -> int:
                 backtest.forecasts, folder.path("backtest_forecasts.csv"), index=False, float_format="%.6g"
             )
         print(f"wrote {args.out / 'leaderboard.csv'}")
+    return 0
+
+
+def _backtest_each_queue(args: argparse.Namespace, special_days, scheduler: str | None) -> int:
+    """Every queue backtested on its own (on Dask workers with a scheduler); each queue's choice
+    remembered for its forecast; the tables with a queue column."""
+    import pandas as pd
+
+    from capplan.files import OutputFolder, write_csv
+    from capplan.forecasts import (
+        backtest_queues,
+        candidate_names,
+        cells_of,
+        choice_key,
+        forecast_series,
+        remember_choice,
+        require_clean,
+    )
+
+    result = ingest_for(args, None)
+    require_clean(result)
+    warn_anomalies(result, args.field, None)
+    names = candidate_names(args.field, args.models)
+    clean = not args.keep_raw
+    outcome = backtest_queues(
+        result,
+        args.field,
+        names,
+        args.horizon_days,
+        args.origins,
+        args.step_days,
+        clean=clean,
+        special_days=special_days,
+        scheduler=scheduler,
+        cells=cells_of(args.store),
+        n_jobs=args.jobs,
+    )
+    rows, tables = [], {"leaderboard": [], "by_horizon": [], "backtest_forecasts": []}
+    for queue, choice in outcome.results.items():
+        history = forecast_series(result, args.field, queue)
+        remember_choice(
+            args.store.choice_cache,
+            choice_key(history, names, clean, special_days),
+            choice,
+            args.horizon_days,
+        )
+        best = choice.leaderboard.set_index("model").loc[choice.name]
+        rows.append({"queue": queue, "chosen": choice.name, "mase": best["mase"], "wape": best["wape"]})
+        for key, table in (
+            ("leaderboard", choice.leaderboard),
+            ("by_horizon", choice.backtest.by_horizon()),
+            ("backtest_forecasts", choice.backtest.forecasts),
+        ):
+            tables[key].append(table.assign(queue=queue)[["queue", *table.columns]])
+    if rows:
+        print(f"backtest of {len(rows)} queues, horizon {args.horizon_days} open days:")
+        print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if args.out and rows:
+        with OutputFolder(args.out, "backtest", outputs=outputs_of("backtest")) as folder:
+            for key, parts in tables.items():
+                write_csv(
+                    pd.concat(parts, ignore_index=True),
+                    folder.path(f"{key}.csv"),
+                    index=False,
+                    float_format="%.6g",
+                )
+        print(f"wrote {args.out / 'leaderboard.csv'} (one board per queue)")
+    outcome.complete("backtest")
     return 0
 
 
@@ -340,18 +431,10 @@ def run_forecast_command(args: argparse.Namespace) -> int:
         output_granularity,
         read_timestamps,
         require_clean,
-        scheduler_from,
     )
 
     special_days = special_days_of(args)
-    scheduler = scheduler_from(args.scheduler)
-    if scheduler is not None and args.queue != "each":
-        raise InputError(
-            "a scheduler spreads queues over workers",
-            option="scheduler",
-            expected="--queue each (one series runs in this process)",
-            found=args.scheduler,
-        )
+    scheduler = scheduler_of(args)
     outputs = FileOutputs("forecast", args.out)
     partial_path = args.out.with_name(f"{args.out.stem}_partial.csv")
     if scheduler is not None:

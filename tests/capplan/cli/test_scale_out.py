@@ -13,9 +13,9 @@ READ = ["--time-col", "timestamp", "--value-col", "calls", "--queue-col", "queue
 def test_forecast_on_a_local_cluster_writes_what_one_process_writes(run_cli, tracking_store, tmp_path):
     path = panel_report(tmp_path / "queues.csv", queues=8)
     common = ["forecast", path, *READ, "--queue", "each", "--model", "weekday_mean", "--horizon-days", "3"]
-    code, out, err = run_cli(*common, "--out", tmp_path / "here.csv")
+    code, _, err = run_cli(*common, "--out", tmp_path / "here.csv")
     assert code == 0, err
-    code, out, err = run_cli(*common, "--scheduler", "local", "--out", tmp_path / "cluster.csv")
+    code, _, err = run_cli(*common, "--scheduler", "local", "--out", tmp_path / "cluster.csv")
     assert code == 0, err
     here, cluster = pd.read_csv(tmp_path / "here.csv"), pd.read_csv(tmp_path / "cluster.csv")
     assert here["queue"].nunique() == 8
@@ -27,3 +27,22 @@ def test_a_scheduler_needs_many_queues(run_cli, tracking_store, tmp_path):
     code, _, err = run_cli("forecast", path, *READ, "--scheduler", "local", "--out", tmp_path / "f.csv")
     assert code == 2 and "--scheduler" in err and "--queue each" in err
     assert not (tmp_path / "f.csv").exists()
+
+
+@pytest.mark.slow
+def test_backtest_of_every_queue_on_a_local_cluster_equals_one_process(run_cli, tracking_store, tmp_path):
+    path = panel_report(tmp_path / "queues.csv", queues=6)
+    common = ["backtest", path, *READ, "--queue", "each", "--models", "weekday_mean,ets_topdown"]
+    common += ["--horizon-days", "2", "--origins", "3"]
+    code, out, err = run_cli(*common, "--out", tmp_path / "here")
+    assert code == 0, err
+    assert "backtest of 6 queues" in out
+    code, _, err = run_cli(*common, "--scheduler", "local", "--out", tmp_path / "cluster")
+    assert code == 0, err
+    for name in ("leaderboard.csv", "by_horizon.csv", "backtest_forecasts.csv"):
+        here, cluster = pd.read_csv(tmp_path / "here" / name), pd.read_csv(tmp_path / "cluster" / name)
+        assert here["queue"].nunique() == 6
+        timings = [c for c in here.columns if "seconds" in c]  # wall time of the fits, not a result
+        pd.testing.assert_frame_equal(
+            here.drop(columns=timings), cluster.drop(columns=timings), check_exact=True
+        )
