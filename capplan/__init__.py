@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Forecast",
+    "QueuePlans",
     "backtest",
     "capacity_plan",
     "compare_scenarios",
@@ -46,6 +47,7 @@ __all__ = [
     "kpis",
     "load_scenario",
     "open_store",
+    "plan_queues",
     "record_scenario",
     "retrain",
     "run_scenario",
@@ -424,6 +426,71 @@ def staff(
     return staff_intervals(
         np.atleast_1d(np.asarray(volume, float)), aht_seconds, interval_minutes * 60, options
     )
+
+
+@dataclass(frozen=True)
+class QueuePlans:
+    """Every queue's plan: ``table`` (queue, timestamp, model, forecast with its bands, agents,
+    scheduled agents, FTE and service per interval) for the queues done, and ``failures``
+    (queue: why) for the others."""
+
+    table: pd.DataFrame
+    failures: dict[str, str]
+
+
+def plan_queues(
+    history: IngestResult,
+    *,
+    aht_seconds: float,
+    service_level: float = 0.8,
+    target_seconds: float = 20,
+    shrinkage: float = 0.0,
+    model: str = "auto",
+    models: Sequence[str] | None = None,
+    horizon_days: int = 5,
+    scheduler: str | None = None,
+    workers: int | None = None,
+) -> QueuePlans:
+    """Forecast and staff every queue of ``history`` on its own, in this process or on a Dask
+    cluster, with the same numbers either way.
+
+    Args:
+        history: What :func:`ingest` returned, with a queue column (``queue_col``).
+        aht_seconds: Average handle time of every queue.
+        service_level: Share answered within ``target_seconds``.
+        target_seconds: The T of the service level.
+        shrinkage: Share of paid time off the phones.
+        model: ``auto`` (each queue's backtest chooses) or a model name for every queue.
+        models: With ``auto``: the candidates (default: all).
+        horizon_days: Open days ahead.
+        scheduler: None (this process), ``local`` (a LocalCluster of this machine's cores) or a
+            Dask scheduler's address (``tcp://host:8786``).
+        workers: With ``local``: worker processes (default: one per core).
+
+    Returns:
+        A :class:`QueuePlans`.
+    """
+    import pandas as pd
+
+    from scenarios.service.queue_plans import plan_queues as plan
+    from scenarios.service.staffing_plan import StaffingOptions
+    from scenarios.staffing.requirements import StaffingTargets
+
+    options = StaffingOptions(
+        StaffingTargets(service_level=service_level, target_seconds=target_seconds), shrinkage=shrinkage
+    )
+    outcome = plan(
+        history,
+        options,
+        aht_seconds,
+        model=model,
+        models=list(models) if models else None,
+        horizon_days=horizon_days,
+        scheduler=scheduler,
+        workers=workers,
+    )
+    tables = [t.assign(queue=q)[["queue", *t.columns]] for q, t in outcome.results.items()]
+    return QueuePlans(pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(), outcome.failures)
 
 
 def load_scenario(name_or_path: str | Path) -> Any:
