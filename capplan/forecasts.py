@@ -44,7 +44,7 @@ SOURCES = {
     **dict.fromkeys(("ModelContract", "data_contract", "load_checked"), "forecasting.model_contract"),
     **dict.fromkeys(("PanelError", "SCHEDULER_VARIABLE", "scheduler_from"), "forecasting.panel"),
     **dict.fromkeys(("forecast_plot",), "forecasting.plots"),
-    **dict.fromkeys(("forecast_series",), "forecasting.series"),
+    **dict.fromkeys(("forecast_series", "queue_series"), "forecasting.series"),
     **dict.fromkeys(("cells_of",), "forecasting.store.backtest_cells"),
     **dict.fromkeys(("series_digest",), "forecasting.store.forecast_cache"),
     **dict.fromkeys(("retrain", "train"), "forecasting.training"),

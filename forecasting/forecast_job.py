@@ -32,7 +32,7 @@ from forecasting.history.tables import read_table
 from forecasting.model_contract import Fit, ModelContract, check_hours, data_contract, load_checked
 from forecasting.models.base import LEVELS, Forecaster, interval_bounds, open_weekmask
 from forecasting.panel import PanelError, PanelOutcome, run_per_queue
-from forecasting.series import forecast_series
+from forecasting.series import forecast_series, queue_series
 from forecasting.slots import next_open_days, open_slots
 from forecasting.special_days import SpecialDays
 from forecasting.store import ModelVersion, Store
@@ -138,21 +138,8 @@ def backtest_queues(
     """Every queue's backtest and choice, each queue a task (here, or on a Dask cluster with
     the same results); a queue whose backtest fails is named in the outcome, the others kept.
     Here, the store's backtest cells are reused; on workers each cell is computed."""
-    queues = sorted(map(str, result.intervals["queue"].unique()))
-    inputs = {
-        q: (
-            forecast_series(result, field, q),
-            names,
-            horizon_days,
-            n_origins,
-            step_days,
-            False,
-            1,
-            clean,
-            special_days,
-        )
-        for q in queues
-    }
+    settings = (names, horizon_days, n_origins, step_days, False, 1, clean, special_days)
+    inputs = {q: (history, *settings) for q, history in queue_series(result, field).items()}  # split once
     task = (
         backtest_and_choose if scheduler is not None else partial(_backtest_here, cells=cells, n_jobs=n_jobs)
     )
@@ -721,8 +708,9 @@ def make_forecast(
     data_end = pd.Timestamp(result.intervals["interval_start"].max())
     at_option = "at" if at is not None else "horizon_days"
     inputs = {}
+    split = queue_series(result, field) if queue == EACH_QUEUE else None  # the table split once
     for q in queues:
-        history = forecast_series(result, field, q)
+        history = split[q] if split is not None else forecast_series(result, field, q)
         # after the data, not after its last usable day: a stopped feed's last weeks are left
         # out of the series, and forecasting them would put the plan in the past
         start = max(history.index.max(), data_end)

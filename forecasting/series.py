@@ -44,6 +44,21 @@ def forecast_series(result: IngestResult, field: str = "arrivals", queue: str | 
                 found=queue,
             )
         t = t[t["queue"] == queue]
+    return _series_of(t, field, result, every_queue=queue in (None, "all"))
+
+
+def queue_series(result: IngestResult, field: str = "arrivals") -> dict[str, pd.Series]:
+    """Every queue's series (as :func:`forecast_series` gives one), the table split once:
+    filtering a table of a thousand queues once per queue takes seconds a queue."""
+    if field not in FIELDS:
+        raise InputError("unknown field", option="field", expected=" or ".join(FIELDS), found=field)
+    return {
+        str(q): _series_of(t, field, result, every_queue=False)
+        for q, t in result.intervals.groupby("queue", sort=True, observed=True)
+    }
+
+
+def _series_of(t: pd.DataFrame, field: str, result: IngestResult, every_queue: bool) -> pd.Series:
     if field not in t or t[field].notna().sum() == 0:
         raise InputError(
             "no data for this field", column=field, expected=f"a column holding {field} (see <<value_col>>)"
@@ -66,7 +81,7 @@ def forecast_series(result: IngestResult, field: str = "arrivals", queue: str | 
         num = (t["aht"] * weight).groupby(t["interval_start"]).sum(min_count=1)
         values = num / weight.where(t["aht"].notna()).groupby(t["interval_start"]).sum().replace(0, np.nan)
     holes: list = []
-    if queue in (None, "all") and result.contacts is None and t["queue"].nunique() > 1:
+    if every_queue and result.contacts is None and t["queue"].nunique() > 1:
         holes = queue_holes(t, field, result)
     return keep_open(values.astype(float).rename(field), result.calendar, holes)
 

@@ -307,7 +307,7 @@ def _backtest_each_queue(args: argparse.Namespace, special_days, scheduler: str 
         candidate_names,
         cells_of,
         choice_key,
-        forecast_series,
+        queue_series,
         remember_choice,
         require_clean,
     )
@@ -331,8 +331,9 @@ def _backtest_each_queue(args: argparse.Namespace, special_days, scheduler: str 
         n_jobs=args.jobs,
     )
     rows, tables = [], {"leaderboard": [], "by_horizon": [], "backtest_forecasts": []}
+    split = queue_series(result, args.field)
     for queue, choice in outcome.results.items():
-        history = forecast_series(result, args.field, queue)
+        history = split[queue]
         remember_choice(
             args.store.choice_cache,
             choice_key(history, names, clean, special_days),

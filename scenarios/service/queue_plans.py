@@ -11,7 +11,7 @@ from forecasting.calendar import OperatingCalendar
 from forecasting.forecast_job import candidate_names, forecast_queue, horizon_timestamps
 from forecasting.history.ingest import IngestResult
 from forecasting.panel import PanelOutcome, run_per_queue
-from forecasting.series import forecast_series
+from forecasting.series import queue_series
 from scenarios.service.staffing_plan import StaffingOptions, staff_intervals
 
 
@@ -49,14 +49,12 @@ def plan_queues(
 ) -> PanelOutcome:
     """Every queue of ``result`` planned by :func:`plan_queue`, here or on the ``scheduler``'s
     workers; the outcome holds each queue's table and names the queues that failed."""
-    queues = sorted(map(str, result.intervals["queue"].unique()))
     data_end = pd.Timestamp(result.intervals["interval_start"].max())
     names = candidate_names("arrivals", ",".join(models) if models else None) if model == "auto" else None
     settings = (model, names, horizon_days, select_origins, clean, None, None, "interval", "arrivals")
     seconds = result.interval.total_seconds()
     inputs = {}
-    for q in queues:
-        history = forecast_series(result, "arrivals", q)
+    for q, history in queue_series(result, "arrivals").items():  # the table split once
         stamps = horizon_timestamps(result.calendar, max(history.index.max(), data_end), horizon_days)
         inputs[q] = (history, result.calendar, stamps, settings, options, seconds, aht_seconds)
     return run_per_queue(plan_queue, inputs, scheduler, what="plan", workers=workers)

@@ -105,3 +105,14 @@ def test_the_scheduler_comes_from_the_option_then_the_variable():
     assert scheduler_from(None, env) == "tcp://planner-cluster:8786"
     assert scheduler_from("local", env) == "local"
     assert scheduler_from(None, {}) is None and scheduler_from("none", env) is None
+
+
+def test_the_table_split_once_gives_each_queues_own_series(panel):
+    from forecasting.series import forecast_series, queue_series
+
+    split = queue_series(panel)
+    assert list(split) == sorted(f"q{i:02d}" for i in range(QUEUES))
+    for queue in ("q00", "q07", "q19"):
+        pd.testing.assert_series_equal(
+            split[queue], forecast_series(panel, "arrivals", queue), check_exact=True
+        )
