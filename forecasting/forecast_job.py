@@ -139,11 +139,17 @@ def backtest_queues(
     the same results); a queue whose backtest fails is named in the outcome, the others kept.
     Here, the store's backtest cells are reused; on workers each cell is computed."""
     settings = (names, horizon_days, n_origins, step_days, False, 1, clean, special_days)
-    inputs = {q: (history, *settings) for q, history in queue_series(result, field).items()}  # split once
+    failed: dict[str, str] = {}
+    inputs = {
+        q: (history, *settings) for q, history in queue_series(result, field, failed).items()
+    }  # split once
     task = (
         backtest_and_choose if scheduler is not None else partial(_backtest_here, cells=cells, n_jobs=n_jobs)
     )
-    return run_per_queue(task, inputs, scheduler, what="backtest")
+    outcome = run_per_queue(task, inputs, scheduler, what="backtest")
+    outcome.failures.update(failed)
+    outcome.total += len(failed)
+    return outcome
 
 
 def _backtest_here(*args, cells: BacktestCells | None, n_jobs: int) -> Choice:
@@ -708,8 +714,13 @@ def make_forecast(
     data_end = pd.Timestamp(result.intervals["interval_start"].max())
     at_option = "at" if at is not None else "horizon_days"
     inputs = {}
-    split = queue_series(result, field) if queue == EACH_QUEUE else None  # the table split once
+    failed: dict[str, str] = {}  # queues whose data no model can take: named, the others go on
+    split = None
+    if queue == EACH_QUEUE:  # the table split once
+        split = queue_series(result, field, failed if model != "champion" else None)
     for q in queues:
+        if split is not None and q not in split:
+            continue
         history = split[q] if split is not None else forecast_series(result, field, q)
         # after the data, not after its last usable day: a stopped feed's last weeks are left
         # out of the series, and forecasting them would put the plan in the past
@@ -753,27 +764,32 @@ def make_forecast(
             field,
         )
         inputs[q] = (history, result.calendar, stamps, weights, at_option, settings)
-    if inputs and scheduler is None:  # here: with the store's caches, progress and processes
-        cells = cells_of(store) if store is not None else None
-        for args in inputs.values():
-            table, selection = forecast_queue(*args, progress=progress, n_jobs=n_jobs, cells=cells)
-            tables.append(table)
-            selections.append(selection)
-    elif inputs:  # one task a queue on the cluster's workers, the same inputs as here
-        outcome = run_per_queue(forecast_queue, inputs, scheduler, what="forecast")
+    done = queues
+    cells = cells_of(store) if store is not None and scheduler is None else None
+    if inputs and queue != EACH_QUEUE:  # one series, here: with the store's caches, progress and processes
+        table, selection = forecast_queue(*inputs[queue], progress=progress, n_jobs=n_jobs, cells=cells)
+        tables.append(table)
+        selections.append(selection)
+    elif inputs or failed:  # a task a queue: here, or on the cluster's workers with the same inputs
+        task = (
+            forecast_queue
+            if scheduler is not None
+            else partial(forecast_queue, progress=progress, n_jobs=n_jobs, cells=cells)
+        )
+        outcome = run_per_queue(task, inputs, scheduler, what="forecast")
+        outcome.failures.update(failed)
+        outcome.total += len(failed)
         for table, selection in outcome.results.values():
             tables.append(table)
             selections.append(selection)
+        done = list(outcome.results)
         if outcome.failures:
-            partial = (
-                pd.concat(_with_queues(tables, list(outcome.results), queue), ignore_index=True)
-                if tables
-                else None
-            )
             error = PanelError("forecast", outcome)
-            error.partial = partial
+            error.partial = (
+                pd.concat(_with_queues(tables, done, queue), ignore_index=True) if tables else None
+            )
             raise error
-    tables = _with_queues(tables, queues, queue)
+    tables = _with_queues(tables, done, queue)
     if notes:
         log.info("%s", notes[0])
     warnings = [w for w in (closed_warning(result.calendar, at) if at is not None else None, stale) if w]

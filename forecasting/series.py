@@ -47,15 +47,24 @@ def forecast_series(result: IngestResult, field: str = "arrivals", queue: str | 
     return _series_of(t, field, result, every_queue=queue in (None, "all"))
 
 
-def queue_series(result: IngestResult, field: str = "arrivals") -> dict[str, pd.Series]:
+def queue_series(
+    result: IngestResult, field: str = "arrivals", failures: dict[str, str] | None = None
+) -> dict[str, pd.Series]:
     """Every queue's series (as :func:`forecast_series` gives one), the table split once:
-    filtering a table of a thousand queues once per queue takes seconds a queue."""
+    filtering a table of a thousand queues once per queue takes seconds a queue. A queue with
+    nothing to forecast is an error naming it, or with ``failures`` is said there and left out."""
     if field not in FIELDS:
         raise InputError("unknown field", option="field", expected=" or ".join(FIELDS), found=field)
-    return {
-        str(q): _series_of(t, field, result, every_queue=False)
-        for q, t in result.intervals.groupby("queue", sort=True, observed=True)
-    }
+    out = {}
+    for q, t in result.intervals.groupby("queue", sort=True, observed=True):
+        try:
+            out[str(q)] = _series_of(t, field, result, every_queue=False)
+        except InputError as exc:
+            named = InputError(f"queue {q}: {exc.detail}", column=exc.column, expected=exc.expected)
+            if failures is None:
+                raise named from None
+            failures[str(q)] = str(named)
+    return out
 
 
 def _series_of(t: pd.DataFrame, field: str, result: IngestResult, every_queue: bool) -> pd.Series:

@@ -438,7 +438,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     scheduler = scheduler_of(args)
     outputs = FileOutputs("forecast", args.out)
     partial_path = args.out.with_name(f"{args.out.stem}_partial.csv")
-    if scheduler is not None:
+    if args.queue == "each":
         outputs.expect(partial_path)  # the queues done, should others fail
     board_path = args.out.with_name(f"{args.out.stem}_leaderboard.csv")
     if args.model == "auto":

@@ -53,8 +53,11 @@ def plan_queues(
     names = candidate_names("arrivals", ",".join(models) if models else None) if model == "auto" else None
     settings = (model, names, horizon_days, select_origins, clean, None, None, "interval", "arrivals")
     seconds = result.interval.total_seconds()
-    inputs = {}
-    for q, history in queue_series(result, "arrivals").items():  # the table split once
+    inputs, failed = {}, {}
+    for q, history in queue_series(result, "arrivals", failed).items():  # the table split once
         stamps = horizon_timestamps(result.calendar, max(history.index.max(), data_end), horizon_days)
         inputs[q] = (history, result.calendar, stamps, settings, options, seconds, aht_seconds)
-    return run_per_queue(plan_queue, inputs, scheduler, what="plan", workers=workers)
+    outcome = run_per_queue(plan_queue, inputs, scheduler, what="plan", workers=workers)
+    outcome.failures.update(failed)  # queues with nothing to plan: named beside the others
+    outcome.total += len(failed)
+    return outcome

@@ -46,3 +46,18 @@ def test_backtest_of_every_queue_on_a_local_cluster_equals_one_process(run_cli, 
         pd.testing.assert_frame_equal(
             here.drop(columns=timings), cluster.drop(columns=timings), check_exact=True
         )
+
+
+def test_a_queue_with_nothing_to_forecast_is_named_and_the_others_kept(run_cli, tracking_store, tmp_path):
+    path = panel_report(tmp_path / "queues.csv", queues=3)
+    frame = pd.read_csv(path)
+    frame.loc[frame["queue"] == "q01", "calls"] = 0  # a queue that never had a contact
+    frame.to_csv(path, index=False)
+    out = tmp_path / "f.csv"
+    code, stdout, err = run_cli(
+        "forecast", path, *READ, "--queue", "each", "--model", "weekday_mean", "--out", out
+    )
+    assert code == 1 and "1 of 3 queues not done (q01)" in err and "no contacts" in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+    partial = pd.read_csv(tmp_path / "f_partial.csv")
+    assert sorted(partial["queue"].unique()) == ["q00", "q02"] and "f_partial.csv" in stdout
