@@ -21,11 +21,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from forecasting.common.errors import InputError
+
 log = logging.getLogger("capplan")
 
 SCHEDULER_VARIABLE = "CAPPLAN_DASK_SCHEDULER"
 IN_PROCESS = ("", "none", "sync", "in-process")
 LOCAL = "local"
+CONNECT_SECONDS = 10  # an address with no scheduler behind it is said after this long
 RETRIES = 2  # a task whose worker died is run again this many times before its queue is reported
 PROGRESS_SECONDS = 10.0
 
@@ -117,8 +120,6 @@ def _guarded(task: Callable[..., Any], *args: Any) -> tuple[str, Any]:
 
 
 def _is_input_error(exc: Exception) -> bool:
-    from forecasting.common.errors import InputError
-
     return isinstance(exc, InputError)
 
 
@@ -143,7 +144,16 @@ def dask_client(scheduler: str, workers: int | None = None) -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
     if scheduler != LOCAL:
-        with Client(scheduler, set_as_default=True) as client:
+        try:
+            client = Client(scheduler, set_as_default=True, timeout=CONNECT_SECONDS)
+        except (OSError, TimeoutError, ValueError) as exc:  # no scheduler there, or not an address
+            raise InputError(
+                f"no Dask scheduler answers at {scheduler} ({type(exc).__name__})",
+                option="scheduler",
+                expected="local, or the address of a running scheduler (tcp://host:8786)",
+                found=scheduler,
+            ) from None
+        with client:
             yield client
         return
     n = workers or max(1, os.cpu_count() or 1)

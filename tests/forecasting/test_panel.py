@@ -116,3 +116,22 @@ def test_the_table_split_once_gives_each_queues_own_series(panel):
         pd.testing.assert_series_equal(
             split[queue], forecast_series(panel, "arrivals", queue), check_exact=True
         )
+
+
+@pytest.mark.slow
+def test_an_existing_cluster_is_reached_by_its_address():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        outcome = run_per_queue(_fails_on_odd, {"a": ("a", 2), "b": ("b", 3)}, cluster.scheduler_address)
+    assert outcome.results == {"a": 20} and list(outcome.failures) == ["b"]
+
+
+def test_an_address_with_no_scheduler_is_a_user_error(monkeypatch):
+    import forecasting.panel as panel_module
+    from forecasting.common.errors import InputError
+
+    monkeypatch.setattr(panel_module, "CONNECT_SECONDS", 1)
+    with pytest.raises(InputError) as caught:
+        run_per_queue(_fails_on_odd, {"a": ("a", 2)}, "tcp://127.0.0.1:1")
+    assert caught.value.option == "scheduler" and "no Dask scheduler answers" in str(caught.value)
