@@ -132,6 +132,8 @@ def scheduler_of(args: argparse.Namespace) -> str | None:
     """The Dask scheduler the command uses, refused where there is one series to run."""
     from capplan.forecasts import scheduler_from
 
+    if args.queue != "each" and args.scheduler is None:  # CAPPLAN_DASK_SCHEDULER is for many queues only
+        return None
     scheduler = scheduler_from(args.scheduler)
     if scheduler is not None and args.queue != "each":
         raise InputError(

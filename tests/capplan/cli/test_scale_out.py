@@ -61,3 +61,12 @@ def test_a_queue_with_nothing_to_forecast_is_named_and_the_others_kept(run_cli, 
     assert len(err.strip().splitlines()) == 1 and not out.exists()
     partial = pd.read_csv(tmp_path / "f_partial.csv")
     assert sorted(partial["queue"].unique()) == ["q00", "q02"] and "f_partial.csv" in stdout
+
+
+def test_the_scheduler_variable_leaves_one_series_in_this_process(
+    run_cli, tracking_store, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("CAPPLAN_DASK_SCHEDULER", "tcp://127.0.0.1:1")  # never reached for one series
+    path = panel_report(tmp_path / "queues.csv", queues=2)
+    code, _, err = run_cli("forecast", path, *READ, "--model", "weekday_mean", "--out", tmp_path / "f.csv")
+    assert code == 0, err
