@@ -178,6 +178,7 @@ def forecast(
     horizon_days: int = 5,
     granularity: str | None = None,
     store: Store | None = None,
+    scheduler: str | None = None,
 ) -> Forecast:
     """Forecast a series with prediction intervals.
 
@@ -187,10 +188,12 @@ def forecast(
             registered model: give ``store``), or a model name (``weekday_mean``, ``ets_topdown``,
             ``prophet_topdown``, ...; several joined by ``+``).
         field: ``arrivals`` or ``aht``.
-        queue: One queue, or None for all together.
+        queue: One queue, None for all together, or ``each`` for every queue with its own model.
         horizon_days: Open days ahead.
         granularity: ``interval``, ``day``, ``week`` or ``month`` (default: the data's own).
         store: Where backtest results are cached and champions are read from.
+        scheduler: With ``queue="each"``: fit the queues on Dask workers, ``local`` (a
+            LocalCluster of this machine's cores) or a scheduler's address; same results.
 
     Returns:
         A :class:`Forecast`.
@@ -198,7 +201,15 @@ def forecast(
     from forecasting.forecast_job import make_forecast
 
     table, selections, warning = make_forecast(
-        history, field, queue, model, horizon_days, progress=False, store=store, granularity=granularity
+        history,
+        field,
+        queue,
+        model,
+        horizon_days,
+        progress=False,
+        store=store,
+        granularity=granularity,
+        scheduler=scheduler,
     )
     chosen = selections[0] if len(selections) == 1 else None
     name = chosen.name if chosen else ", ".join(s.name for s in selections)
