@@ -20,6 +20,10 @@ MODELS = ("erlang-c", "erlang-a", "erlang-b")  # erlang-b: lost-calls (trunks), 
 ServiceFunction = Callable[..., dict]
 _EPS = 1e-9
 MAX_STEP = 2.0**24  # agents beyond the load: no queue needs this many, a service model that plateaus would
+# From this many intervals Erlang C searches run compiled (``kernels.erlang_c_required``, the
+# same answers, ~8x faster): below it, importing numba and loading the cached kernel (about
+# 0.4 s) costs more than the numpy search takes. See benchmarks/README.md, "Staffing speed".
+KERNEL_MIN_INTERVALS = 200_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,6 +103,55 @@ def required_agents(
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
     volume, aht, interval_seconds, *rest = (np.broadcast_to(a, shape).ravel() for a in arrays)
     patience_arr = rest[0] if rest else None
+    if volume.size >= KERNEL_MIN_INTERVALS and _kernel_fits(targets, model, service):
+        agents = _kernel_search(volume, aht, interval_seconds, targets)
+        if agents is not None:
+            return agents.reshape(shape)
+    return _search(volume, aht, interval_seconds, patience_arr, targets, model, service).reshape(shape)
+
+
+def _kernel_fits(targets: StaffingTargets, model: str, service) -> bool:
+    """Erlang C with service level, ASA and occupancy targets: what ``kernels.erlang_c_required`` does."""
+    return (
+        model == "erlang-c"
+        and service is None
+        and targets.abandon_rate is None
+        and targets.blocking is None
+        and np.ndim(targets.target_seconds) == 0
+    )
+
+
+def _kernel_search(volume, aht, interval_seconds, targets: StaffingTargets) -> np.ndarray | None:
+    """The compiled search (same answers); None where numba cannot be used."""
+    try:
+        from scenarios.staffing.kernels import FALLBACK, erlang_c_required
+    except ImportError:  # numba missing or broken: the numpy search answers the same
+        return None
+    nan = float("nan")
+
+    def target(value):
+        return nan if value is None else float(value)
+
+    out = np.empty(volume.shape, np.int64)
+    erlang_c_required(
+        np.ascontiguousarray(volume),
+        np.ascontiguousarray(aht),
+        np.ascontiguousarray(interval_seconds),
+        float(targets.target_seconds),
+        target(targets.service_level),
+        target(targets.asa_seconds),
+        target(targets.max_occupancy),
+        target(targets.max_occupancy or None),  # the lower bound reads an unset or 0 cap alike
+        out,
+    )
+    left = np.flatnonzero(out == FALLBACK)  # absurd targets or inputs: the numpy path answers (or raises)
+    if left.size:
+        out[left] = _search(volume[left], aht[left], interval_seconds[left], None, targets, "erlang-c", None)
+    return out
+
+
+def _search(volume, aht, interval_seconds, patience_arr, targets, model, service) -> np.ndarray:
+    """The vectorized search over flat arrays: gallop from a lower bound, then bisect."""
     load = volume * aht / interval_seconds
     lower = np.floor(load) if model == "erlang-c" and service is None else np.zeros(load.shape)
     if targets.max_occupancy:
@@ -143,7 +196,7 @@ def required_agents(
         hi[sub[meets]] = mid[sub[meets]]
         lo[sub[~meets]] = mid[sub[~meets]]
     result[active] = hi
-    return result.astype(np.int64).reshape(shape)
+    return result.astype(np.int64)
 
 
 def scheduled_agents(required: np.ndarray, shrinkage) -> np.ndarray:

@@ -16,6 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+# From this many calls in the longest replication the per-call loop runs compiled
+# (``kernels.fcfs_core``, same numbers): below it, importing numba and loading the cached
+# kernel (about 0.4 s) costs more than the numpy loop takes.
+KERNEL_MIN_CALLS = 20_000
+
 
 @dataclass(frozen=True)
 class Distribution:
@@ -72,10 +77,18 @@ def simulate(
     counts = rng.poisson(np.broadcast_to(volume, (replications, n_int)))
     per_rep = counts.sum(axis=1)
     width = int(per_rep.max()) if per_rep.size else 0
+    kernels = _kernels() if width >= KERNEL_MIN_CALLS else None
     arrival = np.full((replications, width), np.inf)
     for r in range(replications):  # one vectorized draw per replication
         starts = np.repeat(np.arange(n_int) * interval_seconds, counts[r])
-        arrival[r, : per_rep[r]] = np.sort(starts + rng.uniform(0, interval_seconds, per_rep[r]))
+        times = starts + rng.uniform(0, interval_seconds, per_rep[r])
+        arrival[r, : per_rep[r]] = times if kernels else np.sort(times)
+    if kernels:  # the same sorted rows, interval by interval
+        kernels.sort_within_intervals(arrival, counts.astype(np.int64))
+        for r in range(replications):
+            row = arrival[r, : per_rep[r]]
+            if np.any(row[1:] < row[:-1]):  # an interval length whose multiples round unevenly
+                row.sort()
     handle_t = handle.sample(rng, (replications, width))
     patience_t = patience.sample(rng, (replications, width))
 
@@ -85,8 +98,52 @@ def simulate(
     # first on-duty interval at or after i, per slot (n_int if none)
     next_on = np.minimum.accumulate(np.where(duty, idx, n_int)[:, ::-1], axis=1)[:, ::-1]
     next_on_time = np.where(next_on < n_int, next_on * interval_seconds, np.inf)
-    free = np.zeros((replications, slots))
     start = np.full((replications, width), np.inf)
+    if kernels:
+        kernels.fcfs_core(
+            arrival,
+            per_rep.astype(np.int64),
+            handle_t,
+            patience_t,
+            agents.astype(np.int64),
+            np.ascontiguousarray(next_on_time, dtype=float),
+            float(interval_seconds),
+            start,
+        )
+    else:  # the same loop, the same numbers
+        _fcfs_numpy(arrival, handle_t, patience_t, agents, duty, next_on_time, interval_seconds, start)
+
+    metrics = _interval_metrics(
+        arrival, start, handle_t, patience_t, agents, interval_seconds, target_seconds, kernels
+    )
+    t_crit = stats.t.ppf(0.975, max(replications - 1, 1))
+    with warnings.catch_warnings():  # an interval nobody staffed or called has no value: NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = {k: np.nanmean(v, axis=0) for k, v in metrics.items()}
+        half = {
+            k: t_crit * np.nanstd(v, axis=0, ddof=1) / np.sqrt(np.sum(~np.isnan(v), axis=0))
+            if replications > 1
+            else np.full(n_int, np.nan)
+            for k, v in metrics.items()
+        }
+    return SimulationResult(mean, half, replications, int(per_rep.sum()), metrics)
+
+
+def _kernels():
+    """``scenarios.staffing.kernels`` (compiled loops), or None where numba cannot be used."""
+    try:
+        from scenarios.staffing import kernels
+    except ImportError:  # numba missing or broken: the numpy loop answers the same
+        return None
+    return kernels
+
+
+def _fcfs_numpy(arrival, handle_t, patience_t, agents, duty, next_on_time, interval_seconds, start) -> None:
+    """The per-call loop in numpy: the k-th call of every replication in one step."""
+    replications, width = arrival.shape
+    n_int = len(agents)
+    slots = duty.shape[0]
+    free = np.zeros((replications, slots))
     rows = np.arange(replications)
     slot_ids = np.arange(slots)[None, :]
     for k in range(width):
@@ -103,24 +160,9 @@ def simulate(
         start[served, k] = s[served]
         free[rows[served], best[served]] = s[served] + handle_t[served, k]
 
-    metrics = _interval_metrics(
-        arrival, start, handle_t, patience_t, agents, interval_seconds, target_seconds
-    )
-    t_crit = stats.t.ppf(0.975, max(replications - 1, 1))
-    with warnings.catch_warnings():  # an interval nobody staffed or called has no value: NaN
-        warnings.simplefilter("ignore", RuntimeWarning)
-        mean = {k: np.nanmean(v, axis=0) for k, v in metrics.items()}
-        half = {
-            k: t_crit * np.nanstd(v, axis=0, ddof=1) / np.sqrt(np.sum(~np.isnan(v), axis=0))
-            if replications > 1
-            else np.full(n_int, np.nan)
-            for k, v in metrics.items()
-        }
-    return SimulationResult(mean, half, replications, int(per_rep.sum()), metrics)
-
 
 def _interval_metrics(
-    arrival, start, handle_t, patience_t, agents, interval_seconds, target_seconds
+    arrival, start, handle_t, patience_t, agents, interval_seconds, target_seconds, kernels=None
 ) -> dict[str, np.ndarray]:
     """Per replication and arrival interval: service level, ASA, abandonment, occupancy."""
     reps, _ = arrival.shape
@@ -155,8 +197,16 @@ def _interval_metrics(
     busy = np.zeros((reps, n_int))
     edges = np.arange(n_int + 1) * interval_seconds
     for r in range(reps):
-        s = np.sort(start[r][served[r]])
-        e = np.sort((start[r] + handle_t[r])[served[r]])
+        s = start[r][served[r]]
+        e = (start[r] + handle_t[r])[served[r]]
+        # FCFS: served calls start in arrival order, so ``s`` is sorted already and the
+        # compiled path sorts the ends by a sweep (the same arrays as np.sort's)
+        if kernels is not None and not np.any(s[1:] < s[:-1]):
+            e = kernels.sorted_ends(s, e)
+            if np.any(e[1:] < e[:-1]):  # a negative handle time broke the sweep's premise
+                e = np.sort(e)
+        else:
+            s, e = np.sort(s), np.sort(e)
         busy_until = _busy_until(s, e, edges)
         busy[r] = np.diff(busy_until)
     staffed = agents * interval_seconds
