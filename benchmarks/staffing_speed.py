@@ -25,6 +25,12 @@ from scenarios.staffing.simulation import Distribution, simulate
 NUMPY, NUMBA = 10**15, 0  # size thresholds that force one path or the other
 
 
+def use_path(size: int) -> None:
+    """Force the numpy path (NUMPY) or the kernels (NUMBA) for every input size."""
+    requirements.KERNEL_MIN_INTERVALS = requirements.KERNEL_MIN_INTERVALS_LOADED = size
+    simulation.KERNEL_MIN_CALLS = simulation.KERNEL_MIN_CALLS_LOADED = size
+
+
 def timed(fn, repeat: int = 1):
     """(result, median seconds over ``repeat`` runs)."""
     times, result = [], None
@@ -46,9 +52,9 @@ def required_agents_benchmark(intervals: int, sample: int) -> None:
     def solve():
         return required_agents(volume, aht, 1800, targets)
 
-    requirements.KERNEL_MIN_INTERVALS = NUMPY
+    use_path(NUMPY)
     ours, numpy_seconds = timed(solve)
-    requirements.KERNEL_MIN_INTERVALS = NUMBA
+    use_path(NUMBA)
     started = time.perf_counter()
     required_agents(volume[:10], aht[:10], 1800, targets)  # import numba, load (or compile) the kernel
     first = time.perf_counter() - started
@@ -108,10 +114,10 @@ def mmc_benchmark(numpy_intervals: int, kernel_intervals: int, ciw_intervals: in
         return simulate(np.full(n, 100.0), np.full(n, 14), 1800, handle, patience, 20, replications=1, seed=1)
 
     rows = []
-    simulation.KERNEL_MIN_CALLS = NUMPY
+    use_path(NUMPY)
     result, seconds = timed(lambda: ours(numpy_intervals))
     rows.append(("capplan simulate, numpy path", result, seconds))
-    simulation.KERNEL_MIN_CALLS = NUMBA
+    use_path(NUMBA)
     ours(2)  # import numba, load (or compile) the kernels
     result, seconds = timed(lambda: ours(kernel_intervals), repeat=3)
     rows.append(("capplan simulate, numba kernel", result, seconds))
@@ -173,12 +179,12 @@ def week_benchmark() -> None:
         return simulate(volume, agents, 1800, handle, patience, target_seconds=20, replications=20, seed=1)
 
     rows = []
-    simulation.KERNEL_MIN_CALLS = NUMPY
+    use_path(NUMPY)
     numpy_result, seconds = timed(ours)
     rows.append(
         ("capplan simulate, numpy path (20 replications together)", numpy_result.calls_simulated, seconds)
     )
-    simulation.KERNEL_MIN_CALLS = NUMBA
+    use_path(NUMBA)
     kernel_result, seconds = timed(ours, repeat=3)
     rows.append(("capplan simulate, numba kernel (20 replications)", kernel_result.calls_simulated, seconds))
     same = all(

@@ -303,3 +303,34 @@ def sorted_ends(starts, ends):
     rest = np.sort(heap[:size])
     out[w:] = rest
     return out
+
+
+def loaded(kernel) -> bool:
+    """Whether ``kernel`` is compiled (or loaded from the cache) in this process already: then
+    even small inputs gain from it (``required_agents`` and ``simulate`` lower their size
+    thresholds)."""
+    return bool(kernel.signatures)
+
+
+def warm_up() -> None:
+    """Compile (or load from the cache) every kernel now, on tiny inputs: for a long-lived
+    process that will staff or simulate many small queues (a Dask worker, say), after which
+    those run compiled too."""
+    out = np.empty(1, np.int64)
+    one = np.ones(1)
+    erlang_c_required(one * 100.0, one * 180.0, one * 1800.0, 20.0, 0.8, math.nan, 0.85, 0.85, out)
+    arrival = np.array([[10.0, 20.0]])
+    start = np.full((1, 2), np.inf)
+    counts = np.array([[2]], np.int64)
+    sort_within_intervals(arrival, counts)
+    fcfs_core(
+        arrival,
+        np.array([2], np.int64),
+        arrival,
+        arrival,
+        np.ones(1, np.int64),
+        np.zeros((1, 1)),
+        1800.0,
+        start,
+    )
+    sorted_ends(arrival[0], arrival[0] + 1.0)

@@ -7,6 +7,7 @@ bisection search over all intervals at once: about log2(range) evaluations, not 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ MAX_STEP = 2.0**24  # agents beyond the load: no queue needs this many, a servic
 # same answers, ~8x faster): below it, importing numba and loading the cached kernel (about
 # 0.4 s) costs more than the numpy search takes. See benchmarks/README.md, "Staffing speed".
 KERNEL_MIN_INTERVALS = 200_000
+KERNEL_MIN_INTERVALS_LOADED = 2_000  # once the kernel is loaded in this process (``kernels.warm_up``)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,11 +105,19 @@ def required_agents(
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
     volume, aht, interval_seconds, *rest = (np.broadcast_to(a, shape).ravel() for a in arrays)
     patience_arr = rest[0] if rest else None
-    if volume.size >= KERNEL_MIN_INTERVALS and _kernel_fits(targets, model, service):
+    if volume.size >= _kernel_threshold() and _kernel_fits(targets, model, service):
         agents = _kernel_search(volume, aht, interval_seconds, targets)
         if agents is not None:
             return agents.reshape(shape)
     return _search(volume, aht, interval_seconds, patience_arr, targets, model, service).reshape(shape)
+
+
+def _kernel_threshold() -> int:
+    """Intervals from which the compiled search pays: fewer once the kernel is loaded already."""
+    kernels = sys.modules.get("scenarios.staffing.kernels")
+    if kernels is not None and kernels.loaded(kernels.erlang_c_required):
+        return min(KERNEL_MIN_INTERVALS, KERNEL_MIN_INTERVALS_LOADED)
+    return KERNEL_MIN_INTERVALS
 
 
 def _kernel_fits(targets: StaffingTargets, model: str, service) -> bool:

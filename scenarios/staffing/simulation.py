@@ -10,6 +10,7 @@ one numpy step, so the Python loop runs once per call of the longest replication
 
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from scipy import stats
 # (``kernels.fcfs_core``, same numbers): below it, importing numba and loading the cached
 # kernel (about 0.4 s) costs more than the numpy loop takes.
 KERNEL_MIN_CALLS = 20_000
+KERNEL_MIN_CALLS_LOADED = 500  # once the kernel is loaded in this process (``kernels.warm_up``)
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def simulate(
     counts = rng.poisson(np.broadcast_to(volume, (replications, n_int)))
     per_rep = counts.sum(axis=1)
     width = int(per_rep.max()) if per_rep.size else 0
-    kernels = _kernels() if width >= KERNEL_MIN_CALLS else None
+    kernels = _kernels() if width >= _kernel_threshold() else None
     arrival = np.full((replications, width), np.inf)
     for r in range(replications):  # one vectorized draw per replication
         starts = np.repeat(np.arange(n_int) * interval_seconds, counts[r])
@@ -127,6 +129,14 @@ def simulate(
             for k, v in metrics.items()
         }
     return SimulationResult(mean, half, replications, int(per_rep.sum()), metrics)
+
+
+def _kernel_threshold() -> int:
+    """Calls (longest replication) from which the compiled loop pays: fewer once it is loaded."""
+    kernels = sys.modules.get("scenarios.staffing.kernels")
+    if kernels is not None and kernels.loaded(kernels.fcfs_core):
+        return min(KERNEL_MIN_CALLS, KERNEL_MIN_CALLS_LOADED)
+    return KERNEL_MIN_CALLS
 
 
 def _kernels():

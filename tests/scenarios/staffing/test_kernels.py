@@ -17,6 +17,17 @@ from scenarios.staffing.requirements import StaffingTargets, required_agents
 from scenarios.staffing.simulation import Distribution, simulate
 
 
+def use_path(monkeypatch, compiled: bool) -> None:
+    """Force the compiled or the numpy path, whatever this process has loaded."""
+    size = 0 if compiled else 10**15
+    for module, names in (
+        (requirements, ("KERNEL_MIN_INTERVALS", "KERNEL_MIN_INTERVALS_LOADED")),
+        (simulation, ("KERNEL_MIN_CALLS", "KERNEL_MIN_CALLS_LOADED")),
+    ):
+        for name in names:
+            monkeypatch.setattr(module, name, size)
+
+
 def both_searches(volume, aht, interval_seconds, targets):
     """(compiled, numpy) answers of the same question."""
     volume, aht, interval_seconds = (
@@ -99,7 +110,7 @@ def test_absurd_targets_are_left_to_numpy():
 def test_kernel_reference_values(volume, aht, interval, targets, expected, monkeypatch):
     compiled, numpy = both_searches([volume], aht, interval, targets)
     assert int(compiled[0]) == int(numpy[0]) == expected
-    monkeypatch.setattr(requirements, "KERNEL_MIN_INTERVALS", 0)  # through the public function
+    use_path(monkeypatch, compiled=True)  # through the public function
     assert int(required_agents(volume, aht, interval, targets)) == expected
 
 
@@ -107,8 +118,9 @@ def test_routing_by_size_and_model(monkeypatch):
     rng = np.random.default_rng(3)
     volume, aht = rng.uniform(1, 900, (40, 25)), rng.uniform(60, 600, (40, 25))
     targets = TARGETS[6]
+    use_path(monkeypatch, compiled=False)
     numpy = required_agents(volume, aht, 1800, targets)
-    monkeypatch.setattr(requirements, "KERNEL_MIN_INTERVALS", 0)
+    use_path(monkeypatch, compiled=True)
     called = []
     real = requirements._kernel_search
     monkeypatch.setattr(requirements, "_kernel_search", lambda *a: called.append(1) or real(*a))
@@ -152,9 +164,9 @@ SIM_CASES = [
 @pytest.mark.parametrize("seed", [0, 17])
 def test_simulation_identical_for_the_same_seed(case, seed, monkeypatch):
     volume, agents, handle, patience, reps = SIM_CASES[case]
-    monkeypatch.setattr(simulation, "KERNEL_MIN_CALLS", 10**12)
+    use_path(monkeypatch, compiled=False)
     numpy = simulate(volume, agents, 1800, handle, patience, 20, reps, seed=seed)
-    monkeypatch.setattr(simulation, "KERNEL_MIN_CALLS", 0)
+    use_path(monkeypatch, compiled=True)
     compiled = simulate(volume, agents, 1800, handle, patience, 20, reps, seed=seed)
     assert compiled.calls_simulated == numpy.calls_simulated
     for key in numpy.per_replication:
@@ -173,9 +185,9 @@ def test_interval_lengths_that_round_unevenly(monkeypatch):
         20,
         2,
     )
-    monkeypatch.setattr(simulation, "KERNEL_MIN_CALLS", 10**12)
+    use_path(monkeypatch, compiled=False)
     numpy = simulate(*args, seed=4)
-    monkeypatch.setattr(simulation, "KERNEL_MIN_CALLS", 0)
+    use_path(monkeypatch, compiled=True)
     compiled = simulate(*args, seed=4)
     for key in numpy.per_replication:
         np.testing.assert_array_equal(compiled.per_replication[key], numpy.per_replication[key], err_msg=key)
@@ -229,3 +241,17 @@ def test_kernels_import_without_a_writable_cache(tmp_path):
         assert done.returncode == 0, done.stderr
         assert done.stdout.split() == ["14", str(package.parent / "__init__.py")]
         assert any((home / ".cache").rglob("*.nbi")) == cached
+
+
+def test_small_inputs_run_compiled_once_the_kernels_are_loaded(monkeypatch):
+    from scenarios.staffing import kernels
+
+    kernels.warm_up()
+    assert kernels.loaded(kernels.erlang_c_required) and kernels.loaded(kernels.fcfs_core)
+    assert requirements._kernel_threshold() == requirements.KERNEL_MIN_INTERVALS_LOADED
+    assert simulation._kernel_threshold() == simulation.KERNEL_MIN_CALLS_LOADED
+    called = []
+    real = requirements._kernel_search
+    monkeypatch.setattr(requirements, "_kernel_search", lambda *a: called.append(1) or real(*a))
+    small = np.full(requirements.KERNEL_MIN_INTERVALS_LOADED, 100.0)
+    assert (required_agents(small, 180, 1800, TARGETS[0]) == 14).all() and called
