@@ -46,7 +46,7 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 bench: setup
-	$(BIN)/python -m pip install --quiet pyworkforce simpy  # peer libraries, for the comparisons only
+	$(BIN)/python -m pip install --quiet pyworkforce ciw simpy  # peer libraries, for the comparisons only
 	$(BIN)/python benchmarks/ingest_speed.py
 	$(BIN)/python benchmarks/forecast_accuracy.py
 	$(BIN)/python benchmarks/staffing_speed.py
@@ -54,6 +54,7 @@ bench: setup
 	$(BIN)/python benchmarks/speed.py --skip-before
 	$(BIN)/python benchmarks/capacity_speed.py
 	$(BIN)/python benchmarks/schedule_speed.py
+	$(BIN)/python benchmarks/scale_out.py --queues 1000
 
 ui: setup
 	$(BIN)/mlflow ui --backend-store-uri $${MLFLOW_TRACKING_URI:-sqlite:///data/mlflow.db} --host 127.0.0.1 --port 5000

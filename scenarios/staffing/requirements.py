@@ -105,6 +105,12 @@ def required_agents(
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
     volume, aht, interval_seconds, *rest = (np.broadcast_to(a, shape).ravel() for a in arrays)
     patience_arr = rest[0] if rest else None
+    busy = volume > 0
+    if not (
+        np.isfinite(volume).all() and np.isfinite(aht[busy]).all() and np.isfinite(interval_seconds).all()
+    ):
+        # a NaN step never reaches the search's limit: refused, not searched for ever
+        raise ValueError("volume, AHT and interval must be finite numbers (AHT wherever there are contacts)")
     if volume.size >= _kernel_threshold() and _kernel_fits(targets, model, service):
         agents = _kernel_search(volume, aht, interval_seconds, targets)
         if agents is not None:

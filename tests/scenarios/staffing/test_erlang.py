@@ -410,3 +410,23 @@ def test_every_reference_value_through_the_cli(run_cli, args, integers, values):
 
 def test_erlang_a_mean_wait_reference_through_the_api():
     close(erlang_a_metrics(100, 180, 1800, 14, 20, 300)["mean_wait_seconds"] / 60, "0.0699187")
+
+
+@pytest.mark.parametrize(
+    ("volume", "aht"), [(10.0, float("nan")), (float("nan"), 180.0), (10.0, float("inf"))]
+)
+def test_a_missing_number_is_refused_not_searched_for_ever(volume, aht):
+    with pytest.raises(ValueError, match="finite"):
+        required_agents(
+            np.array([volume]), np.array([aht]), 1800, StaffingTargets(service_level=0.8, target_seconds=20)
+        )
+
+
+def test_an_unknown_aht_without_contacts_needs_no_agent():
+    agents = required_agents(
+        np.array([0.0, 10.0]),
+        np.array([np.nan, 180.0]),
+        1800,
+        StaffingTargets(service_level=0.8, target_seconds=20),
+    )
+    assert agents[0] == 0 and agents[1] > 0
