@@ -134,10 +134,12 @@ def backtest_queues(
     scheduler: str | None = None,
     cells: BacktestCells | None = None,
     n_jobs: int = 1,
+    choices=None,
 ) -> PanelOutcome:
     """Every queue's backtest and choice, each queue a task (here, or on a Dask cluster with
     the same results); a queue whose backtest fails is named in the outcome, the others kept.
-    Here, the store's backtest cells are reused; on workers each cell is computed."""
+    Here, the store's backtest cells are reused; on workers each cell is computed. Each
+    queue's choice is remembered in ``choices`` (the store's cache) for its forecast."""
     settings = (names, horizon_days, n_origins, step_days, False, 1, clean, special_days)
     failed: dict[str, str] = {}
     inputs = {
@@ -147,6 +149,8 @@ def backtest_queues(
         backtest_and_choose if scheduler is not None else partial(_backtest_here, cells=cells, n_jobs=n_jobs)
     )
     outcome = run_per_queue(task, inputs, scheduler, what="backtest")
+    for q, choice in outcome.results.items() if choices is not None else ():
+        remember_choice(choices, choice_key(inputs[q][0], names, clean, special_days), choice, horizon_days)
     outcome.failures.update(failed)
     outcome.total += len(failed)
     return outcome

@@ -308,9 +308,6 @@ def _backtest_each_queue(args: argparse.Namespace, special_days, scheduler: str 
         backtest_queues,
         candidate_names,
         cells_of,
-        choice_key,
-        queue_series,
-        remember_choice,
         require_clean,
     )
 
@@ -331,17 +328,10 @@ def _backtest_each_queue(args: argparse.Namespace, special_days, scheduler: str 
         scheduler=scheduler,
         cells=cells_of(args.store),
         n_jobs=args.jobs,
+        choices=args.store.choice_cache,
     )
     rows, tables = [], {"leaderboard": [], "by_horizon": [], "backtest_forecasts": []}
-    split = queue_series(result, args.field)
     for queue, choice in outcome.results.items():
-        history = split[queue]
-        remember_choice(
-            args.store.choice_cache,
-            choice_key(history, names, clean, special_days),
-            choice,
-            args.horizon_days,
-        )
         best = choice.leaderboard.set_index("model").loc[choice.name]
         rows.append({"queue": queue, "chosen": choice.name, "mase": best["mase"], "wape": best["wape"]})
         for key, table in (

@@ -70,3 +70,31 @@ def test_the_scheduler_variable_leaves_one_series_in_this_process(
     path = panel_report(tmp_path / "queues.csv", queues=2)
     code, _, err = run_cli("forecast", path, *READ, "--model", "weekday_mean", "--out", tmp_path / "f.csv")
     assert code == 0, err
+
+
+def test_each_queues_backtest_choice_is_remembered_for_its_forecast(run_cli, tracking_store, tmp_path):
+    from forecasting.forecast_job import candidate_names, choice_key, recalled_choice
+    from forecasting.history.ingest import IngestOptions, ingest
+    from forecasting.series import queue_series
+
+    path = panel_report(tmp_path / "queues.csv", queues=2)
+    models = "weekday_mean,seasonal_naive_week"
+    code, _, err = run_cli(
+        "backtest",
+        path,
+        *READ,
+        "--queue",
+        "each",
+        "--models",
+        models,
+        "--horizon-days",
+        "2",
+        "--origins",
+        "2",
+    )
+    assert code == 0, err
+    result = ingest(path, IngestOptions(time_col="timestamp", value_cols=("calls",), queue_col="queue"))
+    names = candidate_names("arrivals", models)
+    for history in queue_series(result).values():
+        recalled = recalled_choice(tracking_store.choice_cache, choice_key(history, names, True, None), 2)
+        assert recalled is not None and recalled[1]["winner"] in recalled[0]["model"].tolist()
