@@ -95,7 +95,7 @@ def train(
     unlocked; registration and the champion decision hold the store's lock, so of two first
     trainings at once exactly one becomes the champion."""
     before = store.model_version(registered_name, CHAMPION)
-    unlike = _unlike_champion(store, before, contract, registered_name, force)
+    unlike = unlike_champion(store, before, contract, registered_name, force)
     with store.start_run(EXPERIMENT, f"train {registered_name}") as run:
         run.log_params(
             {
@@ -134,26 +134,11 @@ def train(
         run.log_params({"chosen_model": chosen})
         row = board.set_index("model").loc[chosen]
         run.log_metrics({k: row[k] for k in ("mase", "wape", "coverage80", "coverage95")})
-        with store.lock():  # the champion seen and the alias set are one step for all processes
-            existing = store.model_version(registered_name, CHAMPION)
-            version = run.log_forecaster(fitted, chosen, registered_name, _tags(contract))
-            if existing is not None and not force:
-                store.set_alias(registered_name, CHALLENGER, version)
-                meanwhile = " (registered by another training while this one ran)" if before is None else ""
-                decision = (
-                    f"version {version} ({chosen}) registered as challenger; champion stays version {existing.version}"
-                    f"{meanwhile}: retrain to compare them, or promote it to replace it"
-                )
-            elif existing is not None:
-                store.set_alias(registered_name, CHAMPION, version)
-                decision = f"version {version} ({chosen}) replaces champion version {existing.version} (promoted on request{unlike})"
-            else:
-                store.set_alias(registered_name, CHAMPION, version)
-                decision = f"version {version} ({chosen}) is the first champion"
-        run.set_tags({"decision": decision})
-        return TrainingOutcome(
-            run.run_id, registered_name, version, chosen, board, existing is None or force, decision
+        version, decision, promoted = register_trained(
+            store, run, fitted, chosen, registered_name, contract, before is None, force, unlike
         )
+        run.set_tags({"decision": decision})
+        return TrainingOutcome(run.run_id, registered_name, version, chosen, board, promoted, decision)
 
 
 def retrain(
@@ -249,21 +234,10 @@ def retrain(
             history, calendar, residuals=choice.backtest.residuals(challenger_name)
         )
         _calibrated(run, fitted, board, challenger_name)
-        with store.lock():  # promote only over the champion it was compared with
-            current = store.model_version(registered_name, CHAMPION)
-            version = run.log_forecaster(fitted, challenger_name, registered_name, _tags(contract))
-            store.set_alias(registered_name, CHALLENGER, version)
-            number = champion_version.version
-            moved = current is not None and current.version != number
-            verdict = "promoted to champion" if better else f"not promoted; champion stays version {number}"
-            if better and moved:
-                verdict = (
-                    f"not promoted: the champion became version {current.version} while this retrain ran "
-                    "(retrain again to compare with it)"
-                )
-            better = better and not moved
-            if better:
-                store.set_alias(registered_name, CHAMPION, version)
+        version, verdict, better = register_challenger(
+            store, run, fitted, challenger_name, registered_name, contract, champion_version, better
+        )
+        number = champion_version.version
         decision = (
             f"challenger version {version} ({challenger_name}) MASE {scores['challenger']['mase']:.3f} vs champion "
             f"version {number} ({champion_name}) {scores['champion']['mase']:.3f} as trained and "
@@ -273,6 +247,71 @@ def retrain(
         run.log_params({"challenger_model": challenger_name})
         run.log_metrics({"promoted": float(better)})
         return TrainingOutcome(run.run_id, registered_name, version, challenger_name, board, better, decision)
+
+
+def register_trained(
+    store: Store,
+    run: RunLog,
+    fitted,
+    chosen: str,
+    registered_name: str,
+    contract: ModelContract | None,
+    first: bool,
+    force: bool,
+    unlike: str = "",
+) -> tuple[int, str, bool]:
+    """Register a trained model (a forecaster, or a panel of them) and set its alias: champion
+    if there is none yet (or with ``force``), else challenger; (version, decision, promoted).
+    ``first``: no champion was there when the training began. Under the store's lock, so of two
+    first trainings at once exactly one becomes the champion."""
+    with store.lock():  # the champion seen and the alias set are one step for all processes
+        existing = store.model_version(registered_name, CHAMPION)
+        version = run.log_forecaster(fitted, chosen, registered_name, _tags(contract))
+        if existing is not None and not force:
+            store.set_alias(registered_name, CHALLENGER, version)
+            meanwhile = " (registered by another training while this one ran)" if first else ""
+            decision = (
+                f"version {version} ({chosen}) registered as challenger; champion stays version {existing.version}"
+                f"{meanwhile}: retrain to compare them, or promote it to replace it"
+            )
+        elif existing is not None:
+            store.set_alias(registered_name, CHAMPION, version)
+            decision = f"version {version} ({chosen}) replaces champion version {existing.version} (promoted on request{unlike})"
+        else:
+            store.set_alias(registered_name, CHAMPION, version)
+            decision = f"version {version} ({chosen}) is the first champion"
+    return version, decision, existing is None or force
+
+
+def register_challenger(
+    store: Store,
+    run: RunLog,
+    fitted,
+    name: str,
+    registered_name: str,
+    contract: ModelContract | None,
+    champion_version,
+    better: bool,
+) -> tuple[int, str, bool]:
+    """Register a retrained model as challenger and promote it if it was ``better`` than
+    ``champion_version``, and only over that champion (one promoted meanwhile is never
+    replaced by a model compared with another): (version, verdict in words, promoted)."""
+    with store.lock():
+        current = store.model_version(registered_name, CHAMPION)
+        version = run.log_forecaster(fitted, name, registered_name, _tags(contract))
+        store.set_alias(registered_name, CHALLENGER, version)
+        number = champion_version.version
+        moved = current is not None and current.version != number
+        verdict = "promoted to champion" if better else f"not promoted; champion stays version {number}"
+        if better and moved:
+            verdict = (
+                f"not promoted: the champion became version {current.version} while this retrain ran "
+                "(retrain again to compare with it)"
+            )
+        better = better and not moved
+        if better:
+            store.set_alias(registered_name, CHAMPION, version)
+    return version, verdict, better
 
 
 NAME_OPTION = {"option": "registered_model"}
@@ -291,7 +330,7 @@ def _tags(contract: ModelContract | None) -> dict[str, str] | None:
     return contract.to_tags() if contract is not None else None
 
 
-def _unlike_champion(store: Store, champion, contract: ModelContract | None, name: str, force: bool) -> str:
+def unlike_champion(store: Store, champion, contract: ModelContract | None, name: str, force: bool) -> str:
     """A training registered beside a champion of other data would become a challenger no
     retrain can compare: refused, unless it replaces the champion on request (then said)."""
     if champion is None or contract is None:

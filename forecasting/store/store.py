@@ -813,7 +813,8 @@ def _python_model_class():
     import mlflow.pyfunc
 
     class ForecastModel(mlflow.pyfunc.PythonModel):
-        """Wraps a fitted forecaster; input: DataFrame with 'timestamp'; output: forecast table."""
+        """Wraps a fitted forecaster; input: DataFrame with 'timestamp' (and 'queue', for a panel
+        of per-queue forecasters); output: forecast table."""
 
         def __init__(self, forecaster, name: str):
             self.forecaster = forecaster
@@ -822,8 +823,12 @@ def _python_model_class():
         def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
             column = model_input["timestamp"] if "timestamp" in model_input else model_input.iloc[:, 0]
             text = column.dtype == object or pd.api.types.is_string_dtype(column)
-            stamps = pd.to_datetime(column, format="ISO8601") if text else pd.to_datetime(column)
-            return self.forecaster.predict(pd.DatetimeIndex(stamps)).reset_index()
+            stamps = pd.DatetimeIndex(
+                pd.to_datetime(column, format="ISO8601") if text else pd.to_datetime(column)
+            )
+            if hasattr(self.forecaster, "predict_queues"):  # a panel: each row's queue from its own model
+                return self.forecaster.predict_queues(stamps, model_input["queue"])
+            return self.forecaster.predict(stamps).reset_index()
 
     return ForecastModel
 
