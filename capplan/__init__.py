@@ -272,15 +272,20 @@ def train(
     clean: bool = True,
     jobs: int = 1,
     progress: bool = False,
+    scheduler: str | None = None,
 ) -> Any:
     """Backtest, fit the best model on all the history, log the run and register the model as
     the champion (``capplan train``).
+
+    With ``queue="each"`` every queue is trained on its own (one task a queue, on Dask workers
+    with ``scheduler``) and, only when all are done, logged as one run and registered as ONE
+    model: a panel of the queues' forecasters (default name ``capplan-<file>-<field>-each``).
 
     Args:
         store: Where the run is logged and the model registered (:func:`open_store`).
         history: What :func:`ingest` returned.
         field: ``arrivals`` or ``aht``.
-        queue: One queue, or None for all queues together.
+        queue: One queue, None for all queues together, or ``each`` (a panel of every queue's model).
         models: Candidate model names, or None for every candidate of the field.
         horizon_days: Open days ahead each backtest origin forecasts.
         origins: Backtest origins the model is chosen by.
@@ -290,20 +295,27 @@ def train(
         clean: Repair outliers and gaps before learning (False: learn from the raw series).
         jobs: Parallel processes for the backtest (-1: every core).
         progress: Show the backtest's progress.
+        scheduler: With ``queue="each"``: ``local`` (a LocalCluster) or a Dask scheduler's
+            address; None runs the queues in this process. Same results.
 
     Returns:
         The training outcome: ``leaderboard``, ``decision`` (in words), ``run_id``,
-        ``registered_name``, ``version``.
+        ``registered_name``, ``version``; with ``queue="each"``, ``queues`` (a row a queue)
+        and ``leaderboards`` instead of ``leaderboard``. A queue that fails raises
+        ``PanelError`` naming it, and nothing is logged.
     """
+    from forecasting.panel_training import train_panel
     from forecasting.training import train as fit
 
-    return fit(
+    each = {"scheduler": scheduler} if queue == "each" else {}
+    return (train_panel if each else fit)(
         store,
         **_training_inputs(store, history, field, queue, models, registered_model),
         horizon_days=horizon_days,
         n_origins=origins,
         force=promote,
         **_training_options(special_days, clean, jobs, progress),
+        **each,
     )
 
 
@@ -322,9 +334,15 @@ def retrain(
     clean: bool = True,
     jobs: int = 1,
     progress: bool = False,
+    scheduler: str | None = None,
 ) -> Any:
     """Train a challenger on newer history and promote it only if it beats the champion on the
     same recent origins (``capplan retrain``).
+
+    With ``queue="each"`` the champion is a panel (see :func:`train`): each queue's challenger
+    is scored on that queue's recent window, and the new panel is promoted only if its mean
+    MASE over the queues both panels have beats the champion's as trained and is no worse
+    than the champion's models refitted (``forecasting.panel_training.panel_verdict``).
 
     Args:
         store: Where the champion is read and the challenger logged (:func:`open_store`).
@@ -340,34 +358,43 @@ def retrain(
         clean: Repair outliers and gaps before learning.
         jobs: Parallel processes for the backtest (-1: every core).
         progress: Show the backtest's progress.
+        scheduler: With ``queue="each"``: where the queues run, as for :func:`train`.
 
     Returns:
         The training outcome, as :func:`train`'s; ``decision`` says whether it was promoted.
     """
+    from forecasting.panel_training import retrain_panel
     from forecasting.training import retrain as refit
 
-    return refit(
+    each = {"scheduler": scheduler} if queue == "each" else {}
+    return (retrain_panel if each else refit)(
         store,
         **_training_inputs(store, history, field, queue, models, registered_model),
         horizon_days=horizon_days,
         n_origins=origins,
         eval_origins=eval_origins,
         **_training_options(special_days, clean, jobs, progress),
+        **each,
     )
 
 
 def _training_inputs(
     store: Store, history: IngestResult, field: str, queue: str | None, models, name
 ) -> dict:
-    """What training and retraining both start from: the series, the registered model's name,
-    the candidates and the contract the model will hold the data to."""
+    """What training and retraining both start from: the series (every queue's, split by the
+    panel training, for ``each``), the registered model's name, the candidates and the contract
+    the model will hold the data to."""
     from forecasting.forecast_job import candidate_names
     from forecasting.model_contract import data_contract
 
     source = Path(history.source)
+    data = (
+        {"result": history, "field": field}
+        if queue == "each"
+        else {"history": series(history, field, queue), "calendar": history.calendar}
+    )
     return {
-        "history": series(history, field, queue),
-        "calendar": history.calendar,
+        **data,
         "source": str(source),
         "registered_name": name or store.model_name(source, field, queue),
         "names": candidate_names(field, ",".join(models) if models else None),

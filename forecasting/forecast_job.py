@@ -24,12 +24,20 @@ from forecasting.catalog import (
     parse_models,
 )
 from forecasting.common.errors import InputError
+from forecasting.forecaster_panel import ForecasterPanel, is_panel
 from forecasting.history.ingest import IngestResult
 from forecasting.history.intervals import interval_minutes
 from forecasting.history.ledger import RowLedger
 from forecasting.history.parsing import parse_times
 from forecasting.history.tables import read_table
-from forecasting.model_contract import Fit, ModelContract, check_hours, data_contract, load_checked
+from forecasting.model_contract import (
+    Fit,
+    ModelContract,
+    check_hours,
+    data_contract,
+    load_checked,
+    stored_contract,
+)
 from forecasting.models.base import LEVELS, Forecaster, interval_bounds, open_weekmask
 from forecasting.panel import PanelError, PanelOutcome, run_per_queue
 from forecasting.series import forecast_series, queue_series
@@ -647,6 +655,52 @@ def champion_selection(
     )
 
 
+@dataclass
+class PanelChampion:
+    """A registered panel of per-queue forecasters, checked against the data it will forecast."""
+
+    name: str
+    model: ForecasterPanel
+    version: ModelVersion
+    fit: Fit | None
+
+    def selection(self, queue: str) -> Selection:
+        label = f"{self.model.names[queue]} ({self.name} version {self.version.version})"
+        return Selection(label, self.model.forecasters[queue], None, None, self.fit)
+
+
+def champion_panel(
+    store: Store, result: IngestResult, field: str, registered_name: str | None
+) -> PanelChampion | None:
+    """The panel every queue is forecast from: the one ``registered_name`` names, else the
+    champion registered as ``capplan-<file>-<field>-each``. None when no panel is there: each
+    queue then uses its own champion (``capplan-<file>-<field>-<queue>``). A name that is not a
+    panel is refused: one series' model cannot forecast every queue."""
+    name = registered_name or store.model_name(result.source, field, EACH_QUEUE)
+    found = store.model_version(name)
+    recorded = stored_contract(store, found) if found is not None else None
+    if found is None or (recorded is not None and recorded.queue not in (None, EACH_QUEUE)):
+        if registered_name is None:
+            return None
+        stem = Path(str(result.source)).stem
+        raise InputError(
+            "one registered model cannot forecast every queue",
+            option="registered_model",
+            expected=f"a panel trained with <<queue>> {EACH_QUEUE} (capplan-{stem}-{field}-{EACH_QUEUE}), or no "
+            f"name: each queue then uses that panel, else its own champion (capplan-{stem}-{field}-<queue>)",
+            found=registered_name,
+        )
+    model, _, version, fit = load_checked(store, name, data_contract(result, field, EACH_QUEUE), found)
+    if not is_panel(model):
+        raise InputError(
+            "one registered model cannot forecast every queue",
+            option="registered_model",
+            expected=f"a panel trained with <<queue>> {EACH_QUEUE}",
+            found=name,
+        )
+    return PanelChampion(name, model, version, fit)
+
+
 def expand_to_slots(stamps: pd.DatetimeIndex, fit: Fit) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
     """The model's slots inside each of the data's intervals, and the interval each belongs to."""
     stamps = pd.DatetimeIndex(stamps)
@@ -705,15 +759,13 @@ def make_forecast(
             "no MLflow store to take the champion from",
             expected="a store (<<store>> or MLFLOW_TRACKING_URI)",
         )
-    if model == "champion" and queue == EACH_QUEUE and registered_name:
-        raise InputError(
-            "one registered model cannot forecast every queue",
-            option="registered_model",
-            expected=f"no name with <<queue>> {EACH_QUEUE}: each queue then uses its own champion "
-            f"(capplan-{Path(str(result.source)).stem}-{field}-<queue>)",
-            found=registered_name,
-        )
+    panel = (
+        champion_panel(store, result, field, registered_name)
+        if model == "champion" and queue == EACH_QUEUE
+        else None
+    )
     tables, selections, notes = [], [], []
+    champion_done: list[str] = []  # the queues forecast from stored champions, in order
     stale = None
     data_end = pd.Timestamp(result.intervals["interval_start"].max())
     at_option = "at" if at is not None else "horizon_days"
@@ -721,7 +773,7 @@ def make_forecast(
     failed: dict[str, str] = {}  # queues whose data no model can take: named, the others go on
     split = None
     if queue == EACH_QUEUE:  # the table split once
-        split = queue_series(result, field, failed if model != "champion" else None)
+        split = queue_series(result, field, failed if model != "champion" or panel is not None else None)
     for q in queues:
         if split is not None and q not in split:
             continue
@@ -732,10 +784,19 @@ def make_forecast(
         stamps = at if at is not None else horizon_timestamps(result.calendar, start, horizon_days)
         weights = call_weights(result, q, stamps) if field == "aht" and granularity != "interval" else None
         if model == "champion":
-            selection = champion_selection(
-                store,
-                registered_name or store.model_name(result.source, field, q),
-                data=data_contract(result, field, q),
+            if panel is not None and q not in panel.model.forecasters:
+                failed[q] = (
+                    f"queue {q}: the panel {panel.name} has no model of it (retrain the panel on this data to add it)"
+                )
+                continue
+            selection = (
+                panel.selection(q)
+                if panel is not None
+                else champion_selection(
+                    store,
+                    registered_name or store.model_name(result.source, field, q),
+                    data=data_contract(result, field, q),
+                )
             )
             check_horizon(selection.model, stamps, at_option)
             check_hours(selection.model, history, selection.fit, selection.name)
@@ -748,6 +809,7 @@ def make_forecast(
                 notes.append(selection.fit.note())
             tables.append(_queue_table(selection, stamps, granularity, weights, field))
             selections.append(selection)
+            champion_done.append(q)
             continue
         names = candidate_names(field, None) if model == "auto" else None
         chosen = names or parse_models(None)
@@ -782,11 +844,11 @@ def make_forecast(
         )
         outcome = run_per_queue(task, inputs, scheduler, what="forecast")
         outcome.failures.update(failed)
-        outcome.total += len(failed)
+        outcome.total += len(failed) + len(champion_done)
         for table, selection in outcome.results.values():
             tables.append(table)
             selections.append(selection)
-        done = list(outcome.results)
+        done = [*champion_done, *outcome.results]
         if outcome.failures:
             error = PanelError("forecast", outcome)
             error.partial = (

@@ -140,8 +140,7 @@ def check_fits(
     if model.series != data.series:
         raise refuse(f"forecasts {model.series}", f"asked for {data.series}", f"a model of {data.series}")
     if model.queue is not None and model.queue != data.queue:
-        asked = "all queues together" if data.queue == "all" else f"queue '{data.queue}'"
-        trained = "all queues together" if model.queue == "all" else f"queue '{model.queue}'"
+        asked, trained = _queue_words(data.queue), _queue_words(model.queue)
         raise refuse(f"was trained on {trained}", asked, f"a model of {asked}")
     same_queues = model.queues is None or data.queues is None or set(model.queues) == set(data.queues)
     if model.queue == "all" and not same_queues:
@@ -169,6 +168,12 @@ def check_fits(
         )
         raise refuse(f"forecasts {_length(step)} slots", shown, expected)
     return Fit(step, wanted)
+
+
+def _queue_words(queue: str) -> str:
+    if queue == "all":
+        return "all queues together"
+    return "every queue, each with its own model" if queue == "each" else f"queue '{queue}'"
 
 
 def _fix(purpose: str) -> str:

@@ -116,6 +116,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             t.add_argument(
                 "--promote", action="store_true", help="make the new model champion even if one exists"
             )
+        add_scheduler_argument(t)
         t.set_defaults(handler=run_training_command, retrain=name == "retrain")
 
 
@@ -151,7 +152,8 @@ def add_series_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--queue",
-        help="one queue (default: all queues together); forecast: 'each' forecasts every queue with its own model",
+        help="one queue (default: all queues together), or 'each': every queue with its own model "
+        "(train, retrain: registered as one panel model, capplan-<input>-<field>-each)",
     )
     p.add_argument(
         "--horizon-days", type=up_to(MAX_HORIZON_DAYS), default=5, help="open days ahead (default 5)"
@@ -511,7 +513,15 @@ def run_training_command(args: argparse.Namespace) -> int:
             expected="letters, digits, '-', '_' and '.' only",
             found=args.registered_model,
         )
-    result, _ = load_series(args)
+    scheduler = scheduler_of(args)
+    if args.queue == "each":  # every queue's series is split by the training itself
+        from capplan.forecasts import require_clean
+
+        result = ingest_for(args, None)
+        require_clean(result)
+        warn_anomalies(result, args.field, None)
+    else:
+        result, _ = load_series(args)
     common = dict(
         field=args.field,
         queue=args.queue,
@@ -523,14 +533,31 @@ def run_training_command(args: argparse.Namespace) -> int:
         clean=not args.keep_raw,
         jobs=args.jobs,
         progress=not args.quiet,
+        **({"scheduler": scheduler} if args.queue == "each" else {}),
     )
     if args.retrain:
         outcome = capplan.retrain(args.store, result, eval_origins=args.eval_origins, **common)
     else:
         outcome = capplan.train(args.store, result, promote=args.promote, **common)
-    print(format_board(outcome.leaderboard, top=8))
+    if args.queue == "each":
+        print(format_queues(outcome.queues))
+    else:
+        print(format_board(outcome.leaderboard, top=8))
     print(outcome.decision)
     print(
         f"MLflow run {outcome.run_id} in {args.store}; model {outcome.registered_name} version {outcome.version}"
     )
     return 0
+
+
+def format_queues(table, top: int = 20) -> str:
+    """A panel's queues (chosen model and backtest scores), the first ``top`` of them; all are
+    in the run's queues.csv."""
+    cols = [
+        c
+        for c in ("queue", "model", "mase", "wape", "coverage80", "challenger_mase", "champion_mase")
+        if c in table
+    ]
+    shown = table[cols].head(top).to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="")
+    more = f"\n({top} of {len(table)} queues; all in the run's queues.csv)" if len(table) > top else ""
+    return shown + more
