@@ -1,0 +1,108 @@
+"""``capplan train/retrain --queue each`` and ``forecast --model champion --queue each``: one
+panel model for every queue, exit codes, nothing logged when a queue fails."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from forecasting.store import CHAMPION, FORECASTING
+from tests.forecasting.test_panel import panel_report
+
+READ = ["--time-col", "timestamp", "--value-col", "calls", "--queue-col", "queue"]
+FAST = [
+    "--models",
+    "weekday_mean,seasonal_naive_week",
+    "--horizon-days",
+    "2",
+    "--origins",
+    "2",
+    "--jobs",
+    "1",
+]
+
+
+@pytest.fixture
+def report(tmp_path):
+    return panel_report(tmp_path / "queues.csv", queues=3)
+
+
+def test_train_each_registers_one_panel_that_forecasts_every_queue(run_cli, tracking_store, report, tmp_path):
+    code, out, err = run_cli("train", report, *READ, "--queue", "each", *FAST)
+    assert code == 0, err
+    assert "q00" in out and "q02" in out and "is the first champion" in out
+    assert "capplan-queues-arrivals-each version 1" in out
+    assert [m.name for m in tracking_store.registered_models()] == ["capplan-queues-arrivals-each"]
+    assert len(tracking_store.runs(FORECASTING)) == 1
+
+    code, out, err = run_cli(
+        "forecast", report, *READ, "--queue", "each", "--model", "champion", "--horizon-days", "2",
+        "--out", tmp_path / "f.csv",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "capplan-queues-arrivals-each version 1" in out
+    assert sorted(pd.read_csv(tmp_path / "f.csv")["queue"].unique()) == ["q00", "q01", "q02"]
+
+    code, out, err = run_cli("retrain", report, *READ, "--queue", "each", *FAST, "--eval-origins", "2")
+    assert (
+        code == 1 and "3 of 3 queues not done" in err and "no new data" in err
+    )  # same data: nothing to compare on
+    assert len(err.strip().splitlines()) == 1
+    assert len(tracking_store.runs(FORECASTING)) == 1
+    assert tracking_store.model_version("capplan-queues-arrivals-each", CHAMPION).version == 1
+
+
+def test_retrain_each_says_its_decision(run_cli, tracking_store, report, tmp_path):
+    frame = pd.read_csv(report)
+    old = tmp_path / "old" / "queues.csv"
+    old.parent.mkdir()
+    frame[frame["timestamp"] < "2024-02-01"].to_csv(old, index=False)
+    code, _, err = run_cli("train", old, *READ, "--queue", "each", *FAST)
+    assert code == 0, err
+    code, out, err = run_cli("retrain", report, *READ, "--queue", "each", *FAST, "--eval-origins", "3")
+    assert code == 0, err
+    assert "challenger version 2 mean MASE" in out and "over 3 of 3 queues" in out
+    assert "champion_mase" in out
+
+
+def test_a_failing_queue_exits_1_naming_it_and_logs_nothing(run_cli, tracking_store, report):
+    frame = pd.read_csv(report)
+    frame.loc[frame["queue"] == "q01", "calls"] = 0
+    frame.to_csv(report, index=False)
+    code, _, err = run_cli("train", report, *READ, "--queue", "each", *FAST)
+    assert code == 1 and "1 of 3 queues not done (q01)" in err and "nothing logged" in err
+    assert len(err.strip().splitlines()) == 1
+    assert tracking_store.runs(FORECASTING) == [] and tracking_store.registered_models() == []
+
+
+def test_a_queue_the_panel_lacks_is_named_and_the_others_written(run_cli, tracking_store, report, tmp_path):
+    frame = pd.read_csv(report)
+    fewer = tmp_path / "fewer" / "queues.csv"
+    fewer.parent.mkdir()
+    frame[frame["queue"] != "q02"].to_csv(fewer, index=False)
+    code, _, err = run_cli("train", fewer, *READ, "--queue", "each", *FAST)
+    assert code == 0, err
+    out = tmp_path / "f.csv"
+    code, stdout, err = run_cli(
+        "forecast", report, *READ, "--queue", "each", "--model", "champion", "--out", out
+    )
+    assert code == 1 and "1 of 3 queues not done (q02)" in err and not out.exists()
+    assert "f_partial.csv" in stdout
+    assert sorted(pd.read_csv(tmp_path / "f_partial.csv")["queue"].unique()) == ["q00", "q01"]
+
+
+def test_a_model_of_one_series_cannot_forecast_every_queue(run_cli, tracking_store, report, tmp_path):
+    code, _, err = run_cli("train", report, *READ, "--queue", "q00", *FAST, "--registered-model", "one")
+    assert code == 0, err
+    code, _, err = run_cli(
+        "forecast", report, *READ, "--queue", "each", "--model", "champion", "--registered-model", "one",
+        "--out", tmp_path / "f.csv",
+    )  # fmt: skip
+    assert code == 2 and "every queue" in err and "--registered-model" in err
+    code, _, err = run_cli("retrain", report, *READ, "--queue", "each", *FAST, "--registered-model", "one")
+    assert code == 2 and "every queue" in err
+
+
+def test_a_scheduler_needs_many_queues(run_cli, tracking_store, report):
+    code, _, err = run_cli("train", report, *READ, "--queue", "q00", *FAST, "--scheduler", "local")
+    assert code == 2 and "--scheduler" in err and "--queue each" in err
