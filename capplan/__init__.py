@@ -540,26 +540,42 @@ def load_scenario(name_or_path: str | Path) -> Any:
 
 
 def run_scenario(
-    scenario: Any, store: Store | None = None, analysis: bool = True, path: Path | None = None
+    scenario: Any,
+    store: Store | None = None,
+    analysis: bool = True,
+    path: Path | None = None,
+    scheduler: str | None = None,
 ) -> Any:
     """Run a scenario: forecast, demand changes, staffing per interval and queue, the supply,
     and (``analysis``) the risk, target curve and best targets; its ``capacity:`` and
     ``schedule:`` sections too. Nothing is recorded (``capplan scenario run`` records it).
+
+    A scenario whose data names ``queue: each`` plans every queue of its data on its own, one
+    task a queue (on Dask workers with ``scheduler``), and puts them together: its tables gain
+    a ``data_queue`` column and ``per_queue`` holds one row a queue.
 
     Args:
         scenario: A name or file, or a scenario from :func:`load_scenario`.
         store: Where the champion's forecast comes from.
         analysis: False for the quick what-if (staffing only).
         path: The scenario's file, when ``scenario`` is a loaded one (its relative paths).
+        scheduler: With ``data.queue: each``: ``local`` (a cluster of this machine's cores) or
+            a scheduler's address (``tcp://host:8786``); None runs the queues here.
 
     Returns:
         The result: ``intervals``, ``daily``, ``fte``, ``summary``, ``warnings``, ``capacity``,
-        ``schedule``.
+        ``schedule`` (and ``per_queue`` over every queue).
+
+    Raises:
+        PanelError: Some queues failed (named); its ``partial`` holds the others' result.
     """
+    from scenarios.each_queue import is_each_queue, run_each_queue
     from scenarios.runner import run_scenario as run
 
     if isinstance(scenario, (str, Path)):
         scenario, path = load_scenario(scenario)
+    if is_each_queue(scenario):
+        return run_each_queue(scenario, path, store=store, analysis=analysis, scheduler=scheduler)
     return run(scenario, path, store=store, analysis=analysis)
 
 

@@ -36,6 +36,9 @@ SOURCES = {
         "scenarios.inputs.spec",
     ),
     **dict.fromkeys(("run_scenario",), "scenarios.runner"),
+    **dict.fromkeys(
+        ("DATA_QUEUE", "is_each_queue", "run_each_queue", "scenario_queues_summary"), "scenarios.each_queue"
+    ),
     **dict.fromkeys(("model_asked",), "scenarios.service.choice"),
     **dict.fromkeys(
         ("agents_by_interval", "plt", "service_by_day", "validation_plot"), "scenarios.tracking.plots"

@@ -55,6 +55,7 @@ class ScenarioResult:
     service_choice: object | None = None  # scenarios.service.choice.ServiceChoice: which model, and why
     capacity: object | None = None  # scenarios.capacity.plan.CapacityResult, with a capacity: section
     schedule: object | None = None  # scenarios.scheduling.plan.ScheduleResult, with a schedule: section
+    per_queue: pd.DataFrame | None = None  # a scenario over every queue of its data: one row a queue
 
 
 def no_risk(intervals: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecasting.common.errors import InputError
 from forecasting.store import Store
 from scenarios.analysis.analyse import analyse
 from scenarios.analysis.realistic_targets import CURVE_COLUMNS
@@ -27,7 +28,7 @@ from scenarios.demand.planning import (
 )
 from scenarios.inputs.base_forecast import BaseForecast
 from scenarios.inputs.load import ScenarioInputs, load_evidence, load_inputs
-from scenarios.inputs.spec import Scenario, ServiceTargets
+from scenarios.inputs.spec import EACH_QUEUE, Scenario, ServiceTargets
 from scenarios.result import ScenarioResult, daily_table, no_risk, summarize
 from scenarios.service.choice import choose_service_models
 from scenarios.service.staffing_plan import fte_by_period
@@ -219,7 +220,17 @@ def run_scenario(
     its inputs, compute the staffing and, unless ``analysis=False`` (the app's instant
     what-if), analyse it (risk, target curve, best targets, evidence, the other service
     model's answer). ``agents_on_phones`` replaces the supply by that many agents on the phones
-    in each open interval, as the FTE they take (:func:`scenarios.service.supply.agents_fte`)."""
+    in each open interval, as the FTE they take (:func:`scenarios.service.supply.agents_fte`).
+    A scenario over every queue of its data is :func:`scenarios.each_queue.run_each_queue`'s."""
+    if scenario.data.queue == EACH_QUEUE:
+        raise InputError(
+            "a scenario over every queue of its data is run queue by queue",
+            path=path,
+            key="data.queue",
+            expected="one queue of the data here (`capplan scenario run` and capplan.run_scenario plan "
+            "every queue with data.queue: each)",
+            found=EACH_QUEUE,
+        )
     scenario, choice = choose_service_models(scenario, path.parent if path else None)
     inputs = load_inputs(scenario, path, store, base)
     if agents_on_phones is not None:

@@ -32,6 +32,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="folder for each scenario's tables (default out/scenarios)",
     )
     r.add_argument("--no-track", action="store_true", help="do not record the runs in MLflow")
+    r.add_argument(
+        "--scheduler",
+        metavar="WHERE",
+        help="for scenarios over every queue (data.queue: each): plan the queues on Dask workers, 'local' "
+        "(a cluster of this machine's cores) or a scheduler's address (tcp://host:8786); default "
+        "CAPPLAN_DASK_SCHEDULER, else this process",
+    )
     r.set_defaults(handler=run_command)
     ls = sub.add_parser("list", help="scenario files, whether they are valid, and their latest runs")
     ls.set_defaults(handler=list_command)
@@ -42,29 +49,70 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.set_defaults(handler=compare_command)
 
 
-def run_one(store: Store, name: str, out: Path | None, track: bool = True):
-    """Load, run, save and record one scenario; returns (result, run id or None)."""
+def run_one(store: Store, name: str, out: Path | None, track: bool = True, scheduler: str | None = None):
+    """Load, run, save and record one scenario; returns (result, run id or None). A scenario
+    over every queue of its data runs one task a queue (on ``scheduler``'s workers); should a
+    queue fail, the queues done are written to ``<name>_partial`` and nothing is recorded."""
     from capplan.files import check_output_folder, one_note
-    from capplan.scenarios import OUTPUTS, load_scenario, log_scenario, run_scenario, write_outputs
+    from capplan.forecasts import PanelError
+    from capplan.scenarios import (
+        OUTPUTS,
+        is_each_queue,
+        load_scenario,
+        log_scenario,
+        run_each_queue,
+        run_scenario,
+        write_outputs,
+    )
 
     scenario, path = load_scenario(name)
     yaml_text = path.read_text()
+    each = is_each_queue(scenario)
     if out is not None:  # a file in the way is said before the work, not after it
         check_output_folder(out / scenario.name, command=f"scenario run {scenario.name}", writes=OUTPUTS)
+        if each:
+            check_output_folder(
+                out / f"{scenario.name}_partial", command=f"scenario run {scenario.name}", writes=OUTPUTS
+            )
     try:
-        result = run_scenario(scenario, path, store=store)
+        if each:
+            result = run_each_queue(scenario, path, store=store, scheduler=scheduler)
+        else:
+            result = run_scenario(scenario, path, store=store)
+    except PanelError as exc:  # the queues done kept apart, nothing recorded as finished
+        if out is not None and exc.partial is not None:
+            write_outputs(exc.partial, out / f"{scenario.name}_partial", yaml_text)
+            log.warning(
+                "the %d queues done are in %s; nothing recorded in MLflow",
+                len(exc.outcome.results),
+                out / f"{scenario.name}_partial",
+            )
+        raise
     except InputError as exc:  # a key of this file (its demand, say) found wanting while running
         if exc.key and exc.path is None:
             exc.path = str(path)
         raise
-    for w in result.warnings:
+    shown = (
+        result.warnings if len(result.warnings) <= WARNINGS_SHOWN + 1 else result.warnings[:WARNINGS_SHOWN]
+    )
+    for w in shown:
         log.warning("warning: %s: %s", scenario.name, w)
+    if len(shown) < len(
+        result.warnings
+    ):  # a thousand queues' notes: the rest in warnings.txt with the tables
+        log.warning(
+            "warning: %s: %d more, in warnings.txt with the tables",
+            scenario.name,
+            len(result.warnings) - len(shown),
+        )
     with one_note():  # formula cells in the folder's tables and the run's artifacts: said once
         if out is not None:
             write_outputs(result, out / scenario.name, yaml_text)
         run_id = log_scenario(store, result, yaml_text) if track else None
     return result, run_id
 
+
+WARNINGS_SHOWN = 10  # printed; all of them are recorded with the run
 
 PLAN_SHOWN = (
     "fte_total",
@@ -139,8 +187,24 @@ def capacity_line(capacity) -> str:
     )
 
 
+def queues_words(result, top: int = 10) -> str:
+    """A scenario over every queue: how many, and the queues needing the most FTE."""
+    from capplan.scenarios import scenario_queues_summary
+
+    table = scenario_queues_summary(result, top)
+    n = len(result.per_queue)
+    lines = [f"  {n} queues, each planned on its own; the {min(top, n)} needing the most FTE:"]
+    for row in table.itertuples(index=False):
+        values = row._asdict()
+        shown = " · ".join(f"{label(k)} {format_value(k, v)}" for k, v in values.items() if k != "data_queue")
+        lines.append(f"    {values['data_queue']}: {shown}")
+    lines.append("  every queue's numbers in queues.csv")
+    return "\n".join(lines)
+
+
 def run_command(args: argparse.Namespace) -> int:
     from capplan.files import check_output_folder
+    from capplan.forecasts import scheduler_from
     from capplan.scenarios import load_scenario, manager_answer
 
     check_output_folder(args.out)
@@ -155,11 +219,15 @@ def run_command(args: argparse.Namespace) -> int:
                 found=f"{named[scenario.name]} and {path}",
             )
         named[scenario.name] = str(path.resolve())
+    scheduler = scheduler_from(args.scheduler)
     for name in args.scenarios:
-        result, run_id = run_one(args.store, name, args.out, not args.no_track)
+        result, run_id = run_one(args.store, name, args.out, not args.no_track, scheduler)
         print(describe(result, run_id))
-        for sentence in manager_answer(result):
-            print("  " + sentence)
+        if result.per_queue is not None:
+            print(queues_words(result))
+        else:
+            for sentence in manager_answer(result):
+                print("  " + sentence)
         print(f"  tables in {args.out / result.scenario.name}")
     if not args.no_track:
         print(

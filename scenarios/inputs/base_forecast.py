@@ -83,6 +83,7 @@ def ingest_options(
         format=data.format,
         time_col=data.time_col,
         value_cols=(data.value_col,) if data.value_col else (),
+        queue_col=data.queue_col,
         mapping=resolve_path(data.mapping, relative_to) if data.mapping else None,
         interval=interval if data.format != "intervals" else None,
         target_seconds=target_seconds,

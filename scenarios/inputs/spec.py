@@ -155,6 +155,9 @@ class Window(Strict):
         return self
 
 
+EACH_QUEUE = "each"  # data.queue: every queue of the data planned on its own (scenarios.each_queue)
+
+
 class HistorySpec(Strict):
     """A history file and how to read it (paths relative to the scenario file or project folder)."""
 
@@ -162,17 +165,20 @@ class HistorySpec(Strict):
     format: Literal["intervals", "anonymous-bank", "log"] = "intervals"
     time_col: str | None = None
     value_col: str | None = None
+    queue_col: str | None = None  # an interval report's column naming each row's queue
     mapping: str | None = None
-    queue: str | None = None  # forecast one queue of the data (default: all together)
+    queue: str | None = (
+        None  # forecast one queue of the data (default: all together; each: every queue on its own)
+    )
     timezone: str | None = None  # the centre's zone, for times written with UTC offsets or in UTC
 
     @model_validator(mode="after")
     def _columns_for_interval_reports(self) -> HistorySpec:
         if self.format == "intervals" and not (self.time_col and self.value_col):
             raise ValueError("time_col and value_col for an interval report (format: intervals)")
-        if self.format != "intervals" and (self.time_col or self.value_col):
+        if self.format != "intervals" and (self.time_col or self.value_col or self.queue_col):
             raise ValueError(
-                f"no time_col / value_col for format {self.format} (they are for format: intervals)"
+                f"no time_col / value_col / queue_col for format {self.format} (they are for format: intervals)"
             )
         return self
 

@@ -40,6 +40,20 @@ def service_by_day(daily: pd.DataFrame) -> pd.DataFrame:
     return day.drop(columns="served")
 
 
+def by_scenario_queue(daily: pd.DataFrame) -> pd.DataFrame:
+    """A scenario over every queue of its data: its days per scenario queue, the data's queues
+    together (service weighted by volume, the chances of meeting the target averaged)."""
+    if "data_queue" not in daily:
+        return daily
+    d = daily.assign(served=daily["service"] * daily["volume"])
+    chances = [c for c in ("p_meet_target", "supply_p_meet_target", "target") if c in d]
+    g = d.groupby(["date", "queue", "channel"], as_index=False).agg(
+        volume=("volume", "sum"), served=("served", "sum"), **{c: (c, "mean") for c in chances}
+    )
+    g["service"] = g["served"] / g["volume"].where(g["volume"] > 0)
+    return g.drop(columns="served")
+
+
 def agents_plot(result):
     """Agents by interval (see :func:`agents_by_interval`), as a figure for the run's artifacts."""
     f = result.intervals
@@ -68,7 +82,7 @@ def agents_plot(result):
 
 def daily_service_plot(result):
     """Per day and queue: expected service and the probability of meeting the target."""
-    d = result.daily
+    d = by_scenario_queue(result.daily)
     fig, ax = plt.subplots(figsize=(12, 3.5))
     days = sorted(d["date"].unique())
     x = np.arange(len(days))

@@ -94,6 +94,8 @@ def log_scenario(store: Store, result: ScenarioResult, yaml_text: str) -> str:
                 }
                 if result.warnings:
                     tags["warnings"] = "\n".join(result.warnings)[:5000]
+                if result.per_queue is not None:
+                    tags["queues"] = str(len(result.per_queue))
                 if s.baseline_name:
                     tags["baseline"] = s.baseline_name
                     if baseline is not None:
@@ -142,6 +144,10 @@ def _write_tables(result: ScenarioResult, folder: Path) -> None:
     (folder / "summary.json").write_text(
         dumps({**result.summary, "achievable": result.achievable}, indent=2, default=float) + "\n"
     )
+    if result.per_queue is not None:  # a scenario over every queue: one row a queue, every queue's notes
+        write_csv(result.per_queue, folder / "queues.csv", index=False, float_format="%.6g")
+        if result.warnings:
+            (folder / "warnings.txt").write_text("\n".join(result.warnings) + "\n")
     if result.capacity is not None:
         write_capacity_tables(result.capacity, folder)
     if result.schedule is not None:
@@ -254,6 +260,8 @@ OUTPUTS = (
     "satisfaction_validation.csv",
     "summary.json",
     "scenario.yaml",
+    "queues.csv",
+    "warnings.txt",
     *CAPACITY_OUTPUTS,
     *SCHEDULE_OUTPUTS,
 )
