@@ -41,6 +41,7 @@ SOURCES = {
         ),
         "forecasting.forecast_job",
     ),
+    **dict.fromkeys(("ForecasterPanel", "load_panel"), "forecasting.forecaster_panel"),
     **dict.fromkeys(("ModelContract", "data_contract", "load_checked"), "forecasting.model_contract"),
     **dict.fromkeys(("PanelError", "SCHEDULER_VARIABLE", "scheduler_from"), "forecasting.panel"),
     **dict.fromkeys(("forecast_plot",), "forecasting.plots"),

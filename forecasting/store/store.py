@@ -641,6 +641,8 @@ class RunLog:
         The pyfunc takes a DataFrame with a ``timestamp`` column and returns the forecast
         table, so anything that can call MLflow (a notebook, another service) can forecast
         without knowing which model won; the forecasting package travels with the model.
+        A panel of per-queue forecasters (``forecasting.forecaster_panel``) goes the same way:
+        one registered model for every queue, answering rows of timestamp and queue.
         The version carries the SHA-256 of its files (checked before they are unpickled) and
         ``contract``, what it was trained on, as ``capplan.contract.<key>`` tags."""
         import mlflow
