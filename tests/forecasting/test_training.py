@@ -4,13 +4,14 @@ import mlflow
 import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
+from mlflow.tracking._model_registry import utils as registry_utils
 
 from forecasting.training import retrain, train
 
 MODELS = ["weekday_mean", "ets_topdown"]
 
 
-def test_train_registers_champion_and_retrain_decides(tracking_store, bank_history, bank_result):
+def test_train_registers_champion_and_retrain_decides(tracking_store, bank_history, bank_result, monkeypatch):
     old = bank_history[bank_history.index < "2003-05-01"]
     first = train(
         tracking_store,
@@ -38,6 +39,10 @@ def test_train_registers_champion_and_retrain_decides(tracking_store, bank_histo
         "bank"
     )  # through the pyfunc, as other tools would
     assert name == first.model and version.version == 1 and version.run_id == first.run_id
+    # MLflow's process-wide registry (and the variable it copies it to) put back after the test:
+    # a later test's client without a registry URI would otherwise look in this test's store
+    monkeypatch.setattr(registry_utils, "_registry_uri", registry_utils._registry_uri)
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", tracking_store.registry_uri)
     mlflow.set_registry_uri(tracking_store.registry_uri)
     pyfunc = mlflow.pyfunc.load_model("models:/bank@champion")
     stamps = pd.DataFrame({"timestamp": pd.date_range("2003-05-01 07:00", periods=3, freq="5min")})
