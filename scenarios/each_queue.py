@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -23,8 +26,8 @@ import pandas as pd
 
 from forecasting.common.errors import InputError
 from forecasting.panel import PanelError, run_per_queue
-from forecasting.store import Store
-from scenarios.inputs.base_forecast import base_forecast, load_history
+from forecasting.store import CHAMPION, ModelVersion, Store
+from scenarios.inputs.base_forecast import PanelChampion, base_forecast, load_history, resolve_path
 from scenarios.inputs.spec import EACH_QUEUE, Scenario
 from scenarios.result import ScenarioResult, summarize
 
@@ -93,11 +96,19 @@ def run_queue(
     where the task runs), run here or on a Dask worker with the same result."""
     from scenarios.runner import run_scenario
 
-    quiet = logging.getLogger("scenarios")  # one line a queue would drown the progress lines
+    with quiet_queues():
+        return run_scenario(scenario, path, base=base, analysis=analysis, store=store)
+
+
+@contextmanager
+def quiet_queues() -> Iterator[None]:
+    """The scenario's lines of progress left out for each queue: one line a queue would drown
+    the progress of all of them (:func:`forecasting.panel.run_per_queue` says it)."""
+    quiet = logging.getLogger("scenarios")
     level = quiet.level
     quiet.setLevel(max(logging.WARNING, level))
     try:
-        return run_scenario(scenario, path, base=base, analysis=analysis, store=store)
+        yield
     finally:
         quiet.setLevel(level)
 
@@ -113,27 +124,77 @@ def run_each_queue(
     or here), put together by :func:`combine`. A queue that fails is named in a
     :class:`~forecasting.panel.PanelError` whose ``partial`` holds the queues done.
 
-    A champion forecast is loaded here, from the store, and sent with the task (workers need not
-    reach the store); any other model is fitted where the task runs. Here, the store's forecast
+    A champion forecast is made here, from the store, and sent with the task (workers need not
+    reach the store): each queue's forecaster of the champion panel of the data
+    (``train --queue each``) when there is one, else each queue's own champion; any other model
+    is fitted where the task runs. Here, the store's forecast
     cache is used; on workers each forecast is computed, to the same numbers."""
     check_each_queue(scenario, path)
     queues = data_queues(scenario, path)
     log.info("%s: %d queues of %s, each planned on its own", scenario.name, len(queues), scenario.data.input)
     folder = path.parent if path else None
-    inputs = {}
+    panel = champion_panel(scenario, folder, store)
+    inputs, failed = {}, {}
     for q in queues:
         own = for_queue(scenario, q)
         base = None
         if own.forecast.model == "champion":  # the store is the client's: its forecasts go to the workers
-            base = base_forecast(own.data, own.forecast, own.risk.correlation, folder, store)
+            try:
+                given = panel.queue(q) if panel is not None else None
+                with quiet_queues():
+                    base = base_forecast(own.data, own.forecast, own.risk.correlation, folder, store, given)
+            except InputError as exc:  # this queue's champion is wanting: named, the others go on
+                failed[q] = str(exc)
+                continue
         inputs[q] = (own, path, base, analysis)
     task = run_queue if scheduler is not None else partial(run_queue, store=store)
     outcome = run_per_queue(task, inputs, scheduler, what=f"scenario {scenario.name}")
+    outcome.failures.update(failed)
+    outcome.total += len(failed)
     if outcome.failures:
         error = PanelError(f"scenario {scenario.name}", outcome)
         error.partial = combine(scenario, path, outcome.results) if outcome.results else None
         raise error
     return combine(scenario, path, outcome.results)
+
+
+@dataclass(frozen=True)
+class ChampionPanel:
+    """The champion panel of the scenario's data (``train --queue each``): every queue's
+    forecaster, loaded once for all of them."""
+
+    name: str
+    version: ModelVersion
+    forecasters: dict
+    names: dict
+
+    def queue(self, queue: str) -> PanelChampion:
+        if queue not in self.forecasters:
+            raise InputError(
+                f"the champion panel {self.name} version {self.version.version} has no model of this queue",
+                key="forecast.model",
+                expected="a panel trained on data with this queue (train with <<queue>> each again)",
+                found=queue,
+            )
+        label = f"{self.names[queue]} ({self.name} version {self.version.version}, queue {queue})"
+        return PanelChampion(self.forecasters[queue], label, self.version)
+
+
+def champion_panel(scenario: Scenario, folder: Path | None, store: Store | None) -> ChampionPanel | None:
+    """The panel registered for the scenario's data and arrivals, or None: each queue then
+    takes its own champion (``capplan-<input>-arrivals-<queue>``)."""
+    if store is None or scenario.forecast.model != "champion":
+        return None
+    from forecasting.forecaster_panel import is_panel
+
+    name = store.model_name(resolve_path(scenario.data.input, folder), "arrivals", EACH_QUEUE)
+    version = store.model_version(name, CHAMPION)
+    if version is None:
+        return None
+    panel, _, version = store.load_forecaster(name, version=version)
+    if not is_panel(panel):
+        return None
+    return ChampionPanel(name, version, dict(panel.forecasters), dict(panel.names))
 
 
 def combine(scenario: Scenario, path: Path | None, results: dict[str, ScenarioResult]) -> ScenarioResult:

@@ -36,7 +36,7 @@ from forecasting.special_days import SpecialDays
 from forecasting.store import CHAMPION, ModelVersion, Store
 from forecasting.store.forecast_cache import digest, series_digest
 from scenarios.inputs.bundled import BUNDLED_ROOT
-from scenarios.inputs.spec import DataSpec, ForecastSpec, HistorySpec
+from scenarios.inputs.spec import EACH_QUEUE, DataSpec, ForecastSpec, HistorySpec
 
 log = logging.getLogger(__name__)
 DAY = pd.Timedelta(days=1)
@@ -56,6 +56,16 @@ class BaseForecast:
     # deferred-work staffing starts from them
     waiting: pd.Series | None = None
     exported_at: pd.Timestamp | None = None
+
+
+@dataclass(frozen=True)
+class PanelChampion:
+    """One queue's forecaster of the champion panel (``train --queue each``), loaded once for
+    every queue of a scenario over all of them."""
+
+    model: object  # the queue's fitted forecaster
+    label: str  # e.g. "weekday_mean (capplan-queues-arrivals-each version 2, queue q07)"
+    version: ModelVersion  # the panel's
 
 
 def resolve_path(text: str, relative_to: Path | None = None) -> Path:
@@ -210,11 +220,14 @@ def native_forecast(
     source: Path,
     store: Store | None,
     plan_interval: pd.Timedelta | None = None,
+    given: PanelChampion | None = None,
 ) -> tuple[pd.DataFrame, str, pd.Timestamp, OperatingCalendar, str | None]:
     """Forecast table (timestamp, forecast, lo80, hi80, …) at the model's own interval, cached
     beside the store (no store: computed every time). ``plan_interval`` is what the forecast is
-    asked for (default the scenario's planning interval; a daily history's: a day, spread later)."""
+    asked for (default the scenario's planning interval; a daily history's: a day, spread later).
+    ``given``: the champion is this queue's forecaster of a registered panel, loaded once."""
     from forecasting.forecast_job import (
+        Selection,
         champion_selection,
         check_horizon,
         forecast_table,
@@ -228,7 +241,9 @@ def native_forecast(
     except InputError as exc:
         raise exc.as_keys("data") from None
     champion = None
-    if forecast.model == "champion":
+    if given is not None:
+        champion = given.version
+    elif forecast.model == "champion":
         name = forecast.registered_model or (
             store.model_name(source, "arrivals", data.queue) if store else ""
         )
@@ -243,7 +258,7 @@ def native_forecast(
     contract = None
     if champion is not None:  # checked before any cached number is reused, and again on loading
         contract = replace(
-            data_contract(result, "arrivals", data.queue),
+            data_contract(result, "arrivals", EACH_QUEUE if given is not None else data.queue),
             interval=plan_interval or parse_interval(forecast.interval),
         )
         recorded = stored_contract(store, champion)
@@ -251,7 +266,7 @@ def native_forecast(
             label = f"{champion.name} version {champion.version}"
             check_fits(recorded, contract, label, purpose="plan", key=MODEL_KEY)
     cache = store.forecast_cache if store is not None else None
-    key = _forecast_key(store, forecast, data, history, result.interval, champion)
+    key = _forecast_key(store, forecast, data, history, result.interval, champion)  # data names the queue
     cached = cache.get(key) if cache is not None else None
     if cached is not None:
         table, meta = cached
@@ -259,10 +274,13 @@ def native_forecast(
         calendar = OperatingCalendar.from_dict(meta["calendar"])  # the model's own, as on the first run
     else:
         log.info("forecasting %s (%s, %d open days)", history.name, forecast.model, forecast.horizon_days)
-        if champion is not None:  # it forecasts from where its training data ended
+        if given is not None:  # the queue's own forecaster of the panel (its contract checked above)
+            selection = Selection(given.label, given.model, None, None)
+        elif champion is not None:  # it forecasts from where its training data ended
             selection = champion_selection(
                 store, champion.name, champion, contract, MODEL_KEY, purpose="plan"
             )  # the version the key names
+        if champion is not None:
             end, calendar = selection.model.history_end_, selection.model.calendar_
             fit = Fit(calendar.interval, result.interval)
             check_hours(
@@ -319,15 +337,17 @@ def base_forecast(
     correlation: float,
     relative_to: Path | None = None,
     store: Store | None = None,
+    given: PanelChampion | None = None,
 ) -> BaseForecast:
-    """Forecast volume (mean and the sd of its rate) and AHT per planning interval over the horizon."""
+    """Forecast volume (mean and the sd of its rate) and AHT per planning interval over the
+    horizon (``given``: the queue's forecaster of a champion panel, instead of its own champion)."""
     from forecasting.models.aht import AhtProfile
     from forecasting.series import forecast_series
 
     interval = parse_interval(forecast.interval)
     result = load_history(data, forecast.interval, relative_to, weekly=True)
     if result.interval >= DAY:  # a daily report: forecast by day, spread to the planning interval
-        return spread_base_forecast(result, data, forecast, interval, relative_to, store)
+        return spread_base_forecast(result, data, forecast, interval, relative_to, store, given)
     if result.interval > interval:
         raise InputError(
             "planning interval shorter than the data's",
@@ -336,7 +356,9 @@ def base_forecast(
             found=forecast.interval,
         )
     source = resolve_path(data.input, relative_to)
-    native, model, end, calendar, warning = native_forecast(result, forecast, data, source, store)
+    native, model, end, calendar, warning = native_forecast(
+        result, forecast, data, source, store, given=given
+    )
     if calendar.interval > interval:
         raise InputError(
             "planning interval shorter than the forecast's",
@@ -373,6 +395,7 @@ def spread_base_forecast(
     interval: pd.Timedelta,
     relative_to: Path | None = None,
     store: Store | None = None,
+    given: PanelChampion | None = None,
 ) -> BaseForecast:
     """A daily history's base forecast: forecast by day (the models fit daily data as it is),
     then each day's volume and its uncertainty spread to the planning interval by the intraday
@@ -407,7 +430,7 @@ def spread_base_forecast(
         open_days = {d for d in profile.open_weekdays if profile.weekday_mix()[0][d] > 0}
     else:
         native, model, end, calendar, warning = native_forecast(
-            result, forecast, data, source, store, plan_interval=result.interval
+            result, forecast, data, source, store, plan_interval=result.interval, given=given
         )
         if calendar.interval < DAY:  # a champion of intraday slots would be summed, then spread again
             raise InputError(

@@ -179,3 +179,29 @@ def test_the_python_api_plans_every_queue(each):
     _, path, result = each
     again = capplan.run_scenario(path)
     pd.testing.assert_frame_equal(again.per_queue, result.per_queue, check_exact=True)
+
+
+def test_a_champion_panel_forecasts_each_queue_of_the_scenario(tracking_store, panel_file, write_scenario):
+    """``train --queue each`` registers one panel; a scenario over every queue takes each queue's
+    forecaster from it, and a queue the panel lacks is named, the others planned."""
+    import capplan
+
+    history = capplan.ingest(panel_file, time_col="timestamp", value_col="calls", queue_col="queue")
+    capplan.train(tracking_store, history, queue="each", models=["weekday_mean"], horizon_days=2, origins=2)
+    spec = each_scenario(panel_file, name="champ-each", forecast={"horizon_days": 3, "interval": "60min"})
+    result = capplan.run_scenario(write_scenario("champ-each", spec), store=tracking_store)
+    models = result.per_queue.set_index(DATA_QUEUE)["forecast_model"]
+    assert all(f"-each version 1, queue {q})" in models[q] for q in ("q00", "q01", "q02", "q03"))
+
+    frame = pd.read_csv(panel_file)
+    extra = frame[frame["queue"] == "q00"].assign(queue="new")  # a queue the panel never saw
+    data = panel_file.parent / "later" / panel_file.name  # the same file, later: the panel's name
+    data.parent.mkdir()
+    pd.concat([frame, extra]).to_csv(data, index=False)
+    spec["data"]["input"] = str(data)
+    with pytest.raises(PanelError) as caught:
+        capplan.run_scenario(write_scenario("champ-each", spec), store=tracking_store)
+    assert "1 of 5 queues not done (new)" in str(caught.value) and "no model of this queue" in str(
+        caught.value
+    )
+    assert sorted(caught.value.partial.per_queue[DATA_QUEUE]) == ["q00", "q01", "q02", "q03"]
