@@ -842,7 +842,8 @@ def make_forecast(
             if scheduler is not None
             else partial(forecast_queue, progress=progress, n_jobs=n_jobs, cells=cells)
         )
-        outcome = run_per_queue(task, inputs, scheduler, what="forecast")
+        # no cluster started for nothing: a panel's queues are forecast here, only its misses are left
+        outcome = run_per_queue(task, inputs, scheduler if inputs else None, what="forecast")
         outcome.failures.update(failed)
         outcome.total += len(failed) + len(champion_done)
         for table, selection in outcome.results.values():

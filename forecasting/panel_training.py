@@ -200,7 +200,8 @@ def train_panel(
 ) -> PanelTrainingOutcome:
     """Every queue trained (:func:`train_queue`, one task a queue), then, only if all of them
     were, one run logged and one panel registered: champion if there is none yet (or with
-    ``force``), else challenger, as for one series."""
+    ``force``), else challenger, as for one series. ``progress`` is unused (kept for the same
+    options as one series): the per-queue runner logs a line every tenth of the queues."""
     before = store.model_version(registered_name, CHAMPION)
     unlike = unlike_champion(store, before, contract, registered_name, force)
     split, failed = _split(result, field)
