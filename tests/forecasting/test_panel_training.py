@@ -6,6 +6,8 @@ Generated here: a few queues of tests/forecasting/test_panel.py's report (hourly
 
 from __future__ import annotations
 
+import os
+
 import mlflow
 import numpy as np
 import pandas as pd
@@ -18,7 +20,7 @@ from forecasting.forecaster_panel import ForecasterPanel, load_panel
 from forecasting.history.ingest import IngestOptions, ingest
 from forecasting.model_contract import data_contract
 from forecasting.panel import PanelError
-from forecasting.panel_training import panel_verdict, retrain_panel, train_panel
+from forecasting.panel_training import panel_verdict, retrain_panel, train_panel, train_queue
 from forecasting.store import CHALLENGER, CHAMPION, FORECASTING, Store
 from tests.forecasting.test_panel import panel_report
 
@@ -137,6 +139,36 @@ def test_a_cluster_of_two_workers_trains_the_same_panel_as_this_process(queues, 
         pd.testing.assert_frame_equal(
             forecaster.predict(stamps), cluster_made[queue].predict(stamps), check_exact=True
         )
+
+
+MARKED = 12345  # calls in the first hour of the queue whose worker is killed
+
+
+def _kills_the_marked_queues_worker(history: pd.Series, *args):
+    """Kills its worker process (as an out-of-memory kill would) for the marked queue, every time."""
+    if history.iloc[0] == MARKED:
+        os._exit(1)
+    return train_queue(history, *args)
+
+
+@pytest.mark.slow
+def test_a_queue_whose_worker_keeps_dying_is_named_and_nothing_is_logged(
+    tracking_store, report, tmp_path, monkeypatch
+):
+    from distributed import LocalCluster
+
+    import forecasting.panel_training as panel_training
+
+    frame = report.copy()
+    frame.loc[frame.index[frame["queue"] == "q02"][0], "calls"] = MARKED
+    monkeypatch.setattr(panel_training, "train_queue", _kills_the_marked_queues_worker)
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        pytest.raises(PanelError) as caught,
+    ):
+        _train(tracking_store, _ingest(frame, tmp_path / "queues.csv"), scheduler=cluster.scheduler_address)
+    assert "1 of 4 queues not done (q02)" in str(caught.value) and "KilledWorker" in str(caught.value)
+    _no_runs_and_no_models(tracking_store)
 
 
 def _no_runs_and_no_models(store: Store) -> None:

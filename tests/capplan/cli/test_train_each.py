@@ -106,3 +106,15 @@ def test_a_model_of_one_series_cannot_forecast_every_queue(run_cli, tracking_sto
 def test_a_scheduler_needs_many_queues(run_cli, tracking_store, report):
     code, _, err = run_cli("train", report, *READ, "--queue", "q00", *FAST, "--scheduler", "local")
     assert code == 2 and "--scheduler" in err and "--queue each" in err
+
+
+def test_a_panel_named_by_registered_model_forecasts_here(run_cli, tracking_store, report, tmp_path):
+    code, _, err = run_cli("train", report, *READ, "--queue", "each", *FAST, "--registered-model", "pan")
+    assert code == 0, err
+    code, out, err = run_cli(
+        "forecast", report, *READ, "--queue", "each", "--model", "champion", "--registered-model", "pan",
+        "--scheduler", "tcp://127.0.0.1:1",  # stored forecasters need no workers: never reached
+        "--horizon-days", "2", "--out", tmp_path / "f.csv",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "(pan version 1)" in out and pd.read_csv(tmp_path / "f.csv")["queue"].nunique() == 3
