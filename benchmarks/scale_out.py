@@ -9,6 +9,10 @@ calls) is ingested as a user's would be.
 
     .venv/bin/python benchmarks/scale_out.py                 # 1,000 queues, 2 workers
     .venv/bin/python benchmarks/scale_out.py --queues 100
+    .venv/bin/python benchmarks/scale_out.py --queues 0 --scenario-queues 100   # scenarios only
+
+``--scenario-queues N`` also runs a what-if over the first N queues (``data.queue: each``: volume
++10 %, 80/20, risk and target curve per queue) in one process and on the LocalCluster.
 """
 
 from __future__ import annotations
@@ -67,26 +71,93 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--queues", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--scenario-queues", type=int, default=0, help="also run a scenario over this many queues"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="capplan-scale-"))
+    if args.scenario_queues:
+        scenario_benchmark(folder, args.scenario_queues, args.workers)
+    if args.queues:
+        plan_benchmark(folder, args.queues, args.workers)
+
+
+def scenario_benchmark(folder: Path, queues: int, workers: int) -> None:
+    """A scenario over every queue: in one process and on a LocalCluster, the same numbers."""
+    import yaml
+
+    path = folder / "scenario_queues.parquet"
+    generate(path, queues)
+    spec = folder / "every-queue.yaml"
+    spec.write_text(
+        yaml.safe_dump(
+            {
+                "name": "every-queue",
+                "data": {
+                    "input": str(path),
+                    "format": "intervals",
+                    "time_col": "timestamp",
+                    "value_col": "calls",
+                    "queue_col": "queue",
+                    "queue": "each",
+                },
+                "forecast": {"model": "ets_topdown", "horizon_days": HORIZON_DAYS, "interval": "30min"},
+                "queues": {
+                    "voice": {
+                        "channel": "voice",
+                        "aht_seconds": 240,
+                        "model": "erlang-a",
+                        "patience_seconds": 180,
+                    }
+                },
+                "demand": {"growth_pct": 10},
+                "targets": {"service_level": 0.8, "target_seconds": 20},
+            }
+        )
+    )
+    alone_s, alone = timed(lambda: capplan.run_scenario(spec))
+    cluster_s, cluster = timed(lambda: capplan.run_scenario(spec, scheduler="local"))
+    identical = alone.intervals.equals(cluster.intervals) and alone.summary == cluster.summary
+    print(
+        f"scenario over {queues:,} queues (ets_topdown forecast, +10 %, Erlang A at 80/20, risk and "
+        f"target curve per queue); {os.cpu_count()} cores"
+    )
+    table = [
+        ["1 process", f"{alone_s:.1f}", f"{alone_s / queues:.3f}", "1.00"],
+        [
+            f"LocalCluster, {workers} workers",
+            f"{cluster_s:.1f}",
+            f"{cluster_s / queues:.3f}",
+            f"{alone_s / cluster_s:.2f}",
+        ],
+    ]
+    print(tabulate(table, headers=["run", "seconds", "seconds per queue", "speed-up"], tablefmt="github"))
+    print(
+        f"identical results on the cluster: {'yes' if identical else 'NO'}; FTE of all queues "
+        f"{alone.summary['fte_total']:,.1f}, service level {alone.summary['service_level']:.1%}"
+    )
+
+
+def plan_benchmark(folder: Path, queues: int, workers: int) -> None:
+    """Backtest, forecast and staffing of every queue (``capplan.plan_queues``)."""
     path = folder / "queues.parquet"
-    rows = generate(path, args.queues)
+    rows = generate(path, queues)
     ingest_s, history = timed(
         lambda: capplan.ingest(path, time_col="timestamp", value_col="calls", queue_col="queue")
     )
     common = dict(aht_seconds=240, models=MODELS, horizon_days=HORIZON_DAYS)
     alone_s, alone = timed(lambda: capplan.plan_queues(history, **common))
     cluster_s, cluster = timed(
-        lambda: capplan.plan_queues(history, **common, scheduler="local", workers=args.workers)
+        lambda: capplan.plan_queues(history, **common, scheduler="local", workers=workers)
     )
     identical = alone.table.equals(cluster.table) and not alone.failures and not cluster.failures
-    n = args.queues
+    n = queues
     per_queue = alone_s / n
     projected = n * per_queue / PROJECTED_WORKERS + n * DASK_TASK_OVERHEAD
     table = [
         ["1 process", f"{alone_s:.1f}", f"{alone_s / n:.3f}", "1.00"],
         [
-            f"LocalCluster, {args.workers} workers",
+            f"LocalCluster, {workers} workers",
             f"{cluster_s:.1f}",
             f"{cluster_s / n:.3f}",
             f"{alone_s / cluster_s:.2f}",
