@@ -747,7 +747,9 @@ def make_forecast(
     """Forecast one series (a queue, or all queues together) or, with ``queue='each'``, every
     queue separately, each with its own model; returns the table, the selections and a warning
     naming requested timestamps outside opening hours. ``scheduler``: fit the queues on a Dask
-    cluster (:func:`forecasting.panel.run_per_queue`), with the same results as here."""
+    cluster (:func:`forecasting.panel.run_per_queue`), with the same results as here. The
+    champion of every queue is its forecaster in the registered panel (:func:`champion_panel`),
+    else, with no panel, each queue's own registered champion."""
     granularity = output_granularity(result, granularity)
     if at is not None:
         check_requested_times(at, result.intervals["interval_start"].max())
