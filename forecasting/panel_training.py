@@ -72,6 +72,7 @@ class QueueRetraining:
     window_start: pd.Timestamp | None = None
     origins: int = 0
     scores: dict | None = None  # challenger, champion, champion_refit: their window metrics
+    kept: bool = False  # no new data for this queue since the champion: its forecaster carried over
 
 
 @dataclass
@@ -144,12 +145,10 @@ def retrain_queue(
             train_queue(history, calendar, names, horizon_days, n_origins, clean, special_days, cells, n_jobs)
         )
     window = [o for o in origins_for(history, horizon_days, eval_origins) if o > champion.history_end_]
-    if not window:
-        raise InputError(
-            "no new data since the champion was trained",
-            column=str(history.name),
-            expected=f"at least {horizon_days} days with data after {champion.history_end_:%Y-%m-%d}",
-        )
+    if not window:  # a queue whose feed stopped does not hold back the others: its model carried over
+        board = pd.DataFrame({"model": [champion_model]})
+        kept = QueueTraining(champion_model, champion, board, history.index.min(), champion.history_end_)
+        return QueueRetraining(kept, champion_model, kept=True)
     before = history[history.index < window[0]]
     choice = backtest_and_choose(
         before,
@@ -250,7 +249,9 @@ def retrain_panel(
     panel's forecaster of the queue; the new panel is registered as challenger and promoted
     by :func:`panel_verdict`'s rule. Queues new in the data are the challenger's own (trained
     as new, not compared); queues the champion has and the data lacks are not in the new
-    panel. Both are said in the decision. Nothing is logged unless every queue was done."""
+    panel; a queue with no new data since the champion keeps the champion's forecaster (a
+    stopped feed does not hold back the others; no queue with new data: refused). All are said
+    in the decision. Nothing is logged unless every queue was done."""
     champion, champion_version = _champion_panel(store, registered_name, contract)
     split, failed = _split(result, field)
     settings = (names, horizon_days, n_origins, eval_origins, clean, special_days)
@@ -259,9 +260,17 @@ def retrain_panel(
         for q, history in split.items()
     }
     done = _run(retrain_queue, inputs, failed, scheduler, store, n_jobs, "retrain")
+    if all(d.kept for d in done.values()):
+        end = max(d.training.history_end for d in done.values())
+        raise InputError(
+            "no new data since the champion was trained",
+            column=field,
+            expected=f"at least {horizon_days} days with data after {end:%Y-%m-%d} in some queue",
+        )
     table, boards = _scores_table(done), _boards({q: d.training for q, d in done.items()})
     better, means = panel_verdict(table)
-    new = [q for q, d in done.items() if d.scores is None]
+    new = [q for q, d in done.items() if d.scores is None and not d.kept]
+    kept = [q for q, d in done.items() if d.kept]
     gone = [q for q in champion.queues if q not in split]
     with store.start_run(EXPERIMENT, f"retrain {registered_name}") as run:
         run.log_params(
@@ -272,6 +281,7 @@ def retrain_panel(
                 "champion_version": champion_version.version,
                 "champion_model": champion.describe(),
                 "new_queues": len(new),
+                "queues_kept": len(kept),
                 "queues_without_data": len(gone),
             }
         )
@@ -285,7 +295,7 @@ def retrain_panel(
         version, verdict, promoted = register_challenger(
             store, run, panel, PANEL_MODEL, registered_name, contract, champion_version, better
         )
-        decision = _decision(version, champion_version.version, means, table, verdict, new, gone)
+        decision = _decision(version, champion_version.version, means, table, verdict, new, gone, kept)
         run.set_tags({"decision": decision})
         run.log_metrics({"promoted": float(promoted)})
     return PanelTrainingOutcome(
@@ -321,6 +331,7 @@ def _decision(
     verdict: str,
     new: list[str],
     gone: list[str],
+    kept: list[str] = (),
 ) -> str:
     if means:
         said = (
@@ -336,6 +347,10 @@ def _decision(
         said += f"; queues new in the data (the challenger's own, not compared): {_names(new)}"
     if gone:
         said += f"; queues of the champion without data here (not in version {version}): {_names(gone)}"
+    if kept:
+        said += (
+            f"; queues with no new data since the champion (its models carried over): {_names(list(kept))}"
+        )
     return said
 
 
@@ -391,7 +406,7 @@ def _scores_table(done: dict[str, QueueRetraining]) -> pd.DataFrame:
     extra = []
     for d in done.values():
         row = {
-            "status": "compared" if d.scores is not None else "new",
+            "status": "kept" if d.kept else "compared" if d.scores is not None else "new",
             "champion_model": d.champion_model,
             "window_start": d.window_start,
             "window_origins": d.origins,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from forecasting.forecaster_panel import load_panel
 from forecasting.store import CHAMPION, FORECASTING
 from tests.forecasting.test_panel import panel_report
 
@@ -36,17 +37,26 @@ def test_train_each_registers_one_panel_that_forecasts_every_queue(run_cli, trac
     assert len(tracking_store.runs(FORECASTING)) == 1
 
     code, out, err = run_cli(
-        "forecast", report, *READ, "--queue", "each", "--model", "champion", "--horizon-days", "2",
-        "--out", tmp_path / "f.csv",
-    )  # fmt: skip
+        "forecast",
+        report,
+        *READ,
+        "--queue",
+        "each",
+        "--model",
+        "champion",
+        "--horizon-days",
+        "2",
+        "--out",
+        tmp_path / "f.csv",
+    )
     assert code == 0, err
     assert "capplan-queues-arrivals-each version 1" in out
     assert sorted(pd.read_csv(tmp_path / "f.csv")["queue"].unique()) == ["q00", "q01", "q02"]
 
     code, out, err = run_cli("retrain", report, *READ, "--queue", "each", *FAST, "--eval-origins", "2")
     assert (
-        code == 1 and "3 of 3 queues not done" in err and "no new data" in err
-    )  # same data: nothing to compare on
+        code == 2 and "no new data since the champion" in err
+    )  # same data in every queue: nothing to compare on, refused
     assert len(err.strip().splitlines()) == 1
     assert len(tracking_store.runs(FORECASTING)) == 1
     assert tracking_store.model_version("capplan-queues-arrivals-each", CHAMPION).version == 1
@@ -63,6 +73,30 @@ def test_retrain_each_says_its_decision(run_cli, tracking_store, report, tmp_pat
     assert code == 0, err
     assert "challenger version 2 mean MASE" in out and "over 3 of 3 queues" in out
     assert "champion_mase" in out
+
+
+def test_a_queue_whose_feed_stopped_keeps_its_model_and_the_others_retrain(
+    run_cli, tracking_store, report, tmp_path
+):
+    frame = pd.read_csv(report)
+    old = tmp_path / "old" / "queues.csv"
+    old.parent.mkdir()
+    frame[frame["timestamp"] < "2024-02-01"].to_csv(old, index=False)
+    code, _, err = run_cli("train", old, *READ, "--queue", "each", *FAST)
+    assert code == 0, err
+    stopped = frame[(frame["queue"] != "q01") | (frame["timestamp"] < "2024-02-01")]
+    stopped.to_csv(report, index=False)  # q01's feed stopped where the champion's data ended
+    code, out, err = run_cli("retrain", report, *READ, "--queue", "each", *FAST, "--eval-origins", "3")
+    assert code == 0, err
+    assert (
+        "over 2 of 3 queues" in out and "no new data since the champion (its models carried over): q01" in out
+    )
+    run = tracking_store.runs(FORECASTING)[0]
+    table = pd.read_csv(tracking_store.artifact_file(run.run_id, "queues.csv", tmp_path / "artifacts"))
+    status = dict(zip(table["queue"], table["status"], strict=True))
+    assert status == {"q00": "compared", "q01": "kept", "q02": "compared"}
+    panel, _ = load_panel(tracking_store, "capplan-queues-arrivals-each", "challenger")
+    assert panel["q01"].history_end_ < pd.Timestamp("2024-02-01")
 
 
 def test_a_failing_queue_exits_1_naming_it_and_logs_nothing(run_cli, tracking_store, report):
@@ -95,9 +129,18 @@ def test_a_model_of_one_series_cannot_forecast_every_queue(run_cli, tracking_sto
     code, _, err = run_cli("train", report, *READ, "--queue", "q00", *FAST, "--registered-model", "one")
     assert code == 0, err
     code, _, err = run_cli(
-        "forecast", report, *READ, "--queue", "each", "--model", "champion", "--registered-model", "one",
-        "--out", tmp_path / "f.csv",
-    )  # fmt: skip
+        "forecast",
+        report,
+        *READ,
+        "--queue",
+        "each",
+        "--model",
+        "champion",
+        "--registered-model",
+        "one",
+        "--out",
+        tmp_path / "f.csv",
+    )
     assert code == 2 and "every queue" in err and "--registered-model" in err
     code, _, err = run_cli("retrain", report, *READ, "--queue", "each", *FAST, "--registered-model", "one")
     assert code == 2 and "every queue" in err
@@ -112,9 +155,21 @@ def test_a_panel_named_by_registered_model_forecasts_here(run_cli, tracking_stor
     code, _, err = run_cli("train", report, *READ, "--queue", "each", *FAST, "--registered-model", "pan")
     assert code == 0, err
     code, out, err = run_cli(
-        "forecast", report, *READ, "--queue", "each", "--model", "champion", "--registered-model", "pan",
-        "--scheduler", "tcp://127.0.0.1:1",  # stored forecasters need no workers: never reached
-        "--horizon-days", "2", "--out", tmp_path / "f.csv",
-    )  # fmt: skip
+        "forecast",
+        report,
+        *READ,
+        "--queue",
+        "each",
+        "--model",
+        "champion",
+        "--registered-model",
+        "pan",
+        "--scheduler",
+        "tcp://127.0.0.1:1",  # stored forecasters need no workers: never reached
+        "--horizon-days",
+        "2",
+        "--out",
+        tmp_path / "f.csv",
+    )
     assert code == 0, err
     assert "(pan version 1)" in out and pd.read_csv(tmp_path / "f.csv")["queue"].nunique() == 3
