@@ -307,7 +307,7 @@ def train(
     from forecasting.panel_training import train_panel
     from forecasting.training import train as fit
 
-    each = {"scheduler": scheduler} if queue == "each" else {}
+    each = _panel_options(queue, scheduler)
     return (train_panel if each else fit)(
         store,
         **_training_inputs(store, history, field, queue, models, registered_model),
@@ -366,7 +366,7 @@ def retrain(
     from forecasting.panel_training import retrain_panel
     from forecasting.training import retrain as refit
 
-    each = {"scheduler": scheduler} if queue == "each" else {}
+    each = _panel_options(queue, scheduler)
     return (retrain_panel if each else refit)(
         store,
         **_training_inputs(store, history, field, queue, models, registered_model),
@@ -376,6 +376,22 @@ def retrain(
         **_training_options(special_days, clean, jobs, progress),
         **each,
     )
+
+
+def _panel_options(queue: str | None, scheduler: str | None) -> dict:
+    """Where every queue's training runs; a scheduler for one series is refused, not ignored."""
+    if queue == "each":
+        return {"scheduler": scheduler}
+    if scheduler is not None:
+        from forecasting.common.errors import InputError
+
+        raise InputError(
+            "a scheduler spreads queues over workers",
+            option="scheduler",
+            expected="queue='each' (one series is trained in this process)",
+            found=scheduler,
+        )
+    return {}
 
 
 def _training_inputs(

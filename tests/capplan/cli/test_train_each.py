@@ -173,3 +173,14 @@ def test_a_panel_named_by_registered_model_forecasts_here(run_cli, tracking_stor
     )
     assert code == 0, err
     assert "(pan version 1)" in out and pd.read_csv(tmp_path / "f.csv")["queue"].nunique() == 3
+
+
+@pytest.mark.parametrize("function", ["train", "retrain"])
+def test_the_api_refuses_a_scheduler_for_one_series(tracking_store, report, function):
+    import capplan
+    from capplan.errors import InputError
+
+    history = capplan.ingest(report, time_col="timestamp", value_col="calls", queue_col="queue")
+    with pytest.raises(InputError, match="scheduler"):
+        getattr(capplan, function)(tracking_store, history, queue="q00", scheduler="local")
+    assert tracking_store.runs(FORECASTING) == []
