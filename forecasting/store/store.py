@@ -614,7 +614,9 @@ class RunLog:
         with self.store._errors():
             self.client.log_artifacts(self.run_id, str(folder), path)
 
-    def log_dataset(self, frame: pd.DataFrame, source: str, name: str, targets: str, context: str) -> None:
+    def log_dataset(
+        self, frame: pd.DataFrame, source: str, name: str, targets: str | None, context: str
+    ) -> None:
         import mlflow
         from mlflow.entities import DatasetInput, InputTag
         from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT

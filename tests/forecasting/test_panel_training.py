@@ -6,6 +6,7 @@ Generated here: a few queues of tests/forecasting/test_panel.py's report (hourly
 
 from __future__ import annotations
 
+import json
 import os
 
 import mlflow
@@ -21,6 +22,7 @@ from forecasting.history.ingest import IngestOptions, ingest
 from forecasting.model_contract import data_contract
 from forecasting.panel import PanelError
 from forecasting.panel_training import panel_verdict, retrain_panel, train_panel, train_queue
+from forecasting.series import queue_series
 from forecasting.store import CHALLENGER, CHAMPION, FORECASTING, Store
 from tests.forecasting.test_panel import panel_report
 
@@ -95,6 +97,11 @@ def test_train_each_logs_one_run_and_registers_one_panel(tracking_store, queues,
     boards = tracking_store.artifact_table(done.run_id, "leaderboards.csv")
     assert set(boards["queue"]) == set(table["queue"]) and set(MODELS) <= set(boards["model"])
     assert "first champion" in run.data.tags["decision"]
+    (dataset,) = [d.dataset for d in run.inputs.dataset_inputs]
+    schema = json.loads(dataset.schema)["mlflow_colspec"]  # wide: a column a queue, quick to log
+    assert [c["name"] for c in schema] == ["timestamp", "q00", "q01", "q02", "q03"]
+    stamps = set().union(*(h.index for h in queue_series(queues, "arrivals").values()))
+    assert json.loads(dataset.profile)["num_rows"] == len(stamps)
 
     forecasters, version = load_panel(tracking_store, done.registered_name)
     assert version.version == 1 and sorted(forecasters) == ["q00", "q01", "q02", "q03"]
