@@ -92,7 +92,7 @@ def ingest_options(
     return IngestOptions(
         format=data.format,
         time_col=data.time_col,
-        value_cols=(data.value_col,) if data.value_col else (),
+        value_cols=tuple([data.value_col] if isinstance(data.value_col, str) else data.value_col or ()),
         queue_col=data.queue_col,
         mapping=resolve_path(data.mapping, relative_to) if data.mapping else None,
         interval=interval if data.format != "intervals" else None,

@@ -164,7 +164,8 @@ class HistorySpec(Strict):
     input: str
     format: Literal["intervals", "anonymous-bank", "log"] = "intervals"
     time_col: str | None = None
-    value_col: str | None = None
+    # the value column; or a list: one column per queue, or COLUMN=FIELD (calls=arrivals, handle=aht)
+    value_col: str | list[str] | None = None
     queue_col: str | None = None  # an interval report's column naming each row's queue
     mapping: str | None = None
     queue: str | None = (

@@ -205,3 +205,19 @@ def test_a_champion_panel_forecasts_each_queue_of_the_scenario(tracking_store, p
         caught.value
     )
     assert sorted(caught.value.partial.per_queue[DATA_QUEUE]) == ["q00", "q01", "q02", "q03"]
+
+
+def test_a_report_with_a_column_a_queue_plans_as_the_long_one(each, write_scenario):
+    """``value_col: [q00, q01, …]`` (one column per queue) is the same data as a queue column."""
+    _, path, result = each
+    long = pd.read_csv(result.scenario.data.input)
+    wide = long.pivot(index="timestamp", columns="queue", values="calls").reset_index()
+    data = path.parent / "wide.csv"
+    wide.to_csv(data, index=False)
+    spec = each_scenario(data, name="wide-each")
+    spec["data"] = {"input": str(data), "format": "intervals", "time_col": "timestamp", "queue": "each"}
+    spec["data"]["value_col"] = ["q00", "q01", "q02", "q03"]
+    scenario, spec_path = load_scenario(write_scenario("wide-each", spec))
+    columns = run_each_queue(scenario, spec_path)
+    numbers = [c for c in result.per_queue if c != "forecast_model"]
+    pd.testing.assert_frame_equal(columns.per_queue[numbers], result.per_queue[numbers], check_exact=True)
