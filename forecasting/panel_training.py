@@ -103,8 +103,27 @@ def train_queue(
     """One queue's backtest, choice and fit on all its history: a pure function of its inputs,
     run here or on a Dask worker with the same result (``cells``: the store's backtest cells,
     reused here only; they hold the same numbers a worker computes)."""
+    return _chosen_and_fitted(
+        history, history, calendar, names, horizon_days, n_origins, clean, special_days, cells, n_jobs
+    )
+
+
+def _chosen_and_fitted(
+    chosen_on: pd.Series,
+    history: pd.Series,
+    calendar: OperatingCalendar,
+    names: list[str],
+    horizon_days: int,
+    n_origins: int,
+    clean: bool,
+    special_days: SpecialDays | None,
+    cells: BacktestCells | None,
+    n_jobs: int,
+) -> QueueTraining:
+    """The model the backtest on ``chosen_on`` chooses, fitted on all of ``history`` with its
+    bands calibrated by that backtest."""
     choice = backtest_and_choose(
-        history,
+        chosen_on,
         names,
         horizon_days,
         n_origins,
@@ -149,17 +168,9 @@ def retrain_queue(
         board = pd.DataFrame({"model": [champion_model]})
         kept = QueueTraining(champion_model, champion, board, history.index.min(), champion.history_end_)
         return QueueRetraining(kept, champion_model, kept=True)
-    before = history[history.index < window[0]]
-    choice = backtest_and_choose(
-        before,
-        names,
-        horizon_days,
-        n_origins,
-        progress=False,
-        n_jobs=n_jobs,
-        clean=clean,
-        special_days=special_days,
-        cells=cells,
+    before = history[history.index < window[0]]  # the challenger chosen before the window judges it
+    training = _chosen_and_fitted(
+        before, history, calendar, names, horizon_days, n_origins, clean, special_days, cells, n_jobs
     )
     scores = compare_on_window(
         history,
@@ -167,15 +178,8 @@ def retrain_queue(
         horizon_days,
         champion,
         make_model(champion_model, clean, special_days),
-        make_model(choice.name, clean, special_days),
+        make_model(training.model, clean, special_days),
         cells=cells,
-    )
-    fitted = make_model(choice.name, clean, special_days).fit(
-        history, calendar, residuals=choice.backtest.residuals(choice.name)
-    )
-    note = calibrate(fitted, choice.leaderboard, choice.name)
-    training = QueueTraining(
-        choice.name, fitted, choice.leaderboard, history.index.min(), history.index.max(), note
     )
     return QueueRetraining(training, champion_model, window[0], len(window), scores)
 
