@@ -18,18 +18,21 @@ import logging
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from forecasting.common.errors import InputError
 from forecasting.panel import PanelError, run_per_queue
-from forecasting.store import CHAMPION, ModelVersion, Store
-from scenarios.inputs.base_forecast import PanelChampion, base_forecast, load_history, resolve_path
+from forecasting.store import Store
+from scenarios.inputs.base_forecast import base_forecast, load_history
 from scenarios.inputs.spec import EACH_QUEUE, Scenario
 from scenarios.result import ScenarioResult, summarize
+
+if TYPE_CHECKING:  # forecast_job loads when a forecast is made
+    from forecasting.forecast_job import PanelChampion
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +53,6 @@ def is_each_queue(scenario: Scenario) -> bool:
 
 def check_each_queue(scenario: Scenario, path: Path | None = None) -> None:
     """Refuse what cannot be given to every queue at once, naming the key."""
-    if scenario.forecast.registered_model is not None:
-        raise InputError(
-            "one registered model cannot forecast every queue",
-            path=path,
-            key="forecast.registered_model",
-            expected="no registered_model with data.queue: each (each queue's champion is "
-            "capplan-<input>-arrivals-<queue>), or forecast.model: auto or a model name",
-            found=scenario.forecast.registered_model,
-        )
     for key, value in TEAM_KEYS:
         if value(scenario) is not None:
             raise InputError(
@@ -139,10 +133,14 @@ def run_each_queue(
         own = for_queue(scenario, q)
         base = None
         if own.forecast.model == "champion":  # the store is the client's: its forecasts go to the workers
+            if panel is not None and q not in panel.model.forecasters:
+                failed[q] = (
+                    f"the panel {panel.name} has no model of this queue (retrain the panel on this data to add it)"
+                )
+                continue
             try:
-                given = panel.queue(q) if panel is not None else None
                 with quiet_queues():
-                    base = base_forecast(own.data, own.forecast, own.risk.correlation, folder, store, given)
+                    base = base_forecast(own.data, own.forecast, own.risk.correlation, folder, store, panel)
             except InputError as exc:  # this queue's champion is wanting: named, the others go on
                 failed[q] = str(exc)
                 continue
@@ -158,43 +156,19 @@ def run_each_queue(
     return combine(scenario, path, outcome.results)
 
 
-@dataclass(frozen=True)
-class ChampionPanel:
-    """The champion panel of the scenario's data (``train --queue each``): every queue's
-    forecaster, loaded once for all of them."""
-
-    name: str
-    version: ModelVersion
-    forecasters: dict
-    names: dict
-
-    def queue(self, queue: str) -> PanelChampion:
-        if queue not in self.forecasters:
-            raise InputError(
-                f"the champion panel {self.name} version {self.version.version} has no model of this queue",
-                key="forecast.model",
-                expected="a panel trained on data with this queue (train with <<queue>> each again)",
-                found=queue,
-            )
-        label = f"{self.names[queue]} ({self.name} version {self.version.version}, queue {queue})"
-        return PanelChampion(self.forecasters[queue], label, self.version)
-
-
-def champion_panel(scenario: Scenario, folder: Path | None, store: Store | None) -> ChampionPanel | None:
-    """The panel registered for the scenario's data and arrivals, or None: each queue then
-    takes its own champion (``capplan-<input>-arrivals-<queue>``)."""
+def champion_panel(scenario: Scenario, folder: Path | None, store: Store | None) -> PanelChampion | None:
+    """The registered panel the queues' champions come from (``forecast.registered_model``,
+    else the data's ``capplan-<input>-arrivals-each``), checked against the data; None without
+    one: each queue then takes its own champion (``capplan-<input>-arrivals-<queue>``)."""
     if store is None or scenario.forecast.model != "champion":
         return None
-    from forecasting.forecaster_panel import is_panel
+    from forecasting.forecast_job import champion_panel as registered_panel
 
-    name = store.model_name(resolve_path(scenario.data.input, folder), "arrivals", EACH_QUEUE)
-    version = store.model_version(name, CHAMPION)
-    if version is None:
-        return None
-    panel, _, version = store.load_forecaster(name, version=version)
-    if not is_panel(panel):
-        return None
-    return ChampionPanel(name, version, dict(panel.forecasters), dict(panel.names))
+    result = load_history(scenario.data, scenario.forecast.interval, folder, weekly=True)
+    try:
+        return registered_panel(store, result, "arrivals", scenario.forecast.registered_model)
+    except InputError as exc:  # the scenario's keys, not the command line's options
+        raise exc.as_keys("forecast") from None
 
 
 def combine(scenario: Scenario, path: Path | None, results: dict[str, ScenarioResult]) -> ScenarioResult:

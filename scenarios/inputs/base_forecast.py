@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,9 @@ from forecasting.store.forecast_cache import digest, series_digest
 from scenarios.inputs.bundled import BUNDLED_ROOT
 from scenarios.inputs.spec import EACH_QUEUE, DataSpec, ForecastSpec, HistorySpec
 
+if TYPE_CHECKING:  # forecast_job loads when a forecast is made, not when a scenario is read
+    from forecasting.forecast_job import PanelChampion
+
 log = logging.getLogger(__name__)
 DAY = pd.Timedelta(days=1)
 FORECAST_KEYS = ("horizon_days", "model", "registered_model")  # options that are forecast.* keys here
@@ -56,16 +60,6 @@ class BaseForecast:
     # deferred-work staffing starts from them
     waiting: pd.Series | None = None
     exported_at: pd.Timestamp | None = None
-
-
-@dataclass(frozen=True)
-class PanelChampion:
-    """One queue's forecaster of the champion panel (``train --queue each``), loaded once for
-    every queue of a scenario over all of them."""
-
-    model: object  # the queue's fitted forecaster
-    label: str  # e.g. "weekday_mean (capplan-queues-arrivals-each version 2, queue q07)"
-    version: ModelVersion  # the panel's
 
 
 def resolve_path(text: str, relative_to: Path | None = None) -> Path:
@@ -225,9 +219,9 @@ def native_forecast(
     """Forecast table (timestamp, forecast, lo80, hi80, …) at the model's own interval, cached
     beside the store (no store: computed every time). ``plan_interval`` is what the forecast is
     asked for (default the scenario's planning interval; a daily history's: a day, spread later).
-    ``given``: the champion is this queue's forecaster of a registered panel, loaded once."""
+    ``given``: the champion is this queue's (``data.queue``) forecaster of a registered panel,
+    loaded once for every queue (:func:`forecasting.forecast_job.champion_panel`)."""
     from forecasting.forecast_job import (
-        Selection,
         champion_selection,
         check_horizon,
         forecast_table,
@@ -275,7 +269,7 @@ def native_forecast(
     else:
         log.info("forecasting %s (%s, %d open days)", history.name, forecast.model, forecast.horizon_days)
         if given is not None:  # the queue's own forecaster of the panel (its contract checked above)
-            selection = Selection(given.label, given.model, None, None)
+            selection = given.selection(data.queue)
         elif champion is not None:  # it forecasts from where its training data ended
             selection = champion_selection(
                 store, champion.name, champion, contract, MODEL_KEY, purpose="plan"

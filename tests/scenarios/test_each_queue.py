@@ -10,6 +10,7 @@ import pytest
 
 from forecasting.common.errors import InputError
 from forecasting.forecast_job import backtest_queues, make_forecast
+from forecasting.forecaster_panel import load_panel
 from forecasting.history.ingest import IngestOptions, ingest
 from forecasting.panel import PanelError
 from forecasting.store import SCENARIOS
@@ -156,7 +157,6 @@ def test_the_command_writes_every_queue_and_records_one_run(run_cli, tracking_st
     ("change", "key"),
     [
         ({"supply": {"headcount": 40}}, "supply.headcount"),
-        ({"forecast": {"model": "champion", "registered_model": "one-model"}}, "forecast.registered_model"),
     ],
 )
 def test_one_team_for_every_queue_is_refused(
@@ -191,7 +191,13 @@ def test_a_champion_panel_forecasts_each_queue_of_the_scenario(tracking_store, p
     spec = each_scenario(panel_file, name="champ-each", forecast={"horizon_days": 3, "interval": "60min"})
     result = capplan.run_scenario(write_scenario("champ-each", spec), store=tracking_store)
     models = result.per_queue.set_index(DATA_QUEUE)["forecast_model"]
-    assert all(f"-each version 1, queue {q})" in models[q] for q in ("q00", "q01", "q02", "q03"))
+    assert all(
+        models[q].endswith("(capplan-queues-arrivals-each version 1)") for q in ("q00", "q01", "q02", "q03")
+    )
+    panel, _ = load_panel(tracking_store, "capplan-queues-arrivals-each")
+    q02 = result.intervals[result.intervals[DATA_QUEUE] == "q02"]
+    own = panel["q02"].predict(pd.DatetimeIndex(q02["interval_start"]))["forecast"].to_numpy()
+    np.testing.assert_allclose(q02["volume"].to_numpy(), 1.1 * own, rtol=1e-12)  # the scenario's +10 %
 
     frame = pd.read_csv(panel_file)
     extra = frame[frame["queue"] == "q00"].assign(queue="new")  # a queue the panel never saw
@@ -221,3 +227,29 @@ def test_a_report_with_a_column_a_queue_plans_as_the_long_one(each, write_scenar
     columns = run_each_queue(scenario, spec_path)
     numbers = [c for c in result.per_queue if c != "forecast_model"]
     pd.testing.assert_frame_equal(columns.per_queue[numbers], result.per_queue[numbers], check_exact=True)
+
+
+def test_a_model_of_one_series_cannot_plan_every_queue(
+    run_cli, tracking_store, panel_file, write_scenario, tmp_path
+):
+    import capplan
+
+    history = capplan.ingest(panel_file, time_col="timestamp", value_col="calls", queue_col="queue")
+    capplan.train(
+        tracking_store,
+        history,
+        queue="q00",
+        models=["weekday_mean"],
+        horizon_days=2,
+        origins=2,
+        registered_model="one",
+    )
+    spec = each_scenario(
+        panel_file,
+        name="one-each",
+        forecast={"registered_model": "one", "horizon_days": 3, "interval": "60min"},
+    )
+    code, _, err = run_cli("scenario", "run", write_scenario("one-each", spec), "--out", tmp_path / "out")
+    assert (
+        code == 2 and "forecast.registered_model" in err and "every queue" in err and "Traceback" not in err
+    )
