@@ -190,7 +190,7 @@ def combine(scenario: Scenario, path: Path | None, results: dict[str, ScenarioRe
         if key.startswith("fte_") and key not in summary and pd.api.types.is_numeric_dtype(per_queue[key]):
             summary[key] = float(per_queue[key].sum())
     summary["queues"] = float(len(results))
-    warnings = [f"{q}: {w}" for q, r in results.items() for w in r.warnings]
+    warnings = grouped_warnings(results)
     return ScenarioResult(
         scenario,
         path,
@@ -206,6 +206,20 @@ def combine(scenario: Scenario, path: Path | None, results: dict[str, ScenarioRe
         analysed=all(r.analysed for r in results.values()),
         per_queue=per_queue,
     )
+
+
+def grouped_warnings(results: dict[str, ScenarioResult], shown: int = 5) -> list[str]:
+    """Each warning once, with the queues it concerns: a thousand queues spread by the same
+    generic day say so in one line, not a thousand."""
+    queues: dict[str, list[str]] = {}
+    for q, r in results.items():
+        for w in r.warnings:
+            queues.setdefault(w, []).append(q)
+    out = []
+    for w, names in queues.items():
+        more = f" and {len(names) - shown} more" if len(names) > shown else ""
+        out.append(f"{', '.join(names[:shown])}{more}: {w}")
+    return out
 
 
 def added_fte(tables: list[pd.DataFrame]) -> pd.DataFrame:

@@ -253,3 +253,13 @@ def test_a_model_of_one_series_cannot_plan_every_queue(
     assert (
         code == 2 and "forecast.registered_model" in err and "every queue" in err and "Traceback" not in err
     )
+
+
+def test_a_warning_of_many_queues_is_said_once():
+    from types import SimpleNamespace
+
+    from scenarios.each_queue import grouped_warnings
+
+    results = {f"q{i}": SimpleNamespace(warnings=["generic day"]) for i in range(8)}
+    results["q3"].warnings = ["generic day", "stale model"]
+    assert grouped_warnings(results) == ["q0, q1, q2, q3, q4 and 3 more: generic day", "q3: stale model"]
