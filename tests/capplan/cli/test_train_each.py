@@ -3,6 +3,8 @@ panel model for every queue, exit codes, nothing logged when a queue fails."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -62,13 +64,19 @@ def test_train_each_registers_one_panel_that_forecasts_every_queue(run_cli, trac
     assert tracking_store.model_version("capplan-queues-arrivals-each", CHAMPION).version == 1
 
 
-def test_retrain_each_says_its_decision(run_cli, tracking_store, report, tmp_path):
+def train_on_january(run_cli, report: Path, tmp_path: Path) -> pd.DataFrame:
+    """The champion panel trained on the report's January, the same file's name; returns the report."""
     frame = pd.read_csv(report)
-    old = tmp_path / "old" / "queues.csv"
+    old = tmp_path / "old" / report.name
     old.parent.mkdir()
     frame[frame["timestamp"] < "2024-02-01"].to_csv(old, index=False)
     code, _, err = run_cli("train", old, *READ, "--queue", "each", *FAST)
     assert code == 0, err
+    return frame
+
+
+def test_retrain_each_says_its_decision(run_cli, tracking_store, report, tmp_path):
+    train_on_january(run_cli, report, tmp_path)
     code, out, err = run_cli("retrain", report, *READ, "--queue", "each", *FAST, "--eval-origins", "3")
     assert code == 0, err
     assert "challenger version 2 mean MASE" in out and "over 3 of 3 queues" in out
@@ -78,12 +86,7 @@ def test_retrain_each_says_its_decision(run_cli, tracking_store, report, tmp_pat
 def test_a_queue_whose_feed_stopped_keeps_its_model_and_the_others_retrain(
     run_cli, tracking_store, report, tmp_path
 ):
-    frame = pd.read_csv(report)
-    old = tmp_path / "old" / "queues.csv"
-    old.parent.mkdir()
-    frame[frame["timestamp"] < "2024-02-01"].to_csv(old, index=False)
-    code, _, err = run_cli("train", old, *READ, "--queue", "each", *FAST)
-    assert code == 0, err
+    frame = train_on_january(run_cli, report, tmp_path)
     stopped = frame[(frame["queue"] != "q01") | (frame["timestamp"] < "2024-02-01")]
     stopped.to_csv(report, index=False)  # q01's feed stopped where the champion's data ended
     code, out, err = run_cli("retrain", report, *READ, "--queue", "each", *FAST, "--eval-origins", "3")
